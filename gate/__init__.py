@@ -1,0 +1,46 @@
+"""gate: block until a deployment reaches a terminal status, and say why it failed.
+
+from gate import wait, WaitOptions
+from gate.providers.humanitec import HumanitecDeployment, connect
+
+outcome = wait(HumanitecDeployment(connect(url, token, request_timeout=10), org=..., ...))
+if not outcome.succeeded:
+    print(outcome.reason, outcome.errors)
+"""
+
+from gate.engine import WaitOptions, wait
+from gate.errors import (
+    AuthError,
+    ConfigError,
+    GateError,
+    NotFoundError,
+    ReadError,
+    RequestRejected,
+    TransientError,
+    UsageError,
+)
+from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
+from gate.providers import Provider, ProviderPlugin
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ErrorDetail",
+    "GateError",
+    "NotFoundError",
+    "Outcome",
+    "OutcomeStatus",
+    "Provider",
+    "ProviderPlugin",
+    "ReadError",
+    "RequestRejected",
+    "Snapshot",
+    "State",
+    "TransientError",
+    "UsageError",
+    "WaitOptions",
+    "__version__",
+    "wait",
+]

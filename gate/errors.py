@@ -1,0 +1,83 @@
+"""Every error the gate raises, rooted at :class:`GateError`.
+
+::
+
+    GateError                  a person can read str(error); exit_code says how the CLI ends
+    ├── UsageError             bad flag, id or duration                       (exit 2)
+    ├── ConfigError            missing token, org, region or credentials      (exit 2)
+    └── ReadError              the deployment's status could not be read      (exit 4)
+        ├── AuthError          the API refused the credentials (401/403, AWS auth codes)
+        ├── NotFoundError      the deployment or environment does not exist (yet)
+        ├── RequestRejected    any other permanent refusal (invalid parameters)
+        └── TransientError     worth retrying: 429, 5xx, throttling, resets, timeouts,
+                               bodies that are not what the API promises
+
+Providers translate their client library's exceptions into this tree at one place each;
+nothing above a provider sees an ``httpx`` or ``botocore`` exception.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "GateError",
+    "Interrupted",
+    "NotFoundError",
+    "ReadError",
+    "RequestRejected",
+    "TransientError",
+    "UsageError",
+]
+
+
+class GateError(Exception):
+    """Root of the gate's errors. ``str(error)`` is one line meant for a person."""
+
+    exit_code = 4
+
+
+class UsageError(GateError):
+    """The caller asked for something malformed: a bad flag, id or duration."""
+
+    exit_code = 2
+
+
+class ConfigError(GateError):
+    """Something the gate needs is missing from the environment (a token, a region)."""
+
+    exit_code = 2
+
+
+class ReadError(GateError):
+    """The deployment's status could not be read."""
+
+    exit_code = 4
+
+
+class AuthError(ReadError):
+    """The API refused the credentials; retrying will not help."""
+
+
+class NotFoundError(ReadError):
+    """The deployment does not exist, or is not visible yet (eventual consistency)."""
+
+
+class RequestRejected(ReadError):
+    """The API refused the request for a reason other than auth or not-found."""
+
+
+class TransientError(ReadError):
+    """A fault that may pass: retried within the deadline, never read as a status."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Interrupted(BaseException):
+    """Raised by the CLI's SIGTERM/SIGHUP handler so that a wait ends like on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -1,0 +1,105 @@
+"""Immutable values that flow from providers through the engine to the renderers."""
+
+from __future__ import annotations
+
+import enum
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["ErrorDetail", "Outcome", "OutcomeStatus", "Snapshot", "State"]
+
+
+class State(enum.Enum):
+    """A deployment's status, normalized across providers."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """A status word the provider does not know: reported, never guessed at, waited on."""
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (State.SUCCEEDED, State.FAILED)
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One error a deployment reported, in the words of the system that ran it.
+
+    ``scope`` and ``object_id`` say where it happened (a Humanitec workload, the Greengrass
+    deployment itself); empty strings are normal.
+    """
+
+    code: str
+    message: str
+    scope: str = ""
+    object_id: str = ""
+    summary: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "scope": self.scope,
+            "object_id": self.object_id,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one read of a deployment said."""
+
+    state: State
+    raw_status: str
+    errors: tuple[ErrorDetail, ...] = ()
+    changed_at: str | None = None
+    """When the provider says the status last changed (its own timestamp text), if it says."""
+
+
+class OutcomeStatus(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    ERROR = "error"
+
+
+_EXIT_CODES = {
+    OutcomeStatus.SUCCEEDED: 0,
+    OutcomeStatus.FAILED: 1,
+    OutcomeStatus.TIMED_OUT: 3,
+    OutcomeStatus.ERROR: 4,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a wait ended. Only ``status is SUCCEEDED`` means the deployment succeeded."""
+
+    status: OutcomeStatus
+    provider: str
+    target: Mapping[str, str]
+    raw_status: str | None
+    errors: tuple[ErrorDetail, ...]
+    reason: str | None
+    elapsed_seconds: float
+    polls: int
+    started_at: str
+    finished_at: str
+    deployment_changed_at: str | None = None
+    warnings: tuple[str, ...] = ()
+    signal: int | None = field(default=None)
+    """The signal that cancelled the wait, when ``status is CANCELLED``."""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is OutcomeStatus.SUCCEEDED
+
+    @property
+    def exit_code(self) -> int:
+        if self.status is OutcomeStatus.CANCELLED:
+            return 128 + (self.signal or signal.SIGINT)
+        return _EXIT_CODES[self.status]

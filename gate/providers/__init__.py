@@ -1,0 +1,67 @@
+"""The provider interface: one small seam between the wait engine and a deployment API.
+
+A :class:`Provider` reads the current state of one deployment; a :class:`ProviderPlugin`
+turns command-line flags and environment into a provider. Third-party packages add plugins
+through the ``gate.providers`` entry-point group (see :mod:`gate.registry`).
+
+Importing this package imports no client library: each provider module imports its own
+(boto3, httpx) when it is chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+from gate.model import Snapshot
+
+__all__ = ["Provider", "ProviderPlugin"]
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """Reads one deployment. Raises only :class:`gate.errors.GateError` subclasses."""
+
+    @property
+    def name(self) -> str:
+        """The provider's registry name, such as ``humanitec``."""
+        ...
+
+    @property
+    def target(self) -> Mapping[str, str]:
+        """The ids that name the deployment (as resolved so far)."""
+        ...
+
+    def describe(self) -> str:
+        """What is being waited on, for a person: ``Humanitec deployment 0f3c in acme/...``."""
+        ...
+
+    def fetch(self) -> Snapshot:
+        """Read the deployment once; include its error details when it failed."""
+        ...
+
+    def close(self) -> None:
+        """Release connections. The provider is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class ProviderPlugin(Protocol):
+    """Builds a provider from the ``gate wait <name>`` command line."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def summary(self) -> str:
+        """One line for ``gate wait --help``."""
+        ...
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def build(
+        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+    ) -> Provider:
+        """Raises :class:`~gate.errors.UsageError` or :class:`~gate.errors.ConfigError`."""
+        ...

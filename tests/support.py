@@ -1,0 +1,128 @@
+"""Test helpers: a virtual clock, moto Greengrass deployments, and running the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate.errors import TransientError
+from gate.model import Outcome, Snapshot
+
+REPO = Path(__file__).resolve().parent.parent
+CONTRACT = REPO.parent / "shared" / "contracts" / "humanitec-openapi.json"
+TOKEN = "tok-s3cr3t-9f8e7d6c5b4a"
+
+
+class VirtualClock:
+    """A monotonic clock and a sleeper that only move when the code under test sleeps."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0, seconds
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class RecordingReporter:
+    """Keeps what the engine said, with the virtual time it said it at."""
+
+    clock: VirtualClock
+    events: list[tuple[float, str, Any]] = field(default_factory=list)
+
+    def _log(self, kind: str, value: Any) -> None:
+        self.events.append((self.clock(), kind, value))
+
+    def started(self, description: str, timeout: float) -> None:
+        self._log("started", description)
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        self._log("status", current.raw_status)
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        self._log("heartbeat", polls)
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._log("warning", message)
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._log("retrying", str(fault))
+
+    def finished(self, outcome: Outcome) -> None:
+        self._log("finished", outcome.status.value)
+
+    def kinds(self, kind: str) -> list[Any]:
+        return [value for _, k, value in self.events if k == kind]
+
+
+def moto_greengrass_deployment(client: Any) -> tuple[str, str]:
+    """Create a group with a core and deploy it on moto; returns (group_id, deployment_id)."""
+    core = client.create_core_definition(
+        Name="core",
+        InitialVersion={
+            "Cores": [
+                {
+                    "Id": "core-1",
+                    "CertificateArn": "arn:aws:iot:eu-west-1:123456789012:cert/abc",
+                    "ThingArn": "arn:aws:iot:eu-west-1:123456789012:thing/core-1",
+                    "SyncShadow": False,
+                }
+            ]
+        },
+    )
+    group = client.create_group(Name="factory-floor")
+    version = client.create_group_version(
+        GroupId=group["Id"], CoreDefinitionVersionArn=core["LatestVersionArn"]
+    )
+    deployment = client.create_deployment(
+        GroupId=group["Id"], GroupVersionId=version["Version"], DeploymentType="NewDeployment"
+    )
+    return group["Id"], deployment["DeploymentId"]
+
+
+def set_moto_status(deployment_id: str, status: str, region: str = "eu-west-1") -> None:
+    """moto always says InProgress: move its deployment on, as the device would."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.greengrass.models import greengrass_backends
+
+    greengrass_backends[DEFAULT_ACCOUNT_ID][region].deployments[
+        deployment_id
+    ].deployment_status = status
+
+
+def run_gate(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m gate ARGS`` as a pipeline runs it, with a clean AWS environment."""
+    full_env = clean_env()
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "gate", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def clean_env() -> dict[str, str]:
+    keep = {"PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "PYTHONPATH", "TMPDIR"}
+    env = {key: value for key, value in os.environ.items() if key in keep}
+    env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env

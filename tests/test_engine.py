@@ -1,0 +1,228 @@
+"""The wait loop, in virtual time, over a provider that answers from a script."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+
+import pytest
+
+from gate import WaitOptions, wait
+from gate.errors import AuthError, Interrupted, NotFoundError, TransientError, UsageError
+from gate.model import ErrorDetail, OutcomeStatus, Snapshot, State
+from tests.support import RecordingReporter, VirtualClock
+
+RUNNING = Snapshot(State.RUNNING, "in progress")
+SUCCEEDED = Snapshot(State.SUCCEEDED, "succeeded")
+FAILED = Snapshot(State.FAILED, "failed", (ErrorDetail(code="E1", message="boom"),))
+
+Answer = Snapshot | Exception | Callable[[], Snapshot]
+
+
+class ScriptedProvider:
+    """Answers each read from a function of the virtual time."""
+
+    name = "scripted"
+
+    def __init__(self, clock: VirtualClock, answer: Callable[[float], Answer]) -> None:
+        self.clock = clock
+        self.answer = answer
+        self.reads: list[float] = []
+        self.started = clock()
+
+    @property
+    def target(self) -> Mapping[str, str]:
+        return {"id": "d-1"}
+
+    def describe(self) -> str:
+        return "scripted deployment d-1"
+
+    def fetch(self) -> Snapshot:
+        self.reads.append(self.clock())
+        result = self.answer(self.clock() - self.started)
+        if isinstance(result, Exception):
+            raise result
+        if callable(result):
+            return result()
+        return result
+
+    def close(self) -> None:
+        pass
+
+
+def finishing_at(seconds: float, final: Snapshot = SUCCEEDED) -> Callable[[float], Answer]:
+    return lambda t: final if t >= seconds else RUNNING
+
+
+def run(clock: VirtualClock, answer: Callable[[float], Answer], **options: float):
+    provider = ScriptedProvider(clock, answer)
+    reporter = RecordingReporter(clock)
+    outcome = wait(
+        provider,
+        options=WaitOptions(**options),
+        reporter=reporter,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    return outcome, provider, reporter
+
+
+def test_success_is_reported_with_timings_and_reads(clock: VirtualClock) -> None:
+    outcome, provider, reporter = run(clock, finishing_at(100))
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.exit_code == 0
+    assert outcome.raw_status == "succeeded"
+    assert outcome.polls == len(provider.reads)
+    assert 100 <= outcome.elapsed_seconds <= 100 + 15
+    assert reporter.kinds("status") == ["in progress", "succeeded"]
+
+
+def test_failure_carries_the_providers_error_details(clock: VirtualClock) -> None:
+    outcome, _, _ = run(clock, finishing_at(30, FAILED))
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.exit_code == 1
+    assert outcome.errors == FAILED.errors
+    assert not outcome.succeeded
+
+
+def test_ten_minute_deployment_is_seen_within_15s_with_far_fewer_reads(
+    clock: VirtualClock,
+) -> None:
+    outcome, provider, _ = run(clock, finishing_at(600))
+    assert outcome.succeeded
+    lag = provider.reads[-1] - provider.started - 600
+    assert 0 <= lag <= 15
+    fixed_two_second_loop_reads = 600 / 2
+    assert len(provider.reads) < fixed_two_second_loop_reads / 3
+
+
+def test_first_gap_is_short(clock: VirtualClock) -> None:
+    _, provider, _ = run(clock, finishing_at(1))
+    assert provider.reads[1] - provider.reads[0] <= 2.2
+
+
+def test_deadline_is_hard_and_ends_with_a_read_at_the_deadline(clock: VirtualClock) -> None:
+    outcome, provider, _ = run(clock, lambda t: RUNNING, timeout=300)
+    assert outcome.status is OutcomeStatus.TIMED_OUT
+    assert outcome.exit_code == 3
+    assert provider.reads[-1] == pytest.approx(provider.started + 300)
+    assert clock() == pytest.approx(provider.started + 300)
+    assert "'in progress'" in (outcome.reason or "")
+
+
+def test_first_terminal_status_wins(clock: VirtualClock) -> None:
+    answers = iter([RUNNING, SUCCEEDED, FAILED])
+    outcome, provider, _ = run(clock, lambda t: next(answers))
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert len(provider.reads) == 2
+
+
+def test_unknown_status_is_warned_once_waited_on_and_named_at_the_deadline(
+    clock: VirtualClock,
+) -> None:
+    paused = Snapshot(State.UNKNOWN, "Paused")
+    outcome, _, reporter = run(clock, lambda t: paused, timeout=120)
+    warnings = reporter.kinds("warning")
+    assert len(warnings) == 1
+    assert "'Paused'" in warnings[0]
+    assert outcome.status is OutcomeStatus.TIMED_OUT
+    assert "'Paused'" in (outcome.reason or "")
+    assert outcome.warnings == (warnings[0],)
+
+
+def test_transient_faults_are_retried_and_never_count_as_a_status(clock: VirtualClock) -> None:
+    faults = iter([TransientError("HTTP 503"), TransientError("HTTP 502")])
+
+    def answer(t: float) -> Answer:
+        return next(faults, None) or (SUCCEEDED if t > 20 else RUNNING)
+
+    outcome, _, reporter = run(clock, answer)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert len(reporter.kinds("retrying")) == 2
+
+
+def test_retry_after_is_honoured(clock: VirtualClock) -> None:
+    faults = iter([TransientError("HTTP 429", retry_after=7.0)])
+    outcome, provider, _ = run(clock, lambda t: next(faults, None) or SUCCEEDED)
+    assert outcome.succeeded
+    assert provider.reads[1] - provider.reads[0] >= 7.0
+
+
+def test_faults_until_the_deadline_end_as_unreadable_naming_the_fault(
+    clock: VirtualClock,
+) -> None:
+    outcome, provider, _ = run(clock, lambda t: TransientError("HTTP 503 from the API"), timeout=60)
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.exit_code == 4
+    assert "HTTP 503 from the API" in (outcome.reason or "")
+    assert clock() <= provider.started + 60
+
+
+def test_auth_error_ends_the_wait_at_once(clock: VirtualClock) -> None:
+    outcome, provider, _ = run(clock, lambda t: AuthError("token refused (HTTP 401)"))
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.exit_code == 4
+    assert len(provider.reads) == 1
+    assert outcome.reason == "token refused (HTTP 401)"
+
+
+def test_not_found_during_the_grace_is_waited_through(clock: VirtualClock) -> None:
+    def answer(t: float) -> Answer:
+        return NotFoundError("no such deployment") if t < 20 else SUCCEEDED
+
+    outcome, _, _ = run(clock, answer, not_found_grace=30)
+    assert outcome.succeeded
+
+
+def test_not_found_after_the_grace_is_an_error(clock: VirtualClock) -> None:
+    outcome, provider, _ = run(
+        clock, lambda t: NotFoundError("deployment d-1 was not found"), not_found_grace=30
+    )
+    assert outcome.status is OutcomeStatus.ERROR
+    assert "was not found" in (outcome.reason or "")
+    assert "30.0s" in (outcome.reason or "")
+    assert 30 <= clock() - provider.started <= 35
+
+
+def test_a_heartbeat_is_said_at_least_every_minute(clock: VirtualClock) -> None:
+    outcome, _, reporter = run(clock, finishing_at(900), max_interval=120)
+    assert outcome.succeeded
+    said = [at for at, kind, _ in reporter.events if kind != "finished"]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(said)]
+    assert max(gaps) <= 60
+    assert reporter.kinds("heartbeat")
+
+
+@pytest.mark.parametrize(
+    ("interrupt", "exit_code"),
+    [(KeyboardInterrupt(), 130), (Interrupted(15), 143)],
+    ids=["sigint", "sigterm"],
+)
+def test_interrupt_ends_the_wait_with_the_last_status(
+    clock: VirtualClock, interrupt: BaseException, exit_code: int
+) -> None:
+    def answer(t: float) -> Answer:
+        if t > 10:
+            raise interrupt
+        return RUNNING
+
+    outcome, _, _ = run(clock, answer)
+    assert outcome.status is OutcomeStatus.CANCELLED
+    assert outcome.exit_code == exit_code
+    assert outcome.raw_status == "in progress"
+    assert "'in progress'" in (outcome.reason or "")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"timeout": 0},
+        {"interval": -1},
+        {"interval": 20, "max_interval": 10},
+        {"not_found_grace": -1},
+    ],
+    ids=["zero-timeout", "negative-interval", "interval-over-max", "negative-grace"],
+)
+def test_bad_options_are_usage_errors(options: dict[str, float]) -> None:
+    with pytest.raises(UsageError):
+        WaitOptions(**options)
