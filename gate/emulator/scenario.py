@@ -1,0 +1,97 @@
+"""Scripted deployments and injectable faults: what the emulator serves, without the HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Fault", "GreengrassScript", "HumanitecScript", "Timeline"]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Status words by time: ``Timeline([(0, "pending"), (2, "in progress"), (5, "failed")])``
+    reads ``pending`` for 2 s after creation, then ``in progress``, then ``failed``."""
+
+    steps: Sequence[tuple[float, str]]
+
+    def __post_init__(self) -> None:
+        if not self.steps or self.steps[0][0] != 0:
+            raise ValueError("a timeline starts with a status at 0 s")
+        times = [at for at, _ in self.steps]
+        if times != sorted(times):
+            raise ValueError("a timeline's steps must be in time order")
+
+    def at(self, seconds: float) -> tuple[str, float]:
+        """The status ``seconds`` after creation, and when (seconds after creation) it began."""
+        current = self.steps[0]
+        for step in self.steps:
+            if step[0] <= seconds:
+                current = step
+        return current[1], current[0]
+
+    @property
+    def ends_at(self) -> float:
+        return self.steps[-1][0]
+
+
+@dataclass
+class HumanitecScript:
+    org: str
+    app: str
+    env: str
+    deploy_id: str
+    timeline: Timeline
+    errors: Sequence[Mapping[str, str]]
+    created: float
+
+
+@dataclass
+class GreengrassScript:
+    group_id: str
+    deployment_id: str
+    timeline: Timeline
+    error_message: str
+    error_details: Sequence[Mapping[str, str]]
+    created: float
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A misbehaviour the emulator shows instead of a normal answer.
+
+    kinds: ``http`` (a status with a body and headers), ``hang`` (no answer for ``seconds``),
+    ``reset`` (the connection closes mid-body), ``body`` (HTTP 200 with ``body`` as given).
+    """
+
+    kind: str
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @classmethod
+    def http(
+        cls, status: int, *, retry_after: str | None = None, body: bytes | None = None
+    ) -> Fault:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        text = body if body is not None else b'{"error":"API-500","message":"injected fault"}'
+        return cls("http", status=status, body=text, headers=headers)
+
+    @classmethod
+    def aws(cls, code: str, *, status: int = 400, message: str = "injected fault") -> Fault:
+        body = json.dumps({"Message": message}).encode()
+        return cls("http", status=status, body=body, headers={"x-amzn-ErrorType": code})
+
+    @classmethod
+    def hang(cls, seconds: float) -> Fault:
+        return cls("hang", seconds=seconds)
+
+    @classmethod
+    def reset(cls) -> Fault:
+        return cls("reset")
+
+    @classmethod
+    def ok_body(cls, body: bytes) -> Fault:
+        return cls("body", status=200, body=body)

@@ -1,0 +1,277 @@
+"""The emulator's HTTP server: a thread on 127.0.0.1 answering like Humanitec and Greengrass."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from gate.emulator.scenario import Fault, GreengrassScript, HumanitecScript, Timeline
+
+__all__ = ["Emulator"]
+
+_SEGMENT = "([^/]+)"
+_ENV = f"/orgs/{_SEGMENT}/apps/{_SEGMENT}/envs/{_SEGMENT}"
+_ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(f"^{_ENV}$"), "environment"),
+    (re.compile(f"^{_ENV}/deploys$"), "deployments"),
+    (re.compile(f"^{_ENV}/deploys/{_SEGMENT}$"), "deployment"),
+    (re.compile(f"^{_ENV}/deploys/{_SEGMENT}/errors$"), "errors"),
+    (re.compile(f"^/greengrass/groups/{_SEGMENT}/deployments/{_SEGMENT}/status$"), "greengrass"),
+]
+
+
+class Emulator:
+    """Serve scripted deployments on loopback until :meth:`stop` (or the ``with`` block ends).
+
+    ``clock`` decides how far each timeline has run; tests pass the same virtual clock they
+    give the gate, so a 10-minute deployment passes in no real time.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token if token is not None else secrets.token_urlsafe(24)
+        self.clock = clock
+        self._origin = (clock(), datetime.now(timezone.utc))
+        self._lock = threading.Lock()
+        self._humanitec: dict[tuple[str, str, str], list[HumanitecScript]] = {}
+        self._greengrass: dict[tuple[str, str], GreengrassScript] = {}
+        self._faults: list[tuple[str, Fault]] = []
+        self._released = threading.Event()
+        self.requests: list[str] = []
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Emulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._released.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def add_humanitec(
+        self,
+        org: str,
+        app: str,
+        env: str,
+        timeline: Timeline,
+        *,
+        deploy_id: str | None = None,
+        errors: Iterable[Mapping[str, str]] = (),
+    ) -> str:
+        """Start a deployment now; returns its id. The newest one is the env's ``last_deploy``."""
+        deploy_id = deploy_id or uuid.uuid4().hex[:16]
+        script = HumanitecScript(
+            org, app, env, deploy_id, timeline, [_humanitec_error(e) for e in errors], self.clock()
+        )
+        with self._lock:
+            self._humanitec.setdefault((org, app, env), []).insert(0, script)
+        return deploy_id
+
+    def add_greengrass(
+        self,
+        timeline: Timeline,
+        *,
+        group_id: str | None = None,
+        deployment_id: str | None = None,
+        error_message: str = "",
+        error_details: Iterable[Mapping[str, str]] = (),
+    ) -> tuple[str, str]:
+        """Start a deployment now; returns ``(group_id, deployment_id)``."""
+        group_id = group_id or str(uuid.uuid4())
+        deployment_id = deployment_id or str(uuid.uuid4())
+        script = GreengrassScript(
+            group_id, deployment_id, timeline, error_message, list(error_details), self.clock()
+        )
+        with self._lock:
+            self._greengrass[(group_id, deployment_id)] = script
+        return group_id, deployment_id
+
+    def inject(self, fault: Fault, *, times: int = 1, path_contains: str = "") -> None:
+        """Answer the next ``times`` requests whose path holds ``path_contains`` with ``fault``."""
+        with self._lock:
+            self._faults.extend([(path_contains, fault)] * times)
+
+    def pending_faults(self) -> int:
+        with self._lock:
+            return len(self._faults)
+
+    def _take_fault(self, path: str) -> Fault | None:
+        with self._lock:
+            for index, (needle, fault) in enumerate(self._faults):
+                if needle in path:
+                    del self._faults[index]
+                    return fault
+        return None
+
+    def _iso(self, moment: float) -> str:
+        origin_clock, origin_wall = self._origin
+        wall = origin_wall + timedelta(seconds=moment - origin_clock)
+        return wall.strftime("%Y-%m-%dT%H:%M:%S.") + f"{wall.microsecond // 1000:03d}Z"
+
+    def _humanitec_body(self, script: HumanitecScript) -> dict[str, Any]:
+        status, since = script.timeline.at(self.clock() - script.created)
+        return {
+            "id": script.deploy_id,
+            "env_id": script.env,
+            "set_id": "0" * 40,
+            "from_id": "",
+            "delta_id": "",
+            "comment": "deployed by the gate emulator",
+            "created_at": self._iso(script.created),
+            "created_by": "emulator@example.com",
+            "status": status,
+            "status_changed_at": self._iso(script.created + since),
+            "export_status": "",
+            "export_file": "",
+        }
+
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Status, JSON body and extra headers for one request, or raise LookupError (404)."""
+        for pattern, name in _ROUTES:
+            match = pattern.match(path)
+            if match:
+                ids = [unquote(part) for part in match.groups()]
+                if name == "greengrass":
+                    return self._greengrass_answer(ids, headers)
+                if headers.get("authorization") != f"Bearer {self.token}":
+                    return 401, {"error": "API-000", "message": "Could not validate token."}, {}
+                return self._humanitec_answer(name, ids)
+        return 404, {"error": "API-404", "message": f"no route for {method} {path}"}, {}
+
+    def _humanitec_answer(self, name: str, ids: list[str]) -> tuple[int, Any, dict[str, str]]:
+        org, app, env = ids[:3]
+        with self._lock:
+            scripts = list(self._humanitec.get((org, app, env), []))
+        if not scripts:
+            return 404, {"error": "API-404", "message": "Environment not found."}, {}
+        if name == "environment":
+            body: dict[str, Any] = {
+                "id": env,
+                "name": env.title(),
+                "type": "development",
+                "created_at": self._iso(self._origin[0]),
+                "created_by": "emulator@example.com",
+                "status": "active",
+                "status_changed_at": self._iso(self._origin[0]),
+            }
+            newest = [s for s in scripts if s.created <= self.clock()]
+            if newest:
+                body["last_deploy"] = self._humanitec_body(newest[0])
+            return 200, body, {}
+        if name == "deployments":
+            return 200, [self._humanitec_body(s) for s in scripts], {}
+        found = [s for s in scripts if s.deploy_id == ids[3]]
+        if not found:
+            return 404, {"error": "API-404", "message": "Deployment not found."}, {}
+        if name == "deployment":
+            return 200, self._humanitec_body(found[0]), {}
+        status, _ = found[0].timeline.at(self.clock() - found[0].created)
+        return 200, list(found[0].errors) if status == "failed" else [], {}
+
+    def _greengrass_answer(
+        self, ids: list[str], headers: Mapping[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+            message = "Missing Authentication Token"
+            error_type = {"x-amzn-ErrorType": "MissingAuthenticationTokenException"}
+            return 403, {"Message": message}, error_type
+        with self._lock:
+            script = self._greengrass.get((ids[0], ids[1]))
+        if script is None:
+            message = f"Deployment '{ids[1]}' does not exist."
+            return 400, {"Message": message}, {"x-amzn-ErrorType": "BadRequestException"}
+        status, since = script.timeline.at(self.clock() - script.created)
+        body: dict[str, Any] = {
+            "DeploymentStatus": status,
+            "DeploymentType": "NewDeployment",
+            "UpdatedAt": self._iso(script.created + since),
+        }
+        if status == "Failure":
+            body["ErrorMessage"] = script.error_message
+            body["ErrorDetails"] = list(script.error_details)
+        return 200, body, {}
+
+
+def _humanitec_error(error: Mapping[str, str]) -> dict[str, str]:
+    fields = ("scope", "object_id", "code", "summary", "message", "error_type")
+    return {name: str(error.get(name, "")) for name in fields}
+
+
+def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            emulator.requests.append(path)
+            fault = emulator._take_fault(path)
+            if fault is not None:
+                self._misbehave(fault)
+                return
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            status, body, extra = emulator._answer("GET", path, headers)
+            self._send(status, json.dumps(body).encode(), extra)
+
+        def _send(self, status: int, payload: bytes, headers: Mapping[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _misbehave(self, fault: Fault) -> None:
+            if fault.kind == "hang":
+                emulator._released.wait(fault.seconds)
+                self.close_connection = True
+                return
+            if fault.kind == "reset":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"status": "succ')
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self._send(fault.status, fault.body, fault.headers)
+
+    return Handler
