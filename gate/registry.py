@@ -1,0 +1,46 @@
+"""Finding provider plugins: the built-in ones by name, others through entry points.
+
+Built-ins are imported only when chosen, so ``gate wait humanitec`` never imports boto3.
+A third-party package registers a plugin object in its own ``pyproject.toml``::
+
+    [project.entry-points."gate.providers"]
+    mysystem = "gate_mysystem:plugin"
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from gate.errors import UsageError
+from gate.providers import ProviderPlugin
+
+__all__ = ["ENTRY_POINT_GROUP", "available_providers", "load_plugin"]
+
+ENTRY_POINT_GROUP = "gate.providers"
+
+_BUILTIN = {
+    "greengrass": "gate.providers.greengrass",
+    "humanitec": "gate.providers.humanitec",
+}
+
+
+def available_providers() -> list[str]:
+    """Every provider name ``gate wait`` accepts, built-in and installed."""
+    installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(installed | _BUILTIN.keys())
+
+
+def load_plugin(name: str) -> ProviderPlugin:
+    """The plugin registered as ``name``; built-ins win over entry points of the same name."""
+    if name in _BUILTIN:
+        loaded: object = importlib.import_module(_BUILTIN[name]).plugin
+    else:
+        matches = entry_points(group=ENTRY_POINT_GROUP, name=name)
+        if not matches:
+            known = ", ".join(available_providers())
+            raise UsageError(f"unknown provider {name!r} (known: {known})")
+        loaded = next(iter(matches)).load()
+    if not isinstance(loaded, ProviderPlugin):
+        raise UsageError(f"provider {name!r} does not implement gate.providers.ProviderPlugin")
+    return loaded

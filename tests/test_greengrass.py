@@ -1,0 +1,311 @@
+"""The Greengrass v1 provider against moto (in-process and its loopback server), botocore's
+Stubber where moto cannot answer (error details, throttling, auth), and the package's
+emulator for faults on the wire."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from gate import WaitOptions, wait
+from gate.emulator import Emulator, Fault, Timeline
+from gate.errors import (
+    AuthError,
+    ConfigError,
+    NotFoundError,
+    RequestRejected,
+    TransientError,
+    UsageError,
+)
+from gate.model import OutcomeStatus, State
+from gate.providers.greengrass import STATUSES, GreengrassDeployment, make_client
+from tests.support import VirtualClock, moto_greengrass_deployment, set_moto_status
+
+pytestmark = pytest.mark.usefixtures("aws_env")
+
+GROUP = "4a1c2b3d-1111-2222-3333-444455556666"
+DEPLOYMENT = "9d8e7f6a-aaaa-bbbb-cccc-ddddeeeeffff"
+
+
+def client(endpoint_url: str | None = None, request_timeout: float = 5.0) -> Any:
+    made, _ = make_client(
+        region="eu-west-1", profile=None, endpoint_url=endpoint_url, request_timeout=request_timeout
+    )
+    return made
+
+
+def test_every_status_the_service_model_documents_is_mapped() -> None:
+    model = client().meta.service_model.operation_model("GetDeploymentStatus")
+    documentation = model.output_shape.members["DeploymentStatus"].documentation
+    documented = set(re.findall(r"''(\w+)''", documentation))
+    assert documented == {"InProgress", "Building", "Success", "Failure"}
+    assert set(STATUSES) == documented
+    assert STATUSES["Success"] is State.SUCCEEDED
+    assert STATUSES["Failure"] is State.FAILED
+
+
+@mock_aws
+def test_moto_deployment_is_followed_to_success(clock: VirtualClock) -> None:
+    gg = client()
+    group_id, deployment_id = moto_greengrass_deployment(gg)
+    provider = GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id)
+    assert provider.fetch().raw_status == "InProgress"
+
+    def sleep_then_finish(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock() - 1000 > 45:
+            set_moto_status(deployment_id, "Success")
+
+    outcome = wait(provider, clock=clock, sleep=sleep_then_finish)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.raw_status == "Success"
+    assert outcome.target == {"group_id": group_id, "deployment_id": deployment_id}
+
+
+@mock_aws
+def test_moto_failure_is_failed(clock: VirtualClock) -> None:
+    gg = client()
+    group_id, deployment_id = moto_greengrass_deployment(gg)
+    set_moto_status(deployment_id, "Failure")
+    outcome = wait(
+        GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.exit_code == 1
+
+
+@mock_aws
+def test_moto_unknown_deployment_is_not_found() -> None:
+    gg = client()
+    group_id, _ = moto_greengrass_deployment(gg)
+    with pytest.raises(NotFoundError, match="does not exist"):
+        GreengrassDeployment(gg, group_id=group_id, deployment_id="0000-missing").fetch()
+
+
+@mock_aws
+def test_moto_not_found_then_found_within_the_grace(clock: VirtualClock) -> None:
+    gg = client()
+    group_id, deployment_id = moto_greengrass_deployment(gg)
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.greengrass.models import greengrass_backends
+
+    deployments = greengrass_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].deployments
+    hidden = deployments.pop(deployment_id)
+
+    def sleep_then_appear(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock() - 1000 > 10:
+            hidden.deployment_status = "Success"
+            deployments[deployment_id] = hidden
+
+    outcome = wait(
+        GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id),
+        options=WaitOptions(not_found_grace=30),
+        clock=clock,
+        sleep=sleep_then_appear,
+    )
+    assert outcome.succeeded
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_moto_server_over_loopback(moto_server: str, clock: VirtualClock) -> None:
+    gg = client(endpoint_url=moto_server)
+    group_id, deployment_id = moto_greengrass_deployment(gg)
+    provider = GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id)
+
+    def sleep_then_fail(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock() - 1000 > 20:
+            set_moto_status(deployment_id, "Failure")
+
+    outcome = wait(provider, clock=clock, sleep=sleep_then_fail)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.raw_status == "Failure"
+
+
+def stubbed(*responses: dict[str, Any]) -> tuple[GreengrassDeployment, Stubber]:
+    gg = client()
+    stubber = Stubber(gg)
+    params = {"GroupId": GROUP, "DeploymentId": DEPLOYMENT}
+    for response in responses:
+        if "error" in response:
+            stubber.add_client_error(
+                "get_deployment_status", expected_params=params, **response["error"]
+            )
+        else:
+            stubber.add_response("get_deployment_status", response, params)
+    stubber.activate()
+    return GreengrassDeployment(
+        gg, group_id=GROUP, deployment_id=DEPLOYMENT, credential_source=lambda: "env"
+    ), stubber
+
+
+def test_failure_reports_error_message_and_every_error_detail(clock: VirtualClock) -> None:
+    provider, stubber = stubbed(
+        {"DeploymentStatus": "Building"},
+        {"DeploymentStatus": "InProgress"},
+        {
+            "DeploymentStatus": "Failure",
+            "ErrorMessage": "Deployment failed on core-1",
+            "ErrorDetails": [
+                {"DetailedErrorCode": "GG-303", "DetailedErrorMessage": "You need a core"},
+                {"DetailedErrorCode": "GG-500", "DetailedErrorMessage": "Lambda crashed"},
+            ],
+            "UpdatedAt": "2026-11-23T10:00:00.000Z",
+        },
+    )
+    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    stubber.assert_no_pending_responses()
+    assert outcome.status is OutcomeStatus.FAILED
+    assert [(e.code, e.message) for e in outcome.errors] == [
+        ("", "Deployment failed on core-1"),
+        ("GG-303", "You need a core"),
+        ("GG-500", "Lambda crashed"),
+    ]
+    assert outcome.deployment_changed_at == "2026-11-23T10:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ThrottlingException", "TooManyRequestsException", "InternalServerErrorException"],
+)
+def test_throttling_and_server_faults_are_retried(code: str, clock: VirtualClock) -> None:
+    status = 500 if code.startswith("Internal") else 400
+    provider, _ = stubbed(
+        {"error": {"service_error_code": code, "http_status_code": status}},
+        {"error": {"service_error_code": code, "http_status_code": status}},
+        {"DeploymentStatus": "Success"},
+    )
+    with pytest.raises(TransientError, match=code):
+        provider.fetch()
+    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+    assert outcome.polls == 1
+
+
+def test_auth_errors_name_the_credential_source_not_the_credentials() -> None:
+    provider, _ = stubbed(
+        {
+            "error": {
+                "service_error_code": "UnrecognizedClientException",
+                "service_message": "The security token included in the request is invalid.",
+                "http_status_code": 403,
+            }
+        }
+    )
+    with pytest.raises(AuthError) as raised:
+        provider.fetch()
+    assert "came from: env" in str(raised.value)
+    assert "testing" not in str(raised.value)
+
+
+def test_other_bad_requests_are_rejected_at_once() -> None:
+    provider, _ = stubbed(
+        {
+            "error": {
+                "service_error_code": "BadRequestException",
+                "service_message": "Invalid deployment type",
+                "http_status_code": 400,
+            }
+        }
+    )
+    with pytest.raises(RequestRejected, match="Invalid deployment type"):
+        provider.fetch()
+
+
+def test_missing_credentials_are_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(ConfigError, match="no usable AWS credentials"):
+        make_client(region="eu-west-1", profile=None, endpoint_url=None, request_timeout=1)
+
+
+def test_a_missing_region_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    with pytest.raises(ConfigError, match="region"):
+        make_client(region=None, profile=None, endpoint_url=None, request_timeout=1)
+
+
+def test_an_unknown_profile_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="profile 'nope'"):
+        make_client(region="eu-west-1", profile="nope", endpoint_url=None, request_timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (Fault.aws("ThrottlingException", status=400), "ThrottlingException"),
+        (Fault.http(503, body=b"Service Unavailable"), "503"),
+        (Fault.ok_body(b"<html>proxy error</html>"), "could not be read|DeploymentStatus"),
+        (Fault.ok_body(b'{"DeploymentType": "NewDeployment"}'), "without a DeploymentStatus"),
+        (Fault.reset(), "connection|without a DeploymentStatus"),
+        (Fault.hang(2), "connection"),
+    ],
+    ids=["throttled", "503-html", "html-body", "no-status", "reset-mid-body", "hang"],
+)
+def test_faults_on_the_wire_are_transient(fault: Fault, words: str) -> None:
+    with Emulator() as emulator:
+        group_id, deployment_id = emulator.add_greengrass(Timeline([(0, "InProgress")]))
+        emulator.inject(fault)
+        provider = GreengrassDeployment(
+            client(emulator.url, request_timeout=0.3),
+            group_id=group_id,
+            deployment_id=deployment_id,
+        )
+        with pytest.raises(TransientError, match=words):
+            provider.fetch()
+        assert provider.fetch().raw_status == "InProgress"
+
+
+def test_emulator_not_found_matches_aws_words() -> None:
+    with Emulator() as emulator:
+        provider = GreengrassDeployment(
+            client(emulator.url), group_id=GROUP, deployment_id=DEPLOYMENT
+        )
+        with pytest.raises(NotFoundError, match="BadRequestException"):
+            provider.fetch()
+
+
+@pytest.mark.parametrize("bad", ["../status", "a/b", "..", "x?y"])
+def test_ids_cannot_change_the_request_path(bad: str) -> None:
+    with pytest.raises(UsageError):
+        GreengrassDeployment(client(), group_id=bad, deployment_id=DEPLOYMENT)
+    with pytest.raises(UsageError):
+        GreengrassDeployment(client(), group_id=GROUP, deployment_id=bad)
+
+
+def test_no_client_is_built_at_import_time() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gate, gate.cli, gate.providers.greengrass;"
+        "assert 'boto3' not in sys.modules, 'boto3 imported';"
+        "import gate.providers.humanitec;"
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_botocore_own_retries_are_off() -> None:
+    assert client().meta.config.retries["total_max_attempts"] == 1
+    assert boto3  # the client came from a boto3 session
