@@ -1,0 +1,215 @@
+"""The ``gate`` command: parse, build a provider, call the engine, render the outcome.
+
+Exit codes (a contract, see README): 0 succeeded, 1 failed, 2 usage or configuration error,
+3 deadline passed, 4 status could not be read, 128+N interrupted by signal N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn, TextIO
+
+from gate import __version__
+from gate.durations import parse_duration
+from gate.engine import (
+    DEFAULT_NOT_FOUND_GRACE,
+    DEFAULT_TIMEOUT,
+    WaitOptions,
+    wait,
+)
+from gate.errors import GateError, Interrupted, UsageError
+from gate.providers import ProviderPlugin
+from gate.registry import available_providers, load_plugin
+from gate.render.json import outcome_to_json
+from gate.render.text import TextReporter
+from gate.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
+
+__all__ = ["main"]
+
+DEFAULT_REQUEST_TIMEOUT = 10.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """Turns argparse's complaints into one-line :class:`UsageError` s (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the gate command; returns its exit code. Callable in-process (tests, the demo)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if env is None else env
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        return _dispatch(args, env, out, err)
+    except GateError as error:
+        err.write(f"gate: error: {error}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except Interrupted as interrupt:
+        return 128 + interrupt.signum
+
+
+def _dispatch(args: list[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+    if args[:1] == ["wait"] and (len(args) == 1 or args[1] in ("-h", "--help")):
+        asked = len(args) > 1
+        (out if asked else err).write(_wait_usage())
+        return 0 if asked else 2
+    top = _top_parser()
+    parsed = top.parse_args(args)
+    if parsed.command == "wait":
+        return _wait_command(parsed.provider, parsed.rest, env, out, err)
+    if parsed.command == "providers":
+        out.write("\n".join(available_providers()) + "\n")
+        return 0
+    if parsed.command == "demo":
+        from gate.demo import run_demo
+
+        return run_demo(out=out, err=err)
+    top.print_help(err)
+    return 2
+
+
+def _top_parser() -> _Parser:
+    parser = _Parser(
+        prog="gate",
+        description="Block until a deployment reaches a terminal status; explain a failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"gate {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    waiter = commands.add_parser(
+        "wait",
+        help="wait on one deployment ('gate wait PROVIDER --help' for its flags)",
+        add_help=False,
+    )
+    waiter.add_argument("provider", nargs="?")
+    waiter.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("providers", help="list the providers 'gate wait' accepts")
+    commands.add_parser(
+        "demo", help="gate real deployments on a local emulator (no cloud account needed)"
+    )
+    return parser
+
+
+def _wait_command(
+    provider_name: str | None,
+    rest: list[str],
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    if provider_name is None:
+        err.write(_wait_usage())
+        return 2
+    plugin = load_plugin(provider_name)
+    parsed = _provider_parser(plugin).parse_args(rest)
+    options = WaitOptions(
+        timeout=parsed.timeout,
+        interval=parsed.interval,
+        max_interval=parsed.max_interval,
+        not_found_grace=parsed.not_found_grace,
+    )
+    provider = plugin.build(parsed, env, request_timeout=parsed.request_timeout)
+    try:
+        with _signals_interrupt():
+            outcome = wait(provider, options=options, reporter=TextReporter(err))
+    finally:
+        provider.close()
+    if parsed.output == "json":
+        out.write(outcome_to_json(outcome) + "\n")
+        out.flush()
+    return outcome.exit_code
+
+
+def _wait_usage() -> str:
+    lines = ["usage: gate wait PROVIDER [flags]   ('gate wait PROVIDER --help' for its flags)", ""]
+    lines.append("providers:")
+    for name in available_providers():
+        try:
+            summary = load_plugin(name).summary
+        except GateError as broken:
+            summary = f"(cannot be loaded: {broken})"
+        lines.append(f"  {name:<12} {summary}")
+    return "\n".join(lines) + "\n"
+
+
+def _provider_parser(plugin: ProviderPlugin) -> _Parser:
+    parser = _Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
+    plugin.add_arguments(parser)
+    timing = parser.add_argument_group("waiting")
+
+    def duration(flag: str) -> Callable[[str], float]:
+        return lambda text: parse_duration(text, flag=flag)
+
+    timing.add_argument(
+        "--timeout",
+        type=duration("--timeout"),
+        default=DEFAULT_TIMEOUT,
+        help="overall deadline, such as 90, 90s, 15m, 1h (default: 30m)",
+    )
+    timing.add_argument(
+        "--interval",
+        type=duration("--interval"),
+        default=DEFAULT_INTERVAL,
+        help="first gap between reads; gaps grow with the time waited (default: 2s)",
+    )
+    timing.add_argument(
+        "--max-interval",
+        type=duration("--max-interval"),
+        default=DEFAULT_MAX_INTERVAL,
+        help="longest gap between reads (default: 15s)",
+    )
+    timing.add_argument(
+        "--request-timeout",
+        type=duration("--request-timeout"),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        help="longest wait for one API answer (default: 10s)",
+    )
+    timing.add_argument(
+        "--not-found-grace",
+        type=duration("--not-found-grace"),
+        default=DEFAULT_NOT_FOUND_GRACE,
+        help="how long 'not found' means 'not visible yet' (default: 30s)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object on stdout at the end (progress stays on stderr)",
+    )
+    return parser
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """While waiting, SIGTERM and SIGHUP end the wait like Ctrl-C does (CI runners send them)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    caught = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {signum: signal.signal(signum, interrupt) for signum in caught}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,152 @@
+"""``gate demo``: what a pipeline sees, on a local emulator, with no cloud account.
+
+Starts the emulator, then on each backend starts a deployment that succeeds and one that
+fails, and gates on each with the real ``gate wait`` command (a subprocess, as a pipeline
+runs it), showing its progress, its report and its exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from gate.emulator import Emulator, Timeline
+
+__all__ = ["run_demo"]
+
+_HUMANITEC_ERRORS = [
+    {
+        "scope": "workload",
+        "object_id": "checkout",
+        "code": "POD-CRASHLOOP",
+        "summary": "Container is crash-looping",
+        "message": "container 'checkout' exited with code 1: missing env var PAYMENT_URL",
+    },
+    {
+        "scope": "resource",
+        "object_id": "postgres",
+        "code": "RES-005",
+        "summary": "",
+        "message": "Timed out waiting for the database to become ready",
+    },
+]
+_GREENGRASS_DETAILS = [
+    {
+        "DetailedErrorCode": "LambdaExecutionFailure",
+        "DetailedErrorMessage": "function 'sensor-reader' failed to start: module not found",
+    }
+]
+_HUMANITEC_RUN = [(0, "pending"), (1, "in progress")]
+_GREENGRASS_RUN = [(0, "Building"), (1, "InProgress")]
+
+
+def run_demo(*, out: TextIO, err: TextIO) -> int:
+    """Exit 0 when every gate ended as a pipeline should (0 on success, 1 on failure)."""
+    with Emulator() as emulator:
+        env = {
+            **os.environ,
+            "HUMANITEC_TOKEN": emulator.token,
+            "HUMANITEC_API_URL": emulator.url,
+            "AWS_ACCESS_KEY_ID": "demo",
+            "AWS_SECRET_ACCESS_KEY": "demo",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL": emulator.url,
+        }
+        env.pop("AWS_PROFILE", None)
+        out.write(
+            f"gate demo: an emulator of the Humanitec and Greengrass v1 APIs on {emulator.url}\n"
+            "Four deployments start there; each is gated as a pipeline would gate it.\n"
+        )
+
+        def humanitec_ok() -> list[str]:
+            timeline = Timeline([*_HUMANITEC_RUN, (4, "succeeded")])
+            deploy_id = emulator.add_humanitec("demo", "shop", "staging", timeline)
+            return [
+                "humanitec",
+                "--org",
+                "demo",
+                "--app",
+                "shop",
+                "--env",
+                "staging",
+                "--deploy-id",
+                deploy_id,
+            ]
+
+        def humanitec_failed() -> list[str]:
+            timeline = Timeline([*_HUMANITEC_RUN, (4, "failed")])
+            emulator.add_humanitec("demo", "shop", "production", timeline, errors=_HUMANITEC_ERRORS)
+            return [
+                "humanitec",
+                "--org",
+                "demo",
+                "--app",
+                "shop",
+                "--env",
+                "production",
+                "--latest",
+                "--output",
+                "json",
+            ]
+
+        def greengrass_ok() -> list[str]:
+            group, deployment = emulator.add_greengrass(
+                Timeline([*_GREENGRASS_RUN, (4, "Success")])
+            )
+            return ["greengrass", "--group-id", group, "--deployment-id", deployment]
+
+        def greengrass_failed() -> list[str]:
+            group, deployment = emulator.add_greengrass(
+                Timeline([*_GREENGRASS_RUN, (4, "Failure")]),
+                error_message="Deployment failed on 1 of 3 cores",
+                error_details=_GREENGRASS_DETAILS,
+            )
+            return [
+                "greengrass",
+                "--group-id",
+                group,
+                "--deployment-id",
+                deployment,
+                "--output",
+                "json",
+            ]
+
+        cases: list[tuple[Callable[[], list[str]], int]] = [
+            (humanitec_ok, 0),
+            (humanitec_failed, 1),
+            (greengrass_ok, 0),
+            (greengrass_failed, 1),
+        ]
+        surprises = 0
+        for start, expected in cases:
+            code = _gate([*start(), "--interval", "1s"], env, out)
+            verdict = "as expected" if code == expected else f"UNEXPECTED, wanted {expected}"
+            out.write(f"-> exit code {code} ({verdict})\n")
+            surprises += code != expected
+    out.write(
+        "\nA pipeline goes on after exit 0 and stops on any other code; README.md lists them all.\n"
+    )
+    out.flush()
+    return 1 if surprises else 0
+
+
+def _gate(args: list[str], env: dict[str, str], out: TextIO) -> int:
+    """Run ``gate wait`` as a pipeline would; its stderr (progress) and stdout go to ``out``."""
+    out.write(f"\n$ gate wait {shlex.join(args)}\n")
+    out.flush()
+    with subprocess.Popen(  # noqa: S603 - our own interpreter running our own module
+        [sys.executable, "-m", "gate", "wait", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            out.flush()
+    return process.returncode

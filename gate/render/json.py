@@ -1,0 +1,35 @@
+"""The outcome as one JSON object: the machine-readable contract of ``--output json``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gate.model import Outcome
+
+__all__ = ["SCHEMA_VERSION", "outcome_to_dict", "outcome_to_json"]
+
+SCHEMA_VERSION = 1
+
+
+def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "status": outcome.status.value,
+        "raw_status": outcome.raw_status,
+        "provider": outcome.provider,
+        "target": dict(outcome.target),
+        "errors": [error.as_dict() for error in outcome.errors],
+        "reason": outcome.reason,
+        "elapsed_seconds": outcome.elapsed_seconds,
+        "polls": outcome.polls,
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+        "deployment_changed_at": outcome.deployment_changed_at,
+        "warnings": list(outcome.warnings),
+        "exit_code": outcome.exit_code,
+    }
+
+
+def outcome_to_json(outcome: Outcome) -> str:
+    return json.dumps(outcome_to_dict(outcome), ensure_ascii=False)

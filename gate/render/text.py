@@ -1,0 +1,73 @@
+"""Progress and the final report as plain lines, for a terminal or a CI log (stderr)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from gate.durations import format_duration
+from gate.errors import TransientError
+from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
+from gate.text import one_line
+
+__all__ = ["TextReporter", "format_error"]
+
+
+class TextReporter:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def _say(self, line: str, elapsed: float | None = None) -> None:
+        stamp = f"[{format_duration(elapsed):>6}] " if elapsed is not None else ""
+        self._stream.write(f"gate: {stamp}{line}\n")
+        self._stream.flush()
+
+    def started(self, description: str, timeout: float) -> None:
+        self._say(f"waiting for {description} (timeout {format_duration(timeout)})")
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        if previous is None:
+            self._say(f"status: {current.raw_status}", elapsed)
+        else:
+            self._say(f"status: {previous.raw_status} -> {current.raw_status}", elapsed)
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        status = current.raw_status if current else "not read yet"
+        self._say(f"still waiting: status {status} ({polls} reads)", elapsed)
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._say(f"warning: {message}", elapsed)
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._say(f"{fault}; retrying in {format_duration(delay)}", elapsed)
+
+    def finished(self, outcome: Outcome) -> None:
+        reads = "1 read" if outcome.polls == 1 else f"{outcome.polls} reads"
+        took = f"after {format_duration(outcome.elapsed_seconds)} ({reads})"
+        if outcome.status is OutcomeStatus.SUCCEEDED:
+            self._say(f"deployment succeeded {took}")
+            return
+        if outcome.status is OutcomeStatus.FAILED:
+            count = len(outcome.errors)
+            noun = "error" if count == 1 else "errors"
+            self._say(
+                f"deployment FAILED with status {outcome.raw_status!r} {took}: {count} {noun}"
+            )
+            for error in outcome.errors:
+                self._stream.write(f"  - {format_error(error)}\n")
+            self._stream.flush()
+            return
+        label = {
+            OutcomeStatus.TIMED_OUT: "timed out",
+            OutcomeStatus.CANCELLED: "cancelled",
+            OutcomeStatus.ERROR: "error",
+        }[outcome.status]
+        self._say(f"{label} {took}: {outcome.reason}")
+
+
+def format_error(error: ErrorDetail) -> str:
+    """``[workload my-svc] CLD-001 Provider error: Incorrect credentials`` on one line."""
+    where = one_line(" ".join(part for part in (error.scope, error.object_id) if part))
+    label = one_line(" ".join(part for part in (error.code, error.summary) if part))
+    message = one_line(error.message, limit=4000)
+    text = f"{label}: {message}" if label and message else label or message or "(no detail)"
+    return f"[{where}] {text}" if where else text

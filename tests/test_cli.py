@@ -1,0 +1,518 @@
+"""The ``gate`` command end to end: a subprocess against loopback servers, as a pipeline runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.emulator import Emulator, Fault, Timeline
+from tests.support import TOKEN, clean_env, run_gate
+
+FAST = ["--interval", "0.05s", "--max-interval", "0.2s"]
+ERRORS = [
+    {
+        "scope": "workload",
+        "object_id": "api",
+        "code": "CLD-001",
+        "summary": "Provider error",
+        "message": "Incorrect credentials",
+    },
+    {"scope": "resource", "object_id": "db", "code": "", "summary": "", "message": "timed out"},
+]
+
+
+def humanitec(
+    emulator: Emulator, *extra: str, env: str = "production", token: str | None = TOKEN
+) -> subprocess.CompletedProcess[str]:
+    variables = {"HUMANITEC_API_URL": emulator.url}
+    if token is not None:
+        variables["HUMANITEC_TOKEN"] = token
+    return run_gate(
+        "wait",
+        "humanitec",
+        "--org",
+        "acme",
+        "--app",
+        "shop",
+        "--env",
+        env,
+        *FAST,
+        *extra,
+        env=variables,
+    )
+
+
+def deploy(
+    emulator: Emulator, *steps: tuple[float, str], errors: Any = (), env: str = "production"
+) -> str:
+    return emulator.add_humanitec("acme", "shop", env, Timeline(list(steps)), errors=errors)
+
+
+def json_out(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout
+    return json.loads(lines[0])
+
+
+def assert_no_token(*results: subprocess.CompletedProcess[str]) -> None:
+    for result in results:
+        assert TOKEN not in result.stdout
+        assert TOKEN not in result.stderr
+
+
+def test_success_exits_0_and_shows_progress(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "pending"), (0.2, "in progress"), (0.5, "succeeded"))
+    result = humanitec(emulator, "--deploy-id", deploy_id)
+    assert result.returncode == 0, result.stderr
+    assert f"waiting for Humanitec deployment {deploy_id} in acme/shop/production" in result.stderr
+    assert "status: in progress -> succeeded" in result.stderr
+    assert "deployment succeeded" in result.stderr
+    assert result.stdout == ""
+    assert_no_token(result)
+
+
+def test_failure_exits_1_and_prints_every_error_in_the_apis_words(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "in progress"), (0.3, "failed"), errors=ERRORS)
+    result = humanitec(emulator, "--deploy-id", deploy_id)
+    assert result.returncode == 1
+    assert "[workload api] CLD-001 Provider error: Incorrect credentials" in result.stderr
+    assert "[resource db] timed out" in result.stderr
+    assert_no_token(result)
+
+
+def test_json_output_is_one_object_with_the_documented_fields(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "in progress"), (0.3, "failed"), errors=ERRORS)
+    result = humanitec(emulator, "--deploy-id", deploy_id, "--output", "json")
+    document = json_out(result)
+    assert document["status"] == "failed"
+    assert document["raw_status"] == "failed"
+    assert document["provider"] == "humanitec"
+    assert document["target"] == {
+        "org": "acme",
+        "app": "shop",
+        "env": "production",
+        "deploy_id": deploy_id,
+    }
+    assert [(e["code"], e["message"]) for e in document["errors"]] == [
+        ("CLD-001", "Incorrect credentials"),
+        ("", "timed out"),
+    ]
+    assert document["elapsed_seconds"] >= 0
+    assert document["polls"] >= 1
+    assert document["schema_version"] == 1
+    assert document["exit_code"] == 1
+    assert "gate: waiting for" in result.stderr
+
+
+def test_latest_follows_the_environments_last_deploy(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "pending"), (0.3, "succeeded"))
+    result = humanitec(emulator, "--latest", "--output", "json")
+    assert result.returncode == 0
+    assert json_out(result)["target"]["deploy_id"] == deploy_id
+
+
+def test_org_app_env_fall_back_to_the_environment(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "succeeded"))
+    result = run_gate(
+        "wait",
+        "humanitec",
+        "--deploy-id",
+        deploy_id,
+        *FAST,
+        env={
+            "HUMANITEC_TOKEN": TOKEN,
+            "HUMANITEC_API_URL": emulator.url,
+            "HUMANITEC_ORG": "acme",
+            "HUMANITEC_APP": "shop",
+            "HUMANITEC_ENV": "production",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_deadline_passed_exits_3_with_the_last_status(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "in progress"))
+    result = humanitec(emulator, "--deploy-id", deploy_id, "--timeout", "0.5s", "--output", "json")
+    assert result.returncode == 3
+    document = json_out(result)
+    assert document["status"] == "timed_out"
+    assert "'in progress'" in document["reason"]
+
+
+def test_unknown_status_is_warned_and_named_again_at_the_deadline(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "paused"))
+    result = humanitec(emulator, "--deploy-id", deploy_id, "--timeout", "0.5s", "--output", "json")
+    assert result.returncode == 3
+    assert result.stderr.count("warning: humanitec reported status 'paused'") == 1
+    assert "'paused'" in json_out(result)["reason"]
+
+
+def test_bad_token_exits_4_without_showing_any_token(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "pending"))
+    result = humanitec(emulator, "--deploy-id", deploy_id, "--output", "json", token="wr0ng-t0ken")
+    assert result.returncode == 4
+    document = json_out(result)
+    assert document["status"] == "error"
+    assert "HTTP 401" in document["reason"]
+    assert "wr0ng-t0ken" not in result.stdout + result.stderr
+
+
+def test_not_found_after_the_grace_exits_4(emulator: Emulator) -> None:
+    deploy(emulator, (0, "pending"))
+    result = humanitec(
+        emulator, "--deploy-id", "nope", "--not-found-grace", "0.3s", "--output", "json"
+    )
+    assert result.returncode == 4
+    assert "not found" in json_out(result)["reason"]
+
+
+def test_not_found_then_found_succeeds(emulator: Emulator) -> None:
+    deploy(emulator, (0, "pending"))
+
+    def create() -> None:
+        emulator.add_humanitec(
+            "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="fresh-1"
+        )
+
+    later = threading.Timer(0.5, create)
+    later.start()
+    result = humanitec(emulator, "--deploy-id", "fresh-1", "--not-found-grace", "20s")
+    later.join()
+    assert result.returncode == 0, result.stderr
+
+
+def test_429_with_retry_after_is_waited_out(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "succeeded"))
+    emulator.inject(Fault.http(429, retry_after="1"))
+    result = humanitec(emulator, "--deploy-id", deploy_id)
+    assert result.returncode == 0, result.stderr
+    assert "HTTP 429" in result.stderr
+    assert "retrying in 1.0s" in result.stderr or "retrying in 1.1s" in result.stderr
+
+
+def test_a_burst_of_5xx_is_retried(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "succeeded"))
+    for status in (500, 502, 503, 504):
+        emulator.inject(Fault.http(status))
+    result = humanitec(emulator, "--deploy-id", deploy_id)
+    assert result.returncode == 0, result.stderr
+    assert emulator.pending_faults() == 0
+    for status in (500, 502, 503, 504):
+        assert f"HTTP {status}" in result.stderr
+
+
+def test_a_hung_request_is_abandoned_after_the_request_timeout(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "succeeded"))
+    emulator.inject(Fault.hang(30))
+    result = humanitec(emulator, "--deploy-id", deploy_id, "--request-timeout", "0.3s")
+    assert result.returncode == 0, result.stderr
+    assert "no answer within the request timeout" in result.stderr
+
+
+def test_a_hanging_api_cannot_hold_the_gate_past_its_deadline(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "in progress"))
+    emulator.inject(Fault.hang(60), times=100)
+    result = humanitec(
+        emulator,
+        "--deploy-id",
+        deploy_id,
+        "--timeout",
+        "1s",
+        "--request-timeout",
+        "0.5s",
+        "--output",
+        "json",
+    )
+    document = json_out(result)
+    assert result.returncode == 4
+    assert document["status"] == "error"
+    assert "request timeout" in document["reason"]
+    assert document["elapsed_seconds"] <= 1 + 0.5 + 0.5
+
+
+def test_a_garbage_body_is_retried(emulator: Emulator) -> None:
+    deploy_id = deploy(emulator, (0, "succeeded"))
+    emulator.inject(Fault.ok_body(b"<html>502 Bad Gateway</html>"))
+    result = humanitec(emulator, "--deploy-id", deploy_id)
+    assert result.returncode == 0, result.stderr
+    assert "not JSON" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "words"),
+    [
+        (["--deploy-id", "d1", "--timeout", "soon"], {}, "--timeout 'soon' is not a duration"),
+        (["--deploy-id", "../../orgs/other"], {}, "--deploy-id '../../orgs/other' is not a valid"),
+        (["--deploy-id", "d1"], {"HUMANITEC_TOKEN": ""}, "HUMANITEC_TOKEN is not set"),
+        ([], {}, "one of the arguments --deploy-id --latest is required"),
+        (["--deploy-id", "d1", "--latest"], {}, "not allowed with argument"),
+        (["--deploy-id", "d1", "--interval", "30s"], {}, "must not exceed max-interval"),
+        (["--deploy-id", "d1", "--output", "yaml"], {}, "invalid choice"),
+        (["--deploy-id", "d1", "--api-url", "ftp://x"], {}, "not an http(s) URL"),
+    ],
+    ids=[
+        "duration",
+        "path-traversal",
+        "no-token",
+        "no-target",
+        "both-targets",
+        "interval-over-max",
+        "output",
+        "api-url",
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    emulator: Emulator, args: list[str], env: dict[str, str], words: str
+) -> None:
+    variables = {"HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url, **env}
+    result = run_gate(
+        "wait", "humanitec", "--org", "acme", "--app", "shop", "--env", "prod", *args, env=variables
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert words in result.stderr
+    assert emulator.requests == []
+
+
+def test_missing_org_is_a_usage_error() -> None:
+    result = run_gate("wait", "humanitec", "--latest", env={"HUMANITEC_TOKEN": TOKEN})
+    assert result.returncode == 2
+    assert "--org is required (or set HUMANITEC_ORG)" in result.stderr
+
+
+def test_unknown_provider_is_a_usage_error() -> None:
+    result = run_gate("wait", "kubernetes", "--id", "x")
+    assert result.returncode == 2
+    assert "unknown provider 'kubernetes'" in result.stderr
+    assert "greengrass, humanitec" in result.stderr
+
+
+def test_help_lists_providers_and_version_prints() -> None:
+    assert "humanitec" in run_gate("wait", "--help").stdout
+    assert run_gate("--version").stdout.startswith("gate ")
+    assert "--not-found-grace" in run_gate("wait", "greengrass", "--help").stdout
+
+
+def test_the_console_script_works_like_python_m_gate(emulator: Emulator) -> None:
+    script = shutil.which("gate", path=str(Path(sys.executable).parent))
+    assert script, "the gate console script is installed beside the interpreter"
+    deploy_id = deploy(emulator, (0, "succeeded"))
+    env = {**clean_env(), "HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url}
+    result = subprocess.run(
+        [
+            script,
+            "wait",
+            "humanitec",
+            "--org",
+            "acme",
+            "--app",
+            "shop",
+            "--env",
+            "production",
+            "--deploy-id",
+            deploy_id,
+            "--output",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert json_out(result)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["sigint", "sigterm", "sighup"],
+)
+def test_a_signal_ends_the_wait_promptly_with_the_last_status(
+    emulator: Emulator, signum: int, code: int
+) -> None:
+    deploy_id = deploy(emulator, (0, "in progress"))
+    env = {**clean_env(), "HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url}
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "wait",
+            "humanitec",
+            "--org",
+            "acme",
+            "--app",
+            "shop",
+            "--env",
+            "production",
+            "--deploy-id",
+            deploy_id,
+            "--output",
+            "json",
+            "--interval",
+            "5s",
+            "--max-interval",
+            "5s",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        while "status: in progress" not in process.stderr.readline():
+            pass
+        time.sleep(0.2)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=10)
+    assert process.returncode == code
+    document = json.loads(stdout)
+    assert document["status"] == "cancelled"
+    assert document["raw_status"] == "in progress"
+    assert "cancelled" in stderr
+
+
+def test_greengrass_end_to_end_on_the_emulator(emulator: Emulator) -> None:
+    group_id, deployment_id = emulator.add_greengrass(
+        Timeline([(0, "Building"), (0.2, "InProgress"), (0.5, "Failure")]),
+        error_message="Deployment failed",
+        error_details=[{"DetailedErrorCode": "GG-1", "DetailedErrorMessage": "lambda crashed"}],
+    )
+    result = run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        group_id,
+        "--deployment-id",
+        deployment_id,
+        "--region",
+        "eu-west-1",
+        "--endpoint-url",
+        emulator.url,
+        "--output",
+        "json",
+        *FAST,
+        env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws-key"},
+    )
+    assert result.returncode == 1, result.stderr
+    document = json_out(result)
+    assert document["raw_status"] == "Failure"
+    assert {(e["code"], e["message"]) for e in document["errors"]} == {
+        ("", "Deployment failed"),
+        ("GG-1", "lambda crashed"),
+    }
+    assert "s3cr3t-aws-key" not in result.stdout + result.stderr
+
+
+def test_greengrass_reads_aws_endpoint_url_and_region_from_the_environment(
+    emulator: Emulator,
+) -> None:
+    group_id, deployment_id = emulator.add_greengrass(Timeline([(0, "Success")]))
+    result = run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        group_id,
+        "--deployment-id",
+        deployment_id,
+        *FAST,
+        env={
+            "AWS_ACCESS_KEY_ID": "a",
+            "AWS_SECRET_ACCESS_KEY": "b",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL": emulator.url,
+        },
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_greengrass_without_credentials_exits_2(emulator: Emulator) -> None:
+    result = run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        "g1",
+        "--deployment-id",
+        "d1",
+        "--region",
+        "eu-west-1",
+        "--endpoint-url",
+        emulator.url,
+    )
+    assert result.returncode == 2
+    assert "no usable AWS credentials" in result.stderr
+
+
+def test_greengrass_auth_refusal_exits_4_naming_the_source(emulator: Emulator) -> None:
+    emulator.inject(
+        Fault.aws(
+            "UnrecognizedClientException",
+            status=403,
+            message="The security token included in the request is invalid.",
+        )
+    )
+    result = run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        "g1",
+        "--deployment-id",
+        "d1",
+        "--region",
+        "eu-west-1",
+        "--endpoint-url",
+        emulator.url,
+        "--output",
+        "json",
+        env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws-key"},
+    )
+    assert result.returncode == 4
+    reason = json_out(result)["reason"]
+    assert "came from: env" in reason
+    assert "s3cr3t-aws-key" not in result.stdout + result.stderr
+
+
+def test_greengrass_against_moto_server(aws_env: None) -> None:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from tests.support import moto_greengrass_deployment, set_moto_status
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        gg = boto3.client("greengrass", region_name="eu-west-1", endpoint_url=url)
+        group_id, deployment_id = moto_greengrass_deployment(gg)
+        threading.Timer(0.5, set_moto_status, (deployment_id, "Success")).start()
+        result = run_gate(
+            "wait",
+            "greengrass",
+            "--group-id",
+            group_id,
+            "--deployment-id",
+            deployment_id,
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            url,
+            *FAST,
+            env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert "InProgress -> Success" in result.stderr

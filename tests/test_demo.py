@@ -1,0 +1,16 @@
+"""``gate demo``, the README's first command, shows both backends ending both ways."""
+
+from tests.support import run_gate
+
+
+def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
+    result = run_gate("demo", timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.count("(as expected)") == 4
+    assert "UNEXPECTED" not in out
+    assert "$ gate wait humanitec" in out
+    assert "$ gate wait greengrass" in out
+    assert "POD-CRASHLOOP Container is crash-looping" in out
+    assert "LambdaExecutionFailure: function 'sensor-reader' failed to start" in out
+    assert '"status": "failed"' in out

@@ -1,0 +1,99 @@
+"""Providers are found by name: built-ins, and third-party ones through entry points."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gate.errors import UsageError
+from gate.providers import ProviderPlugin
+from gate.registry import available_providers, load_plugin
+from tests.support import run_gate
+
+THIRD_PARTY = """
+import argparse
+from gate.model import Snapshot, State
+
+
+class Rollout:
+    name = "rollouts"
+
+    def __init__(self, rollout_id):
+        self.rollout_id = rollout_id
+
+    @property
+    def target(self):
+        return {"rollout": self.rollout_id}
+
+    def describe(self):
+        return f"rollout {self.rollout_id}"
+
+    def fetch(self):
+        return Snapshot(State.SUCCEEDED, "Healthy")
+
+    def close(self):
+        pass
+
+
+class Plugin:
+    name = "rollouts"
+    summary = "a test rollout system"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rollout", required=True)
+
+    def build(self, args, env, *, request_timeout):
+        return Rollout(args.rollout)
+
+
+plugin = Plugin()
+"""
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path) -> Path:
+    """A third-party distribution on disk that registers ``rollouts`` in ``gate.providers``."""
+    (tmp_path / "gate_rollouts.py").write_text(THIRD_PARTY)
+    dist_info = tmp_path / "gate_rollouts-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: gate-rollouts\nVersion: 1.0\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        textwrap.dedent(
+            """\
+            [gate.providers]
+            rollouts = gate_rollouts:plugin
+            """
+        )
+    )
+    return tmp_path
+
+
+def test_builtins_are_plugins() -> None:
+    for name in ("humanitec", "greengrass"):
+        plugin = load_plugin(name)
+        assert isinstance(plugin, ProviderPlugin)
+        assert plugin.name == name
+    assert {"humanitec", "greengrass"} <= set(available_providers())
+
+
+def test_unknown_names_are_usage_errors_listing_what_is_known() -> None:
+    with pytest.raises(UsageError, match=r"unknown provider 'nope'.*humanitec"):
+        load_plugin("nope")
+
+
+def test_a_third_party_provider_is_found_through_its_entry_point(installed_plugin: Path) -> None:
+    env = {"PYTHONPATH": str(installed_plugin)}
+    listed = run_gate("providers", env=env)
+    assert "rollouts" in listed.stdout.split()
+    result = run_gate("wait", "rollouts", "--rollout", "r-7", "--output", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["provider"] == "rollouts"
+    assert document["raw_status"] == "Healthy"
+    assert document["target"] == {"rollout": "r-7"}
+    assert "a test rollout system" in run_gate("wait", "--help", env=env).stdout
