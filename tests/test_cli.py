@@ -372,8 +372,11 @@ def test_a_signal_ends_the_wait_promptly_with_the_last_status(
         text=True,
     ) as process:
         assert process.stderr is not None
-        while "status: in progress" not in process.stderr.readline():
-            pass
+        for line in process.stderr:
+            if "status: in progress" in line:
+                break
+        else:
+            pytest.fail("the gate ended before reading a status")
         time.sleep(0.2)
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=10)
