@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn, TextIO
 
@@ -25,10 +26,15 @@ from gate.engine import (
     wait,
 )
 from gate.errors import GateError, Interrupted, UsageError
+from gate.model import Outcome
 from gate.providers import ProviderPlugin
 from gate.registry import available_providers, load_plugin
+from gate.render.github import GitHubReporter, format_outputs, step_outputs, workflow_command
 from gate.render.json import outcome_to_json
+from gate.render.junit import junit_xml
+from gate.render.summary import summary_markdown
 from gate.render.text import TextReporter
+from gate.reporter import Reporter
 from gate.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
 
 __all__ = ["main"]
@@ -59,6 +65,8 @@ def main(
         return _dispatch(args, env, out, err)
     except GateError as error:
         err.write(f"gate: error: {error}\n")
+        if env.get("GITHUB_ACTIONS") == "true":
+            out.write(workflow_command("error", str(error), title="deploy-gate") + "\n")
         return error.exit_code
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
@@ -125,16 +133,40 @@ def _wait_command(
         max_interval=parsed.max_interval,
         not_found_grace=parsed.not_found_grace,
     )
+    output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
+    reporter: Reporter = GitHubReporter(out) if output == "github" else TextReporter(err)
     provider = plugin.build(parsed, env, request_timeout=parsed.request_timeout)
     try:
         with _signals_interrupt():
-            outcome = wait(provider, options=options, reporter=TextReporter(err))
+            outcome = wait(provider, options=options, reporter=reporter)
     finally:
         provider.close()
-    if parsed.output == "json":
+    if output == "json":
         out.write(outcome_to_json(outcome) + "\n")
         out.flush()
+    _write_reports(outcome, parsed, env, github=output == "github")
     return outcome.exit_code
+
+
+def _write_reports(
+    outcome: Outcome, parsed: argparse.Namespace, env: Mapping[str, str], *, github: bool
+) -> None:
+    """The files asked for: JUnit, the JSON outcome, and GitHub's step outputs and summary."""
+    reports: dict[str, str] = {}
+    if parsed.junit:
+        Path(parsed.junit).write_bytes(junit_xml([outcome]))
+        reports["junit-report"] = parsed.junit
+    if parsed.json_report:
+        Path(parsed.json_report).write_text(outcome_to_json(outcome) + "\n", encoding="utf-8")
+        reports["json-report"] = parsed.json_report
+    if not github:
+        return
+    if env.get("GITHUB_OUTPUT"):
+        with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as outputs:
+            outputs.write(format_outputs(step_outputs(outcome, reports)))
+    if env.get("GITHUB_STEP_SUMMARY"):
+        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(summary_markdown(outcome))
 
 
 def _wait_usage() -> str:
@@ -187,12 +219,16 @@ def _provider_parser(plugin: ProviderPlugin) -> _Parser:
         default=DEFAULT_NOT_FOUND_GRACE,
         help="how long 'not found' means 'not visible yet' (default: 30s)",
     )
-    parser.add_argument(
+    reports = parser.add_argument_group("reporting")
+    reports.add_argument(
         "--output",
-        choices=("text", "json"),
-        default="text",
-        help="json: one JSON object on stdout at the end (progress stays on stderr)",
+        choices=("text", "json", "github"),
+        help="text: progress on stderr; json: also one JSON object on stdout at the end; "
+        "github: workflow commands, step outputs and job summary "
+        "(default: github under GitHub Actions, else text)",
     )
+    reports.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    reports.add_argument("--json-report", metavar="FILE", help="write the JSON outcome to FILE")
     return parser
 
 

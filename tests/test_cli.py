@@ -519,3 +519,62 @@ def test_greengrass_against_moto_server(aws_env: None) -> None:
         server.stop()
     assert result.returncode == 0, result.stderr
     assert "InProgress -> Success" in result.stderr
+
+
+def test_under_github_actions_the_gate_speaks_workflow_commands_by_default(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    from tests.actions_runner import parse_commands, parse_output_file
+
+    deploy_id = deploy(emulator, (0, "failed"), errors=ERRORS)
+    outputs, summary = tmp_path / "out", tmp_path / "summary.md"
+    result = humanitec(emulator, "--deploy-id", deploy_id)
+    assert not [c for c in parse_commands(result.stdout + result.stderr) if c.name == "error"]
+    result = run_gate(
+        "wait",
+        "humanitec",
+        "--org",
+        "acme",
+        "--app",
+        "shop",
+        "--env",
+        "production",
+        "--deploy-id",
+        deploy_id,
+        *FAST,
+        env={
+            "HUMANITEC_TOKEN": TOKEN,
+            "HUMANITEC_API_URL": emulator.url,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+    )
+    assert result.returncode == 1
+    assert len([c for c in parse_commands(result.stdout) if c.name == "error"]) == 2
+    assert parse_output_file(outputs.read_text())["status"] == "failed"
+    assert "CLD-001" in summary.read_text()
+
+
+def test_junit_and_json_reports_are_written_in_every_outcome(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    deploy_id = deploy(emulator, (0, "in progress"))
+    junit, report = tmp_path / "junit.xml", tmp_path / "outcome.json"
+    result = humanitec(
+        emulator,
+        "--deploy-id",
+        deploy_id,
+        "--timeout",
+        "0.3s",
+        "--junit",
+        str(junit),
+        "--json-report",
+        str(report),
+    )
+    assert result.returncode == 3
+    assert json.loads(report.read_text())["status"] == "timed_out"
+    assert ET.parse(junit).getroot().find("./testsuite/testcase/error") is not None
+    assert TOKEN not in junit.read_text() + report.read_text()

@@ -1,0 +1,173 @@
+"""GitHub Actions: workflow commands, step outputs, and their escaping.
+
+Everything that came from an API is escaped for where it goes: workflow-command data (``%``,
+CR, LF) and properties (also ``:`` and ``,``), as the runner and ``@actions/core`` define
+them. Progress text, which echoes API words, is printed between ``::stop-commands::`` markers
+so no line of it can be read as a command (the runner also parses ``##[...]`` anywhere in a
+line). Outputs use the ``name<<DELIMITER`` form with a fresh delimiter that is checked not to
+occur in the value.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import TextIO
+
+from gate.durations import format_duration
+from gate.errors import TransientError
+from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
+from gate.render.text import TextReporter
+
+__all__ = [
+    "GitHubReporter",
+    "escape_data",
+    "escape_property",
+    "format_outputs",
+    "step_outputs",
+    "workflow_command",
+]
+
+MAX_ANNOTATIONS = 10
+"""The UI shows at most 10 annotations of a kind per step."""
+MAX_MESSAGE = 4000
+"""The UI cuts an annotation at 4,096 characters."""
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(command: str, message: str, **properties: str) -> str:
+    """``::error title=T::message``, every part escaped, the message cut to what the UI shows."""
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def format_outputs(values: Mapping[str, str]) -> str:
+    """Step outputs for ``$GITHUB_OUTPUT``, each in the ``name<<DELIMITER`` form."""
+    blocks = []
+    for name, value in values.items():
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        while delimiter in value:  # pragma: no cover - a uuid4 collision
+            delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        blocks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(blocks)
+
+
+class GitHubReporter:
+    """Progress in a collapsible group with commands switched off, then annotations."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._text = TextReporter(stream)
+        self._pause_token = ""
+
+    def _write(self, line: str) -> None:
+        self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def _pause_commands(self) -> None:
+        self._pause_token = secrets.token_hex(16)
+        self._write(f"::stop-commands::{self._pause_token}")
+
+    def _resume_commands(self) -> None:
+        self._write(f"::{self._pause_token}::")
+
+    def started(self, description: str, timeout: float) -> None:
+        self._write(workflow_command("group", f"Waiting for {description}"))
+        self._pause_commands()
+        self._text.started(description, timeout)
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        self._text.status_changed(previous, current, elapsed)
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        self._text.heartbeat(current, elapsed, polls)
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._text.warning(message, elapsed)
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._text.retrying(fault, delay, elapsed)
+
+    def finished(self, outcome: Outcome) -> None:
+        self._resume_commands()
+        self._write("::endgroup::")
+        self._pause_commands()
+        self._text.finished(outcome)
+        self._resume_commands()
+        for line in annotation_lines(outcome):
+            self._write(line)
+
+
+def annotation_lines(outcome: Outcome) -> list[str]:
+    """One annotation per error detail on failure (within the UI's limit), one otherwise."""
+    took = format_duration(outcome.elapsed_seconds)
+    if outcome.status is OutcomeStatus.SUCCEEDED:
+        return [
+            workflow_command(
+                "notice", f"Deployment succeeded after {took}", title="Deployment succeeded"
+            )
+        ]
+    if outcome.status is OutcomeStatus.CANCELLED:
+        return [
+            workflow_command(
+                "warning", outcome.reason or "cancelled", title="Deployment gate cancelled"
+            )
+        ]
+    if outcome.status is not OutcomeStatus.FAILED:
+        title = {
+            OutcomeStatus.TIMED_OUT: "Deployment gate timed out",
+            OutcomeStatus.ERROR: "Deployment status could not be read",
+        }[outcome.status]
+        return [workflow_command("error", outcome.reason or title, title=title)]
+    if not outcome.errors:
+        message = f"{outcome.reason} after {took}; the backend gave no error details"
+        return [workflow_command("error", message, title="Deployment failed")]
+    shown = list(outcome.errors)
+    more = 0
+    if len(shown) > MAX_ANNOTATIONS:
+        shown, more = shown[: MAX_ANNOTATIONS - 1], len(shown) - (MAX_ANNOTATIONS - 1)
+    lines = [workflow_command("error", _message(error), title=_title(error)) for error in shown]
+    if more:
+        lines.append(
+            workflow_command(
+                "error", f"{more} more errors: see the job summary", title="Deployment failed"
+            )
+        )
+    return lines
+
+
+def _title(error: ErrorDetail) -> str:
+    where = " ".join(part for part in (error.scope, error.object_id) if part)
+    label = " ".join(part for part in (where, error.code) if part)
+    return f"Deployment failed: {label}" if label else "Deployment failed"
+
+
+def _message(error: ErrorDetail) -> str:
+    if error.summary and error.message:
+        return f"{error.summary}: {error.message}"
+    return error.summary or error.message or "(no detail)"
+
+
+def step_outputs(outcome: Outcome, reports: Mapping[str, str]) -> dict[str, str]:
+    """The action's outputs: ``status``, ``raw-status``, ``errors`` (JSON), timings, reports."""
+    values = {
+        "status": outcome.status.value,
+        "raw-status": outcome.raw_status or "",
+        "errors": json.dumps([error.as_dict() for error in outcome.errors], ensure_ascii=False),
+        "elapsed-seconds": f"{outcome.elapsed_seconds:.3f}",
+        "polls": str(outcome.polls),
+        "reason": outcome.reason or "",
+    }
+    values.update(reports)
+    return values

@@ -1,0 +1,62 @@
+"""The outcome as a Markdown job summary, every API text escaped for a table cell."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from gate.durations import format_duration
+from gate.model import Outcome, OutcomeStatus
+
+__all__ = ["escape_cell", "summary_markdown"]
+
+MAX_ROWS = 200
+MAX_CELL = 2000
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~#!])")
+
+_HEADINGS = {
+    OutcomeStatus.SUCCEEDED: "✅ Deployment succeeded",
+    OutcomeStatus.FAILED: "❌ Deployment failed",
+    OutcomeStatus.TIMED_OUT: "⏱️ Deployment gate timed out",
+    OutcomeStatus.ERROR: "⚠️ Deployment status could not be read",
+    OutcomeStatus.CANCELLED: "🛑 Deployment gate cancelled",
+}
+
+
+def escape_cell(text: str) -> str:
+    """Text that stays inside one table cell and renders as the same words, never as markup."""
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    escaped = _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
+    return "<br>".join(escaped.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+def summary_markdown(outcome: Outcome) -> str:
+    target = ", ".join(f"{key} {value}" for key, value in outcome.target.items())
+    rows = [
+        ("Target", f"{outcome.provider}: {target}"),
+        ("Status", f"{outcome.status.value} (reported: {outcome.raw_status or 'none'})"),
+        ("Elapsed", format_duration(outcome.elapsed_seconds)),
+        ("Reads", str(outcome.polls)),
+    ]
+    if outcome.reason:
+        rows.append(("Reason", outcome.reason))
+    lines = [f"### {_HEADINGS[outcome.status]}", "", "| | |", "| --- | --- |"]
+    lines += [f"| {name} | {escape_cell(value)} |" for name, value in rows]
+    if outcome.errors:
+        lines += [
+            "",
+            f"#### Errors ({len(outcome.errors)})",
+            "",
+            "| Scope / object | Code | Summary | Message |",
+            "| --- | --- | --- | --- |",
+        ]
+        for error in outcome.errors[:MAX_ROWS]:
+            where = " ".join(part for part in (error.scope, error.object_id) if part)
+            cells = (where, error.code, error.summary, error.message)
+            lines.append("| " + " | ".join(escape_cell(cell) for cell in cells) + " |")
+        if len(outcome.errors) > MAX_ROWS:
+            lines.append(f"\n{len(outcome.errors) - MAX_ROWS} more errors are in the JSON report.")
+    for warning in outcome.warnings:
+        lines += ["", f"> Warning: {escape_cell(warning)}"]
+    return "\n".join(lines) + "\n\n"
