@@ -1,0 +1,351 @@
+"""The composite GitHub Action: its shape, and its steps run as the runner runs them
+(bash, the step's env, temporary GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / RUNNER_TEMP)
+against the package's emulator."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.cli import _provider_parser
+from gate.emulator import Emulator, Timeline
+from gate.registry import load_plugin
+from tests.actions_runner import (
+    ActionRun,
+    base_env,
+    load_action,
+    parse_commands,
+    run_action,
+)
+from tests.support import REPO, TOKEN
+
+ACTION = load_action(REPO / "action.yml")
+HOSTILE = [
+    {
+        "scope": "workload",
+        "object_id": "api",
+        "code": "E1",
+        "summary": "Crash",
+        "message": "x\n::error::y",
+    },
+    {
+        "scope": "workload",
+        "object_id": "api",
+        "code": "%0A::set-output name=status::succeeded",
+        "summary": "",
+        "message": "100% broken\r\n::warning::z, and: more",
+    },
+    {
+        "scope": "",
+        "object_id": "",
+        "code": "E3",
+        "summary": "",
+        "message": "line\nghadelimiter_00000000-0000-0000-0000-000000000000\nstatus=succeeded",
+    },
+    {
+        "scope": "<b>s</b>",
+        "object_id": "o|p",
+        "code": "E4",
+        "summary": "**bold** [l](http://x)",
+        "message": "<img src=x onerror=alert(1)> | cell | ##[error]legacy\n```",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One RUNNER_TEMP for the module: the install step runs once, later steps reuse it."""
+    return tmp_path_factory.mktemp("runner_temp")
+
+
+@pytest.fixture
+def act(emulator: Emulator, runner_temp: Path, tmp_path: Path) -> Iterator[Any]:
+    def run(
+        inputs: dict[str, str], *, env: dict[str, str] | None = None, popen_hook: Any = None
+    ) -> ActionRun:
+        variables = {**base_env(), "HUMANITEC_API_URL": emulator.url, **(env or {})}
+        workspace = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
+        workspace.mkdir()
+        return run_action(
+            REPO,
+            inputs,
+            env=variables,
+            runner_temp=runner_temp,
+            workspace=workspace,
+            popen_hook=popen_hook,
+        )
+
+    return run
+
+
+def humanitec_inputs(deploy_id: str, **more: str) -> dict[str, str]:
+    return {
+        "provider": "humanitec",
+        "org": "acme",
+        "app": "shop",
+        "env": "production",
+        "deploy-id": deploy_id,
+        "humanitec-token": TOKEN,
+        "interval": "0.05s",
+        "max-interval": "0.2s",
+        **more,
+    }
+
+
+def all_text(run: ActionRun) -> str:
+    files = "".join(path.read_text(errors="replace") for path in run.files)
+    return run.stdout + run.stderr + run.summary + files
+
+
+# --- shape -------------------------------------------------------------------------------
+
+
+def test_inputs_cover_every_flag_of_both_providers_and_of_waiting() -> None:
+    internal = {"--output", "--json-report", "--help", "--junit"}
+    for provider in ("humanitec", "greengrass"):
+        parser = _provider_parser(load_plugin(provider))
+        flags = {
+            opt
+            for action in parser._actions
+            for opt in action.option_strings
+            if opt.startswith("--")
+        } - internal
+        assert {flag[2:] for flag in flags} <= set(ACTION["inputs"]), provider
+    assert {"provider", "humanitec-token", "junit", "extra-args"} <= set(ACTION["inputs"])
+
+
+def test_it_is_a_composite_action_with_declared_outputs() -> None:
+    assert ACTION["runs"]["using"] == "composite"
+    step_ids = {step.get("id") for step in ACTION["runs"]["steps"]}
+    for name in (
+        "status",
+        "raw-status",
+        "errors",
+        "elapsed-seconds",
+        "junit-report",
+        "json-report",
+    ):
+        value = ACTION["outputs"][name]["value"]
+        match = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}", value)
+        assert match, value
+        assert match.group(1) in step_ids
+        assert match.group(2) == name
+
+
+def test_no_expression_is_expanded_inside_a_run_script() -> None:
+    for step in ACTION["runs"]["steps"]:
+        assert step["shell"] == "bash"
+        assert "${{" not in step["run"], step["name"]
+        for value in step.get("env", {}).values():
+            assert re.fullmatch(r"\$\{\{ [\w.-]+ \}\}", str(value)), value
+
+
+def test_the_gate_is_started_with_exec_so_it_receives_the_runners_signals() -> None:
+    gate_step = next(step for step in ACTION["runs"]["steps"] if step.get("id") == "gate")
+    assert gate_step["run"].rstrip().splitlines()[-1].strip().startswith('exec "$GATE_BIN"')
+
+
+# --- running it --------------------------------------------------------------------------
+
+
+def test_a_failed_deployment_fails_the_step_with_annotations_outputs_summary_and_junit(
+    emulator: Emulator, act: Any
+) -> None:
+    errors = [
+        {
+            "scope": "workload",
+            "object_id": "checkout",
+            "code": "POD-CRASHLOOP",
+            "summary": "Crash-looping",
+            "message": "exit code 1",
+        },
+        {
+            "scope": "resource",
+            "object_id": "db",
+            "code": "RES-005",
+            "summary": "",
+            "message": "timed out",
+        },
+    ]
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (0.3, "failed")]), errors=errors
+    )
+    run = act(humanitec_inputs(deploy_id))
+    assert run.returncode == 1, run.stdout + run.stderr
+    commands = parse_commands(run.stdout + run.stderr)
+    annotations = [c for c in commands if c.name == "error"]
+    assert [(c.properties["title"], c.data) for c in annotations] == [
+        ("Deployment failed: workload checkout POD-CRASHLOOP", "Crash-looping: exit code 1"),
+        ("Deployment failed: resource db RES-005", "timed out"),
+    ]
+    assert [c.name for c in commands if c.name in ("group", "endgroup")] == ["group", "endgroup"]
+    assert run.outputs["status"] == "failed"
+    assert run.outputs["raw-status"] == "failed"
+    assert json.loads(run.outputs["errors"]) == [{**error} for error in errors]
+    assert float(run.outputs["elapsed-seconds"]) > 0
+    assert "### ❌ Deployment failed" in run.summary
+    assert "| workload checkout | POD-CRASHLOOP | Crash-looping | exit code 1 |" in run.summary
+    junit = ET.parse(run.outputs["junit-report"]).getroot()
+    failure = junit.find("./testsuite/testcase/failure")
+    assert failure is not None
+    assert "POD-CRASHLOOP" in (failure.text or "")
+    assert json.loads(Path(run.outputs["json-report"]).read_text())["status"] == "failed"
+    assert TOKEN not in all_text(run)
+
+
+def test_a_succeeded_deployment_passes_with_a_notice(emulator: Emulator, act: Any) -> None:
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending"), (0.3, "succeeded")])
+    )
+    run = act(humanitec_inputs(deploy_id))
+    assert run.returncode == 0, run.stdout + run.stderr
+    commands = parse_commands(run.stdout)
+    assert [c.name for c in commands if c.name in ("notice", "error", "warning")] == ["notice"]
+    assert run.outputs["status"] == "succeeded"
+    assert json.loads(run.outputs["errors"]) == []
+    assert "### ✅ Deployment succeeded" in run.summary
+    assert ET.parse(run.outputs["junit-report"]).getroot().find(".//failure") is None
+    assert TOKEN not in all_text(run)
+
+
+def test_the_token_can_come_from_the_steps_env_instead_of_the_input(
+    emulator: Emulator, act: Any
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
+    inputs = humanitec_inputs(deploy_id)
+    del inputs["humanitec-token"]
+    run = act(inputs, env={"HUMANITEC_TOKEN": TOKEN})
+    assert run.returncode == 0, run.stdout
+    assert TOKEN not in all_text(run)
+
+
+def test_a_timeout_is_one_error_annotation(emulator: Emulator, act: Any) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "in progress")]))
+    run = act(humanitec_inputs(deploy_id, timeout="0.5s"))
+    assert run.returncode == 3
+    errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert len(errors) == 1
+    assert errors[0].properties["title"] == "Deployment gate timed out"
+    assert run.outputs["status"] == "timed_out"
+    assert ET.parse(run.outputs["junit-report"]).getroot().find(".//error") is not None
+
+
+def test_a_bad_token_is_one_error_annotation_and_never_printed(
+    emulator: Emulator, act: Any
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "pending")]))
+    run = act(humanitec_inputs(deploy_id, **{"humanitec-token": "n0t-the-t0ken"}))
+    assert run.returncode == 4
+    errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert [c.properties["title"] for c in errors] == ["Deployment status could not be read"]
+    assert "HTTP 401" in errors[0].data
+    assert "n0t-the-t0ken" not in all_text(run)
+    assert "add-mask" not in run.stdout
+
+
+def test_hostile_api_text_creates_no_command_output_or_markup(emulator: Emulator, act: Any) -> None:
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "failed")]), errors=HOSTILE
+    )
+    run = act(humanitec_inputs(deploy_id))
+    assert run.returncode == 1
+    commands = parse_commands(run.stdout + run.stderr)
+    assert not [c for c in commands if c.legacy], "a ##[ line escaped stop-commands"
+    annotations = [c for c in commands if c.name in ("error", "warning", "notice")]
+    assert [c.name for c in annotations] == ["error"] * len(HOSTILE)
+    assert annotations[0].data == "Crash: x\n::error::y"
+    assert annotations[1].properties["title"] == (
+        "Deployment failed: workload api %0A::set-output name=status::succeeded"
+    )
+    assert {c.name for c in commands} <= {"group", "endgroup", "error"}
+    assert set(run.steps[-1].outputs) == {
+        "status",
+        "raw-status",
+        "errors",
+        "elapsed-seconds",
+        "polls",
+        "reason",
+        "junit-report",
+        "json-report",
+    }
+    assert run.outputs["status"] == "failed"
+    assert json.loads(run.outputs["errors"])[2]["message"] == HOSTILE[2]["message"]
+    assert "<img" not in run.summary
+    assert "&lt;img src=x onerror=alert(1)&gt; \\| cell \\|" in run.summary
+    assert "\\*\\*bold\\*\\* \\[l\\](http://x)" in run.summary
+    four_cell_rows = [
+        line
+        for line in run.summary.splitlines()
+        if line.startswith("| ") and line.count("|") - line.count("\\|") == 5
+    ]
+    assert len(four_cell_rows) == 2 + len(HOSTILE), "header, separator, one row per error"
+    failure = ET.parse(run.outputs["junit-report"]).getroot().find(".//failure")
+    assert failure is not None
+    assert "::set-output name=status::succeeded" in (failure.text or "")
+
+
+def test_a_missing_provider_input_fails_with_an_annotation(act: Any) -> None:
+    run = act({"org": "acme"})
+    assert run.returncode == 2
+    errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert errors
+    assert "'provider' input is required" in errors[0].data
+
+
+def test_a_usage_error_is_annotated(act: Any) -> None:
+    run = act(humanitec_inputs("../../x"))
+    assert run.returncode == 2
+    errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert errors
+    assert "is not a valid id" in errors[0].data
+
+
+def test_cancelling_the_step_reaches_the_gate_and_still_writes_outputs(
+    emulator: Emulator, act: Any
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "in progress")]))
+
+    def cancel(process: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + 30
+        while not any(path.endswith(f"/deploys/{deploy_id}") for path in emulator.requests):
+            assert time.monotonic() < deadline, "the gate never read the deployment"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+
+    run = act(humanitec_inputs(deploy_id), popen_hook=cancel)
+    assert run.returncode == 130
+    assert run.outputs["status"] == "cancelled"
+    assert run.outputs["raw-status"] == "in progress"
+    assert "### 🛑 Deployment gate cancelled" in run.summary
+
+
+def test_the_readmes_workflow_examples_use_only_real_inputs_and_outputs() -> None:
+    import yaml
+
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    uses = []
+    for block in blocks:
+        if "<owner>/<repo>@v1" not in block:
+            continue
+        document = yaml.safe_load(block)
+        steps = document["jobs"]["deploy"]["steps"] if "jobs" in document else document
+        for step in steps:
+            if step.get("uses") == "<owner>/<repo>@v1":
+                uses.append(step)
+                assert set(step["with"]) <= set(ACTION["inputs"]), step["with"]
+                assert step["with"]["provider"] in ("humanitec", "greengrass")
+            for value in (step.get("env") or {}).values():
+                for output in re.findall(r"steps\.gate\.outputs\.([\w-]+)", str(value)):
+                    assert output in ACTION["outputs"]
+            assert "${{" not in step.get("run", ""), "the README must not teach injection"
+    assert len(uses) == 2
