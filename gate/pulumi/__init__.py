@@ -1,0 +1,166 @@
+"""A Pulumi component that makes a stack update wait for a deployment to succeed.
+
+::
+
+    from gate.pulumi import DeploymentGate, DeploymentGateArgs, HumanitecTarget
+
+    gate = DeploymentGate("production", DeploymentGateArgs(
+        target=HumanitecTarget(org="acme", app="shop", env="production", deploy_id=deploy.id)))
+    pulumi.export("deployment_status", gate.status)
+
+The waiting runs in a dynamic provider (:mod:`gate.pulumi.provider`) whose ``create`` runs the
+same wait engine as the ``gate`` command. ``pulumi preview`` never waits and makes no API
+call; its outputs are unknown there. A deployment that fails, times out or cannot be read fails
+``pulumi up`` with every error detail in the message, and the resource is not recorded, so
+the next ``pulumi up`` waits again. Install with ``pip install 'deploy-gate[pulumi]'``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from gate.pulumi.provider import DeploymentWaitProvider
+
+__all__ = [
+    "DeploymentGate",
+    "DeploymentGateArgs",
+    "GreengrassTarget",
+    "HumanitecTarget",
+]
+
+TYPE_TOKEN = "gate:index:DeploymentGate"  # noqa: S105 - a Pulumi type token, not a secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class HumanitecTarget:
+    """A Humanitec deployment; without ``deploy_id``, the environment's latest (read once).
+
+    The token comes from ``HUMANITEC_TOKEN`` in the environment of ``pulumi up``, or from the
+    secret stack config ``gate:humanitecToken``; it never enters the state.
+    """
+
+    org: pulumi.Input[str]
+    app: pulumi.Input[str]
+    env: pulumi.Input[str]
+    deploy_id: pulumi.Input[str] | None = None
+    api_url: pulumi.Input[str] | None = None
+
+    def props(self) -> dict[str, Any]:
+        return {
+            "provider": "humanitec",
+            "org": self.org,
+            "app": self.app,
+            "env": self.env,
+            "deploy_id": self.deploy_id,
+            "latest": self.deploy_id is None,
+            "api_url": self.api_url,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class GreengrassTarget:
+    """A Greengrass v1 group deployment; credentials from the AWS chain of ``pulumi up``."""
+
+    group_id: pulumi.Input[str]
+    deployment_id: pulumi.Input[str]
+    region: pulumi.Input[str] | None = None
+    profile: pulumi.Input[str] | None = None
+    endpoint_url: pulumi.Input[str] | None = None
+
+    def props(self) -> dict[str, Any]:
+        return {
+            "provider": "greengrass",
+            "group_id": self.group_id,
+            "deployment_id": self.deployment_id,
+            "region": self.region,
+            "profile": self.profile,
+            "endpoint_url": self.endpoint_url,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentGateArgs:
+    """What to wait on, and for how long.
+
+    ``timeout`` is the gate's own deadline (``customTimeouts`` are not enforced for dynamic
+    providers). Durations are seconds or text such as ``"90s"``, ``"15m"``, ``"1h"``.
+    """
+
+    target: HumanitecTarget | GreengrassTarget
+    timeout: pulumi.Input[str | float] = "30m"
+    interval: pulumi.Input[str | float] = "2s"
+    max_interval: pulumi.Input[str | float] = "15s"
+    request_timeout: pulumi.Input[str | float] = "10s"
+    not_found_grace: pulumi.Input[str | float] = "30s"
+
+
+class _DeploymentWait(pulumi.dynamic.Resource, module="gate", name="DeploymentWait"):
+    status: pulumi.Output[str]
+    raw_status: pulumi.Output[str]
+    errors: pulumi.Output[list[dict[str, str]]]
+    finished_at: pulumi.Output[str]
+    elapsed_seconds: pulumi.Output[float]
+    target: pulumi.Output[dict[str, str]]
+
+
+class DeploymentGate(pulumi.ComponentResource):
+    """Succeeds once the target deployment has succeeded; fails the update otherwise.
+
+    Outputs: ``status`` (``succeeded``), ``raw_status`` (the backend's word), ``errors``
+    (empty on success), ``finished_at``, ``elapsed_seconds`` and ``target`` (the ids,
+    with the resolved ``deploy_id`` when waiting on the latest deployment).
+    """
+
+    status: pulumi.Output[str]
+    raw_status: pulumi.Output[str]
+    errors: pulumi.Output[list[dict[str, str]]]
+    finished_at: pulumi.Output[str]
+    elapsed_seconds: pulumi.Output[float]
+    target: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        name: str,
+        args: DeploymentGateArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        props: dict[str, Any] = {
+            **args.target.props(),
+            "timeout": args.timeout,
+            "interval": args.interval,
+            "max_interval": args.max_interval,
+            "request_timeout": args.request_timeout,
+            "not_found_grace": args.not_found_grace,
+            "status": None,
+            "raw_status": None,
+            "errors": None,
+            "finished_at": None,
+            "elapsed_seconds": None,
+            "target": None,
+        }
+        wait = _DeploymentWait(
+            DeploymentWaitProvider(),
+            f"{name}-wait",
+            props,
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.status = wait.status
+        self.raw_status = wait.raw_status
+        self.errors = wait.errors
+        self.finished_at = wait.finished_at
+        self.elapsed_seconds = wait.elapsed_seconds
+        self.target = wait.target
+        self.register_outputs(
+            {
+                "status": self.status,
+                "raw_status": self.raw_status,
+                "errors": self.errors,
+                "finished_at": self.finished_at,
+                "elapsed_seconds": self.elapsed_seconds,
+                "target": self.target,
+            }
+        )

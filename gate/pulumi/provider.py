@@ -1,0 +1,194 @@
+"""The dynamic provider behind :class:`gate.pulumi.DeploymentGate`.
+
+It lives in an importable module so that Pulumi pickles it by reference, and it holds no
+client, token or other state when pickled: clients are built inside ``create`` from the
+environment of ``pulumi up`` (and the token, failing that, from the stack config read in
+``configure``). The dynamic provider host serves at most four calls at once, so at most four
+gates wait in parallel in one update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from gate.durations import format_duration, parse_duration
+from gate.engine import WaitOptions, wait
+from gate.errors import GateError
+from gate.ids import require_id
+from gate.model import Outcome, OutcomeStatus
+from gate.registry import load_plugin
+from gate.render.text import format_error
+
+__all__ = ["DeploymentGateFailed", "DeploymentWaitProvider"]
+
+PROVIDERS = ("humanitec", "greengrass")
+TOKEN_CONFIG_KEYS = ("gate:humanitecToken", "humanitecToken")
+TARGET_KEYS = (
+    "provider",
+    "org",
+    "app",
+    "env",
+    "deploy_id",
+    "latest",
+    "api_url",
+    "group_id",
+    "deployment_id",
+    "region",
+    "profile",
+    "endpoint_url",
+)
+ID_KEYS = ("org", "app", "env", "deploy_id", "group_id", "deployment_id")
+DURATION_KEYS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
+OUTPUT_KEYS = ("status", "raw_status", "errors", "finished_at", "elapsed_seconds", "target")
+
+
+class DeploymentGateFailed(Exception):
+    """The deployment did not succeed; the message lists every error detail."""
+
+
+class DeploymentWaitProvider(ResourceProvider):
+    """check validates, create waits, diff replaces on a new target, delete does nothing."""
+
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._configured_token: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._configured_token = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        for key in TOKEN_CONFIG_KEYS:
+            value = req.config.get(key)
+            if value:
+                self._configured_token = str(value)
+                return
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures: list[CheckFailure] = []
+        checked = dict(news)
+        provider = news.get("provider")
+        if _known(provider) and provider not in PROVIDERS:
+            failures.append(CheckFailure("provider", f"must be one of {', '.join(PROVIDERS)}"))
+        for key in ID_KEYS:
+            value = news.get(key)
+            if value is None or not _known(value):
+                continue
+            try:
+                require_id(key, str(value))
+            except GateError as bad:
+                failures.append(CheckFailure(key, str(bad)))
+        for key in DURATION_KEYS:
+            value = news.get(key)
+            if value is None or not _known(value):
+                continue
+            try:
+                checked[key] = _seconds(value, key)
+            except GateError as bad:
+                failures.append(CheckFailure(key, str(bad)))
+        return CheckResult(checked, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        outcome = self._wait(props)
+        outs = {**props, **_outputs(outcome)}
+        return CreateResult(id_="/".join([outcome.provider, *outcome.target.values()]), outs=outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in TARGET_KEYS if olds.get(key) != news.get(key)]
+        options = [key for key in DURATION_KEYS if olds.get(key) != news.get(key)]
+        return DiffResult(
+            changes=bool(replaces or options),
+            replaces=replaces,
+            delete_before_replace=False,
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Only wait options changed: the recorded outcome stands, with the new inputs."""
+        recorded = {key: olds.get(key) for key in OUTPUT_KEYS}
+        return UpdateResult(outs={**news, **recorded})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Forgetting a gate leaves the deployment alone."""
+
+    def _wait(self, props: Mapping[str, Any]) -> Outcome:
+        env = dict(os.environ)
+        if self._configured_token and not env.get("HUMANITEC_TOKEN"):
+            env["HUMANITEC_TOKEN"] = self._configured_token
+        plugin = load_plugin(str(props["provider"]))
+        flags = argparse.Namespace(**{key: props.get(key) for key in TARGET_KEYS})
+        flags.latest = bool(props.get("latest"))
+        options = WaitOptions(
+            timeout=_seconds(props["timeout"], "timeout"),
+            interval=_seconds(props["interval"], "interval"),
+            max_interval=_seconds(props["max_interval"], "max_interval"),
+            not_found_grace=_seconds(props["not_found_grace"], "not_found_grace"),
+        )
+        request_timeout = _seconds(props["request_timeout"], "request_timeout")
+        try:
+            provider = plugin.build(flags, env, request_timeout=request_timeout)
+        except GateError as unusable:
+            raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
+        try:
+            outcome = wait(provider, options=options)
+        finally:
+            provider.close()
+        if outcome.status is not OutcomeStatus.SUCCEEDED:
+            raise DeploymentGateFailed(failure_message(outcome))
+        return outcome
+
+
+def failure_message(outcome: Outcome) -> str:
+    """One readable message: what ended how, then every error detail on its own line."""
+    target = ", ".join(f"{key}={value}" for key, value in outcome.target.items())
+    took = format_duration(outcome.elapsed_seconds)
+    lines = [
+        f"deployment gate {outcome.status.value}: {outcome.provider} deployment ({target}) "
+        f"after {took}: {outcome.reason}"
+    ]
+    lines += [f"  - {format_error(error)}" for error in outcome.errors]
+    return "\n".join(lines)
+
+
+def _outputs(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "status": outcome.status.value,
+        "raw_status": outcome.raw_status,
+        "errors": [error.as_dict() for error in outcome.errors],
+        "finished_at": outcome.finished_at,
+        "elapsed_seconds": outcome.elapsed_seconds,
+        "target": dict(outcome.target),
+    }
+
+
+def _seconds(value: object, key: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return parse_duration(str(value), flag=key)
+
+
+def _known(value: object) -> bool:
+    """False for the placeholder Pulumi passes for a value not known yet (during preview)."""
+    from pulumi.runtime import rpc
+
+    return value != rpc.UNKNOWN
