@@ -1,0 +1,107 @@
+"""Running Pulumi programs without the engine: ``pulumi.runtime.set_mocks`` plus, for dynamic
+resources, what the dynamic provider host does with them.
+
+For a dynamic resource the harness decodes the real serialized ``__provider`` (base64, then
+dill, as ``pulumi/dynamic/__main__.py`` does), calls ``configure`` with the stack config,
+then the real ``check`` and, outside preview, ``create``. A provider that captured a client,
+a socket or a token shows up here as a failure to pickle or as the secret in the payload.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import dill
+import pulumi
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+T = TypeVar("T")
+
+PROVIDER_KEY = "__provider"
+
+
+@dataclass
+class Registered:
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+@dataclass
+class DynamicProviderHost(Mocks):
+    project: str = "test-project"
+    config: dict[str, str] = field(default_factory=dict)
+    preview: bool = False
+    resources: list[Registered] = field(default_factory=list)
+    failures: list[BaseException] = field(default_factory=list)
+    serialized_providers: list[str] = field(default_factory=list)
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if not args.typ.startswith("pulumi-python:dynamic"):
+            self.resources.append(Registered(args.typ, args.name, inputs, inputs))
+            return f"{args.name}-id", inputs
+        try:
+            return self._dynamic(args.typ, args.name, inputs)
+        except BaseException as failure:
+            self.failures.append(failure)
+            raise
+
+    def _dynamic(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str | None, dict]:
+        serialized = inputs[PROVIDER_KEY]
+        self.serialized_providers.append(serialized)
+        provider = dill.loads(base64.b64decode(serialized))
+        provider.configure(ConfigureRequest(Config(dict(self.config), self.project)))
+        checked = provider.check({}, inputs)
+        if checked.failures:
+            reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
+            raise ValueError(f"check failed: {reasons}")
+        checked.inputs[PROVIDER_KEY] = serialized
+        if self.preview:
+            self.resources.append(Registered(typ, name, inputs, {}))
+            return None, {}
+        result = provider.create(checked.inputs)
+        outputs = dict(result.outs or {})
+        outputs[PROVIDER_KEY] = serialized
+        self.resources.append(Registered(typ, name, inputs, outputs))
+        return result.id, outputs
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+def install(host: DynamicProviderHost) -> None:
+    pulumi.runtime.set_mocks(host, project=host.project, stack="test", preview=host.preview)
+    pulumi.runtime.set_all_config(dict(host.config))
+
+
+def run_program(program: Callable[[], T]) -> T:
+    """Run ``program`` as the language host does: every registration awaited, the first
+    failure (a failed ``check`` or ``create``) raised. Returns what ``program`` returned."""
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    returned: list[T] = []
+    _sync_await(run_pulumi_func(lambda: returned.append(program())))
+    return returned[0]
+
+
+def settle(*outputs: pulumi.Output[Any]) -> list[Any]:
+    """The values of outputs whose resources are registered (see :func:`run_program`)."""
+
+    async def values() -> list[Any]:
+        return [await output.future() for output in outputs]
+
+    return _sync_await(values())
+
+
+def known(output: pulumi.Output[Any]) -> bool:
+    return _sync_await(output.is_known())

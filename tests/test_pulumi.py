@@ -1,0 +1,367 @@
+"""The Pulumi component, run without the engine: Pulumi's mocks plus the real dynamic provider,
+decoded from its serialized form as the provider host does (see tests/pulumi_harness.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import runpy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import dill
+import pulumi
+import pytest
+from moto import mock_aws
+
+from gate.emulator import Emulator, Timeline
+from gate.pulumi import DeploymentGate, DeploymentGateArgs, GreengrassTarget, HumanitecTarget
+from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
+from tests.pulumi_harness import DynamicProviderHost, install, known, run_program, settle
+from tests.support import REPO, TOKEN, moto_greengrass_deployment, set_moto_status
+
+EXAMPLES = REPO / "pulumi_examples"
+FAST = {"interval": "0.05s", "max_interval": "0.2s"}
+ERRORS = [
+    {
+        "scope": "workload",
+        "object_id": "api",
+        "code": "CLD-001",
+        "summary": "Provider error",
+        "message": "Incorrect credentials",
+    },
+    {
+        "scope": "resource",
+        "object_id": "db",
+        "code": "RES-5",
+        "summary": "",
+        "message": "timed out",
+    },
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_event_loop() -> Iterator[None]:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def host(monkeypatch: pytest.MonkeyPatch) -> DynamicProviderHost:
+    monkeypatch.setenv("HUMANITEC_TOKEN", TOKEN)
+    registered = DynamicProviderHost()
+    install(registered)
+    return registered
+
+
+def humanitec_gate(
+    emulator: Emulator, deploy_id: pulumi.Input[str] | None, **options: Any
+) -> DeploymentGate:
+    target = HumanitecTarget(
+        org="acme", app="shop", env="production", deploy_id=deploy_id, api_url=emulator.url
+    )
+    return DeploymentGate("production", DeploymentGateArgs(target=target, **{**FAST, **options}))
+
+
+def test_a_succeeded_deployment_gives_the_outputs(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending"), (0.3, "succeeded")])
+    )
+    gate = run_program(lambda: humanitec_gate(emulator, deploy_id))
+    status, raw, errors, finished, elapsed, target = settle(
+        gate.status,
+        gate.raw_status,
+        gate.errors,
+        gate.finished_at,
+        gate.elapsed_seconds,
+        gate.target,
+    )
+    assert (status, raw, errors) == ("succeeded", "succeeded", [])
+    assert finished.endswith("Z")
+    assert elapsed >= 0
+    assert target["deploy_id"] == deploy_id
+    component, wait = host.resources[0], host.resources[-1]
+    assert component.typ == "gate:index:DeploymentGate"
+    assert wait.typ == "pulumi-python:dynamic/gate:DeploymentWait"
+
+
+def test_a_failed_deployment_fails_the_update_listing_every_error(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (0.2, "failed")]), errors=ERRORS
+    )
+    with pytest.raises(DeploymentGateFailed) as raised:
+        run_program(lambda: humanitec_gate(emulator, deploy_id))
+    message = str(raised.value)
+    assert message.startswith("deployment gate failed: humanitec deployment")
+    assert "[workload api] CLD-001 Provider error: Incorrect credentials" in message
+    assert "[resource db] RES-5: timed out" in message
+    assert TOKEN not in message
+
+
+def test_a_deadline_fails_the_update_as_timed_out(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "in progress")]))
+    with pytest.raises(DeploymentGateFailed, match=r"deployment gate timed_out.*'in progress'"):
+        run_program(lambda: humanitec_gate(emulator, deploy_id, timeout=0.5))
+
+
+def test_preview_never_waits_and_calls_no_api(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUMANITEC_TOKEN", TOKEN)
+    previewing = DynamicProviderHost(preview=True)
+    install(previewing)
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "in progress")]))
+    gate = run_program(lambda: humanitec_gate(emulator, deploy_id))
+    assert known(gate.status) is False
+    assert emulator.requests == []
+    assert [r.typ for r in previewing.resources][-1].endswith("DeploymentWait")
+
+
+def test_ids_can_be_outputs_of_another_resource(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
+
+    def program() -> DeploymentGate:
+        created = pulumi.CustomResource(
+            "humanitec:index:Deployment", "release", {"deployId": deploy_id}
+        )
+        return humanitec_gate(emulator, created.deployId)  # type: ignore[attr-defined]
+
+    [target] = settle(run_program(program).target)
+    assert target["deploy_id"] == deploy_id
+
+
+def test_the_latest_deployment_with_the_token_from_a_config_secret(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUMANITEC_TOKEN", raising=False)
+    configured = DynamicProviderHost(config={"gate:humanitecToken": TOKEN})
+    install(configured)
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
+    [target] = settle(run_program(lambda: humanitec_gate(emulator, None)).target)
+    assert target["deploy_id"] == deploy_id
+    for serialized in configured.serialized_providers:
+        assert TOKEN.encode() not in base64.b64decode(serialized)
+    wait = configured.resources[-1]
+    assert TOKEN not in repr(wait.inputs) + repr(wait.outputs)
+
+
+def test_the_serialized_provider_holds_no_token_even_after_configure() -> None:
+    provider = DeploymentWaitProvider()
+    from pulumi.dynamic import ConfigureRequest
+    from pulumi.dynamic.config import Config
+
+    provider.configure(ConfigureRequest(Config({"gate:humanitecToken": TOKEN}, "p")))
+    payload = dill.dumps(provider, recurse=True)
+    assert TOKEN.encode() not in payload
+    assert isinstance(dill.loads(payload), DeploymentWaitProvider)
+
+
+def test_no_token_anywhere_is_a_clear_failure(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUMANITEC_TOKEN", raising=False)
+    install(DynamicProviderHost())
+    with pytest.raises(DeploymentGateFailed, match="not started: HUMANITEC_TOKEN is not set"):
+        run_program(lambda: humanitec_gate(emulator, "d1"))
+
+
+@pytest.mark.parametrize(
+    ("target", "options", "words"),
+    [
+        (
+            HumanitecTarget(org="acme", app="shop", env="production", deploy_id="../x"),
+            {},
+            "deploy_id",
+        ),
+        (
+            HumanitecTarget(org="acme", app="shop", env="production", deploy_id="d1"),
+            {"timeout": "soon"},
+            "timeout",
+        ),
+        (GreengrassTarget(group_id="g/1", deployment_id="d1"), {}, "group_id"),
+    ],
+    ids=["path-traversal", "bad-duration", "bad-group-id"],
+)
+def test_check_refuses_bad_inputs_before_anything_runs(
+    emulator: Emulator,
+    host: DynamicProviderHost,
+    target: Any,
+    options: dict[str, str],
+    words: str,
+) -> None:
+    with pytest.raises(ValueError, match=f"check failed: {words}"):
+        run_program(lambda: DeploymentGate("bad", DeploymentGateArgs(target=target, **options)))
+    assert emulator.requests == []
+
+
+@mock_aws
+def test_greengrass_on_moto(host: DynamicProviderHost, aws_env: None) -> None:
+    client = boto3.client("greengrass", region_name="eu-west-1")
+    group_id, deployment_id = moto_greengrass_deployment(client)
+    set_moto_status(deployment_id, "Success")
+    gate = run_program(
+        lambda: DeploymentGate(
+            "gg",
+            DeploymentGateArgs(
+                target=GreengrassTarget(
+                    group_id=group_id, deployment_id=deployment_id, region="eu-west-1"
+                ),
+                **FAST,
+            ),
+        )
+    )
+    assert settle(gate.status, gate.raw_status) == ["succeeded", "Success"]
+
+
+# --- the provider's other operations, called directly ----------------------------------
+
+OLD = {
+    "provider": "humanitec",
+    "org": "acme",
+    "app": "shop",
+    "env": "production",
+    "deploy_id": "d1",
+    "latest": False,
+    "api_url": None,
+    "timeout": 1800.0,
+    "status": "succeeded",
+    "raw_status": "succeeded",
+    "errors": [],
+    "finished_at": "2026-11-23T10:00:00.000Z",
+    "elapsed_seconds": 95.0,
+    "target": {"org": "acme", "app": "shop", "env": "production", "deploy_id": "d1"},
+}
+
+
+def test_diff_replaces_when_the_target_changes() -> None:
+    provider = DeploymentWaitProvider()
+    assert provider.diff("id", OLD, {**OLD, "deploy_id": "d2"}).replaces == ["deploy_id"]
+    assert provider.diff("id", OLD, {**OLD, "env": "staging"}).replaces == ["env"]
+    same = provider.diff("id", OLD, dict(OLD))
+    assert same.changes is False
+    assert same.replaces == []
+    retimed = provider.diff("id", OLD, {**OLD, "timeout": 60.0})
+    assert retimed.changes is True
+    assert retimed.replaces == []
+
+
+def test_update_keeps_the_recorded_outcome_with_the_new_inputs() -> None:
+    result = DeploymentWaitProvider().update("id", OLD, {**OLD, "timeout": 60.0, "status": None})
+    assert result.outs is not None
+    assert result.outs["timeout"] == 60.0
+    assert result.outs["status"] == "succeeded"
+    assert result.outs["elapsed_seconds"] == 95.0
+
+
+def test_read_returns_the_recorded_outputs_and_delete_touches_nothing(
+    emulator: Emulator,
+) -> None:
+    provider = DeploymentWaitProvider()
+    read = provider.read("humanitec/acme/shop/production/d1", dict(OLD))
+    assert read.id == "humanitec/acme/shop/production/d1"
+    assert read.outs == OLD
+    provider.delete("humanitec/acme/shop/production/d1", {**OLD, "api_url": emulator.url})
+    assert emulator.requests == []
+
+
+# --- the example programs ---------------------------------------------------------------
+
+
+def test_the_humanitec_example_program(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUMANITEC_TOKEN", raising=False)
+    project = "humanitec-gate"
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (0.3, "succeeded")])
+    )
+    host = DynamicProviderHost(
+        project=project,
+        config={
+            f"{project}:org": "acme",
+            f"{project}:app": "shop",
+            f"{project}:env": "production",
+            f"{project}:apiUrl": emulator.url,
+            f"{project}:interval": "0.05s",
+            "gate:humanitecToken": TOKEN,
+        },
+    )
+    install(host)
+    exported = run_program(lambda: runpy.run_path(str(EXAMPLES / "humanitec" / "__main__.py")))
+    status, target = settle(exported["gate"].status, exported["gate"].target)
+    assert status == "succeeded"
+    assert target["deploy_id"] == deploy_id
+
+
+@mock_aws
+def test_the_greengrass_example_program(aws_env: None) -> None:
+    project = "greengrass-gate"
+    client = boto3.client("greengrass", region_name="eu-west-1")
+    group_id, deployment_id = moto_greengrass_deployment(client)
+    set_moto_status(deployment_id, "Failure")
+    install(
+        DynamicProviderHost(
+            project=project,
+            config={
+                f"{project}:groupId": group_id,
+                f"{project}:deploymentId": deployment_id,
+                f"{project}:region": "eu-west-1",
+                f"{project}:interval": "0.05s",
+            },
+        )
+    )
+    with pytest.raises(DeploymentGateFailed, match="deployment gate failed: greengrass"):
+        run_program(lambda: runpy.run_path(str(EXAMPLES / "greengrass" / "__main__.py")))
+
+
+def test_the_release_programs_stack_and_exit_codes(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUMANITEC_TOKEN", TOKEN)
+    release = runpy.run_path(str(EXAMPLES / "release" / "__main__.py"), run_name="release")
+    project = release["PROJECT"]
+    emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "failed")]), errors=ERRORS)
+    install(
+        DynamicProviderHost(
+            project=project,
+            config={
+                f"{project}:org": "acme",
+                f"{project}:app": "shop",
+                f"{project}:env": "production",
+                f"{project}:apiUrl": emulator.url,
+            },
+        )
+    )
+    with pytest.raises(DeploymentGateFailed) as failure:
+        run_program(release["program"])
+    exit_code = release["exit_code"]
+    assert exit_code(f"error: {failure.value}") == 1
+    assert exit_code(None) == 0
+    assert exit_code("error: deployment gate timed_out: humanitec ...") == 3
+    assert exit_code("error: deployment gate error: humanitec ... HTTP 401") == 4
+    assert exit_code("error: deployment gate not started: HUMANITEC_TOKEN is not set") == 2
+    assert exit_code("error: some unrelated provider crashed") == 4
+
+
+def test_examples_are_real_pulumi_projects() -> None:
+    import yaml
+
+    for name in ("greengrass", "humanitec", "release"):
+        project = EXAMPLES / name
+        settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
+        assert settings["runtime"]["name"] == "python"
+        assert "deploy-gate[pulumi]" in (project / "requirements.txt").read_text()
+        assert (project / "README.md").is_file()
+        compile((project / "__main__.py").read_text(), str(project), "exec")
+    assert Path(EXAMPLES / "README.md").is_file()
