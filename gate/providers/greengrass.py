@@ -191,7 +191,9 @@ class GreengrassDeployment:
         code = _text(error.get("Code"))
         message = one_line(_text(error.get("Message")))
         http_status = int(meta.get("HTTPStatusCode") or 0)
-        said = f"{code}: {message}" if message else code or f"HTTP {http_status}"
+        label = code if code != str(http_status) else ""
+        said = " ".join(part for part in (f"HTTP {http_status}", label) if part)
+        said += f": {message}" if message else ""
         if (
             code in THROTTLING_CODES
             or code in SERVER_FAULT_CODES
