@@ -226,3 +226,55 @@ def test_interrupt_ends_the_wait_with_the_last_status(
 def test_bad_options_are_usage_errors(options: dict[str, float]) -> None:
     with pytest.raises(UsageError):
         WaitOptions(**options)
+
+
+def test_wall_clock_jumps_change_neither_the_deadline_nor_the_elapsed_time(
+    clock: VirtualClock,
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    walls = iter(
+        [datetime(2026, 11, 23, 12, tzinfo=timezone.utc) + timedelta(hours=h) for h in (0, -5)]
+    )
+    provider = ScriptedProvider(clock, finishing_at(50))
+    outcome = wait(
+        provider,
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=lambda: next(walls),
+        options=WaitOptions(timeout=120),
+    )
+    assert outcome.succeeded
+    assert 50 <= outcome.elapsed_seconds <= 65
+    assert outcome.finished_at < outcome.started_at  # the wall clock went back; we did not
+
+
+def test_a_monotonic_leap_past_the_deadline_reads_once_more_then_times_out(
+    clock: VirtualClock,
+) -> None:
+    def sleep_through_a_suspend(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock() - 1000 > 10:
+            clock.advance(10_000)
+
+    provider = ScriptedProvider(clock, lambda t: RUNNING)
+    outcome = wait(
+        provider, clock=clock, sleep=sleep_through_a_suspend, options=WaitOptions(timeout=300)
+    )
+    assert outcome.status is OutcomeStatus.TIMED_OUT
+    assert provider.reads[-1] - provider.started > 300
+
+
+def test_a_deployment_that_finished_during_a_suspend_is_still_reported_as_succeeded(
+    clock: VirtualClock,
+) -> None:
+    def sleep_through_a_suspend(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock() - 1000 > 10:
+            clock.advance(10_000)
+
+    provider = ScriptedProvider(clock, finishing_at(400))
+    outcome = wait(
+        provider, clock=clock, sleep=sleep_through_a_suspend, options=WaitOptions(timeout=300)
+    )
+    assert outcome.succeeded
