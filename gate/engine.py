@@ -23,10 +23,17 @@ from gate.errors import (
     UsageError,
 )
 from gate.model import Outcome, OutcomeStatus, Snapshot, State
-from gate.providers import Provider
+from gate.providers import KnowsHistory, Provider
 from gate.reporter import NullReporter, Reporter
 from gate.retry import call_with_retries
-from gate.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, GrowingSchedule, Schedule
+from gate.schedule import (
+    DEFAULT_INTERVAL,
+    DEFAULT_MAX_INTERVAL,
+    MIN_HISTORY,
+    GrowingSchedule,
+    HistorySchedule,
+    Schedule,
+)
 
 __all__ = ["WaitOptions", "wait"]
 
@@ -75,6 +82,10 @@ def wait(
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
 
+    Without a ``schedule``, reads follow :class:`~gate.schedule.HistorySchedule` when the
+    provider can say how long the target's past deployments took (one extra read, after the
+    first), else :class:`~gate.schedule.GrowingSchedule`.
+
     Raises :class:`~gate.errors.UsageError` or :class:`~gate.errors.ConfigError` when the
     provider finds its configuration unusable (no credentials): those are not outcomes.
     Ctrl-C (``KeyboardInterrupt``) and :class:`~gate.errors.Interrupted` end the wait with a
@@ -82,10 +93,12 @@ def wait(
     ``succeeded`` means the deployment succeeded.
     """
     options = options or WaitOptions()
+    chosen = schedule is not None
     schedule = schedule or GrowingSchedule(
         interval=options.interval, max_interval=options.max_interval
     )
     run = _Wait(provider, options, reporter or NullReporter(), schedule, clock, sleep, wall_clock)
+    run.learns_history = not chosen and isinstance(provider, KnowsHistory)
     outcome = run.run()
     run.reporter.finished(outcome)
     return outcome
@@ -107,6 +120,7 @@ class _Wait:
     started: float = 0.0
     started_at: datetime = field(default_factory=_utc_now)
     last_said: float = 0.0
+    learns_history: bool = False
 
     @property
     def deadline(self) -> float:
@@ -164,6 +178,8 @@ class _Wait:
             return self._end(OutcomeStatus.ERROR, str(error))
         self.last_fault = None
         self._observe(snapshot)
+        if self.learns_history and not snapshot.state.is_terminal:
+            self._learn_history(snapshot)
         if snapshot.state is State.SUCCEEDED:
             return self._end(OutcomeStatus.SUCCEEDED, None)
         if snapshot.state is State.FAILED:
@@ -186,6 +202,27 @@ class _Wait:
             if message not in self.warnings:
                 self.warnings.append(message)
                 self.reporter.warning(message, self.elapsed())
+
+    def _learn_history(self, snapshot: Snapshot) -> None:
+        """Once: switch to the history schedule if the target's past deployments are known."""
+        self.learns_history = False
+        assert isinstance(self.provider, KnowsHistory)
+        try:
+            durations = list(self.provider.past_durations())
+        except GateError:
+            return
+        if len(durations) < MIN_HISTORY:
+            return
+        age = _age(snapshot.created_at, self.wall_clock()) or self.elapsed()
+        self.schedule = HistorySchedule(
+            durations,
+            age_at_start=max(0.0, age - self.elapsed()),
+            interval=self.options.interval,
+            max_interval=self.options.max_interval,
+            fallback=GrowingSchedule(
+                interval=self.options.interval, max_interval=self.options.max_interval
+            ),
+        )
 
     def _on_retry(self, fault: TransientError, delay: float) -> None:
         self.reporter.retrying(fault, delay, self.elapsed())
@@ -237,6 +274,20 @@ class _Wait:
             warnings=tuple(self.warnings),
             signal=signal,
         )
+
+
+def _age(created_at: str | None, now: datetime) -> float | None:
+    """Seconds since ``created_at`` (ISO 8601), or None if absent, unreadable or implausible."""
+    if not created_at:
+        return None
+    try:
+        created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)
+    age = (now - created).total_seconds()
+    return age if 0 <= age <= 7 * 24 * 3600 else None
 
 
 def _iso(moment: datetime) -> str:

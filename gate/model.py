@@ -57,6 +57,8 @@ class Snapshot:
     errors: tuple[ErrorDetail, ...] = ()
     changed_at: str | None = None
     """When the provider says the status last changed (its own timestamp text), if it says."""
+    created_at: str | None = None
+    """When the deployment was created (ISO 8601), if the provider says: its age."""
 
 
 class OutcomeStatus(enum.Enum):

@@ -1,21 +1,43 @@
-"""When to poll next: a short first gap that grows with the time already waited.
+"""When to read a deployment next.
 
-A deployment that has run for ten minutes will rarely end in the next two seconds, so the gap
-grows in proportion to the elapsed time (10% of it), between ``interval`` and
-``max_interval``. With the defaults (2 s, 15 s) a 10-minute deployment costs about 60 reads
-instead of the 300 of a fixed 2 s loop, and is seen at most ~15 s after it ends.
+Without history, :class:`GrowingSchedule`: a short first gap that grows with the time already
+waited (10% of it), between ``interval`` and ``max_interval``. A deployment that has run for
+ten minutes rarely ends in the next two seconds; with the defaults (2 s, 15 s) a 10-minute
+deployment costs about 60 reads instead of the 300 of a fixed 2 s loop, and is seen at most
+~15 s after it ends.
+
+With history (how long the target's past deployments took), :class:`HistorySchedule` reads
+sparsely while the deployment is unlikely to end and densely around when it is expected to:
+each gap is the longest one (between ``interval`` and ``sparse_cap``) in which the chance
+that the deployment ends is at most ``miss`` (1%), given that it has not ended yet. That
+chance comes from a kernel estimate of the past durations, so early failures in the history
+keep early reads frequent. Past the end of what history has seen, it falls back to the
+growing schedule.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_MAX_INTERVAL", "GrowingSchedule", "Schedule"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MAX_INTERVAL",
+    "MIN_HISTORY",
+    "GrowingSchedule",
+    "HistorySchedule",
+    "Schedule",
+    "history_delay",
+]
 
 DEFAULT_INTERVAL = 2.0
 DEFAULT_MAX_INTERVAL = 15.0
+MIN_HISTORY = 3
+"""Fewer past durations than this say too little; the growing schedule is used."""
 
 
 class Schedule(Protocol):
@@ -38,3 +60,74 @@ class GrowingSchedule:
         base = min(max(elapsed * self.growth, self.interval), self.max_interval)
         spread = self.rng.uniform(1.0 - self.jitter, 1.0 + self.jitter)
         return min(base * spread, self.max_interval)
+
+
+def history_delay(
+    age: float,
+    durations: Sequence[float],
+    *,
+    interval: float,
+    sparse_cap: float,
+    miss: float = 0.01,
+) -> float | None:
+    """The next gap for a deployment ``age`` seconds old whose kind took ``durations`` before.
+
+    None when history has nothing to say: too few durations, or ``age`` past nearly all of
+    them. Pure: the same arguments give the same gap.
+    """
+    if len(durations) < MIN_HISTORY:
+        return None
+    logs = [math.log(max(duration, 1.0)) for duration in durations]
+    spread = statistics.pstdev(logs)
+    bandwidth = max(0.05, 1.06 * spread * len(logs) ** -0.2)
+
+    def survival(t: float) -> float:
+        """Chance that the deployment is still running at age ``t``."""
+        x = math.log(max(t, 1e-3))
+        return statistics.fmean(
+            0.5 * math.erfc((x - center) / (bandwidth * math.sqrt(2))) for center in logs
+        )
+
+    alive = survival(age)
+    if alive < miss:
+        return None
+
+    def ends_within(gap: float) -> float:
+        return (alive - survival(age + gap)) / alive
+
+    if ends_within(interval) >= miss:
+        return interval
+    if ends_within(sparse_cap) <= miss:
+        return sparse_cap
+    low, high = interval, sparse_cap
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (middle, high) if ends_within(middle) <= miss else (low, middle)
+    return low
+
+
+@dataclass(frozen=True)
+class HistorySchedule:
+    """Gaps from :func:`history_delay` for the deployment's age; growing ones otherwise."""
+
+    durations: Sequence[float]
+    age_at_start: float = 0.0
+    """How old the deployment was when the wait started (from its creation time)."""
+    interval: float = DEFAULT_INTERVAL
+    max_interval: float = DEFAULT_MAX_INTERVAL
+    miss: float = 0.01
+    fallback: GrowingSchedule = field(default_factory=GrowingSchedule)
+
+    @property
+    def sparse_cap(self) -> float:
+        return 4 * self.max_interval
+
+    def next_delay(self, elapsed: float) -> float:
+        gap = history_delay(
+            self.age_at_start + elapsed,
+            self.durations,
+            interval=self.interval,
+            sparse_cap=self.sparse_cap,
+            miss=self.miss,
+        )
+        return self.fallback.next_delay(elapsed) if gap is None else gap

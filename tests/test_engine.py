@@ -278,3 +278,17 @@ def test_a_deployment_that_finished_during_a_suspend_is_still_reported_as_succee
         provider, clock=clock, sleep=sleep_through_a_suspend, options=WaitOptions(timeout=300)
     )
     assert outcome.succeeded
+
+
+class ForgetfulProvider(ScriptedProvider):
+    """Offers history but cannot read it."""
+
+    def past_durations(self) -> list[float]:
+        raise TransientError("HTTP 503 on the deployment list")
+
+
+def test_unreadable_history_falls_back_to_the_growing_schedule(clock: VirtualClock) -> None:
+    provider = ForgetfulProvider(clock, finishing_at(600))
+    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+    assert 40 < outcome.polls < 100

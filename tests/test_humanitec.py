@@ -267,3 +267,58 @@ def test_the_whole_wait_survives_a_burst_of_faults(
     )
     assert outcome.succeeded
     assert virtual_emulator.pending_faults() == 0
+
+
+def add_history(emulator: Emulator, durations: list[float]) -> None:
+    """Finished deployments, the oldest first, each ending before the next began."""
+    ago = sum(durations) + 100 * len(durations)
+    for took in durations:
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            "production",
+            Timeline([(0, "in progress"), (took, "succeeded")]),
+            started_ago=ago,
+        )
+        ago -= took + 100
+
+
+def test_past_durations_are_the_finished_deployments_newest_first(
+    virtual_emulator: Emulator, provider_for: Any
+) -> None:
+    add_history(virtual_emulator, [300, 310, 320])
+    running = virtual_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress")])
+    )
+    durations = provider_for(running).past_durations()
+    assert durations == pytest.approx([320, 310, 300], abs=0.01)
+
+
+def test_history_makes_a_long_wait_cheap_and_still_quick_to_notice_the_end(
+    virtual_emulator: Emulator, provider_for: Any, clock: VirtualClock
+) -> None:
+    add_history(virtual_emulator, [570, 600, 610, 630, 590, 605])
+    deploy_id = virtual_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (600, "succeeded")])
+    )
+    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+    assert outcome.polls < 0.3 * 600 / 2
+    assert outcome.elapsed_seconds - 600 <= 2.5
+    assert sum(path.endswith("/deploys") for path in virtual_emulator.requests) == 1
+
+
+def test_the_schedule_counts_the_deployments_age_not_only_the_wait(
+    virtual_emulator: Emulator, provider_for: Any, clock: VirtualClock
+) -> None:
+    add_history(virtual_emulator, [570, 600, 610, 630, 590, 605])
+    deploy_id = virtual_emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "in progress"), (600, "succeeded")]),
+        started_ago=590,
+    )
+    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+    assert outcome.elapsed_seconds <= 12

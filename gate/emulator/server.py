@@ -88,12 +88,14 @@ class Emulator:
         *,
         deploy_id: str | None = None,
         errors: Iterable[Mapping[str, str]] = (),
+        started_ago: float = 0.0,
     ) -> str:
-        """Start a deployment now; returns its id. The newest one is the env's ``last_deploy``."""
+        """Start a deployment (``started_ago`` seconds ago, for history); returns its id.
+        The one added last is the environment's ``last_deploy``."""
         deploy_id = deploy_id or uuid.uuid4().hex[:16]
-        script = HumanitecScript(
-            org, app, env, deploy_id, timeline, [_humanitec_error(e) for e in errors], self.clock()
-        )
+        errors = [_humanitec_error(e) for e in errors]
+        created = self.clock() - started_ago
+        script = HumanitecScript(org, app, env, deploy_id, timeline, errors, created)
         with self._lock:
             self._humanitec.setdefault((org, app, env), []).insert(0, script)
         return deploy_id

@@ -11,12 +11,12 @@ Importing this package imports no client library: each provider module imports i
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from gate.model import Snapshot
 
-__all__ = ["Provider", "ProviderPlugin"]
+__all__ = ["KnowsHistory", "Provider", "ProviderPlugin"]
 
 
 @runtime_checkable
@@ -43,6 +43,15 @@ class Provider(Protocol):
 
     def close(self) -> None:
         """Release connections. The provider is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class KnowsHistory(Protocol):
+    """A provider that can say how long the target's past deployments took (optional)."""
+
+    def past_durations(self) -> Sequence[float]:
+        """Seconds from creation to a terminal status, newest first; may raise GateError."""
         ...
 
 

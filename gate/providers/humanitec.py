@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -47,6 +48,7 @@ STATUSES: Mapping[str, State] = {
 }
 
 _ERROR_FIELDS = ("scope", "object_id", "code", "summary", "message")
+HISTORY_LENGTH = 20
 
 
 def connect(api_url: str, token: Secret, *, request_timeout: float) -> httpx.Client:
@@ -128,8 +130,25 @@ class HumanitecDeployment:
             state=state,
             raw_status=raw_status,
             errors=errors,
-            changed_at=deployment.get("status_changed_at") or None,
+            changed_at=_optional_text(deployment.get("status_changed_at")),
+            created_at=_optional_text(deployment.get("created_at")),
         )
+
+    def past_durations(self) -> list[float]:
+        """How long the environment's recent finished deployments took, newest first."""
+        body = self._get(f"{self._env_path()}/deploys", "deployment history")
+        if not isinstance(body, list):
+            return []
+        durations = []
+        for item in body[: HISTORY_LENGTH + 1]:
+            if not isinstance(item, dict) or item.get("id") == self._deploy_id:
+                continue
+            if STATUSES.get(_text(item.get("status"))) not in (State.SUCCEEDED, State.FAILED):
+                continue
+            took = _seconds_between(item.get("created_at"), item.get("status_changed_at"))
+            if took is not None:
+                durations.append(took)
+        return durations[:HISTORY_LENGTH]
 
     def _env_path(self) -> str:
         return "/" + "/".join(
@@ -223,6 +242,20 @@ def _field(body: Mapping[str, Any], name: str) -> str:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _seconds_between(start: object, end: object) -> float | None:
+    try:
+        began = datetime.fromisoformat(_text(start).replace("Z", "+00:00"))
+        ended = datetime.fromisoformat(_text(end).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    seconds = (ended - began).total_seconds()
+    return seconds if seconds >= 0 else None
 
 
 class _Plugin:
