@@ -40,6 +40,30 @@ from gate.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
 __all__ = ["main"]
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
+_DURATION_FLAGS = (
+    ("--timeout", DEFAULT_TIMEOUT, "overall deadline, such as 90, 90s, 15m, 1h (default: 30m)"),
+    (
+        "--interval",
+        DEFAULT_INTERVAL,
+        "first gap between reads; later gaps follow the "
+        "deployment's history or grow with the time waited (default: 2s)",
+    ),
+    (
+        "--max-interval",
+        DEFAULT_MAX_INTERVAL,
+        "longest gap between reads without history (default: 15s)",
+    ),
+    (
+        "--request-timeout",
+        DEFAULT_REQUEST_TIMEOUT,
+        "longest wait for one API answer (default: 10s)",
+    ),
+    (
+        "--not-found-grace",
+        DEFAULT_NOT_FOUND_GRACE,
+        "how long 'not found' means 'not visible yet' (default: 30s)",
+    ),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -185,40 +209,8 @@ def _provider_parser(plugin: ProviderPlugin) -> _Parser:
     parser = _Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
     plugin.add_arguments(parser)
     timing = parser.add_argument_group("waiting")
-
-    def duration(flag: str) -> Callable[[str], float]:
-        return lambda text: parse_duration(text, flag=flag)
-
-    timing.add_argument(
-        "--timeout",
-        type=duration("--timeout"),
-        default=DEFAULT_TIMEOUT,
-        help="overall deadline, such as 90, 90s, 15m, 1h (default: 30m)",
-    )
-    timing.add_argument(
-        "--interval",
-        type=duration("--interval"),
-        default=DEFAULT_INTERVAL,
-        help="first gap between reads; gaps grow with the time waited (default: 2s)",
-    )
-    timing.add_argument(
-        "--max-interval",
-        type=duration("--max-interval"),
-        default=DEFAULT_MAX_INTERVAL,
-        help="longest gap between reads (default: 15s)",
-    )
-    timing.add_argument(
-        "--request-timeout",
-        type=duration("--request-timeout"),
-        default=DEFAULT_REQUEST_TIMEOUT,
-        help="longest wait for one API answer (default: 10s)",
-    )
-    timing.add_argument(
-        "--not-found-grace",
-        type=duration("--not-found-grace"),
-        default=DEFAULT_NOT_FOUND_GRACE,
-        help="how long 'not found' means 'not visible yet' (default: 30s)",
-    )
+    for flag, default, meaning in _DURATION_FLAGS:
+        timing.add_argument(flag, type=_duration_of(flag), default=default, help=meaning)
     reports = parser.add_argument_group("reporting")
     reports.add_argument(
         "--output",
@@ -230,6 +222,10 @@ def _provider_parser(plugin: ProviderPlugin) -> _Parser:
     reports.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     reports.add_argument("--json-report", metavar="FILE", help="write the JSON outcome to FILE")
     return parser
+
+
+def _duration_of(flag: str) -> Callable[[str], float]:
+    return lambda text: parse_duration(text, flag=flag)
 
 
 @contextmanager

@@ -126,3 +126,44 @@ def clean_env() -> dict[str, str]:
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     return env
+
+
+def signal_mid_wait(
+    args: list[str], env: dict[str, str], signum: int
+) -> tuple[int, dict[str, object], str]:
+    """Start ``gate wait ARGS --output json``, send ``signum`` once it has read a status;
+    returns its exit code, its JSON outcome and its stderr."""
+    import json
+    import time
+
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "wait",
+            *args,
+            "--output",
+            "json",
+            "--interval",
+            "5s",
+            "--max-interval",
+            "5s",
+        ],
+        env={**clean_env(), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        said = []
+        for line in process.stderr:
+            said.append(line)
+            if "status:" in line:
+                break
+        else:
+            raise AssertionError("the gate ended before reading a status: " + "".join(said))
+        time.sleep(0.2)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=10)
+    return process.returncode, json.loads(stdout), "".join(said) + stderr

@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
-from tests.support import TOKEN, clean_env, run_gate
+from tests.support import TOKEN, clean_env, run_gate, signal_mid_wait
 
 FAST = ["--interval", "0.05s", "--max-interval", "0.2s"]
 ERRORS = [
@@ -343,13 +342,8 @@ def test_a_signal_ends_the_wait_promptly_with_the_last_status(
     emulator: Emulator, signum: int, code: int
 ) -> None:
     deploy_id = deploy(emulator, (0, "in progress"))
-    env = {**clean_env(), "HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url}
-    with subprocess.Popen(
+    code_seen, outcome, stderr = signal_mid_wait(
         [
-            sys.executable,
-            "-m",
-            "gate",
-            "wait",
             "humanitec",
             "--org",
             "acme",
@@ -359,31 +353,13 @@ def test_a_signal_ends_the_wait_promptly_with_the_last_status(
             "production",
             "--deploy-id",
             deploy_id,
-            "--output",
-            "json",
-            "--interval",
-            "5s",
-            "--max-interval",
-            "5s",
         ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "status: in progress" in line:
-                break
-        else:
-            pytest.fail("the gate ended before reading a status")
-        time.sleep(0.2)
-        process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=10)
-    assert process.returncode == code
-    document = json.loads(stdout)
-    assert document["status"] == "cancelled"
-    assert document["raw_status"] == "in progress"
+        {"HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url},
+        signum,
+    )
+    assert code_seen == code
+    assert outcome["status"] == "cancelled"
+    assert outcome["raw_status"] == "in progress"
     assert "cancelled" in stderr
 
 

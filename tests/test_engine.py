@@ -249,17 +249,23 @@ def test_wall_clock_jumps_change_neither_the_deadline_nor_the_elapsed_time(
     assert outcome.finished_at < outcome.started_at  # the wall clock went back; we did not
 
 
+def suspended_after(clock: VirtualClock, seconds: float) -> Callable[[float], None]:
+    """A sleeper whose machine is suspended for hours once ``seconds`` have passed."""
+
+    def sleep(delay: float) -> None:
+        clock.sleep(delay)
+        if clock() - 1000 > seconds:
+            clock.advance(10_000)
+
+    return sleep
+
+
 def test_a_monotonic_leap_past_the_deadline_reads_once_more_then_times_out(
     clock: VirtualClock,
 ) -> None:
-    def sleep_through_a_suspend(seconds: float) -> None:
-        clock.sleep(seconds)
-        if clock() - 1000 > 10:
-            clock.advance(10_000)
-
     provider = ScriptedProvider(clock, lambda t: RUNNING)
     outcome = wait(
-        provider, clock=clock, sleep=sleep_through_a_suspend, options=WaitOptions(timeout=300)
+        provider, clock=clock, sleep=suspended_after(clock, 10), options=WaitOptions(timeout=300)
     )
     assert outcome.status is OutcomeStatus.TIMED_OUT
     assert provider.reads[-1] - provider.started > 300
@@ -268,14 +274,9 @@ def test_a_monotonic_leap_past_the_deadline_reads_once_more_then_times_out(
 def test_a_deployment_that_finished_during_a_suspend_is_still_reported_as_succeeded(
     clock: VirtualClock,
 ) -> None:
-    def sleep_through_a_suspend(seconds: float) -> None:
-        clock.sleep(seconds)
-        if clock() - 1000 > 10:
-            clock.advance(10_000)
-
     provider = ScriptedProvider(clock, finishing_at(400))
     outcome = wait(
-        provider, clock=clock, sleep=sleep_through_a_suspend, options=WaitOptions(timeout=300)
+        provider, clock=clock, sleep=suspended_after(clock, 10), options=WaitOptions(timeout=300)
     )
     assert outcome.succeeded
 

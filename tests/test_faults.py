@@ -9,6 +9,7 @@ in plain words.
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
-from tests.support import TOKEN, run_gate
+from tests.support import TOKEN, run_gate, signal_mid_wait
 
 TIMEOUT = 3.0
 REQUEST_TIMEOUT = 0.5
@@ -324,11 +325,6 @@ def test_connection_refused_until_the_deadline_is_an_unreadable_status(provider:
 def test_sigterm_mid_wait_is_cancelled_with_the_last_status(
     emulator: Emulator, provider: str
 ) -> None:
-    import signal
-    import sys
-
-    from tests.support import clean_env
-
     if provider == "humanitec":
         emulator.add_humanitec(
             "acme", "shop", "production", Timeline([(0, "in progress")]), deploy_id="d-term"
@@ -361,21 +357,8 @@ def test_sigterm_mid_wait_is_cancelled_with_the_last_status(
             emulator.url,
         ]
         env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
-    with subprocess.Popen(
-        [sys.executable, "-m", "gate", "wait", *args, "--output", "json", "--interval", "5s"],
-        env={**clean_env(), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if "status:" in line:
-                break
-        process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=10)
-    assert process.returncode == 143
-    outcome = json.loads(stdout)
+    code, outcome, _ = signal_mid_wait(args, env, signal.SIGTERM)
+    assert code == 143
     assert outcome["status"] == "cancelled"
     assert outcome["raw_status"] in ("in progress", "InProgress")
-    assert "interrupted by signal 15" in outcome["reason"]
+    assert "interrupted by signal 15" in str(outcome["reason"])
