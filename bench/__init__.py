@@ -1,0 +1,1 @@
+"""Benchmarks of the gate against the pollers people write today (``python -m bench``)."""

@@ -1,0 +1,166 @@
+"""``python -m bench``: every measurement, one table, written to bench/RESULTS.md.
+
+Each figure stands beside an anchor measured in the same run, and ratios are to that anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from bench import cost, lag, startup
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+Row = tuple[str, str, str, str]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="real-time deployments of each length per poller (default 3)",
+    )
+    parser.add_argument(
+        "--replay",
+        type=int,
+        default=1000,
+        help="deployments in the virtual-time replay (default 1000)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    began = time.monotonic()
+
+    rows: list[Row] = []
+    print("bench: detection lag, real time (5 s, 30 s, 120 s deployments)...", file=sys.stderr)
+    real = lag.real_time([5.0, 30.0, 120.0], args.repeats)
+    for duration in (5.0, 30.0, 120.0):
+        rows += lag_rows(
+            f"{duration:.0f} s deployments, real time",
+            lag.summarize([s for s in real if s.duration == duration]),
+        )
+    print(f"bench: replaying {args.replay} deployments in virtual time...", file=sys.stderr)
+    replay = lag.summarize(lag.long_tailed_replay(args.replay))
+    rows += lag_rows(f"{args.replay} long-tailed deployments, virtual time", replay)
+    print("bench: cost of waiting (installs awscli in a temporary venv)...", file=sys.stderr)
+    rows += cost_rows(cost.compare())
+    print("bench: start-up...", file=sys.stderr)
+    rows += startup_rows(startup.measure())
+
+    table = render(rows) + "\n\n" + verdict(replay)
+    print(table)
+    if not args.no_write:
+        RESULTS.write_text(document(table, time.monotonic() - began))
+        print(f"bench: wrote {RESULTS}", file=sys.stderr)
+    return 0
+
+
+def lag_rows(section: str, summary: dict[str, dict[str, float]]) -> list[Row]:
+    anchor = summary["fixed 2 s loop"]
+    rows = []
+    for poller, figures in summary.items():
+        value = (
+            f"lag p50 {figures['lag_p50']:.1f} s, p95 {figures['lag_p95']:.1f} s; "
+            f"{figures['calls']:.1f} calls"
+        )
+        ratio = (
+            f"calls x{figures['calls'] / anchor['calls']:.2f}; "
+            f"lag p50 x{ratio_of(figures['lag_p50'], anchor['lag_p50'])}"
+        )
+        rows.append((section, poller, value, "anchor" if poller == "fixed 2 s loop" else ratio))
+    return rows
+
+
+def cost_rows(costs: list[cost.Cost]) -> list[Row]:
+    anchor = costs[0]
+    rows = []
+    for item in costs:
+        value = (
+            f"{item.reads} reads, {item.cpu_seconds:.2f} CPU s "
+            f"({1000 * item.cpu_per_read:.1f} ms/read), peak RSS {item.peak_rss_mib:.0f} MiB"
+        )
+        ratio = (
+            f"CPU/read x{item.cpu_per_read / anchor.cpu_per_read:.3f}; "
+            f"RSS x{item.peak_rss_mib / anchor.peak_rss_mib:.2f}"
+        )
+        rows.append(
+            (
+                "cost of waiting on a 40 s deployment",
+                item.waiter,
+                value,
+                "anchor" if item is anchor else ratio,
+            )
+        )
+    return rows
+
+
+def startup_rows(measured: list[tuple[str, float, str]]) -> list[Row]:
+    anchor = measured[0][1]
+    rows = []
+    for command, seconds, heavy in measured:
+        value = f"{1000 * seconds:.0f} ms" + (
+            f"; imports of boto3/botocore/pulumi: {heavy}" if heavy else ""
+        )
+        rows.append(
+            (
+                "start-up (median of 15)",
+                command,
+                value,
+                "anchor" if seconds == anchor else f"x{seconds / anchor:.2f}",
+            )
+        )
+    return rows
+
+
+def verdict(replay: dict[str, dict[str, float]]) -> str:
+    """The aim for the history schedule, checked on the replay: the 2 s loop's lag at under
+    30% of its calls."""
+    loop, smart = replay["fixed 2 s loop"], replay["gate, with history"]
+    calls = smart["calls"] / loop["calls"]
+    return (
+        f"Aim (the lag of the fixed 2 s loop at under 30% of its calls), on the replay: "
+        f"calls x{calls:.2f} ({'met' if calls < 0.3 else 'missed'}); lag p50 "
+        f"{smart['lag_p50']:.1f} s against {loop['lag_p50']:.1f} s "
+        f"(+{smart['lag_p50'] - loop['lag_p50']:.1f} s), p95 {smart['lag_p95']:.1f} s against "
+        f"{loop['lag_p95']:.1f} s (+{smart['lag_p95'] - loop['lag_p95']:.1f} s)."
+    )
+
+
+def ratio_of(value: float, anchor: float) -> str:
+    return f"{value / anchor:.2f}" if anchor > 0 else "n/a"
+
+
+def render(rows: list[Row]) -> str:
+    lines = ["| measure | who | figures | against the anchor |", "| --- | --- | --- | --- |"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines)
+
+
+def document(table: str, seconds: float) -> str:
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("deploy-gate", "boto3", "botocore", "httpx", "tenacity")
+    )
+    return f"""# Benchmark results
+
+Produced by `python -m bench` (see bench/README.md) in {seconds / 60:.1f} minutes on
+{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()};
+{versions}; awscli from PyPI in its own virtual environment.
+
+Every figure stands beside an anchor measured in the same run; ratios are to that anchor.
+Lag is the time from the moment the deployment turned terminal to the moment the waiter
+returned; calls are reads of the deployment (the gate with history also counts its one read
+of the environment's deployment list).
+
+{table}
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

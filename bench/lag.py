@@ -1,0 +1,193 @@
+"""Detection lag and API calls: real deployments of 5 s, 30 s and 120 s on the emulator, and
+a virtual-time replay of 1,000 deployments whose durations have a long tail."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bench import pollers
+from gate import WaitOptions, wait
+from gate.emulator import Emulator, Timeline
+from gate.model import Snapshot, State
+
+POLLERS = ("fixed 2 s loop", "botocore waiter (15 s)", "gate, no history", "gate, with history")
+
+
+@dataclass(frozen=True)
+class Sample:
+    poller: str
+    duration: float
+    lag: float
+    calls: int
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def real_time(durations: Sequence[float], repeats: int) -> list[Sample]:
+    """Every poller on its own deployment, all at once, in real time."""
+    samples: list[Sample] = []
+    lock = threading.Lock()
+    rng = random.Random(5)
+    with Emulator(token="bench-token") as emulator:
+        threads = []
+        for duration in durations:
+            env = f"env-{int(duration)}"
+            history = [duration * math.exp(rng.gauss(0, 0.1)) for _ in range(10)]
+            ago = sum(history) + 10 * len(history)
+            for took in history:
+                emulator.add_humanitec(
+                    "bench",
+                    "app",
+                    env,
+                    Timeline([(0, "in progress"), (took, "succeeded")]),
+                    started_ago=ago,
+                )
+                ago -= took + 10
+            for _ in range(repeats):
+                for poller in POLLERS:
+                    threads.append(
+                        threading.Thread(
+                            target=_one, args=(emulator, poller, duration, env, samples, lock)
+                        )
+                    )
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return samples
+
+
+def _one(
+    emulator: Emulator,
+    poller: str,
+    duration: float,
+    env: str,
+    samples: list[Sample],
+    lock: threading.Lock,
+) -> None:
+    if poller == "gate, with history":
+        with lock:
+            deploy_id = emulator.add_humanitec(
+                "bench", "app", env, Timeline([(0, "in progress"), (duration, "succeeded")])
+            )
+        ended = emulator.clock() + duration
+        pollers.gate_humanitec(emulator.url, emulator.token, env, deploy_id)
+        marker = f"/deploys/{deploy_id}"
+    else:
+        group_id, deployment_id = emulator.add_greengrass(
+            Timeline([(0, "Building"), (1, "InProgress"), (duration, "Success")])
+        )
+        ended = emulator.clock() + duration
+        run: Callable[[str, str, str], None] = {
+            "fixed 2 s loop": pollers.fixed_loop,
+            "botocore waiter (15 s)": pollers.botocore_waiter,
+            "gate, no history": pollers.gate_greengrass,
+        }[poller]
+        run(emulator.url, group_id, deployment_id)
+        marker = f"/deployments/{deployment_id}/"
+    lag = time.monotonic() - ended
+    calls = sum(marker in path for path in list(emulator.requests))
+    calls += poller == "gate, with history"  # its one read of the deployment list
+    with lock:
+        samples.append(Sample(poller, duration, lag, calls))
+
+
+class _VirtualClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class _Replayed:
+    """A deployment of known duration, read in virtual time by the real wait engine."""
+
+    name = "replay"
+
+    def __init__(self, clock: _VirtualClock, duration: float, history: Sequence[float] | None):
+        self.clock, self.duration, self.history = clock, duration, history
+        self.reads = 0
+
+    @property
+    def target(self) -> Mapping[str, str]:
+        return {}
+
+    def describe(self) -> str:
+        return "replayed deployment"
+
+    def fetch(self) -> Snapshot:
+        self.reads += 1
+        done = self.clock() >= self.duration
+        return Snapshot(State.SUCCEEDED if done else State.RUNNING, "done" if done else "running")
+
+    def close(self) -> None:
+        pass
+
+
+class _ReplayedWithHistory(_Replayed):
+    def past_durations(self) -> Sequence[float]:
+        assert self.history is not None
+        return self.history
+
+
+def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
+    """Environments whose typical deployment takes 2 to 40 minutes (log-uniform), each
+    deployment within ~20% of that, one in twenty 1.5 to 3 times longer, capped at an hour."""
+    rng = random.Random(seed)
+    environments = [math.exp(rng.uniform(math.log(120), math.log(2400))) for _ in range(40)]
+
+    def draw(typical: float) -> float:
+        took = typical * math.exp(rng.gauss(0, 0.2))
+        if rng.random() < 0.05:
+            took *= rng.uniform(1.5, 3)
+        return min(took, 3600.0)
+
+    history = {
+        index: [draw(typical) for _ in range(10)] for index, typical in enumerate(environments)
+    }
+    samples: list[Sample] = []
+    options = WaitOptions(timeout=2 * 3600)
+    for _ in range(count):
+        index = rng.randrange(len(environments))
+        duration = draw(environments[index])
+        for every, name in ((2.0, "fixed 2 s loop"), (15.0, "botocore waiter (15 s)")):
+            reads = math.ceil(duration / every)
+            samples.append(Sample(name, duration, reads * every - duration, reads + 1))
+        for name, kind in (
+            ("gate, no history", _Replayed),
+            ("gate, with history", _ReplayedWithHistory),
+        ):
+            clock = _VirtualClock()
+            provider = kind(clock, duration, history[index])
+            wait(provider, options=options, clock=clock, sleep=clock.sleep)
+            calls = provider.reads + (kind is _ReplayedWithHistory)
+            samples.append(Sample(name, duration, clock() - duration, calls))
+        history[index] = [duration, *history[index][:9]]
+    return samples
+
+
+def summarize(samples: Sequence[Sample]) -> dict[str, dict[str, float]]:
+    table: dict[str, dict[str, float]] = {}
+    for poller in POLLERS:
+        mine = [s for s in samples if s.poller == poller]
+        if not mine:
+            continue
+        table[poller] = {
+            "lag_p50": percentile([s.lag for s in mine], 0.5),
+            "lag_p95": percentile([s.lag for s in mine], 0.95),
+            "calls": statistics.fmean(s.calls for s in mine),
+        }
+    return table
