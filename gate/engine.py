@@ -8,6 +8,7 @@ usage error. The first terminal status it reads is final.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ class _Wait:
         try:
             return self._loop()
         except KeyboardInterrupt:
-            return self._cancelled(2)
+            return self._cancelled(signal.SIGINT)
         except Interrupted as interrupt:
             return self._cancelled(interrupt.signum)
 
@@ -252,11 +253,11 @@ class _Wait:
     def _cancelled(self, signum: int) -> Outcome:
         status = f"; last status {self.last.raw_status!r}" if self.last else ""
         return self._end(
-            OutcomeStatus.CANCELLED, f"interrupted by signal {signum}{status}", signal=signum
+            OutcomeStatus.CANCELLED, f"interrupted by signal {signum}{status}", signum=signum
         )
 
     def _end(
-        self, status: OutcomeStatus, reason: str | None, *, signal: int | None = None
+        self, status: OutcomeStatus, reason: str | None, *, signum: int | None = None
     ) -> Outcome:
         last = self.last
         return Outcome(
@@ -272,7 +273,7 @@ class _Wait:
             finished_at=_iso(self.wall_clock()),
             deployment_changed_at=last.changed_at if last else None,
             warnings=tuple(self.warnings),
-            signal=signal,
+            signal=signum,
         )
 
 
