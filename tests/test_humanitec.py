@@ -322,3 +322,18 @@ def test_the_schedule_counts_the_deployments_age_not_only_the_wait(
     outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
     assert outcome.succeeded
     assert outcome.elapsed_seconds <= 12
+
+
+def test_a_latest_deployment_id_that_could_change_the_path_is_refused(
+    virtual_emulator: Emulator, provider_for: Any
+) -> None:
+    from gate.errors import RequestRejected
+
+    virtual_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending")]), deploy_id="../../orgs/other"
+    )
+    with pytest.raises(
+        RequestRejected, match=re.escape("last_deploy.id '../../orgs/other' is not a valid")
+    ):
+        provider_for(None).fetch()
+    assert not any("/orgs/other" in path for path in virtual_emulator.requests)

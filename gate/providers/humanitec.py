@@ -120,7 +120,11 @@ class HumanitecDeployment:
     def fetch(self) -> Snapshot:
         if self._deploy_id is None:
             deployment = self._latest_deployment()
-            self._deploy_id = require_id("last_deploy.id", _field(deployment, "id"))
+            latest_id = _field(deployment, "id")
+            try:
+                self._deploy_id = require_id("last_deploy.id", latest_id)
+            except UsageError as unusable:
+                raise RequestRejected(f"the environment's {unusable}") from None
         else:
             deployment = self._get_object(self._deploy_path(), "deployment")
         raw_status = _field(deployment, "status")
