@@ -167,3 +167,12 @@ def signal_mid_wait(
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=10)
     return process.returncode, json.loads(stdout), "".join(said) + stderr
+
+
+HUMANITEC_PRODUCTION = ["humanitec", "--org", "acme", "--app", "shop", "--env", "production"]
+"""``gate wait`` arguments naming the environment most tests deploy to."""
+
+
+def on_emulator(emulator: Any) -> list[str]:
+    """Greengrass arguments that point boto3 at the emulator."""
+    return ["--region", "eu-west-1", "--endpoint-url", emulator.url]

@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
-from tests.support import TOKEN, clean_env, run_gate, signal_mid_wait
+from tests.support import (
+    HUMANITEC_PRODUCTION,
+    TOKEN,
+    clean_env,
+    on_emulator,
+    run_gate,
+    signal_mid_wait,
+)
 
 FAST = ["--interval", "0.05s", "--max-interval", "0.2s"]
 ERRORS = [
@@ -311,13 +318,7 @@ def test_the_console_script_works_like_python_m_gate(emulator: Emulator) -> None
         [
             script,
             "wait",
-            "humanitec",
-            "--org",
-            "acme",
-            "--app",
-            "shop",
-            "--env",
-            "production",
+            *HUMANITEC_PRODUCTION,
             "--deploy-id",
             deploy_id,
             "--output",
@@ -344,13 +345,7 @@ def test_a_signal_ends_the_wait_promptly_with_the_last_status(
     deploy_id = deploy(emulator, (0, "in progress"))
     code_seen, outcome, stderr = signal_mid_wait(
         [
-            "humanitec",
-            "--org",
-            "acme",
-            "--app",
-            "shop",
-            "--env",
-            "production",
+            *HUMANITEC_PRODUCTION,
             "--deploy-id",
             deploy_id,
         ],
@@ -376,10 +371,7 @@ def test_greengrass_end_to_end_on_the_emulator(emulator: Emulator) -> None:
         group_id,
         "--deployment-id",
         deployment_id,
-        "--region",
-        "eu-west-1",
-        "--endpoint-url",
-        emulator.url,
+        *on_emulator(emulator),
         "--output",
         "json",
         *FAST,
@@ -425,10 +417,7 @@ def test_greengrass_without_credentials_exits_2(emulator: Emulator) -> None:
         "g1",
         "--deployment-id",
         "d1",
-        "--region",
-        "eu-west-1",
-        "--endpoint-url",
-        emulator.url,
+        *on_emulator(emulator),
     )
     assert result.returncode == 2
     assert "no usable AWS credentials" in result.stderr
@@ -449,10 +438,7 @@ def test_greengrass_auth_refusal_exits_4_naming_the_source(emulator: Emulator) -
         "g1",
         "--deployment-id",
         "d1",
-        "--region",
-        "eu-west-1",
-        "--endpoint-url",
-        emulator.url,
+        *on_emulator(emulator),
         "--output",
         "json",
         env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws-key"},
@@ -508,13 +494,7 @@ def test_under_github_actions_the_gate_speaks_workflow_commands_by_default(
     assert not [c for c in parse_commands(result.stdout + result.stderr) if c.name == "error"]
     result = run_gate(
         "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
-        "--env",
-        "production",
+        *HUMANITEC_PRODUCTION,
         "--deploy-id",
         deploy_id,
         *FAST,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
-from tests.support import TOKEN, run_gate, signal_mid_wait
+from tests.support import HUMANITEC_PRODUCTION, TOKEN, on_emulator, run_gate, signal_mid_wait
 
 TIMEOUT = 3.0
 REQUEST_TIMEOUT = 0.5
@@ -204,13 +204,7 @@ def humanitec_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess
         emulator.inject(fault, times=times, path_contains=deploy_id)
     return run_gate(
         "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
-        "--env",
-        "production",
+        *HUMANITEC_PRODUCTION,
         "--deploy-id",
         deploy_id,
         *FAST,
@@ -234,10 +228,7 @@ def greengrass_run(emulator: Emulator, case: Case) -> subprocess.CompletedProces
         ids["group_id"],
         "--deployment-id",
         ids["deployment_id"],
-        "--region",
-        "eu-west-1",
-        "--endpoint-url",
-        emulator.url,
+        *on_emulator(emulator),
         *FAST,
         *case.args,
         env={"AWS_ACCESS_KEY_ID": "AKIAFAULT", "AWS_SECRET_ACCESS_KEY": "s3cr3t"},
@@ -330,13 +321,7 @@ def test_sigterm_mid_wait_is_cancelled_with_the_last_status(
             "acme", "shop", "production", Timeline([(0, "in progress")]), deploy_id="d-term"
         )
         args = [
-            "humanitec",
-            "--org",
-            "acme",
-            "--app",
-            "shop",
-            "--env",
-            "production",
+            *HUMANITEC_PRODUCTION,
             "--deploy-id",
             "d-term",
         ]
@@ -351,10 +336,7 @@ def test_sigterm_mid_wait_is_cancelled_with_the_last_status(
             "g-term",
             "--deployment-id",
             "d-term",
-            "--region",
-            "eu-west-1",
-            "--endpoint-url",
-            emulator.url,
+            *on_emulator(emulator),
         ]
         env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
     code, outcome, _ = signal_mid_wait(args, env, signal.SIGTERM)
