@@ -297,12 +297,12 @@ class _Plugin:
         token = Secret(raw_token)
         api_url = args.api_url or env.get("HUMANITEC_API_URL") or DEFAULT_API_URL
         deploy_id = None if args.latest else args.deploy_id
-        if deploy_id is not None:
-            require_id("--deploy-id", deploy_id)
-        for name, value in ids.items():
-            require_id(f"--{name}", value)
         client = connect(api_url, token, request_timeout=request_timeout)
-        return HumanitecDeployment(client, deploy_id=deploy_id, token=token, **ids)
+        try:
+            return HumanitecDeployment(client, deploy_id=deploy_id, token=token, **ids)
+        except UsageError:
+            client.close()
+            raise
 
 
 plugin = _Plugin()
