@@ -9,7 +9,6 @@ switches parsing off until a line ``::TOKEN::``; an output file holds ``name=val
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -208,12 +207,3 @@ def run_action(
     run.files = [path for path in runner_temp.iterdir() if path.is_file()]
     run.files += [path for path in workspace.iterdir() if path.is_file()]
     return run
-
-
-def base_env() -> dict[str, str]:
-    keep = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"}
-    env = {key: value for key, value in os.environ.items() if key in keep}
-    env["AWS_CONFIG_FILE"] = os.devnull
-    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    return env

@@ -21,12 +21,11 @@ from gate.emulator import Emulator, Timeline
 from gate.registry import load_plugin
 from tests.actions_runner import (
     ActionRun,
-    base_env,
     load_action,
     parse_commands,
     run_action,
 )
-from tests.support import REPO, TOKEN
+from tests.support import REPO, TOKEN, clean_env
 
 ACTION = load_action(REPO / "action.yml")
 HOSTILE = [
@@ -72,7 +71,7 @@ def act(emulator: Emulator, runner_temp: Path, tmp_path: Path) -> Iterator[Any]:
     def run(
         inputs: dict[str, str], *, env: dict[str, str] | None = None, popen_hook: Any = None
     ) -> ActionRun:
-        variables = {**base_env(), "HUMANITEC_API_URL": emulator.url, **(env or {})}
+        variables = {**clean_env(), "HUMANITEC_API_URL": emulator.url, **(env or {})}
         workspace = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
         workspace.mkdir()
         return run_action(
