@@ -13,7 +13,8 @@ from gate.errors import TransientError
 from gate.model import Outcome, Snapshot
 
 REPO = Path(__file__).resolve().parent.parent
-CONTRACT = REPO.parent / "shared" / "contracts" / "humanitec-openapi.json"
+CONTRACT = REPO / "tests" / "contracts" / "humanitec-openapi.json"
+"""A copy kept in the repository, so a fresh clone tests against it alone (see its README)."""
 TOKEN = "tok-s3cr3t-9f8e7d6c5b4a"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import ssl
@@ -64,6 +65,12 @@ def provider_for(virtual_emulator: Emulator) -> Iterator[Any]:
     yield make
     for provider in made:
         provider.close()
+
+
+def test_the_contract_is_the_published_one_unedited() -> None:
+    recorded = re.search(r"SHA-256 is `([0-9a-f]{64})`", (CONTRACT.parent / "README.md").read_text())
+    assert recorded, "tests/contracts/README.md records the contract's hash"
+    assert hashlib.sha256(CONTRACT.read_bytes()).hexdigest() == recorded.group(1)
 
 
 def test_every_status_the_contract_documents_is_mapped(contract: dict[str, Any]) -> None:
