@@ -11,9 +11,10 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
 from types import FrameType
 from typing import NoReturn, TextIO
 
@@ -26,7 +27,8 @@ from gate.engine import (
     wait,
 )
 from gate.errors import GateError, Interrupted, UsageError
-from gate.model import Outcome
+from gate.files import require_writable, write_atomically
+from gate.model import Outcome, OutcomeStatus
 from gate.providers import ProviderPlugin
 from gate.registry import available_providers, load_plugin
 from gate.render.github import GitHubReporter, format_outputs, step_outputs, workflow_command
@@ -35,7 +37,8 @@ from gate.render.junit import junit_xml
 from gate.render.summary import summary_markdown
 from gate.render.text import TextReporter
 from gate.reporter import Reporter
-from gate.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
+from gate.schedule import DEFAULT_INTERVAL
+from gate.timestamps import iso_utc
 
 __all__ = ["main"]
 
@@ -50,8 +53,9 @@ _DURATION_FLAGS = (
     ),
     (
         "--max-interval",
-        DEFAULT_MAX_INTERVAL,
-        "longest gap between reads without history (default: 15s)",
+        None,
+        "longest gap between reads (default: 15s, and up to 1m while the deployment's "
+        "history says it is far from done; when given, never longer)",
     ),
     (
         "--request-timeout",
@@ -80,35 +84,43 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run the gate command; returns its exit code. Callable in-process (tests, the demo)."""
+    """Run the gate command; returns its exit code. Callable in-process (tests, the demo).
+
+    Whatever happens to its streams (closed, a full disk, a reader that went away), it ends
+    with the outcome's exit code, never a traceback.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    out = _usable(stdout, sys.stdout)
+    err = _usable(stderr, sys.stderr)
     try:
-        return _dispatch(args, env, out, err)
-    except GateError as error:
-        err.write(f"gate: error: {error}\n")
-        if env.get("GITHUB_ACTIONS") == "true":
-            out.write(workflow_command("error", str(error), title="deploy-gate") + "\n")
-        return error.exit_code
+        with _signals_interrupt():
+            try:
+                return _dispatch(args, env, out, err)
+            except GateError as error:
+                _say(err, f"gate: error: {error}\n")
+                if env.get("GITHUB_ACTIONS") == "true":
+                    _say(out, workflow_command("error", str(error), title="deploy-gate") + "\n")
+                return error.exit_code
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
     except Interrupted as interrupt:
         return 128 + interrupt.signum
+    finally:
+        _settle(out, err)
 
 
 def _dispatch(args: list[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     if args[:1] == ["wait"] and (len(args) == 1 or args[1] in ("-h", "--help")):
         asked = len(args) > 1
-        (out if asked else err).write(_wait_usage())
+        _say(out if asked else err, _wait_usage())
         return 0 if asked else 2
     top = _top_parser()
     parsed = top.parse_args(args)
     if parsed.command == "wait":
         return _wait_command(parsed.provider, parsed.rest, env, out, err)
     if parsed.command == "providers":
-        out.write("\n".join(available_providers()) + "\n")
+        _say(out, "\n".join(available_providers()) + "\n")
         return 0
     if parsed.command == "demo":
         from gate.demo import run_demo
@@ -147,10 +159,12 @@ def _wait_command(
     err: TextIO,
 ) -> int:
     if provider_name is None:
-        err.write(_wait_usage())
+        _say(err, _wait_usage())
         return 2
     plugin = load_plugin(provider_name)
     parsed = _provider_parser(plugin).parse_args(rest)
+    if parsed.request_timeout <= 0:
+        raise UsageError("--request-timeout must be more than 0")
     options = WaitOptions(
         timeout=parsed.timeout,
         interval=parsed.interval,
@@ -158,39 +172,99 @@ def _wait_command(
         not_found_grace=parsed.not_found_grace,
     )
     output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
-    reporter: Reporter = GitHubReporter(out) if output == "github" else TextReporter(err)
-    provider = plugin.build(parsed, env, request_timeout=parsed.request_timeout)
+    github = output == "github"
+    _check_report_paths(parsed, env, github=github)
+    reporter: Reporter = GitHubReporter(out) if github else TextReporter(err)
+    began = time.monotonic(), datetime.now(timezone.utc)
     try:
-        with _signals_interrupt():
+        provider = plugin.build(parsed, env, request_timeout=parsed.request_timeout)
+    except Interrupted as interrupt:
+        outcome = _cancelled_before_waiting(plugin.name, interrupt.signum, *began)
+        _say(err, f"gate: {outcome.reason}\n")
+    else:
+        try:
             outcome = wait(provider, options=options, reporter=reporter)
-    finally:
-        provider.close()
-    if output == "json":
-        out.write(outcome_to_json(outcome) + "\n")
-        out.flush()
-    _write_reports(outcome, parsed, env, github=output == "github")
+        finally:
+            provider.close()
+    with _signals_deferred():
+        if output == "json":
+            _say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")
+        _write_reports(outcome, parsed, env, github=github, err=err)
     return outcome.exit_code
 
 
-def _write_reports(
-    outcome: Outcome, parsed: argparse.Namespace, env: Mapping[str, str], *, github: bool
+def _check_report_paths(
+    parsed: argparse.Namespace, env: Mapping[str, str], *, github: bool
 ) -> None:
-    """The files asked for: JUnit, the JSON outcome, and GitHub's step outputs and summary."""
-    reports: dict[str, str] = {}
+    """Every report file can be written: checked before waiting, not after the deployment."""
     if parsed.junit:
-        Path(parsed.junit).write_bytes(junit_xml([outcome]))
-        reports["junit-report"] = parsed.junit
+        require_writable("--junit", parsed.junit)
     if parsed.json_report:
-        Path(parsed.json_report).write_text(outcome_to_json(outcome) + "\n", encoding="utf-8")
+        require_writable("--json-report", parsed.json_report)
+    if github:
+        for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            if env.get(name):
+                require_writable(name, env[name])
+
+
+def _write_reports(
+    outcome: Outcome,
+    parsed: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    github: bool,
+    err: TextIO,
+) -> None:
+    """The files asked for: JUnit, the JSON outcome, and GitHub's step outputs and summary.
+    A file that cannot be written is said on stderr; it does not change the exit code."""
+    reports: dict[str, str] = {}
+    writes: list[tuple[str, str, Callable[[], str], bool]] = []
+    if parsed.junit:
+        reports["junit-report"] = parsed.junit
+        writes.append(("--junit", parsed.junit, lambda: junit_xml([outcome]).decode(), False))
+    if parsed.json_report:
         reports["json-report"] = parsed.json_report
-    if not github:
-        return
-    if env.get("GITHUB_OUTPUT"):
-        with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as outputs:
-            outputs.write(format_outputs(step_outputs(outcome, reports)))
-    if env.get("GITHUB_STEP_SUMMARY"):
-        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(summary_markdown(outcome))
+        writes.append(
+            ("--json-report", parsed.json_report, lambda: outcome_to_json(outcome) + "\n", False)
+        )
+    if github and env.get("GITHUB_OUTPUT"):
+        writes.append(
+            (
+                "GITHUB_OUTPUT",
+                env["GITHUB_OUTPUT"],
+                lambda: format_outputs(step_outputs(outcome, reports)),
+                True,
+            )
+        )
+    if github and env.get("GITHUB_STEP_SUMMARY"):
+        summary = env["GITHUB_STEP_SUMMARY"]
+        writes.append(("GITHUB_STEP_SUMMARY", summary, lambda: summary_markdown(outcome), True))
+    for what, path, render, append in writes:
+        try:
+            write_atomically(path, render(), append=append)
+        except OSError as failed:
+            _say(
+                err,
+                f"gate: warning: {what} {path!r} was not written: {failed.strerror or failed}\n",
+            )
+
+
+def _cancelled_before_waiting(
+    provider: str, signum: int, began: float, began_at: datetime
+) -> Outcome:
+    return Outcome(
+        status=OutcomeStatus.CANCELLED,
+        provider=provider,
+        target={},
+        raw_status=None,
+        errors=(),
+        reason=f"interrupted by signal {signum} before the wait started",
+        elapsed_seconds=round(time.monotonic() - began, 3),
+        polls=0,
+        started_at=iso_utc(began_at),
+        finished_at=iso_utc(datetime.now(timezone.utc)),
+        signal=signum,
+    )
 
 
 def _wait_usage() -> str:
@@ -228,9 +302,51 @@ def _duration_of(flag: str) -> Callable[[str], float]:
     return lambda text: parse_duration(text, flag=flag)
 
 
+def _usable(given: TextIO | None, standard: TextIO | None) -> TextIO:
+    """``given``, else the standard stream made unable to fail on an odd character; a stream
+    closed before the gate started (``>&-``) becomes the null device."""
+    if given is not None:
+        return given
+    if standard is None:
+        return open(os.devnull, "w", encoding="utf-8")
+    reconfigure = getattr(standard, "reconfigure", None)
+    if reconfigure is not None:
+        with suppress(OSError, ValueError):
+            reconfigure(errors="backslashreplace")
+    return standard
+
+
+def _say(stream: TextIO, text: str, *, err: TextIO | None = None, what: str = "") -> None:
+    """Write and flush; a stream that fails (a reader gone, a full disk) is given up on."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as failed:
+        if err is not None and what:
+            reason = getattr(failed, "strerror", None) or type(failed).__name__
+            _say(err, f"gate: warning: {what} could not be written to stdout: {reason}\n")
+
+
+def _settle(*streams: TextIO) -> None:
+    """Flush once more, and point a standard stream that cannot take it at the null device,
+    so the interpreter's own flush at exit cannot fail and change the exit code to 120."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            if stream in (sys.stdout, sys.stderr):
+                with suppress(OSError, ValueError):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+_CAUGHT = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+
+
 @contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """While waiting, SIGTERM and SIGHUP end the wait like Ctrl-C does (CI runners send them)."""
+    """SIGTERM and SIGHUP end what is under way like Ctrl-C does (CI runners send them).
+    Installed first thing, so a signal during a slow start (imports, AWS credential lookup)
+    is an orderly ending too."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -238,8 +354,23 @@ def _signals_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise Interrupted(signum)
 
-    caught = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {signum: signal.signal(signum, interrupt) for signum in caught}
+    previous = {signum: signal.signal(signum, interrupt) for signum in _CAUGHT}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """While the outcome is written out, further signals are ignored, so no report is left
+    half done; the gate exits right after with the outcome's code (the files say what it was)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = (signal.SIGINT, *_CAUGHT)
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in caught}
     try:
         yield
     finally:

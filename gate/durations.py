@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from gate.errors import UsageError
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["LONGEST_DURATION", "format_duration", "parse_duration"]
+
+LONGEST_DURATION = 7 * 24 * 3600.0
+"""No wait, gap or request timeout is longer than a week: longer is a typo, not a plan."""
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -15,16 +19,23 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 def parse_duration(text: str, *, flag: str = "duration") -> float:
     """Seconds in ``text``; a bare number is seconds. Raises :class:`UsageError` otherwise."""
     cleaned = text.strip().lower()
+    shown = repr(text) if len(text) <= 40 else repr(text[:39] + "…")
     if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
-        return float(cleaned)
-    parts = _PART.findall(cleaned)
-    if not parts or "".join(number + unit for number, unit in parts) != cleaned:
-        raise UsageError(f"{flag} {text!r} is not a duration (try 90, 90s, 15m, 1h or 1h30m)")
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+        seconds = float(cleaned)
+    else:
+        parts = _PART.findall(cleaned)
+        if not parts or "".join(number + unit for number, unit in parts) != cleaned:
+            raise UsageError(f"{flag} {shown} is not a duration (try 90, 90s, 15m, 1h or 1h30m)")
+        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if not math.isfinite(seconds) or seconds > LONGEST_DURATION:
+        raise UsageError(f"{flag} {shown} is longer than the longest the gate accepts (7 days)")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
     """``4.2s``, ``1m05s``, ``1h02m`` — short, for log lines."""
+    if not math.isfinite(seconds):
+        return str(seconds)
     if seconds < 60:
         return f"{seconds:.1f}s"
     whole = int(seconds)

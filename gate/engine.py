@@ -2,69 +2,93 @@
 
 The engine knows nothing of any API: it calls :meth:`Provider.fetch` through
 :func:`gate.retry.call_with_retries`, keeps time with an injected monotonic ``clock`` and
-``sleep`` (tests pass virtual ones), and returns an :class:`Outcome` for every ending but a
-usage error. The first terminal status it reads is final.
+``sleep`` (tests pass virtual ones), and returns an :class:`Outcome` for every ending: a
+provider's error, a bug, a reporter that cannot write and a signal all end as one. The first
+terminal status it reads is final; reading why a deployment failed cannot change that.
+
+Each read runs inside a :func:`gate.deadline.within` budget of the time left, so the wire
+ends a request by the deadline whatever the server does. A read is made at the deadline
+itself (the deployment may have just ended), with :data:`LAST_READ_SECONDS` at most.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TypeVar
 
-from gate.durations import format_duration
-from gate.errors import (
-    ConfigError,
-    GateError,
-    Interrupted,
-    NotFoundError,
-    TransientError,
-    UsageError,
-)
-from gate.model import Outcome, OutcomeStatus, Snapshot, State
-from gate.providers import KnowsHistory, Provider
-from gate.reporter import NullReporter, Reporter
+from gate import deadline
+from gate.durations import LONGEST_DURATION, format_duration
+from gate.errors import GateError, Interrupted, NotFoundError, TransientError, UsageError
+from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
+from gate.providers import ExplainsFailure, KnowsHistory, Provider
+from gate.reporter import GuardedReporter, NullReporter, Reporter
 from gate.retry import call_with_retries
 from gate.schedule import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
+    DEFAULT_SPARSE_CAP,
     MIN_HISTORY,
     GrowingSchedule,
     HistorySchedule,
     Schedule,
 )
+from gate.text import one_line
+from gate.timestamps import iso_utc, parse_timestamp
 
 __all__ = ["WaitOptions", "wait"]
 
 DEFAULT_TIMEOUT = 30 * 60.0
 DEFAULT_NOT_FOUND_GRACE = 30.0
 DEFAULT_HEARTBEAT = 60.0
+LAST_READ_SECONDS = 1.0
+"""The most a read made at the deadline may take: the wait ends by --timeout plus this."""
+DETAILS_SECONDS = 30.0
+"""How long the engine tries to read why a deployment failed (within the deadline)."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
 class WaitOptions:
     timeout: float = DEFAULT_TIMEOUT
-    """Hard deadline in seconds; the wait ends by it plus at most one request timeout."""
+    """Hard deadline in seconds; the wait ends by it (plus at most LAST_READ_SECONDS)."""
     interval: float = DEFAULT_INTERVAL
-    max_interval: float = DEFAULT_MAX_INTERVAL
+    max_interval: float | None = None
+    """Longest gap between reads. Unset: 15 s, or up to 1 min while the deployment's history
+    says it is unlikely to end; set: never longer, whatever history says."""
     not_found_grace: float = DEFAULT_NOT_FOUND_GRACE
     """How long "not found" is read as "not visible yet" rather than as an error."""
     heartbeat: float = DEFAULT_HEARTBEAT
     """Longest silence while waiting: a progress line is said at least this often."""
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "interval", "max_interval", "heartbeat"):
-            if getattr(self, name) <= 0:
-                raise UsageError(f"{name.replace('_', '-')} must be more than 0")
-        if self.not_found_grace < 0:
-            raise UsageError("not-found-grace must not be negative")
-        if self.interval > self.max_interval:
+        for name in ("timeout", "interval", "max_interval", "heartbeat", "not_found_grace"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            flag = name.replace("_", "-")
+            if not 0 <= value <= LONGEST_DURATION or (value == 0 and name != "not_found_grace"):
+                low = "0 or more" if name == "not_found_grace" else "more than 0"
+                raise UsageError(
+                    f"{flag} must be {low} and at most {format_duration(LONGEST_DURATION)}"
+                )
+        if self.interval > self.longest_gap:
             raise UsageError(
                 f"interval ({format_duration(self.interval)}) must not exceed "
-                f"max-interval ({format_duration(self.max_interval)})"
+                f"max-interval ({format_duration(self.longest_gap)})"
             )
+
+    @property
+    def longest_gap(self) -> float:
+        return DEFAULT_MAX_INTERVAL if self.max_interval is None else self.max_interval
+
+    @property
+    def longest_gap_with_history(self) -> float:
+        return DEFAULT_SPARSE_CAP if self.max_interval is None else self.max_interval
 
 
 def _utc_now() -> datetime:
@@ -87,21 +111,22 @@ def wait(
     provider can say how long the target's past deployments took (one extra read, after the
     first), else :class:`~gate.schedule.GrowingSchedule`.
 
-    Raises :class:`~gate.errors.UsageError` or :class:`~gate.errors.ConfigError` when the
-    provider finds its configuration unusable (no credentials): those are not outcomes.
-    Ctrl-C (``KeyboardInterrupt``) and :class:`~gate.errors.Interrupted` end the wait with a
-    ``cancelled`` outcome carrying the last status read. Only an outcome whose ``status`` is
-    ``succeeded`` means the deployment succeeded.
+    Always returns an :class:`Outcome`. Ctrl-C (``KeyboardInterrupt``) and
+    :class:`~gate.errors.Interrupted` end the wait as ``cancelled`` with the last status read;
+    any error, the provider's or the gate's own, ends it as ``error`` with the reason. Only an
+    outcome whose ``status`` is ``succeeded`` means the deployment succeeded. A reporter that
+    raises ``OSError`` or ``ValueError`` (a closed or full stream) is silenced, not obeyed.
     """
     options = options or WaitOptions()
     chosen = schedule is not None
     schedule = schedule or GrowingSchedule(
-        interval=options.interval, max_interval=options.max_interval
+        interval=options.interval, max_interval=options.longest_gap
     )
-    run = _Wait(provider, options, reporter or NullReporter(), schedule, clock, sleep, wall_clock)
+    watcher = GuardedReporter(reporter or NullReporter())
+    run = _Wait(provider, options, watcher, schedule, clock, sleep, wall_clock)
     run.learns_history = not chosen and isinstance(provider, KnowsHistory)
     outcome = run.run()
-    run.reporter.finished(outcome)
+    watcher.finished(outcome)
     return outcome
 
 
@@ -117,10 +142,13 @@ class _Wait:
     polls: int = 0
     last: Snapshot | None = None
     last_fault: GateError | None = None
+    errors: tuple[ErrorDetail, ...] = ()
     warnings: list[str] = field(default_factory=list)
     started: float = 0.0
     started_at: datetime = field(default_factory=_utc_now)
     last_said: float = 0.0
+    not_before: float = 0.0
+    """No read before this (the API's Retry-After)."""
     learns_history: bool = False
 
     @property
@@ -140,30 +168,32 @@ class _Wait:
             return self._cancelled(signal.SIGINT)
         except Interrupted as interrupt:
             return self._cancelled(interrupt.signum)
+        except Exception as bug:  # the promise: every ending is an Outcome, a bug's too
+            said = one_line(str(bug), limit=200)
+            return self._end(
+                OutcomeStatus.ERROR,
+                f"the wait broke off ({type(bug).__name__}{': ' + said if said else ''})",
+            )
 
     def _loop(self) -> Outcome:
         while True:
-            ended = self._poll()
+            last_read = self.deadline - self.clock() <= LAST_READ_SECONDS
+            ended = self._poll(last_read=last_read)
             if ended is not None:
                 return ended
             now = self.clock()
-            if now >= self.deadline:
+            if last_read or now >= self.deadline:
                 return self._deadline_passed()
-            wake_at = min(now + self.schedule.next_delay(now - self.started), self.deadline)
-            self._sleep_until(wake_at)
+            if self.not_before > self.deadline:
+                return self._rate_limited_past_the_deadline()
+            wake_at = max(now + self.schedule.next_delay(now - self.started), self.not_before)
+            self._sleep_until(min(wake_at, self.deadline))
 
-    def _poll(self) -> Outcome | None:
+    def _poll(self, *, last_read: bool) -> Outcome | None:
         """Read once (with retries); an outcome if that read ends the wait."""
         self.polls += 1
         try:
-            snapshot = call_with_retries(
-                self.provider.fetch,
-                deadline=self.deadline,
-                clock=self.clock,
-                sleep=self.sleep,
-                max_backoff=self.options.max_interval,
-                on_retry=self._on_retry,
-            )
+            snapshot = self._with_retries(self.provider.fetch, until=self.deadline)
         except NotFoundError as missing:
             if self.elapsed() < self.options.not_found_grace:
                 self.last_fault = missing
@@ -171,10 +201,12 @@ class _Wait:
             grace = format_duration(self.options.not_found_grace)
             return self._end(OutcomeStatus.ERROR, f"{missing} (still not found after {grace})")
         except TransientError as fault:
-            self.last_fault = fault
+            if fault.retry_after is not None:
+                self.not_before = self.clock() + fault.retry_after
+            # A last read cut short by the deadline does not unsay the read before it.
+            if not (last_read and self.last is not None and self.last_fault is None):
+                self.last_fault = fault
             return None
-        except (UsageError, ConfigError):
-            raise
         except GateError as error:
             return self._end(OutcomeStatus.ERROR, str(error))
         self.last_fault = None
@@ -184,10 +216,46 @@ class _Wait:
         if snapshot.state is State.SUCCEEDED:
             return self._end(OutcomeStatus.SUCCEEDED, None)
         if snapshot.state is State.FAILED:
+            self.errors = snapshot.errors or self._failure_details()
             return self._end(
-                OutcomeStatus.FAILED, f"the deployment ended as {snapshot.raw_status!r}"
+                OutcomeStatus.FAILED,
+                f"the deployment ended as {one_line(snapshot.raw_status, limit=80)!r}",
             )
         return None
+
+    def _with_retries(self, read: Callable[[], T], *, until: float) -> T:
+        def bounded_read() -> T:
+            with deadline.within(max(until - self.clock(), LAST_READ_SECONDS)):
+                return read()
+
+        return call_with_retries(
+            bounded_read,
+            deadline=until,
+            clock=self.clock,
+            sleep=self.sleep,
+            max_backoff=self.options.longest_gap,
+            on_retry=self._on_retry,
+        )
+
+    def _failure_details(self) -> tuple[ErrorDetail, ...]:
+        """Why the deployment failed, if the provider reads that separately; what stopped
+        the reading otherwise. The failure stands either way."""
+        if not isinstance(self.provider, ExplainsFailure):
+            return ()
+        until = min(self.deadline, self.clock() + DETAILS_SECONDS)
+        try:
+            return tuple(self._with_retries(self.provider.failure_details, until=until))
+        except GateError as unreadable:
+            reason = str(unreadable)
+        except Exception as bug:  # details are an explanation: never worth the failure itself
+            reason = f"{type(bug).__name__}: {one_line(str(bug), limit=200)}"
+        return (
+            ErrorDetail(
+                code="",
+                message=f"the deployment failed, but its error details could not be read: {reason}",
+                scope="gate",
+            ),
+        )
 
     def _observe(self, snapshot: Snapshot) -> None:
         previous, self.last = self.last, snapshot
@@ -197,33 +265,39 @@ class _Wait:
         self.last_said = self.clock()
         if snapshot.state is State.UNKNOWN:
             message = (
-                f"{self.provider.name} reported status {snapshot.raw_status!r}, which gate does "
-                "not know; treating it as still running"
+                f"{self.provider.name} reported status "
+                f"{one_line(snapshot.raw_status, limit=80)!r}, which gate does not know; "
+                "treating it as still running"
             )
             if message not in self.warnings:
                 self.warnings.append(message)
                 self.reporter.warning(message, self.elapsed())
 
     def _learn_history(self, snapshot: Snapshot) -> None:
-        """Once: switch to the history schedule if the target's past deployments are known."""
+        """Once: switch to the history schedule if the target's past deployments are known.
+
+        History only saves reads: whatever goes wrong reading it, the wait goes on as it was.
+        """
         self.learns_history = False
         assert isinstance(self.provider, KnowsHistory)
         try:
-            durations = list(self.provider.past_durations())
-        except GateError:
-            return
-        if len(durations) < MIN_HISTORY:
-            return
-        age = _age(snapshot.created_at, self.wall_clock()) or self.elapsed()
-        self.schedule = HistorySchedule(
-            durations,
-            age_at_start=max(0.0, age - self.elapsed()),
-            interval=self.options.interval,
-            max_interval=self.options.max_interval,
-            fallback=GrowingSchedule(
-                interval=self.options.interval, max_interval=self.options.max_interval
-            ),
-        )
+            with deadline.within(max(min(self.deadline - self.clock(), 10.0), 0.0)):
+                durations = _usable_durations(self.provider.past_durations())
+            if len(durations) < MIN_HISTORY:
+                return
+            age = _age(snapshot.created_at, self.wall_clock())
+            age = self.elapsed() if age is None else age
+            self.schedule = HistorySchedule(
+                durations,
+                age_at_start=max(0.0, age - self.elapsed()),
+                interval=self.options.interval,
+                sparse_cap=self.options.longest_gap_with_history,
+                fallback=GrowingSchedule(
+                    interval=self.options.interval, max_interval=self.options.longest_gap
+                ),
+            )
+        except Exception:  # noqa: S110 - see the docstring: history is an optimisation
+            pass
 
     def _on_retry(self, fault: TransientError, delay: float) -> None:
         self.reporter.retrying(fault, delay, self.elapsed())
@@ -245,13 +319,25 @@ class _Wait:
             )
         if self.last is None:
             return self._end(OutcomeStatus.TIMED_OUT, f"the {budget} deadline passed")
-        reason = f"the {budget} deadline passed while the deployment was {self.last.raw_status!r}"
+        status = one_line(self.last.raw_status, limit=80)
+        reason = f"the {budget} deadline passed while the deployment was {status!r}"
         if self.last.state is State.UNKNOWN:
             reason += " (a status gate does not know)"
         return self._end(OutcomeStatus.TIMED_OUT, reason)
 
+    def _rate_limited_past_the_deadline(self) -> Outcome:
+        fault = self.last_fault
+        wait_asked = fault.retry_after if isinstance(fault, TransientError) else None
+        asked = format_duration(wait_asked or self.not_before - self.clock())
+        left = format_duration(max(self.deadline - self.clock(), 0.0))
+        return self._end(
+            OutcomeStatus.ERROR,
+            f"rate limited: the API asked the gate to wait {asked} before its next request, "
+            f"past the deadline ({left} left); last answer: {self.last_fault}",
+        )
+
     def _cancelled(self, signum: int) -> Outcome:
-        status = f"; last status {self.last.raw_status!r}" if self.last else ""
+        status = f"; last status {one_line(self.last.raw_status, limit=80)!r}" if self.last else ""
         return self._end(
             OutcomeStatus.CANCELLED, f"interrupted by signal {signum}{status}", signum=signum
         )
@@ -265,31 +351,29 @@ class _Wait:
             provider=self.provider.name,
             target=dict(self.provider.target),
             raw_status=last.raw_status if last else None,
-            errors=last.errors if last else (),
+            errors=self.errors or (last.errors if last else ()),
             reason=reason,
             elapsed_seconds=round(self.elapsed(), 3),
             polls=self.polls,
-            started_at=_iso(self.started_at),
-            finished_at=_iso(self.wall_clock()),
+            started_at=iso_utc(self.started_at),
+            finished_at=iso_utc(self.wall_clock()),
             deployment_changed_at=last.changed_at if last else None,
+            deployment_type=last.deployment_type if last else None,
             warnings=tuple(self.warnings),
             signal=signum,
         )
 
 
+def _usable_durations(durations: Sequence[float]) -> list[float]:
+    return [
+        float(d) for d in durations if isinstance(d, (int, float)) and 0 <= d <= LONGEST_DURATION
+    ]
+
+
 def _age(created_at: str | None, now: datetime) -> float | None:
-    """Seconds since ``created_at`` (ISO 8601), or None if absent, unreadable or implausible."""
-    if not created_at:
+    """Seconds since ``created_at``, or None if absent, unreadable or implausible."""
+    created = parse_timestamp(created_at)
+    if created is None:
         return None
-    try:
-        created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=timezone.utc)
     age = (now - created).total_seconds()
-    return age if 0 <= age <= 7 * 24 * 3600 else None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return age if 0 <= age <= LONGEST_DURATION else None

@@ -37,6 +37,8 @@ class ErrorDetail:
     scope: str = ""
     object_id: str = ""
     summary: str = ""
+    error_type: str = ""
+    """The backend's class of error, where it names one (Humanitec ``error_type``)."""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -45,6 +47,7 @@ class ErrorDetail:
             "scope": self.scope,
             "object_id": self.object_id,
             "summary": self.summary,
+            "error_type": self.error_type,
         }
 
 
@@ -59,6 +62,9 @@ class Snapshot:
     """When the provider says the status last changed (its own timestamp text), if it says."""
     created_at: str | None = None
     """When the deployment was created (ISO 8601), if the provider says: its age."""
+    deployment_type: str | None = None
+    """What kind of deployment this is, where the backend says (Greengrass ``DeploymentType``:
+    a ``ResetDeployment`` that succeeds removed the group's configuration, it deployed nothing)."""
 
 
 class OutcomeStatus(enum.Enum):
@@ -92,6 +98,7 @@ class Outcome:
     started_at: str
     finished_at: str
     deployment_changed_at: str | None = None
+    deployment_type: str | None = None
     warnings: tuple[str, ...] = ()
     signal: int | None = field(default=None)
     """The signal that cancelled the wait, when ``status is CANCELLED``."""

@@ -7,7 +7,7 @@ from typing import Protocol
 from gate.errors import TransientError
 from gate.model import Outcome, Snapshot
 
-__all__ = ["NullReporter", "Reporter"]
+__all__ = ["GuardedReporter", "NullReporter", "Reporter"]
 
 
 class Reporter(Protocol):
@@ -46,3 +46,40 @@ class NullReporter:
 
     def finished(self, outcome: Outcome) -> None:
         pass
+
+
+class GuardedReporter:
+    """Passes every call on to ``inner`` until its stream fails, then says nothing more.
+
+    Progress is a courtesy: a closed pipe, a full disk or a closed file (``OSError``,
+    ``ValueError``) must never end a wait or change its outcome.
+    """
+
+    def __init__(self, inner: Reporter) -> None:
+        self._inner: Reporter | None = inner
+
+    def _call(self, name: str, *args: object) -> None:
+        if self._inner is None:
+            return
+        try:
+            getattr(self._inner, name)(*args)
+        except (OSError, ValueError):
+            self._inner = None
+
+    def started(self, description: str, timeout: float) -> None:
+        self._call("started", description, timeout)
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        self._call("status_changed", previous, current, elapsed)
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        self._call("heartbeat", current, elapsed, polls)
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._call("warning", message, elapsed)
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._call("retrying", fault, delay, elapsed)
+
+    def finished(self, outcome: Outcome) -> None:
+        self._call("finished", outcome)

@@ -27,6 +27,7 @@ from typing import Protocol
 __all__ = [
     "DEFAULT_INTERVAL",
     "DEFAULT_MAX_INTERVAL",
+    "DEFAULT_SPARSE_CAP",
     "MIN_HISTORY",
     "GrowingSchedule",
     "HistorySchedule",
@@ -36,6 +37,8 @@ __all__ = [
 
 DEFAULT_INTERVAL = 2.0
 DEFAULT_MAX_INTERVAL = 15.0
+DEFAULT_SPARSE_CAP = 4 * DEFAULT_MAX_INTERVAL
+"""The longest gap with history, unless the caller sets a longest gap of their own."""
 MIN_HISTORY = 3
 """Fewer past durations than this say too little; the growing schedule is used."""
 DOUBT = 0.1
@@ -123,13 +126,10 @@ class HistorySchedule:
     age_at_start: float = 0.0
     """How old the deployment was when the wait started (from its creation time)."""
     interval: float = DEFAULT_INTERVAL
-    max_interval: float = DEFAULT_MAX_INTERVAL
+    sparse_cap: float = DEFAULT_SPARSE_CAP
+    """The longest gap, taken while the deployment is unlikely to end."""
     miss: float = 0.01
     fallback: GrowingSchedule = field(default_factory=GrowingSchedule)
-
-    @property
-    def sparse_cap(self) -> float:
-        return 4 * self.max_interval
 
     def next_delay(self, elapsed: float) -> float:
         gap = history_delay(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["Secret"]
+from gate.errors import ConfigError
+
+__all__ = ["Secret", "header_token"]
 
 
 class Secret:
@@ -26,3 +28,21 @@ class Secret:
 
     def __reduce__(self) -> str:
         raise TypeError("a Secret cannot be pickled")
+
+
+def header_token(source: str, raw: str) -> Secret:
+    """The token in ``raw`` (surrounding whitespace dropped), if an HTTP header can carry it.
+
+    A line break, inner space or non-ASCII character can never be sent: that is a
+    :class:`ConfigError` naming ``source`` and the position, never the character itself.
+    """
+    token = raw.strip()
+    if not token:
+        raise ConfigError(f"{source} is not set: export the API token in it")
+    for position, character in enumerate(token, start=1):
+        if not "\x21" <= character <= "\x7e":
+            raise ConfigError(
+                f"{source} has a character an HTTP header cannot carry at position {position} "
+                "(a line break, space, control or non-ASCII character): check how it was stored"
+            )
+    return Secret(token)

@@ -28,6 +28,18 @@ def virtual_emulator(clock: VirtualClock) -> Iterator[Emulator]:
 
 
 @pytest.fixture
+def moto_server() -> Iterator[str]:
+    """moto's own server on loopback: the boto3 path over a real socket, through gate's wire."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fake credentials and no shared config, so nothing reaches a real AWS account."""
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):

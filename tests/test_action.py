@@ -129,6 +129,7 @@ def test_it_is_a_composite_action_with_declared_outputs() -> None:
         "status",
         "raw-status",
         "errors",
+        "errors-omitted",
         "elapsed-seconds",
         "junit-report",
         "json-report",
@@ -189,7 +190,8 @@ def test_a_failed_deployment_fails_the_step_with_annotations_outputs_summary_and
     assert [c.name for c in commands if c.name in ("group", "endgroup")] == ["group", "endgroup"]
     assert run.outputs["status"] == "failed"
     assert run.outputs["raw-status"] == "failed"
-    assert json.loads(run.outputs["errors"]) == [{**error} for error in errors]
+    assert json.loads(run.outputs["errors"]) == [{**error, "error_type": ""} for error in errors]
+    assert run.outputs["errors-omitted"] == "0"
     assert float(run.outputs["elapsed-seconds"]) > 0
     assert "### ❌ Deployment failed" in run.summary
     assert "| workload checkout | POD-CRASHLOOP | Crash-looping | exit code 1 |" in run.summary
@@ -270,6 +272,7 @@ def test_hostile_api_text_creates_no_command_output_or_markup(emulator: Emulator
         "status",
         "raw-status",
         "errors",
+        "errors-omitted",
         "elapsed-seconds",
         "polls",
         "reason",

@@ -30,3 +30,9 @@ def test_malformed_durations_are_usage_errors_naming_the_flag(text: str) -> None
 @pytest.mark.parametrize(("seconds", "text"), [(4.25, "4.2s"), (65, "1m05s"), (3720, "1h02m")])
 def test_durations_are_shown_briefly(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("text", ["9" * 400, "1" * 400 + "h", "8d", "200h", "1e999"])
+def test_durations_past_a_week_or_infinite_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError, match="--timeout"):
+        parse_duration(text, flag="--timeout")

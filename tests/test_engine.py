@@ -8,7 +8,14 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from gate import WaitOptions, wait
-from gate.errors import AuthError, Interrupted, NotFoundError, TransientError, UsageError
+from gate.errors import (
+    AuthError,
+    ConfigError,
+    Interrupted,
+    NotFoundError,
+    TransientError,
+    UsageError,
+)
 from gate.model import ErrorDetail, OutcomeStatus, Snapshot, State
 from tests.support import RecordingReporter, VirtualClock
 
@@ -293,3 +300,138 @@ def test_unreadable_history_falls_back_to_the_growing_schedule(clock: VirtualClo
     outcome = wait(provider, clock=clock, sleep=clock.sleep)
     assert outcome.succeeded
     assert 40 < outcome.polls < 100
+
+
+# --- every ending is an Outcome --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConfigError("AWS credentials vanished"),
+        UsageError("an id the API handed back is unusable"),
+        RuntimeError("a provider bug"),
+        RecursionError("maximum recursion depth exceeded"),
+    ],
+    ids=["config", "usage", "bug", "recursion"],
+)
+def test_a_library_caller_always_gets_an_outcome(clock: VirtualClock, error: Exception) -> None:
+    outcome, _, reporter = run(clock, lambda t: RUNNING if t < 10 else error)
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.exit_code == 4
+    assert outcome.raw_status == "in progress"
+    assert reporter.kinds("finished") == ["error"]
+
+
+class BrokenPipeReporter(RecordingReporter):
+    def _log(self, kind: str, value: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reporter_that_cannot_write_changes_nothing(clock: VirtualClock) -> None:
+    provider = ScriptedProvider(clock, finishing_at(30))
+    outcome = wait(provider, reporter=BrokenPipeReporter(clock), clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+
+
+class NaiveHistoryProvider(ScriptedProvider):
+    """Offers history whose timestamps mix naive and aware, as a careless API might."""
+
+    def past_durations(self) -> list[float]:
+        from datetime import datetime, timezone
+
+        return [(datetime.now(timezone.utc) - datetime(2026, 1, 1)).total_seconds()]
+
+
+def test_history_that_breaks_never_ends_the_wait(clock: VirtualClock) -> None:
+    provider = NaiveHistoryProvider(clock, finishing_at(120))
+    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+
+
+def test_retry_after_past_the_deadline_ends_at_once_naming_the_rate_limit(
+    clock: VirtualClock,
+) -> None:
+    outcome, provider, _ = run(
+        clock, lambda t: TransientError("HTTP 429", retry_after=600.0), timeout=60
+    )
+    assert outcome.status is OutcomeStatus.ERROR
+    assert (outcome.reason or "").startswith("rate limited: the API asked the gate to wait 10m00s")
+    assert len(provider.reads) == 1, "no read against the server's request"
+    assert clock() - provider.started < 1
+
+
+def test_retry_after_within_the_deadline_spaces_the_next_read(clock: VirtualClock) -> None:
+    answers = iter([RUNNING, TransientError("HTTP 429", retry_after=40.0)])
+    outcome, provider, _ = run(clock, lambda t: next(answers, SUCCEEDED), timeout=300)
+    assert outcome.succeeded
+    assert provider.reads[2] - provider.reads[1] >= 40
+
+
+class HistoryProvider(ScriptedProvider):
+    def past_durations(self) -> list[float]:
+        return [600.0] * 10
+
+
+def test_history_gaps_may_stretch_past_15s_but_never_past_an_explicit_max_interval(
+    clock: VirtualClock,
+) -> None:
+    def gaps(**options: float) -> list[float]:
+        provider = HistoryProvider(clock, finishing_at(600))
+        wait(provider, options=WaitOptions(**options), clock=clock, sleep=clock.sleep)
+        return [b - a for a, b in itertools.pairwise(provider.reads)]
+
+    assert max(gaps()) > 15
+    assert max(gaps(max_interval=10)) <= 10 + 1e-9
+
+
+class ExplainingProvider(ScriptedProvider):
+    """Fails, and reads why in a second call that fails ``faults`` times first."""
+
+    def __init__(self, clock: VirtualClock, faults: list[Exception]) -> None:
+        super().__init__(clock, lambda t: Snapshot(State.FAILED, "failed"))
+        self.faults = faults
+        self.detail_reads = 0
+
+    def failure_details(self) -> list[ErrorDetail]:
+        self.detail_reads += 1
+        if self.faults:
+            raise self.faults.pop(0)
+        return [ErrorDetail(code="E7", message="image pull failed")]
+
+
+def test_failure_details_are_read_with_retries(clock: VirtualClock) -> None:
+    provider = ExplainingProvider(clock, [TransientError("HTTP 503"), TransientError("HTTP 502")])
+    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert [e.code for e in outcome.errors] == ["E7"]
+    assert provider.detail_reads == 3
+    assert len(provider.reads) == 1, "the failure was not read again"
+
+
+def test_unreadable_failure_details_leave_the_failure_standing_and_say_why(
+    clock: VirtualClock,
+) -> None:
+    provider = ExplainingProvider(clock, [TransientError("HTTP 503")] * 1000)
+    outcome = wait(provider, clock=clock, sleep=clock.sleep, options=WaitOptions(timeout=3600))
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.exit_code == 1
+    assert clock() - provider.started <= 31, "promptly, not at the deadline"
+    [detail] = outcome.errors
+    assert detail.scope == "gate"
+    assert "could not be read: HTTP 503" in detail.message
+
+
+def test_every_read_is_bounded_by_the_time_left(clock: VirtualClock) -> None:
+    from gate import deadline
+
+    budgets: list[float] = []
+
+    def answer(t: float) -> Answer:
+        budgets.append(deadline.seconds_left(float("inf")))
+        return RUNNING
+
+    run(clock, answer, timeout=100)
+    assert budgets[0] == pytest.approx(100, abs=1)
+    assert all(budget <= 100 for budget in budgets)
+    assert budgets[-1] <= 1.0 + 1e-6, "the read at the deadline has a second at most"

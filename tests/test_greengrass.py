@@ -12,7 +12,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 from gate import WaitOptions, wait
 from gate.emulator import Emulator, Fault, Timeline
@@ -25,7 +24,8 @@ from gate.errors import (
     UsageError,
 )
 from gate.model import OutcomeStatus, State
-from gate.providers.greengrass import STATUSES, GreengrassDeployment, make_client
+from gate.providers.aws import make_client
+from gate.providers.greengrass import STATUSES, GreengrassDeployment
 from tests.support import VirtualClock, moto_greengrass_deployment, set_moto_status
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -34,11 +34,32 @@ GROUP = "4a1c2b3d-1111-2222-3333-444455556666"
 DEPLOYMENT = "9d8e7f6a-aaaa-bbbb-cccc-ddddeeeeffff"
 
 
+_MADE: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_made_clients() -> Iterator[None]:
+    yield
+    while _MADE:
+        _MADE.pop().close()
+
+
 def client(endpoint_url: str | None = None, request_timeout: float = 5.0) -> Any:
-    made, _ = make_client(
-        region="eu-west-1", profile=None, endpoint_url=endpoint_url, request_timeout=request_timeout
+    """A client as the command makes it: its requests go over the gate's bounded wire."""
+    made = make_client(
+        "greengrass",
+        region="eu-west-1",
+        profile=None,
+        endpoint_url=endpoint_url,
+        request_timeout=request_timeout,
     )
-    return made
+    _MADE.append(made)
+    return made.client
+
+
+def in_process_client() -> Any:
+    """A plain boto3 client, which moto's in-process mock answers before anything is sent."""
+    return boto3.client("greengrass", region_name="eu-west-1")
 
 
 def test_every_status_the_service_model_documents_is_mapped() -> None:
@@ -53,7 +74,7 @@ def test_every_status_the_service_model_documents_is_mapped() -> None:
 
 @mock_aws
 def test_moto_deployment_is_followed_to_success(clock: VirtualClock) -> None:
-    gg = client()
+    gg = in_process_client()
     group_id, deployment_id = moto_greengrass_deployment(gg)
     provider = GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id)
     assert provider.fetch().raw_status == "InProgress"
@@ -71,7 +92,7 @@ def test_moto_deployment_is_followed_to_success(clock: VirtualClock) -> None:
 
 @mock_aws
 def test_moto_failure_is_failed(clock: VirtualClock) -> None:
-    gg = client()
+    gg = in_process_client()
     group_id, deployment_id = moto_greengrass_deployment(gg)
     set_moto_status(deployment_id, "Failure")
     outcome = wait(
@@ -85,7 +106,7 @@ def test_moto_failure_is_failed(clock: VirtualClock) -> None:
 
 @mock_aws
 def test_moto_unknown_deployment_is_not_found() -> None:
-    gg = client()
+    gg = in_process_client()
     group_id, _ = moto_greengrass_deployment(gg)
     with pytest.raises(NotFoundError, match="does not exist"):
         GreengrassDeployment(gg, group_id=group_id, deployment_id="0000-missing").fetch()
@@ -93,7 +114,7 @@ def test_moto_unknown_deployment_is_not_found() -> None:
 
 @mock_aws
 def test_moto_not_found_then_found_within_the_grace(clock: VirtualClock) -> None:
-    gg = client()
+    gg = in_process_client()
     group_id, deployment_id = moto_greengrass_deployment(gg)
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.greengrass.models import greengrass_backends
@@ -114,15 +135,6 @@ def test_moto_not_found_then_found_within_the_grace(clock: VirtualClock) -> None
         sleep=sleep_then_appear,
     )
     assert outcome.succeeded
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def test_moto_server_over_loopback(moto_server: str, clock: VirtualClock) -> None:
@@ -235,19 +247,23 @@ def test_missing_credentials_are_a_configuration_error(monkeypatch: pytest.Monke
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(ConfigError, match="no usable AWS credentials"):
-        make_client(region="eu-west-1", profile=None, endpoint_url=None, request_timeout=1)
+        make_client(
+            "greengrass", region="eu-west-1", profile=None, endpoint_url=None, request_timeout=1
+        )
 
 
 def test_a_missing_region_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
     with pytest.raises(ConfigError, match="region"):
-        make_client(region=None, profile=None, endpoint_url=None, request_timeout=1)
+        make_client("greengrass", region=None, profile=None, endpoint_url=None, request_timeout=1)
 
 
 def test_an_unknown_profile_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="profile 'nope'"):
-        make_client(region="eu-west-1", profile="nope", endpoint_url=None, request_timeout=1)
+        make_client(
+            "greengrass", region="eu-west-1", profile="nope", endpoint_url=None, request_timeout=1
+        )
 
 
 @pytest.mark.parametrize(
@@ -258,7 +274,7 @@ def test_an_unknown_profile_is_a_configuration_error() -> None:
         (Fault.ok_body(b"<html>proxy error</html>"), "could not be read|DeploymentStatus"),
         (Fault.ok_body(b'{"DeploymentType": "NewDeployment"}'), "without a DeploymentStatus"),
         (Fault.reset(), "connection|without a DeploymentStatus"),
-        (Fault.hang(2), "connection"),
+        (Fault.hang(2), "no answer within the request timeout"),
     ],
     ids=["throttled", "503-html", "html-body", "no-status", "reset-mid-body", "hang"],
 )

@@ -68,7 +68,9 @@ def provider_for(virtual_emulator: Emulator) -> Iterator[Any]:
 
 
 def test_the_contract_is_the_published_one_unedited() -> None:
-    recorded = re.search(r"SHA-256 is `([0-9a-f]{64})`", (CONTRACT.parent / "README.md").read_text())
+    recorded = re.search(
+        r"SHA-256 is `([0-9a-f]{64})`", (CONTRACT.parent / "README.md").read_text()
+    )
     assert recorded, "tests/contracts/README.md records the contract's hash"
     assert hashlib.sha256(CONTRACT.read_bytes()).hexdigest() == recorded.group(1)
 
@@ -140,7 +142,9 @@ def test_a_failure_reports_every_entry_of_the_error_list(
     )
     outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
     assert outcome.status is OutcomeStatus.FAILED
-    assert [error.as_dict() for error in outcome.errors] == ERRORS
+    assert [error.as_dict() for error in outcome.errors] == [
+        {**error, "error_type": ""} for error in ERRORS
+    ]
     assert any(path.endswith(f"/deploys/{deploy_id}/errors") for path in virtual_emulator.requests)
 
 
@@ -199,18 +203,30 @@ def test_api_text_echoing_the_token_is_redacted(
         (Fault.http(503), "HTTP 503"),
         (Fault.http(429, retry_after="4"), "HTTP 429"),
         (Fault.ok_body(b"<html>gateway</html>"), "not JSON"),
-        (Fault.ok_body(b'{"id": "x"}'), "'status'"),
+        (Fault.ok_body(b'{"id": "d-fault"}'), "'status'"),
+        (Fault.ok_body(b'{"id": "d-other", "status": "succeeded"}'), "answered with 'd-other'"),
         (Fault.ok_body(b'["not", "an", "object"]'), "not a JSON object"),
+        (Fault.ok_body(b"[" * 100_000 + b"]" * 100_000), "nests too deeply"),
         (Fault.reset(), "connection failed"),
         (Fault.hang(2), "request timeout"),
     ],
-    ids=["503", "429", "html-body", "no-status", "array-body", "reset-mid-body", "hang"],
+    ids=[
+        "503",
+        "429",
+        "html-body",
+        "no-status",
+        "another-deployments-answer",
+        "array-body",
+        "deeply-nested",
+        "reset-mid-body",
+        "hang",
+    ],
 )
 def test_transient_faults_are_translated_for_retrying(
     virtual_emulator: Emulator, provider_for: Any, fault: Fault, words: str
 ) -> None:
     deploy_id = virtual_emulator.add_humanitec(
-        "acme", "shop", "production", Timeline([(0, "pending")])
+        "acme", "shop", "production", Timeline([(0, "pending")]), deploy_id="d-fault"
     )
     virtual_emulator.inject(fault)
     with pytest.raises(TransientError, match=words) as raised:
@@ -220,15 +236,49 @@ def test_transient_faults_are_translated_for_retrying(
 
 
 def test_a_failure_whose_error_list_is_refused_still_fails_and_says_why(
-    virtual_emulator: Emulator, provider_for: Any
+    virtual_emulator: Emulator, provider_for: Any, clock: VirtualClock
 ) -> None:
     deploy_id = virtual_emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "failed")])
     )
     virtual_emulator.inject(Fault.http(403), path_contains="/errors")
-    snapshot = provider_for(deploy_id).fetch()
-    assert snapshot.state is State.FAILED
-    assert "could not be read" in snapshot.errors[0].message
+    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    assert outcome.status is OutcomeStatus.FAILED
+    [detail] = outcome.errors
+    assert "error details could not be read" in detail.message
+    assert "HTTP 403" in detail.message
+    assert detail.scope == "gate"
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        (Fault.http(503), "HTTP 503"),
+        (Fault.hang(30), "no answer within the request timeout"),
+        (Fault.http(404, body=b'{"error": "API-404", "message": "Not found."}'), "HTTP 404"),
+    ],
+    ids=["5xx", "hang", "404"],
+)
+def test_a_failure_whose_error_list_stays_unreadable_fails_promptly(
+    virtual_emulator: Emulator, provider_for: Any, clock: VirtualClock, fault: Fault, words: str
+) -> None:
+    """First terminal status is final: no wait until the deadline, no 'deployment not found'."""
+    deploy_id = virtual_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "failed")])
+    )
+    virtual_emulator.inject(fault, times=1000, path_contains="/errors")
+    outcome = wait(
+        provider_for(deploy_id, request_timeout=0.2),
+        clock=clock,
+        sleep=clock.sleep,
+        options=WaitOptions(timeout=3600),
+    )
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.exit_code == 1
+    assert outcome.elapsed_seconds <= 60
+    [detail] = outcome.errors
+    assert words in detail.message
+    assert "was not found" not in detail.message
 
 
 @pytest.mark.parametrize(
@@ -344,3 +394,26 @@ def test_a_latest_deployment_id_that_could_change_the_path_is_refused(
     ):
         provider_for(None).fetch()
     assert not any("/orgs/other" in path for path in virtual_emulator.requests)
+
+
+def test_history_with_naive_and_aware_timestamps_is_read_not_a_crash(
+    virtual_emulator: Emulator, provider_for: Any
+) -> None:
+    history = [
+        {
+            "id": "a",
+            "status": "succeeded",
+            "created_at": "2026-11-01T10:00:00",
+            "status_changed_at": "2026-11-01T10:05:00Z",
+        },
+        {
+            "id": "b",
+            "status": "failed",
+            "created_at": "2026-11-02T10:00:00+00:00",
+            "status_changed_at": "2026-11-02T10:02:00",
+        },
+        {"id": "c", "status": "succeeded", "created_at": 17, "status_changed_at": None},
+    ]
+    virtual_emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "pending")]))
+    virtual_emulator.inject(Fault.ok_body(json.dumps(history).encode()))
+    assert provider_for("d-1").past_durations() == [300.0, 120.0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import runpy
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,9 @@ import boto3
 import dill
 import pulumi
 import pytest
-from moto import mock_aws
 
-from gate.emulator import Emulator, Timeline
+from gate.emulator import Emulator, Fault, Timeline
+from gate.engine import LAST_READ_SECONDS
 from gate.pulumi import DeploymentGate, DeploymentGateArgs, GreengrassTarget, HumanitecTarget
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
 from tests.pulumi_harness import DynamicProviderHost, install, known, run_program, settle
@@ -115,6 +116,17 @@ def test_a_deadline_fails_the_update_as_timed_out(
         run_program(lambda: humanitec_gate(emulator, deploy_id, timeout=0.5))
 
 
+def test_an_api_that_never_finishes_answering_fails_the_update_by_the_gates_timeout(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
+    emulator.inject(Fault.endless_chunks(0.1), times=1000)
+    began = time.monotonic()
+    with pytest.raises(DeploymentGateFailed, match="no answer within the request timeout"):
+        run_program(lambda: humanitec_gate(emulator, deploy_id, timeout="2s", request_timeout="1h"))
+    assert time.monotonic() - began < 2 + LAST_READ_SECONDS + 1
+
+
 def test_preview_never_waits_and_calls_no_api(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -207,9 +219,8 @@ def test_check_refuses_bad_inputs_before_anything_runs(
     assert emulator.requests == []
 
 
-@mock_aws
-def test_greengrass_on_moto(host: DynamicProviderHost, aws_env: None) -> None:
-    client = boto3.client("greengrass", region_name="eu-west-1")
+def test_greengrass_on_moto(host: DynamicProviderHost, aws_env: None, moto_server: str) -> None:
+    client = boto3.client("greengrass", region_name="eu-west-1", endpoint_url=moto_server)
     group_id, deployment_id = moto_greengrass_deployment(client)
     set_moto_status(deployment_id, "Success")
     gate = run_program(
@@ -217,7 +228,10 @@ def test_greengrass_on_moto(host: DynamicProviderHost, aws_env: None) -> None:
             "gg",
             DeploymentGateArgs(
                 target=GreengrassTarget(
-                    group_id=group_id, deployment_id=deployment_id, region="eu-west-1"
+                    group_id=group_id,
+                    deployment_id=deployment_id,
+                    region="eu-west-1",
+                    endpoint_url=moto_server,
                 ),
                 **FAST,
             ),
@@ -304,10 +318,9 @@ def test_the_humanitec_example_program(emulator: Emulator, monkeypatch: pytest.M
     assert target["deploy_id"] == deploy_id
 
 
-@mock_aws
-def test_the_greengrass_example_program(aws_env: None) -> None:
+def test_the_greengrass_example_program(aws_env: None, moto_server: str) -> None:
     project = "greengrass-gate"
-    client = boto3.client("greengrass", region_name="eu-west-1")
+    client = boto3.client("greengrass", region_name="eu-west-1", endpoint_url=moto_server)
     group_id, deployment_id = moto_greengrass_deployment(client)
     set_moto_status(deployment_id, "Failure")
     install(
@@ -317,6 +330,7 @@ def test_the_greengrass_example_program(aws_env: None) -> None:
                 f"{project}:groupId": group_id,
                 f"{project}:deploymentId": deployment_id,
                 f"{project}:region": "eu-west-1",
+                f"{project}:endpointUrl": moto_server,
                 f"{project}:interval": "0.05s",
             },
         )

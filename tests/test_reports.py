@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
+from gate.errors import UsageError
+from gate.files import require_writable, write_atomically
 from gate.model import ErrorDetail, Outcome, OutcomeStatus
 from gate.render.github import (
     MAX_ANNOTATIONS,
+    MAX_ERRORS_OUTPUT,
     annotation_lines,
     escape_data,
     escape_property,
@@ -169,3 +173,45 @@ def test_junit_marks_other_endings(status: OutcomeStatus, element: str | None) -
     assert case is not None
     children = [child.tag for child in case]
     assert children == ([element] if element else [])
+
+
+def many_errors(count: int, size: int) -> Outcome:
+    error = ErrorDetail(code="E", message="x" * size, scope="workload", object_id="w")
+    return outcome(OutcomeStatus.FAILED, (error,) * count)
+
+
+def test_the_step_summary_stays_within_githubs_limit_and_says_what_it_left_out() -> None:
+    summary = summary_markdown(many_errors(5000, 2000))
+    assert len(summary.encode()) < 1024 * 1024 // 2
+    assert "more errors are left out here" in summary
+
+
+def test_step_outputs_stay_bounded_and_count_what_they_left_out() -> None:
+    outputs = step_outputs(many_errors(5000, 2000), {})
+    kept = json.loads(outputs["errors"])
+    assert len(outputs["errors"]) <= MAX_ERRORS_OUTPUT
+    assert int(outputs["errors-omitted"]) == 5000 - len(kept) > 0
+    assert sum(len(value) for value in outputs.values()) < 400 * 1024
+
+
+def test_reports_are_written_whole_by_rename_and_appends_keep_what_was_there(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "summary.md"
+    target.write_text("earlier step\n")
+    write_atomically(str(target), "ours\n", append=True)
+    assert target.read_text() == "earlier step\nours\n"
+    write_atomically(str(tmp_path / "junit.xml"), "<testsuites/>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "summary.md"]
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [("missing/dir/report.xml", "does not exist"), (".", "is a directory")],
+    ids=["missing-directory", "directory"],
+)
+def test_a_report_path_that_cannot_be_written_is_refused_up_front(
+    tmp_path: Path, path: str, words: str
+) -> None:
+    with pytest.raises(UsageError, match=words):
+        require_writable("--junit", str(tmp_path / path))

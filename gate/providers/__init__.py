@@ -14,9 +14,9 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from gate.model import Snapshot
+from gate.model import ErrorDetail, Snapshot
 
-__all__ = ["KnowsHistory", "Provider", "ProviderPlugin"]
+__all__ = ["ExplainsFailure", "KnowsHistory", "Provider", "ProviderPlugin"]
 
 
 @runtime_checkable
@@ -38,7 +38,8 @@ class Provider(Protocol):
         ...
 
     def fetch(self) -> Snapshot:
-        """Read the deployment once; include its error details when it failed."""
+        """Read the deployment once; include its error details when the same answer has them
+        (else implement :class:`ExplainsFailure`)."""
         ...
 
     def close(self) -> None:
@@ -52,6 +53,19 @@ class KnowsHistory(Protocol):
 
     def past_durations(self) -> Sequence[float]:
         """Seconds from creation to a terminal status, newest first; may raise GateError."""
+        ...
+
+
+@runtime_checkable
+class ExplainsFailure(Protocol):
+    """A provider whose failed deployment explains itself in a second read (optional).
+
+    The engine calls it once a read said the deployment failed, with retries of its own: the
+    failure stands whether or not the explanation can be read.
+    """
+
+    def failure_details(self) -> Sequence[ErrorDetail]:
+        """Why the deployment last read as failed failed; may raise GateError."""
         ...
 
 

@@ -12,19 +12,25 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
+
 from gate.errors import (
     AuthError,
-    ConfigError,
+    GateError,
     NotFoundError,
     RequestRejected,
     TransientError,
 )
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
+from gate.providers.aws import make_client
 from gate.retry_after import parse_retry_after
-from gate.text import one_line
+from gate.text import from_api, one_line
+from gate.timestamps import iso_utc, parse_timestamp
+from gate.urls import PLAIN_HTTP_FLAG
+from gate.wire import describe_fault
 
-__all__ = ["STATUSES", "GreengrassDeployment", "make_client", "plugin"]
+__all__ = ["STATUSES", "GreengrassDeployment", "plugin"]
 
 STATUSES: Mapping[str, State] = {
     "Building": State.RUNNING,
@@ -84,41 +90,6 @@ NOT_FOUND_CODES = frozenset(
 _NOT_FOUND_WORDS = re.compile(r"not found|does not exist|doesn't exist|cannot be found", re.I)
 
 
-def make_client(
-    *,
-    region: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    request_timeout: float,
-) -> tuple[Any, Callable[[], str]]:
-    """A ``greengrass`` client with botocore's own retries off (the gate retries), and a
-    function naming where its credentials came from (never their value)."""
-    import boto3
-    import botocore.config
-    import botocore.exceptions
-
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region)
-    except botocore.exceptions.ProfileNotFound as exc:
-        raise ConfigError(f"AWS profile {profile!r} is not configured") from exc
-    if not session.region_name:
-        raise ConfigError("no AWS region: pass --region or set AWS_REGION")
-    config = botocore.config.Config(
-        retries={"total_max_attempts": 1},
-        connect_timeout=request_timeout,
-        read_timeout=request_timeout,
-        user_agent_extra="deploy-gate",
-    )
-    credentials = session.get_credentials()
-    if credentials is None:
-        raise ConfigError(
-            "no usable AWS credentials: none in the environment, shared files, SSO or roles"
-        )
-    client = session.client("greengrass", endpoint_url=endpoint_url or None, config=config)
-    source = str(credentials.method)
-    return client, lambda: source
-
-
 class GreengrassDeployment:
     """One deployment of one Greengrass v1 group."""
 
@@ -131,11 +102,13 @@ class GreengrassDeployment:
         group_id: str,
         deployment_id: str,
         credential_source: Callable[[], str] = lambda: "the AWS default chain",
+        close: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._group_id = require_id("--group-id", group_id)
         self._deployment_id = require_id("--deployment-id", deployment_id)
         self._credential_source = credential_source
+        self._close = close or client.close
 
     def __repr__(self) -> str:
         return f"GreengrassDeployment({dict(self.target)!r})"
@@ -148,19 +121,19 @@ class GreengrassDeployment:
         return f"Greengrass deployment {self._deployment_id} of group {self._group_id}"
 
     def close(self) -> None:
-        self._client.close()
+        self._close()
 
     def fetch(self) -> Snapshot:
         response = self._call()
-        raw_status = response.get("DeploymentStatus")
-        if not isinstance(raw_status, str) or not raw_status:
+        raw_status = from_api(response.get("DeploymentStatus"))
+        if not raw_status:
             raise TransientError("GetDeploymentStatus answered without a DeploymentStatus")
-        state = STATUSES.get(raw_status, State.UNKNOWN)
         return Snapshot(
-            state=state,
+            state=STATUSES.get(raw_status, State.UNKNOWN),
             raw_status=raw_status,
             errors=_error_details(response),
-            changed_at=_text(response.get("UpdatedAt")) or None,
+            changed_at=_updated_at(response.get("UpdatedAt")),
+            deployment_type=from_api(response.get("DeploymentType")) or None,
         )
 
     def _call(self) -> Mapping[str, Any]:
@@ -174,26 +147,51 @@ class GreengrassDeployment:
             )
         except botocore.exceptions.ClientError as exc:
             raise self._translate(exc) from exc
-        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
+        except botocore.exceptions.HTTPClientError as exc:
+            cause = exc.kwargs.get("error")
+            said = describe_fault(cause) if isinstance(cause, httpx.HTTPError) else None
+            raise TransientError(
+                f"Greengrass: {said or f'connection failed ({type(exc).__name__})'}"
+            ) from exc
+        except botocore.exceptions.ConnectionError as exc:
             raise TransientError(f"connection to Greengrass failed ({type(exc).__name__})") from exc
         except botocore.parsers.ResponseParserError as exc:
             raise TransientError("Greengrass answered with a body that could not be read") from exc
-        except (
-            botocore.exceptions.NoCredentialsError,
-            botocore.exceptions.PartialCredentialsError,
-        ) as exc:
-            raise ConfigError(f"no usable AWS credentials: {exc}") from exc
+        except _credential_faults() as exc:
+            raise AuthError(
+                f"AWS credentials could not be used ({type(exc).__name__}: "
+                f"{one_line(str(exc), limit=300)}); they came from: {self._credential_source()}"
+            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise RequestRejected(f"Greengrass: {one_line(str(exc), limit=300)}") from exc
+        except GateError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            # botocore parses an answer as the service model says it is shaped; a body that
+            # is not (invalid UTF-8, a string where a list belongs, nesting past the
+            # recursion limit) breaks the parser with a plain Python error.
+            raise TransientError(
+                f"Greengrass answered with a body that could not be read ({type(exc).__name__})"
+            ) from exc
+        if not isinstance(response, Mapping):
+            raise TransientError("Greengrass answered with a body that is not an object")
         return response
 
-    def _translate(self, exc: Any) -> Exception:
+    def _translate(self, exc: Any) -> GateError:
         error = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
-        code = _text(error.get("Code"))
-        message = one_line(_text(error.get("Message")))
-        http_status = int(meta.get("HTTPStatusCode") or 0)
+        code = from_api(error.get("Code"))
+        message = one_line(from_api(error.get("Message")), limit=2000)
+        http_status = meta.get("HTTPStatusCode")
+        http_status = http_status if isinstance(http_status, int) else 0
         label = code if code != str(http_status) else ""
         said = " ".join(part for part in (f"HTTP {http_status}", label) if part)
         said += f": {message}" if message else ""
+        details = _error_details(exc.response)
+        if details:
+            said += "; " + "; ".join(
+                one_line(f"{d.code} {d.message}".strip(), limit=300) for d in details[:5]
+            )
         if (
             code in THROTTLING_CODES
             or code in SERVER_FAULT_CODES
@@ -213,24 +211,43 @@ class GreengrassDeployment:
         return RequestRejected(f"Greengrass refused the request ({said})")
 
 
+def _credential_faults() -> tuple[type[Exception], ...]:
+    import botocore.exceptions as aws
+
+    names = (
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "CredentialRetrievalError",
+        "RefreshWithMFAUnsupportedError",
+        "TokenRetrievalError",
+        "SSOTokenLoadError",
+        "UnauthorizedSSOTokenError",
+    )
+    return tuple(getattr(aws, name) for name in names if hasattr(aws, name))
+
+
 def _error_details(response: Mapping[str, Any]) -> tuple[ErrorDetail, ...]:
+    """``ErrorMessage`` and every ``ErrorDetails`` entry, from a status or an error answer."""
     details: list[ErrorDetail] = []
-    message = _text(response.get("ErrorMessage"))
+    message = from_api(response.get("ErrorMessage"))
     if message:
         details.append(ErrorDetail(code="", message=message, scope="deployment"))
-    for item in response.get("ErrorDetails") or ():
+    listed = response.get("ErrorDetails")
+    for item in listed if isinstance(listed, list) else ():
         if isinstance(item, Mapping):
             details.append(
                 ErrorDetail(
-                    code=_text(item.get("DetailedErrorCode")),
-                    message=_text(item.get("DetailedErrorMessage")),
+                    code=from_api(item.get("DetailedErrorCode")),
+                    message=from_api(item.get("DetailedErrorMessage")),
                 )
             )
     return tuple(details)
 
 
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+def _updated_at(value: object) -> str | None:
+    """``UpdatedAt`` (epoch milliseconds, as the model documents it) as ISO 8601."""
+    moment = parse_timestamp(value)
+    return iso_utc(moment) if moment is not None else None
 
 
 class _Plugin:
@@ -245,23 +262,31 @@ class _Plugin:
         parser.add_argument(
             "--endpoint-url", help="Greengrass endpoint (default: $AWS_ENDPOINT_URL or AWS)"
         )
+        parser.add_argument(
+            PLAIN_HTTP_FLAG,
+            action="store_true",
+            help="allow an http:// endpoint URL on another machine",
+        )
 
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
     ) -> GreengrassDeployment:
         group_id = require_id("--group-id", args.group_id)
         deployment_id = require_id("--deployment-id", args.deployment_id)
-        client, credential_source = make_client(
+        aws = make_client(
+            "greengrass",
             region=args.region or env.get("AWS_REGION") or None,
             profile=args.profile,
-            endpoint_url=args.endpoint_url,
+            endpoint_url=args.endpoint_url or env.get("AWS_ENDPOINT_URL") or None,
             request_timeout=request_timeout,
+            allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
         )
         return GreengrassDeployment(
-            client,
+            aws.client,
             group_id=group_id,
             deployment_id=deployment_id,
-            credential_source=credential_source,
+            credential_source=aws.credential_source,
+            close=aws.close,
         )
 
 

@@ -3,13 +3,14 @@
 Contract: ``GET /orgs/{org}/apps/{app}/envs/{env}/deploys/{id}`` (status ``pending``,
 ``in progress``, ``succeeded``, ``failed``), ``GET .../deploys/{id}/errors`` on failure, and
 ``GET /orgs/{org}/apps/{app}/envs/{env}`` whose ``last_deploy`` names the latest deployment.
+Refusals come as ``HumanitecErrorResponse`` (``error``, ``message``, ``details``), kept whole.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +19,6 @@ import httpx
 from gate.errors import (
     AuthError,
     ConfigError,
-    GateError,
     NotFoundError,
     RequestRejected,
     TransientError,
@@ -27,8 +27,11 @@ from gate.errors import (
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
 from gate.retry_after import parse_retry_after
-from gate.secret import Secret
-from gate.text import one_line
+from gate.secret import Secret, header_token
+from gate.text import from_api, one_line
+from gate.timestamps import parse_timestamp
+from gate.urls import PLAIN_HTTP_FLAG, require_api_url
+from gate.wire import BoundedTransport, describe_fault, proxy_for
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -47,15 +50,19 @@ STATUSES: Mapping[str, State] = {
     "failed": State.FAILED,
 }
 
-_ERROR_FIELDS = ("scope", "object_id", "code", "summary", "message")
+_ERROR_FIELDS = ("scope", "object_id", "code", "summary", "message", "error_type")
 HISTORY_LENGTH = 20
+MESSAGE_LIMIT = 2000
+"""How much of an error body's message and details a reason keeps (one line)."""
 
 
-def connect(api_url: str, token: Secret, *, request_timeout: float) -> httpx.Client:
-    """An HTTPS client for the API: bearer auth, TLS verified, every request time-bounded."""
-    url = httpx.URL(api_url)
-    if url.scheme not in ("https", "http") or not url.host:
-        raise UsageError(f"--api-url {api_url!r} is not an http(s) URL")
+def connect(
+    api_url: str, token: Secret, *, request_timeout: float, allow_plain_http: bool = False
+) -> httpx.Client:
+    """A client for the API: bearer auth, TLS verified, no redirects, and every request
+    bounded in total time and size (:class:`gate.wire.BoundedTransport`)."""
+    url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
+    transport = BoundedTransport(request_timeout=request_timeout, proxy=proxy_for(url))
     return httpx.Client(
         base_url=url,
         headers={
@@ -63,9 +70,9 @@ def connect(api_url: str, token: Secret, *, request_timeout: float) -> httpx.Cli
             "Accept": "application/json",
             "User-Agent": "deploy-gate",
         },
-        timeout=request_timeout,
-        verify=True,
+        transport=transport,
         follow_redirects=False,
+        trust_env=False,  # proxies come from proxy_for; a ~/.netrc must not replace the token
     )
 
 
@@ -120,39 +127,58 @@ class HumanitecDeployment:
     def fetch(self) -> Snapshot:
         if self._deploy_id is None:
             deployment = self._latest_deployment()
-            latest_id = _field(deployment, "id")
             try:
-                self._deploy_id = require_id("last_deploy.id", latest_id)
+                self._deploy_id = require_id("last_deploy.id", self._said(deployment.get("id")))
             except UsageError as unusable:
                 raise RequestRejected(f"the environment's {unusable}") from None
         else:
             deployment = self._get_object(self._deploy_path(), "deployment")
-        raw_status = _field(deployment, "status")
-        state = STATUSES.get(raw_status, State.UNKNOWN)
-        errors = self._errors() if state is State.FAILED else ()
+            answered_id = self._said(deployment.get("id"))
+            if answered_id != self._deploy_id:
+                raise TransientError(
+                    f"deployment: asked for {self._deploy_id!r}, the API answered with "
+                    f"{one_line(answered_id, limit=80)!r}"
+                )
+        raw_status = self._said(deployment.get("status"))
+        if not raw_status:
+            raise TransientError("deployment: the answer has no 'status' string")
         return Snapshot(
-            state=state,
+            state=STATUSES.get(raw_status, State.UNKNOWN),
             raw_status=raw_status,
-            errors=errors,
-            changed_at=_optional_text(deployment.get("status_changed_at")),
-            created_at=_optional_text(deployment.get("created_at")),
+            changed_at=self._said(deployment.get("status_changed_at")) or None,
+            created_at=self._said(deployment.get("created_at")) or None,
+        )
+
+    def failure_details(self) -> tuple[ErrorDetail, ...]:
+        """The failed deployment's error list, every field in the API's words."""
+        body = self._get(f"{self._deploy_path()}/errors", "deployment errors", missing="list")
+        if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+            raise TransientError("deployment errors: the answer is not a list of objects")
+        return tuple(
+            ErrorDetail(**{name: self._said(item.get(name)) for name in _ERROR_FIELDS})
+            for item in body
         )
 
     def past_durations(self) -> list[float]:
         """How long the environment's recent finished deployments took, newest first."""
-        body = self._get(f"{self._env_path()}/deploys", "deployment history")
+        body = self._get(f"{self._env_path()}/deploys", "deployment history", missing="list")
         if not isinstance(body, list):
             return []
         durations = []
         for item in body[: HISTORY_LENGTH + 1]:
             if not isinstance(item, dict) or item.get("id") == self._deploy_id:
                 continue
-            if STATUSES.get(_text(item.get("status"))) not in (State.SUCCEEDED, State.FAILED):
+            if STATUSES.get(from_api(item.get("status"))) not in (State.SUCCEEDED, State.FAILED):
                 continue
-            took = _seconds_between(item.get("created_at"), item.get("status_changed_at"))
-            if took is not None:
-                durations.append(took)
+            began = parse_timestamp(item.get("created_at"))
+            ended = parse_timestamp(item.get("status_changed_at"))
+            if began is not None and ended is not None and ended >= began:
+                durations.append((ended - began).total_seconds())
         return durations[:HISTORY_LENGTH]
+
+    def _said(self, value: object) -> str:
+        """A string the API sent, cleaned and with the token redacted (see gate.text)."""
+        return from_api(value, secret=self._token)
 
     def _env_path(self) -> str:
         return "/" + "/".join(
@@ -172,94 +198,72 @@ class HumanitecDeployment:
                 f"environment {self._org}/{self._app}/{self._env} has no deployment yet"
             )
         if not isinstance(latest, dict):
-            raise TransientError("environment's last_deploy is not an object")
+            raise TransientError("environment: last_deploy is not an object")
         return latest
-
-    def _errors(self) -> tuple[ErrorDetail, ...]:
-        """The deployment's error list; a permanent refusal to list it is itself reported."""
-        try:
-            body = self._get(f"{self._deploy_path()}/errors", "deployment errors")
-        except TransientError:
-            raise
-        except GateError as refused:
-            return (ErrorDetail(code="", message=f"error details could not be read: {refused}"),)
-        if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-            raise TransientError("deployment errors: the body is not a list of objects")
-        return tuple(
-            ErrorDetail(**{name: _text(item.get(name)) for name in _ERROR_FIELDS}) for item in body
-        )
 
     def _get_object(self, path: str, what: str) -> dict[str, Any]:
         body = self._get(path, what)
         if not isinstance(body, dict):
-            raise TransientError(f"{what}: the body is not a JSON object")
+            raise TransientError(f"{what}: the answer is not a JSON object")
         return body
 
-    def _get(self, path: str, what: str) -> object:
-        """GET ``path``; translate every httpx fault and HTTP error into the gate's errors."""
+    def _get(self, path: str, what: str, *, missing: str = "target") -> object:
+        """GET ``path``; translate every httpx fault and HTTP refusal into the gate's errors.
+
+        ``missing`` says what a 404 means: the deployment (or environment) waited on is not
+        there, or only the ``list`` read for it (its errors, its history) is not.
+        """
         try:
             response = self._client.get(path)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{what}: no answer within the request timeout") from exc
+        except httpx.LocalProtocolError as exc:
+            raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"{what}: connection failed ({type(exc).__name__})") from exc
+            raise TransientError(f"{what}: {describe_fault(exc)}") from exc
         code = response.status_code
+        said = f"HTTP {code}{self._refusal(response)}"
         if code == 429 or code >= 500:
-            raise TransientError(
-                f"{what}: HTTP {code}{self._api_message(response)}",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise TransientError(f"{what}: {said}", retry_after=retry_after)
         if code in (401, 403):
-            raise AuthError(
-                f"Humanitec refused the token from HUMANITEC_TOKEN (HTTP {code}"
-                f"{self._api_message(response)})"
-            )
-        if code == 404:
-            raise NotFoundError(f"{self.describe()} was not found (HTTP 404)")
+            raise AuthError(f"Humanitec refused the token ({said})")
+        if code == 404 and missing == "target":
+            raise NotFoundError(f"{self.describe()} was not found ({said})")
         if code != 200:
-            raise RequestRejected(f"{what}: HTTP {code}{self._api_message(response)}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise TransientError(f"{what}: HTTP 200 with a body that is not JSON") from exc
+            raise RequestRejected(f"{what}: {said}")
+        return _json(response, what)
 
-    def _api_message(self, response: httpx.Response) -> str:
-        """``: API-000 Could not validate token`` from a HumanitecErrorResponse, if there is one."""
+    def _refusal(self, response: httpx.Response) -> str:
+        """``: API-404 Deployment not found. {"id": "0f3c"}`` from a HumanitecErrorResponse."""
         try:
-            body = response.json()
-        except ValueError:
+            body = _json(response, "")
+        except TransientError:
             return ""
         if not isinstance(body, dict):
             return ""
-        words = " ".join(_text(body.get(key)) for key in ("error", "message")).strip()
-        if self._token is not None:
-            words = self._token.redact(words)
-        return f": {one_line(words)}" if words else ""
+        parts = [self._said(body.get("error")), self._said(body.get("message"))]
+        details = body.get("details")
+        if details not in (None, "", {}, []):
+            parts.append(self._said(_compact(details)))
+        words = one_line(" ".join(part for part in parts if part), limit=MESSAGE_LIMIT)
+        return f": {words}" if words else ""
 
 
-def _field(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str):
-        raise TransientError(f"the deployment has no {name!r} string in its body")
-    return value
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _optional_text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _seconds_between(start: object, end: object) -> float | None:
+def _json(response: httpx.Response, what: str) -> object:
     try:
-        began = datetime.fromisoformat(_text(start).replace("Z", "+00:00"))
-        ended = datetime.fromisoformat(_text(end).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    seconds = (ended - began).total_seconds()
-    return seconds if seconds >= 0 else None
+        return response.json()
+    except RecursionError as exc:
+        raise TransientError(f"{what}: the answer nests too deeply to be read") from exc
+    except ValueError as exc:
+        raise TransientError(
+            f"{what}: HTTP {response.status_code} with a body that is not JSON"
+        ) from exc
+
+
+def _compact(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))[:MESSAGE_LIMIT]
+    except (ValueError, RecursionError):
+        return ""
 
 
 class _Plugin:
@@ -281,6 +285,11 @@ class _Plugin:
             "--api-url",
             help=f"API base URL (default: $HUMANITEC_API_URL or {DEFAULT_API_URL})",
         )
+        parser.add_argument(
+            PLAIN_HTTP_FLAG,
+            action="store_true",
+            help="allow an http:// API URL on another machine (the token travels unencrypted)",
+        )
 
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
@@ -291,13 +300,15 @@ class _Plugin:
             if not value:
                 raise ConfigError(f"--{name} is required (or set HUMANITEC_{name.upper()})")
             ids[name] = value
-        raw_token = env.get("HUMANITEC_TOKEN", "").strip()
-        if not raw_token:
-            raise ConfigError("HUMANITEC_TOKEN is not set: export the API token in it")
-        token = Secret(raw_token)
         api_url = args.api_url or env.get("HUMANITEC_API_URL") or DEFAULT_API_URL
+        token = header_token("HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", ""))
         deploy_id = None if args.latest else args.deploy_id
-        client = connect(api_url, token, request_timeout=request_timeout)
+        client = connect(
+            api_url,
+            token,
+            request_timeout=request_timeout,
+            allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+        )
         try:
             return HumanitecDeployment(client, deploy_id=deploy_id, token=token, **ids)
         except UsageError:

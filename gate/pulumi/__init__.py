@@ -92,7 +92,7 @@ class DeploymentGateArgs:
     target: HumanitecTarget | GreengrassTarget
     timeout: pulumi.Input[str | float] = "30m"
     interval: pulumi.Input[str | float] = "2s"
-    max_interval: pulumi.Input[str | float] = "15s"
+    max_interval: pulumi.Input[str | float] | None = None
     request_timeout: pulumi.Input[str | float] = "10s"
     not_found_grace: pulumi.Input[str | float] = "30s"
 

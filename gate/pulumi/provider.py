@@ -104,6 +104,9 @@ class DeploymentWaitProvider(ResourceProvider):
                 checked[key] = _seconds(value, key)
             except GateError as bad:
                 failures.append(CheckFailure(key, str(bad)))
+                continue
+            if checked[key] <= 0 and key != "not_found_grace":
+                failures.append(CheckFailure(key, f"{key} must be more than 0"))
         return CheckResult(checked, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -141,7 +144,11 @@ class DeploymentWaitProvider(ResourceProvider):
         options = WaitOptions(
             timeout=_seconds(props["timeout"], "timeout"),
             interval=_seconds(props["interval"], "interval"),
-            max_interval=_seconds(props["max_interval"], "max_interval"),
+            max_interval=(
+                None
+                if props.get("max_interval") is None
+                else _seconds(props["max_interval"], "max_interval")
+            ),
             not_found_grace=_seconds(props["not_found_grace"], "not_found_grace"),
         )
         request_timeout = _seconds(props["request_timeout"], "request_timeout")

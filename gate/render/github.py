@@ -34,6 +34,8 @@ MAX_ANNOTATIONS = 10
 """The UI shows at most 10 annotations of a kind per step."""
 MAX_MESSAGE = 4000
 """The UI cuts an annotation at 4,096 characters."""
+MAX_ERRORS_OUTPUT = 256 * 1024
+"""Bytes of the ``errors`` output: a job's outputs share 1 MB, and other steps have some."""
 
 
 def escape_data(text: str) -> str:
@@ -160,14 +162,31 @@ def _message(error: ErrorDetail) -> str:
 
 
 def step_outputs(outcome: Outcome, reports: Mapping[str, str]) -> dict[str, str]:
-    """The action's outputs: ``status``, ``raw-status``, ``errors`` (JSON), timings, reports."""
+    """The action's outputs: ``status``, ``raw-status``, ``errors`` (JSON, as many as fit in
+    :data:`MAX_ERRORS_OUTPUT`, ``errors-omitted`` says how many did not), timings, reports."""
+    errors, omitted = _errors_within(outcome, MAX_ERRORS_OUTPUT)
     values = {
         "status": outcome.status.value,
-        "raw-status": outcome.raw_status or "",
-        "errors": json.dumps([error.as_dict() for error in outcome.errors], ensure_ascii=False),
+        "raw-status": (outcome.raw_status or "")[:MAX_MESSAGE],
+        "errors": errors,
+        "errors-omitted": str(omitted),
         "elapsed-seconds": f"{outcome.elapsed_seconds:.3f}",
         "polls": str(outcome.polls),
-        "reason": outcome.reason or "",
+        "reason": (outcome.reason or "")[:MAX_MESSAGE],
     }
     values.update(reports)
     return values
+
+
+def _errors_within(outcome: Outcome, budget: int) -> tuple[str, int]:
+    """The error details as a JSON list of at most ``budget`` UTF-8 bytes, and how many of
+    them were left out to keep it there."""
+    kept: list[str] = []
+    size = 2
+    for error in outcome.errors:
+        item = json.dumps(error.as_dict(), ensure_ascii=True)
+        size += len(item) + 2
+        if size > budget:
+            break
+        kept.append(item)
+    return "[" + ", ".join(kept) + "]", len(outcome.errors) - len(kept)

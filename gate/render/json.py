@@ -26,10 +26,13 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         "started_at": outcome.started_at,
         "finished_at": outcome.finished_at,
         "deployment_changed_at": outcome.deployment_changed_at,
+        "deployment_type": outcome.deployment_type,
         "warnings": list(outcome.warnings),
         "exit_code": outcome.exit_code,
     }
 
 
 def outcome_to_json(outcome: Outcome) -> str:
-    return json.dumps(outcome_to_dict(outcome), ensure_ascii=False)
+    """One line of ASCII: every other character escaped, so no reader that splits on line
+    separators (U+2028, NEL) or trips on an encoding can see anything but one object."""
+    return json.dumps(outcome_to_dict(outcome), ensure_ascii=True)

@@ -12,6 +12,8 @@ __all__ = ["escape_cell", "summary_markdown"]
 
 MAX_ROWS = 200
 MAX_CELL = 2000
+MAX_SUMMARY_BYTES = 512 * 1024
+"""A step's summary may hold 1 MiB; half leaves room for what other tools of the step add."""
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~#!])")
 
 _HEADINGS = {
@@ -51,12 +53,22 @@ def summary_markdown(outcome: Outcome) -> str:
             "| Scope / object | Code | Summary | Message |",
             "| --- | --- | --- | --- |",
         ]
+        size = sum(len(line.encode("utf-8", errors="replace")) + 1 for line in lines)
+        shown = 0
         for error in outcome.errors[:MAX_ROWS]:
             where = " ".join(part for part in (error.scope, error.object_id) if part)
             cells = (where, error.code, error.summary, error.message)
-            lines.append("| " + " | ".join(escape_cell(cell) for cell in cells) + " |")
-        if len(outcome.errors) > MAX_ROWS:
-            lines.append(f"\n{len(outcome.errors) - MAX_ROWS} more errors are in the JSON report.")
-    for warning in outcome.warnings:
+            row = "| " + " | ".join(escape_cell(cell) for cell in cells) + " |"
+            size += len(row.encode("utf-8", errors="replace")) + 1
+            if size > MAX_SUMMARY_BYTES - 16 * 1024:
+                break
+            lines.append(row)
+            shown += 1
+        if shown < len(outcome.errors):
+            lines.append(
+                f"\n{len(outcome.errors) - shown} more errors are left out here; "
+                "the JSON outcome (`--json-report`, `--output json`) holds them all."
+            )
+    for warning in outcome.warnings[:20]:
         lines += ["", f"> Warning: {escape_cell(warning)}"]
     return "\n".join(lines) + "\n\n"

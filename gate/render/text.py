@@ -11,14 +11,17 @@ from gate.text import one_line
 
 __all__ = ["TextReporter", "format_error"]
 
+LINE_LIMIT = 4000
+
 
 class TextReporter:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def _say(self, line: str, elapsed: float | None = None) -> None:
+        """One line, whatever API words it holds: no escape, CR or line break gets through."""
         stamp = f"[{format_duration(elapsed):>6}] " if elapsed is not None else ""
-        self._stream.write(f"gate: {stamp}{line}\n")
+        self._stream.write(f"gate: {stamp}{one_line(line, limit=LINE_LIMIT)}\n")
         self._stream.flush()
 
     def started(self, description: str, timeout: float) -> None:
@@ -44,14 +47,14 @@ class TextReporter:
         reads = "1 read" if outcome.polls == 1 else f"{outcome.polls} reads"
         took = f"after {format_duration(outcome.elapsed_seconds)} ({reads})"
         if outcome.status is OutcomeStatus.SUCCEEDED:
-            self._say(f"deployment succeeded {took}")
+            kind = f" ({outcome.deployment_type})" if outcome.deployment_type else ""
+            self._say(f"deployment succeeded{kind} {took}")
             return
         if outcome.status is OutcomeStatus.FAILED:
             count = len(outcome.errors)
             noun = "error" if count == 1 else "errors"
-            self._say(
-                f"deployment FAILED with status {outcome.raw_status!r} {took}: {count} {noun}"
-            )
+            status = one_line(outcome.raw_status or "", limit=80)
+            self._say(f"deployment FAILED with status {status!r} {took}: {count} {noun}")
             for error in outcome.errors:
                 self._stream.write(f"  - {format_error(error)}\n")
             self._stream.flush()

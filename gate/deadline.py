@@ -1,0 +1,38 @@
+"""How long the read under way may still take: the wait's deadline, carried down to the wire.
+
+The engine opens a budget around each read (:func:`within`); the HTTP wire
+(:mod:`gate.wire`) gives every request ``min(request timeout, what is left of the budget)``
+in total, connect to last byte. A provider with its own I/O can ask :func:`seconds_left`.
+
+Budgets are in real (``time.monotonic``) seconds: the engine converts its own clock's time
+left into one when it opens it, so a wait in virtual time still bounds real requests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+__all__ = ["seconds_left", "within"]
+
+_ends_at: ContextVar[float | None] = ContextVar("gate_read_ends_at", default=None)
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Everything done inside may take at most ``seconds`` (a tighter outer budget wins)."""
+    ends_at = time.monotonic() + seconds
+    outer = _ends_at.get()
+    token = _ends_at.set(ends_at if outer is None else min(outer, ends_at))
+    try:
+        yield
+    finally:
+        _ends_at.reset(token)
+
+
+def seconds_left(limit: float) -> float:
+    """``limit``, or less if the budget under way ends sooner; zero or less once it has."""
+    ends_at = _ends_at.get()
+    return limit if ends_at is None else min(limit, ends_at - time.monotonic())

@@ -1,0 +1,59 @@
+"""Report files: checked before the wait starts, written whole or not at all.
+
+A report is written to a temporary file beside it and renamed into place, so a reader (or a
+second signal) never sees half of one; an append (GitHub's step outputs and summary) copies
+what the file held first. Text that no encoder can write has been cleaned before it gets
+here (:func:`gate.text.from_api`); ``errors="replace"`` is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from gate.errors import UsageError
+
+__all__ = ["require_writable", "write_atomically"]
+
+
+def require_writable(what: str, path: str) -> None:
+    """A :class:`UsageError` now, rather than a lost report after the deployment ended."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UsageError(f"{what} {path!r} is a directory, not a file")
+    if not folder.is_dir():
+        raise UsageError(f"{what} {path!r}: the directory {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        raise UsageError(f"{what} {path!r} cannot be written (permission denied)")
+
+
+def write_atomically(path: str, text: str, *, append: bool = False) -> None:
+    """Put ``text`` in ``path`` (after what it held, with ``append``) in one rename."""
+    target = Path(path)
+    data = text.encode("utf-8", errors="replace")
+    if append and target.exists():
+        data = target.read_bytes() + data
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        if target.exists():
+            os.chmod(temporary, target.stat().st_mode & 0o777)
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

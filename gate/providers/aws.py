@@ -1,0 +1,125 @@
+"""boto3 clients for the AWS providers: configuration checked up front, requests on the wire.
+
+:func:`make_client` turns every way AWS configuration can be unusable (an unknown profile, no
+or malformed region, an endpoint URL that is not http(s), missing or partial credentials)
+into a :class:`~gate.errors.ConfigError` or :class:`~gate.errors.UsageError` before the first
+request. Its client sends through :class:`gate.wire.BoundedTransport` rather than urllib3,
+by botocore's documented ``before-send`` hook, so an AWS request is bounded by the wait's
+deadline like any other; botocore still builds, signs and parses every call, and its own
+retries are off (the gate retries). boto3 is imported only when an AWS provider is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gate.errors import ConfigError
+from gate.urls import require_api_url
+from gate.wire import BoundedTransport, proxy_for
+
+__all__ = ["AwsClient", "make_client"]
+
+
+@dataclass(frozen=True)
+class AwsClient:
+    client: Any
+    credential_source: Callable[[], str]
+    """Where the credentials came from (never their value), for auth errors."""
+    close: Callable[[], None]
+
+
+def make_client(
+    service: str,
+    *,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    request_timeout: float,
+    allow_plain_http: bool = False,
+) -> AwsClient:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+    import botocore.session
+
+    if endpoint_url:
+        require_api_url("--endpoint-url", endpoint_url, allow_plain_http=allow_plain_http)
+    core = botocore.session.get_session()
+    try:
+        session = boto3.Session(botocore_session=core, profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise ConfigError(f"AWS profile {profile!r} is not configured") from exc
+    if not session.region_name:
+        raise ConfigError("no AWS region: pass --region or set AWS_REGION")
+    try:
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ConfigError(f"AWS credentials could not be loaded: {exc}") from exc
+    if credentials is None or frozen is None or not frozen.access_key or not frozen.secret_key:
+        raise ConfigError(
+            "no usable AWS credentials: none in the environment, shared files, SSO or roles"
+        )
+    ca_bundle = core.get_config_variable("ca_bundle") or None
+    if ca_bundle is not None and not Path(ca_bundle).exists():
+        raise ConfigError(f"the AWS CA bundle {ca_bundle!r} does not exist")
+    config = botocore.config.Config(
+        retries={"total_max_attempts": 1}, user_agent_extra="deploy-gate"
+    )
+    try:
+        client = session.client(service, endpoint_url=endpoint_url or None, config=config)
+    except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+        raise ConfigError(f"AWS client could not be made: {exc}") from exc
+    wire = httpx.Client(
+        transport=BoundedTransport(
+            request_timeout=request_timeout,
+            ca_bundle=ca_bundle,
+            proxy=proxy_for(httpx.URL(client.meta.endpoint_url)),
+        ),
+        follow_redirects=False,
+        trust_env=False,
+    )
+    client.meta.events.register("before-send", _sender(wire))
+    source = str(credentials.method)
+
+    def close() -> None:
+        client.close()
+        wire.close()
+
+    return AwsClient(client, lambda: source, close)
+
+
+def _sender(wire: httpx.Client) -> Callable[..., Any]:
+    import botocore.awsrequest
+    import botocore.exceptions
+
+    def send(request: Any, **_: Any) -> Any:
+        body = request.body
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = body.read()
+        try:
+            answer = wire.request(
+                request.method, request.url, headers=dict(request.headers), content=body
+            )
+        except httpx.HTTPError as exc:
+            raise botocore.exceptions.HTTPClientError(error=exc) from exc
+        return botocore.awsrequest.AWSResponse(
+            request.url, answer.status_code, answer.headers, _Raw(answer.content)
+        )
+
+    return send
+
+
+class _Raw:
+    """The already-read body, in the shape ``AWSResponse.content`` reads."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def stream(self, **_: Any) -> list[bytes]:
+        return [self._content]
