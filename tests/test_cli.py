@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -534,3 +535,31 @@ def test_junit_and_json_reports_are_written_in_every_outcome(
     assert json.loads(report.read_text())["status"] == "timed_out"
     assert ET.parse(junit).getroot().find("./testsuite/testcase/error") is not None
     assert TOKEN not in junit.read_text() + report.read_text()
+
+
+def test_greengrass_names_the_deployment_type_and_gives_updated_at_as_iso(
+    emulator: Emulator,
+) -> None:
+    group_id, deployment_id = emulator.add_greengrass(
+        Timeline([(0, "InProgress"), (0.2, "Success")]), deployment_type="ResetDeployment"
+    )
+    result = run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        group_id,
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        "--output",
+        "json",
+        *FAST,
+        env={"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"},
+    )
+    assert result.returncode == 0, result.stderr
+    document = json_out(result)
+    assert document["deployment_type"] == "ResetDeployment"
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", document["deployment_changed_at"]
+    )
+    assert "deployment succeeded (ResetDeployment)" in result.stderr

@@ -9,19 +9,35 @@ in plain words.
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
-from tests.support import HUMANITEC_PRODUCTION, TOKEN, on_emulator, run_gate, signal_mid_wait
+from gate.engine import LAST_READ_SECONDS
+from tests.support import (
+    HUMANITEC_PRODUCTION,
+    TOKEN,
+    clean_env,
+    on_emulator,
+    run_gate,
+    signal_mid_wait,
+)
 
 TIMEOUT = 3.0
 REQUEST_TIMEOUT = 0.5
+SLOW_FAULTS = [Fault.trickle_headers(0.1), Fault.trickle_body(0.1), Fault.endless_chunks(0.1)]
+START_UP = 2.0
+"""Seconds a fresh interpreter may take to import the gate and its clients, on a slow CI."""
 FAST = [
     "--interval",
     "0.05s",
@@ -40,7 +56,8 @@ RUNNING_THEN_SUCCESS = [(0, "running"), (0.4, "succeeded")]
 @dataclass(frozen=True)
 class Case:
     id: str
-    faults: list[tuple[Fault, int]] = field(default_factory=list)
+    faults: list[tuple[Fault, int] | tuple[Fault, int, str]] = field(default_factory=list)
+    """(fault, how many times[, a path suffix after the deployment id, such as "/errors"])."""
     timeline: list[tuple[float, str]] = field(default_factory=lambda: RUNNING_THEN_SUCCESS)
     exit_code: int = 0
     status: str = "succeeded"
@@ -49,6 +66,11 @@ class Case:
     args: tuple[str, ...] = ()
     exists: bool = True
     created_after: float | None = None
+    errors: tuple[dict[str, str], ...] = ()
+    error_words: str | None = None
+    """Words the first error detail of the outcome must hold."""
+    within: float = TIMEOUT + LAST_READ_SECONDS + 0.5
+    """The command ends within this many seconds of starting, whatever the server does."""
 
 
 def common_cases() -> list[Case]:
@@ -114,6 +136,54 @@ def common_cases() -> list[Case]:
             created_after=0.5,
             args=("--not-found-grace", "2s"),
         ),
+        # Deadlines: an answer that is always nearly there ends at the request timeout once,
+        # and at the deadline when it never ends, however long --request-timeout is.
+        *[
+            Case(f"{fault.kind}-once", [(fault, 1)], reason="no answer within the request timeout")
+            for fault in SLOW_FAULTS
+        ],
+        *[
+            Case(
+                f"{fault.kind}-until-the-deadline",
+                [(fault, 10_000)],
+                exit_code=4,
+                status="error",
+                reason="no answer within the request timeout",
+                args=("--request-timeout", "1h"),
+            )
+            for fault in SLOW_FAULTS
+        ],
+        # Bodies no parser should be trusted with are faults, retried, never a crash.
+        Case("deeply-nested-2xx", [(Fault.ok_body(b"[" * 100_000 + b"]" * 100_000), 2)]),
+        Case("invalid-utf8-2xx", [(Fault.ok_body(b'{"status": "\xff\xfe"}'), 2)]),
+        Case(
+            "larger-than-the-wire-reads",
+            [(Fault.ok_body(b" " * (9 * 1024 * 1024) + b"{}"), 1)],
+            reason="larger than 8 MiB",
+        ),
+        # A rate limit that asks for more than the time left ends the wait, naming it.
+        Case(
+            "retry-after-past-the-deadline",
+            [(Fault.http(429, retry_after="3600"), 1000)],
+            exit_code=4,
+            status="error",
+            reason="rate limited: the API asked the gate to wait 1h00m",
+            within=1.5,
+        ),
+        # Status words reach the terminal cleaned: no forged line, no escape, no encoding crash.
+        Case(
+            "escape-sequences-in-the-status",
+            timeline=[(0, "\x1b[2K\rgate: deployment succeeded\x07\u2028")],
+            exit_code=3,
+            status="timed_out",
+        ),
+        Case(
+            "lone-surrogate-in-the-status",
+            timeline=[(0, "Paused\ud800")],
+            exit_code=3,
+            status="timed_out",
+            reason="Paused\ufffd",
+        ),
         Case(
             "not-found-after-grace",
             exists=False,
@@ -155,8 +225,92 @@ HUMANITEC_CASES = [
         reason="HTTP 403",
     ),
 ]
+HUMANITEC_CASES += [
+    Case(
+        "error-list-5xx-until-the-deadline",
+        [(Fault.http(503), 10_000, "/errors")],
+        timeline=[(0, "failed")],
+        exit_code=1,
+        status="failed",
+        reason="ended as 'failed'",
+        error_words="its error details could not be read: deployment errors: HTTP 503",
+    ),
+    Case(
+        "error-list-404",
+        [(Fault.http(404, body=b'{"error":"API-404","message":"No errors."}'), 10, "/errors")],
+        timeline=[(0, "failed")],
+        exit_code=1,
+        status="failed",
+        error_words="deployment errors: HTTP 404: API-404 No errors.",
+    ),
+    Case(
+        "error-body-kept-whole",
+        [
+            (
+                Fault.http(
+                    400,
+                    body=b'{"error":"API-400","message":"Deployment is locked by a pipeline",'
+                    b'"details":{"pipeline":"p-7"}}',
+                ),
+                1,
+            )
+        ],
+        exit_code=4,
+        status="error",
+        reason='HTTP 400: API-400 Deployment is locked by a pipeline {"pipeline":"p-7"}',
+    ),
+    Case(
+        "404-body-says-which-deployment",
+        exists=False,
+        exit_code=4,
+        status="error",
+        reason="HTTP 404: API-404 Deployment not found.",
+        args=("--not-found-grace", "0s"),
+    ),
+    Case(
+        "token-echoed-in-the-error-list",
+        timeline=[(0, "failed")],
+        errors=({"code": "E1", "message": f"token {TOKEN} was refused by the registry"},),
+        exit_code=1,
+        status="failed",
+        error_words="token *** was refused by the registry",
+    ),
+    Case(
+        "another-deployments-answer",
+        [(Fault.ok_body(b'{"id": "someone-else", "status": "succeeded"}'), 10_000)],
+        timeline=[(0, "running")],
+        exit_code=4,
+        status="error",
+        reason="asked for 'd-fault-1', the API answered with 'someone-else'",
+    ),
+]
 GREENGRASS_CASES = [
     *common_cases(),
+    Case(
+        "failure-whose-error-details-are-not-a-list",
+        [(Fault.ok_body(b'{"DeploymentStatus":"Failure","ErrorDetails":"boom"}'), 10_000)],
+        exit_code=4,
+        status="error",
+        reason="could not be read (AttributeError)",
+    ),
+    Case(
+        "bad-request-carrying-error-details",
+        [
+            (
+                Fault.aws(
+                    "BadRequestException",
+                    message="The group is not valid",
+                    ErrorDetails=[
+                        {"DetailedErrorCode": "GG-204", "DetailedErrorMessage": "no core"}
+                    ],
+                ),
+                1,
+            )
+        ],
+        exit_code=4,
+        status="error",
+        reason="The group is not valid; GG-204 no core",
+    ),
     Case(
         "throttling",
         [(Fault.aws("ThrottlingException", status=400), 3)],
@@ -190,18 +344,19 @@ GREENGRASS_CASES = [
 
 
 def humanitec_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess[str]:
-    timeline = Timeline([(at, HUMANITEC_WORDS[word]) for at, word in case.timeline])
+    timeline = Timeline([(at, HUMANITEC_WORDS.get(word, word)) for at, word in case.timeline])
     deploy_id = "d-fault-1"
     if case.exists:
-        emulator.add_humanitec("acme", "shop", "production", timeline, deploy_id=deploy_id)
+        emulator.add_humanitec(
+            "acme", "shop", "production", timeline, deploy_id=deploy_id, errors=case.errors
+        )
     else:
         emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
     create_later(
         case,
         lambda: emulator.add_humanitec("acme", "shop", "production", timeline, deploy_id=deploy_id),
     )
-    for fault, times in case.faults:
-        emulator.inject(fault, times=times, path_contains=deploy_id)
+    inject(emulator, case, deploy_id)
     return run_gate(
         "wait",
         *HUMANITEC_PRODUCTION,
@@ -214,13 +369,12 @@ def humanitec_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess
 
 
 def greengrass_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess[str]:
-    timeline = Timeline([(at, GREENGRASS_WORDS[word]) for at, word in case.timeline])
+    timeline = Timeline([(at, GREENGRASS_WORDS.get(word, word)) for at, word in case.timeline])
     ids = {"group_id": "g-fault-1", "deployment_id": "d-fault-1"}
     if case.exists:
         emulator.add_greengrass(timeline, **ids)
     create_later(case, lambda: emulator.add_greengrass(timeline, **ids))
-    for fault, times in case.faults:
-        emulator.inject(fault, times=times, path_contains=ids["deployment_id"])
+    inject(emulator, case, ids["deployment_id"])
     return run_gate(
         "wait",
         "greengrass",
@@ -235,6 +389,11 @@ def greengrass_run(emulator: Emulator, case: Case) -> subprocess.CompletedProces
     )
 
 
+def inject(emulator: Emulator, case: Case, deployment_id: str) -> None:
+    for fault, times, *suffix in case.faults:
+        emulator.inject(fault, times=times, path_contains=deployment_id + "".join(suffix))
+
+
 def create_later(case: Case, create: Callable[[], object]) -> None:
     if case.created_after is not None:
         import threading
@@ -246,28 +405,43 @@ def create_later(case: Case, create: Callable[[], object]) -> None:
 
 def check(case: Case, result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == case.exit_code, result.stderr
-    [line] = result.stdout.splitlines()
+    [line] = result.stdout.strip().split("\n")
     outcome = json.loads(line)
     assert outcome["status"] == case.status
     assert (outcome["status"] == "succeeded") == (case.status == "succeeded")
     if outcome["status"] == "succeeded":
         assert outcome["raw_status"] in ("succeeded", "Success")
-    assert outcome["elapsed_seconds"] <= TIMEOUT + REQUEST_TIMEOUT + 0.5, "the deadline held"
+    assert outcome["elapsed_seconds"] <= case.within, "the deadline held"
     if case.reason:
         said = outcome["reason"] if outcome["reason"] else result.stderr
         assert case.reason in said, said
+    if case.error_words:
+        assert case.error_words in outcome["errors"][0]["message"], outcome["errors"]
     assert TOKEN not in result.stdout + result.stderr
     assert "s3cr3t" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    for control in ("\x1b", "\x07", "\r", "\u2028"):
+        assert control not in result.stderr, "API text reached the terminal raw"
+    forged = [
+        line for line in result.stderr.split("\n") if line.startswith("gate: deployment succeeded")
+    ]
+    assert not forged or outcome["status"] == "succeeded", forged
 
 
 @pytest.mark.parametrize("case", HUMANITEC_CASES, ids=lambda case: case.id)
 def test_humanitec_faults(emulator: Emulator, case: Case) -> None:
-    check(case, humanitec_run(emulator, case))
+    began = time.monotonic()
+    result = humanitec_run(emulator, case)
+    assert time.monotonic() - began <= case.within + START_UP, "the command ended in time"
+    check(case, result)
 
 
 @pytest.mark.parametrize("case", GREENGRASS_CASES, ids=lambda case: case.id)
 def test_greengrass_faults(emulator: Emulator, case: Case) -> None:
-    check(case, greengrass_run(emulator, case))
+    began = time.monotonic()
+    result = greengrass_run(emulator, case)
+    assert time.monotonic() - began <= case.within + START_UP, "the command ended in time"
+    check(case, result)
 
 
 def closed_port() -> str:
@@ -344,3 +518,242 @@ def test_sigterm_mid_wait_is_cancelled_with_the_last_status(
     assert outcome["status"] == "cancelled"
     assert outcome["raw_status"] in ("in progress", "InProgress")
     assert "interrupted by signal 15" in str(outcome["reason"])
+
+
+# --- configuration that can never work: exit 2 at once, one line, no request ---------------
+
+
+def humanitec_args(emulator: Emulator) -> list[str]:
+    return [*HUMANITEC_PRODUCTION, "--deploy-id", "d1", "--api-url", emulator.url]
+
+
+def greengrass_args(emulator: Emulator) -> list[str]:
+    return ["greengrass", "--group-id", "g1", "--deployment-id", "d1", *on_emulator(emulator)]
+
+
+GOOD_ENV = {
+    "HUMANITEC_TOKEN": TOKEN,
+    "AWS_ACCESS_KEY_ID": "AKIAFAULT",
+    "AWS_SECRET_ACCESS_KEY": "s3cr3t",
+}
+NEVER_WORKS = [
+    ("humanitec", [], {"HUMANITEC_TOKEN": "tok\nen"}, "HUMANITEC_TOKEN has a character"),
+    ("humanitec", [], {"HUMANITEC_TOKEN": "tök-en"}, "at position 2"),
+    ("humanitec", ["--api-url", "http://gate.example.com"], {}, "--allow-plain-http"),
+    ("humanitec", ["--api-url", "https://user:pw@gate.example.com"], {}, "user or password"),
+    ("humanitec", ["--api-url", "https://gate.example.com/?org=x"], {}, "query string"),
+    ("humanitec", ["--api-url", "http://127.0.0.1:99999"], {}, "port out of range"),
+    ("humanitec", ["--api-url", "file:///etc/passwd"], {}, "not an http(s) URL"),
+    ("greengrass", [], {"AWS_SECRET_ACCESS_KEY": ""}, "AWS credentials"),
+    ("greengrass", ["--region", "eu west 1"], {}, "AWS client could not be made"),
+    ("greengrass", ["--endpoint-url", "ftp://127.0.0.1"], {}, "not an http(s) URL"),
+    ("greengrass", ["--endpoint-url", "http://127.0.0.1:0"], {}, "port out of range"),
+    ("greengrass", ["--endpoint-url", "http://gg.example.com"], {}, "--allow-plain-http"),
+    *[
+        (provider, flags, {}, words)
+        for provider in ("humanitec", "greengrass")
+        for flags, words in [
+            (["--request-timeout", "0"], "--request-timeout must be more than 0"),
+            (["--timeout", "9" * 400], "longer than the longest the gate accepts"),
+            (["--junit", "/nonexistent/dir/junit.xml"], "does not exist"),
+            (["--json-report", "/tmp"], "is a directory"),
+        ]
+    ],
+]
+
+
+@pytest.mark.parametrize(
+    ("provider", "flags", "env", "words"),
+    NEVER_WORKS,
+    ids=[f"{p}-{w.split()[0].strip('-')}-{i}" for i, (p, _, _, w) in enumerate(NEVER_WORKS)],
+)
+def test_configuration_that_can_never_work_is_exit_2_at_once(
+    emulator: Emulator, provider: str, flags: list[str], env: dict[str, str], words: str
+) -> None:
+    args = humanitec_args(emulator) if provider == "humanitec" else greengrass_args(emulator)
+    began = time.monotonic()
+    result = run_gate("wait", *args, *flags, "--output", "json", env={**GOOD_ENV, **env})
+    assert time.monotonic() - began < START_UP + 1
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.strip().split("\n")
+    assert words in line
+    assert "tok" not in line.replace("token", "")
+    assert emulator.requests == []
+
+
+# --- streams: the outcome's exit code whatever happens to stdout and stderr ------------------
+
+
+def shell_gate(args: list[str], env: dict[str, str], redirect: str) -> tuple[int, str]:
+    """``gate wait ARGS REDIRECT`` in bash; its exit code and what it said on stderr."""
+    command = " ".join([shlex.quote(sys.executable), "-m", "gate", "wait", *map(shlex.quote, args)])
+    script = f'{command} {redirect}; echo "exit=${{PIPESTATUS[0]}}" >&3'
+    with tempfile.TemporaryFile("w+") as said, tempfile.TemporaryFile("w+") as status:
+        subprocess.run(
+            ["bash", "-c", f"exec 3>&{status.fileno()}; {script}"],
+            env={**clean_env(), **env},
+            stderr=said,
+            pass_fds=(status.fileno(),),
+            timeout=60,
+            check=False,
+        )
+        said.seek(0)
+        status.seek(0)
+        code = int(status.read().strip().removeprefix("exit="))
+        return code, said.read()
+
+
+STREAMS = {
+    "stdout-closed": ">&-",
+    "stdout-and-stderr-closed": ">&- 2>&-",
+    "reader-gone": "| true",
+    "reader-takes-10-bytes": "| head -c 10 >/dev/null",
+    "stdout-full": "> /dev/full",
+    "stderr-full": "2> /dev/full",
+}
+
+
+@pytest.mark.parametrize("provider", ["humanitec", "greengrass"])
+@pytest.mark.parametrize("redirect", STREAMS.values(), ids=STREAMS.keys())
+def test_a_broken_stream_never_changes_the_exit_code_or_shows_a_traceback(
+    emulator: Emulator, provider: str, redirect: str
+) -> None:
+    if provider == "humanitec":
+        emulator.add_humanitec(
+            "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="d1"
+        )
+        args = humanitec_args(emulator)
+    else:
+        emulator.add_greengrass(Timeline([(0, "Success")]), group_id="g1", deployment_id="d1")
+        args = greengrass_args(emulator)
+    code, said = shell_gate([*args, *FAST], GOOD_ENV, redirect)
+    assert code == 0, said
+    assert "Traceback" not in said
+
+
+# --- credentials that stop working mid-wait ------------------------------------------------
+
+CREDENTIAL_PROCESS = """
+import json, pathlib, sys, datetime
+calls = pathlib.Path(sys.argv[1])
+count = int(calls.read_text() or 0) + 1 if calls.exists() else 1
+calls.write_text(str(count))
+if count > 2:
+    sys.exit("the identity provider is unreachable")
+expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+print(json.dumps({"Version": 1, "AccessKeyId": "AKIAPROC", "SecretAccessKey": "s3cr3t-proc",
+                  "Expiration": expires.isoformat()}))
+"""
+
+
+def test_aws_credentials_that_stop_refreshing_mid_wait_end_as_unreadable(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """botocore refreshes credentials that expire within 10 minutes before every request."""
+    script = tmp_path / "credentials.py"
+    script.write_text(CREDENTIAL_PROCESS)
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile ci]\ncredential_process = {sys.executable} {script} {tmp_path / 'calls'}\n"
+    )
+    emulator.add_greengrass(Timeline([(0, "InProgress")]), group_id="g1", deployment_id="d1")
+    result = run_gate(
+        "wait",
+        *greengrass_args(emulator),
+        "--profile",
+        "ci",
+        *FAST,
+        env={"AWS_CONFIG_FILE": str(config)},
+    )
+    check(
+        Case(
+            "credentials-stop-refreshing",
+            exit_code=4,
+            status="error",
+            reason="AWS credentials could not be used (CredentialRetrievalError",
+        ),
+        result,
+    )
+    assert "s3cr3t-proc" not in result.stdout + result.stderr
+
+
+SLOW_CREDENTIALS = "import time; time.sleep(30)"
+
+
+def test_a_signal_during_a_slow_start_is_an_orderly_cancel(tmp_path: Path) -> None:
+    """The handlers are installed before the slow parts (imports, credential lookups)."""
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_CREDENTIALS)
+    config = tmp_path / "config"
+    config.write_text(f"[profile slow]\ncredential_process = {sys.executable} {script}\n")
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "wait",
+            "greengrass",
+            "--group-id",
+            "g1",
+            "--deployment-id",
+            "d1",
+            "--region",
+            "eu-west-1",
+            "--profile",
+            "slow",
+            "--output",
+            "json",
+        ],
+        env={**clean_env(), "AWS_CONFIG_FILE": str(config)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        time.sleep(START_UP)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    outcome = json.loads(stdout)
+    assert outcome["status"] == "cancelled"
+    assert "before the wait started" in outcome["reason"]
+
+
+# --- secrets: an API that echoes the token reaches no output at all ------------------------
+
+
+def test_a_token_echoed_by_the_api_reaches_no_output_report_or_annotation(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    echo = f"token {TOKEN} is not allowed here"
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "failed")]),
+        deploy_id="d1",
+        errors=[{"code": TOKEN, "summary": echo, "message": echo, "object_id": TOKEN}],
+    )
+    files = {name: tmp_path / name for name in ("junit.xml", "outcome.json", "out", "summary")}
+    result = run_gate(
+        "wait",
+        *humanitec_args(emulator),
+        *FAST,
+        "--output",
+        "github",
+        "--junit",
+        str(files["junit.xml"]),
+        "--json-report",
+        str(files["outcome.json"]),
+        env={
+            **GOOD_ENV,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(files["out"]),
+            "GITHUB_STEP_SUMMARY": str(files["summary"]),
+        },
+    )
+    assert result.returncode == 1
+    written = "".join(path.read_text() for path in files.values())
+    assert "is not allowed here" in written
+    assert TOKEN not in result.stdout + result.stderr + written

@@ -55,6 +55,7 @@ class GreengrassScript:
     error_message: str
     error_details: Sequence[Mapping[str, str]]
     created: float
+    deployment_type: str = "NewDeployment"
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,10 @@ class Fault:
     """A misbehaviour the emulator shows instead of a normal answer.
 
     kinds: ``http`` (a status with a body and headers), ``hang`` (no answer for ``seconds``),
-    ``reset`` (the connection closes mid-body), ``body`` (HTTP 200 with ``body`` as given).
+    ``reset`` (the connection closes mid-body), ``body`` (HTTP 200 with ``body`` as given),
+    and the slow ones, each sending a piece every ``seconds`` for as long as it is let:
+    ``trickle-headers`` (one header line at a time), ``trickle-body`` (one byte at a time of
+    a long body) and ``endless-chunks`` (a chunked body that never ends).
     """
 
     kind: str
@@ -80,9 +84,28 @@ class Fault:
         return cls("http", status=status, body=text, headers=headers)
 
     @classmethod
-    def aws(cls, code: str, *, status: int = 400, message: str = "injected fault") -> Fault:
-        body = json.dumps({"Message": message}).encode()
+    def aws(
+        cls,
+        code: str,
+        *,
+        status: int = 400,
+        message: str = "injected fault",
+        **fields: object,
+    ) -> Fault:
+        body = json.dumps({"Message": message, **fields}).encode()
         return cls("http", status=status, body=body, headers={"x-amzn-ErrorType": code})
+
+    @classmethod
+    def trickle_headers(cls, every: float = 0.2) -> Fault:
+        return cls("trickle-headers", seconds=every)
+
+    @classmethod
+    def trickle_body(cls, every: float = 0.2) -> Fault:
+        return cls("trickle-body", seconds=every)
+
+    @classmethod
+    def endless_chunks(cls, every: float = 0.2) -> Fault:
+        return cls("endless-chunks", seconds=every)
 
     @classmethod
     def hang(cls, seconds: float) -> Fault:

@@ -108,12 +108,19 @@ class Emulator:
         deployment_id: str | None = None,
         error_message: str = "",
         error_details: Iterable[Mapping[str, str]] = (),
+        deployment_type: str = "NewDeployment",
     ) -> tuple[str, str]:
         """Start a deployment now; returns ``(group_id, deployment_id)``."""
         group_id = group_id or str(uuid.uuid4())
         deployment_id = deployment_id or str(uuid.uuid4())
         script = GreengrassScript(
-            group_id, deployment_id, timeline, error_message, list(error_details), self.clock()
+            group_id,
+            deployment_id,
+            timeline,
+            error_message,
+            list(error_details),
+            self.clock(),
+            deployment_type,
         )
         with self._lock:
             self._greengrass[(group_id, deployment_id)] = script
@@ -140,6 +147,12 @@ class Emulator:
         origin_clock, origin_wall = self._origin
         wall = origin_wall + timedelta(seconds=moment - origin_clock)
         return wall.strftime("%Y-%m-%dT%H:%M:%S.") + f"{wall.microsecond // 1000:03d}Z"
+
+    def _epoch_ms(self, moment: float) -> str:
+        """Greengrass v1 ``UpdatedAt``: milliseconds since the epoch, as text (the model)."""
+        origin_clock, origin_wall = self._origin
+        wall = origin_wall + timedelta(seconds=moment - origin_clock)
+        return str(int(wall.timestamp() * 1000))
 
     def _humanitec_body(self, script: HumanitecScript) -> dict[str, Any]:
         status, since = script.timeline.at(self.clock() - script.created)
@@ -218,8 +231,8 @@ class Emulator:
         status, since = script.timeline.at(self.clock() - script.created)
         body: dict[str, Any] = {
             "DeploymentStatus": status,
-            "DeploymentType": "NewDeployment",
-            "UpdatedAt": self._iso(script.created + since),
+            "DeploymentType": script.deployment_type,
+            "UpdatedAt": self._epoch_ms(script.created + since),
         }
         if status == "Failure":
             body["ErrorMessage"] = script.error_message
@@ -274,6 +287,34 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
+            if fault.kind in _SLOW:
+                self._dribble(fault)
+                return
             self._send(fault.status, fault.body, fault.headers)
 
+        def _dribble(self, fault: Fault) -> None:
+            """Send a piece every ``fault.seconds`` until the client hangs up or the
+            emulator stops: an answer that is always nearly there."""
+            self.close_connection = True
+            if fault.kind == "trickle-headers":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            elif fault.kind == "trickle-body":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n{")
+            else:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            piece = {
+                "trickle-headers": b"X-Still-Coming: yes\r\n",
+                "trickle-body": b" ",
+                "endless-chunks": b"1\r\n \r\n",
+            }[fault.kind]
+            try:
+                while not emulator._released.wait(fault.seconds):
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+            except OSError:
+                pass
+
     return Handler
+
+
+_SLOW = ("trickle-headers", "trickle-body", "endless-chunks")
