@@ -58,6 +58,25 @@ def humanitec(
     )
 
 
+def greengrass(
+    emulator: Emulator, group_id: str, deployment_id: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    return run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        group_id,
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        "--output",
+        "json",
+        *FAST,
+        *extra,
+        env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws-key"},
+    )
+
+
 def deploy(
     emulator: Emulator, *steps: tuple[float, str], errors: Any = (), env: str = "production"
 ) -> str:
@@ -365,19 +384,7 @@ def test_greengrass_end_to_end_on_the_emulator(emulator: Emulator) -> None:
         error_message="Deployment failed",
         error_details=[{"DetailedErrorCode": "GG-1", "DetailedErrorMessage": "lambda crashed"}],
     )
-    result = run_gate(
-        "wait",
-        "greengrass",
-        "--group-id",
-        group_id,
-        "--deployment-id",
-        deployment_id,
-        *on_emulator(emulator),
-        "--output",
-        "json",
-        *FAST,
-        env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws-key"},
-    )
+    result = greengrass(emulator, group_id, deployment_id)
     assert result.returncode == 1, result.stderr
     document = json_out(result)
     assert document["raw_status"] == "Failure"
@@ -543,19 +550,7 @@ def test_greengrass_names_the_deployment_type_and_gives_updated_at_as_iso(
     group_id, deployment_id = emulator.add_greengrass(
         Timeline([(0, "InProgress"), (0.2, "Success")]), deployment_type="ResetDeployment"
     )
-    result = run_gate(
-        "wait",
-        "greengrass",
-        "--group-id",
-        group_id,
-        "--deployment-id",
-        deployment_id,
-        *on_emulator(emulator),
-        "--output",
-        "json",
-        *FAST,
-        env={"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"},
-    )
+    result = greengrass(emulator, group_id, deployment_id)
     assert result.returncode == 0, result.stderr
     document = json_out(result)
     assert document["deployment_type"] == "ResetDeployment"
