@@ -757,3 +757,48 @@ def test_a_token_echoed_by_the_api_reaches_no_output_report_or_annotation(
     written = "".join(path.read_text() for path in files.values())
     assert "is not allowed here" in written
     assert TOKEN not in result.stdout + result.stderr + written
+
+
+def test_two_quick_signals_leave_every_report_whole(emulator: Emulator, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress")]), deploy_id="d1"
+    )
+    junit, report, summary = tmp_path / "junit.xml", tmp_path / "o.json", tmp_path / "summary"
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gate",
+            "wait",
+            *humanitec_args(emulator),
+            "--output",
+            "github",
+            "--junit",
+            str(junit),
+            "--json-report",
+            str(report),
+        ],
+        env={
+            **clean_env(),
+            **GOOD_ENV,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "status:" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 143, stderr
+    assert json.loads(report.read_text())["status"] == "cancelled"
+    assert ET.parse(junit).getroot().find("./testsuite/testcase/error") is not None
+    assert "Deployment gate cancelled" in summary.read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
