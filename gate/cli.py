@@ -178,8 +178,9 @@ def _wait_command(
     began = time.monotonic(), datetime.now(timezone.utc)
     try:
         provider = plugin.build(parsed, env, request_timeout=parsed.request_timeout)
-    except Interrupted as interrupt:
-        outcome = _cancelled_before_waiting(plugin.name, interrupt.signum, *began)
+    except (Interrupted, KeyboardInterrupt) as interrupt:
+        signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
+        outcome = _cancelled_before_waiting(plugin.name, signum, *began)
         _say(err, f"gate: {outcome.reason}\n")
     else:
         try:

@@ -681,7 +681,12 @@ def test_aws_credentials_that_stop_refreshing_mid_wait_end_as_unreadable(
 SLOW_CREDENTIALS = "import time; time.sleep(30)"
 
 
-def test_a_signal_during_a_slow_start_is_an_orderly_cancel(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["sigterm", "sigint"]
+)
+def test_a_signal_during_a_slow_start_is_an_orderly_cancel(
+    tmp_path: Path, signum: int, code: int
+) -> None:
     """The handlers are installed before the slow parts (imports, credential lookups)."""
     script = tmp_path / "slow.py"
     script.write_text(SLOW_CREDENTIALS)
@@ -711,9 +716,9 @@ def test_a_signal_during_a_slow_start_is_an_orderly_cancel(tmp_path: Path) -> No
         text=True,
     ) as process:
         time.sleep(START_UP)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=20)
-    assert process.returncode == 143, stderr
+    assert process.returncode == code, stderr
     assert "Traceback" not in stderr
     outcome = json.loads(stdout)
     assert outcome["status"] == "cancelled"
