@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-
-import httpx
+from typing import TYPE_CHECKING
 
 from gate.errors import UsageError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["PLAIN_HTTP_FLAG", "is_loopback", "require_api_url"]
 
@@ -33,6 +35,8 @@ def is_loopback(host: str) -> bool:
 
 def require_api_url(flag: str, value: str, *, allow_plain_http: bool = False) -> httpx.URL:
     """``value`` as a URL the gate may send requests (and credentials) to."""
+    import httpx  # here, not above: `gate wait greengrass --help` should not pay for it
+
     shown = repr(value) if len(value) <= 200 else repr(value[:199] + "…")
     try:
         url = httpx.URL(value)

@@ -31,7 +31,6 @@ from gate.secret import Secret, header_token
 from gate.text import from_api, one_line
 from gate.timestamps import parse_timestamp
 from gate.urls import PLAIN_HTTP_FLAG, require_api_url
-from gate.wire import BoundedTransport, describe_fault, proxy_for
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -61,6 +60,8 @@ def connect(
 ) -> httpx.Client:
     """A client for the API: bearer auth, TLS verified, no redirects, and every request
     bounded in total time and size (:class:`gate.wire.BoundedTransport`)."""
+    from gate.wire import BoundedTransport, proxy_for  # with httpcore: not for --help
+
     url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
     transport = BoundedTransport(request_timeout=request_timeout, proxy=proxy_for(url))
     return httpx.Client(
@@ -218,6 +219,8 @@ class HumanitecDeployment:
         except httpx.LocalProtocolError as exc:
             raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc
         except httpx.TransportError as exc:
+            from gate.wire import describe_fault
+
             raise TransientError(f"{what}: {describe_fault(exc)}") from exc
         code = response.status_code
         said = f"HTTP {code}{self._refusal(response)}"
