@@ -28,6 +28,7 @@ import httpcore
 import httpx
 
 from gate import deadline
+from gate.urls import is_loopback
 
 __all__ = [
     "MAX_ANSWER_BYTES",
@@ -71,7 +72,10 @@ def describe_fault(fault: BaseException) -> str:
 
 
 def proxy_for(url: httpx.URL) -> httpcore.Proxy | None:
-    """The proxy the environment (``HTTPS_PROXY``, ``NO_PROXY``...) names for ``url``, if any."""
+    """The proxy the environment (``HTTPS_PROXY``, ``NO_PROXY``...) names for ``url``, if any;
+    never one for loopback (the demo, a local emulator)."""
+    if is_loopback(url.host):
+        return None
     proxies = urllib.request.getproxies()
     address = proxies.get(url.scheme)
     if not address or urllib.request.proxy_bypass(url.host):

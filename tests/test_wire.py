@@ -39,12 +39,14 @@ def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://user:pw@proxy.internal:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "internal.example.com")
     proxy = proxy_for(httpx.URL("https://api.humanitec.io"))
     assert proxy is not None
     assert proxy.url.host == b"proxy.internal"
     assert proxy.auth == (b"user", b"pw")
     assert proxy_for(httpx.URL("https://api.internal.example.com")) is None
+    assert proxy_for(httpx.URL("http://127.0.0.1:8080")) is None
 
 
 @pytest.mark.parametrize(
