@@ -183,11 +183,14 @@ class _Wait:
                 return ended
             now = self.clock()
             if last_read or now >= self.deadline:
+                self._sleep_until(self.deadline)  # a timeout under a second: it is still one
                 return self._deadline_passed()
             if self.not_before > self.deadline:
                 return self._rate_limited_past_the_deadline()
             wake_at = max(now + self.schedule.next_delay(now - self.started), self.not_before)
-            self._sleep_until(min(wake_at, self.deadline))
+            if wake_at > self.deadline - LAST_READ_SECONDS:
+                wake_at = self.deadline  # no read in the last second but the one at the deadline
+            self._sleep_until(wake_at)
 
     def _poll(self, *, last_read: bool) -> Outcome | None:
         """Read once (with retries); an outcome if that read ends the wait."""

@@ -365,7 +365,7 @@ def test_retry_after_within_the_deadline_spaces_the_next_read(clock: VirtualCloc
     answers = iter([RUNNING, TransientError("HTTP 429", retry_after=40.0)])
     outcome, provider, _ = run(clock, lambda t: next(answers, SUCCEEDED), timeout=300)
     assert outcome.succeeded
-    assert provider.reads[2] - provider.reads[1] >= 40
+    assert provider.reads[2] - provider.reads[1] >= 40 - 1e-9
 
 
 class HistoryProvider(ScriptedProvider):
@@ -435,3 +435,33 @@ def test_every_read_is_bounded_by_the_time_left(clock: VirtualClock) -> None:
     assert budgets[0] == pytest.approx(100, abs=1)
     assert all(budget <= 100 for budget in budgets)
     assert budgets[-1] <= 1.0 + 1e-6, "the read at the deadline has a second at most"
+
+
+class FixedGap:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def next_delay(self, elapsed: float) -> float:
+        return self.seconds
+
+
+def test_a_read_due_in_the_last_second_is_made_at_the_deadline_instead(
+    clock: VirtualClock,
+) -> None:
+    provider = ScriptedProvider(clock, lambda t: RUNNING)
+    outcome = wait(
+        provider,
+        options=WaitOptions(timeout=300),
+        schedule=FixedGap(299.5),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert [read - provider.started for read in provider.reads] == [0, 300]
+    assert outcome.elapsed_seconds == 300
+    assert outcome.status is OutcomeStatus.TIMED_OUT
+
+
+def test_a_timeout_under_a_second_still_lasts_its_time(clock: VirtualClock) -> None:
+    outcome, provider, _ = run(clock, lambda t: RUNNING, timeout=0.5)
+    assert len(provider.reads) == 1
+    assert outcome.elapsed_seconds == 0.5
