@@ -11,7 +11,8 @@ retries are off (the gate retries). boto3 is imported only when an AWS provider 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import argparse
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,17 @@ from typing import Any
 import httpx
 
 from gate.errors import ConfigError
-from gate.urls import require_api_url
+from gate.urls import PLAIN_HTTP_FLAG, require_api_url
 from gate.wire import BoundedTransport, proxy_for
 
-__all__ = ["AwsClient", "make_client"]
+__all__ = [
+    "AwsClient",
+    "AwsClients",
+    "add_aws_arguments",
+    "clients_from_args",
+    "make_client",
+    "make_clients",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,46 @@ class AwsClient:
     credential_source: Callable[[], str]
     """Where the credentials came from (never their value), for auth errors."""
     close: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    clients: Mapping[str, Any]
+    """One client per service name, from one session (one credential chain)."""
+    credential_source: Callable[[], str]
+    close: Callable[[], None]
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser, service: str) -> None:
+    """The flags every AWS provider takes: where, as whom, and which endpoint."""
+    parser.add_argument("--region", help="AWS region (default: the AWS chain, AWS_REGION)")
+    parser.add_argument("--profile", help="AWS profile (default: the AWS chain)")
+    parser.add_argument(
+        "--endpoint-url", help=f"{service} endpoint (default: $AWS_ENDPOINT_URL or AWS)"
+    )
+    parser.add_argument(
+        PLAIN_HTTP_FLAG,
+        action="store_true",
+        help="allow an http:// endpoint URL on another machine",
+    )
+
+
+def clients_from_args(
+    services: Sequence[str],
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    *,
+    request_timeout: float,
+) -> AwsClients:
+    """Clients for ``services`` from the flags of :func:`add_aws_arguments` and ``env``."""
+    return make_clients(
+        services,
+        region=args.region or env.get("AWS_REGION") or None,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url or env.get("AWS_ENDPOINT_URL") or None,
+        request_timeout=request_timeout,
+        allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+    )
 
 
 def make_client(
@@ -42,6 +90,26 @@ def make_client(
     request_timeout: float,
     allow_plain_http: bool = False,
 ) -> AwsClient:
+    made = make_clients(
+        [service],
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        request_timeout=request_timeout,
+        allow_plain_http=allow_plain_http,
+    )
+    return AwsClient(made.clients[service], made.credential_source, made.close)
+
+
+def make_clients(
+    services: Sequence[str],
+    *,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    request_timeout: float,
+    allow_plain_http: bool = False,
+) -> AwsClients:
     import boto3
     import botocore.config
     import botocore.exceptions
@@ -71,27 +139,34 @@ def make_client(
     config = botocore.config.Config(
         retries={"total_max_attempts": 1}, user_agent_extra="deploy-gate"
     )
-    try:
-        client = session.client(service, endpoint_url=endpoint_url or None, config=config)
-    except (botocore.exceptions.BotoCoreError, ValueError) as exc:
-        raise ConfigError(f"AWS client could not be made: {exc}") from exc
-    wire = httpx.Client(
-        transport=BoundedTransport(
-            request_timeout=request_timeout,
-            ca_bundle=ca_bundle,
-            proxy=proxy_for(httpx.URL(client.meta.endpoint_url)),
-        ),
-        follow_redirects=False,
-        trust_env=False,
-    )
-    client.meta.events.register("before-send", _sender(wire))
+    clients: dict[str, Any] = {}
+    wires: list[httpx.Client] = []
+    for service in services:
+        try:
+            client = session.client(service, endpoint_url=endpoint_url or None, config=config)
+        except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+            raise ConfigError(f"AWS client could not be made: {exc}") from exc
+        wire = httpx.Client(
+            transport=BoundedTransport(
+                request_timeout=request_timeout,
+                ca_bundle=ca_bundle,
+                proxy=proxy_for(httpx.URL(client.meta.endpoint_url)),
+            ),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        client.meta.events.register("before-send", _sender(wire))
+        clients[service] = client
+        wires.append(wire)
     source = str(credentials.method)
 
     def close() -> None:
-        client.close()
-        wire.close()
+        for client in clients.values():
+            client.close()
+        for wire in wires:
+            wire.close()
 
-    return AwsClient(client, lambda: source, close)
+    return AwsClients(clients, lambda: source, close)
 
 
 def _sender(wire: httpx.Client) -> Callable[..., Any]:

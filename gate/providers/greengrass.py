@@ -9,23 +9,15 @@ provider is built, so ``gate wait greengrass --help`` starts as fast as Python d
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gate.errors import (
-    AuthError,
-    GateError,
-    NotFoundError,
-    RequestRejected,
-    TransientError,
-)
+from gate.errors import TransientError
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
-from gate.retry_after import parse_retry_after
-from gate.text import from_api, one_line
+from gate.providers.aws_calls import call_aws
+from gate.text import from_api
 from gate.timestamps import iso_utc, parse_timestamp
-from gate.urls import PLAIN_HTTP_FLAG
 
 __all__ = ["STATUSES", "GreengrassDeployment", "plugin"]
 
@@ -35,56 +27,6 @@ STATUSES: Mapping[str, State] = {
     "Success": State.SUCCEEDED,
     "Failure": State.FAILED,
 }
-
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "SlowDown",
-    }
-)
-SERVER_FAULT_CODES = frozenset(
-    {
-        "InternalServerErrorException",
-        "InternalFailure",
-        "InternalError",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-    }
-)
-AUTH_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-        "IncompleteSignature",
-        "MissingAuthenticationTokenException",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "UnauthorizedException",
-        "AuthFailure",
-    }
-)
-NOT_FOUND_CODES = frozenset(
-    {
-        "BadRequestException",
-        "InvalidInputException",
-        "ResourceNotFoundException",
-        "NotFoundException",
-    }
-)
-_NOT_FOUND_WORDS = re.compile(r"not found|does not exist|doesn't exist|cannot be found", re.I)
 
 
 class GreengrassDeployment:
@@ -134,97 +76,15 @@ class GreengrassDeployment:
         )
 
     def _call(self) -> Mapping[str, Any]:
-        """The one boundary where botocore's exceptions become the gate's."""
-        import botocore.exceptions
-        import botocore.parsers
-
-        try:
-            response: Mapping[str, Any] = self._client.get_deployment_status(
-                GroupId=self._group_id, DeploymentId=self._deployment_id
-            )
-        except botocore.exceptions.ClientError as exc:
-            raise self._translate(exc) from exc
-        except botocore.exceptions.HTTPClientError as exc:
-            import httpx
-
-            from gate.wire import describe_fault
-
-            cause = exc.kwargs.get("error")
-            said = describe_fault(cause) if isinstance(cause, httpx.HTTPError) else None
-            raise TransientError(
-                f"Greengrass: {said or f'connection failed ({type(exc).__name__})'}"
-            ) from exc
-        except botocore.exceptions.ConnectionError as exc:
-            raise TransientError(f"connection to Greengrass failed ({type(exc).__name__})") from exc
-        except botocore.parsers.ResponseParserError as exc:
-            raise TransientError("Greengrass answered with a body that could not be read") from exc
-        except _credential_faults() as exc:
-            raise AuthError(
-                f"AWS credentials could not be used ({type(exc).__name__}: "
-                f"{one_line(str(exc), limit=300)}); they came from: {self._credential_source()}"
-            ) from exc
-        except botocore.exceptions.BotoCoreError as exc:
-            raise RequestRejected(f"Greengrass: {one_line(str(exc), limit=300)}") from exc
-        except GateError:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-            # botocore parses an answer as the service model says it is shaped; a body that
-            # is not (invalid UTF-8, a string where a list belongs, nesting past the
-            # recursion limit) breaks the parser with a plain Python error.
-            raise TransientError(
-                f"Greengrass answered with a body that could not be read ({type(exc).__name__})"
-            ) from exc
-        if not isinstance(response, Mapping):
-            raise TransientError("Greengrass answered with a body that is not an object")
-        return response
-
-    def _translate(self, exc: Any) -> GateError:
-        error = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        code = from_api(error.get("Code"))
-        message = one_line(from_api(error.get("Message")), limit=2000)
-        http_status = meta.get("HTTPStatusCode")
-        http_status = http_status if isinstance(http_status, int) else 0
-        label = code if code != str(http_status) else ""
-        said = " ".join(part for part in (f"HTTP {http_status}", label) if part)
-        said += f": {message}" if message else ""
-        details = _error_details(exc.response)
-        if details:
-            said += "; " + "; ".join(
-                one_line(f"{d.code} {d.message}".strip(), limit=300) for d in details[:5]
-            )
-        if (
-            code in THROTTLING_CODES
-            or code in SERVER_FAULT_CODES
-            or http_status in (429,)
-            or (http_status >= 500)
-        ):
-            headers = meta.get("HTTPHeaders") or {}
-            return TransientError(
-                f"Greengrass: {said}", retry_after=parse_retry_after(headers.get("retry-after"))
-            )
-        if code in AUTH_CODES or http_status in (401, 403):
-            return AuthError(
-                f"AWS refused the credentials ({said}); they came from: {self._credential_source()}"
-            )
-        if (code in NOT_FOUND_CODES and _NOT_FOUND_WORDS.search(message)) or http_status == 404:
-            return NotFoundError(f"{self.describe()} was not found ({said})")
-        return RequestRejected(f"Greengrass refused the request ({said})")
-
-
-def _credential_faults() -> tuple[type[Exception], ...]:
-    import botocore.exceptions as aws
-
-    names = (
-        "NoCredentialsError",
-        "PartialCredentialsError",
-        "CredentialRetrievalError",
-        "RefreshWithMFAUnsupportedError",
-        "TokenRetrievalError",
-        "SSOTokenLoadError",
-        "UnauthorizedSSOTokenError",
-    )
-    return tuple(getattr(aws, name) for name in names if hasattr(aws, name))
+        return call_aws(
+            self._client.get_deployment_status,
+            service="Greengrass",
+            missing=self.describe,
+            credential_source=self._credential_source,
+            details_of=_error_details,
+            GroupId=self._group_id,
+            DeploymentId=self._deployment_id,
+        )
 
 
 def _error_details(response: Mapping[str, Any]) -> tuple[ErrorDetail, ...]:
@@ -256,36 +116,22 @@ class _Plugin:
     summary = "an AWS IoT Greengrass v1 group deployment (credentials from the AWS chain)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        from gate.providers.aws import add_aws_arguments
+
         parser.add_argument("--group-id", required=True, help="the Greengrass group id")
         parser.add_argument("--deployment-id", required=True, help="the deployment to wait on")
-        parser.add_argument("--region", help="AWS region (default: the AWS chain, AWS_REGION)")
-        parser.add_argument("--profile", help="AWS profile (default: the AWS chain)")
-        parser.add_argument(
-            "--endpoint-url", help="Greengrass endpoint (default: $AWS_ENDPOINT_URL or AWS)"
-        )
-        parser.add_argument(
-            PLAIN_HTTP_FLAG,
-            action="store_true",
-            help="allow an http:// endpoint URL on another machine",
-        )
+        add_aws_arguments(parser, "Greengrass")
 
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
     ) -> GreengrassDeployment:
-        from gate.providers.aws import make_client
+        from gate.providers.aws import clients_from_args
 
         group_id = require_id("--group-id", args.group_id)
         deployment_id = require_id("--deployment-id", args.deployment_id)
-        aws = make_client(
-            "greengrass",
-            region=args.region or env.get("AWS_REGION") or None,
-            profile=args.profile,
-            endpoint_url=args.endpoint_url or env.get("AWS_ENDPOINT_URL") or None,
-            request_timeout=request_timeout,
-            allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
-        )
+        aws = clients_from_args(["greengrass"], args, env, request_timeout=request_timeout)
         return GreengrassDeployment(
-            aws.client,
+            aws.clients["greengrass"],
             group_id=group_id,
             deployment_id=deployment_id,
             credential_source=aws.credential_source,
