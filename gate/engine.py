@@ -23,8 +23,14 @@ from typing import TypeVar
 from gate import deadline
 from gate.durations import LONGEST_DURATION, format_duration
 from gate.errors import GateError, Interrupted, NotFoundError, TransientError, UsageError
-from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
-from gate.providers import ExplainsFailure, KnowsHistory, Provider
+from gate.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State, ended_as
+from gate.providers import (
+    ExplainsFailure,
+    KnowsHistory,
+    Provider,
+    ReadsAtDeadline,
+    ReportsDevices,
+)
 from gate.reporter import GuardedReporter, NullReporter, Reporter
 from gate.retry import call_with_retries
 from gate.schedule import (
@@ -195,8 +201,11 @@ class _Wait:
     def _poll(self, *, last_read: bool) -> Outcome | None:
         """Read once (with retries); an outcome if that read ends the wait."""
         self.polls += 1
+        read = self.provider.fetch
+        if last_read and isinstance(self.provider, ReadsAtDeadline):
+            read = self.provider.fetch_at_deadline
         try:
-            snapshot = self._with_retries(self.provider.fetch, until=self.deadline)
+            snapshot = self._with_retries(read, until=self.deadline)
         except NotFoundError as missing:
             if self.elapsed() < self.options.not_found_grace:
                 self.last_fault = missing
@@ -217,12 +226,11 @@ class _Wait:
         if self.learns_history and not snapshot.state.is_terminal:
             self._learn_history(snapshot)
         if snapshot.state is State.SUCCEEDED:
-            return self._end(OutcomeStatus.SUCCEEDED, None)
+            return self._end(OutcomeStatus.SUCCEEDED, snapshot.verdict)
         if snapshot.state is State.FAILED:
             self.errors = snapshot.errors or self._failure_details()
             return self._end(
-                OutcomeStatus.FAILED,
-                f"the deployment ended as {one_line(snapshot.raw_status, limit=80)!r}",
+                OutcomeStatus.FAILED, snapshot.verdict or ended_as(snapshot.raw_status)
             )
         return None
 
@@ -262,7 +270,10 @@ class _Wait:
 
     def _observe(self, snapshot: Snapshot) -> None:
         previous, self.last = self.last, snapshot
-        if previous is not None and previous.raw_status == snapshot.raw_status:
+        if previous is not None and (previous.raw_status, previous.progress) == (
+            snapshot.raw_status,
+            snapshot.progress,
+        ):
             return
         self.reporter.status_changed(previous, snapshot, self.elapsed())
         self.last_said = self.clock()
@@ -326,6 +337,10 @@ class _Wait:
         reason = f"the {budget} deadline passed while the deployment was {status!r}"
         if self.last.state is State.UNKNOWN:
             reason += " (a status gate does not know)"
+        if self.last.verdict:
+            reason += f": {self.last.verdict}"
+        elif self.last.progress:
+            reason += f" ({self.last.progress})"
         return self._end(OutcomeStatus.TIMED_OUT, reason)
 
     def _rate_limited_past_the_deadline(self) -> Outcome:
@@ -362,9 +377,19 @@ class _Wait:
             finished_at=iso_utc(self.wall_clock()),
             deployment_changed_at=last.changed_at if last else None,
             deployment_type=last.deployment_type if last else None,
+            progress=last.progress if last else None,
+            devices=self._device_results(),
             warnings=tuple(self.warnings),
             signal=signum,
         )
+
+    def _device_results(self) -> tuple[DeviceResult, ...]:
+        if not isinstance(self.provider, ReportsDevices):
+            return ()
+        try:
+            return tuple(self.provider.device_results())
+        except Exception:  # per-device results explain an outcome; they never change one
+            return ()
 
 
 def _usable_durations(durations: Sequence[float]) -> list[float]:

@@ -7,7 +7,15 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["ErrorDetail", "Outcome", "OutcomeStatus", "Snapshot", "State"]
+__all__ = [
+    "DeviceResult",
+    "ErrorDetail",
+    "Outcome",
+    "OutcomeStatus",
+    "Snapshot",
+    "State",
+    "ended_as",
+]
 
 
 class State(enum.Enum):
@@ -52,6 +60,24 @@ class ErrorDetail:
 
 
 @dataclass(frozen=True)
+class DeviceResult:
+    """Where one device of a fleet deployment stood when the gate last read it."""
+
+    device: str
+    status: str
+    reason: str = ""
+    error_types: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "device": self.device,
+            "status": self.status,
+            "reason": self.reason,
+            "error_types": list(self.error_types),
+        }
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What one read of a deployment said."""
 
@@ -65,6 +91,12 @@ class Snapshot:
     deployment_type: str | None = None
     """What kind of deployment this is, where the backend says (Greengrass ``DeploymentType``:
     a ``ResetDeployment`` that succeeds removed the group's configuration, it deployed nothing)."""
+    progress: str | None = None
+    """How far a deployment made of parts has come (``3/12 devices succeeded, 9 in progress``);
+    a change of progress is reported like a change of status."""
+    verdict: str | None = None
+    """Why this read ends the wait, where the status word alone does not say (a fleet whose
+    failures already rule out the success share, a superseded deployment)."""
 
 
 class OutcomeStatus(enum.Enum):
@@ -99,6 +131,9 @@ class Outcome:
     finished_at: str
     deployment_changed_at: str | None = None
     deployment_type: str | None = None
+    progress: str | None = None
+    devices: tuple[DeviceResult, ...] = ()
+    """Per-device results, for providers whose deployments run on many devices."""
     warnings: tuple[str, ...] = ()
     signal: int | None = field(default=None)
     """The signal that cancelled the wait, when ``status is CANCELLED``."""
@@ -112,3 +147,10 @@ class Outcome:
         if self.status is OutcomeStatus.CANCELLED:
             return 128 + (self.signal or signal.SIGINT)
         return _EXIT_CODES[self.status]
+
+
+def ended_as(raw_status: str) -> str:
+    """The reason of a failure that the status word alone explains."""
+    from gate.text import one_line
+
+    return f"the deployment ended as {one_line(raw_status, limit=80)!r}"

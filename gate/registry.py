@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "gate.providers"
 
 _BUILTIN = {
     "greengrass": "gate.providers.greengrass",
+    "greengrass-v2": "gate.providers.greengrass_v2",
     "humanitec": "gate.providers.humanitec",
 }
 

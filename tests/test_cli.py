@@ -320,7 +320,7 @@ def test_unknown_provider_is_a_usage_error() -> None:
     result = run_gate("wait", "kubernetes", "--id", "x")
     assert result.returncode == 2
     assert "unknown provider 'kubernetes'" in result.stderr
-    assert "greengrass, humanitec" in result.stderr
+    assert "greengrass, greengrass-v2, humanitec" in result.stderr
 
 
 def test_help_lists_providers_and_version_prints() -> None:

@@ -5,7 +5,7 @@ and Greengrass v1 ``GetDeploymentStatus`` (shaped by botocore's service model), 
 deployments that follow scripted timelines and faults that can be injected on demand.
 """
 
-from gate.emulator.scenario import Fault, Timeline
+from gate.emulator.scenario import Device, Fault, Timeline
 from gate.emulator.server import Emulator
 
-__all__ = ["Emulator", "Fault", "Timeline"]
+__all__ = ["Device", "Emulator", "Fault", "Timeline"]

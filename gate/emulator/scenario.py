@@ -6,7 +6,14 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Fault", "GreengrassScript", "HumanitecScript", "Timeline"]
+__all__ = [
+    "Device",
+    "Fault",
+    "GreengrassScript",
+    "GreengrassV2Script",
+    "HumanitecScript",
+    "Timeline",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,34 @@ class GreengrassScript:
     error_details: Sequence[Mapping[str, str]]
     created: float
     deployment_type: str = "NewDeployment"
+
+
+@dataclass(frozen=True)
+class Device:
+    """A Greengrass v2 core device and what a deployment does on it.
+
+    ``timeline`` holds IoT job execution statuses (``QUEUED``, ``IN_PROGRESS``,
+    ``SUCCEEDED``, ``FAILED``, ...); the device is in the group from ``joins_at`` seconds
+    after the deployment starts. A failed device explains itself with ``reason``,
+    ``error_stack`` and ``error_types``, as the Greengrass nucleus reports them.
+    """
+
+    name: str
+    timeline: Timeline
+    reason: str = ""
+    error_stack: Sequence[str] = ()
+    error_types: Sequence[str] = ()
+    joins_at: float = 0.0
+
+
+@dataclass
+class GreengrassV2Script:
+    deployment_id: str
+    job_id: str
+    target_arn: str
+    devices: Sequence[Device]
+    created: float
+    superseded_after: float | None = None
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from gate.emulator.scenario import Fault, GreengrassScript, HumanitecScript, Timeline
+from gate.emulator.scenario import (
+    Device,
+    Fault,
+    GreengrassScript,
+    GreengrassV2Script,
+    HumanitecScript,
+    Timeline,
+)
 
 __all__ = ["Emulator"]
 
@@ -26,7 +33,25 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^{_ENV}/deploys/{_SEGMENT}$"), "deployment"),
     (re.compile(f"^{_ENV}/deploys/{_SEGMENT}/errors$"), "errors"),
     (re.compile(f"^/greengrass/groups/{_SEGMENT}/deployments/{_SEGMENT}/status$"), "greengrass"),
+    (re.compile(f"^/greengrass/v2/deployments/{_SEGMENT}$"), "v2-deployment"),
+    (re.compile("^/greengrass/v2/coreDevices$"), "v2-core-devices"),
+    (re.compile(f"^/greengrass/v2/coreDevices/{_SEGMENT}/effectiveDeployments$"), "v2-effective"),
+    (re.compile(f"^/jobs/{_SEGMENT}$"), "iot-job"),
+    (re.compile(f"^/jobs/{_SEGMENT}/things$"), "iot-executions"),
+    (re.compile(f"^/things/{_SEGMENT}/jobs/{_SEGMENT}$"), "iot-execution"),
 ]
+_ACCOUNT_ARN = "arn:aws:iot:eu-west-1:123456789012"
+_FAILED_EXECUTIONS = ("FAILED", "TIMED_OUT", "REJECTED", "CANCELED")
+_EXECUTION_COUNTS = {
+    "SUCCEEDED": "numberOfSucceededThings",
+    "FAILED": "numberOfFailedThings",
+    "REJECTED": "numberOfRejectedThings",
+    "TIMED_OUT": "numberOfTimedOutThings",
+    "CANCELED": "numberOfCanceledThings",
+    "QUEUED": "numberOfQueuedThings",
+    "IN_PROGRESS": "numberOfInProgressThings",
+    "REMOVED": "numberOfRemovedThings",
+}
 
 
 class Emulator:
@@ -50,6 +75,7 @@ class Emulator:
         self._lock = threading.Lock()
         self._humanitec: dict[tuple[str, str, str], list[HumanitecScript]] = {}
         self._greengrass: dict[tuple[str, str], GreengrassScript] = {}
+        self._greengrass_v2: dict[str, GreengrassV2Script] = {}
         self._faults: list[tuple[str, Fault]] = []
         self._released = threading.Event()
         self.requests: list[str] = []
@@ -126,6 +152,38 @@ class Emulator:
             self._greengrass[(group_id, deployment_id)] = script
         return group_id, deployment_id
 
+    def add_greengrass_v2(
+        self,
+        devices: Iterable[Device],
+        *,
+        thing_group: str | None = None,
+        deployment_id: str | None = None,
+    ) -> str:
+        """Start a Greengrass v2 deployment now; returns its id. With ``thing_group`` it
+        targets that group (continuous, as AWS does); without, the one device given."""
+        devices = list(devices)
+        if thing_group is None and len(devices) != 1:
+            raise ValueError("a deployment to one core device has exactly one device")
+        target = f"thinggroup/{thing_group}" if thing_group else f"thing/{devices[0].name}"
+        deployment_id = deployment_id or str(uuid.uuid4())
+        script = GreengrassV2Script(
+            deployment_id=deployment_id,
+            job_id=str(uuid.uuid4()),
+            target_arn=f"{_ACCOUNT_ARN}:{target}",
+            devices=devices,
+            created=self.clock(),
+        )
+        with self._lock:
+            self._greengrass_v2[deployment_id] = script
+        return deployment_id
+
+    def supersede_greengrass_v2(self, deployment_id: str, *, after: float = 0.0) -> None:
+        """A newer deployment to the same target replaces this one ``after`` seconds from now:
+        it turns INACTIVE, no longer the latest, and its IoT job is cancelled."""
+        with self._lock:
+            script = self._greengrass_v2[deployment_id]
+            script.superseded_after = self.clock() - script.created + after
+
     def inject(self, fault: Fault, *, times: int = 1, path_contains: str = "") -> None:
         """Answer the next ``times`` requests whose path holds ``path_contains`` with ``fault``."""
         with self._lock:
@@ -172,15 +230,21 @@ class Emulator:
         }
 
     def _answer(
-        self, method: str, path: str, headers: Mapping[str, str]
+        self, method: str, path: str, headers: Mapping[str, str], query: Mapping[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
-        """Status, JSON body and extra headers for one request, or raise LookupError (404)."""
+        """Status, JSON body and extra headers for one request."""
         for pattern, name in _ROUTES:
             match = pattern.match(path)
             if match:
                 ids = [unquote(part) for part in match.groups()]
                 if name == "greengrass":
                     return self._greengrass_answer(ids, headers)
+                if name.startswith(("v2-", "iot-")):
+                    if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+                        return _aws_error(
+                            403, "MissingAuthenticationTokenException", "Missing token"
+                        )
+                    return self._greengrass_v2_answer(name, ids, query)
                 if headers.get("authorization") != f"Bearer {self.token}":
                     return 401, {"error": "API-000", "message": "Could not validate token."}, {}
                 return self._humanitec_answer(name, ids)
@@ -239,6 +303,161 @@ class Emulator:
             body["ErrorDetails"] = list(script.error_details)
         return 200, body, {}
 
+    def _greengrass_v2_answer(
+        self, name: str, ids: list[str], query: Mapping[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            scripts = list(self._greengrass_v2.values())
+        if name == "v2-core-devices":
+            arn = query.get("thingGroupArn", "")
+            names = sorted(
+                {d.name for s in scripts if s.target_arn == arn for d in self._joined(s)}
+            )
+            devices = [{"coreDeviceThingName": n, "status": "HEALTHY"} for n in names]
+            return _page(devices, "coreDevices", query, default_size=100)
+        if name == "v2-effective":
+            found = [
+                self._effective(script, device)
+                for script in scripts
+                for device in self._joined(script)
+                if device.name == ids[0]
+            ]
+            return _page(found, "effectiveDeployments", query, default_size=50)
+        if name == "v2-deployment":
+            script = self._greengrass_v2.get(ids[0])
+            if script is None:
+                return _aws_error(
+                    404, "ResourceNotFoundException", f"Deployment {ids[0]} not found"
+                )
+            superseded = self._superseded(script)
+            return (
+                200,
+                {
+                    "targetArn": script.target_arn,
+                    "revisionId": "1",
+                    "deploymentId": script.deployment_id,
+                    "deploymentName": "deployed by the gate emulator",
+                    "deploymentStatus": "INACTIVE" if superseded else "ACTIVE",
+                    "iotJobId": script.job_id,
+                    "iotJobArn": f"{_ACCOUNT_ARN}:job/{script.job_id}",
+                    "creationTimestamp": self._epoch(script.created),
+                    "isLatestForTarget": not superseded,
+                },
+                {},
+            )
+        job_id = ids[1] if name == "iot-execution" else ids[0]
+        found_job = [s for s in scripts if s.job_id == job_id]
+        if not found_job:
+            return _aws_error(404, "ResourceNotFoundException", f"Job {ids[0]} not found")
+        script = found_job[0]
+        statuses = {d.name: self._execution_status(script, d) for d in self._joined(script)}
+        if name == "iot-job":
+            counts = dict.fromkeys(_EXECUTION_COUNTS.values(), 0)
+            for status in statuses.values():
+                counts[_EXECUTION_COUNTS[status]] += 1
+            job = {
+                "jobArn": f"{_ACCOUNT_ARN}:job/{script.job_id}",
+                "jobId": script.job_id,
+                "targetSelection": "CONTINUOUS",
+                "status": "CANCELED" if self._superseded(script) else "IN_PROGRESS",
+                "targets": [script.target_arn],
+                "createdAt": self._epoch(script.created),
+                "jobProcessDetails": counts,
+            }
+            return 200, {"job": job}, {}
+        if name == "iot-executions":
+            wanted = query.get("status")
+            summaries = [
+                {
+                    "thingArn": f"{_ACCOUNT_ARN}:thing/{device}",
+                    "jobExecutionSummary": {"status": status, "executionNumber": 1},
+                }
+                for device, status in sorted(statuses.items())
+                if wanted in (None, status)
+            ]
+            return _page(summaries, "executionSummaries", query, default_size=50)
+        device_name = ids[0]
+        if device_name not in statuses:
+            return _aws_error(404, "ResourceNotFoundException", "Job execution not found")
+        device = next(d for d in script.devices if d.name == device_name)
+        status = statuses[device_name]
+        details: dict[str, str] = {"detailed-deployment-status": "IN_PROGRESS"}
+        if status == "SUCCEEDED":
+            details = {"detailed-deployment-status": "SUCCESSFUL"}
+        if status in _FAILED_EXECUTIONS:
+            details = {
+                "detailed-deployment-status": "FAILED_ROLLBACK_COMPLETE",
+                "deployment-failure-cause": device.reason,
+                "deployment-error-stack": "[" + ", ".join(device.error_stack) + "]",
+                "deployment-error-types": "[" + ", ".join(device.error_types) + "]",
+            }
+        execution = {
+            "jobId": script.job_id,
+            "status": status,
+            "thingArn": f"{_ACCOUNT_ARN}:thing/{device_name}",
+            "statusDetails": {"detailsMap": details},
+            "executionNumber": 1,
+            "versionNumber": 1,
+        }
+        return 200, {"execution": execution}, {}
+
+    def _elapsed(self, script: GreengrassV2Script) -> float:
+        return self.clock() - script.created
+
+    def _superseded(self, script: GreengrassV2Script) -> bool:
+        after = script.superseded_after
+        return after is not None and self._elapsed(script) >= after
+
+    def _joined(self, script: GreengrassV2Script) -> list[Device]:
+        return [d for d in script.devices if d.joins_at <= self._elapsed(script)]
+
+    def _execution_status(self, script: GreengrassV2Script, device: Device) -> str:
+        status, _ = device.timeline.at(self._elapsed(script) - device.joins_at)
+        if self._superseded(script) and status in ("QUEUED", "IN_PROGRESS"):
+            return "CANCELED"
+        return status
+
+    def _effective(self, script: GreengrassV2Script, device: Device) -> dict[str, Any]:
+        status = self._execution_status(script, device)
+        entry: dict[str, Any] = {
+            "deploymentId": script.deployment_id,
+            "deploymentName": "deployed by the gate emulator",
+            "iotJobId": script.job_id,
+            "iotJobArn": f"{_ACCOUNT_ARN}:job/{script.job_id}",
+            "targetArn": script.target_arn,
+            "coreDeviceExecutionStatus": status,
+            "creationTimestamp": self._epoch(script.created),
+            "modifiedTimestamp": self._epoch(self.clock()),
+        }
+        if status in _FAILED_EXECUTIONS:
+            entry["reason"] = device.reason
+            entry["statusDetails"] = {
+                "errorStack": list(device.error_stack),
+                "errorTypes": list(device.error_types),
+            }
+        return entry
+
+    def _epoch(self, moment: float) -> float:
+        """A rest-json timestamp: seconds since the epoch."""
+        origin_clock, origin_wall = self._origin
+        return round((origin_wall + timedelta(seconds=moment - origin_clock)).timestamp(), 3)
+
+
+def _aws_error(status: int, code: str, message: str) -> tuple[int, Any, dict[str, str]]:
+    return status, {"message": message}, {"x-amzn-ErrorType": code}
+
+
+def _page(
+    items: list[Any], key: str, query: Mapping[str, str], *, default_size: int
+) -> tuple[int, Any, dict[str, str]]:
+    """One page of ``items`` as AWS lists them: ``maxResults`` and an opaque ``nextToken``."""
+    size = int(query.get("maxResults", default_size))
+    start = int(query.get("nextToken", "0") or 0)
+    body: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        body["nextToken"] = str(start + size)
+    return 200, body, {}
+
 
 def _humanitec_error(error: Mapping[str, str]) -> dict[str, str]:
     fields = ("scope", "object_id", "code", "summary", "message", "error_type")
@@ -254,14 +473,16 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
+            parts = urlsplit(self.path)
+            path = parts.path
+            query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
             emulator.requests.append(path)
             fault = emulator._take_fault(path)
             if fault is not None:
                 self._misbehave(fault)
                 return
             headers = {key.lower(): value for key, value in self.headers.items()}
-            status, body, extra = emulator._answer("GET", path, headers)
+            status, body, extra = emulator._answer("GET", path, headers, query)
             self._send(status, json.dumps(body).encode(), extra)
 
         def _send(self, status: int, payload: bytes, headers: Mapping[str, str]) -> None:

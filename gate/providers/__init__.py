@@ -14,9 +14,16 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from gate.model import ErrorDetail, Snapshot
+from gate.model import DeviceResult, ErrorDetail, Snapshot
 
-__all__ = ["ExplainsFailure", "KnowsHistory", "Provider", "ProviderPlugin"]
+__all__ = [
+    "ExplainsFailure",
+    "KnowsHistory",
+    "Provider",
+    "ProviderPlugin",
+    "ReadsAtDeadline",
+    "ReportsDevices",
+]
 
 
 @runtime_checkable
@@ -66,6 +73,29 @@ class ExplainsFailure(Protocol):
 
     def failure_details(self) -> Sequence[ErrorDetail]:
         """Why the deployment last read as failed failed; may raise GateError."""
+        ...
+
+
+@runtime_checkable
+class ReadsAtDeadline(Protocol):
+    """A provider whose last read settles what is still unfinished by a policy (optional).
+
+    The engine makes this read instead of :meth:`Provider.fetch` at the deadline, within the
+    same budget. A fleet provider uses it to decide whether the devices that never finished
+    count against the deployment or are left out, and to name them.
+    """
+
+    def fetch_at_deadline(self) -> Snapshot:
+        """Like ``fetch``; a RUNNING answer here means the wait timed out."""
+        ...
+
+
+@runtime_checkable
+class ReportsDevices(Protocol):
+    """A provider whose deployment runs on many devices, and that says how each did."""
+
+    def device_results(self) -> Sequence[DeviceResult]:
+        """What the reads so far said of each device; makes no request."""
         ...
 
 

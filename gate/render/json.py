@@ -27,6 +27,8 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         "finished_at": outcome.finished_at,
         "deployment_changed_at": outcome.deployment_changed_at,
         "deployment_type": outcome.deployment_type,
+        "progress": outcome.progress,
+        "devices": [device.as_dict() for device in outcome.devices],
         "warnings": list(outcome.warnings),
         "exit_code": outcome.exit_code,
     }

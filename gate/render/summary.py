@@ -41,6 +41,8 @@ def summary_markdown(outcome: Outcome) -> str:
         ("Elapsed", format_duration(outcome.elapsed_seconds)),
         ("Reads", str(outcome.polls)),
     ]
+    if outcome.progress:
+        rows.append(("Devices", outcome.progress))
     if outcome.reason:
         rows.append(("Reason", outcome.reason))
     lines = [f"### {_HEADINGS[outcome.status]}", "", "| | |", "| --- | --- |"]

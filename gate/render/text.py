@@ -6,7 +6,7 @@ from typing import TextIO
 
 from gate.durations import format_duration
 from gate.errors import TransientError
-from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
+from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, ended_as
 from gate.text import one_line
 
 __all__ = ["TextReporter", "format_error"]
@@ -28,14 +28,16 @@ class TextReporter:
         self._say(f"waiting for {description} (timeout {format_duration(timeout)})")
 
     def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
-        if previous is None:
-            self._say(f"status: {current.raw_status}", elapsed)
+        progress = f" ({current.progress})" if current.progress else ""
+        if previous is None or previous.raw_status == current.raw_status:
+            self._say(f"status: {current.raw_status}{progress}", elapsed)
         else:
-            self._say(f"status: {previous.raw_status} -> {current.raw_status}", elapsed)
+            self._say(f"status: {previous.raw_status} -> {current.raw_status}{progress}", elapsed)
 
     def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
         status = current.raw_status if current else "not read yet"
-        self._say(f"still waiting: status {status} ({polls} reads)", elapsed)
+        progress = f", {current.progress}" if current and current.progress else ""
+        self._say(f"still waiting: status {status}{progress} ({polls} reads)", elapsed)
 
     def warning(self, message: str, elapsed: float) -> None:
         self._say(f"warning: {message}", elapsed)
@@ -46,15 +48,20 @@ class TextReporter:
     def finished(self, outcome: Outcome) -> None:
         reads = "1 read" if outcome.polls == 1 else f"{outcome.polls} reads"
         took = f"after {format_duration(outcome.elapsed_seconds)} ({reads})"
+        progress = f": {outcome.progress}" if outcome.progress else ""
         if outcome.status is OutcomeStatus.SUCCEEDED:
             kind = f" ({outcome.deployment_type})" if outcome.deployment_type else ""
-            self._say(f"deployment succeeded{kind} {took}")
+            self._say(f"deployment succeeded{kind} {took}{progress}")
+            if outcome.reason:
+                self._say(f"note: {outcome.reason}")
             return
         if outcome.status is OutcomeStatus.FAILED:
             count = len(outcome.errors)
             noun = "error" if count == 1 else "errors"
             status = one_line(outcome.raw_status or "", limit=80)
-            self._say(f"deployment FAILED with status {status!r} {took}: {count} {noun}")
+            why = outcome.reason or ""
+            why = "" if why == ended_as(outcome.raw_status or "") else f"{why}; "
+            self._say(f"deployment FAILED with status {status!r} {took}: {why}{count} {noun}")
             for error in outcome.errors:
                 self._stream.write(f"  - {format_error(error)}\n")
             self._stream.flush()
