@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.emulator import Emulator, Fault, Timeline
+from gate.emulator import Device, Emulator, Fault, Timeline
 from gate.engine import LAST_READ_SECONDS
 from tests.support import (
     HUMANITEC_PRODUCTION,
@@ -342,6 +342,35 @@ GREENGRASS_CASES = [
     ),
 ]
 
+AWS_ERROR_CASES = ("throttling", "too-many-requests", "internal-server-error", "401", "403")
+GREENGRASS_V2_CASES = [
+    *common_cases(),
+    *[case for case in GREENGRASS_CASES if case.id in AWS_ERROR_CASES],
+    Case(
+        "expired-credentials",
+        [(Fault.aws("ExpiredTokenException", status=403, message="token expired"), 1)],
+        exit_code=4,
+        status="error",
+        reason="ExpiredTokenException: token expired",
+    ),
+    Case(
+        "device-that-never-reports",
+        timeline=[(0, "QUEUED")],
+        exit_code=3,
+        status="timed_out",
+        reason="deadline passed while the deployment was 'QUEUED'",
+        error_words="still queued when the deadline passed",
+    ),
+    Case(
+        "device-failed",
+        timeline=[(0, "running"), (0.3, "failed")],
+        exit_code=1,
+        status="failed",
+        reason="ended as 'FAILED' on core-1",
+        error_words="com.acme.Sensor exited with 1",
+    ),
+]
+
 
 def humanitec_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess[str]:
     timeline = Timeline([(at, HUMANITEC_WORDS.get(word, word)) for at, word in case.timeline])
@@ -389,6 +418,28 @@ def greengrass_run(emulator: Emulator, case: Case) -> subprocess.CompletedProces
     )
 
 
+def greengrass_v2_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess[str]:
+    """A deployment to one core device: faults hit GetDeployment, the device read follows."""
+    words = {"running": "IN_PROGRESS", "succeeded": "SUCCEEDED", "failed": "FAILED"}
+    timeline = Timeline([(at, words.get(word, word)) for at, word in case.timeline])
+    device = [Device("core-1", timeline, reason="com.acme.Sensor exited with 1")]
+    deployment_id = "d-fault-1"
+    if case.exists:
+        emulator.add_greengrass_v2(device, deployment_id=deployment_id)
+    create_later(case, lambda: emulator.add_greengrass_v2(device, deployment_id=deployment_id))
+    inject(emulator, case, deployment_id)
+    return run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        *FAST,
+        *case.args,
+        env={"AWS_ACCESS_KEY_ID": "AKIAFAULT", "AWS_SECRET_ACCESS_KEY": "s3cr3t"},
+    )
+
+
 def inject(emulator: Emulator, case: Case, deployment_id: str) -> None:
     for fault, times, *suffix in case.faults:
         emulator.inject(fault, times=times, path_contains=deployment_id + "".join(suffix))
@@ -410,7 +461,7 @@ def check(case: Case, result: subprocess.CompletedProcess[str]) -> None:
     assert outcome["status"] == case.status
     assert (outcome["status"] == "succeeded") == (case.status == "succeeded")
     if outcome["status"] == "succeeded":
-        assert outcome["raw_status"] in ("succeeded", "Success")
+        assert outcome["raw_status"] in ("succeeded", "Success", "SUCCEEDED")
     assert outcome["elapsed_seconds"] <= case.within, "the deadline held"
     if case.reason:
         said = outcome["reason"] if outcome["reason"] else result.stderr
@@ -440,6 +491,14 @@ def test_humanitec_faults(emulator: Emulator, case: Case) -> None:
 def test_greengrass_faults(emulator: Emulator, case: Case) -> None:
     began = time.monotonic()
     result = greengrass_run(emulator, case)
+    assert time.monotonic() - began <= case.within + START_UP, "the command ended in time"
+    check(case, result)
+
+
+@pytest.mark.parametrize("case", GREENGRASS_V2_CASES, ids=lambda case: case.id)
+def test_greengrass_v2_faults(emulator: Emulator, case: Case) -> None:
+    began = time.monotonic()
+    result = greengrass_v2_run(emulator, case)
     assert time.monotonic() - began <= case.within + START_UP, "the command ended in time"
     check(case, result)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from gate.errors import GateError, RequestRejected, TransientError, UsageError
 from gate.ids import require_id
-from gate.model import DeviceResult, ErrorDetail, Snapshot, State
+from gate.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
 from gate.providers.aws_calls import call_aws
 from gate.text import from_api, one_line
 
@@ -235,9 +235,7 @@ class GreengrassV2Deployment:
             raw_status=result.status,
             errors=errors,
             progress=counts.progress() if state is not State.UNKNOWN else None,
-            verdict=f"the deployment ended on {thing} as {result.status}"
-            if state is State.FAILED
-            else None,
+            verdict=f"{ended_as(result.status)} on {thing}" if state is State.FAILED else None,
         )
 
     def _group_snapshot(self, status: str, *, at_deadline: bool) -> Snapshot:

@@ -1,0 +1,649 @@
+"""The Greengrass v2 provider: each semantic against botocore's own model (Stubber checks every
+request and answer shape), and against the package emulator through the wire and the engine.
+
+moto has no greengrassv2, so the emulator stands in for the multi-call reads; the Stubber
+tests pin what is sent and what a real answer may hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from gate import WaitOptions, wait
+from gate.emulator import Device, Emulator, Fault, Timeline
+from gate.errors import UsageError
+from gate.model import OutcomeStatus, State
+from gate.providers.aws import make_clients
+from gate.providers.greengrass_v2 import (
+    DEVICE_STATUSES,
+    MAX_DESCRIBED,
+    FleetPolicy,
+    GreengrassV2Deployment,
+)
+from tests.support import VirtualClock, on_emulator, run_gate
+
+pytestmark = pytest.mark.usefixtures("aws_env")
+
+DEPLOYMENT = "d0c0ffee-1111-2222-3333-444455556666"
+JOB = "j0b00000-1111-2222-3333-444455556666"
+ARN = "arn:aws:iot:eu-west-1:123456789012"
+GROUP_ARN = f"{ARN}:thinggroup/line-a"
+THING_ARN = f"{ARN}:thing/core-1"
+OK = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (4, "SUCCEEDED")])
+BROKEN = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "FAILED")])
+NEVER = Timeline([(0, "QUEUED")])
+
+
+def deployment(target: str = GROUP_ARN, **fields: Any) -> dict[str, Any]:
+    return {
+        "targetArn": target,
+        "deploymentId": DEPLOYMENT,
+        "deploymentStatus": "ACTIVE",
+        "iotJobId": JOB,
+        "isLatestForTarget": True,
+        **fields,
+    }
+
+
+def job(**counts: int) -> dict[str, Any]:
+    names = {
+        "succeeded": "numberOfSucceededThings",
+        "failed": "numberOfFailedThings",
+        "queued": "numberOfQueuedThings",
+        "in_progress": "numberOfInProgressThings",
+        "timed_out": "numberOfTimedOutThings",
+        "rejected": "numberOfRejectedThings",
+        "removed": "numberOfRemovedThings",
+    }
+    details = {names[key]: value for key, value in counts.items()}
+    return {"job": {"jobId": JOB, "status": "IN_PROGRESS", "jobProcessDetails": details}}
+
+
+def core_devices(*names: str) -> dict[str, Any]:
+    return {"coreDevices": [{"coreDeviceThingName": n, "status": "HEALTHY"} for n in names]}
+
+
+def executions(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "executionSummaries": [
+            {"thingArn": f"{ARN}:thing/{thing}", "jobExecutionSummary": {"status": status}}
+            for thing, status in pairs
+        ]
+    }
+
+
+class Stubbed:
+    """Real botocore clients for both services, answering from a script checked against the
+    service models."""
+
+    def __init__(self) -> None:
+        self.greengrass = boto3.client("greengrassv2", region_name="eu-west-1")
+        self.iot = boto3.client("iot", region_name="eu-west-1")
+        self.gg_stub = Stubber(self.greengrass)
+        self.iot_stub = Stubber(self.iot)
+
+    def gg(self, method: str, response: dict[str, Any], **params: Any) -> None:
+        self.gg_stub.add_response(method, response, params or None)
+
+    def io(self, method: str, response: dict[str, Any], **params: Any) -> None:
+        self.iot_stub.add_response(method, response, params or None)
+
+    def poll(self, answer: dict[str, Any], *, target: str = GROUP_ARN, **fields: Any) -> None:
+        self.gg("get_deployment", deployment(target, **fields), deploymentId=DEPLOYMENT)
+        self.io("describe_job", answer, jobId=JOB)
+
+    def provider(self, policy: FleetPolicy | None = None) -> GreengrassV2Deployment:
+        self.gg_stub.activate()
+        self.iot_stub.activate()
+        return GreengrassV2Deployment(
+            self.greengrass, self.iot, deployment_id=DEPLOYMENT, policy=policy
+        )
+
+    def assert_all_used(self) -> None:
+        self.gg_stub.assert_no_pending_responses()
+        self.iot_stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def aws() -> Iterator[Stubbed]:
+    stubbed = Stubbed()
+    yield stubbed
+    stubbed.assert_all_used()
+
+
+def run(provider: Any, clock: VirtualClock, **options: Any) -> Any:
+    options.setdefault("timeout", 600)
+    options.setdefault("interval", 5)
+    return wait(provider, options=WaitOptions(**options), clock=clock, sleep=clock.sleep)
+
+
+def test_status_words_match_botocores_model() -> None:
+    model = boto3.client("greengrassv2", region_name="eu-west-1").meta.service_model
+    shape = model.shape_for("EffectiveDeploymentExecutionStatus")
+    assert set(DEVICE_STATUSES) == set(shape.enum)
+    iot = boto3.client("iot", region_name="eu-west-1").meta.service_model
+    assert set(DEVICE_STATUSES) <= set(iot.shape_for("JobExecutionStatus").enum) | {"COMPLETED"}
+
+
+def test_one_device_is_read_from_its_effective_deployments(
+    aws: Stubbed, clock: VirtualClock
+) -> None:
+    def effective(status: str, **fields: Any) -> dict[str, Any]:
+        return {
+            "effectiveDeployments": [
+                {
+                    "deploymentId": "an-older-one",
+                    "deploymentName": "older",
+                    "targetArn": THING_ARN,
+                    "coreDeviceExecutionStatus": "SUCCEEDED",
+                    "creationTimestamp": 1,
+                    "modifiedTimestamp": 2,
+                },
+                {
+                    "deploymentId": DEPLOYMENT,
+                    "deploymentName": "this one",
+                    "targetArn": THING_ARN,
+                    "coreDeviceExecutionStatus": status,
+                    "creationTimestamp": 3,
+                    "modifiedTimestamp": 4,
+                    **fields,
+                },
+            ]
+        }
+
+    for answer in (
+        effective("IN_PROGRESS"),
+        effective(
+            "FAILED",
+            reason="FAILED_ROLLBACK_COMPLETE: com.acme.Sensor errored",
+            statusDetails={
+                "errorStack": ["DEPLOYMENT_FAILURE", "COMPONENT_BROKEN"],
+                "errorTypes": ["COMPONENT_ERROR"],
+            },
+        ),
+    ):
+        aws.gg("get_deployment", deployment(THING_ARN), deploymentId=DEPLOYMENT)
+        aws.gg("list_effective_deployments", answer, coreDeviceThingName="core-1")
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.raw_status == "FAILED"
+    (error,) = outcome.errors
+    assert (error.scope, error.object_id, error.code) == ("device", "core-1", "FAILED")
+    assert "com.acme.Sensor errored" in error.message
+    assert "DEPLOYMENT_FAILURE > COMPONENT_BROKEN" in error.message
+    assert error.error_type == "COMPONENT_ERROR"
+    assert [d.as_dict() for d in outcome.devices] == [
+        {
+            "device": "core-1",
+            "status": "FAILED",
+            "reason": error.message,
+            "error_types": ["COMPONENT_ERROR"],
+        }
+    ]
+    assert outcome.target["target_arn"] == THING_ARN
+
+
+@pytest.mark.parametrize("status", ["SUCCEEDED", "COMPLETED"])
+def test_one_device_that_succeeded_is_a_success(
+    aws: Stubbed, clock: VirtualClock, status: str
+) -> None:
+    aws.gg("get_deployment", deployment(THING_ARN), deploymentId=DEPLOYMENT)
+    aws.gg(
+        "list_effective_deployments",
+        {
+            "effectiveDeployments": [
+                {
+                    "deploymentId": DEPLOYMENT,
+                    "deploymentName": "this one",
+                    "targetArn": THING_ARN,
+                    "coreDeviceExecutionStatus": status,
+                    "creationTimestamp": 3,
+                    "modifiedTimestamp": 4,
+                }
+            ]
+        },
+        coreDeviceThingName="core-1",
+    )
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.progress == "1/1 devices succeeded"
+
+
+def test_a_device_that_has_not_picked_the_deployment_up_is_still_queued(
+    aws: Stubbed,
+) -> None:
+    aws.gg("get_deployment", deployment(THING_ARN), deploymentId=DEPLOYMENT)
+    aws.gg("list_effective_deployments", {"effectiveDeployments": []})
+    snapshot = aws.provider().fetch()
+    assert (snapshot.state, snapshot.raw_status) == (State.RUNNING, "QUEUED")
+
+
+def test_a_group_is_done_when_no_device_is_queued_or_in_progress(
+    aws: Stubbed, clock: VirtualClock
+) -> None:
+    aws.poll(job(queued=3))
+    aws.gg("list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN)
+    aws.poll(job(succeeded=1, in_progress=2))
+    aws.poll(job(succeeded=3, removed=4))
+    aws.gg("list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN)
+    aws.io(
+        "list_job_executions_for_job",
+        executions(("a", "SUCCEEDED"), ("b", "SUCCEEDED"), ("c", "SUCCEEDED")),
+        jobId=JOB,
+        maxResults=250,
+    )
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.progress == "3/3 devices succeeded"
+    assert [(d.device, d.status) for d in outcome.devices] == [
+        ("a", "SUCCEEDED"),
+        ("b", "SUCCEEDED"),
+        ("c", "SUCCEEDED"),
+    ]
+
+
+def test_all_zero_counts_right_after_creation_are_not_a_success(aws: Stubbed) -> None:
+    aws.poll(job())
+    aws.gg("list_core_devices", core_devices("a", "b"), thingGroupArn=GROUP_ARN)
+    snapshot = aws.provider().fetch()
+    assert snapshot.state is State.RUNNING
+    assert snapshot.progress == "0/2 devices succeeded, 2 queued"
+
+
+def test_an_empty_group_is_never_a_success(aws: Stubbed) -> None:
+    aws.poll(job())
+    aws.gg("list_core_devices", core_devices())
+    snapshot = aws.provider().fetch()
+    assert snapshot.state is State.RUNNING
+    assert snapshot.progress == "no devices in the thing group yet"
+
+
+def test_a_core_device_the_job_has_not_reached_keeps_the_wait_going(aws: Stubbed) -> None:
+    aws.poll(job(succeeded=2))
+    aws.gg("list_core_devices", core_devices("a", "b", "c"))
+    snapshot = aws.provider().fetch()
+    assert snapshot.state is State.RUNNING
+    assert snapshot.progress == "2/3 devices succeeded, 1 queued"
+
+
+def test_a_failed_device_ends_the_wait_with_its_cause(aws: Stubbed, clock: VirtualClock) -> None:
+    aws.poll(job(succeeded=1, failed=1, in_progress=1))
+    aws.gg("list_core_devices", core_devices("a", "b", "c"))
+    aws.io("list_job_executions_for_job", executions(("a", "SUCCEEDED"), ("b", "FAILED")))
+    aws.io(
+        "list_job_executions_for_job",
+        executions(("b", "FAILED")),
+        jobId=JOB,
+        maxResults=250,
+        status="FAILED",
+    )
+    for status in ("TIMED_OUT", "REJECTED", "CANCELED"):
+        aws.io(
+            "list_job_executions_for_job", executions(), jobId=JOB, maxResults=250, status=status
+        )
+    aws.io(
+        "describe_job_execution",
+        {
+            "execution": {
+                "jobId": JOB,
+                "status": "FAILED",
+                "statusDetails": {
+                    "detailsMap": {
+                        "detailed-deployment-status": "FAILED_ROLLBACK_COMPLETE",
+                        "deployment-failure-cause": "com.acme.Sensor exited with 1",
+                        "deployment-error-stack": "[DEPLOYMENT_FAILURE, COMPONENT_BROKEN]",
+                        "deployment-error-types": "[COMPONENT_ERROR]",
+                    }
+                },
+            }
+        },
+        jobId=JOB,
+        thingName="b",
+    )
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.reason == "1 of 3 devices failed; 3 must succeed (--min-success 100%)"
+    assert outcome.progress == "1/3 devices succeeded, 1 failed, 1 in progress"
+    (error,) = outcome.errors
+    assert (error.object_id, error.code, error.error_type) == ("b", "FAILED", "COMPONENT_ERROR")
+    assert error.message.startswith("com.acme.Sensor exited with 1; detailed status: FAILED_")
+    assert {d.device: d.status for d in outcome.devices} == {"a": "SUCCEEDED", "b": "FAILED"}
+
+
+def test_failures_within_the_success_share_do_not_end_the_wait(aws: Stubbed) -> None:
+    aws.poll(job(succeeded=5, failed=1, in_progress=4))
+    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    snapshot = aws.provider(FleetPolicy(min_success=90)).fetch()
+    assert snapshot.state is State.RUNNING
+
+
+def test_failures_that_rule_out_the_share_end_the_wait_at_once(aws: Stubbed) -> None:
+    aws.poll(job(succeeded=5, failed=2, in_progress=3))
+    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    snapshot = aws.provider(FleetPolicy(min_success=90)).fetch()
+    assert snapshot.state is State.FAILED
+    assert snapshot.verdict == "2 of 10 devices failed; 9 must succeed (--min-success 90%)"
+
+
+def test_without_fail_fast_every_device_is_waited_for(aws: Stubbed) -> None:
+    aws.poll(job(succeeded=5, failed=2, in_progress=3))
+    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    aws.poll(job(succeeded=6, failed=4))
+    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    provider = aws.provider(FleetPolicy(min_success=90, fail_fast=False))
+    assert provider.fetch().state is State.RUNNING
+    ended = provider.fetch()
+    assert ended.state is State.FAILED
+    assert ended.progress == "6/10 devices succeeded, 4 failed"
+
+
+@pytest.mark.parametrize(
+    ("fields", "job_status", "why"),
+    [
+        ({"isLatestForTarget": False}, None, "superseded: a newer deployment to"),
+        ({"deploymentStatus": "INACTIVE"}, None, "the deployment is INACTIVE"),
+        ({"deploymentStatus": "CANCELED"}, None, "the deployment is CANCELED"),
+        ({"deploymentStatus": "FAILED"}, None, "the deployment is FAILED"),
+        ({}, "CANCELED", f"the deployment's IoT job {JOB} is CANCELED"),
+    ],
+)
+def test_a_superseded_or_ended_deployment_is_never_a_success(
+    aws: Stubbed, clock: VirtualClock, fields: dict[str, Any], job_status: str | None, why: str
+) -> None:
+    aws.gg("get_deployment", deployment(**fields), deploymentId=DEPLOYMENT)
+    if job_status:
+        answer = job(succeeded=3)
+        answer["job"]["status"] = job_status
+        aws.io("describe_job", answer, jobId=JOB)
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert (outcome.reason or "").startswith(why)
+    assert outcome.errors[0].scope == "deployment"
+
+
+def test_throttling_and_server_faults_are_retried(aws: Stubbed, clock: VirtualClock) -> None:
+    aws.gg_stub.add_client_error("get_deployment", "ThrottlingException", http_status_code=429)
+    aws.gg("get_deployment", deployment(), deploymentId=DEPLOYMENT)
+    aws.iot_stub.add_client_error(
+        "describe_job", "ServiceUnavailableException", http_status_code=503
+    )
+    aws.poll(job(succeeded=1))
+    aws.gg("list_core_devices", core_devices("a"))
+    aws.gg("list_core_devices", core_devices("a"))
+    aws.io("list_job_executions_for_job", executions(("a", "SUCCEEDED")))
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+
+
+def test_expired_credentials_end_the_wait_as_unreadable(aws: Stubbed, clock: VirtualClock) -> None:
+    aws.gg_stub.add_client_error(
+        "get_deployment", "ExpiredTokenException", "The security token expired", 403
+    )
+    outcome = run(aws.provider(), clock)
+    assert outcome.status is OutcomeStatus.ERROR
+    assert "AWS refused the credentials" in (outcome.reason or "")
+    assert outcome.polls == 1
+
+
+def test_an_answer_for_another_deployment_is_not_believed(aws: Stubbed) -> None:
+    aws.gg("get_deployment", {**deployment(), "deploymentId": "someone-elses"})
+    with pytest.raises(Exception, match="answered for deployment 'someone-elses'"):
+        aws.provider().fetch()
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ({"min_success": 0}, "--min-success must be more than 0%"),
+        ({"min_success": 101}, "at most 100%"),
+        ({"unfinished": "maybe"}, "--unfinished-devices must be count or ignore"),
+    ],
+)
+def test_a_policy_that_cannot_work_is_a_usage_error(policy: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        FleetPolicy(**policy)
+
+
+# The emulator, through the gate's wire and the engine, on a virtual clock.
+
+
+def emulated(emulator: Emulator, **policy: Any) -> GreengrassV2Deployment:
+    made = make_clients(
+        ["greengrassv2", "iot"],
+        region="eu-west-1",
+        profile=None,
+        endpoint_url=emulator.url,
+        request_timeout=5,
+    )
+    return GreengrassV2Deployment(
+        made.clients["greengrassv2"],
+        made.clients["iot"],
+        deployment_id=policy.pop("deployment_id"),
+        policy=FleetPolicy(**policy),
+        close=made.close,
+    )
+
+
+def test_a_poll_of_a_1000_device_group_costs_two_calls(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    fleet = [Device(f"core-{n:04d}", OK) for n in range(1000)]
+    deployment_id = virtual_emulator.add_greengrass_v2(fleet, thing_group="big")
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    provider.fetch()
+    first = len(virtual_emulator.requests)
+    assert first == 2 + 10  # GetDeployment, DescribeJob, ten pages of ListCoreDevices
+    clock.advance(2)
+    provider.fetch()
+    assert len(virtual_emulator.requests) - first == 2
+    clock.advance(5)
+    before_the_end = len(virtual_emulator.requests)
+    assert provider.fetch().state is State.SUCCEEDED
+    # the end: the group again (it may have grown), then every device's result, once
+    assert len(virtual_emulator.requests) - before_the_end == 2 + 10 + 4
+    assert len(provider.device_results()) == 1000
+    provider.close()
+
+
+def test_a_group_that_grows_during_the_wait_is_waited_on_whole(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    late = Timeline([(0, "QUEUED"), (2, "IN_PROGRESS"), (6, "SUCCEEDED")])
+    deployment_id = virtual_emulator.add_greengrass_v2(
+        [Device("a", OK), Device("b", OK), Device("late", late, joins_at=3)], thing_group="line"
+    )
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    outcome = run(provider, clock, interval=1, max_interval=1)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.elapsed_seconds >= 9
+    assert outcome.progress == "3/3 devices succeeded"
+    provider.close()
+
+
+def test_a_device_that_never_reports_fails_the_deadline_by_name(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    deployment_id = virtual_emulator.add_greengrass_v2(
+        [Device("a", OK), Device("b", OK), Device("offline", NEVER)], thing_group="line"
+    )
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    outcome = run(provider, clock, timeout=60)
+    assert outcome.status is OutcomeStatus.TIMED_OUT
+    assert "1 never finished: offline (QUEUED)" in (outcome.reason or "")
+    (error,) = outcome.errors
+    assert (error.object_id, error.code) == ("offline", "QUEUED")
+    assert "is the device offline?" in error.message
+    provider.close()
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ({"min_success": 60}, OutcomeStatus.SUCCEEDED),
+        ({"unfinished": "ignore"}, OutcomeStatus.SUCCEEDED),
+        ({"min_success": 90}, OutcomeStatus.TIMED_OUT),
+    ],
+)
+def test_the_unfinished_policy_decides_at_the_deadline(
+    virtual_emulator: Emulator, clock: VirtualClock, policy: dict[str, Any], expected: Any
+) -> None:
+    deployment_id = virtual_emulator.add_greengrass_v2(
+        [Device("a", OK), Device("b", OK), Device("offline", NEVER)], thing_group="line"
+    )
+    provider = emulated(virtual_emulator, deployment_id=deployment_id, **policy)
+    outcome = run(provider, clock, timeout=60)
+    assert outcome.status is expected
+    assert "offline (QUEUED)" in (outcome.reason or "")
+    assert outcome.elapsed_seconds <= 61
+    provider.close()
+
+
+def test_ignoring_unfinished_devices_still_fails_on_the_finished_ones(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    deployment_id = virtual_emulator.add_greengrass_v2(
+        [Device("a", OK), Device("b", BROKEN), Device("offline", NEVER)], thing_group="line"
+    )
+    provider = emulated(
+        virtual_emulator, deployment_id=deployment_id, unfinished="ignore", min_success=50
+    )
+    outcome = run(provider, clock, timeout=60)
+    assert outcome.status is OutcomeStatus.SUCCEEDED  # 1 of the 2 that finished: 50%
+    assert "left out: --unfinished-devices ignore" in (outcome.reason or "")
+    provider.close()
+
+
+def test_at_most_a_bounded_number_of_failed_devices_are_described(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    fleet = [Device(f"core-{n:03d}", BROKEN, reason=f"cause {n}") for n in range(130)]
+    deployment_id = virtual_emulator.add_greengrass_v2(fleet, thing_group="line")
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    outcome = run(provider, clock)
+    assert outcome.status is OutcomeStatus.FAILED
+    described = [e for e in outcome.errors if e.message.startswith("cause ")]
+    assert len(described) == MAX_DESCRIBED
+    assert len([e for e in outcome.errors if e.scope == "device"]) == 100
+    assert outcome.errors[-1].message.startswith("30 more devices failed")
+    executions_read = [p for p in virtual_emulator.requests if p.startswith("/things/")]
+    assert len(executions_read) == MAX_DESCRIBED
+    provider.close()
+
+
+def test_supersession_mid_wait_ends_it_as_failed(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    deployment_id = virtual_emulator.add_greengrass_v2(
+        [Device("a", Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (30, "SUCCEEDED")]))],
+        thing_group="line",
+    )
+    virtual_emulator.supersede_greengrass_v2(deployment_id, after=10)
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    outcome = run(provider, clock)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.raw_status == "INACTIVE"
+    assert (outcome.reason or "").startswith("superseded: a newer deployment to arn:aws:iot:")
+    provider.close()
+
+
+def test_throttled_job_reads_on_the_wire_are_retried(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    deployment_id = virtual_emulator.add_greengrass_v2([Device("a", OK)], thing_group="line")
+    virtual_emulator.inject(
+        Fault.aws("ThrottlingException", status=429), times=2, path_contains="/jobs/"
+    )
+    virtual_emulator.inject(Fault.http(503), path_contains="/greengrass/v2/deployments/")
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    outcome = run(provider, clock)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert virtual_emulator.pending_faults() == 0
+    provider.close()
+
+
+# The real command, as a pipeline runs it.
+
+AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
+
+
+def test_the_command_names_each_failed_device_and_reports_every_device(
+    emulator: Emulator,
+) -> None:
+    deployment_id = emulator.add_greengrass_v2(
+        [
+            Device("core-1", Timeline([(0, "IN_PROGRESS"), (0.5, "SUCCEEDED")])),
+            Device(
+                "core-2",
+                Timeline([(0, "IN_PROGRESS"), (0.5, "FAILED")]),
+                reason="com.acme.Sensor exited with 1",
+                error_stack=["DEPLOYMENT_FAILURE", "COMPONENT_BROKEN"],
+                error_types=["COMPONENT_ERROR"],
+            ),
+        ],
+        thing_group="line-a",
+    )
+    args = ["wait", "greengrass-v2", "--deployment-id", deployment_id, *on_emulator(emulator)]
+    result = run_gate(*args, "--interval", "0.2s", env=AWS_TEST_ENV)
+    assert result.returncode == 1, result.stderr
+    assert "status: ACTIVE (0/2 devices succeeded, 2 in progress)" in result.stderr
+    assert "1 of 2 devices failed; 2 must succeed (--min-success 100%); 1 error" in result.stderr
+    assert "  - [device core-2] FAILED: com.acme.Sensor exited with 1" in result.stderr
+    outcome = json.loads(run_gate(*args, "--output", "json", env=AWS_TEST_ENV).stdout)
+    assert outcome["progress"] == "1/2 devices succeeded, 1 failed"
+    assert outcome["devices"] == [
+        {"device": "core-1", "status": "SUCCEEDED", "reason": "", "error_types": []},
+        {
+            "device": "core-2",
+            "status": "FAILED",
+            "reason": outcome["errors"][0]["message"],
+            "error_types": ["COMPONENT_ERROR"],
+        },
+    ]
+    assert "s3cr3t" not in result.stdout + result.stderr
+
+
+def test_the_command_succeeds_with_the_device_counts(emulator: Emulator) -> None:
+    ok = Timeline([(0, "QUEUED"), (0.3, "SUCCEEDED")])
+    deployment_id = emulator.add_greengrass_v2(
+        [Device(f"core-{n}", ok) for n in range(12)], thing_group="line-b"
+    )
+    result = run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        "--interval",
+        "0.2s",
+        env=AWS_TEST_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "deployment succeeded after" in result.stderr
+    assert result.stderr.rstrip().endswith(": 12/12 devices succeeded")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--min-success", "most"], "--min-success must be a percentage such as 95 or 95%"),
+        (["--min-success", "0%"], "--min-success must be more than 0%"),
+        (["--min-success", "nan"], "--min-success must be a percentage"),
+        (["--unfinished-devices", "skip"], "invalid choice: 'skip'"),
+        (["--deployment-id", "../x"], "is not a valid id"),
+    ],
+)
+def test_flags_that_cannot_work_are_exit_2_with_one_line(
+    emulator: Emulator, flags: list[str], message: str
+) -> None:
+    args = ["wait", "greengrass-v2", "--deployment-id", "d-1", *on_emulator(emulator), *flags]
+    result = run_gate(*args, env=AWS_TEST_ENV)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3  # argparse adds its usage lines
+    assert emulator.requests == []
