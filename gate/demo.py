@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from gate.emulator import Emulator, Timeline
+from gate.emulator import Device, Emulator, Timeline
 
 __all__ = ["run_demo"]
 
@@ -40,6 +40,8 @@ _GREENGRASS_DETAILS = [
         "DetailedErrorMessage": "function 'sensor-reader' failed to start: module not found",
     }
 ]
+_DEVICE_OK = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (4, "SUCCEEDED")])
+_DEVICE_BROKEN = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "FAILED")])
 _HUMANITEC_RUN = [(0, "pending"), (1, "in progress")]
 _GREENGRASS_RUN = [(0, "Building"), (1, "InProgress")]
 
@@ -58,8 +60,8 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         }
         env.pop("AWS_PROFILE", None)
         out.write(
-            f"gate demo: an emulator of the Humanitec and Greengrass v1 APIs on {emulator.url}\n"
-            "Four deployments start there; each is gated as a pipeline would gate it.\n"
+            f"gate demo: an emulator of the Humanitec and Greengrass v1/v2 APIs on {emulator.url}\n"
+            "Five deployments start there; each is gated as a pipeline would gate it.\n"
         )
 
         def humanitec_ok() -> list[str]:
@@ -115,11 +117,31 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
                 "json",
             ]
 
+        def greengrass_v2_fleet() -> list[str]:
+            fleet = [Device(f"press-{n}", _DEVICE_OK) for n in (1, 2, 4)]
+            fleet.insert(
+                2,
+                Device(
+                    "press-3",
+                    _DEVICE_BROKEN,
+                    reason="com.acme.PressController: exited with code 1 (config key 'torque')",
+                    error_stack=[
+                        "DEPLOYMENT_FAILURE",
+                        "COMPONENT_UPDATE_ERROR",
+                        "COMPONENT_BROKEN",
+                    ],
+                    error_types=["COMPONENT_ERROR"],
+                ),
+            )
+            deployment_id = emulator.add_greengrass_v2(fleet, thing_group="factory-line-a")
+            return ["greengrass-v2", "--deployment-id", deployment_id]
+
         cases: list[tuple[Callable[[], list[str]], int]] = [
             (humanitec_ok, 0),
             (humanitec_failed, 1),
             (greengrass_ok, 0),
             (greengrass_failed, 1),
+            (greengrass_v2_fleet, 1),
         ]
         surprises = 0
         for start, expected in cases:

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 
 from gate.cli import _provider_parser
-from gate.emulator import Emulator, Timeline
+from gate.emulator import Device, Emulator, Timeline
 from gate.registry import load_plugin
 from tests.actions_runner import (
     ActionRun,
     load_action,
     parse_commands,
     run_action,
+    unescape_data,
 )
 from tests.support import REPO, TOKEN, clean_env
 
@@ -109,8 +110,8 @@ def all_text(run: ActionRun) -> str:
 
 
 def test_inputs_cover_every_flag_of_both_providers_and_of_waiting() -> None:
-    internal = {"--output", "--json-report", "--help", "--junit"}
-    for provider in ("humanitec", "greengrass"):
+    internal = {"--output", "--json-report", "--help", "--junit", "--no-fail-fast"}
+    for provider in ("humanitec", "greengrass", "greengrass-v2"):
         parser = _provider_parser(load_plugin(provider))
         flags = {
             opt
@@ -218,6 +219,38 @@ def test_a_succeeded_deployment_passes_with_a_notice(emulator: Emulator, act: An
     assert TOKEN not in all_text(run)
 
 
+def test_a_greengrass_v2_fleet_annotates_each_failed_device(emulator: Emulator, act: Any) -> None:
+    ends = {"core-1": "SUCCEEDED", "core-2": "FAILED", "core-3": "FAILED"}
+    deployment_id = emulator.add_greengrass_v2(
+        [
+            Device(name, Timeline([(0, "IN_PROGRESS"), (0.3, end)]), reason=f"{name} broke\n::x::")
+            for name, end in ends.items()
+        ],
+        thing_group="line-a",
+    )
+    inputs = {
+        "provider": "greengrass-v2",
+        "deployment-id": deployment_id,
+        "endpoint-url": emulator.url,
+        "region": "eu-west-1",
+        "min-success": "50",
+        "fail-fast": "false",
+        "interval": "0.2s",
+    }
+    aws = {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
+    run = act(inputs, env=aws)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.outputs["progress"] == "1/3 devices succeeded, 2 failed"
+    assert run.outputs["reason"] == "2 of 3 devices failed; 2 must succeed (--min-success 50%)"
+    errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    said = [unescape_data(e.data) for e in errors]
+    assert len(said) == 2, said
+    assert "core-2 broke" in said[0]
+    assert "core-3 broke" in said[1]
+    assert "| Devices | 1/3 devices succeeded, 2 failed |" in run.summary
+    assert "s3cr3t" not in all_text(run)
+
+
 def test_the_token_can_come_from_the_steps_env_instead_of_the_input(
     emulator: Emulator, act: Any
 ) -> None:
@@ -275,6 +308,7 @@ def test_hostile_api_text_creates_no_command_output_or_markup(emulator: Emulator
         "errors-omitted",
         "elapsed-seconds",
         "polls",
+        "progress",
         "reason",
         "junit-report",
         "json-report",
@@ -345,7 +379,7 @@ def test_the_readmes_workflow_examples_use_only_real_inputs_and_outputs() -> Non
             if step.get("uses") == "<owner>/<repo>@v1":
                 uses.append(step)
                 assert set(step["with"]) <= set(ACTION["inputs"]), step["with"]
-                assert step["with"]["provider"] in ("humanitec", "greengrass")
+                assert step["with"]["provider"] in ("humanitec", "greengrass", "greengrass-v2")
             for value in (step.get("env") or {}).values():
                 for output in re.findall(r"steps\.gate\.outputs\.([\w-]+)", str(value)):
                     assert output in ACTION["outputs"]

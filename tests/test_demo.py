@@ -7,10 +7,13 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     result = run_gate("demo", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert out.count("(as expected)") == 4
+    assert out.count("(as expected)") == 5
     assert "UNEXPECTED" not in out
     assert "$ gate wait humanitec" in out
     assert "$ gate wait greengrass" in out
     assert "POD-CRASHLOOP Container is crash-looping" in out
     assert "LambdaExecutionFailure: function 'sensor-reader' failed to start" in out
     assert '"status": "failed"' in out
+    assert "$ gate wait greengrass-v2" in out
+    assert "1 of 4 devices failed" in out
+    assert "[device press-3] FAILED: com.acme.PressController: exited with code 1" in out

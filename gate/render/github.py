@@ -173,6 +173,7 @@ def step_outputs(outcome: Outcome, reports: Mapping[str, str]) -> dict[str, str]
         "elapsed-seconds": f"{outcome.elapsed_seconds:.3f}",
         "polls": str(outcome.polls),
         "reason": (outcome.reason or "")[:MAX_MESSAGE],
+        "progress": (outcome.progress or "")[:MAX_MESSAGE],
     }
     values.update(reports)
     return values
