@@ -16,9 +16,15 @@ import dill
 import pulumi
 import pytest
 
-from gate.emulator import Emulator, Fault, Timeline
+from gate.emulator import Device, Emulator, Fault, Timeline
 from gate.engine import LAST_READ_SECONDS
-from gate.pulumi import DeploymentGate, DeploymentGateArgs, GreengrassTarget, HumanitecTarget
+from gate.pulumi import (
+    DeploymentGate,
+    DeploymentGateArgs,
+    GreengrassTarget,
+    GreengrassV2Target,
+    HumanitecTarget,
+)
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
 from tests.pulumi_harness import DynamicProviderHost, install, known, run_program, settle
 from tests.support import REPO, TOKEN, moto_greengrass_deployment, set_moto_status
@@ -240,6 +246,83 @@ def test_greengrass_on_moto(host: DynamicProviderHost, aws_env: None, moto_serve
     assert settle(gate.status, gate.raw_status) == ["succeeded", "Success"]
 
 
+def fleet(emulator: Emulator, *ends: str) -> str:
+    return emulator.add_greengrass_v2(
+        [
+            Device(
+                f"core-{n}", Timeline([(0, "IN_PROGRESS"), (0.2, end)]), reason=f"core-{n} broke"
+            )
+            for n, end in enumerate(ends, start=1)
+        ],
+        thing_group="line-a",
+    )
+
+
+def test_greengrass_v2_outputs_the_device_counts_and_results(
+    host: DynamicProviderHost, aws_env: None, emulator: Emulator
+) -> None:
+    deployment_id = fleet(emulator, "SUCCEEDED", "SUCCEEDED")
+    target = GreengrassV2Target(
+        deployment_id=deployment_id, region="eu-west-1", endpoint_url=emulator.url
+    )
+    gate = run_program(lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST)))
+    assert settle(gate.status, gate.progress) == ["succeeded", "2/2 devices succeeded"]
+    [devices] = settle(gate.devices)
+    assert [d["device"] for d in devices] == ["core-1", "core-2"]
+
+
+def test_greengrass_v2_fails_the_update_naming_each_failed_device(
+    host: DynamicProviderHost, aws_env: None, emulator: Emulator
+) -> None:
+    deployment_id = fleet(emulator, "SUCCEEDED", "FAILED", "FAILED")
+    target = GreengrassV2Target(
+        deployment_id=deployment_id,
+        min_success=50,
+        fail_fast=False,
+        region="eu-west-1",
+        endpoint_url=emulator.url,
+    )
+    with pytest.raises(DeploymentGateFailed) as failed:
+        run_program(lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST)))
+    message = str(failed.value)
+    assert message.startswith("deployment gate failed: greengrass-v2 deployment")
+    assert "2 of 3 devices failed" in message
+    assert "[device core-2] FAILED: core-2 broke" in message
+    assert "[device core-3] FAILED: core-3 broke" in message
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [({"min_success": 0}, "min_success"), ({"unfinished_devices": "skip"}, "unfinished_devices")],
+)
+def test_check_refuses_a_fleet_policy_that_cannot_work(policy: dict[str, Any], field: str) -> None:
+    news = {"provider": "greengrass-v2", "deployment_id": "d1", **policy}
+    result = DeploymentWaitProvider().check({}, news)
+    assert [failure.property for failure in result.failures] == [field]
+
+
+def test_the_greengrass_v2_example_program(aws_env: None, emulator: Emulator) -> None:
+    project = "greengrass-v2-gate"
+    deployment_id = fleet(emulator, "SUCCEEDED", "SUCCEEDED", "FAILED", "SUCCEEDED")
+    install(
+        DynamicProviderHost(
+            project=project,
+            config={
+                f"{project}:deploymentId": deployment_id,
+                f"{project}:minSuccess": "75",
+                f"{project}:region": "eu-west-1",
+                f"{project}:endpointUrl": emulator.url,
+                f"{project}:interval": "0.05s",
+            },
+        )
+    )
+    program = EXAMPLES / "greengrass-v2" / "__main__.py"
+    exported = run_program(lambda: runpy.run_path(str(program)))
+    status, progress = settle(exported["gate"].status, exported["gate"].progress)
+    assert status == "succeeded"  # 3 of 4 devices: the 75% the stack config asks for
+    assert progress == "3/4 devices succeeded, 1 failed"
+
+
 # --- the provider's other operations, called directly ----------------------------------
 
 OLD = {
@@ -371,7 +454,7 @@ def test_the_release_programs_stack_and_exit_codes(
 def test_examples_are_real_pulumi_projects() -> None:
     import yaml
 
-    for name in ("greengrass", "humanitec", "release"):
+    for name in ("greengrass", "greengrass-v2", "humanitec", "release"):
         project = EXAMPLES / name
         settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
         assert settings["runtime"]["name"] == "python"

@@ -28,6 +28,7 @@ __all__ = [
     "DeploymentGate",
     "DeploymentGateArgs",
     "GreengrassTarget",
+    "GreengrassV2Target",
     "HumanitecTarget",
 ]
 
@@ -82,6 +83,38 @@ class GreengrassTarget:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GreengrassV2Target:
+    """A Greengrass v2 deployment, judged by what its devices did (see the README's v1 vs v2).
+
+    ``min_success`` is the percent of the target's devices that must succeed;
+    ``unfinished_devices`` says whether devices still queued or in progress at the deadline
+    ``"count"`` against it (and are named) or are left out (``"ignore"``); ``fail_fast``
+    ends the wait once failed devices rule the share out. Credentials come from the AWS
+    chain of ``pulumi up``.
+    """
+
+    deployment_id: pulumi.Input[str]
+    min_success: pulumi.Input[float] = 100
+    unfinished_devices: pulumi.Input[str] = "count"
+    fail_fast: pulumi.Input[bool] = True
+    region: pulumi.Input[str] | None = None
+    profile: pulumi.Input[str] | None = None
+    endpoint_url: pulumi.Input[str] | None = None
+
+    def props(self) -> dict[str, Any]:
+        return {
+            "provider": "greengrass-v2",
+            "deployment_id": self.deployment_id,
+            "min_success": self.min_success,
+            "unfinished_devices": self.unfinished_devices,
+            "fail_fast": self.fail_fast,
+            "region": self.region,
+            "profile": self.profile,
+            "endpoint_url": self.endpoint_url,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeploymentGateArgs:
     """What to wait on, and for how long.
 
@@ -89,7 +122,7 @@ class DeploymentGateArgs:
     providers). Durations are seconds or text such as ``"90s"``, ``"15m"``, ``"1h"``.
     """
 
-    target: HumanitecTarget | GreengrassTarget
+    target: HumanitecTarget | GreengrassTarget | GreengrassV2Target
     timeout: pulumi.Input[str | float] = "30m"
     interval: pulumi.Input[str | float] = "2s"
     max_interval: pulumi.Input[str | float] | None = None
@@ -104,6 +137,8 @@ class _DeploymentWait(pulumi.dynamic.Resource, module="gate", name="DeploymentWa
     finished_at: pulumi.Output[str]
     elapsed_seconds: pulumi.Output[float]
     target: pulumi.Output[dict[str, str]]
+    progress: pulumi.Output[str]
+    devices: pulumi.Output[list[dict[str, Any]]]
 
 
 class DeploymentGate(pulumi.ComponentResource):
@@ -111,7 +146,8 @@ class DeploymentGate(pulumi.ComponentResource):
 
     Outputs: ``status`` (``succeeded``), ``raw_status`` (the backend's word), ``errors``
     (empty on success), ``finished_at``, ``elapsed_seconds`` and ``target`` (the ids,
-    with the resolved ``deploy_id`` when waiting on the latest deployment).
+    with the resolved ``deploy_id`` when waiting on the latest deployment); for Greengrass
+    v2, ``progress`` (``12/12 devices succeeded``) and ``devices`` (each device's result).
     """
 
     status: pulumi.Output[str]
@@ -120,6 +156,8 @@ class DeploymentGate(pulumi.ComponentResource):
     finished_at: pulumi.Output[str]
     elapsed_seconds: pulumi.Output[float]
     target: pulumi.Output[dict[str, str]]
+    progress: pulumi.Output[str]
+    devices: pulumi.Output[list[dict[str, Any]]]
 
     def __init__(
         self,
@@ -141,6 +179,8 @@ class DeploymentGate(pulumi.ComponentResource):
             "finished_at": None,
             "elapsed_seconds": None,
             "target": None,
+            "progress": None,
+            "devices": None,
         }
         wait = _DeploymentWait(
             DeploymentWaitProvider(),
@@ -154,6 +194,8 @@ class DeploymentGate(pulumi.ComponentResource):
         self.finished_at = wait.finished_at
         self.elapsed_seconds = wait.elapsed_seconds
         self.target = wait.target
+        self.progress = wait.progress
+        self.devices = wait.devices
         self.register_outputs(
             {
                 "status": self.status,
@@ -162,5 +204,7 @@ class DeploymentGate(pulumi.ComponentResource):
                 "finished_at": self.finished_at,
                 "elapsed_seconds": self.elapsed_seconds,
                 "target": self.target,
+                "progress": self.progress,
+                "devices": self.devices,
             }
         )

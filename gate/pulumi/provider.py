@@ -35,7 +35,7 @@ from gate.render.text import format_error
 
 __all__ = ["DeploymentGateFailed", "DeploymentWaitProvider"]
 
-PROVIDERS = ("humanitec", "greengrass")
+PROVIDERS = ("humanitec", "greengrass", "greengrass-v2")
 TOKEN_CONFIG_KEYS = ("gate:humanitecToken", "humanitecToken")
 TARGET_KEYS = (
     "provider",
@@ -50,10 +50,22 @@ TARGET_KEYS = (
     "region",
     "profile",
     "endpoint_url",
+    "min_success",
+    "unfinished_devices",
+    "fail_fast",
 )
 ID_KEYS = ("org", "app", "env", "deploy_id", "group_id", "deployment_id")
 DURATION_KEYS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
-OUTPUT_KEYS = ("status", "raw_status", "errors", "finished_at", "elapsed_seconds", "target")
+OUTPUT_KEYS = (
+    "status",
+    "raw_status",
+    "errors",
+    "finished_at",
+    "elapsed_seconds",
+    "target",
+    "progress",
+    "devices",
+)
 
 
 class DeploymentGateFailed(Exception):
@@ -107,6 +119,7 @@ class DeploymentWaitProvider(ResourceProvider):
                 continue
             if checked[key] <= 0 and key != "not_found_grace":
                 failures.append(CheckFailure(key, f"{key} must be more than 0"))
+        failures += _fleet_policy_failures(news)
         return CheckResult(checked, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -177,6 +190,27 @@ def failure_message(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
+def _fleet_policy_failures(news: Mapping[str, Any]) -> list[CheckFailure]:
+    """A Greengrass v2 policy that can never work, named by its input."""
+    if news.get("provider") != "greengrass-v2":
+        return []
+    from gate.providers.greengrass_v2 import FleetPolicy
+
+    min_success = news.get("min_success")
+    unfinished = news.get("unfinished_devices")
+    failures: list[CheckFailure] = []
+    if _known(min_success) and min_success is not None:
+        number = min_success if isinstance(min_success, (int, float)) else None
+        if isinstance(min_success, bool) or number is None or not 0 < number <= 100:
+            failures.append(CheckFailure("min_success", "must be a number above 0 and at most 100"))
+    if _known(unfinished) and unfinished is not None:
+        try:
+            FleetPolicy(unfinished=str(unfinished))
+        except GateError:
+            failures.append(CheckFailure("unfinished_devices", "must be 'count' or 'ignore'"))
+    return failures
+
+
 def _outputs(outcome: Outcome) -> dict[str, Any]:
     return {
         "status": outcome.status.value,
@@ -185,6 +219,8 @@ def _outputs(outcome: Outcome) -> dict[str, Any]:
         "finished_at": outcome.finished_at,
         "elapsed_seconds": outcome.elapsed_seconds,
         "target": dict(outcome.target),
+        "progress": outcome.progress,
+        "devices": [device.as_dict() for device in outcome.devices],
     }
 
 
