@@ -384,4 +384,4 @@ def test_the_readmes_workflow_examples_use_only_real_inputs_and_outputs() -> Non
                 for output in re.findall(r"steps\.gate\.outputs\.([\w-]+)", str(value)):
                     assert output in ACTION["outputs"]
             assert "${{" not in step.get("run", ""), "the README must not teach injection"
-    assert len(uses) == 2
+    assert len(uses) == 3
