@@ -169,7 +169,7 @@ def test_one_device_is_read_from_its_effective_deployments(
         ),
     ):
         aws.gg("get_deployment", deployment(THING_ARN), deploymentId=DEPLOYMENT)
-        aws.gg("list_effective_deployments", answer, coreDeviceThingName="core-1")
+        aws.gg("list_effective_deployments", answer, coreDeviceThingName="core-1", maxResults=100)
     outcome = run(aws.provider(), clock)
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.raw_status == "FAILED"
@@ -209,6 +209,7 @@ def test_one_device_that_succeeded_is_a_success(
             ]
         },
         coreDeviceThingName="core-1",
+        maxResults=100,
     )
     outcome = run(aws.provider(), clock)
     assert outcome.status is OutcomeStatus.SUCCEEDED
@@ -228,10 +229,14 @@ def test_a_group_is_done_when_no_device_is_queued_or_in_progress(
     aws: Stubbed, clock: VirtualClock
 ) -> None:
     aws.poll(job(queued=3))
-    aws.gg("list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN)
+    aws.gg(
+        "list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN, maxResults=100
+    )
     aws.poll(job(succeeded=1, in_progress=2))
     aws.poll(job(succeeded=3, removed=4))
-    aws.gg("list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN)
+    aws.gg(
+        "list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN, maxResults=100
+    )
     aws.io(
         "list_job_executions_for_job",
         executions(("a", "SUCCEEDED"), ("b", "SUCCEEDED"), ("c", "SUCCEEDED")),
@@ -250,7 +255,7 @@ def test_a_group_is_done_when_no_device_is_queued_or_in_progress(
 
 def test_all_zero_counts_right_after_creation_are_not_a_success(aws: Stubbed) -> None:
     aws.poll(job())
-    aws.gg("list_core_devices", core_devices("a", "b"), thingGroupArn=GROUP_ARN)
+    aws.gg("list_core_devices", core_devices("a", "b"), thingGroupArn=GROUP_ARN, maxResults=100)
     snapshot = aws.provider().fetch()
     assert snapshot.state is State.RUNNING
     assert snapshot.progress == "0/2 devices succeeded, 2 queued"

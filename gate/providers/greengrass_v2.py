@@ -333,6 +333,7 @@ class GreengrassV2Deployment:
             "Greengrass",
             "coreDevices",
             thingGroupArn=self._target_arn,
+            maxResults=100,
         )
         names = (
             from_api(item.get("coreDeviceThingName"))
@@ -348,6 +349,7 @@ class GreengrassV2Deployment:
             "Greengrass",
             "effectiveDeployments",
             coreDeviceThingName=thing,
+            maxResults=100,
         ):
             for item in page:
                 if not isinstance(item, Mapping):
