@@ -652,3 +652,65 @@ def test_flags_that_cannot_work_are_exit_2_with_one_line(
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3  # argparse adds its usage lines
     assert emulator.requests == []
+
+
+def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
+    emulator: Emulator,
+) -> None:
+    quick = Timeline([(0, "IN_PROGRESS"), (0.6, "SUCCEEDED")])
+    late = Timeline([(0, "QUEUED"), (0.5, "IN_PROGRESS"), (1.5, "SUCCEEDED")])
+    deployment_id = emulator.add_greengrass_v2(
+        [Device("a", quick), Device("b", quick), Device("late", late, joins_at=0.4)],
+        thing_group="line-c",
+    )
+    result = run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        "--interval",
+        "0.1s",
+        "--max-interval",
+        "0.2s",
+        "--output",
+        "json",
+        env=AWS_TEST_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["progress"] == "3/3 devices succeeded"
+    assert outcome["elapsed_seconds"] >= 1.5
+    assert [d["device"] for d in outcome["devices"]] == ["a", "b", "late"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "exit_code"),
+    [([], 3), (["--min-success", "60%"], 0), (["--unfinished-devices", "ignore"], 0)],
+)
+def test_the_command_names_an_offline_device_at_the_deadline(
+    emulator: Emulator, flags: list[str], exit_code: int
+) -> None:
+    deployment_id = emulator.add_greengrass_v2(
+        [Device("a", OK), Device("b", OK), Device("offline", NEVER)], thing_group="line-d"
+    )
+    result = run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        "--timeout",
+        "6s",
+        "--interval",
+        "0.5s",
+        "--output",
+        "json",
+        *flags,
+        env=AWS_TEST_ENV,
+    )
+    assert result.returncode == exit_code, result.stderr
+    outcome = json.loads(result.stdout)
+    assert "1 never finished: offline (QUEUED)" in outcome["reason"]
+    assert outcome["progress"] == "2/3 devices succeeded, 1 queued"
+    assert {"device": "offline", "status": "QUEUED"}.items() <= outcome["devices"][-1].items()
