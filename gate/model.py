@@ -7,6 +7,8 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gate.text import one_line
+
 __all__ = [
     "DeviceResult",
     "ErrorDetail",
@@ -151,6 +153,4 @@ class Outcome:
 
 def ended_as(raw_status: str) -> str:
     """The reason of a failure that the status word alone explains."""
-    from gate.text import one_line
-
     return f"the deployment ended as {one_line(raw_status, limit=80)!r}"

@@ -24,7 +24,7 @@ from gate.errors import (
     UsageError,
 )
 from gate.model import OutcomeStatus, State
-from gate.providers.aws import make_client
+from gate.providers.aws import make_clients
 from gate.providers.greengrass import STATUSES, GreengrassDeployment
 from tests.support import VirtualClock, moto_greengrass_deployment, set_moto_status
 
@@ -46,15 +46,15 @@ def _close_made_clients() -> Iterator[None]:
 
 def client(endpoint_url: str | None = None, request_timeout: float = 5.0) -> Any:
     """A client as the command makes it: its requests go over the gate's bounded wire."""
-    made = make_client(
-        "greengrass",
+    made = make_clients(
+        ["greengrass"],
         region="eu-west-1",
         profile=None,
         endpoint_url=endpoint_url,
         request_timeout=request_timeout,
     )
     _MADE.append(made)
-    return made.client
+    return made.clients["greengrass"]
 
 
 def in_process_client() -> Any:
@@ -247,8 +247,8 @@ def test_missing_credentials_are_a_configuration_error(monkeypatch: pytest.Monke
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(ConfigError, match="no usable AWS credentials"):
-        make_client(
-            "greengrass", region="eu-west-1", profile=None, endpoint_url=None, request_timeout=1
+        make_clients(
+            ["greengrass"], region="eu-west-1", profile=None, endpoint_url=None, request_timeout=1
         )
 
 
@@ -256,13 +256,15 @@ def test_a_missing_region_is_a_configuration_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
     with pytest.raises(ConfigError, match="region"):
-        make_client("greengrass", region=None, profile=None, endpoint_url=None, request_timeout=1)
+        make_clients(
+            ["greengrass"], region=None, profile=None, endpoint_url=None, request_timeout=1
+        )
 
 
 def test_an_unknown_profile_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="profile 'nope'"):
-        make_client(
-            "greengrass", region="eu-west-1", profile="nope", endpoint_url=None, request_timeout=1
+        make_clients(
+            ["greengrass"], region="eu-west-1", profile="nope", endpoint_url=None, request_timeout=1
         )
 
 

@@ -577,6 +577,19 @@ def test_throttled_job_reads_on_the_wire_are_retried(
 AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
 
 
+def gate_v2(emulator: Emulator, deployment_id: str, *flags: str) -> Any:
+    """``gate wait greengrass-v2`` on the emulator, as a pipeline runs it."""
+    return run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        *flags,
+        env=AWS_TEST_ENV,
+    )
+
+
 def test_the_command_names_each_failed_device_and_reports_every_device(
     emulator: Emulator,
 ) -> None:
@@ -593,13 +606,12 @@ def test_the_command_names_each_failed_device_and_reports_every_device(
         ],
         thing_group="line-a",
     )
-    args = ["wait", "greengrass-v2", "--deployment-id", deployment_id, *on_emulator(emulator)]
-    result = run_gate(*args, "--interval", "0.2s", env=AWS_TEST_ENV)
+    result = gate_v2(emulator, deployment_id, "--interval", "0.2s")
     assert result.returncode == 1, result.stderr
     assert "status: ACTIVE (0/2 devices succeeded, 2 in progress)" in result.stderr
     assert "1 of 2 devices failed; 2 must succeed (--min-success 100%); 1 error" in result.stderr
     assert "  - [device core-2] FAILED: com.acme.Sensor exited with 1" in result.stderr
-    outcome = json.loads(run_gate(*args, "--output", "json", env=AWS_TEST_ENV).stdout)
+    outcome = json.loads(gate_v2(emulator, deployment_id, "--output", "json").stdout)
     assert outcome["progress"] == "1/2 devices succeeded, 1 failed"
     assert outcome["devices"] == [
         {"device": "core-1", "status": "SUCCEEDED", "reason": "", "error_types": []},
@@ -618,15 +630,11 @@ def test_the_command_succeeds_with_the_device_counts(emulator: Emulator) -> None
     deployment_id = emulator.add_greengrass_v2(
         [Device(f"core-{n}", ok) for n in range(12)], thing_group="line-b"
     )
-    result = run_gate(
-        "wait",
-        "greengrass-v2",
-        "--deployment-id",
+    result = gate_v2(
+        emulator,
         deployment_id,
-        *on_emulator(emulator),
         "--interval",
         "0.2s",
-        env=AWS_TEST_ENV,
     )
     assert result.returncode == 0, result.stderr
     assert "deployment succeeded after" in result.stderr
@@ -646,8 +654,7 @@ def test_the_command_succeeds_with_the_device_counts(emulator: Emulator) -> None
 def test_flags_that_cannot_work_are_exit_2_with_one_line(
     emulator: Emulator, flags: list[str], message: str
 ) -> None:
-    args = ["wait", "greengrass-v2", "--deployment-id", "d-1", *on_emulator(emulator), *flags]
-    result = run_gate(*args, env=AWS_TEST_ENV)
+    result = gate_v2(emulator, "d-1", *flags)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3  # argparse adds its usage lines
@@ -663,19 +670,15 @@ def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
         [Device("a", quick), Device("b", quick), Device("late", late, joins_at=0.4)],
         thing_group="line-c",
     )
-    result = run_gate(
-        "wait",
-        "greengrass-v2",
-        "--deployment-id",
+    result = gate_v2(
+        emulator,
         deployment_id,
-        *on_emulator(emulator),
         "--interval",
         "0.1s",
         "--max-interval",
         "0.2s",
         "--output",
         "json",
-        env=AWS_TEST_ENV,
     )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
@@ -694,12 +697,9 @@ def test_the_command_names_an_offline_device_at_the_deadline(
     deployment_id = emulator.add_greengrass_v2(
         [Device("a", OK), Device("b", OK), Device("offline", NEVER)], thing_group="line-d"
     )
-    result = run_gate(
-        "wait",
-        "greengrass-v2",
-        "--deployment-id",
+    result = gate_v2(
+        emulator,
         deployment_id,
-        *on_emulator(emulator),
         "--timeout",
         "6s",
         "--interval",
@@ -707,7 +707,6 @@ def test_the_command_names_an_offline_device_at_the_deadline(
         "--output",
         "json",
         *flags,
-        env=AWS_TEST_ENV,
     )
     assert result.returncode == exit_code, result.stderr
     outcome = json.loads(result.stdout)

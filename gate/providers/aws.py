@@ -1,6 +1,6 @@
 """boto3 clients for the AWS providers: configuration checked up front, requests on the wire.
 
-:func:`make_client` turns every way AWS configuration can be unusable (an unknown profile, no
+:func:`make_clients` turns every way AWS configuration can be unusable (an unknown profile, no
 or malformed region, an endpoint URL that is not http(s), missing or partial credentials)
 into a :class:`~gate.errors.ConfigError` or :class:`~gate.errors.UsageError` before the first
 request. Its client sends through :class:`gate.wire.BoundedTransport` rather than urllib3,
@@ -23,22 +23,7 @@ from gate.errors import ConfigError
 from gate.urls import PLAIN_HTTP_FLAG, require_api_url
 from gate.wire import BoundedTransport, proxy_for
 
-__all__ = [
-    "AwsClient",
-    "AwsClients",
-    "add_aws_arguments",
-    "clients_from_args",
-    "make_client",
-    "make_clients",
-]
-
-
-@dataclass(frozen=True)
-class AwsClient:
-    client: Any
-    credential_source: Callable[[], str]
-    """Where the credentials came from (never their value), for auth errors."""
-    close: Callable[[], None]
+__all__ = ["AwsClients", "add_aws_arguments", "clients_from_args", "make_clients"]
 
 
 @dataclass(frozen=True)
@@ -79,26 +64,6 @@ def clients_from_args(
         request_timeout=request_timeout,
         allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
     )
-
-
-def make_client(
-    service: str,
-    *,
-    region: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-    request_timeout: float,
-    allow_plain_http: bool = False,
-) -> AwsClient:
-    made = make_clients(
-        [service],
-        region=region,
-        profile=profile,
-        endpoint_url=endpoint_url,
-        request_timeout=request_timeout,
-        allow_plain_http=allow_plain_http,
-    )
-    return AwsClient(made.clients[service], made.credential_source, made.close)
 
 
 def make_clients(

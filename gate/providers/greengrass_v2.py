@@ -209,10 +209,10 @@ class GreengrassV2Deployment:
         if ended is not None:
             return ended
         if kind == "thing":
-            return self._device_snapshot(name, status, at_deadline=at_deadline)
+            return self._device_snapshot(name, at_deadline=at_deadline)
         return self._group_snapshot(status, at_deadline=at_deadline)
 
-    def _device_snapshot(self, thing: str, status: str, *, at_deadline: bool) -> Snapshot:
+    def _device_snapshot(self, thing: str, *, at_deadline: bool) -> Snapshot:
         effective = self._effective_deployment(thing)
         if effective is None:
             result = DeviceResult(thing, "QUEUED", "the device has not picked the deployment up")

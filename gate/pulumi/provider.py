@@ -10,6 +10,7 @@ gates wait in parallel in one update.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -200,8 +201,10 @@ def _fleet_policy_failures(news: Mapping[str, Any]) -> list[CheckFailure]:
     unfinished = news.get("unfinished_devices")
     failures: list[CheckFailure] = []
     if _known(min_success) and min_success is not None:
-        number = min_success if isinstance(min_success, (int, float)) else None
-        if isinstance(min_success, bool) or number is None or not 0 < number <= 100:
+        number = min_success if isinstance(min_success, (int, float)) else math.nan
+        try:
+            FleetPolicy(min_success=math.nan if isinstance(min_success, bool) else number)
+        except GateError:
             failures.append(CheckFailure("min_success", "must be a number above 0 and at most 100"))
     if _known(unfinished) and unfinished is not None:
         try:
