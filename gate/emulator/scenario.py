@@ -12,7 +12,12 @@ __all__ = [
     "GreengrassScript",
     "GreengrassV2Script",
     "HumanitecScript",
+    "HumanitecV2Script",
+    "PipelineJob",
+    "PipelineRunScript",
+    "PipelineStep",
     "Timeline",
+    "Workload",
 ]
 
 
@@ -51,6 +56,72 @@ class HumanitecScript:
     deploy_id: str
     timeline: Timeline
     errors: Sequence[Mapping[str, str]]
+    created: float
+    pipeline: Mapping[str, object] | None = None
+    """The deployment's ``pipeline`` reference (``id``, ``run_id``, ``job_id``, ``step_index``)."""
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """A step of a pipeline job: its statuses by time (since the run began) and its log,
+    which is there once the step has left its first status."""
+
+    name: str
+    uses: str
+    timeline: Timeline
+    status_message: str = ""
+    logs: Sequence[tuple[str, str]] = ()
+    """``(level, message)`` lines."""
+
+
+@dataclass(frozen=True)
+class PipelineJob:
+    """A job of a pipeline run; while its status is ``waiting`` it waits on ``waiting_for``
+    (such as ``approval(<id>)``)."""
+
+    id: str
+    timeline: Timeline
+    steps: Sequence[PipelineStep] = ()
+    status_message: str = ""
+    waiting_for: str = ""
+
+
+@dataclass
+class PipelineRunScript:
+    org: str
+    app: str
+    pipeline_id: str
+    run_id: str
+    timeline: Timeline
+    jobs: Sequence[PipelineJob]
+    status_message: str
+    created: float
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A workload (Humanitec module) in an environment's runtime, one container in one pod.
+
+    ``timeline`` words: ``starting``, ``ready``, or the reason Kubernetes gives a container
+    that cannot run (``CrashLoopBackOff``, ``ImagePullBackOff``), with ``message``.
+    """
+
+    name: str
+    timeline: Timeline
+    message: str = ""
+    kind: str = "Deployment"
+
+
+@dataclass
+class HumanitecV2Script:
+    """A Platform Orchestrator v2 deployment: ``timeline`` holds its ``status`` words."""
+
+    org: str
+    deployment_id: str
+    project: str
+    env: str
+    timeline: Timeline
+    status_message: str
     created: float
 
 

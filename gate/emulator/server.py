@@ -14,20 +14,36 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from gate.emulator import humanitec_shapes as shapes
 from gate.emulator.scenario import (
     Device,
     Fault,
     GreengrassScript,
     GreengrassV2Script,
     HumanitecScript,
+    HumanitecV2Script,
+    PipelineJob,
+    PipelineRunScript,
     Timeline,
+    Workload,
 )
 
 __all__ = ["Emulator"]
 
 _SEGMENT = "([^/]+)"
 _ENV = f"/orgs/{_SEGMENT}/apps/{_SEGMENT}/envs/{_SEGMENT}"
+_RUN = f"/orgs/{_SEGMENT}/apps/{_SEGMENT}/pipelines/{_SEGMENT}/runs/{_SEGMENT}"
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(f"^{_RUN}$"), "pipeline-run"),
+    (re.compile(f"^{_RUN}/jobs$"), "pipeline-jobs"),
+    (re.compile(f"^{_RUN}/jobs/{_SEGMENT}$"), "pipeline-job"),
+    (re.compile(f"^{_RUN}/jobs/{_SEGMENT}/steps/([0-9]+)/logs$"), "step-logs"),
+    (re.compile(f"^{_ENV}/runtime$"), "runtime"),
+    (re.compile(f"^/orgs/{_SEGMENT}/deployments/{_SEGMENT}$"), "orchestrator-deployment"),
+    (
+        re.compile(f"^/orgs/{_SEGMENT}/deployments/{_SEGMENT}/actions/wait-for-complete$"),
+        "orchestrator-wait",
+    ),
     (re.compile(f"^{_ENV}$"), "environment"),
     (re.compile(f"^{_ENV}/deploys$"), "deployments"),
     (re.compile(f"^{_ENV}/deploys/{_SEGMENT}$"), "deployment"),
@@ -41,6 +57,17 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^/things/{_SEGMENT}/jobs/{_SEGMENT}$"), "iot-execution"),
 ]
 _ACCOUNT_ARN = "arn:aws:iot:eu-west-1:123456789012"
+_LOG_PAGE = 20
+"""Step log lines per page: small, so a long log spans pages as the contract allows."""
+_HUMANITEC_MORE = (
+    "pipeline-run",
+    "pipeline-jobs",
+    "pipeline-job",
+    "step-logs",
+    "runtime",
+    "orchestrator-deployment",
+    "orchestrator-wait",
+)
 _FAILED_EXECUTIONS = ("FAILED", "TIMED_OUT", "REJECTED", "CANCELED")
 _EXECUTION_COUNTS = {
     "SUCCEEDED": "numberOfSucceededThings",
@@ -76,6 +103,9 @@ class Emulator:
         self._humanitec: dict[tuple[str, str, str], list[HumanitecScript]] = {}
         self._greengrass: dict[tuple[str, str], GreengrassScript] = {}
         self._greengrass_v2: dict[str, GreengrassV2Script] = {}
+        self._pipeline_runs: dict[tuple[str, str, str, str], PipelineRunScript] = {}
+        self._workloads: dict[tuple[str, str, str], list[tuple[Workload, float]]] = {}
+        self._orchestrator: dict[tuple[str, str], HumanitecV2Script] = {}
         self._faults: list[tuple[str, Fault]] = []
         self._released = threading.Event()
         self.requests: list[str] = []
@@ -115,16 +145,69 @@ class Emulator:
         deploy_id: str | None = None,
         errors: Iterable[Mapping[str, str]] = (),
         started_ago: float = 0.0,
+        pipeline: tuple[str, str, str, int] | None = None,
     ) -> str:
         """Start a deployment (``started_ago`` seconds ago, for history); returns its id.
-        The one added last is the environment's ``last_deploy``."""
+        The one added last is the environment's ``last_deploy``. ``pipeline`` names the
+        run that made it: ``(pipeline_id, run_id, job_id, step_index)``."""
         deploy_id = deploy_id or uuid.uuid4().hex[:16]
         errors = [_humanitec_error(e) for e in errors]
         created = self.clock() - started_ago
-        script = HumanitecScript(org, app, env, deploy_id, timeline, errors, created)
+        reference = None
+        if pipeline is not None:
+            keys = ("id", "run_id", "job_id", "step_index")
+            reference = dict(zip(keys, pipeline, strict=True))
+        script = HumanitecScript(org, app, env, deploy_id, timeline, errors, created, reference)
         with self._lock:
             self._humanitec.setdefault((org, app, env), []).insert(0, script)
         return deploy_id
+
+    def add_pipeline_run(
+        self,
+        org: str,
+        app: str,
+        pipeline_id: str,
+        timeline: Timeline,
+        *,
+        jobs: Iterable[PipelineJob] = (),
+        status_message: str = "",
+        run_id: str | None = None,
+    ) -> str:
+        """Start a pipeline run now; returns its id. Jobs' and steps' timelines count from
+        the run's start."""
+        run_id = run_id or str(uuid.uuid4())
+        script = PipelineRunScript(
+            org, app, pipeline_id, run_id, timeline, list(jobs), status_message, self.clock()
+        )
+        with self._lock:
+            self._pipeline_runs[(org, app, pipeline_id, run_id)] = script
+        return run_id
+
+    def add_workloads(self, org: str, app: str, env: str, workloads: Iterable[Workload]) -> None:
+        """Put workloads in the environment's runtime; their timelines start now."""
+        with self._lock:
+            self._workloads.setdefault((org, app, env), []).extend(
+                (workload, self.clock()) for workload in workloads
+            )
+
+    def add_humanitec_v2(
+        self,
+        org: str,
+        timeline: Timeline,
+        *,
+        project: str = "shop",
+        env: str = "staging",
+        status_message: str = "",
+        deployment_id: str | None = None,
+    ) -> str:
+        """Start a Platform Orchestrator v2 deployment now; returns its id (a uuid)."""
+        deployment_id = deployment_id or str(uuid.uuid4())
+        script = HumanitecV2Script(
+            org, deployment_id, project, env, timeline, status_message, self.clock()
+        )
+        with self._lock:
+            self._orchestrator[(org, deployment_id)] = script
+        return deployment_id
 
     def add_greengrass(
         self,
@@ -227,6 +310,7 @@ class Emulator:
             "status_changed_at": self._iso(script.created + since),
             "export_status": "",
             "export_file": "",
+            **({"pipeline": dict(script.pipeline)} if script.pipeline else {}),
         }
 
     def _answer(
@@ -247,6 +331,8 @@ class Emulator:
                     return self._greengrass_v2_answer(name, ids, query)
                 if headers.get("authorization") != f"Bearer {self.token}":
                     return 401, {"error": "API-000", "message": "Could not validate token."}, {}
+                if name in _HUMANITEC_MORE:
+                    return self._humanitec_more(name, ids, path, headers, query)
                 return self._humanitec_answer(name, ids)
         return 404, {"error": "API-404", "message": f"no route for {method} {path}"}, {}
 
@@ -279,6 +365,66 @@ class Emulator:
             return 200, self._humanitec_body(found[0]), {}
         status, _ = found[0].timeline.at(self.clock() - found[0].created)
         return 200, list(found[0].errors) if status == "failed" else [], {}
+
+    def _humanitec_more(
+        self,
+        name: str,
+        ids: list[str],
+        path: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Pipeline runs, the runtime and v2 deployments."""
+        now = self.clock()
+        if name == "runtime":
+            with self._lock:
+                workloads = list(self._workloads.get((ids[0], ids[1], ids[2]), []))
+            namespace = f"{ids[1]}-{ids[2]}"
+            if "application/v2+json" in headers.get("accept", ""):
+                return 200, shapes.runtime_v2(workloads, now, self._iso, namespace), {}
+            return 200, shapes.runtime_v1(workloads, now, self._iso, namespace), {}
+        if name.startswith("orchestrator-"):
+            return self._orchestrator_answer(name, ids, query)
+        with self._lock:
+            run = self._pipeline_runs.get((ids[0], ids[1], ids[2], ids[3]))
+        if run is None:
+            return 404, {"error": "API-404", "message": "Pipeline run not found."}, {}
+        elapsed = now - run.created
+        if name == "pipeline-run":
+            return 200, shapes.pipeline_run(run, elapsed, self._iso), {}
+        if name == "pipeline-jobs":
+            jobs = [shapes.pipeline_job_partial(run, j, elapsed, self._iso) for j in run.jobs]
+            return _link_page(jobs, path, query, size=int(query.get("per_page", "50")))
+        job = next((j for j in run.jobs if j.id == ids[4]), None)
+        if job is None:
+            return 404, {"error": "API-404", "message": "Pipeline job not found."}, {}
+        if name == "pipeline-job":
+            return 200, shapes.pipeline_job(run, job, elapsed, self._iso), {}
+        index = int(ids[5])
+        if index >= len(job.steps):
+            return 404, {"error": "API-404", "message": "Pipeline step not found."}, {}
+        lines = shapes.step_logs(run, job.steps[index], elapsed, self._iso)
+        return _link_page(lines, path, query, size=_LOG_PAGE)
+
+    def _orchestrator_answer(
+        self, name: str, ids: list[str], query: Mapping[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        with self._lock:
+            script = self._orchestrator.get((ids[0], ids[1]))
+        if script is None:
+            return 404, {"error": "API-404", "message": "Deployment not found."}, {}
+        if name == "orchestrator-deployment":
+            return 200, shapes.v2_deployment(script, self.clock() - script.created, self._iso), {}
+        asked = query.get("timeout_in_seconds", "30")
+        if not asked.isdigit() or int(asked) < 2:
+            message = "timeout_in_seconds must be an integer of at least 2"
+            return 400, {"error": "API-400", "message": message}, {}
+        hold_until = time.monotonic() + int(asked)
+        while not shapes.v2_complete(script, self.clock() - script.created):
+            if time.monotonic() >= hold_until or self._released.wait(0.02):
+                message = "The deployment is not complete yet; keep waiting."
+                return 408, {"error": "API-408", "message": message}, {}
+        return 200, shapes.v2_deployment(script, self.clock() - script.created, self._iso), {}
 
     def _greengrass_answer(
         self, ids: list[str], headers: Mapping[str, str]
@@ -457,6 +603,17 @@ def _page(
     if start + size < len(items):
         body["nextToken"] = str(start + size)
     return 200, body, {}
+
+
+def _link_page(
+    items: list[Any], path: str, query: Mapping[str, str], *, size: int
+) -> tuple[int, Any, dict[str, str]]:
+    """One page of a Humanitec list: the contract's ``page`` token and ``Link`` header."""
+    start = int(query.get("page", "0") or 0)
+    headers = {}
+    if start + size < len(items):
+        headers["Link"] = f'<{path}?page={start + size}>; rel="next"'
+    return 200, items[start : start + size], headers
 
 
 def _humanitec_error(error: Mapping[str, str]) -> dict[str, str]:

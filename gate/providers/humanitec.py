@@ -3,22 +3,22 @@
 Contract: ``GET /orgs/{org}/apps/{app}/envs/{env}/deploys/{id}`` (status ``pending``,
 ``in progress``, ``succeeded``, ``failed``), ``GET .../deploys/{id}/errors`` on failure, and
 ``GET /orgs/{org}/apps/{app}/envs/{env}`` whose ``last_deploy`` names the latest deployment.
-Refusals come as ``HumanitecErrorResponse`` (``error``, ``message``, ``details``), kept whole.
+A failed deployment is also explained by its pipeline run's failed step and that step's log
+(:mod:`gate.providers.humanitec_pipelines`); with ``require_ready``, success waits for the
+environment's workloads to be ready (:mod:`gate.providers.humanitec_runtime`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from gate.errors import (
-    AuthError,
     ConfigError,
+    GateError,
     NotFoundError,
     RequestRejected,
     TransientError,
@@ -26,11 +26,13 @@ from gate.errors import (
 )
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
-from gate.retry_after import parse_retry_after
+from gate.providers.humanitec_api import HumanitecApi, connect, path_of
+from gate.providers.humanitec_pipelines import HumanitecPipelineRun, PipelineRef, PipelineRuns
+from gate.providers.humanitec_runtime import read_readiness
 from gate.secret import Secret, header_token
 from gate.text import from_api, one_line
 from gate.timestamps import parse_timestamp
-from gate.urls import PLAIN_HTTP_FLAG, require_api_url
+from gate.urls import PLAIN_HTTP_FLAG
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -51,37 +53,15 @@ STATUSES: Mapping[str, State] = {
 
 _ERROR_FIELDS = ("scope", "object_id", "code", "summary", "message", "error_type")
 HISTORY_LENGTH = 20
-MESSAGE_LIMIT = 2000
-"""How much of an error body's message and details a reason keeps (one line)."""
-
-
-def connect(
-    api_url: str, token: Secret, *, request_timeout: float, allow_plain_http: bool = False
-) -> httpx.Client:
-    """A client for the API: bearer auth, TLS verified, no redirects, and every request
-    bounded in total time and size (:class:`gate.wire.BoundedTransport`)."""
-    from gate.wire import BoundedTransport, proxy_for  # with httpcore: not for --help
-
-    url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
-    transport = BoundedTransport(request_timeout=request_timeout, proxy=proxy_for(url))
-    return httpx.Client(
-        base_url=url,
-        headers={
-            "Authorization": f"Bearer {token.reveal()}",
-            "Accept": "application/json",
-            "User-Agent": "deploy-gate",
-        },
-        transport=transport,
-        follow_redirects=False,
-        trust_env=False,  # proxies come from proxy_for; a ~/.netrc must not replace the token
-    )
 
 
 class HumanitecDeployment:
     """One deployment of an environment; ``deploy_id=None`` follows the environment's latest.
 
     The latest deployment is resolved once, on the first read, and then followed by id, so a
-    deployment started later does not change what is waited on.
+    deployment started later does not change what is waited on. With ``require_ready``, a
+    succeeded deployment reads as running until the environment's workloads are ready; at the
+    deadline, workloads that Humanitec classes as failing make it a failure.
     """
 
     name = "humanitec"
@@ -95,14 +75,18 @@ class HumanitecDeployment:
         env: str,
         deploy_id: str | None = None,
         token: Secret | None = None,
+        require_ready: bool = False,
     ) -> None:
-        self._client = client
+        self._api = HumanitecApi(client, token=token)
         self._org = require_id("--org", org)
         self._app = require_id("--app", app)
         self._env = require_id("--env", env)
         self._deploy_id = None if deploy_id is None else require_id("--deploy-id", deploy_id)
         self._follows_latest = deploy_id is None
-        self._token = token
+        self._require_ready = require_ready
+        self._pipeline: PipelineRef | None = None
+        self._applied: Snapshot | None = None
+        """The deployment's own success, once read: then only readiness is left to read."""
 
     def __repr__(self) -> str:
         return f"HumanitecDeployment({dict(self.target)!r})"
@@ -123,9 +107,44 @@ class HumanitecDeployment:
         return f"Humanitec deployment {self._deploy_id} in {where}"
 
     def close(self) -> None:
-        self._client.close()
+        self._api.client.close()
 
     def fetch(self) -> Snapshot:
+        applied = self._applied or self._read_deployment()
+        if applied.state is State.SUCCEEDED and self._require_ready:
+            self._applied = applied
+            return self._with_readiness(applied, at_deadline=False)
+        return applied
+
+    def fetch_at_deadline(self) -> Snapshot:
+        applied = self._applied or self._read_deployment()
+        if applied.state is State.SUCCEEDED and self._require_ready:
+            self._applied = applied
+            return self._with_readiness(applied, at_deadline=True)
+        return applied
+
+    def _with_readiness(self, applied: Snapshot, *, at_deadline: bool) -> Snapshot:
+        assert self._deploy_id is not None
+        readiness = read_readiness(self._api, org=self._org, app=self._app, env=self._env)
+        if readiness.ready:
+            return applied
+        failed = at_deadline and readiness.failing
+        return Snapshot(
+            state=State.FAILED if failed else State.RUNNING,
+            raw_status=applied.raw_status,
+            errors=readiness.errors,
+            changed_at=applied.changed_at,
+            created_at=applied.created_at,
+            progress=readiness.summary,
+            verdict=(
+                "the deployment succeeded, but its workloads never became ready: "
+                + readiness.summary
+                if failed
+                else None
+            ),
+        )
+
+    def _read_deployment(self) -> Snapshot:
         if self._deploy_id is None:
             deployment = self._latest_deployment()
             try:
@@ -133,7 +152,9 @@ class HumanitecDeployment:
             except UsageError as unusable:
                 raise RequestRejected(f"the environment's {unusable}") from None
         else:
-            deployment = self._get_object(self._deploy_path(), "deployment")
+            deployment = self._api.get_object(
+                self._deploy_path(), "deployment", not_found=self.describe()
+            )
             answered_id = self._said(deployment.get("id"))
             if answered_id != self._deploy_id:
                 raise TransientError(
@@ -143,6 +164,7 @@ class HumanitecDeployment:
         raw_status = self._said(deployment.get("status"))
         if not raw_status:
             raise TransientError("deployment: the answer has no 'status' string")
+        self._pipeline = PipelineRef.from_deployment(self._api, deployment) or self._pipeline
         return Snapshot(
             state=STATUSES.get(raw_status, State.UNKNOWN),
             raw_status=raw_status,
@@ -151,18 +173,32 @@ class HumanitecDeployment:
         )
 
     def failure_details(self) -> tuple[ErrorDetail, ...]:
-        """The failed deployment's error list, every field in the API's words."""
-        body = self._get(f"{self._deploy_path()}/errors", "deployment errors", missing="list")
+        """The failed deployment's error list, every field in the API's words; then its
+        pipeline run's failed steps and their logs, when it came through one."""
+        body = self._api.get(f"{self._deploy_path()}/errors", "deployment errors")
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
             raise TransientError("deployment errors: the answer is not a list of objects")
-        return tuple(
+        errors = [
             ErrorDetail(**{name: self._said(item.get(name)) for name in _ERROR_FIELDS})
             for item in body
-        )
+        ]
+        if self._pipeline is not None:
+            runs = PipelineRuns(self._api, org=self._org, app=self._app)
+            try:
+                errors.extend(runs.explain(self._pipeline))
+            except GateError as unreadable:  # the error list above stands on its own
+                errors.append(
+                    ErrorDetail(
+                        code="",
+                        scope="gate",
+                        message=f"the deployment's pipeline run could not be read: {unreadable}",
+                    )
+                )
+        return tuple(errors)
 
     def past_durations(self) -> list[float]:
         """How long the environment's recent finished deployments took, newest first."""
-        body = self._get(f"{self._env_path()}/deploys", "deployment history", missing="list")
+        body = self._api.get(f"{self._env_path()}/deploys", "deployment history")
         if not isinstance(body, list):
             return []
         durations = []
@@ -178,21 +214,21 @@ class HumanitecDeployment:
         return durations[:HISTORY_LENGTH]
 
     def _said(self, value: object) -> str:
-        """A string the API sent, cleaned and with the token redacted (see gate.text)."""
-        return from_api(value, secret=self._token)
+        return self._api.said(value)
 
     def _env_path(self) -> str:
-        return "/" + "/".join(
-            quote(part, safe="")
-            for part in ("orgs", self._org, "apps", self._app, "envs", self._env)
-        )
+        return path_of("orgs", self._org, "apps", self._app, "envs", self._env)
 
     def _deploy_path(self) -> str:
         assert self._deploy_id is not None
-        return f"{self._env_path()}/deploys/{quote(self._deploy_id, safe='')}"
+        return path_of(
+            "orgs", self._org, "apps", self._app, "envs", self._env, "deploys", self._deploy_id
+        )
 
     def _latest_deployment(self) -> dict[str, Any]:
-        environment = self._get_object(self._env_path(), "environment")
+        environment = self._api.get_object(
+            self._env_path(), "environment", not_found=self.describe()
+        )
         latest = environment.get("last_deploy")
         if latest is None:
             raise NotFoundError(
@@ -202,87 +238,33 @@ class HumanitecDeployment:
             raise TransientError("environment: last_deploy is not an object")
         return latest
 
-    def _get_object(self, path: str, what: str) -> dict[str, Any]:
-        body = self._get(path, what)
-        if not isinstance(body, dict):
-            raise TransientError(f"{what}: the answer is not a JSON object")
-        return body
-
-    def _get(self, path: str, what: str, *, missing: str = "target") -> object:
-        """GET ``path``; translate every httpx fault and HTTP refusal into the gate's errors.
-
-        ``missing`` says what a 404 means: the deployment (or environment) waited on is not
-        there, or only the ``list`` read for it (its errors, its history) is not.
-        """
-        try:
-            response = self._client.get(path)
-        except httpx.LocalProtocolError as exc:
-            raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc
-        except httpx.TransportError as exc:
-            from gate.wire import describe_fault
-
-            raise TransientError(f"{what}: {describe_fault(exc)}") from exc
-        code = response.status_code
-        said = f"HTTP {code}{self._refusal(response)}"
-        if code == 429 or code >= 500:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise TransientError(f"{what}: {said}", retry_after=retry_after)
-        if code in (401, 403):
-            raise AuthError(f"Humanitec refused the token ({said})")
-        if code == 404 and missing == "target":
-            raise NotFoundError(f"{self.describe()} was not found ({said})")
-        if code != 200:
-            raise RequestRejected(f"{what}: {said}")
-        return _json(response, what)
-
-    def _refusal(self, response: httpx.Response) -> str:
-        """``: API-404 Deployment not found. {"id": "0f3c"}`` from a HumanitecErrorResponse."""
-        try:
-            body = _json(response, "")
-        except TransientError:
-            return ""
-        if not isinstance(body, dict):
-            return ""
-        parts = [self._said(body.get("error")), self._said(body.get("message"))]
-        details = body.get("details")
-        if details not in (None, "", {}, []):
-            parts.append(self._said(_compact(details)))
-        words = one_line(" ".join(part for part in parts if part), limit=MESSAGE_LIMIT)
-        return f": {words}" if words else ""
-
-
-def _json(response: httpx.Response, what: str) -> object:
-    try:
-        return response.json()
-    except RecursionError as exc:
-        raise TransientError(f"{what}: the answer nests too deeply to be read") from exc
-    except ValueError as exc:
-        raise TransientError(
-            f"{what}: HTTP {response.status_code} with a body that is not JSON"
-        ) from exc
-
-
-def _compact(value: object) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))[:MESSAGE_LIMIT]
-    except (ValueError, RecursionError):
-        return ""
-
 
 class _Plugin:
     name = "humanitec"
-    summary = "a Humanitec Platform Orchestrator deployment (token in HUMANITEC_TOKEN)"
+    summary = (
+        "a Humanitec Platform Orchestrator deployment or pipeline run (token in HUMANITEC_TOKEN)"
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--org", help="organization id (default: $HUMANITEC_ORG)")
         parser.add_argument("--app", help="application id (default: $HUMANITEC_APP)")
-        parser.add_argument("--env", help="environment id (default: $HUMANITEC_ENV)")
+        parser.add_argument(
+            "--env", help="environment id (default: $HUMANITEC_ENV); not with --run"
+        )
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument("--deploy-id", help="the deployment to wait on")
         which.add_argument(
             "--latest",
             action="store_true",
             help="wait on the environment's latest deployment (resolved once, at the start)",
+        )
+        which.add_argument("--run", help="a pipeline run to wait on (with --pipeline)")
+        parser.add_argument("--pipeline", help="the pipeline of --run")
+        parser.add_argument(
+            "--require-ready",
+            action="store_true",
+            help="after the deployment succeeds, wait until the environment's workloads are "
+            "ready; workloads still failing at the deadline fail the gate",
         )
         parser.add_argument(
             "--api-url",
@@ -296,16 +278,25 @@ class _Plugin:
 
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
-    ) -> HumanitecDeployment:
+    ) -> HumanitecDeployment | HumanitecPipelineRun:
+        gates_a_run = args.run is not None
+        if gates_a_run and not args.pipeline:
+            raise UsageError("--run needs --pipeline (the pipeline the run belongs to)")
+        if not gates_a_run and args.pipeline:
+            raise UsageError("--pipeline goes with --run")
+        if gates_a_run and args.env:
+            raise UsageError("--env goes with --deploy-id or --latest; a run names its own")
+        if gates_a_run and args.require_ready:
+            raise UsageError("--require-ready gates a deployment, not a pipeline run")
+        names = ("org", "app") if gates_a_run else ("org", "app", "env")
         ids = {}
-        for name in ("org", "app", "env"):
+        for name in names:
             value = getattr(args, name) or env.get(f"HUMANITEC_{name.upper()}")
             if not value:
                 raise ConfigError(f"--{name} is required (or set HUMANITEC_{name.upper()})")
             ids[name] = value
         api_url = args.api_url or env.get("HUMANITEC_API_URL") or DEFAULT_API_URL
         token = header_token("HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", ""))
-        deploy_id = None if args.latest else args.deploy_id
         client = connect(
             api_url,
             token,
@@ -313,7 +304,20 @@ class _Plugin:
             allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
         )
         try:
-            return HumanitecDeployment(client, deploy_id=deploy_id, token=token, **ids)
+            if gates_a_run:
+                return HumanitecPipelineRun(
+                    HumanitecApi(client, token=token),
+                    pipeline_id=args.pipeline,
+                    run_id=args.run,
+                    **ids,
+                )
+            return HumanitecDeployment(
+                client,
+                deploy_id=None if args.latest else args.deploy_id,
+                token=token,
+                require_ready=args.require_ready,
+                **ids,
+            )
         except UsageError:
             client.close()
             raise

@@ -1,0 +1,215 @@
+"""One Humanitec API session: bounded requests, and every fault translated into gate errors.
+
+Shared by the deployment, pipeline-run, runtime and v2 readers. Refusals come as
+``HumanitecErrorResponse`` (``error``, ``message``, ``details``), kept whole in one line.
+Pages follow the contract's ``Link: <...>; rel="next"`` header, of which only the ``page``
+token is used: the API never chooses which path the gate requests next.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from gate.errors import AuthError, NotFoundError, RequestRejected, TransientError
+from gate.retry_after import parse_retry_after
+from gate.secret import Secret
+from gate.text import from_api, one_line
+from gate.urls import require_api_url
+
+__all__ = ["HELD_SECONDS", "MESSAGE_LIMIT", "HumanitecApi", "connect", "path_of"]
+
+MESSAGE_LIMIT = 2000
+"""How much of an error body's message and details a reason keeps (one line)."""
+HELD_SECONDS = "gate_held_seconds"
+"""Request extension: how long the server is asked to hold its answer (a long-poll); the
+wire allows that much more than ``--request-timeout`` (see :class:`gate.wire.BoundedTransport`)."""
+
+
+def connect(
+    api_url: str, token: Secret, *, request_timeout: float, allow_plain_http: bool = False
+) -> httpx.Client:
+    """A client for the API: bearer auth, TLS verified, no redirects, and every request
+    bounded in total time and size (:class:`gate.wire.BoundedTransport`)."""
+    from gate.wire import BoundedTransport, proxy_for  # with httpcore: not for --help
+
+    url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
+    transport = BoundedTransport(request_timeout=request_timeout, proxy=proxy_for(url))
+    return httpx.Client(
+        base_url=url,
+        headers={
+            "Authorization": f"Bearer {token.reveal()}",
+            "Accept": "application/json",
+            "User-Agent": "deploy-gate",
+        },
+        transport=transport,
+        follow_redirects=False,
+        trust_env=False,  # proxies come from proxy_for; a ~/.netrc must not replace the token
+    )
+
+
+def path_of(*parts: str | int) -> str:
+    """``/orgs/acme/apps/shop``: every part quoted whole, so no id adds a path segment."""
+    return "/" + "/".join(quote(str(part), safe="") for part in parts)
+
+
+class HumanitecApi:
+    """GETs against one Humanitec API with one token; answers are parsed JSON."""
+
+    def __init__(self, client: httpx.Client, *, token: Secret | None = None) -> None:
+        self.client = client
+        self._token = token
+
+    def said(self, value: object) -> str:
+        """A string the API sent, cleaned and with the token redacted (see gate.text)."""
+        return from_api(value, secret=self._token)
+
+    def get(
+        self,
+        path: str,
+        what: str,
+        *,
+        not_found: str | None = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> object:
+        """The JSON of a 200 answer to ``GET path``; every other ending as a gate error.
+
+        A 404 means the thing waited on is gone (``not_found`` names it: NotFoundError, which
+        the engine reads as "not visible yet" for a while) or, without it, that a read made
+        only to explain is refused.
+        """
+        return self.answer(path, what, not_found=not_found, params=params, headers=headers)[1]
+
+    def get_object(self, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        body = self.get(path, what, **kwargs)
+        if not isinstance(body, dict):
+            raise TransientError(f"{what}: the answer is not a JSON object")
+        return body
+
+    def answer(
+        self,
+        path: str,
+        what: str,
+        *,
+        not_found: str | None = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        also: tuple[int, ...] = (),
+        held_seconds: float = 0.0,
+    ) -> tuple[int, object]:
+        """Status and JSON body of a 200 (or an ``also`` status) answer to ``GET path``."""
+        response = self._send(path, what, params=params, headers=headers, held=held_seconds)
+        return self._check(response, what, not_found=not_found, also=also)
+
+    def pages(
+        self,
+        path: str,
+        what: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        limit: int,
+    ) -> tuple[list[object], bool]:
+        """The items of a paginated list, up to ``limit`` pages; and whether more were left."""
+        items: list[object] = []
+        query = dict(params or {})
+        for _ in range(limit):
+            response = self._send(path, what, params=query, headers=None, held=0.0)
+            _, body = self._check(response, what)
+            if not isinstance(body, list):
+                raise TransientError(f"{what}: the answer is not a list")
+            items.extend(body)
+            token = _next_page(response)
+            if token is None:
+                return items, False
+            query["page"] = token
+        return items, True
+
+    def _check(
+        self,
+        response: httpx.Response,
+        what: str,
+        *,
+        not_found: str | None = None,
+        also: tuple[int, ...] = (),
+    ) -> tuple[int, object]:
+        code = response.status_code
+        if code == 200 or code in also:
+            return code, _json(response, what)
+        said = f"HTTP {code}{self._refusal(response)}"
+        if code == 429 or code >= 500:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise TransientError(f"{what}: {said}", retry_after=retry_after)
+        if code in (401, 403):
+            raise AuthError(f"Humanitec refused the token ({said})")
+        if code == 404 and not_found is not None:
+            raise NotFoundError(f"{not_found} was not found ({said})")
+        raise RequestRejected(f"{what}: {said}")
+
+    def _send(
+        self,
+        path: str,
+        what: str,
+        *,
+        params: Mapping[str, str | int] | None,
+        headers: Mapping[str, str] | None,
+        held: float,
+    ) -> httpx.Response:
+        try:
+            return self.client.get(
+                path,
+                params=dict(params) if params else None,
+                headers=dict(headers) if headers else None,
+                extensions={HELD_SECONDS: held} if held else None,
+            )
+        except httpx.LocalProtocolError as exc:
+            raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc
+        except httpx.TransportError as exc:
+            from gate.wire import describe_fault
+
+            raise TransientError(f"{what}: {describe_fault(exc)}") from exc
+
+    def _refusal(self, response: httpx.Response) -> str:
+        """``: API-404 Deployment not found. {"id": "0f3c"}`` from a HumanitecErrorResponse."""
+        try:
+            body = _json(response, "")
+        except TransientError:
+            return ""
+        if not isinstance(body, dict):
+            return ""
+        parts = [self.said(body.get("error")), self.said(body.get("message"))]
+        details = body.get("details")
+        if details not in (None, "", {}, []):
+            parts.append(self.said(_compact(details)))
+        words = one_line(" ".join(part for part in parts if part), limit=MESSAGE_LIMIT)
+        return f": {words}" if words else ""
+
+
+def _next_page(response: httpx.Response) -> str | None:
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        return None
+    tokens = parse_qs(urlsplit(link).query).get("page")
+    return tokens[-1] if tokens and tokens[-1] else None
+
+
+def _json(response: httpx.Response, what: str) -> object:
+    try:
+        return response.json()
+    except RecursionError as exc:
+        raise TransientError(f"{what}: the answer nests too deeply to be read") from exc
+    except ValueError as exc:
+        raise TransientError(
+            f"{what}: HTTP {response.status_code} with a body that is not JSON"
+        ) from exc
+
+
+def _compact(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))[:MESSAGE_LIMIT]
+    except (ValueError, RecursionError):
+        return ""

@@ -1,0 +1,287 @@
+"""Humanitec deployment pipelines: a run, its jobs and steps, and the failing step's logs.
+
+Every deploy request runs through a pipeline run (contract: ``PipelineRun``,
+``PipelineJobPartial``, ``PipelineJob``, ``PipelineStep``, ``PipelineStepLog``); a deployment
+names it in ``pipeline`` (``id``, ``run_id``, ``job_id``, ``step_index``). The contract gives
+status words only by example (``executing``); the others are Humanitec's documented ones. A
+word not listed here is reported as unknown and waited on, never taken for success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gate.errors import GateError, TransientError
+from gate.ids import require_id
+from gate.model import ErrorDetail, Snapshot, State
+from gate.providers.humanitec_api import HumanitecApi, path_of
+from gate.text import one_line
+
+__all__ = [
+    "RUN_STATUSES",
+    "HumanitecPipelineRun",
+    "PipelineRef",
+    "PipelineRuns",
+]
+
+RUN_STATUSES: Mapping[str, State] = {
+    "queued": State.RUNNING,
+    "executing": State.RUNNING,
+    "waiting": State.RUNNING,
+    "cancelling": State.RUNNING,
+    "succeeded": State.SUCCEEDED,
+    "failed": State.FAILED,
+    "cancelled": State.FAILED,
+    "timed_out": State.FAILED,
+}
+_ENDED_BADLY = frozenset(word for word, state in RUN_STATUSES.items() if state is State.FAILED)
+FAILED_JOBS_READ = 3
+"""Failed jobs whose steps are read; more are named by the count only."""
+LOG_PAGES = 10
+"""Pages of a failing step's log read at most (the contract pages logs; no page size)."""
+LOG_LINES = 20
+"""Log lines kept per failing step: the last ones read, where a step says why it stopped."""
+
+
+@dataclass(frozen=True)
+class PipelineRef:
+    """Where a deployment came from: ``pipeline`` in a Humanitec deployment."""
+
+    pipeline_id: str
+    run_id: str
+    job_id: str = ""
+    step_index: int | None = None
+
+    @classmethod
+    def from_deployment(cls, api: HumanitecApi, body: Mapping[str, Any]) -> PipelineRef | None:
+        """The reference in a deployment answer, or None when it has none usable."""
+        pipeline = body.get("pipeline")
+        if not isinstance(pipeline, dict):
+            return None
+        pipeline_id, run_id = api.said(pipeline.get("id")), api.said(pipeline.get("run_id"))
+        if not pipeline_id or not run_id:
+            return None
+        index = pipeline.get("step_index")
+        return cls(
+            pipeline_id,
+            run_id,
+            api.said(pipeline.get("job_id")),
+            index if isinstance(index, int) and not isinstance(index, bool) else None,
+        )
+
+
+class PipelineRuns:
+    """Reads the runs of one application's pipelines."""
+
+    def __init__(self, api: HumanitecApi, *, org: str, app: str) -> None:
+        self._api = api
+        self._org = org
+        self._app = app
+
+    def run_path(self, ref: PipelineRef, *more: str | int) -> str:
+        return path_of(
+            "orgs",
+            self._org,
+            "apps",
+            self._app,
+            "pipelines",
+            ref.pipeline_id,
+            "runs",
+            ref.run_id,
+            *more,
+        )
+
+    def read_run(self, ref: PipelineRef, *, not_found: str | None = None) -> dict[str, Any]:
+        return self._api.get_object(self.run_path(ref), "pipeline run", not_found=not_found)
+
+    def explain(self, ref: PipelineRef, run: Mapping[str, Any] | None = None) -> list[ErrorDetail]:
+        """Why the run failed, in its own words: each failed job's failed step, with the
+        step's status message and the last lines of its log."""
+        said = self._api.said
+        run = run if run is not None else self.read_run(ref)
+        jobs, _ = self._api.pages(self.run_path(ref, "jobs"), "pipeline jobs", limit=5)
+        failed = [
+            job for job in jobs if isinstance(job, dict) and said(job.get("status")) in _ENDED_BADLY
+        ]
+        failed.sort(key=lambda job: said(job.get("id")) != ref.job_id)  # the deployment's first
+        details: list[ErrorDetail] = []
+        for job in failed[:FAILED_JOBS_READ]:
+            details.extend(self._explain_job(ref, job))
+        if len(failed) > FAILED_JOBS_READ:
+            details.append(
+                ErrorDetail(
+                    code="",
+                    scope="pipeline",
+                    message=f"{len(failed) - FAILED_JOBS_READ} more jobs failed in this run",
+                )
+            )
+        if not details and said(run.get("status_message")):
+            details.append(
+                ErrorDetail(
+                    code=said(run.get("status")),
+                    message=said(run.get("status_message")),
+                    scope="pipeline run",
+                    object_id=f"{ref.pipeline_id}/{ref.run_id}",
+                )
+            )
+        return details
+
+    def _explain_job(self, ref: PipelineRef, job: Mapping[str, Any]) -> list[ErrorDetail]:
+        said = self._api.said
+        job_id = said(job.get("id"))
+        where = f"job {job_id}"
+        details = [
+            ErrorDetail(
+                code=said(job.get("status")),
+                message=said(job.get("status_message")),
+                scope="pipeline job",
+                object_id=job_id,
+            )
+        ]
+        try:
+            job_id = require_id("pipeline job id", job_id)
+            full = self._api.get_object(self.run_path(ref, "jobs", job_id), f"pipeline {where}")
+            steps = full.get("steps")
+            if not isinstance(steps, list):
+                raise TransientError(f"pipeline {where}: 'steps' is not a list")
+            failing = [
+                step
+                for step in steps
+                if isinstance(step, dict) and said(step.get("status")) in _ENDED_BADLY
+            ]
+            for step in failing[-1:]:  # the step that stopped the job
+                details.extend(self._explain_step(ref, job_id, step))
+        except GateError as unreadable:
+            details.append(
+                ErrorDetail(
+                    code="",
+                    scope="gate",
+                    object_id=job_id,
+                    message=f"the failed job's steps could not be read: {unreadable}",
+                )
+            )
+        return details
+
+    def _explain_step(
+        self, ref: PipelineRef, job_id: str, step: Mapping[str, Any]
+    ) -> list[ErrorDetail]:
+        said = self._api.said
+        index = step.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise TransientError(f"pipeline job {job_id}: a step has no usable 'index'")
+        where = f"{job_id}/{index} {one_line(said(step.get('name')), limit=80)}".rstrip()
+        details = [
+            ErrorDetail(
+                code=said(step.get("status")),
+                message=said(step.get("status_message")),
+                summary=said(step.get("uses")),
+                scope="pipeline step",
+                object_id=where,
+            )
+        ]
+        path = self.run_path(ref, "jobs", job_id, "steps", index, "logs")
+        lines, more = self._api.pages(path, f"logs of step {where}", limit=LOG_PAGES)
+        entries = [line for line in lines if isinstance(line, dict)]
+        if more or len(entries) > LOG_LINES:
+            kept = min(len(entries), LOG_LINES)
+            whole = "" if not more else f" of the first {LOG_PAGES} pages"
+            details.append(
+                ErrorDetail(
+                    code="",
+                    scope="step log",
+                    object_id=where,
+                    message=f"the log's last {kept} lines{whole} follow",
+                )
+            )
+        details.extend(
+            ErrorDetail(
+                code=said(entry.get("level")),
+                message=said(entry.get("message")),
+                scope="step log",
+                object_id=where,
+            )
+            for entry in entries[-LOG_LINES:]
+        )
+        return details
+
+
+class HumanitecPipelineRun:
+    """A pipeline run, gated directly: ``gate wait humanitec --pipeline P --run R``."""
+
+    name = "humanitec"
+
+    def __init__(
+        self, api: HumanitecApi, *, org: str, app: str, pipeline_id: str, run_id: str
+    ) -> None:
+        self._api = api
+        self._org = require_id("--org", org)
+        self._app = require_id("--app", app)
+        self._ref = PipelineRef(require_id("--pipeline", pipeline_id), require_id("--run", run_id))
+        self._runs = PipelineRuns(api, org=self._org, app=self._app)
+        self._last_run: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"HumanitecPipelineRun({dict(self.target)!r})"
+
+    @property
+    def target(self) -> Mapping[str, str]:
+        return {
+            "org": self._org,
+            "app": self._app,
+            "pipeline": self._ref.pipeline_id,
+            "run": self._ref.run_id,
+        }
+
+    def describe(self) -> str:
+        return (
+            f"Humanitec pipeline run {self._ref.run_id} of {self._ref.pipeline_id} "
+            f"in {self._org}/{self._app}"
+        )
+
+    def close(self) -> None:
+        self._api.client.close()
+
+    def fetch(self) -> Snapshot:
+        run = self._runs.read_run(self._ref, not_found=self.describe())
+        if self._api.said(run.get("id")) != self._ref.run_id:
+            raise TransientError(
+                f"pipeline run: asked for {self._ref.run_id!r}, the API answered with "
+                f"{one_line(self._api.said(run.get('id')), limit=80)!r}"
+            )
+        raw_status = self._api.said(run.get("status"))
+        if not raw_status:
+            raise TransientError("pipeline run: the answer has no 'status' string")
+        self._last_run = run
+        state = RUN_STATUSES.get(raw_status, State.UNKNOWN)
+        message = self._api.said(run.get("status_message"))
+        return Snapshot(
+            state=state,
+            raw_status=raw_status,
+            changed_at=self._api.said(run.get("completed_at")) or None,
+            created_at=self._api.said(run.get("created_at")) or None,
+            progress=waiting_for(self._api, run) if not state.is_terminal else None,
+            verdict=(
+                f"the pipeline run ended as {raw_status!r}: {one_line(message, limit=300)}"
+                if state is State.FAILED and message
+                else None
+            ),
+        )
+
+    def failure_details(self) -> Sequence[ErrorDetail]:
+        return self._runs.explain(self._ref, self._last_run)
+
+
+def waiting_for(api: HumanitecApi, run: Mapping[str, Any]) -> str | None:
+    """What the run's jobs wait on (``waiting_for``), said plainly: an approval above all."""
+    waits = run.get("waiting_for")
+    if not isinstance(waits, dict) or not waits:
+        return None
+    said = [
+        f"job {one_line(api.said(job), limit=60)}: {one_line(api.said(event), limit=120)}"
+        for job, event in sorted(waits.items())
+    ][:5]
+    approval = any("approval" in api.said(event).lower() for event in waits.values())
+    lead = "waiting for an approval" if approval else "waiting"
+    return f"{lead} ({'; '.join(said)})"
