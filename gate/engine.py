@@ -26,6 +26,7 @@ from gate.errors import GateError, Interrupted, NotFoundError, TransientError, U
 from gate.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State, ended_as
 from gate.providers import (
     ExplainsFailure,
+    HoldsReads,
     KnowsHistory,
     Provider,
     ReadsAtDeadline,
@@ -155,6 +156,7 @@ class _Wait:
     last_said: float = 0.0
     not_before: float = 0.0
     """No read before this (the API's Retry-After)."""
+    read_started: float = 0.0
     learns_history: bool = False
 
     @property
@@ -193,7 +195,10 @@ class _Wait:
                 return self._deadline_passed()
             if self.not_before > self.deadline:
                 return self._rate_limited_past_the_deadline()
-            wake_at = max(now + self.schedule.next_delay(now - self.started), self.not_before)
+            if isinstance(self.provider, HoldsReads):
+                wake_at = max(self.read_started + self.options.interval, self.not_before)
+            else:
+                wake_at = max(now + self.schedule.next_delay(now - self.started), self.not_before)
             if wake_at > self.deadline - LAST_READ_SECONDS:
                 wake_at = self.deadline  # no read in the last second but the one at the deadline
             self._sleep_until(wake_at)
@@ -201,6 +206,7 @@ class _Wait:
     def _poll(self, *, last_read: bool) -> Outcome | None:
         """Read once (with retries); an outcome if that read ends the wait."""
         self.polls += 1
+        self.read_started = self.clock()
         read = self.provider.fetch
         if last_read and isinstance(self.provider, ReadsAtDeadline):
             read = self.provider.fetch_at_deadline
@@ -318,10 +324,13 @@ class _Wait:
         self.last_said = self.clock()
 
     def _sleep_until(self, wake_at: float) -> None:
-        while (now := self.clock()) < wake_at:
+        while True:  # the heartbeat is due after long reads too, with no sleep between them
+            now = self.clock()
             if now - self.last_said >= self.options.heartbeat:
                 self.reporter.heartbeat(self.last, now - self.started, self.polls)
                 self.last_said = now
+            if now >= wake_at:
+                return
             self.sleep(min(wake_at, self.last_said + self.options.heartbeat) - now)
 
     def _deadline_passed(self) -> Outcome:

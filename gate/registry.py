@@ -23,6 +23,7 @@ _BUILTIN = {
     "greengrass": "gate.providers.greengrass",
     "greengrass-v2": "gate.providers.greengrass_v2",
     "humanitec": "gate.providers.humanitec",
+    "humanitec-v2": "gate.providers.humanitec_v2",
 }
 
 

@@ -465,3 +465,41 @@ def test_a_timeout_under_a_second_still_lasts_its_time(clock: VirtualClock) -> N
     outcome, provider, _ = run(clock, lambda t: RUNNING, timeout=0.5)
     assert len(provider.reads) == 1
     assert outcome.elapsed_seconds == 0.5
+
+
+class HoldingProvider(ScriptedProvider):
+    """A long-poll: each read holds for ``held`` seconds of virtual time (or none)."""
+
+    def __init__(self, clock: VirtualClock, ends_at: float, held: float) -> None:
+        super().__init__(clock, finishing_at(ends_at))
+        self.held = held
+
+    def holds_reads(self) -> bool:
+        return True
+
+    def fetch(self) -> Snapshot:
+        snapshot = super().fetch()
+        if not snapshot.state.is_terminal:
+            self.clock.advance(self.held)
+        return snapshot
+
+
+def test_a_held_read_is_followed_at_once_by_the_next(clock: VirtualClock) -> None:
+    provider = HoldingProvider(clock, ends_at=100, held=20)
+    reporter = RecordingReporter(clock)
+    outcome = wait(
+        provider, options=WaitOptions(interval=2), reporter=reporter, clock=clock, sleep=clock.sleep
+    )
+    assert outcome.succeeded
+    gaps = [later - earlier for earlier, later in itertools.pairwise(provider.reads)]
+    assert gaps == [20.0] * len(gaps), "no sleep between held reads"
+    assert reporter.kinds("heartbeat"), "a minute of held reads still says it is alive"
+
+
+def test_a_server_that_holds_nothing_is_read_once_per_interval(clock: VirtualClock) -> None:
+    provider = HoldingProvider(clock, ends_at=30, held=0)
+    outcome = wait(provider, options=WaitOptions(interval=2), clock=clock, sleep=clock.sleep)
+    assert outcome.succeeded
+    gaps = [later - earlier for earlier, later in itertools.pairwise(provider.reads)]
+    assert min(gaps) >= 2.0
+    assert len(provider.reads) <= 16

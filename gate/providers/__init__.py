@@ -18,6 +18,7 @@ from gate.model import DeviceResult, ErrorDetail, Snapshot
 
 __all__ = [
     "ExplainsFailure",
+    "HoldsReads",
     "KnowsHistory",
     "Provider",
     "ProviderPlugin",
@@ -88,6 +89,18 @@ class ReadsAtDeadline(Protocol):
     def fetch_at_deadline(self) -> Snapshot:
         """Like ``fetch``; a RUNNING answer here means the wait timed out."""
         ...
+
+
+@runtime_checkable
+class HoldsReads(Protocol):
+    """A provider whose read waits at the server until the deployment ends or a window
+    passes (a long-poll), so the engine needs no schedule of its own (optional).
+
+    The engine starts each read at once after the last, but never sooner than ``--interval``
+    after the last one started: a server that answers at once cannot make it spin.
+    """
+
+    def holds_reads(self) -> bool: ...
 
 
 @runtime_checkable

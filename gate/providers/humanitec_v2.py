@@ -1,0 +1,189 @@
+"""Humanitec Platform Orchestrator v2 deployments, waited on at the server (a long-poll).
+
+Spec: ``internal/clients/canyon-dp/spec.yaml`` of humanitec/terraform-provider-platform-
+orchestrator (recorded in ``tests/contracts/README.md``). ``GET /orgs/{org}/deployments/{id}``
+reads a deployment; ``GET .../actions/wait-for-complete?timeout_in_seconds=N`` answers 200
+with the deployment once it is complete, or 408 after N seconds to say "keep waiting". Earlier
+versions of the spec named it ``actions/waitForComplete``; the current one is used.
+
+Each read is one long-poll, held by the server for at most :data:`LONG_POLL_SECONDS` and
+never past the time the engine gives the read; the engine starts the next one at once
+(:class:`gate.providers.HoldsReads`). A status word the gate does not know, in an answer the
+server calls complete, is a failure: only ``succeeded`` is success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from gate import deadline
+from gate.errors import ConfigError, TransientError, UsageError
+from gate.ids import require_id
+from gate.model import ErrorDetail, Snapshot, State
+from gate.providers.humanitec_api import HumanitecApi, connect, path_of
+from gate.secret import Secret, header_token
+from gate.text import one_line
+from gate.urls import PLAIN_HTTP_FLAG
+
+__all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment", "plugin"]
+
+DEFAULT_API_URL = "https://api.humanitec.dev"
+LONG_POLL_SECONDS = 20
+"""Longest hold asked of the server: long enough to save reads, short enough that a
+connection dropped by a proxy mid-hold is noticed soon."""
+SHORTEST_HOLD = 2
+"""The spec's minimum ``timeout_in_seconds``; with less time left, a plain read is made."""
+STATUSES: Mapping[str, State] = {
+    "pending": State.RUNNING,
+    "in progress": State.RUNNING,
+    "executing": State.RUNNING,
+    "succeeded": State.SUCCEEDED,
+    "failed": State.FAILED,
+}
+
+
+class HumanitecV2Deployment:
+    """One v2 deployment, by org and id."""
+
+    name = "humanitec-v2"
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        org: str,
+        deployment_id: str,
+        token: Secret | None = None,
+        long_poll_seconds: int = LONG_POLL_SECONDS,
+    ) -> None:
+        self._api = HumanitecApi(client, token=token)
+        self._org = require_id("--org", org)
+        self._id = require_id("--deployment-id", deployment_id)
+        self._long_poll = max(SHORTEST_HOLD, long_poll_seconds)
+        self._last_status = ""
+
+    def __repr__(self) -> str:
+        return f"HumanitecV2Deployment({dict(self.target)!r})"
+
+    @property
+    def target(self) -> Mapping[str, str]:
+        return {"org": self._org, "deployment_id": self._id}
+
+    def describe(self) -> str:
+        return f"Humanitec v2 deployment {self._id} in {self._org}"
+
+    def close(self) -> None:
+        self._api.client.close()
+
+    def holds_reads(self) -> bool:
+        return True
+
+    def fetch(self) -> Snapshot:
+        path = path_of("orgs", self._org, "deployments", self._id)
+        # Whole seconds, one short of what the read may take: the answer must come back in time.
+        hold = math.floor(deadline.seconds_left(self._long_poll + 1.0) - 1)
+        if not self._last_status or hold < SHORTEST_HOLD:
+            read = self._api.get_object(path, "deployment", not_found=self.describe())
+            return self._snapshot(read, complete=False)
+        code, body = self._api.answer(
+            f"{path}/actions/wait-for-complete",
+            "deployment (long-poll)",
+            not_found=self.describe(),
+            params={"timeout_in_seconds": hold},
+            also=(408,),
+            held_seconds=hold,
+        )
+        if code == 408:
+            return Snapshot(state=State.RUNNING, raw_status=self._last_status)
+        if not isinstance(body, dict):
+            raise TransientError("deployment (long-poll): the answer is not a JSON object")
+        return self._snapshot(body, complete=True)
+
+    def _snapshot(self, body: Mapping[str, Any], *, complete: bool) -> Snapshot:
+        said = self._api.said
+        if said(body.get("id")) != self._id:
+            raise TransientError(
+                f"deployment: asked for {self._id!r}, the API answered with "
+                f"{one_line(said(body.get('id')), limit=80)!r}"
+            )
+        raw_status = said(body.get("status"))
+        if not raw_status:
+            raise TransientError("deployment: the answer has no 'status' string")
+        self._last_status = raw_status
+        state = STATUSES.get(raw_status, State.UNKNOWN)
+        message = said(body.get("status_message"))
+        verdict = None
+        if complete and not state.is_terminal:
+            # The server says it is done; a word other than "succeeded" is not success.
+            state = State.FAILED
+            verdict = (
+                f"the orchestrator says the deployment is complete, with status "
+                f"{one_line(raw_status, limit=80)!r}, which is not 'succeeded'"
+            )
+        errors: tuple[ErrorDetail, ...] = ()
+        if state is State.FAILED and message:
+            errors = (
+                ErrorDetail(
+                    code=raw_status, message=message, scope="deployment", object_id=self._id
+                ),
+            )
+        return Snapshot(
+            state=state,
+            raw_status=raw_status,
+            errors=errors,
+            changed_at=said(body.get("completed_at")) or None,
+            created_at=said(body.get("created_at")) or None,
+            verdict=verdict,
+        )
+
+
+class _Plugin:
+    name = "humanitec-v2"
+    summary = (
+        "a Humanitec Platform Orchestrator v2 deployment, waited on at the server "
+        "(token in HUMANITEC_AUTH_TOKEN)"
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--org", help="organization id (default: $HUMANITEC_ORG_ID)")
+        parser.add_argument("--deployment-id", required=True, help="the deployment to wait on")
+        parser.add_argument(
+            "--api-url",
+            help=f"API base URL (default: $HUMANITEC_API_URL or {DEFAULT_API_URL})",
+        )
+        parser.add_argument(
+            PLAIN_HTTP_FLAG,
+            action="store_true",
+            help="allow an http:// API URL on another machine (the token travels unencrypted)",
+        )
+
+    def build(
+        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+    ) -> HumanitecV2Deployment:
+        org = args.org or env.get("HUMANITEC_ORG_ID") or env.get("HUMANITEC_ORG")
+        if not org:
+            raise ConfigError("--org is required (or set HUMANITEC_ORG_ID)")
+        source = "HUMANITEC_AUTH_TOKEN" if env.get("HUMANITEC_AUTH_TOKEN") else "HUMANITEC_TOKEN"
+        token = header_token(source, env.get(source, ""))
+        api_url = args.api_url or env.get("HUMANITEC_API_URL") or DEFAULT_API_URL
+        client = connect(
+            api_url,
+            token,
+            request_timeout=request_timeout,
+            allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+        )
+        try:
+            return HumanitecV2Deployment(
+                client, org=org, deployment_id=args.deployment_id, token=token
+            )
+        except UsageError:
+            client.close()
+            raise
+
+
+plugin = _Plugin()
