@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from gate.emulator import Device, Emulator, Timeline
+from gate.emulator import Device, Emulator, PipelineJob, PipelineStep, Timeline, Workload
 
 __all__ = ["run_demo"]
 
@@ -40,6 +40,12 @@ _GREENGRASS_DETAILS = [
         "DetailedErrorMessage": "function 'sensor-reader' failed to start: module not found",
     }
 ]
+_DEPLOY_STEP_LOG = [
+    ("INFO", "Deploying set 3f1c9e to environment 'production'"),
+    ("INFO", "Provisioning resource 'postgres' (type postgres, class default)"),
+    ("ERROR", "Resource 'postgres' was not ready after 300s: connection refused on :5432"),
+    ("ERROR", "Deployment failed: 1 resource not ready"),
+]
 _DEVICE_OK = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (4, "SUCCEEDED")])
 _DEVICE_BROKEN = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "FAILED")])
 _HUMANITEC_RUN = [(0, "pending"), (1, "in progress")]
@@ -52,6 +58,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         env = {
             **os.environ,
             "HUMANITEC_TOKEN": emulator.token,
+            "HUMANITEC_AUTH_TOKEN": emulator.token,
             "HUMANITEC_API_URL": emulator.url,
             "AWS_ACCESS_KEY_ID": "demo",
             "AWS_SECRET_ACCESS_KEY": "demo",
@@ -60,8 +67,9 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         }
         env.pop("AWS_PROFILE", None)
         out.write(
-            f"gate demo: an emulator of the Humanitec and Greengrass v1/v2 APIs on {emulator.url}\n"
-            "Five deployments start there; each is gated as a pipeline would gate it.\n"
+            f"gate demo: an emulator of the Humanitec v1/v2 and Greengrass v1/v2 APIs on "
+            f"{emulator.url}\nSeven deployments start there; each is gated as a pipeline would "
+            "gate it.\n"
         )
 
         def humanitec_ok() -> list[str]:
@@ -81,7 +89,29 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
 
         def humanitec_failed() -> list[str]:
             timeline = Timeline([*_HUMANITEC_RUN, (4, "failed")])
-            emulator.add_humanitec("demo", "shop", "production", timeline, errors=_HUMANITEC_ERRORS)
+            step = PipelineStep(
+                "Deploy",
+                "actions/humanitec/deploy",
+                Timeline([(0, "queued"), (1, "executing"), (4, "failed")]),
+                status_message="The deployment failed.",
+                logs=_DEPLOY_STEP_LOG,
+            )
+            run = emulator.add_pipeline_run(
+                "demo",
+                "shop",
+                "default",
+                Timeline([(0, "executing"), (4, "failed")]),
+                jobs=[PipelineJob("deploy", step.timeline, steps=[step])],
+                status_message="Job deploy failed.",
+            )
+            emulator.add_humanitec(
+                "demo",
+                "shop",
+                "production",
+                timeline,
+                errors=_HUMANITEC_ERRORS,
+                pipeline=("default", run, "deploy", 0),
+            )
             return [
                 "humanitec",
                 "--org",
@@ -93,6 +123,48 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
                 "--latest",
                 "--output",
                 "json",
+            ]
+
+        def humanitec_never_ready() -> list[str]:
+            emulator.add_workloads(
+                "demo",
+                "shop",
+                "preview",
+                [
+                    Workload("api", Timeline([(0, "starting"), (2, "ready")])),
+                    Workload(
+                        "worker",
+                        Timeline([(0, "starting"), (2, "ImagePullBackOff")]),
+                        message='Back-off pulling image "registry.example.com/worker:1.4.2"',
+                    ),
+                ],
+            )
+            deploy_id = emulator.add_humanitec(
+                "demo", "shop", "preview", Timeline([*_HUMANITEC_RUN, (2, "succeeded")])
+            )
+            return [
+                "humanitec",
+                "--org",
+                "demo",
+                "--app",
+                "shop",
+                "--env",
+                "preview",
+                "--deploy-id",
+                deploy_id,
+                "--require-ready",
+                "--timeout",
+                "8s",
+            ]
+
+        def humanitec_v2_ok() -> list[str]:
+            timeline = Timeline([(0, "in progress"), (3, "succeeded")])
+            return [
+                "humanitec-v2",
+                "--org",
+                "demo",
+                "--deployment-id",
+                emulator.add_humanitec_v2("demo", timeline),
             ]
 
         def greengrass_ok() -> list[str]:
@@ -139,6 +211,8 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         cases: list[tuple[Callable[[], list[str]], int]] = [
             (humanitec_ok, 0),
             (humanitec_failed, 1),
+            (humanitec_never_ready, 1),
+            (humanitec_v2_ok, 0),
             (greengrass_ok, 0),
             (greengrass_failed, 1),
             (greengrass_v2_fleet, 1),

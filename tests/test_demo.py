@@ -7,7 +7,7 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     result = run_gate("demo", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert out.count("(as expected)") == 5
+    assert out.count("(as expected)") == 7
     assert "UNEXPECTED" not in out
     assert "$ gate wait humanitec" in out
     assert "$ gate wait greengrass" in out
@@ -17,3 +17,7 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     assert "$ gate wait greengrass-v2" in out
     assert "1 of 4 devices failed" in out
     assert "[device press-3] FAILED: com.acme.PressController: exited with code 1" in out
+    step_log = "[step log deploy/0 Deploy] ERROR: Resource 'postgres' was not ready after 300s"
+    assert step_log in out, "a failed deployment shows its pipeline step's log"
+    assert "its workloads never became ready: 1/2 workloads ready; worker: ImagePullBackOff" in out
+    assert "$ gate wait humanitec-v2" in out

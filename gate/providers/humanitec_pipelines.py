@@ -132,14 +132,16 @@ class PipelineRuns:
         said = self._api.said
         job_id = said(job.get("id"))
         where = f"job {job_id}"
-        details = [
-            ErrorDetail(
-                code=said(job.get("status")),
-                message=said(job.get("status_message")),
-                scope="pipeline job",
-                object_id=job_id,
+        details = []
+        if said(job.get("status_message")):
+            details.append(
+                ErrorDetail(
+                    code=said(job.get("status")),
+                    message=said(job.get("status_message")),
+                    scope="pipeline job",
+                    object_id=job_id,
+                )
             )
-        ]
         try:
             job_id = require_id("pipeline job id", job_id)
             full = self._api.get_object(self.run_path(ref, "jobs", job_id), f"pipeline {where}")
