@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from gate.cli import _provider_parser
-from gate.emulator import Device, Emulator, Timeline
+from gate.emulator import Device, Emulator, PipelineJob, PipelineStep, Timeline
 from gate.registry import load_plugin
 from tests.actions_runner import (
     ActionRun,
@@ -111,7 +111,7 @@ def all_text(run: ActionRun) -> str:
 
 def test_inputs_cover_every_flag_of_both_providers_and_of_waiting() -> None:
     internal = {"--output", "--json-report", "--help", "--junit", "--no-fail-fast"}
-    for provider in ("humanitec", "greengrass", "greengrass-v2"):
+    for provider in ("humanitec", "humanitec-v2", "greengrass", "greengrass-v2"):
         parser = _provider_parser(load_plugin(provider))
         flags = {
             opt
@@ -216,6 +216,31 @@ def test_a_succeeded_deployment_passes_with_a_notice(emulator: Emulator, act: An
     assert json.loads(run.outputs["errors"]) == []
     assert "### ✅ Deployment succeeded" in run.summary
     assert ET.parse(run.outputs["junit-report"]).getroot().find(".//failure") is None
+    assert TOKEN not in all_text(run)
+
+
+def test_a_pipeline_run_fails_the_step_with_its_failed_step_and_log(
+    emulator: Emulator, act: Any
+) -> None:
+    step = PipelineStep(
+        "Deploy",
+        "actions/humanitec/deploy",
+        Timeline([(0, "executing"), (0.3, "failed")]),
+        logs=[("ERROR", "helm: timed out waiting for the condition")],
+    )
+    run_id = emulator.add_pipeline_run(
+        "acme",
+        "shop",
+        "default",
+        Timeline([(0, "executing"), (0.3, "failed")]),
+        jobs=[PipelineJob("deploy", step.timeline, steps=[step])],
+    )
+    inputs = {**humanitec_inputs(""), "env": "", "pipeline": "default", "run": run_id}
+    run = act(inputs)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.outputs["status"] == "failed"
+    errors = json.loads(run.outputs["errors"])
+    assert errors[-1]["message"] == "helm: timed out waiting for the condition"
     assert TOKEN not in all_text(run)
 
 
