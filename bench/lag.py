@@ -17,6 +17,8 @@ from gate.emulator import Emulator, Timeline
 from gate.model import Snapshot, State
 
 POLLERS = ("fixed 2 s loop", "botocore waiter (15 s)", "gate, no history", "gate, with history")
+LONG_POLL = "gate, humanitec-v2 long-poll"
+"""Real time only: the server holds each read, so there is no schedule to replay."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def real_time(durations: Sequence[float], repeats: int) -> list[Sample]:
                 )
                 ago -= took + 10
             for _ in range(repeats):
-                for poller in POLLERS:
+                for poller in (*POLLERS, LONG_POLL):
                     threads.append(
                         threading.Thread(
                             target=_one, args=(emulator, poller, duration, env, samples, lock)
@@ -74,7 +76,15 @@ def _one(
     samples: list[Sample],
     lock: threading.Lock,
 ) -> None:
-    if poller == "gate, with history":
+    if poller == LONG_POLL:
+        with lock:
+            deployment_id = emulator.add_humanitec_v2(
+                "bench", Timeline([(0, "in progress"), (duration, "succeeded")])
+            )
+        ended = emulator.clock() + duration
+        pollers.gate_humanitec_v2(emulator.url, emulator.token, deployment_id)
+        marker = f"/deployments/{deployment_id}"
+    elif poller == "gate, with history":
         with lock:
             deploy_id = emulator.add_humanitec(
                 "bench", "app", env, Timeline([(0, "in progress"), (duration, "succeeded")])
@@ -181,7 +191,7 @@ def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
 
 def summarize(samples: Sequence[Sample]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
-    for poller in POLLERS:
+    for poller in (*POLLERS, LONG_POLL):
         mine = [s for s in samples if s.poller == poller]
         if not mine:
             continue

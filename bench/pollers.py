@@ -92,4 +92,16 @@ def gate_humanitec(api_url: str, token: str, env: str, deploy_id: str) -> None:
         provider.close()
 
 
+def gate_humanitec_v2(api_url: str, token: str, deployment_id: str) -> None:
+    """The gate on the v2 orchestrator: the server's long-poll, no schedule."""
+    from gate.providers.humanitec_v2 import HumanitecV2Deployment
+
+    client = connect(api_url, Secret(token), request_timeout=10)
+    provider = HumanitecV2Deployment(client, org="bench", deployment_id=deployment_id)
+    try:
+        wait(provider)
+    finally:
+        provider.close()
+
+
 Poller = Callable[..., None]
