@@ -20,7 +20,8 @@ from openapi_schema_validator import OAS30Validator
 from gate import WaitOptions, wait
 from gate.emulator import Emulator, Fault, Timeline
 from gate.model import OutcomeStatus
-from gate.providers.humanitec_v2 import HumanitecV2Deployment, connect
+from gate.providers.humanitec_api import connect
+from gate.providers.humanitec_v2 import HumanitecV2Deployment
 from gate.secret import Secret
 from tests.support import REPO, TOKEN, run_gate
 

@@ -26,13 +26,18 @@ from gate.errors import (
 )
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
-from gate.providers.humanitec_api import HumanitecApi, connect, path_of
+from gate.providers.humanitec_api import (
+    HumanitecApi,
+    add_connection_arguments,
+    connect,
+    connect_from_args,
+    path_of,
+)
 from gate.providers.humanitec_pipelines import HumanitecPipelineRun, PipelineRef, PipelineRuns
 from gate.providers.humanitec_runtime import read_readiness
 from gate.secret import Secret, header_token
 from gate.text import from_api, one_line
 from gate.timestamps import parse_timestamp
-from gate.urls import PLAIN_HTTP_FLAG
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -266,15 +271,7 @@ class _Plugin:
             help="after the deployment succeeds, wait until the environment's workloads are "
             "ready; workloads still failing at the deadline fail the gate",
         )
-        parser.add_argument(
-            "--api-url",
-            help=f"API base URL (default: $HUMANITEC_API_URL or {DEFAULT_API_URL})",
-        )
-        parser.add_argument(
-            PLAIN_HTTP_FLAG,
-            action="store_true",
-            help="allow an http:// API URL on another machine (the token travels unencrypted)",
-        )
+        add_connection_arguments(parser, default_url=DEFAULT_API_URL)
 
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
@@ -295,13 +292,9 @@ class _Plugin:
             if not value:
                 raise ConfigError(f"--{name} is required (or set HUMANITEC_{name.upper()})")
             ids[name] = value
-        api_url = args.api_url or env.get("HUMANITEC_API_URL") or DEFAULT_API_URL
         token = header_token("HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", ""))
-        client = connect(
-            api_url,
-            token,
-            request_timeout=request_timeout,
-            allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+        client = connect_from_args(
+            args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )
         try:
             if gates_a_run:

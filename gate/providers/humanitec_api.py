@@ -8,6 +8,7 @@ token is used: the API never chooses which path the gate requests next.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -19,9 +20,17 @@ from gate.errors import AuthError, NotFoundError, RequestRejected, TransientErro
 from gate.retry_after import parse_retry_after
 from gate.secret import Secret
 from gate.text import from_api, one_line
-from gate.urls import require_api_url
+from gate.urls import PLAIN_HTTP_FLAG, require_api_url
 
-__all__ = ["HELD_SECONDS", "MESSAGE_LIMIT", "HumanitecApi", "connect", "path_of"]
+__all__ = [
+    "HELD_SECONDS",
+    "MESSAGE_LIMIT",
+    "HumanitecApi",
+    "add_connection_arguments",
+    "connect",
+    "connect_from_args",
+    "path_of",
+]
 
 MESSAGE_LIMIT = 2000
 """How much of an error body's message and details a reason keeps (one line)."""
@@ -49,6 +58,34 @@ def connect(
         transport=transport,
         follow_redirects=False,
         trust_env=False,  # proxies come from proxy_for; a ~/.netrc must not replace the token
+    )
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser, *, default_url: str) -> None:
+    parser.add_argument(
+        "--api-url", help=f"API base URL (default: $HUMANITEC_API_URL or {default_url})"
+    )
+    parser.add_argument(
+        PLAIN_HTTP_FLAG,
+        action="store_true",
+        help="allow an http:// API URL on another machine (the token travels unencrypted)",
+    )
+
+
+def connect_from_args(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    token: Secret,
+    *,
+    default_url: str,
+    request_timeout: float,
+) -> httpx.Client:
+    """:func:`connect` to ``--api-url``, else ``$HUMANITEC_API_URL``, else ``default_url``."""
+    return connect(
+        args.api_url or env.get("HUMANITEC_API_URL") or default_url,
+        token,
+        request_timeout=request_timeout,
+        allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
     )
 
 

@@ -25,10 +25,14 @@ from gate import deadline
 from gate.errors import ConfigError, TransientError, UsageError
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
-from gate.providers.humanitec_api import HumanitecApi, connect, path_of
+from gate.providers.humanitec_api import (
+    HumanitecApi,
+    add_connection_arguments,
+    connect_from_args,
+    path_of,
+)
 from gate.secret import Secret, header_token
 from gate.text import one_line
-from gate.urls import PLAIN_HTTP_FLAG
 
 __all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment", "plugin"]
 
@@ -152,15 +156,7 @@ class _Plugin:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--org", help="organization id (default: $HUMANITEC_ORG_ID)")
         parser.add_argument("--deployment-id", required=True, help="the deployment to wait on")
-        parser.add_argument(
-            "--api-url",
-            help=f"API base URL (default: $HUMANITEC_API_URL or {DEFAULT_API_URL})",
-        )
-        parser.add_argument(
-            PLAIN_HTTP_FLAG,
-            action="store_true",
-            help="allow an http:// API URL on another machine (the token travels unencrypted)",
-        )
+        add_connection_arguments(parser, default_url=DEFAULT_API_URL)
 
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
@@ -170,12 +166,8 @@ class _Plugin:
             raise ConfigError("--org is required (or set HUMANITEC_ORG_ID)")
         source = "HUMANITEC_AUTH_TOKEN" if env.get("HUMANITEC_AUTH_TOKEN") else "HUMANITEC_TOKEN"
         token = header_token(source, env.get(source, ""))
-        api_url = args.api_url or env.get("HUMANITEC_API_URL") or DEFAULT_API_URL
-        client = connect(
-            api_url,
-            token,
-            request_timeout=request_timeout,
-            allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+        client = connect_from_args(
+            args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )
         try:
             return HumanitecV2Deployment(
