@@ -276,14 +276,18 @@ class _Plugin:
     def build(
         self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
     ) -> HumanitecDeployment | HumanitecPipelineRun:
-        gates_a_run = args.run is not None
-        if gates_a_run and not args.pipeline:
+        # Library callers (the Pulumi provider) build a Namespace of the flags they offer.
+        run: str | None = getattr(args, "run", None)
+        pipeline: str = getattr(args, "pipeline", None) or ""
+        require_ready = bool(getattr(args, "require_ready", False))
+        gates_a_run = run is not None
+        if run is not None and not pipeline:
             raise UsageError("--run needs --pipeline (the pipeline the run belongs to)")
-        if not gates_a_run and args.pipeline:
+        if not gates_a_run and pipeline:
             raise UsageError("--pipeline goes with --run")
         if gates_a_run and args.env:
             raise UsageError("--env goes with --deploy-id or --latest; a run names its own")
-        if gates_a_run and args.require_ready:
+        if gates_a_run and require_ready:
             raise UsageError("--require-ready gates a deployment, not a pipeline run")
         names = ("org", "app") if gates_a_run else ("org", "app", "env")
         ids = {}
@@ -297,18 +301,18 @@ class _Plugin:
             args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )
         try:
-            if gates_a_run:
+            if run is not None:
                 return HumanitecPipelineRun(
                     HumanitecApi(client, token=token),
-                    pipeline_id=args.pipeline,
-                    run_id=args.run,
+                    pipeline_id=pipeline,
+                    run_id=run,
                     **ids,
                 )
             return HumanitecDeployment(
                 client,
                 deploy_id=None if args.latest else args.deploy_id,
                 token=token,
-                require_ready=args.require_ready,
+                require_ready=require_ready,
                 **ids,
             )
         except UsageError:
