@@ -683,8 +683,13 @@ def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome["progress"] == "3/3 devices succeeded"
-    assert outcome["elapsed_seconds"] >= 1.5
-    assert [d["device"] for d in outcome["devices"]] == ["a", "b", "late"]
+    # "late" reads SUCCEEDED only 1.9 s after the deployment began: the gate waited for it.
+    # (Its elapsed time is not compared: it depends on how fast the command started.)
+    assert [(d["device"], d["status"]) for d in outcome["devices"]] == [
+        ("a", "SUCCEEDED"),
+        ("b", "SUCCEEDED"),
+        ("late", "SUCCEEDED"),
+    ]
 
 
 @pytest.mark.parametrize(
