@@ -15,7 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["seconds_left", "within"]
+__all__ = ["HELD_SECONDS", "seconds_left", "within"]
+
+HELD_SECONDS = "gate_held_seconds"
+"""An httpx request extension: how long the server is asked to hold its answer (a long-poll).
+That time is the server's, not slowness: the wire allows it on top of the request timeout."""
 
 _ends_at: ContextVar[float | None] = ContextVar("gate_read_ends_at", default=None)
 

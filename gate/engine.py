@@ -195,7 +195,7 @@ class _Wait:
                 return self._deadline_passed()
             if self.not_before > self.deadline:
                 return self._rate_limited_past_the_deadline()
-            if isinstance(self.provider, HoldsReads):
+            if isinstance(self.provider, HoldsReads) and self.provider.holds_reads():
                 wake_at = max(self.read_started + self.options.interval, self.not_before)
             else:
                 wake_at = max(now + self.schedule.next_delay(now - self.started), self.not_before)

@@ -111,8 +111,7 @@ class BoundedTransport(httpx.BaseTransport):
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        # A long-poll asks the server to hold its answer: that time is the server's, not slowness.
-        held = request.extensions.get("gate_held_seconds", 0.0)
+        held = request.extensions.get(deadline.HELD_SECONDS, 0.0)
         seconds = deadline.seconds_left(self._request_timeout + held)
         if seconds <= 0:
             raise httpx.PoolTimeout("no time was left for the request", request=request)

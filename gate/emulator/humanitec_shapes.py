@@ -35,7 +35,7 @@ Iso = Callable[[float], str]
 
 _ENDED = ("succeeded", "failed", "cancelled", "timed_out")
 _UNAVAILABLE = "{kind} does not have minimum availability."
-_EPOCH_NOTE = "0" * 8 + "-0000-4000-8000-" + "0" * 12
+_ZERO_UUID = "0" * 8 + "-0000-4000-8000-" + "0" * 12
 
 
 def pipeline_run(script: PipelineRunScript, elapsed: float, iso: Iso) -> dict[str, Any]:
@@ -52,11 +52,11 @@ def pipeline_run(script: PipelineRunScript, elapsed: float, iso: Iso) -> dict[st
         "app_id": script.app,
         "env_ids": [],
         "pipeline_id": script.pipeline_id,
-        "pipeline_version": _EPOCH_NOTE,
+        "pipeline_version": _ZERO_UUID,
         "status": status,
         "status_message": script.status_message if status in _ENDED else "",
         "created_at": iso(script.created),
-        "created_by": _EPOCH_NOTE,
+        "created_by": _ZERO_UUID,
         "executing_at": iso(script.created),
         "timeout_seconds": 3600,
         "trigger": "deployment_request",
@@ -80,7 +80,7 @@ def pipeline_job_partial(
         "org_id": script.org,
         "app_id": script.app,
         "pipeline_id": script.pipeline_id,
-        "pipeline_version": _EPOCH_NOTE,
+        "pipeline_version": _ZERO_UUID,
         "run_id": script.run_id,
         "status": status,
         "status_message": job.status_message if status in _ENDED else "",
@@ -226,7 +226,7 @@ def v2_deployment(script: HumanitecV2Script, elapsed: float, iso: Iso) -> dict[s
         "env_id": script.env,
         "id": script.deployment_id,
         "created_at": iso(script.created),
-        "created_by": _EPOCH_NOTE,
+        "created_by": _ZERO_UUID,
         "mode": "deploy",
         "plan_only": False,
         "status": status,

@@ -115,21 +115,19 @@ class HumanitecDeployment:
         self._api.client.close()
 
     def fetch(self) -> Snapshot:
-        applied = self._applied or self._read_deployment()
-        if applied.state is State.SUCCEEDED and self._require_ready:
-            self._applied = applied
-            return self._with_readiness(applied, at_deadline=False)
-        return applied
+        return self._read(at_deadline=False)
 
     def fetch_at_deadline(self) -> Snapshot:
+        return self._read(at_deadline=True)
+
+    def _read(self, *, at_deadline: bool) -> Snapshot:
         applied = self._applied or self._read_deployment()
         if applied.state is State.SUCCEEDED and self._require_ready:
             self._applied = applied
-            return self._with_readiness(applied, at_deadline=True)
+            return self._with_readiness(applied, at_deadline=at_deadline)
         return applied
 
     def _with_readiness(self, applied: Snapshot, *, at_deadline: bool) -> Snapshot:
-        assert self._deploy_id is not None
         readiness = read_readiness(self._api, org=self._org, app=self._app, env=self._env)
         if readiness.ready:
             return applied
@@ -281,7 +279,7 @@ class _Plugin:
         pipeline: str = getattr(args, "pipeline", None) or ""
         require_ready = bool(getattr(args, "require_ready", False))
         gates_a_run = run is not None
-        if run is not None and not pipeline:
+        if gates_a_run and not pipeline:
             raise UsageError("--run needs --pipeline (the pipeline the run belongs to)")
         if not gates_a_run and pipeline:
             raise UsageError("--pipeline goes with --run")
@@ -301,11 +299,11 @@ class _Plugin:
             args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )
         try:
-            if run is not None:
+            if gates_a_run:
                 return HumanitecPipelineRun(
                     HumanitecApi(client, token=token),
                     pipeline_id=pipeline,
-                    run_id=run,
+                    run_id=run or "",
                     **ids,
                 )
             return HumanitecDeployment(

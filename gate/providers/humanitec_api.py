@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
+from gate import deadline
 from gate.errors import AuthError, NotFoundError, RequestRejected, TransientError
 from gate.retry_after import parse_retry_after
 from gate.secret import Secret
@@ -23,7 +24,6 @@ from gate.text import from_api, one_line
 from gate.urls import PLAIN_HTTP_FLAG, require_api_url
 
 __all__ = [
-    "HELD_SECONDS",
     "MESSAGE_LIMIT",
     "HumanitecApi",
     "add_connection_arguments",
@@ -34,9 +34,6 @@ __all__ = [
 
 MESSAGE_LIMIT = 2000
 """How much of an error body's message and details a reason keeps (one line)."""
-HELD_SECONDS = "gate_held_seconds"
-"""Request extension: how long the server is asked to hold its answer (a long-poll); the
-wire allows that much more than ``--request-timeout`` (see :class:`gate.wire.BoundedTransport`)."""
 
 
 def connect(
@@ -201,7 +198,7 @@ class HumanitecApi:
                 path,
                 params=dict(params) if params else None,
                 headers=dict(headers) if headers else None,
-                extensions={HELD_SECONDS: held} if held else None,
+                extensions={deadline.HELD_SECONDS: held} if held else None,
             )
         except httpx.LocalProtocolError as exc:
             raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc

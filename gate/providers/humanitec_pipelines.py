@@ -52,7 +52,8 @@ class PipelineRef:
     pipeline_id: str
     run_id: str
     job_id: str = ""
-    step_index: int | None = None
+    """The job that ran the deployment: explained first. (Its ``step_index`` is not needed:
+    the failed step is the one that says it failed.)"""
 
     @classmethod
     def from_deployment(cls, api: HumanitecApi, body: Mapping[str, Any]) -> PipelineRef | None:
@@ -63,13 +64,7 @@ class PipelineRef:
         pipeline_id, run_id = api.said(pipeline.get("id")), api.said(pipeline.get("run_id"))
         if not pipeline_id or not run_id:
             return None
-        index = pipeline.get("step_index")
-        return cls(
-            pipeline_id,
-            run_id,
-            api.said(pipeline.get("job_id")),
-            index if isinstance(index, int) and not isinstance(index, bool) else None,
-        )
+        return cls(pipeline_id, run_id, api.said(pipeline.get("job_id")))
 
 
 class PipelineRuns:
@@ -100,7 +95,6 @@ class PipelineRuns:
         """Why the run failed, in its own words: each failed job's failed step, with the
         step's status message and the last lines of its log."""
         said = self._api.said
-        run = run if run is not None else self.read_run(ref)
         jobs, _ = self._api.pages(self.run_path(ref, "jobs"), "pipeline jobs", limit=5)
         failed = [
             job for job in jobs if isinstance(job, dict) and said(job.get("status")) in _ENDED_BADLY
@@ -117,7 +111,10 @@ class PipelineRuns:
                     message=f"{len(failed) - FAILED_JOBS_READ} more jobs failed in this run",
                 )
             )
-        if not details and said(run.get("status_message")):
+        if details:
+            return details
+        run = run if run is not None else self.read_run(ref)  # only its own words are left
+        if said(run.get("status_message")):
             details.append(
                 ErrorDetail(
                     code=said(run.get("status")),

@@ -58,9 +58,8 @@ def read_readiness(api: HumanitecApi, *, org: str, app: str, env: str) -> Readin
         errors.extend(_explain(api, name, module))
     ready_count = len(modules) - len(unready)
     summary = f"{ready_count}/{len(modules)} workloads ready"
-    if unready:
-        first = errors[0] if errors else None
-        why = first.code or first.summary if first else ""
+    if unready:  # every unready workload is explained by at least one error, the first first
+        why = errors[0].code or errors[0].summary
         summary += f"; {unready[0][0]}: {one_line(why, limit=120) or 'not ready'}"
         if len(unready) > 1:
             summary += f" (and {len(unready) - 1} more)"
@@ -72,7 +71,7 @@ def _ready(api: HumanitecApi, module: Mapping[str, Any]) -> bool:
         return False
     return all(
         isinstance(container, dict) and container.get("ready") is True
-        for pod in _pods(module)
+        for pod in _pods(api, module)
         for container in _list(pod.get("containerStatuses"))
     )
 
@@ -81,7 +80,7 @@ def _explain(api: HumanitecApi, name: str, module: Mapping[str, Any]) -> list[Er
     """One error per container that is not ready, in Kubernetes' words; else the module's."""
     said = api.said
     errors = []
-    for controller_name, controller in _controllers(module):
+    for controller_name, controller in _controllers(api, module):
         where = f"{said(controller.get('kind'))} {controller_name}".strip()
         for pod in _pods_of(controller):
             for container in _list(pod.get("containerStatuses")):
@@ -106,7 +105,11 @@ def _explain(api: HumanitecApi, name: str, module: Mapping[str, Any]) -> list[Er
             ErrorDetail(
                 code=said(module.get("status")),
                 message=next(
-                    (said(c.get("message")) for _, c in _controllers(module) if c.get("message")),
+                    (
+                        said(c.get("message"))
+                        for _, c in _controllers(api, module)
+                        if c.get("message")
+                    ),
                     "",
                 ),
                 scope="workload",
@@ -132,19 +135,21 @@ def _container_state(api: HumanitecApi, container: Mapping[str, Any]) -> tuple[s
     return "", ""
 
 
-def _controllers(module: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+def _controllers(
+    api: HumanitecApi, module: Mapping[str, Any]
+) -> list[tuple[str, Mapping[str, Any]]]:
     controllers = module.get("controllers")
     if not isinstance(controllers, dict):
         return []
-    return [(str(name), c) for name, c in sorted(controllers.items()) if isinstance(c, dict)]
+    return [(api.said(name), c) for name, c in sorted(controllers.items()) if isinstance(c, dict)]
 
 
 def _pods_of(controller: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [pod for pod in _list(controller.get("pods")) if isinstance(pod, dict)]
 
 
-def _pods(module: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [pod for _, controller in _controllers(module) for pod in _pods_of(controller)]
+def _pods(api: HumanitecApi, module: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [pod for _, controller in _controllers(api, module) for pod in _pods_of(controller)]
 
 
 def _list(value: object) -> list[Any]:
