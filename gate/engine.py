@@ -22,7 +22,14 @@ from typing import TypeVar
 
 from gate import deadline
 from gate.durations import LONGEST_DURATION, format_duration
-from gate.errors import GateError, Interrupted, NotFoundError, TransientError, UsageError
+from gate.errors import (
+    GateError,
+    Interrupted,
+    NotFoundError,
+    Stopped,
+    TransientError,
+    UsageError,
+)
 from gate.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State, ended_as
 from gate.providers import (
     ExplainsFailure,
@@ -173,9 +180,11 @@ class _Wait:
         try:
             return self._loop()
         except KeyboardInterrupt:
-            return self._cancelled(signal.SIGINT)
+            return self._cancelled(f"interrupted by signal {signal.SIGINT}", signal.SIGINT)
         except Interrupted as interrupt:
-            return self._cancelled(interrupt.signum)
+            return self._cancelled(f"interrupted by signal {interrupt.signum}", interrupt.signum)
+        except Stopped as stop:
+            return self._cancelled(stop.reason, stop.signum)
         except Exception as bug:  # the promise: every ending is an Outcome, a bug's too
             said = one_line(str(bug), limit=200)
             return self._end(
@@ -363,11 +372,9 @@ class _Wait:
             f"past the deadline ({left} left); last answer: {self.last_fault}",
         )
 
-    def _cancelled(self, signum: int) -> Outcome:
+    def _cancelled(self, reason: str, signum: int | None) -> Outcome:
         status = f"; last status {one_line(self.last.raw_status, limit=80)!r}" if self.last else ""
-        return self._end(
-            OutcomeStatus.CANCELLED, f"interrupted by signal {signum}{status}", signum=signum
-        )
+        return self._end(OutcomeStatus.CANCELLED, f"{reason}{status}", signum=signum)
 
     def _end(
         self, status: OutcomeStatus, reason: str | None, *, signum: int | None = None

@@ -26,6 +26,7 @@ __all__ = [
     "NotFoundError",
     "ReadError",
     "RequestRejected",
+    "Stopped",
     "TransientError",
     "UsageError",
 ]
@@ -80,4 +81,15 @@ class Interrupted(BaseException):
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
+        self.signum = signum
+
+
+class Stopped(BaseException):
+    """Raised inside a wait that its caller ended early: a gate of many targets stopping the
+    rest once one failed (``--fail-fast``), or after a signal. The wait ends as cancelled with
+    ``reason``; like :class:`Interrupted`, it passes through ``except Exception``."""
+
+    def __init__(self, reason: str, *, signum: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.signum = signum

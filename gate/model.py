@@ -139,6 +139,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     signal: int | None = field(default=None)
     """The signal that cancelled the wait, when ``status is CANCELLED``."""
+    name: str = ""
+    """The target's name in a gate of many (``production``); empty for a single wait."""
 
     @property
     def succeeded(self) -> bool:

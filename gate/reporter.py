@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
 
 from gate.errors import TransientError
 from gate.model import Outcome, Snapshot
@@ -52,19 +54,22 @@ class GuardedReporter:
     """Passes every call on to ``inner`` until its stream fails, then says nothing more.
 
     Progress is a courtesy: a closed pipe, a full disk or a closed file (``OSError``,
-    ``ValueError``) must never end a wait or change its outcome.
+    ``ValueError``) must never end a wait or change its outcome. With a ``lock`` (shared by
+    the reporters of a gate of many), each call's lines are written whole, never interleaved.
     """
 
-    def __init__(self, inner: Reporter) -> None:
+    def __init__(self, inner: Reporter, *, lock: threading.Lock | None = None) -> None:
         self._inner: Reporter | None = inner
+        self._lock: AbstractContextManager[Any] = lock or nullcontext()
 
     def _call(self, name: str, *args: object) -> None:
-        if self._inner is None:
-            return
-        try:
-            getattr(self._inner, name)(*args)
-        except (OSError, ValueError):
-            self._inner = None
+        with self._lock:
+            if self._inner is None:
+                return
+            try:
+                getattr(self._inner, name)(*args)
+            except (OSError, ValueError):
+                self._inner = None
 
     def started(self, description: str, timeout: float) -> None:
         self._call("started", description, timeout)

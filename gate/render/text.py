@@ -15,13 +15,17 @@ LINE_LIMIT = 4000
 
 
 class TextReporter:
-    def __init__(self, stream: TextIO) -> None:
+    """One wait's progress; with a ``label`` (a target of many), every line names it."""
+
+    def __init__(self, stream: TextIO, *, label: str = "") -> None:
         self._stream = stream
+        self._label = f"{one_line(label, limit=200)}: " if label else ""
 
     def _say(self, line: str, elapsed: float | None = None) -> None:
         """One line, whatever API words it holds: no escape, CR or line break gets through."""
         stamp = f"[{format_duration(elapsed):>6}] " if elapsed is not None else ""
-        self._stream.write(f"gate: {stamp}{one_line(line, limit=LINE_LIMIT)}\n")
+        said = one_line(line, limit=LINE_LIMIT)
+        self._stream.write(f"gate: {stamp}{self._label}{said}\n")
         self._stream.flush()
 
     def started(self, description: str, timeout: float) -> None:
