@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from gate.errors import ConfigError
 
 __all__ = ["Secret", "header_token"]
@@ -16,6 +18,10 @@ class Secret:
     def reveal(self) -> str:
         """The value, for the one place that must send it (an Authorization header)."""
         return self._value
+
+    def fingerprint(self) -> str:
+        """A digest that tells two secrets apart without holding either (a cache key)."""
+        return hashlib.sha256(self._value.encode("utf-8", "surrogatepass")).hexdigest()
 
     def redact(self, text: str) -> str:
         """``text`` with every occurrence of the value replaced, for echoing API messages."""

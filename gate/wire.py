@@ -9,6 +9,10 @@ network-backend seam. It reads the whole answer before returning it and refuses 
 than ``max_answer_bytes``, or one compressed although it asked for none (a small gzip body
 can unpack to gigabytes).
 
+Inside a :class:`gate.sharing.Sharing` scope (a gate of many targets) the transport takes its
+connection pool from the scope, and each request first takes a slot from its origin's request
+budget; a 429 answer holds that budget back for every wait on the API.
+
 Faults are raised as httpx's own exceptions, so a caller translates them as it would for any
 httpx client; :func:`describe_fault` words them the same way for every provider.
 """
@@ -27,19 +31,26 @@ from typing import Any
 import httpcore
 import httpx
 
-from gate import deadline
+from gate import deadline, sharing
+from gate.rate import NoSlotInTime
+from gate.retry_after import parse_retry_after
 from gate.urls import is_loopback
 
 __all__ = [
     "MAX_ANSWER_BYTES",
+    "SHARED_MAX_CONNECTIONS",
     "AnswerNotReadable",
     "BoundedTransport",
+    "NoRequestSlot",
     "describe_fault",
     "proxy_for",
 ]
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """A status, an error list or a deployment history is far smaller; more is not an answer."""
+SHARED_MAX_CONNECTIONS = 256
+"""Connections of a shared pool: requests start at the budget's rate, but long-polls hold one
+each for as long as the server holds the answer."""
 
 _CORE_TO_HTTPX: dict[type[Exception], type[httpx.TransportError]] = {
     httpcore.ConnectTimeout: httpx.ConnectTimeout,
@@ -62,9 +73,13 @@ class AnswerNotReadable(httpx.TransportError):
     """The answer is larger than the wire reads, or compressed although it asked for none."""
 
 
+class NoRequestSlot(httpx.TransportError):
+    """The API's shared request budget had no slot in the time left, or the gate stopped."""
+
+
 def describe_fault(fault: BaseException) -> str:
     """A transport fault in a few plain words, the same for every provider."""
-    if isinstance(fault, AnswerNotReadable):
+    if isinstance(fault, (AnswerNotReadable, NoRequestSlot)):
         return str(fault)
     if isinstance(fault, httpx.TimeoutException):
         return "no answer within the request timeout"
@@ -102,19 +117,33 @@ class BoundedTransport(httpx.BaseTransport):
     ) -> None:
         self._request_timeout = request_timeout
         self._max_answer_bytes = max_answer_bytes
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_verifying_context(ca_bundle),
-            proxy=proxy,
-            max_connections=max_connections,
-            keepalive_expiry=30.0,
-            network_backend=_BoundedBackend(),
-        )
+        self._sharing = sharing.current()
+
+        def make_pool(connections: int) -> httpcore.ConnectionPool:
+            return httpcore.ConnectionPool(
+                ssl_context=_verifying_context(ca_bundle),
+                proxy=proxy,
+                max_connections=connections,
+                keepalive_expiry=30.0,
+                network_backend=_BoundedBackend(),
+            )
+
+        if self._sharing is None:
+            self._pool = make_pool(max_connections)
+        else:
+            proxy_key = None if proxy is None else (bytes(proxy.url), tuple(proxy.headers))
+            self._pool = self._sharing.once(
+                ("connection pool", ca_bundle, proxy_key),
+                lambda: make_pool(SHARED_MAX_CONNECTIONS),
+            )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         held = request.extensions.get(deadline.HELD_SECONDS, 0.0)
         seconds = deadline.seconds_left(self._request_timeout + held)
         if seconds <= 0:
             raise httpx.PoolTimeout("no time was left for the request", request=request)
+        if self._sharing is not None:
+            seconds = self._take_slot(request, seconds)
         token = _request_ends.set(time.monotonic() + seconds)
         try:
             with _as_httpx_errors(request):
@@ -125,6 +154,9 @@ class BoundedTransport(httpx.BaseTransport):
                     answer.close()
         finally:
             _request_ends.reset(token)
+        if answer.status == 429 and self._sharing is not None:
+            retry_after = parse_retry_after(_header(answer, b"retry-after"))
+            self._sharing.limiter(_origin(request.url)).throttle(retry_after)
         return httpx.Response(
             status_code=answer.status,
             headers=answer.headers,
@@ -132,8 +164,25 @@ class BoundedTransport(httpx.BaseTransport):
             request=request,
         )
 
+    def _take_slot(self, request: httpx.Request, seconds: float) -> float:
+        """Wait for the origin's next request slot; what is left of ``seconds`` after it."""
+        assert self._sharing is not None
+        limiter = self._sharing.limiter(_origin(request.url))
+        began = time.monotonic()
+        try:
+            if not limiter.acquire(within=seconds - 0.05):
+                raise NoRequestSlot("the gate stopped before the request was sent", request=request)
+        except NoSlotInTime as busy:
+            raise NoRequestSlot(
+                f"the API's shared request budget ({limiter.rate:g}/s) has no slot in the "
+                f"time left (next in {busy.wait:.1f}s)",
+                request=request,
+            ) from None
+        return seconds - (time.monotonic() - began)
+
     def close(self) -> None:
-        self._pool.close()
+        if self._sharing is None:  # a shared pool outlives each client
+            self._pool.close()
 
     def _read(self, answer: httpcore.Response, request: httpx.Request) -> bytes:
         encoding = next(
@@ -158,6 +207,15 @@ class BoundedTransport(httpx.BaseTransport):
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+
+def _header(answer: httpcore.Response, name: bytes) -> str | None:
+    value = next((v for k, v in answer.headers if k.lower() == name), None)
+    return None if value is None else value.decode("latin-1")
 
 
 def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:

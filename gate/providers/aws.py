@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from gate import sharing
 from gate.errors import ConfigError
 from gate.urls import PLAIN_HTTP_FLAG, require_api_url
 from gate.wire import BoundedTransport, proxy_for
@@ -74,6 +75,24 @@ def make_clients(
     endpoint_url: str | None,
     request_timeout: float,
     allow_plain_http: bool = False,
+) -> AwsClients:
+    """Checked clients; in a gate of many targets, the same ones for the same settings."""
+    settings = (tuple(services), region, profile, endpoint_url, request_timeout, allow_plain_http)
+
+    def make() -> AwsClients:
+        return _make_clients(*settings)
+
+    shared = sharing.current()
+    return make() if shared is None else shared.once(("aws clients", *settings), make)
+
+
+def _make_clients(
+    services: Sequence[str],
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    request_timeout: float,
+    allow_plain_http: bool,
 ) -> AwsClients:
     import boto3
     import botocore.config

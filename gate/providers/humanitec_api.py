@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from gate import deadline
+from gate import deadline, sharing
 from gate.errors import AuthError, NotFoundError, RequestRejected, TransientError
 from gate.retry_after import parse_retry_after
 from gate.secret import Secret
@@ -40,10 +40,19 @@ def connect(
     api_url: str, token: Secret, *, request_timeout: float, allow_plain_http: bool = False
 ) -> httpx.Client:
     """A client for the API: bearer auth, TLS verified, no redirects, and every request
-    bounded in total time and size (:class:`gate.wire.BoundedTransport`)."""
+    bounded in total time and size (:class:`gate.wire.BoundedTransport`). In a gate of many
+    targets, the same client for the same API, token and timeout."""
+    url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
+    shared = sharing.current()
+    if shared is None:
+        return _client(url, token, request_timeout)
+    key = ("humanitec client", str(url), token.fingerprint(), request_timeout)
+    return shared.once(key, lambda: _client(url, token, request_timeout))
+
+
+def _client(url: httpx.URL, token: Secret, request_timeout: float) -> httpx.Client:
     from gate.wire import BoundedTransport, proxy_for  # with httpcore: not for --help
 
-    url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
     transport = BoundedTransport(request_timeout=request_timeout, proxy=proxy_for(url))
     return httpx.Client(
         base_url=url,

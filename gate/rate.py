@@ -1,0 +1,77 @@
+"""One API's request budget, shared by every wait that reads it: a rate in requests a second.
+
+Requests are spaced, not burst: each takes the next free slot (``1 / rate`` after the one
+before), in the order they asked, so a thousand waits share the budget fairly and the API
+never sees more than the rate in any window. A throttled answer (429) pushes every later slot
+back by the pause the API asked for, so one target's 429 slows all the others on that API.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["NoSlotInTime", "RateLimiter"]
+
+THROTTLED_PAUSE = 1.0
+"""How long the API is left alone after a 429 that does not say (a ``Retry-After``)."""
+
+
+class NoSlotInTime(Exception):
+    """The next free slot comes later than the caller can wait."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"the next request slot is {wait:.1f}s away")
+        self.wait = wait
+
+
+class RateLimiter:
+    """At most ``rate`` requests a second, spaced ``1 / rate`` apart, first come first served.
+
+    ``pause`` is how a waiter sleeps: it returns True to give up (the caller was stopped).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], bool] | None = None,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError("rate must be more than 0")
+        self.rate = rate
+        self._spacing = 1.0 / rate
+        self._clock = clock
+        self._pause = pause or _sleep
+        self._lock = threading.Lock()
+        self._next_free = 0.0
+        self.throttled = 0
+        """How many throttled answers were reported (for reports and the benchmark)."""
+
+    def acquire(self, *, within: float) -> bool:
+        """Wait for a slot no more than ``within`` seconds away; False if told to stop.
+
+        Raises :class:`NoSlotInTime` (without taking a slot) when the next one is further.
+        """
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_free)
+            if slot - now > within:
+                raise NoSlotInTime(slot - now)
+            self._next_free = slot + self._spacing
+        delay = slot - self._clock()
+        return not (delay > 0 and self._pause(delay))
+
+    def throttle(self, retry_after: float | None) -> None:
+        """The API answered 429: no new slot before it asked (or :data:`THROTTLED_PAUSE`)."""
+        pause = THROTTLED_PAUSE if retry_after is None else max(retry_after, self._spacing)
+        with self._lock:
+            self.throttled += 1
+            self._next_free = max(self._next_free, self._clock() + pause)
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False

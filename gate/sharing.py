@@ -1,0 +1,83 @@
+"""What the waits of one gate of many share: clients, connection pools, and each API's budget.
+
+While a :class:`Sharing` is :meth:`~Sharing.active` (the gate builds its providers inside it),
+providers that connect to the same API with the same credentials get the same client
+(:meth:`Sharing.once`), the HTTP wire takes its connection pool from here (one per CA bundle
+and proxy, for every host), and every request to an origin first takes a slot from that
+origin's :class:`~gate.rate.RateLimiter`. Outside one, each provider has its own, unlimited.
+
+The limiters wait on :attr:`Sharing.stopped`, so a stopped gate does not sit out its queue.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from gate.rate import RateLimiter
+
+__all__ = ["DEFAULT_MAX_RATE", "Sharing", "current"]
+
+DEFAULT_MAX_RATE = 10.0
+"""Requests a second per API. Humanitec and AWS throttle well above this per account (AWS
+control-plane APIs from about 10-20 a second); other pipelines share the same account."""
+
+T = TypeVar("T")
+
+_active: ContextVar[Sharing | None] = ContextVar("gate_sharing", default=None)
+
+
+def current() -> Sharing | None:
+    """The sharing scope providers are being built in, if any."""
+    return _active.get()
+
+
+class Sharing:
+    def __init__(self, *, max_rate: float = DEFAULT_MAX_RATE) -> None:
+        if not max_rate > 0:
+            raise ValueError("max_rate must be more than 0")
+        self.max_rate = max_rate
+        self.stopped = threading.Event()
+        self._lock = threading.RLock()  # making a client makes its pool here too
+        self._made: dict[Hashable, Any] = {}
+        self._limiters: dict[str, RateLimiter] = {}
+
+    @contextmanager
+    def active(self) -> Iterator[Sharing]:
+        token = _active.set(self)
+        try:
+            yield self
+        finally:
+            _active.reset(token)
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The one thing ``make`` makes for ``key`` in this scope (a client, a pool)."""
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make()
+            made: T = self._made[key]
+            return made
+
+    def limiter(self, origin: str) -> RateLimiter:
+        """The request budget of the API at ``origin`` (``https://api.humanitec.io:443``)."""
+        with self._lock:
+            if origin not in self._limiters:
+                self._limiters[origin] = RateLimiter(self.max_rate, pause=self.stopped.wait)
+            return self._limiters[origin]
+
+    def close(self) -> None:
+        """Close everything made here (clients, pools); the scope is not used afterwards."""
+        with self._lock:
+            made, self._made = list(self._made.values()), {}
+        for thing in made:
+            close = getattr(thing, "close", None)
+            if callable(close):
+                close()
+
+    def throttled(self) -> int:
+        """How many 429 answers the APIs gave, all origins together."""
+        with self._lock:
+            return sum(limiter.throttled for limiter in self._limiters.values())
