@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,8 +96,14 @@ class Emulator:
         clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
         port: int = 0,
+        rate_limit: float | None = None,
     ) -> None:
+        """``rate_limit``: more requests than this in any second (real time) are answered
+        429 with ``Retry-After: 1``, as a throttling API does; :attr:`throttled` counts them."""
         self.token = token if token is not None else secrets.token_urlsafe(24)
+        self.rate_limit = rate_limit
+        self.throttled = 0
+        self._recent: deque[float] = deque()
         self.clock = clock
         self._origin = (clock(), datetime.now(timezone.utc))
         self._lock = threading.Lock()
@@ -109,6 +116,8 @@ class Emulator:
         self._faults: list[tuple[str, Fault]] = []
         self._released = threading.Event()
         self.requests: list[str] = []
+        self.request_times: list[float] = []
+        """When (``time.monotonic``) each of :attr:`requests` arrived."""
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -275,6 +284,20 @@ class Emulator:
     def pending_faults(self) -> int:
         with self._lock:
             return len(self._faults)
+
+    def _over_rate(self) -> bool:
+        """Whether this request is one too many for the last second (and counted if so)."""
+        if self.rate_limit is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            if len(self._recent) >= self.rate_limit:
+                self.throttled += 1
+                return True
+            self._recent.append(now)
+            return False
 
     def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
@@ -616,6 +639,14 @@ def _link_page(
     return 200, items[start : start + size], headers
 
 
+def _throttled(path: str) -> tuple[int, bytes, dict[str, str]]:
+    if path.startswith("/greengrass"):
+        status, body, _ = _aws_error(429, "TooManyRequestsException", "Rate exceeded")
+    else:
+        status, body = 429, {"error": "API-429", "message": "Too many requests"}
+    return status, json.dumps(body).encode(), {"Retry-After": "1"}
+
+
 def _humanitec_error(error: Mapping[str, str]) -> dict[str, str]:
     fields = ("scope", "object_id", "code", "summary", "message", "error_type")
     return {name: str(error.get(name, "")) for name in fields}
@@ -634,6 +665,10 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             path = parts.path
             query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
             emulator.requests.append(path)
+            emulator.request_times.append(time.monotonic())
+            if emulator._over_rate():
+                self._send(*_throttled(path))
+                return
             fault = emulator._take_fault(path)
             if fault is not None:
                 self._misbehave(fault)
