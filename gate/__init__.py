@@ -19,8 +19,10 @@ from gate.errors import (
     TransientError,
     UsageError,
 )
+from gate.fleet import FleetOutcome, Target, wait_all
 from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
 from gate.providers import Provider, ProviderPlugin
+from gate.sharing import Sharing
 
 __version__ = "0.1.0"
 
@@ -28,6 +30,7 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "ErrorDetail",
+    "FleetOutcome",
     "GateError",
     "NotFoundError",
     "Outcome",
@@ -36,11 +39,14 @@ __all__ = [
     "ProviderPlugin",
     "ReadError",
     "RequestRejected",
+    "Sharing",
     "Snapshot",
     "State",
+    "Target",
     "TransientError",
     "UsageError",
     "WaitOptions",
     "__version__",
     "wait",
+    "wait_all",
 ]

@@ -7,6 +7,7 @@ Exit codes (a contract, see README): 0 succeeded, 1 failed, 2 usage or configura
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import FrameType
 from typing import NoReturn, TextIO
@@ -38,11 +40,14 @@ from gate.render.summary import summary_markdown
 from gate.render.text import TextReporter
 from gate.reporter import Reporter
 from gate.schedule import DEFAULT_INTERVAL
+from gate.sharing import DEFAULT_MAX_RATE
+from gate.targets import repeated_flag
 from gate.timestamps import iso_utc
 
 __all__ = ["main"]
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
+MAX_RATE = 1000.0
 _DURATION_FLAGS = (
     ("--timeout", DEFAULT_TIMEOUT, "overall deadline, such as 90, 90s, 15m, 1h (default: 30m)"),
     (
@@ -83,6 +88,7 @@ def main(
     env: Mapping[str, str] | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
 ) -> int:
     """Run the gate command; returns its exit code. Callable in-process (tests, the demo).
 
@@ -96,7 +102,7 @@ def main(
     try:
         with _signals_interrupt():
             try:
-                return _dispatch(args, env, out, err)
+                return _dispatch(args, env, out, err, stdin or sys.stdin)
             except GateError as error:
                 _say(err, f"gate: error: {error}\n")
                 if env.get("GITHUB_ACTIONS") == "true":
@@ -110,7 +116,9 @@ def main(
         _settle(out, err)
 
 
-def _dispatch(args: list[str], env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+def _dispatch(
+    args: list[str], env: Mapping[str, str], out: TextIO, err: TextIO, stdin: TextIO
+) -> int:
     if args[:1] == ["wait"] and (len(args) == 1 or args[1] in ("-h", "--help")):
         asked = len(args) > 1
         _say(out if asked else err, _wait_usage())
@@ -119,6 +127,10 @@ def _dispatch(args: list[str], env: Mapping[str, str], out: TextIO, err: TextIO)
     parsed = top.parse_args(args)
     if parsed.command == "wait":
         return _wait_command(parsed.provider, parsed.rest, env, out, err)
+    if parsed.command == "wait-all":
+        from gate.cli_fleet import wait_all_command
+
+        return wait_all_command(parsed.rest, env, out, err, stdin)
     if parsed.command == "providers":
         _say(out, "\n".join(available_providers()) + "\n")
         return 0
@@ -144,6 +156,12 @@ def _top_parser() -> _Parser:
     )
     waiter.add_argument("provider", nargs="?")
     waiter.add_argument("rest", nargs=argparse.REMAINDER)
+    many = commands.add_parser(
+        "wait-all",
+        help="wait on many deployments at once ('gate wait-all --help')",
+        add_help=False,
+    )
+    many.add_argument("rest", nargs=argparse.REMAINDER)
     commands.add_parser("providers", help="list the providers 'gate wait' accepts")
     commands.add_parser(
         "demo", help="gate real deployments on a local emulator (no cloud account needed)"
@@ -163,14 +181,23 @@ def _wait_command(
         return 2
     plugin = load_plugin(provider_name)
     parsed = _provider_parser(plugin).parse_args(rest)
-    if parsed.request_timeout <= 0:
-        raise UsageError("--request-timeout must be more than 0")
-    options = WaitOptions(
-        timeout=parsed.timeout,
-        interval=parsed.interval,
-        max_interval=parsed.max_interval,
-        not_found_grace=parsed.not_found_grace,
-    )
+    repeated = repeated_flag(plugin, rest, lambda: _Parser(prog=f"gate wait {plugin.name}"))
+    if repeated is not None:
+        from gate.cli_fleet import TargetSpec, run_fleet
+
+        dest, values = repeated
+        flag = "--" + dest.replace("_", "-")
+        specs = [
+            TargetSpec(
+                value,
+                plugin,
+                argparse.Namespace(**{**vars(parsed), dest: value}),
+                f"{flag} {value}",
+            )
+            for value in values
+        ]
+        return run_fleet(specs, parsed, env, out, err)
+    options = wait_options_of(parsed)
     output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
     github = output == "github"
     _check_report_paths(parsed, env, github=github)
@@ -190,8 +217,20 @@ def _wait_command(
     with _signals_deferred():
         if output == "json":
             _say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")
-        _write_reports(outcome, parsed, env, github=github, err=err)
+        _write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
     return outcome.exit_code
+
+
+def wait_options_of(flags: argparse.Namespace) -> WaitOptions:
+    """The waiting flags' options; a request timeout that cannot work is a usage error."""
+    if flags.request_timeout <= 0:
+        raise UsageError("--request-timeout must be more than 0")
+    return WaitOptions(
+        timeout=flags.timeout,
+        interval=flags.interval,
+        max_interval=flags.max_interval,
+        not_found_grace=flags.not_found_grace,
+    )
 
 
 def _check_report_paths(
@@ -208,8 +247,27 @@ def _check_report_paths(
                 require_writable(name, env[name])
 
 
+@dataclass(frozen=True)
+class Reports:
+    """How an ending is written to each report file: one gate's outcome, or many."""
+
+    junit: Callable[[], str]
+    json: Callable[[], str]
+    outputs: Callable[[Mapping[str, str]], Mapping[str, str]]
+    summary: Callable[[], str]
+
+
+def _reports_of(outcome: Outcome) -> Reports:
+    return Reports(
+        junit=lambda: junit_xml([outcome]).decode(),
+        json=lambda: outcome_to_json(outcome),
+        outputs=lambda reports: step_outputs(outcome, reports),
+        summary=lambda: summary_markdown(outcome),
+    )
+
+
 def _write_reports(
-    outcome: Outcome,
+    reports: Reports,
     parsed: argparse.Namespace,
     env: Mapping[str, str],
     *,
@@ -218,28 +276,25 @@ def _write_reports(
 ) -> None:
     """The files asked for: JUnit, the JSON outcome, and GitHub's step outputs and summary.
     A file that cannot be written is said on stderr; it does not change the exit code."""
-    reports: dict[str, str] = {}
+    paths: dict[str, str] = {}
     writes: list[tuple[str, str, Callable[[], str], bool]] = []
     if parsed.junit:
-        reports["junit-report"] = parsed.junit
-        writes.append(("--junit", parsed.junit, lambda: junit_xml([outcome]).decode(), False))
+        paths["junit-report"] = parsed.junit
+        writes.append(("--junit", parsed.junit, reports.junit, False))
     if parsed.json_report:
-        reports["json-report"] = parsed.json_report
-        writes.append(
-            ("--json-report", parsed.json_report, lambda: outcome_to_json(outcome) + "\n", False)
-        )
+        paths["json-report"] = parsed.json_report
+        writes.append(("--json-report", parsed.json_report, lambda: reports.json() + "\n", False))
     if github and env.get("GITHUB_OUTPUT"):
         writes.append(
             (
                 "GITHUB_OUTPUT",
                 env["GITHUB_OUTPUT"],
-                lambda: format_outputs(step_outputs(outcome, reports)),
+                lambda: format_outputs(reports.outputs(paths)),
                 True,
             )
         )
     if github and env.get("GITHUB_STEP_SUMMARY"):
-        summary = env["GITHUB_STEP_SUMMARY"]
-        writes.append(("GITHUB_STEP_SUMMARY", summary, lambda: summary_markdown(outcome), True))
+        writes.append(("GITHUB_STEP_SUMMARY", env["GITHUB_STEP_SUMMARY"], reports.summary, True))
     for what, path, render, append in writes:
         try:
             write_atomically(path, render(), append=append)
@@ -283,9 +338,39 @@ def _wait_usage() -> str:
 def _provider_parser(plugin: ProviderPlugin) -> _Parser:
     parser = _Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
     plugin.add_arguments(parser)
+    _add_waiting_flags(parser)
+    _add_fleet_flags(parser, "with one id repeated (--env a --env b)")
+    _add_report_flags(parser)
+    return parser
+
+
+def _add_waiting_flags(parser: argparse.ArgumentParser) -> None:
     timing = parser.add_argument_group("waiting")
     for flag, default, meaning in _DURATION_FLAGS:
         timing.add_argument(flag, type=_duration_of(flag), default=default, help=meaning)
+
+
+def _add_fleet_flags(parser: argparse.ArgumentParser, when: str) -> None:
+    fleet = parser.add_argument_group(f"many targets, {when}")
+    if "--fail-fast" not in parser._option_string_actions:  # greengrass-v2's means devices
+        fleet.add_argument(
+            "--fail-fast",
+            dest="stop_at_first_failure",
+            action="store_true",
+            help="stop waiting once one target has not succeeded; the rest end as cancelled "
+            "(default: wait for all, so every failure is reported together)",
+        )
+    fleet.add_argument(
+        "--max-rate",
+        type=_rate,
+        default=DEFAULT_MAX_RATE,
+        metavar="N",
+        help=f"requests a second to each API, shared by all targets (default: "
+        f"{DEFAULT_MAX_RATE:g})",
+    )
+
+
+def _add_report_flags(parser: argparse.ArgumentParser) -> None:
     reports = parser.add_argument_group("reporting")
     reports.add_argument(
         "--output",
@@ -296,7 +381,16 @@ def _provider_parser(plugin: ProviderPlugin) -> _Parser:
     )
     reports.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     reports.add_argument("--json-report", metavar="FILE", help="write the JSON outcome to FILE")
-    return parser
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0 < rate <= MAX_RATE:
+        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_RATE:g}")
+    return rate
 
 
 def _duration_of(flag: str) -> Callable[[str], float]:

@@ -1,8 +1,9 @@
 """``gate demo``: what a pipeline sees, on a local emulator, with no cloud account.
 
 Starts the emulator, then on each backend starts a deployment that succeeds and one that
-fails, and gates on each with the real ``gate wait`` command (a subprocess, as a pipeline
-runs it), showing its progress, its report and its exit code.
+fails (and a release to three environments, one of which fails), and gates on each with the
+real ``gate wait`` command (a subprocess, as a pipeline runs it), showing its progress, its
+report and its exit code.
 """
 
 from __future__ import annotations
@@ -208,6 +209,19 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
             deployment_id = emulator.add_greengrass_v2(fleet, thing_group="factory-line-a")
             return ["greengrass-v2", "--deployment-id", deployment_id]
 
+        def humanitec_release() -> list[str]:
+            environments = []
+            for env, ends, at in (
+                ("eu", "succeeded", 4),
+                ("us", "succeeded", 5),
+                ("apac", "failed", 3),
+            ):
+                errors = _HUMANITEC_ERRORS[:1] if ends == "failed" else []
+                timeline = Timeline([*_HUMANITEC_RUN, (at, ends)])
+                emulator.add_humanitec("demo", "release", env, timeline, errors=errors)
+                environments += ["--env", env]
+            return ["humanitec", "--org", "demo", "--app", "release", *environments, "--latest"]
+
         cases: list[tuple[Callable[[], list[str]], int]] = [
             (humanitec_ok, 0),
             (humanitec_failed, 1),
@@ -216,6 +230,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
             (greengrass_ok, 0),
             (greengrass_failed, 1),
             (greengrass_v2_fleet, 1),
+            (humanitec_release, 1),
         ]
         surprises = 0
         for start, expected in cases:

@@ -7,7 +7,7 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     result = run_gate("demo", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert out.count("(as expected)") == 7
+    assert out.count("(as expected)") == 8
     assert "UNEXPECTED" not in out
     assert "$ gate wait humanitec" in out
     assert "$ gate wait greengrass" in out
@@ -21,3 +21,5 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     assert step_log in out, "a failed deployment shows its pipeline step's log"
     assert "its workloads never became ready: 1/2 workloads ready; worker: ImagePullBackOff" in out
     assert "$ gate wait humanitec-v2" in out
+    assert "--env eu --env us --env apac --latest" in out
+    assert "gate: 2/3 succeeded, 1 failed after" in out

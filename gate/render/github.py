@@ -18,13 +18,16 @@ from typing import TextIO
 
 from gate.durations import format_duration
 from gate.errors import TransientError
+from gate.fleet import FleetOutcome
 from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
-from gate.render.text import TextReporter
+from gate.render.text import TextReporter, format_error
 
 __all__ = [
     "GitHubReporter",
     "escape_data",
     "escape_property",
+    "fleet_annotation_lines",
+    "fleet_step_outputs",
     "format_outputs",
     "step_outputs",
     "workflow_command",
@@ -147,6 +150,80 @@ def annotation_lines(outcome: Outcome) -> list[str]:
             )
         )
     return lines
+
+
+_FLEET_TITLES = {
+    OutcomeStatus.FAILED: "Deployment failed",
+    OutcomeStatus.TIMED_OUT: "Deployment gate timed out",
+    OutcomeStatus.ERROR: "Deployment status could not be read",
+    OutcomeStatus.CANCELLED: "Deployment gate cancelled",
+}
+DETAILS_PER_TARGET = 3
+"""Error details quoted in a target's annotation; the job summary holds them all."""
+
+
+def fleet_annotation_lines(outcome: FleetOutcome) -> list[str]:
+    """One annotation per target that did not succeed (errors, then cancelled ones as
+    warnings), each within the UI's 10 a kind; a notice when every target succeeded."""
+    took = format_duration(outcome.elapsed_seconds)
+    if outcome.succeeded:
+        message = f"{len(outcome.outcomes)} deployments succeeded after {took}"
+        return [workflow_command("notice", message, title="Deployments succeeded")]
+    lines: list[str] = []
+    for kind, wanted in (("error", False), ("warning", True)):
+        ended = [
+            o
+            for o in outcome.outcomes
+            if o.status is not OutcomeStatus.SUCCEEDED
+            and (o.status is OutcomeStatus.CANCELLED) == wanted
+        ]
+        shown = ended if len(ended) <= MAX_ANNOTATIONS else ended[: MAX_ANNOTATIONS - 1]
+        for target in shown:
+            details = [format_error(error) for error in target.errors[:DETAILS_PER_TARGET]]
+            more = len(target.errors) - len(details)
+            details += [f"{more} more errors: see the job summary"] if more > 0 else []
+            message = "\n".join([target.reason or target.status.value, *details])
+            title = f"{_FLEET_TITLES[target.status]}: {target.name}"
+            lines.append(workflow_command(kind, message, title=title))
+        if len(ended) > len(shown):
+            rest = len(ended) - len(shown)
+            lines.append(
+                workflow_command(
+                    kind, f"{rest} more targets: see the job summary", title=outcome.summary
+                )
+            )
+    return lines
+
+
+def fleet_step_outputs(outcome: FleetOutcome, reports: Mapping[str, str]) -> dict[str, str]:
+    """The whole's ``status`` and ``summary``, and ``outcomes``: each target's name, status,
+    raw status and reason as JSON (as many as fit; ``outcomes-omitted`` says how many not)."""
+    kept: list[str] = []
+    size = 2
+    for ended in outcome.outcomes:
+        item = json.dumps(
+            {
+                "name": ended.name,
+                "status": ended.status.value,
+                "raw_status": ended.raw_status,
+                "reason": (ended.reason or "")[:MAX_MESSAGE],
+                "target": dict(ended.target),
+            },
+            ensure_ascii=True,
+        )
+        size += len(item) + 2
+        if size > MAX_ERRORS_OUTPUT:
+            break
+        kept.append(item)
+    values = {
+        "status": outcome.status.value,
+        "summary": outcome.summary,
+        "outcomes": "[" + ", ".join(kept) + "]",
+        "outcomes-omitted": str(len(outcome.outcomes) - len(kept)),
+        "elapsed-seconds": f"{outcome.elapsed_seconds:.3f}",
+    }
+    values.update(reports)
+    return values
 
 
 def _title(error: ErrorDetail) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gate.fleet import FleetOutcome
 from gate.model import Outcome
 
-__all__ = ["SCHEMA_VERSION", "outcome_to_dict", "outcome_to_json"]
+__all__ = ["SCHEMA_VERSION", "fleet_to_json", "outcome_to_dict", "outcome_to_json"]
 
 SCHEMA_VERSION = 1
 
@@ -15,6 +16,7 @@ SCHEMA_VERSION = 1
 def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
+        "name": outcome.name,
         "status": outcome.status.value,
         "raw_status": outcome.raw_status,
         "provider": outcome.provider,
@@ -38,3 +40,19 @@ def outcome_to_json(outcome: Outcome) -> str:
     """One line of ASCII: every other character escaped, so no reader that splits on line
     separators (U+2028, NEL) or trips on an encoding can see anything but one object."""
     return json.dumps(outcome_to_dict(outcome), ensure_ascii=True)
+
+
+def fleet_to_json(outcome: FleetOutcome) -> str:
+    """A gate of many as one line of ASCII: the whole, then every target's outcome object."""
+    whole = {
+        "schema_version": SCHEMA_VERSION,
+        "status": outcome.status.value,
+        "summary": outcome.summary,
+        "exit_code": outcome.exit_code,
+        "elapsed_seconds": outcome.elapsed_seconds,
+        "started_at": outcome.started_at,
+        "finished_at": outcome.finished_at,
+        "throttled": outcome.throttled,
+        "targets": [outcome_to_dict(target) for target in outcome.outcomes],
+    }
+    return json.dumps(whole, ensure_ascii=True)

@@ -51,7 +51,7 @@ def junit_xml(outcomes: Sequence[Outcome]) -> bytes:
 
 
 def _testcase(suite: ET.Element, outcome: Outcome) -> None:
-    name = " ".join(f"{key}={value}" for key, value in outcome.target.items())
+    name = outcome.name or " ".join(f"{key}={value}" for key, value in outcome.target.items())
     case = ET.SubElement(
         suite,
         "testcase",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from gate.durations import format_duration
-from gate.model import Outcome, OutcomeStatus
+from gate.fleet import FleetOutcome
+from gate.model import ErrorDetail, Outcome, OutcomeStatus
 
-__all__ = ["escape_cell", "summary_markdown"]
+__all__ = ["escape_cell", "fleet_summary_markdown", "summary_markdown"]
 
 MAX_ROWS = 200
 MAX_CELL = 2000
@@ -22,6 +24,14 @@ _HEADINGS = {
     OutcomeStatus.TIMED_OUT: "⏱️ Deployment gate timed out",
     OutcomeStatus.ERROR: "⚠️ Deployment status could not be read",
     OutcomeStatus.CANCELLED: "🛑 Deployment gate cancelled",
+}
+
+_FLEET_ICONS = {
+    OutcomeStatus.SUCCEEDED: "✅",
+    OutcomeStatus.FAILED: "❌",
+    OutcomeStatus.TIMED_OUT: "⏱️",
+    OutcomeStatus.ERROR: "⚠️",
+    OutcomeStatus.CANCELLED: "🛑",
 }
 
 
@@ -48,29 +58,66 @@ def summary_markdown(outcome: Outcome) -> str:
     lines = [f"### {_HEADINGS[outcome.status]}", "", "| | |", "| --- | --- |"]
     lines += [f"| {name} | {escape_cell(value)} |" for name, value in rows]
     if outcome.errors:
-        lines += [
-            "",
-            f"#### Errors ({len(outcome.errors)})",
-            "",
-            "| Scope / object | Code | Summary | Message |",
-            "| --- | --- | --- | --- |",
-        ]
-        size = sum(len(line.encode("utf-8", errors="replace")) + 1 for line in lines)
-        shown = 0
-        for error in outcome.errors[:MAX_ROWS]:
-            where = " ".join(part for part in (error.scope, error.object_id) if part)
-            cells = (where, error.code, error.summary, error.message)
-            row = "| " + " | ".join(escape_cell(cell) for cell in cells) + " |"
-            size += len(row.encode("utf-8", errors="replace")) + 1
-            if size > MAX_SUMMARY_BYTES - 16 * 1024:
-                break
-            lines.append(row)
-            shown += 1
-        if shown < len(outcome.errors):
-            lines.append(
-                f"\n{len(outcome.errors) - shown} more errors are left out here; "
-                "the JSON outcome (`--json-report`, `--output json`) holds them all."
-            )
+        lines += ["", f"#### Errors ({len(outcome.errors)})", ""]
+        lines += _errors_table(outcome.errors, _size(lines))
     for warning in outcome.warnings[:20]:
         lines += ["", f"> Warning: {escape_cell(warning)}"]
     return "\n".join(lines) + "\n\n"
+
+
+def fleet_summary_markdown(outcome: FleetOutcome) -> str:
+    """A table of every target, then the errors of each one that did not succeed."""
+    took = format_duration(outcome.elapsed_seconds)
+    heading = f"{_FLEET_ICONS[outcome.status]} Deployments: {outcome.summary} after {took}"
+    lines = [
+        f"### {escape_cell(heading)}",
+        "",
+        "| Target | Status | Reported | Elapsed | Reads | Reason |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    shown = 0
+    for ended in outcome.outcomes[:MAX_ROWS]:
+        cells = (
+            ended.name,
+            ended.status.value,
+            ended.raw_status or "",
+            format_duration(ended.elapsed_seconds),
+            str(ended.polls),
+            "" if ended.status is OutcomeStatus.SUCCEEDED else ended.reason or "",
+        )
+        lines.append("| " + " | ".join(escape_cell(cell) for cell in cells) + " |")
+        shown += 1
+    if shown < len(outcome.outcomes):
+        lines.append(f"\n{len(outcome.outcomes) - shown} more targets: see the JSON outcome.")
+    for ended in outcome.outcomes:
+        if not ended.errors or _size(lines) > MAX_SUMMARY_BYTES - 32 * 1024:
+            continue
+        lines += ["", f"#### {escape_cell(ended.name)}: errors ({len(ended.errors)})", ""]
+        lines += _errors_table(ended.errors, _size(lines))
+    return "\n".join(lines) + "\n\n"
+
+
+def _errors_table(errors: Sequence[ErrorDetail], size: int) -> list[str]:
+    """Rows while the summary stays within its budget, then how many were left out."""
+    lines = ["| Scope / object | Code | Summary | Message |", "| --- | --- | --- | --- |"]
+    size += _size(lines)
+    shown = 0
+    for error in errors[:MAX_ROWS]:
+        where = " ".join(part for part in (error.scope, error.object_id) if part)
+        cells = (where, error.code, error.summary, error.message)
+        row = "| " + " | ".join(escape_cell(cell) for cell in cells) + " |"
+        size += _size([row])
+        if size > MAX_SUMMARY_BYTES - 16 * 1024:
+            break
+        lines.append(row)
+        shown += 1
+    if shown < len(errors):
+        lines.append(
+            f"\n{len(errors) - shown} more errors are left out here; "
+            "the JSON outcome (`--json-report`, `--output json`) holds them all."
+        )
+    return lines
+
+
+def _size(lines: Sequence[str]) -> int:
+    return sum(len(line.encode("utf-8", errors="replace")) + 1 for line in lines)

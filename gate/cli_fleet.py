@@ -1,0 +1,195 @@
+"""``gate wait-all FILE`` and ``gate wait PROVIDER`` with one id repeated: many targets, one gate.
+
+Every target is parsed and its provider built before the first read (a bad one is exit 2,
+naming the entry and field), inside one :class:`~gate.sharing.Sharing` so that targets on
+the same API share its client, connections and request budget. Exit codes: the worst of the
+targets', failed (1) before timed out (3) before unreadable (4); 128+N after signal N.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from gate.cli import (
+    Reports,
+    _add_fleet_flags,
+    _add_report_flags,
+    _add_waiting_flags,
+    _check_report_paths,
+    _Parser,
+    _say,
+    _signals_deferred,
+    _write_reports,
+    wait_options_of,
+)
+from gate.engine import WaitOptions
+from gate.errors import GateError, UsageError
+from gate.fleet import FleetOutcome, FleetReporter, Target, wait_all
+from gate.providers import Provider, ProviderPlugin
+from gate.render.fleet_text import FleetTextReporter, GitHubFleetReporter
+from gate.render.github import fleet_step_outputs
+from gate.render.json import fleet_to_json
+from gate.render.junit import junit_xml
+from gate.render.summary import fleet_summary_markdown
+from gate.sharing import Sharing
+from gate.targets import TargetEntry, plugin_of, read_entries
+
+__all__ = ["TargetSpec", "run_fleet", "wait_all_command"]
+
+_WAITING_DESTS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """A target parsed, not yet built: its name (if given), plugin, flags, and where it was
+    written (for errors)."""
+
+    name: str | None
+    plugin: ProviderPlugin
+    flags: argparse.Namespace
+    where: str
+    entry: TargetEntry | None = None
+
+    def explain(self, error: GateError) -> GateError:
+        if self.entry is not None:
+            return self.entry.explain(error)
+        return type(error)(f"{self.where}: {error}")
+
+
+def wait_all_command(
+    rest: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO, stdin: TextIO
+) -> int:
+    parser = _Parser(
+        prog="gate wait-all",
+        description="Wait on every deployment listed in FILE at once; succeed only if all do.",
+        epilog="FILE is YAML or JSON: a list of targets, or {defaults: {...}, targets: "
+        "[...]}. Each target has 'provider', an optional 'name', and the provider's flags as "
+        "fields (deploy-id: 0f3c, latest: true); waiting flags given here are defaults that "
+        "a target's own fields override. Exit codes: 0 all succeeded, 1 one failed, 3 one "
+        "timed out, 4 one could not be read (the worst wins), 2 bad input.",
+    )
+    parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")
+    _add_waiting_flags(parser)
+    _add_fleet_flags(parser, "all of FILE")
+    _add_report_flags(parser)
+    parsed = parser.parse_args(list(rest))
+    entries = read_entries(parsed.file, stdin)
+    defaults = {dest: getattr(parsed, dest) for dest in _WAITING_DESTS}
+    specs = [_parse_entry(entry, defaults) for entry in entries]
+    return run_fleet(specs, parsed, env, out, err)
+
+
+def run_fleet(
+    specs: Sequence[TargetSpec],
+    parsed: argparse.Namespace,
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Build every target, wait on all of them, write the reports; the exit code."""
+    output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
+    github = output == "github"
+    _check_report_paths(parsed, env, github=github)
+    sharing = Sharing(max_rate=parsed.max_rate)
+    providers: list[Provider] = []
+    try:
+        with sharing.active():
+            built = [_build(spec, env, providers) for spec in specs]
+        targets = [
+            Target(name, provider, options)
+            for name, (provider, options) in zip(_names(specs, providers), built, strict=True)
+        ]
+        _check_distinct(targets, specs)
+        reporter: FleetReporter = GitHubFleetReporter(out) if github else FleetTextReporter(err)
+        stop_early = bool(getattr(parsed, "stop_at_first_failure", False))
+        outcome = wait_all(targets, fail_fast=stop_early, reporter=reporter, sharing=sharing)
+    finally:
+        for provider in providers:
+            provider.close()
+        sharing.close()
+    with _signals_deferred():
+        if output == "json":
+            _say(out, fleet_to_json(outcome) + "\n", err=err, what="the JSON outcome")
+        _write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
+    return outcome.exit_code
+
+
+def _parse_entry(entry: TargetEntry, defaults: Mapping[str, object]) -> TargetSpec:
+    plugin = plugin_of(entry)
+    parser = _Parser(prog=f"gate wait {plugin.name}")
+    plugin.add_arguments(parser)
+    _add_waiting_flags(parser)
+    parser.set_defaults(**defaults)
+    known = {
+        option[2:]
+        for action in parser._actions  # argparse keeps no public list of a parser's flags
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    for field in entry.fields:
+        if field not in known:
+            raise UsageError(
+                f"{entry.where}: unknown field {field!r} for provider {plugin.name} "
+                f"(fields: provider, name, {', '.join(sorted(known))})"
+            )
+    try:
+        flags = parser.parse_args(list(entry.argv))
+    except GateError as bad:
+        raise entry.explain(bad) from None
+    return TargetSpec(entry.name, plugin, flags, entry.where, entry)
+
+
+def _build(
+    spec: TargetSpec, env: Mapping[str, str], built: list[Provider]
+) -> tuple[Provider, WaitOptions]:
+    flags = spec.flags
+    try:
+        options = wait_options_of(flags)
+        provider = spec.plugin.build(flags, env, request_timeout=flags.request_timeout)
+    except GateError as bad:
+        raise spec.explain(bad) from None
+    built.append(provider)
+    return provider, options
+
+
+def _names(specs: Sequence[TargetSpec], providers: Sequence[Provider]) -> list[str]:
+    """Each target's own name, else the ids that tell it from the others (``production``
+    where only the environment differs)."""
+    shared = {
+        key
+        for key, value in providers[0].target.items()
+        if all(p.name == providers[0].name and p.target.get(key) == value for p in providers)
+    }
+    names = []
+    for spec, provider in zip(specs, providers, strict=True):
+        telling = [value for key, value in provider.target.items() if key not in shared]
+        names.append(spec.name or "/".join(telling or provider.target.values()) or provider.name)
+    return names
+
+
+def _check_distinct(targets: Sequence[Target], specs: Sequence[TargetSpec]) -> None:
+    """No deployment twice, no name twice: each would make one report row mean two things."""
+    deployments: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+    names: dict[str, str] = {}
+    for target, spec in zip(targets, specs, strict=True):
+        key = (target.provider.name, tuple(sorted(target.provider.target.items())))
+        if key in deployments:
+            raise UsageError(f"{spec.where}: waits on the same deployment as {deployments[key]}")
+        if target.name in names:
+            raise UsageError(
+                f"{spec.where}: has the same name as {names[target.name]} ({target.name!r}): "
+                "give each target a 'name' of its own"
+            )
+        deployments[key] = names[target.name] = spec.where
+
+
+def _reports_of(outcome: FleetOutcome) -> Reports:
+    return Reports(
+        junit=lambda: junit_xml(outcome.outcomes).decode(),
+        json=lambda: fleet_to_json(outcome),
+        outputs=lambda reports: fleet_step_outputs(outcome, reports),
+        summary=lambda: fleet_summary_markdown(outcome),
+    )

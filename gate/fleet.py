@@ -1,0 +1,310 @@
+"""Waiting on many deployments at once: a release that deploys to several places.
+
+Each target is waited on by the one wait engine (:func:`gate.engine.wait`) in a thread of its
+own, with its own schedule and deadline; what the targets share (clients, connection pools,
+one request budget per API) comes from the :class:`gate.sharing.Sharing` their providers were
+built in. Threads suit this: a waiting target sleeps, and reads are short and rate limited,
+so a thousand targets cost a thousand sleeping threads and a few reads a second.
+
+The whole ends as the worst of its targets: failed, then timed out, then unreadable (exit 1,
+3, 4); it succeeded only if every target did. With ``fail_fast``, the first target that cannot
+succeed ends the rest as cancelled, each naming why. A signal ends them all as cancelled.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Protocol
+
+from gate.engine import WaitOptions, wait
+from gate.errors import Interrupted, Stopped
+from gate.model import Outcome, OutcomeStatus
+from gate.providers import Provider
+from gate.reporter import NullReporter, Reporter
+from gate.sharing import Sharing
+from gate.timestamps import iso_utc
+
+__all__ = [
+    "FleetOutcome",
+    "FleetReporter",
+    "Target",
+    "tally",
+    "wait_all",
+]
+
+DEFAULT_SUMMARY_EVERY = 30.0
+"""How often a gate of many says how far it has come, between changes."""
+STOP_GRACE = 5.0
+"""How long stopped waits may take to end (a read under way finishes first). CI runners send
+SIGTERM 7.5 s after SIGINT: the outcome is written well before."""
+
+WORST_FIRST = (
+    OutcomeStatus.FAILED,
+    OutcomeStatus.TIMED_OUT,
+    OutcomeStatus.ERROR,
+    OutcomeStatus.CANCELLED,
+    OutcomeStatus.SUCCEEDED,
+)
+_WORDS = {
+    OutcomeStatus.SUCCEEDED: "succeeded",
+    OutcomeStatus.FAILED: "failed",
+    OutcomeStatus.TIMED_OUT: "timed out",
+    OutcomeStatus.ERROR: "unreadable",
+    OutcomeStatus.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One deployment of the many: a name for people, its provider, and how to wait on it."""
+
+    name: str
+    provider: Provider
+    options: WaitOptions = field(default_factory=WaitOptions)
+
+
+@dataclass(frozen=True)
+class FleetOutcome:
+    """How a gate of many ended: each target's outcome, in the order given, and the whole."""
+
+    outcomes: tuple[Outcome, ...]
+    status: OutcomeStatus
+    elapsed_seconds: float
+    started_at: str
+    finished_at: str
+    signal: int | None = None
+    throttled: int = 0
+    """429 answers the APIs gave (each slowed every wait on that API)."""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is OutcomeStatus.SUCCEEDED
+
+    @property
+    def exit_code(self) -> int:
+        if self.signal is not None:
+            return 128 + self.signal
+        return {
+            OutcomeStatus.SUCCEEDED: 0,
+            OutcomeStatus.FAILED: 1,
+            OutcomeStatus.TIMED_OUT: 3,
+            OutcomeStatus.ERROR: 4,
+            OutcomeStatus.CANCELLED: 128 + signal.SIGINT,
+        }[self.status]
+
+    @property
+    def summary(self) -> str:
+        return tally([outcome.status for outcome in self.outcomes], len(self.outcomes))
+
+
+class FleetReporter(Protocol):
+    def started(self, targets: Sequence[Target]) -> None: ...
+
+    def for_target(self, target: Target) -> Reporter:
+        """Who hears about this target's wait, from the target's own thread: the fleet
+        reporter keeps its targets' lines from mixing (see GuardedReporter's ``lock``)."""
+        ...
+
+    def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
+        """Between changes, every so often: how far the whole has come."""
+        ...
+
+    def finished(self, outcome: FleetOutcome) -> None: ...
+
+
+class NullFleetReporter:
+    def started(self, targets: Sequence[Target]) -> None:
+        pass
+
+    def for_target(self, target: Target) -> Reporter:
+        return NullReporter()
+
+    def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
+        pass
+
+    def finished(self, outcome: FleetOutcome) -> None:
+        pass
+
+
+def tally(ended: Sequence[OutcomeStatus], total: int) -> str:
+    """``7/12 succeeded, 1 failed, 4 running``: every kind of ending that happened."""
+    counts = Counter(ended)
+    parts = [f"{counts[OutcomeStatus.SUCCEEDED]}/{total} succeeded"]
+    parts += [
+        f"{counts[status]} {_WORDS[status]}"
+        for status in WORST_FIRST
+        if status is not OutcomeStatus.SUCCEEDED and counts[status]
+    ]
+    running = total - len(ended)
+    if running:
+        parts.append(f"{running} running")
+    return ", ".join(parts)
+
+
+def worst(statuses: Sequence[OutcomeStatus]) -> OutcomeStatus:
+    """The whole's status: the worst of its targets' (an empty gate succeeded)."""
+    return next((status for status in WORST_FIRST if status in statuses), OutcomeStatus.SUCCEEDED)
+
+
+def wait_all(
+    targets: Sequence[Target],
+    *,
+    fail_fast: bool = False,
+    reporter: FleetReporter | None = None,
+    sharing: Sharing | None = None,
+    summary_every: float = DEFAULT_SUMMARY_EVERY,
+    clock: Callable[[], float] = time.monotonic,
+) -> FleetOutcome:
+    """Wait on every target at once; always returns a :class:`FleetOutcome`.
+
+    Providers are neither built nor closed here: build them inside ``sharing.active()`` so
+    they share clients and request budgets, and pass the same ``sharing`` so stopping also
+    ends waits queued for a request slot. Ctrl-C and :class:`~gate.errors.Interrupted` in the
+    calling thread end every wait as cancelled.
+    """
+    names = [target.name for target in targets]
+    if len(set(names)) != len(names):
+        raise ValueError("every target needs a name of its own")
+    run = _FleetRun(
+        list(targets),
+        fail_fast=fail_fast,
+        reporter=reporter or NullFleetReporter(),
+        stopped=sharing.stopped if sharing is not None else threading.Event(),
+        clock=clock,
+    )
+    outcome = run.run(summary_every)
+    if sharing is not None:
+        outcome = replace(outcome, throttled=sharing.throttled())
+    run.reporter.finished(outcome)
+    return outcome
+
+
+class _FleetRun:
+    def __init__(
+        self,
+        targets: list[Target],
+        *,
+        fail_fast: bool,
+        reporter: FleetReporter,
+        stopped: threading.Event,
+        clock: Callable[[], float],
+    ) -> None:
+        self.targets = targets
+        self.fail_fast = fail_fast
+        self.reporter = reporter
+        self.stopped = stopped
+        self.clock = clock
+        self.ended: dict[int, Outcome] = {}
+        self.changed = threading.Condition()
+        self.stop_reason = ""
+        self.stop_signal: int | None = None
+
+    def run(self, summary_every: float) -> FleetOutcome:
+        started, started_at = self.clock(), datetime.now(timezone.utc)
+        self.reporter.started(self.targets)
+        threads = [
+            threading.Thread(target=self._wait_on, args=(index,), daemon=True)
+            for index in range(len(self.targets))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._watch(started, summary_every)
+        except KeyboardInterrupt:
+            self._stop_all(f"interrupted by signal {signal.SIGINT}", signal.SIGINT)
+        except Interrupted as interrupt:
+            self._stop_all(f"interrupted by signal {interrupt.signum}", interrupt.signum)
+        if self.stop_signal is not None:
+            self._let_stopped_waits_end(threads)
+        outcomes = tuple(self._outcome_of(index) for index in range(len(self.targets)))
+        signum = self.stop_signal
+        status = (
+            OutcomeStatus.CANCELLED
+            if signum is not None
+            else worst([outcome.status for outcome in outcomes])
+        )
+        return FleetOutcome(
+            outcomes=outcomes,
+            status=status,
+            elapsed_seconds=round(self.clock() - started, 3),
+            started_at=iso_utc(started_at),
+            finished_at=iso_utc(datetime.now(timezone.utc)),
+            signal=signum,
+        )
+
+    def _wait_on(self, index: int) -> None:
+        target = self.targets[index]
+        try:
+            watcher: Reporter = self.reporter.for_target(target)
+        except Exception:  # a reporter that cannot start reporting must not stop the wait
+            watcher = NullReporter()
+        outcome = wait(target.provider, options=target.options, reporter=watcher, sleep=self._sleep)
+        with self.changed:
+            self.ended[index] = replace(outcome, name=target.name)
+            self.changed.notify_all()
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stopped.wait(seconds):
+            raise Stopped(self.stop_reason, signum=self.stop_signal)
+
+    def _watch(self, started: float, summary_every: float) -> None:
+        said_at = self.clock()
+        seen = 0
+        with self.changed:
+            while len(self.ended) < len(self.targets):
+                self.changed.wait(timeout=max(0.0, said_at + summary_every - self.clock()))
+                if len(self.ended) > seen:
+                    seen = len(self.ended)
+                    self._maybe_fail_fast()
+                if self.clock() - said_at >= summary_every:
+                    said_at = self.clock()
+                    self.reporter.progress(
+                        list(self.ended.values()), len(self.targets), self.clock() - started
+                    )
+
+    def _maybe_fail_fast(self) -> None:
+        if not self.fail_fast or self.stopped.is_set():
+            return
+        for index in sorted(self.ended):
+            outcome = self.ended[index]
+            if outcome.status not in (OutcomeStatus.SUCCEEDED, OutcomeStatus.CANCELLED):
+                word = _WORDS[outcome.status]
+                self._stop_all(f"cancelled by --fail-fast: {outcome.name} {word}", None)
+                return
+
+    def _stop_all(self, reason: str, signum: int | None) -> None:
+        self.stop_reason, self.stop_signal = reason, signum
+        self.stopped.set()
+
+    def _let_stopped_waits_end(self, threads: list[threading.Thread]) -> None:
+        ends = time.monotonic() + STOP_GRACE
+        for thread in threads:
+            thread.join(timeout=max(0.0, ends - time.monotonic()))
+
+    def _outcome_of(self, index: int) -> Outcome:
+        with self.changed:
+            ended = self.ended.get(index)
+        if ended is not None:
+            return ended
+        target = self.targets[index]
+        now = iso_utc(datetime.now(timezone.utc))
+        return Outcome(
+            status=OutcomeStatus.CANCELLED,
+            provider=target.provider.name,
+            target=dict(target.provider.target),
+            raw_status=None,
+            errors=(),
+            reason=f"{self.stop_reason}; a read was still under way",
+            elapsed_seconds=0.0,
+            polls=0,
+            started_at=now,
+            finished_at=now,
+            signal=self.stop_signal,
+            name=target.name,
+        )

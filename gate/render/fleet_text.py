@@ -1,0 +1,102 @@
+"""Progress of a gate of many targets, readable with fifty of them: one line per change, each
+naming its target, a ``7/12 succeeded, 1 failed, 4 running`` line every so often instead of
+per-target heartbeats, and at the end every target that did not succeed, with why."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TextIO
+
+from gate.durations import format_duration
+from gate.fleet import FleetOutcome, Target, tally
+from gate.model import Outcome, OutcomeStatus, Snapshot
+from gate.render.github import fleet_annotation_lines, workflow_command
+from gate.render.text import TextReporter
+from gate.reporter import GuardedReporter, Reporter
+from gate.text import one_line
+
+__all__ = ["FleetTextReporter", "GitHubFleetReporter"]
+
+NAMES_SHOWN = 10
+
+
+class _Member(TextReporter):
+    """A target's own lines; its heartbeats give way to the fleet's summary line."""
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        pass
+
+
+class FleetTextReporter:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._broken = False
+
+    def _say(self, *lines: str) -> None:
+        with self._lock:
+            if self._broken:
+                return
+            try:
+                self._stream.write("".join(line + "\n" for line in lines))
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._broken = True
+
+    def started(self, targets: Sequence[Target]) -> None:
+        names = ", ".join(one_line(target.name, limit=80) for target in targets[:NAMES_SHOWN])
+        more = f" and {len(targets) - NAMES_SHOWN} more" if len(targets) > NAMES_SHOWN else ""
+        self._say(f"gate: waiting for {len(targets)} deployments: {names}{more}")
+
+    def for_target(self, target: Target) -> Reporter:
+        return GuardedReporter(_Member(self._stream, label=target.name), lock=self._lock)
+
+    def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
+        statuses = [outcome.status for outcome in ended]
+        self._say(f"gate: [{format_duration(elapsed):>6}] {tally(statuses, total)}")
+
+    def finished(self, outcome: FleetOutcome) -> None:
+        self._say(*final_lines(outcome))
+
+
+def final_lines(outcome: FleetOutcome) -> list[str]:
+    took = format_duration(outcome.elapsed_seconds)
+    lines = [f"gate: {outcome.summary} after {took}"]
+    for ended in outcome.outcomes:
+        if ended.status is not OutcomeStatus.SUCCEEDED:
+            why = one_line(ended.reason or "", limit=400)
+            lines.append(f"  - {one_line(ended.name, limit=80)}: {ended.status.value}: {why}")
+    return lines
+
+
+class GitHubFleetReporter(FleetTextReporter):
+    """The same lines in a collapsible group with workflow commands switched off (they echo
+    API words), then one annotation per target that did not succeed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pause_token = ""
+
+    def _pause_commands(self) -> str:
+        import secrets
+
+        self._pause_token = secrets.token_hex(16)
+        return f"::stop-commands::{self._pause_token}"
+
+    def started(self, targets: Sequence[Target]) -> None:
+        self._say(
+            workflow_command("group", f"Waiting for {len(targets)} deployments"),
+            self._pause_commands(),
+        )
+        super().started(targets)
+
+    def finished(self, outcome: FleetOutcome) -> None:
+        self._say(
+            f"::{self._pause_token}::",
+            "::endgroup::",
+            self._pause_commands(),
+            *final_lines(outcome),
+            f"::{self._pause_token}::",
+            *fleet_annotation_lines(outcome),
+        )

@@ -1,0 +1,196 @@
+"""The targets of a gate of many, from a file (``gate wait-all FILE``) or from repeated ids.
+
+A file is YAML or JSON: a list of targets, or ``{"defaults": {...}, "targets": [...]}``. Each
+target names its ``provider``, optionally a ``name``, and the provider's flags as fields
+(``deploy-id: 0f3c`` or ``deploy_id: 0f3c`` is ``--deploy-id 0f3c``; ``latest: true`` is
+``--latest``), plus the waiting flags (``timeout: 20m``). Every field goes through the very
+parser ``gate wait PROVIDER`` uses, so a target in a file means what the same flags mean.
+
+The whole file is checked before the first read: a bad entry is a :class:`UsageError` naming
+the entry and the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from gate.errors import GateError, UsageError
+from gate.providers import ProviderPlugin
+from gate.registry import load_plugin
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_TARGETS",
+    "TargetEntry",
+    "read_entries",
+    "repeated_flag",
+]
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_TARGETS = 10_000
+_SCALARS = (str, int, float, bool)
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    """One target as written: where it was, its provider, name and flags."""
+
+    where: str
+    """``release.yaml: target 3 (production)``: how errors name the entry."""
+    provider: str
+    name: str | None
+    argv: tuple[str, ...]
+    fields: tuple[str, ...]
+    """The field names as flags are spelled (``deploy-id``), for naming them in errors."""
+
+    def explain(self, error: GateError) -> UsageError:
+        """``error``, reworded to name this entry and its fields rather than flags."""
+        said = str(error)
+        for field in sorted(self.fields, key=len, reverse=True):
+            said = re.sub(rf"(?<![\w-])--{re.escape(field)}(?![\w-])", f"field '{field}'", said)
+        said = re.sub(r" \(see 'gate [^']*--help'\)$", "", said)
+        return UsageError(f"{self.where}: {said}")
+
+
+def read_entries(source: str, stdin: TextIO) -> list[TargetEntry]:
+    """The entries of the file ``source`` (``-``: standard input), checked for shape."""
+    label = "stdin" if source == "-" else source
+    text = _read(source, stdin, label)
+    document = _parse(text, label)
+    defaults: Mapping[str, Any] = {}
+    if isinstance(document, dict):
+        unknown = set(document) - {"defaults", "targets"}
+        if unknown:
+            raise UsageError(
+                f"{label}: unknown top-level field {sorted(map(str, unknown))[0]!r} "
+                "(expected 'targets' and optionally 'defaults')"
+            )
+        defaults = document.get("defaults") or {}
+        if not isinstance(defaults, dict):
+            raise UsageError(f"{label}: 'defaults' must be a mapping of fields")
+        document = document.get("targets")
+    if not isinstance(document, list) or not document:
+        raise UsageError(f"{label}: expected a non-empty list of targets (or 'targets: [...]')")
+    if len(document) > MAX_TARGETS:
+        raise UsageError(f"{label}: {len(document)} targets; at most {MAX_TARGETS} are waited on")
+    _check_fields(defaults, f"{label}: defaults")
+    return [_entry(item, defaults, f"{label}: target {n}") for n, item in enumerate(document, 1)]
+
+
+def repeated_flag(
+    plugin: ProviderPlugin, argv: Sequence[str], make_parser: Callable[[], argparse.ArgumentParser]
+) -> tuple[str, list[str]] | None:
+    """The one provider flag given more than once in ``argv`` (``--env a --env b``), as its
+    ``dest`` and values; None when none is. Only one flag may repeat: each value is a target."""
+    parser = make_parser()
+    plugin.add_arguments(parser)
+    counter = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    taking_values = [
+        action
+        for action in parser._actions  # argparse keeps no public list of a parser's flags
+        if action.option_strings and action.nargs != 0 and action.dest != "help"
+    ]
+    for action in taking_values:
+        counter.add_argument(*action.option_strings, dest=action.dest, action="append")
+    seen, _ = counter.parse_known_args(list(argv))
+    repeated = {
+        action.option_strings[-1]: (action.dest, getattr(seen, action.dest))
+        for action in taking_values
+        if len(getattr(seen, action.dest) or ()) > 1
+    }
+    if len(repeated) > 1:
+        flags = " and ".join(sorted(repeated))
+        raise UsageError(
+            f"{flags} are both repeated: repeat one id to wait on each of its values, "
+            "or list the targets in a file for 'gate wait-all FILE'"
+        )
+    return next(iter(repeated.values()), None)
+
+
+def _read(source: str, stdin: TextIO, label: str) -> str:
+    try:
+        if source == "-":
+            text = stdin.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(source, encoding="utf-8") as file:
+                text = file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{label}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{label}: not UTF-8 text") from None
+    except OSError as unreadable:
+        raise UsageError(f"{label}: cannot be read ({unreadable.strerror})") from None
+    if len(text) > MAX_FILE_BYTES:
+        raise UsageError(f"{label}: larger than {MAX_FILE_BYTES // 1024} KiB")
+    return text
+
+
+def _parse(text: str, label: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as bad:
+        mark = getattr(bad, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(bad, "problem", None) or "not valid YAML or JSON"
+        raise UsageError(f"{label}: {problem}{where}") from None
+
+
+def _check_fields(fields: Mapping[Any, Any], where: str) -> None:
+    for key, value in fields.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", key):
+            raise UsageError(f"{where}: {str(key)[:40]!r} is not a field name")
+        if value is not None and not isinstance(value, _SCALARS):
+            raise UsageError(
+                f"{where}: field {key!r} must be a string, number or true/false, "
+                f"not a {type(value).__name__}"
+            )
+
+
+def _entry(item: object, defaults: Mapping[str, Any], where: str) -> TargetEntry:
+    if not isinstance(item, dict):
+        raise UsageError(f"{where}: expected a mapping of fields, not a {type(item).__name__}")
+    name = item.get("name")
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f"{where}: field 'name' must be a non-empty string")
+        where = f"{where} ({name[:60]})"
+    _check_fields(item, where)
+    fields = {_flag_name(key): value for key, value in {**defaults, **item}.items()}
+    provider = fields.pop("provider", None)
+    fields.pop("name", None)
+    if not isinstance(provider, str) or not provider:
+        raise UsageError(f"{where}: field 'provider' is missing (such as 'humanitec')")
+    argv: list[str] = []
+    for field, value in fields.items():
+        if value is None or value is False:
+            continue
+        argv.append(f"--{field}" if value is True else f"--{field}={_text(value)}")
+    return TargetEntry(where, provider, name, tuple(argv), tuple(fields))
+
+
+def _flag_name(key: str) -> str:
+    return key.replace("_", "-").lower()
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def plugin_of(entry: TargetEntry) -> ProviderPlugin:
+    try:
+        return load_plugin(entry.provider)
+    except GateError as unknown:
+        raise UsageError(f"{entry.where}: field 'provider': {unknown}") from None
