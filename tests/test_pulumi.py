@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import runpy
 import time
 from collections.abc import Iterator
@@ -21,10 +22,13 @@ from gate.engine import LAST_READ_SECONDS
 from gate.pulumi import (
     DeploymentGate,
     DeploymentGateArgs,
+    DeploymentGates,
+    DeploymentGatesArgs,
     GreengrassTarget,
     GreengrassV2Target,
     HumanitecTarget,
 )
+from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
 from tests.pulumi_harness import DynamicProviderHost, install, known, run_program, settle
 from tests.support import REPO, TOKEN, moto_greengrass_deployment, set_moto_status
@@ -454,7 +458,7 @@ def test_the_release_programs_stack_and_exit_codes(
 def test_examples_are_real_pulumi_projects() -> None:
     import yaml
 
-    for name in ("greengrass", "greengrass-v2", "humanitec", "release"):
+    for name in ("greengrass", "greengrass-v2", "humanitec", "humanitec-release", "release"):
         project = EXAMPLES / name
         settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
         assert settings["runtime"]["name"] == "python"
@@ -462,3 +466,92 @@ def test_examples_are_real_pulumi_projects() -> None:
         assert (project / "README.md").is_file()
         compile((project / "__main__.py").read_text(), str(project), "exec")
     assert Path(EXAMPLES / "README.md").is_file()
+
+
+# --- many targets: DeploymentGates -------------------------------------------------------
+
+
+def release_gates(emulator: Emulator, **options: Any) -> DeploymentGates:
+    targets = {
+        env: HumanitecTarget(org="acme", app="shop", env=env, api_url=emulator.url)
+        for env in ("staging", "qa", "production")
+    }
+    return DeploymentGates("release", DeploymentGatesArgs(targets=targets, **{**FAST, **options}))
+
+
+def test_many_targets_wait_in_one_dynamic_resource_and_report_each(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    for env in ("staging", "qa", "production"):
+        emulator.add_humanitec("acme", "shop", env, Timeline([(0, "pending"), (0.3, "succeeded")]))
+    gates = run_program(lambda: release_gates(emulator))
+    status, summary, outcomes = settle(gates.status, gates.summary, gates.outcomes)
+    assert (status, summary) == ("succeeded", "3/3 succeeded")
+    assert [(o["name"], o["status"]) for o in outcomes] == [
+        ("staging", "succeeded"),
+        ("qa", "succeeded"),
+        ("production", "succeeded"),
+    ]
+    assert host.resources[0].typ == "gate:index:DeploymentGates"
+    assert host.resources[-1].typ == "pulumi-python:dynamic/gate:DeploymentWaits"
+    assert TOKEN not in json.dumps(host.resources[-1].outputs, default=str)
+
+
+def test_a_failed_target_fails_the_update_naming_it_and_its_errors(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    emulator.add_humanitec("acme", "shop", "staging", Timeline([(0, "succeeded")]))
+    emulator.add_humanitec("acme", "shop", "qa", Timeline([(0, "succeeded")]))
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending"), (0.2, "failed")]), errors=ERRORS
+    )
+    with pytest.raises(DeploymentGateFailed) as raised:
+        run_program(lambda: release_gates(emulator))
+    message = str(raised.value)
+    assert message.startswith("deployment gates: 2/3 succeeded, 1 failed\nproduction: ")
+    assert "[workload api] CLD-001 Provider error: Incorrect credentials" in message
+
+
+def test_a_bad_target_in_the_list_fails_check_naming_its_place() -> None:
+    result = DeploymentsWaitProvider().check(
+        {},
+        {
+            "targets": [
+                {"name": "staging", "provider": "humanitec", "env": "staging"},
+                {"name": "prod", "provider": "humanitec", "env": "../prod"},
+            ],
+            "timeout": "soon",
+            "max_rate": 0,
+        },
+    )
+    assert [failure.property for failure in result.failures] == [
+        "timeout",
+        "targets[1].env",
+        "max_rate",
+    ]
+
+
+def test_the_humanitec_release_example_program(emulator: Emulator) -> None:
+    project = "humanitec-release-gate"
+    ids = {
+        env: emulator.add_humanitec("acme", "shop", env, Timeline([(0, "pending"), (0.2, ends)]))
+        for env, ends in (("staging", "succeeded"), ("production", "succeeded"))
+    }
+    host = DynamicProviderHost(
+        project=project,
+        config={
+            f"{project}:org": "acme",
+            f"{project}:app": "shop",
+            f"{project}:environments": json.dumps(list(ids)),
+            f"{project}:apiUrl": emulator.url,
+            f"{project}:interval": "0.05s",
+            "gate:humanitecToken": TOKEN,
+        },
+    )
+    install(host)
+    exported = run_program(
+        lambda: runpy.run_path(str(EXAMPLES / "humanitec-release" / "__main__.py"))
+    )
+    summary, outcomes = settle(exported["release"].summary, exported["release"].outcomes)
+    assert summary == "2/2 succeeded"
+    assert {o["name"]: o["target"]["deploy_id"] for o in outcomes} == ids

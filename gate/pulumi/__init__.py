@@ -17,22 +17,28 @@ the next ``pulumi up`` waits again. Install with ``pip install 'deploy-gate[pulu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
+from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentWaitProvider
+from gate.sharing import DEFAULT_MAX_RATE
 
 __all__ = [
     "DeploymentGate",
     "DeploymentGateArgs",
+    "DeploymentGates",
+    "DeploymentGatesArgs",
     "GreengrassTarget",
     "GreengrassV2Target",
     "HumanitecTarget",
 ]
 
 TYPE_TOKEN = "gate:index:DeploymentGate"  # noqa: S105 - a Pulumi type token, not a secret
+MANY_TYPE_TOKEN = "gate:index:DeploymentGates"  # noqa: S105 - a Pulumi type token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +121,25 @@ class GreengrassV2Target:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeploymentGateArgs:
+class _Timing:
+    timeout: pulumi.Input[str | float] = "30m"
+    interval: pulumi.Input[str | float] = "2s"
+    max_interval: pulumi.Input[str | float] | None = None
+    request_timeout: pulumi.Input[str | float] = "10s"
+    not_found_grace: pulumi.Input[str | float] = "30s"
+
+    def timing(self) -> dict[str, Any]:
+        return {
+            "timeout": self.timeout,
+            "interval": self.interval,
+            "max_interval": self.max_interval,
+            "request_timeout": self.request_timeout,
+            "not_found_grace": self.not_found_grace,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentGateArgs(_Timing):
     """What to wait on, and for how long.
 
     ``timeout`` is the gate's own deadline (``customTimeouts`` are not enforced for dynamic
@@ -123,11 +147,6 @@ class DeploymentGateArgs:
     """
 
     target: HumanitecTarget | GreengrassTarget | GreengrassV2Target
-    timeout: pulumi.Input[str | float] = "30m"
-    interval: pulumi.Input[str | float] = "2s"
-    max_interval: pulumi.Input[str | float] | None = None
-    request_timeout: pulumi.Input[str | float] = "10s"
-    not_found_grace: pulumi.Input[str | float] = "30s"
 
 
 class _DeploymentWait(pulumi.dynamic.Resource, module="gate", name="DeploymentWait"):
@@ -168,11 +187,7 @@ class DeploymentGate(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         props: dict[str, Any] = {
             **args.target.props(),
-            "timeout": args.timeout,
-            "interval": args.interval,
-            "max_interval": args.max_interval,
-            "request_timeout": args.request_timeout,
-            "not_found_grace": args.not_found_grace,
+            **args.timing(),
             "status": None,
             "raw_status": None,
             "errors": None,
@@ -206,5 +221,78 @@ class DeploymentGate(pulumi.ComponentResource):
                 "target": self.target,
                 "progress": self.progress,
                 "devices": self.devices,
+            }
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentGatesArgs(_Timing):
+    """Many targets by name, waited on at once with one request budget per API.
+
+    ``fail_fast`` ends the wait once one target has not succeeded (the rest are cancelled);
+    otherwise every failure is reported together. ``max_rate`` is requests a second to each
+    API, shared by the targets on it. Timing applies to each target, as in
+    :class:`DeploymentGateArgs`.
+    """
+
+    targets: Mapping[str, HumanitecTarget | GreengrassTarget | GreengrassV2Target]
+    fail_fast: bool = False
+    max_rate: float = DEFAULT_MAX_RATE
+
+
+class _DeploymentWaits(pulumi.dynamic.Resource, module="gate", name="DeploymentWaits"):
+    status: pulumi.Output[str]
+    summary: pulumi.Output[str]
+    outcomes: pulumi.Output[list[dict[str, Any]]]
+    elapsed_seconds: pulumi.Output[float]
+
+
+class DeploymentGates(pulumi.ComponentResource):
+    """Succeeds once every target's deployment has succeeded; fails the update otherwise,
+    naming each target that did not and why.
+
+    Outputs: ``status`` (``succeeded``), ``summary`` (``3/3 succeeded``), ``outcomes`` (per
+    target, in order: ``name`` and the outputs of :class:`DeploymentGate`) and
+    ``elapsed_seconds``.
+    """
+
+    status: pulumi.Output[str]
+    summary: pulumi.Output[str]
+    outcomes: pulumi.Output[list[dict[str, Any]]]
+    elapsed_seconds: pulumi.Output[float]
+
+    def __init__(
+        self,
+        name: str,
+        args: DeploymentGatesArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(MANY_TYPE_TOKEN, name, None, opts)
+        props: dict[str, Any] = {
+            "targets": [
+                {"name": target_name, **target.props()}
+                for target_name, target in args.targets.items()
+            ],
+            "fail_fast": args.fail_fast,
+            "max_rate": args.max_rate,
+            **args.timing(),
+            "status": None,
+            "summary": None,
+            "outcomes": None,
+            "elapsed_seconds": None,
+        }
+        waits = _DeploymentWaits(
+            DeploymentsWaitProvider(), f"{name}-waits", props, pulumi.ResourceOptions(parent=self)
+        )
+        self.status = waits.status
+        self.summary = waits.summary
+        self.outcomes = waits.outcomes
+        self.elapsed_seconds = waits.elapsed_seconds
+        self.register_outputs(
+            {
+                "status": self.status,
+                "summary": self.summary,
+                "outcomes": self.outcomes,
+                "elapsed_seconds": self.elapsed_seconds,
             }
         )

@@ -31,6 +31,7 @@ from gate.engine import WaitOptions, wait
 from gate.errors import GateError
 from gate.ids import require_id
 from gate.model import Outcome, OutcomeStatus
+from gate.providers import Provider
 from gate.registry import load_plugin
 from gate.render.text import format_error
 
@@ -96,32 +97,8 @@ class DeploymentWaitProvider(ResourceProvider):
                 return
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures: list[CheckFailure] = []
-        checked = dict(news)
-        provider = news.get("provider")
-        if _known(provider) and provider not in PROVIDERS:
-            failures.append(CheckFailure("provider", f"must be one of {', '.join(PROVIDERS)}"))
-        for key in ID_KEYS:
-            value = news.get(key)
-            if value is None or not _known(value):
-                continue
-            try:
-                require_id(key, str(value))
-            except GateError as bad:
-                failures.append(CheckFailure(key, str(bad)))
-        for key in DURATION_KEYS:
-            value = news.get(key)
-            if value is None or not _known(value):
-                continue
-            try:
-                checked[key] = _seconds(value, key)
-            except GateError as bad:
-                failures.append(CheckFailure(key, str(bad)))
-                continue
-            if checked[key] <= 0 and key != "not_found_grace":
-                failures.append(CheckFailure(key, f"{key} must be more than 0"))
-        failures += _fleet_policy_failures(news)
-        return CheckResult(checked, failures)
+        checked, failures = checked_durations(news)
+        return CheckResult(checked, target_failures(news) + failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outcome = self._wait(props)
@@ -149,27 +126,7 @@ class DeploymentWaitProvider(ResourceProvider):
         """Forgetting a gate leaves the deployment alone."""
 
     def _wait(self, props: Mapping[str, Any]) -> Outcome:
-        env = dict(os.environ)
-        if self._configured_token and not env.get("HUMANITEC_TOKEN"):
-            env["HUMANITEC_TOKEN"] = self._configured_token
-        plugin = load_plugin(str(props["provider"]))
-        flags = argparse.Namespace(**{key: props.get(key) for key in TARGET_KEYS})
-        flags.latest = bool(props.get("latest"))
-        options = WaitOptions(
-            timeout=_seconds(props["timeout"], "timeout"),
-            interval=_seconds(props["interval"], "interval"),
-            max_interval=(
-                None
-                if props.get("max_interval") is None
-                else _seconds(props["max_interval"], "max_interval")
-            ),
-            not_found_grace=_seconds(props["not_found_grace"], "not_found_grace"),
-        )
-        request_timeout = _seconds(props["request_timeout"], "request_timeout")
-        try:
-            provider = plugin.build(flags, env, request_timeout=request_timeout)
-        except GateError as unusable:
-            raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
+        provider, options = self._build(props, props)
         try:
             outcome = wait(provider, options=options)
         finally:
@@ -177,6 +134,68 @@ class DeploymentWaitProvider(ResourceProvider):
         if outcome.status is not OutcomeStatus.SUCCEEDED:
             raise DeploymentGateFailed(failure_message(outcome))
         return outcome
+
+    def _build(
+        self, target: Mapping[str, Any], timing: Mapping[str, Any]
+    ) -> tuple[Provider, WaitOptions]:
+        """The provider of ``target``'s props, and the wait options of ``timing``'s."""
+        env = dict(os.environ)
+        if self._configured_token and not env.get("HUMANITEC_TOKEN"):
+            env["HUMANITEC_TOKEN"] = self._configured_token
+        plugin = load_plugin(str(target["provider"]))
+        flags = argparse.Namespace(**{key: target.get(key) for key in TARGET_KEYS})
+        flags.latest = bool(target.get("latest"))
+        options = WaitOptions(
+            timeout=_seconds(timing["timeout"], "timeout"),
+            interval=_seconds(timing["interval"], "interval"),
+            max_interval=(
+                None
+                if timing.get("max_interval") is None
+                else _seconds(timing["max_interval"], "max_interval")
+            ),
+            not_found_grace=_seconds(timing["not_found_grace"], "not_found_grace"),
+        )
+        request_timeout = _seconds(timing["request_timeout"], "request_timeout")
+        try:
+            provider = plugin.build(flags, env, request_timeout=request_timeout)
+        except GateError as unusable:
+            raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
+        return provider, options
+
+
+def target_failures(news: Mapping[str, Any]) -> list[CheckFailure]:
+    """What is wrong with a target's props (provider, ids, fleet policy), by input name."""
+    failures: list[CheckFailure] = []
+    provider = news.get("provider")
+    if _known(provider) and provider not in PROVIDERS:
+        failures.append(CheckFailure("provider", f"must be one of {', '.join(PROVIDERS)}"))
+    for key in ID_KEYS:
+        value = news.get(key)
+        if value is None or not _known(value):
+            continue
+        try:
+            require_id(key, str(value))
+        except GateError as bad:
+            failures.append(CheckFailure(key, str(bad)))
+    return failures + _fleet_policy_failures(news)
+
+
+def checked_durations(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[CheckFailure]]:
+    """``news`` with its durations in seconds, and the durations that are not usable."""
+    failures: list[CheckFailure] = []
+    checked = dict(news)
+    for key in DURATION_KEYS:
+        value = news.get(key)
+        if value is None or not _known(value):
+            continue
+        try:
+            checked[key] = _seconds(value, key)
+        except GateError as bad:
+            failures.append(CheckFailure(key, str(bad)))
+            continue
+        if checked[key] <= 0 and key != "not_found_grace":
+            failures.append(CheckFailure(key, f"{key} must be more than 0"))
+    return checked, failures
 
 
 def failure_message(outcome: Outcome) -> str:
