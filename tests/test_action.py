@@ -111,6 +111,7 @@ def all_text(run: ActionRun) -> str:
 
 def test_inputs_cover_every_flag_of_both_providers_and_of_waiting() -> None:
     internal = {"--output", "--json-report", "--help", "--junit", "--no-fail-fast"}
+    assert {"targets", "max-rate", "fail-fast"} <= set(ACTION["inputs"])
     for provider in ("humanitec", "humanitec-v2", "greengrass", "greengrass-v2"):
         parser = _provider_parser(load_plugin(provider))
         flags = {
@@ -352,6 +353,55 @@ def test_hostile_api_text_creates_no_command_output_or_markup(emulator: Emulator
     failure = ET.parse(run.outputs["junit-report"]).getroot().find(".//failure")
     assert failure is not None
     assert "::set-output name=status::succeeded" in (failure.text or "")
+
+
+def test_a_release_gates_three_environments_in_one_step(
+    emulator: Emulator, act: Any, tmp_path: Path
+) -> None:
+    for env, ends in (("staging", "succeeded"), ("qa", "succeeded"), ("production", "failed")):
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "in progress"), (0.4, ends)]),
+            errors=[{"code": "CLD-001", "message": "Incorrect credentials"}] * (ends == "failed"),
+        )
+    targets = tmp_path / "release.yaml"
+    targets.write_text(
+        "defaults: {provider: humanitec, org: acme, app: shop, latest: true}\n"
+        "targets: [{env: staging}, {env: qa}, {env: production}]\n"
+    )
+    run = act(
+        {
+            "targets": str(targets),
+            "humanitec-token": TOKEN,
+            "interval": "0.05s",
+            "max-interval": "0.2s",
+        }
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert [c.properties["title"] for c in errors] == ["Deployment failed: production"], (
+        run.stdout + run.stderr
+    )
+    assert "CLD-001: Incorrect credentials" in errors[0].data
+    assert run.outputs["status"] == "failed"
+    assert run.outputs["summary"] == "2/3 succeeded, 1 failed"
+    assert [o["name"] for o in json.loads(run.outputs["outcomes"])] == [
+        "staging",
+        "qa",
+        "production",
+    ]
+    assert "Deployments: 2/3 succeeded, 1 failed" in run.summary
+    cases = ET.parse(run.outputs["junit-report"]).getroot().findall(".//testcase")
+    assert len(cases) == 3
+    assert TOKEN not in all_text(run)
+
+
+def test_provider_and_targets_together_are_refused(act: Any, tmp_path: Path) -> None:
+    run = act({"provider": "humanitec", "targets": str(tmp_path / "t.yaml")})
+    assert run.returncode == 2
+    assert "not both" in parse_commands(run.stdout)[0].data
 
 
 def test_a_missing_provider_input_fails_with_an_annotation(act: Any) -> None:
