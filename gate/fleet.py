@@ -283,9 +283,14 @@ class _FleetRun:
         self.stopped.set()
 
     def _let_stopped_waits_end(self, threads: list[threading.Thread]) -> None:
+        """Give reads under way a moment; a second signal cuts it short, so the outcome is
+        written whatever comes (the runner's SIGTERM follows its SIGINT)."""
         ends = time.monotonic() + STOP_GRACE
-        for thread in threads:
-            thread.join(timeout=max(0.0, ends - time.monotonic()))
+        try:
+            for thread in threads:
+                thread.join(timeout=max(0.0, ends - time.monotonic()))
+        except (KeyboardInterrupt, Interrupted):
+            return
 
     def _outcome_of(self, index: int) -> Outcome:
         with self.changed:

@@ -13,6 +13,7 @@ from gate.errors import (
     ConfigError,
     Interrupted,
     NotFoundError,
+    Stopped,
     TransientError,
     UsageError,
 )
@@ -218,6 +219,22 @@ def test_interrupt_ends_the_wait_with_the_last_status(
     assert outcome.exit_code == exit_code
     assert outcome.raw_status == "in progress"
     assert "'in progress'" in (outcome.reason or "")
+
+
+def test_a_wait_its_caller_stops_is_cancelled_with_the_callers_reason(
+    clock: VirtualClock,
+) -> None:
+    def answer(t: float) -> Answer:
+        if t > 10:
+            raise Stopped("cancelled by --fail-fast: production failed")
+        return RUNNING
+
+    outcome, _, _ = run(clock, answer)
+    assert outcome.status is OutcomeStatus.CANCELLED
+    assert outcome.reason == (
+        "cancelled by --fail-fast: production failed; last status 'in progress'"
+    )
+    assert outcome.signal is None
 
 
 @pytest.mark.parametrize(
