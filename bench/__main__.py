@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cost, lag, startup
+from bench import cost, fleet, lag, startup
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 Row = tuple[str, str, str, str]
@@ -32,6 +32,18 @@ def main() -> int:
         type=int,
         default=1000,
         help="deployments in the virtual-time replay (default 1000)",
+    )
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        default=1000,
+        help="deployments in the one-process fleet (default 1000)",
+    )
+    parser.add_argument(
+        "--separate",
+        type=int,
+        default=20,
+        help="separate gate processes in the fleet's anchor (default 20)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
@@ -52,6 +64,10 @@ def main() -> int:
     rows += cost_rows(cost.compare())
     print("bench: start-up...", file=sys.stderr)
     rows += startup_rows(startup.measure())
+    print(f"bench: {args.fleet} deployments in one gate wait-all...", file=sys.stderr)
+    many = fleet.fleet(args.fleet)
+    print(f"bench: {args.separate} separate gate processes...", file=sys.stderr)
+    rows += fleet_rows(many, fleet.separate(args.separate))
 
     table = render(rows) + "\n\n" + verdict(replay)
     print(table)
@@ -97,6 +113,31 @@ def cost_rows(costs: list[cost.Cost]) -> list[Row]:
                 "anchor" if item is anchor else ratio,
             )
         )
+    return rows
+
+
+def fleet_rows(many: fleet.Run, anchor: fleet.Run) -> list[Row]:
+    section = (
+        f"fleet: 20-90 s deployments, API limit {fleet.API_LIMIT:g} req/s, "
+        f"--max-rate {fleet.MAX_RATE:g}, --max-interval {fleet.MAX_INTERVAL:g} s"
+    )
+    rows = []
+    for run in (many, anchor):
+        bound = run.slowest_seconds + 2 * fleet.MAX_INTERVAL
+        value = (
+            f"{run.right}/{run.targets} outcomes right; {run.throttled} answers 429; "
+            f"wall {run.wall_seconds:.1f} s (slowest deployment {run.slowest_seconds:.1f} s, "
+            f"bound {bound:.1f} s: {'met' if run.wall_seconds <= bound else 'missed'}); "
+            f"peak RSS {run.peak_rss_mib:.0f} MiB ({1024 * run.total_rss_mib / run.targets:.0f}"
+            f" KiB a target); {run.requests} requests, "
+            f"{run.cpu_ms_per_request:.2f} ms CPU each"
+        )
+        per_target = (run.total_rss_mib / run.targets) / (anchor.total_rss_mib / anchor.targets)
+        ratio = (
+            f"CPU/request x{run.cpu_ms_per_request / anchor.cpu_ms_per_request:.2f}; "
+            f"RSS a target x{per_target:.4f}"
+        )
+        rows.append((section, run.who, value, "anchor" if run is anchor else ratio))
     return rows
 
 
@@ -156,7 +197,8 @@ Produced by `python -m bench` (see bench/README.md) in {seconds / 60:.1f} minute
 Every figure stands beside an anchor measured in the same run; ratios are to that anchor.
 Lag is the time from the moment the deployment turned terminal to the moment the waiter
 returned; calls are reads of the deployment (the gate with history also counts its one read
-of the environment's deployment list).
+of the environment's deployment list). In the fleet rows, requests are every HTTP request the
+emulator served (deployment reads, error lists, history) and RSS is of the waiting processes.
 
 {table}
 """
