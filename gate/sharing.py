@@ -22,8 +22,9 @@ from gate.rate import RateLimiter
 __all__ = ["DEFAULT_MAX_RATE", "Sharing", "current"]
 
 DEFAULT_MAX_RATE = 10.0
-"""Requests a second per API. Humanitec and AWS throttle well above this per account (AWS
-control-plane APIs from about 10-20 a second); other pipelines share the same account."""
+"""Requests a second per API: a cautious default. Neither Humanitec nor AWS publishes a
+per-second quota for these reads to rely on, and other pipelines share the same account; a
+429 slows every wait on that API anyway."""
 
 T = TypeVar("T")
 

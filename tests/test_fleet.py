@@ -32,6 +32,7 @@ from gate.sharing import Sharing
 from tests.support import TOKEN, clean_env
 
 QUICK = ["--interval", "0.1s", "--max-interval", "0.2s"]
+WAIT_IN_SHOP = ["wait", "humanitec", "--org", "acme", "--app", "shop"]
 SUCCEEDS = Timeline([(0, "pending"), (0.3, "in progress"), (1.0, "succeeded")])
 FAILS = Timeline([(0, "pending"), (0.5, "failed")])
 ENDLESS = Timeline([(0, "in progress")])
@@ -119,12 +120,7 @@ def test_repeated_ids_on_one_provider_are_one_target_each(emulator: Emulator) ->
     emulator.add_humanitec("acme", "shop", "production", FAILS, errors=BROKEN)
     code, out, _ = gate(
         emulator,
-        "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
+        *WAIT_IN_SHOP,
         "--env",
         "staging",
         "--env",
@@ -147,12 +143,7 @@ def test_repeated_deploy_ids_wait_on_each_deployment(emulator: Emulator) -> None
     second = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
     code, out, _ = gate(
         emulator,
-        "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
+        *WAIT_IN_SHOP,
         "--env",
         "production",
         "--deploy-id",
@@ -170,12 +161,7 @@ def test_repeated_deploy_ids_wait_on_each_deployment(emulator: Emulator) -> None
 def test_two_repeated_ids_are_refused_before_any_read(emulator: Emulator) -> None:
     code, _, err = gate(
         emulator,
-        "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
+        *WAIT_IN_SHOP,
         "--env",
         "a",
         "--env",
