@@ -123,14 +123,14 @@ def _dispatch(
         asked = len(args) > 1
         _say(out if asked else err, _wait_usage())
         return 0 if asked else 2
+    if args[:1] == ["wait-all"]:  # its own parser, --help included
+        from gate.cli_fleet import wait_all_command
+
+        return wait_all_command(args[1:], env, out, err, stdin)
     top = _top_parser()
     parsed = top.parse_args(args)
     if parsed.command == "wait":
         return _wait_command(parsed.provider, parsed.rest, env, out, err)
-    if parsed.command == "wait-all":
-        from gate.cli_fleet import wait_all_command
-
-        return wait_all_command(parsed.rest, env, out, err, stdin)
     if parsed.command == "providers":
         _say(out, "\n".join(available_providers()) + "\n")
         return 0
@@ -156,12 +156,9 @@ def _top_parser() -> _Parser:
     )
     waiter.add_argument("provider", nargs="?")
     waiter.add_argument("rest", nargs=argparse.REMAINDER)
-    many = commands.add_parser(
-        "wait-all",
-        help="wait on many deployments at once ('gate wait-all --help')",
-        add_help=False,
+    commands.add_parser(  # listed for --help; _dispatch hands its arguments on whole
+        "wait-all", help="wait on many deployments at once ('gate wait-all --help')"
     )
-    many.add_argument("rest", nargs=argparse.REMAINDER)
     commands.add_parser("providers", help="list the providers 'gate wait' accepts")
     commands.add_parser(
         "demo", help="gate real deployments on a local emulator (no cloud account needed)"

@@ -594,3 +594,12 @@ def test_text_progress_says_a_summary_line_instead_of_every_heartbeat(
     assert said.splitlines()[-1] == f"gate: 2/2 succeeded after {said.split('after ')[-1].strip()}"
     assert "gate: [" in said
     assert "] staging: status: pending" in said
+
+
+def test_wait_all_explains_itself(emulator: Emulator) -> None:
+    with pytest.raises(SystemExit) as ended:
+        gate(emulator, "wait-all", "--help")
+    assert ended.value.code == 0
+    code, _, err = gate(emulator, "wait-all")
+    assert code == 2
+    assert "the following arguments are required: file" in err
