@@ -63,6 +63,13 @@ def release(
     return str(path)
 
 
+def latest_in(emulator: Emulator, env: str, options: WaitOptions) -> Target:
+    """A target for the library: the latest deployment of ``env`` (built in any Sharing)."""
+    client = connect(emulator.url, Secret(TOKEN), request_timeout=2.0)
+    provider = HumanitecDeployment(client, org="acme", app="shop", env=env, token=Secret(TOKEN))
+    return Target(env, provider, options)
+
+
 def three_environments(emulator: Emulator) -> None:
     emulator.add_humanitec("acme", "shop", "staging", SUCCEEDS)
     emulator.add_humanitec("acme", "shop", "production", FAILS, errors=BROKEN)
@@ -376,17 +383,7 @@ def test_a_429_to_one_target_holds_back_every_target_on_that_api(emulator: Emula
     emulator.inject(Fault.http(429, retry_after="1"), path_contains="/envs/staging/")
     with sharing.active():
         targets = [
-            Target(
-                env,
-                HumanitecDeployment(
-                    connect(emulator.url, Secret(TOKEN), request_timeout=2.0),
-                    org="acme",
-                    app="shop",
-                    env=env,
-                    token=Secret(TOKEN),
-                ),
-                WaitOptions(interval=0.1, max_interval=0.2),
-            )
+            latest_in(emulator, env, WaitOptions(interval=0.1, max_interval=0.2))
             for env in ("staging", "production")
         ]
     try:
@@ -570,17 +567,7 @@ def test_text_progress_says_a_summary_line_instead_of_every_heartbeat(
         emulator.add_humanitec("acme", "shop", env, Timeline([(0, "pending"), (1.5, "succeeded")]))
     stream = io.StringIO()
     targets = [
-        Target(
-            env,
-            HumanitecDeployment(
-                connect(emulator.url, Secret(TOKEN), request_timeout=2.0),
-                org="acme",
-                app="shop",
-                env=env,
-                token=Secret(TOKEN),
-            ),
-            WaitOptions(interval=0.1, max_interval=0.2, heartbeat=0.3),
-        )
+        latest_in(emulator, env, WaitOptions(interval=0.1, max_interval=0.2, heartbeat=0.3))
         for env in ("staging", "production")
     ]
     outcome = wait_all(targets, reporter=FleetTextReporter(stream), summary_every=0.5)
