@@ -24,7 +24,7 @@ from typing import Protocol
 
 from gate.engine import WaitOptions, wait
 from gate.errors import Interrupted, Stopped
-from gate.model import Outcome, OutcomeStatus
+from gate.model import Outcome, OutcomeStatus, exit_code_of
 from gate.providers import Provider
 from gate.reporter import NullReporter, Reporter
 from gate.sharing import Sharing
@@ -88,15 +88,7 @@ class FleetOutcome:
 
     @property
     def exit_code(self) -> int:
-        if self.signal is not None:
-            return 128 + self.signal
-        return {
-            OutcomeStatus.SUCCEEDED: 0,
-            OutcomeStatus.FAILED: 1,
-            OutcomeStatus.TIMED_OUT: 3,
-            OutcomeStatus.ERROR: 4,
-            OutcomeStatus.CANCELLED: 128 + signal.SIGINT,
-        }[self.status]
+        return exit_code_of(self.status, self.signal)
 
     @property
     def summary(self) -> str:

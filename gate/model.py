@@ -17,6 +17,7 @@ __all__ = [
     "Snapshot",
     "State",
     "ended_as",
+    "exit_code_of",
 ]
 
 
@@ -148,9 +149,15 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        if self.status is OutcomeStatus.CANCELLED:
-            return 128 + (self.signal or signal.SIGINT)
-        return _EXIT_CODES[self.status]
+        return exit_code_of(self.status, self.signal)
+
+
+def exit_code_of(status: OutcomeStatus, signum: int | None) -> int:
+    """The command's exit code for an ending (README, "Exit codes"): cancelled is 128 + the
+    signal that cancelled it."""
+    if status is OutcomeStatus.CANCELLED:
+        return 128 + (signum or signal.SIGINT)
+    return _EXIT_CODES[status]
 
 
 def ended_as(raw_status: str) -> str:
