@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from gate.rate import RateLimiter
 
-__all__ = ["DEFAULT_MAX_RATE", "Sharing", "current"]
+__all__ = ["DEFAULT_MAX_RATE", "Sharing", "current", "made_once"]
 
 DEFAULT_MAX_RATE = 10.0
 """Requests a second per API: a cautious default. Neither Humanitec nor AWS publishes a
@@ -34,6 +34,12 @@ _active: ContextVar[Sharing | None] = ContextVar("gate_sharing", default=None)
 def current() -> Sharing | None:
     """The sharing scope providers are being built in, if any."""
     return _active.get()
+
+
+def made_once(key: Hashable, make: Callable[[], T]) -> T:
+    """In a sharing scope, the one thing ``make`` makes for ``key``; outside one, a new one."""
+    scope = current()
+    return make() if scope is None else scope.once(key, make)
 
 
 class Sharing:

@@ -79,11 +79,7 @@ def make_clients(
     """Checked clients; in a gate of many targets, the same ones for the same settings."""
     settings = (tuple(services), region, profile, endpoint_url, request_timeout, allow_plain_http)
 
-    def make() -> AwsClients:
-        return _make_clients(*settings)
-
-    shared = sharing.current()
-    return make() if shared is None else shared.once(("aws clients", *settings), make)
+    return sharing.made_once(("aws clients", *settings), lambda: _make_clients(*settings))
 
 
 def _make_clients(

@@ -43,11 +43,8 @@ def connect(
     bounded in total time and size (:class:`gate.wire.BoundedTransport`). In a gate of many
     targets, the same client for the same API, token and timeout."""
     url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
-    shared = sharing.current()
-    if shared is None:
-        return _client(url, token, request_timeout)
     key = ("humanitec client", str(url), token.fingerprint(), request_timeout)
-    return shared.once(key, lambda: _client(url, token, request_timeout))
+    return sharing.made_once(key, lambda: _client(url, token, request_timeout))
 
 
 def _client(url: httpx.URL, token: Secret, request_timeout: float) -> httpx.Client:
