@@ -114,31 +114,24 @@ class PipelineRuns:
         if details:
             return details
         run = run if run is not None else self.read_run(ref)  # only its own words are left
-        if said(run.get("status_message")):
-            details.append(
-                ErrorDetail(
-                    code=said(run.get("status")),
-                    message=said(run.get("status_message")),
-                    scope="pipeline run",
-                    object_id=f"{ref.pipeline_id}/{ref.run_id}",
-                )
-            )
-        return details
+        return self._status_message(run, "pipeline run", f"{ref.pipeline_id}/{ref.run_id}")
+
+    def _status_message(
+        self, thing: Mapping[str, Any], scope: str, object_id: str
+    ) -> list[ErrorDetail]:
+        """A run's or job's ``status_message`` as an error detail, if it says one."""
+        said = self._api.said
+        message = said(thing.get("status_message"))
+        if not message:
+            return []
+        code = said(thing.get("status"))
+        return [ErrorDetail(code=code, message=message, scope=scope, object_id=object_id)]
 
     def _explain_job(self, ref: PipelineRef, job: Mapping[str, Any]) -> list[ErrorDetail]:
         said = self._api.said
         job_id = said(job.get("id"))
         where = f"job {job_id}"
-        details = []
-        if said(job.get("status_message")):
-            details.append(
-                ErrorDetail(
-                    code=said(job.get("status")),
-                    message=said(job.get("status_message")),
-                    scope="pipeline job",
-                    object_id=job_id,
-                )
-            )
+        details = self._status_message(job, "pipeline job", job_id)
         try:
             job_id = require_id("pipeline job id", job_id)
             full = self._api.get_object(self.run_path(ref, "jobs", job_id), f"pipeline {where}")
