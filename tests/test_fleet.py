@@ -411,22 +411,15 @@ def test_targets_on_one_api_share_one_client_and_pool(emulator: Emulator, aws_en
         one = connect(emulator.url, Secret(TOKEN), request_timeout=2.0)
         same = connect(emulator.url, Secret(TOKEN), request_timeout=2.0)
         other_token = connect(emulator.url, Secret("other"), request_timeout=2.0)
-        aws = make_clients(
-            ["greengrass"],
-            region="eu-west-1",
-            profile=None,
-            endpoint_url=emulator.url,
-            request_timeout=2.0,
-            allow_plain_http=True,
-        )
-        aws_again = make_clients(
-            ["greengrass"],
-            region="eu-west-1",
-            profile=None,
-            endpoint_url=emulator.url,
-            request_timeout=2.0,
-            allow_plain_http=True,
-        )
+        settings: dict[str, Any] = {
+            "region": "eu-west-1",
+            "profile": None,
+            "endpoint_url": emulator.url,
+            "request_timeout": 2.0,
+            "allow_plain_http": True,
+        }
+        aws = make_clients(["greengrass"], **settings)
+        aws_again = make_clients(["greengrass"], **settings)
     assert one is same
     assert one is not other_token
     assert aws is aws_again
