@@ -10,10 +10,12 @@ __all__ = ["Secret", "header_token"]
 
 
 class Secret:
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "source")
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, *, source: str = "") -> None:
         self._value = value
+        self.source = source
+        """Where the value came from, in words (``HUMANITEC_TOKEN``), for a refusal to name."""
 
     def reveal(self) -> str:
         """The value, for the one place that must send it (an Authorization header)."""
@@ -51,4 +53,4 @@ def header_token(source: str, raw: str) -> Secret:
                 f"{source} has a character an HTTP header cannot carry at position {position} "
                 "(a line break, space, control or non-ASCII character): check how it was stored"
             )
-    return Secret(token)
+    return Secret(token, source=source)

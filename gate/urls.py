@@ -33,8 +33,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def require_api_url(flag: str, value: str, *, allow_plain_http: bool = False) -> httpx.URL:
-    """``value`` as a URL the gate may send requests (and credentials) to."""
+def require_api_url(
+    flag: str,
+    value: str,
+    *,
+    allow_plain_http: bool = False,
+    plain_http_advice: str = f"pass {PLAIN_HTTP_FLAG}",
+) -> httpx.URL:
+    """``value`` as a URL the gate may send requests (and credentials) to; ``flag`` and
+    ``plain_http_advice`` say it in the caller's words (a flag, or a Pulumi input)."""
     import httpx  # here, not above: `gate wait greengrass --help` should not pay for it
 
     shown = repr(value) if len(value) <= 200 else repr(value[:199] + "…")
@@ -57,7 +64,7 @@ def require_api_url(flag: str, value: str, *, allow_plain_http: bool = False) ->
     if url.scheme == "http" and not allow_plain_http and not is_loopback(url.host):
         raise UsageError(
             f"{flag} {shown} is plain http to another machine, which would send credentials "
-            f"unencrypted: use https, or pass {PLAIN_HTTP_FLAG} if the network is trusted"
+            f"unencrypted: use https, or {plain_http_advice} if the network is trusted"
         )
     return url
 

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import runpy
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,11 @@ def fresh_event_loop() -> Iterator[None]:
     asyncio.set_event_loop(None)
 
 
+def gate_message(failure: BaseException) -> str:
+    """The gate's own message: the cause that the dynamic provider host prints first."""
+    return str(failure.__cause__ or failure)
+
+
 @pytest.fixture
 def host(monkeypatch: pytest.MonkeyPatch) -> DynamicProviderHost:
     monkeypatch.setenv("HUMANITEC_TOKEN", TOKEN)
@@ -111,7 +117,7 @@ def test_a_failed_deployment_fails_the_update_listing_every_error(
     )
     with pytest.raises(DeploymentGateFailed) as raised:
         run_program(lambda: humanitec_gate(emulator, deploy_id))
-    message = str(raised.value)
+    message = gate_message(raised.value)
     assert message.startswith("deployment gate failed: humanitec deployment")
     assert "[workload api] CLD-001 Provider error: Incorrect credentials" in message
     assert "[resource db] RES-5: timed out" in message
@@ -196,7 +202,7 @@ def test_no_token_anywhere_is_a_clear_failure(
 ) -> None:
     monkeypatch.delenv("HUMANITEC_TOKEN", raising=False)
     install(DynamicProviderHost())
-    with pytest.raises(DeploymentGateFailed, match="not started: HUMANITEC_TOKEN is not set"):
+    with pytest.raises(ValueError, match="check failed: : no Humanitec token: set the stack's"):
         run_program(lambda: humanitec_gate(emulator, "d1"))
 
 
@@ -288,7 +294,7 @@ def test_greengrass_v2_fails_the_update_naming_each_failed_device(
     )
     with pytest.raises(DeploymentGateFailed) as failed:
         run_program(lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST)))
-    message = str(failed.value)
+    message = gate_message(failed.value)
     assert message.startswith("deployment gate failed: greengrass-v2 deployment")
     assert "2 of 3 devices failed" in message
     assert "[device core-2] FAILED: core-2 broke" in message
@@ -453,6 +459,17 @@ def test_the_release_programs_stack_and_exit_codes(
     assert exit_code("error: deployment gate error: humanitec ... HTTP 401") == 4
     assert exit_code("error: deployment gate not started: HUMANITEC_TOKEN is not set") == 2
     assert exit_code("error: some unrelated provider crashed") == 4
+    refused = "error: pulumi-python:dynamic:Resource resource 'release-wait' has a problem: ..."
+    assert exit_code(refused) == 2
+
+
+def test_the_release_program_runs_its_stack_with_this_very_python() -> None:
+    """An inline program's resources are served by a Python the CLI starts: it must be the
+    one with deploy-gate installed, not the first python3 on PATH."""
+    release = runpy.run_path(str(EXAMPLES / "release" / "__main__.py"), run_name="release")
+    options = release["workspace_options"]()
+    assert options.env_vars == {"PULUMI_PYTHON_CMD": sys.executable}
+    assert options.project_settings.runtime == "python"
 
 
 def test_examples_are_real_pulumi_projects() -> None:
@@ -507,18 +524,21 @@ def test_a_failed_target_fails_the_update_naming_it_and_its_errors(
     )
     with pytest.raises(DeploymentGateFailed) as raised:
         run_program(lambda: release_gates(emulator))
-    message = str(raised.value)
+    message = gate_message(raised.value)
     assert message.startswith("deployment gates: 2/3 succeeded, 1 failed\nproduction: ")
     assert "[workload api] CLD-001 Provider error: Incorrect credentials" in message
 
 
-def test_a_bad_target_in_the_list_fails_check_naming_its_place() -> None:
+IDS = {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True}
+
+
+def test_a_bad_target_in_the_list_fails_check_naming_its_place(host: DynamicProviderHost) -> None:
     result = DeploymentsWaitProvider().check(
         {},
         {
             "targets": [
-                {"name": "staging", "provider": "humanitec", "env": "staging"},
-                {"name": "prod", "provider": "humanitec", "env": "../prod"},
+                {"name": "staging", **IDS, "env": "staging"},
+                {"name": "prod", **IDS, "env": "../prod"},
             ],
             "timeout": "soon",
             "max_rate": 0,

@@ -294,7 +294,10 @@ class _Plugin:
             if not value:
                 raise ConfigError(f"--{name} is required (or set HUMANITEC_{name.upper()})")
             ids[name] = value
-        token = header_token("HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", ""))
+        # The Pulumi provider hands in the token it chose (stack secret config or environment).
+        token: Secret = getattr(args, "token", None) or header_token(
+            "HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", "")
+        )
         client = connect_from_args(
             args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )

@@ -185,7 +185,8 @@ class HumanitecApi:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise TransientError(f"{what}: {said}", retry_after=retry_after)
         if code in (401, 403):
-            raise AuthError(f"Humanitec refused the token ({said})")
+            source = f" from {self._token.source}" if self._token and self._token.source else ""
+            raise AuthError(f"Humanitec refused the token{source} ({said})")
         if code == 404 and not_found is not None:
             raise NotFoundError(f"{not_found} was not found ({said})")
         raise RequestRejected(f"{what}: {said}")

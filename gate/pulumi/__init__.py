@@ -17,7 +17,7 @@ the next ``pulumi up`` waits again. Install with ``pip install 'deploy-gate[pulu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,17 +43,22 @@ MANY_TYPE_TOKEN = "gate:index:DeploymentGates"  # noqa: S105 - a Pulumi type tok
 
 @dataclass(frozen=True, kw_only=True)
 class HumanitecTarget:
-    """A Humanitec deployment; without ``deploy_id``, the environment's latest (read once).
+    """A Humanitec deployment; without ``deploy_id``, the environment's latest deployment,
+    resolved anew on every ``pulumi up`` (unless the gate's ``triggers`` say when).
 
-    The token comes from ``HUMANITEC_TOKEN`` in the environment of ``pulumi up``, or from the
-    secret stack config ``gate:humanitecToken``; it never enters the state.
+    A ``deploy_id`` given as an Output that resolves to nothing fails the preview: it never
+    falls back to the latest deployment. ``require_ready`` also waits until the environment's
+    workloads are ready. The token comes from the secret stack config ``gate:humanitecToken``,
+    or else ``HUMANITEC_TOKEN`` in the environment of ``pulumi up``; it never enters the state.
     """
 
     org: pulumi.Input[str]
     app: pulumi.Input[str]
     env: pulumi.Input[str]
     deploy_id: pulumi.Input[str] | None = None
+    require_ready: pulumi.Input[bool] = False
     api_url: pulumi.Input[str] | None = None
+    allow_plain_http: pulumi.Input[bool] = False
 
     def props(self) -> dict[str, Any]:
         return {
@@ -63,7 +68,9 @@ class HumanitecTarget:
             "env": self.env,
             "deploy_id": self.deploy_id,
             "latest": self.deploy_id is None,
+            "require_ready": self.require_ready,
             "api_url": self.api_url,
+            "allow_plain_http": self.allow_plain_http,
         }
 
 
@@ -127,6 +134,8 @@ class _Timing:
     max_interval: pulumi.Input[str | float] | None = None
     request_timeout: pulumi.Input[str | float] = "10s"
     not_found_grace: pulumi.Input[str | float] = "30s"
+    triggers: pulumi.Input[Sequence[Any]] | None = None
+    skip_await: pulumi.Input[bool] = False
 
     def timing(self) -> dict[str, Any]:
         return {
@@ -135,6 +144,8 @@ class _Timing:
             "max_interval": self.max_interval,
             "request_timeout": self.request_timeout,
             "not_found_grace": self.not_found_grace,
+            "triggers": self.triggers,
+            "skip_await": self.skip_await,
         }
 
 
@@ -144,6 +155,9 @@ class DeploymentGateArgs(_Timing):
 
     ``timeout`` is the gate's own deadline (``customTimeouts`` are not enforced for dynamic
     providers). Durations are seconds or text such as ``"90s"``, ``"15m"``, ``"1h"``.
+    ``triggers``: any change to these values makes a new gate that waits again (as in the
+    command provider). ``skip_await``: record the gate without waiting or calling any API
+    (status ``skipped``), an escape hatch for when the API is down and the stack must move.
     """
 
     target: HumanitecTarget | GreengrassTarget | GreengrassV2Target

@@ -3,11 +3,12 @@
 ``create`` runs :func:`gate.fleet.wait_all` over every target in one call of the provider
 host, so the targets share one request budget per API (the host serves four calls at once;
 four single gates could not share anything). Check, diff and update follow the single gate's
-provider, target by target.
+rules (:mod:`gate.pulumi.inputs`, :mod:`gate.pulumi.changes`), target by target.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,16 +17,26 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from gate.fleet import FleetOutcome, Target, wait_all
 from gate.model import OutcomeStatus
 from gate.providers import Provider
-from gate.pulumi.provider import (
+from gate.pulumi.changes import fleet_change_of
+from gate.pulumi.inputs import (
     DURATION_KEYS,
-    DeploymentGateFailed,
-    DeploymentWaitProvider,
-    _known,
-    _outputs,
-    checked_durations,
-    failure_message,
-    target_failures,
+    NameOf,
+    check_inputs,
+    given_ids,
+    known,
+    timing_failures,
+    wait_options,
 )
+from gate.pulumi.outcomes import (
+    SKIPPED,
+    DeploymentGateFailed,
+    failure_message,
+    outputs_of,
+    raised_for_host,
+    skipped_outputs,
+)
+from gate.pulumi.provider import DeploymentWaitProvider
+from gate.pulumi.running import Run, build_provider, token_problem
 from gate.sharing import DEFAULT_MAX_RATE, Sharing
 
 __all__ = ["DeploymentsWaitProvider"]
@@ -34,55 +45,78 @@ FLEET_OUTPUT_KEYS = ("status", "summary", "outcomes", "elapsed_seconds")
 
 
 class DeploymentsWaitProvider(DeploymentWaitProvider):
-    """check validates each target, create waits on all, diff replaces on a new target list."""
+    """check validates each target, create waits on all, diff and update follow
+    :func:`fleet_change_of`."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        checked, failures = checked_durations(news)
+        failures = [CheckFailure(f.key, f.reason) for f in timing_failures(news)]
         targets = news.get("targets")
-        if _known(targets) and (not isinstance(targets, list) or not targets):
+        if known(targets) and (not isinstance(targets, list) or not targets):
             failures.append(CheckFailure("targets", "must be a non-empty list of targets"))
         names: set[object] = set()
         for index, target in enumerate(targets if isinstance(targets, list) else []):
-            if not _known(target) or not isinstance(target, dict):
+            if not known(target) or not isinstance(target, dict):
                 continue
             name = target.get("name")
-            if _known(name) and name in names:
+            if known(name) and name in names:
                 failures.append(CheckFailure(f"targets[{index}].name", f"{name!r} is used twice"))
             names.add(name)
             failures += [
-                CheckFailure(f"targets[{index}].{failure.property}", failure.reason)
-                for failure in target_failures(target)
+                CheckFailure(f"targets[{index}].{failure.key}", failure.reason)
+                for failure in check_inputs(target, _in_target(index))
             ]
+            problem = token_problem(target, self._configured_token, os.environ)
+            if problem and not any(failure.property == "" for failure in failures):
+                failures.append(CheckFailure("", problem))
         max_rate = news.get("max_rate")
-        if _known(max_rate) and not (
+        if known(max_rate) and not (
             isinstance(max_rate, (int, float)) and not isinstance(max_rate, bool) and max_rate > 0
         ):
-            failures.append(CheckFailure("max_rate", "must be a number above 0"))
-        return CheckResult(checked, failures)
+            failures.append(CheckFailure("max_rate", "max_rate must be a number above 0"))
+        return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        outcome = self._wait_all(props)
-        outs = {**props, **_fleet_outputs(outcome)}
-        return CreateResult(id_="/".join(o.name for o in outcome.outcomes), outs=outs)
+        outs = {**props, **self._fleet_outputs(props)}
+        return CreateResult(id_="/".join(str(t["name"]) for t in props["targets"]), outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in ("targets", "fail_fast") if olds.get(key) != news.get(key)]
-        options = [key for key in (*DURATION_KEYS, "max_rate") if olds.get(key) != news.get(key)]
+        change = fleet_change_of(olds, news)
         return DiffResult(
-            changes=bool(replaces or options), replaces=replaces, delete_before_replace=False
+            changes=change.changed, replaces=list(change.replaces), delete_before_replace=False
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if fleet_change_of(olds, news).waits_again:
+            return UpdateResult(outs={**news, **self._fleet_outputs(news)})
         return UpdateResult(outs={**news, **{key: olds.get(key) for key in FLEET_OUTPUT_KEYS}})
+
+    def _fleet_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        if props.get("skip_await") is True:
+            return {
+                "status": SKIPPED,
+                "summary": f"{len(props['targets'])} not waited on (skip_await)",
+                "outcomes": [
+                    {"name": t["name"], **skipped_outputs(given_ids(t))} for t in props["targets"]
+                ],
+                "elapsed_seconds": 0.0,
+            }
+        try:
+            return _fleet_outputs(self._wait_all(props))
+        except DeploymentGateFailed as failed:
+            message = str(failed)
+        raise raised_for_host(message)
 
     def _wait_all(self, props: Mapping[str, Any]) -> FleetOutcome:
         sharing = Sharing(max_rate=float(props.get("max_rate") or DEFAULT_MAX_RATE))
+        run = Run(configured_token=self._configured_token)
+        timing = {key: props.get(key) for key in DURATION_KEYS}
+        options = wait_options(props)
         providers: list[Provider] = []
         try:
             targets = []
             with sharing.active():
                 for target in props["targets"]:
-                    provider, options = self._build(target, props)
+                    provider = build_provider({**timing, **target}, run)
                     providers.append(provider)
                     targets.append(Target(str(target["name"]), provider, options))
             outcome = wait_all(targets, fail_fast=bool(props.get("fail_fast")), sharing=sharing)
@@ -98,10 +132,14 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
         return outcome
 
 
+def _in_target(index: int) -> NameOf:
+    return lambda key: f"targets[{index}].{key}"
+
+
 def _fleet_outputs(outcome: FleetOutcome) -> dict[str, Any]:
     return {
         "status": outcome.status.value,
         "summary": outcome.summary,
-        "outcomes": [{"name": o.name, **_outputs(o)} for o in outcome.outcomes],
+        "outcomes": [{"name": o.name, **outputs_of(o)} for o in outcome.outcomes],
         "elapsed_seconds": outcome.elapsed_seconds,
     }

@@ -1,0 +1,142 @@
+"""Running one gate for a Pulumi face: its provider built from checked inputs with the token
+the stack chose, progress lines to whoever listens, and a stop the engine can pull.
+
+The token: the stack's secret config ``gate:humanitecToken`` wins over ``HUMANITEC_TOKEN`` in
+the environment of ``pulumi up``, so a stack says which credential it deploys with whatever
+shell runs it. A refusal names the source that was refused.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO, cast
+
+from gate.engine import wait
+from gate.errors import ConfigError, GateError, Stopped
+from gate.model import Outcome, OutcomeStatus
+from gate.providers import Provider
+from gate.pulumi.inputs import request_timeout, target_flags, wait_options
+from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
+from gate.registry import load_plugin
+from gate.render.text import TextReporter
+from gate.secret import Secret, header_token
+
+__all__ = [
+    "CONFIG_TOKEN_SOURCE",
+    "ENV_TOKEN_SOURCE",
+    "Run",
+    "build_provider",
+    "humanitec_token",
+    "run_gate",
+    "token_problem",
+]
+
+CONFIG_TOKEN_SOURCE = "the secret config gate:humanitecToken"  # noqa: S105 - a description
+ENV_TOKEN_SOURCE = "HUMANITEC_TOKEN in the environment of pulumi"  # noqa: S105 - a description
+_AMBIENT_IDS = ("HUMANITEC_ORG", "HUMANITEC_APP", "HUMANITEC_ENV")
+
+
+def humanitec_token(configured: str | None, env: Mapping[str, str]) -> Secret:
+    """The stack's secret config if set, else ``HUMANITEC_TOKEN``; each labelled by source."""
+    if configured:
+        return header_token(CONFIG_TOKEN_SOURCE, configured)
+    if env.get("HUMANITEC_TOKEN", "").strip():
+        return header_token(ENV_TOKEN_SOURCE, env["HUMANITEC_TOKEN"])
+    raise ConfigError(
+        "no Humanitec token: set the stack's secret config gate:humanitecToken "
+        "(pulumi config set --secret gate:humanitecToken ...) or HUMANITEC_TOKEN"
+    )
+
+
+def token_problem(
+    props: Mapping[str, Any], configured: str | None, env: Mapping[str, str]
+) -> str | None:
+    """Why a Humanitec gate could not send its token, or None (other providers: None)."""
+    if props.get("provider") != "humanitec":
+        return None
+    try:
+        humanitec_token(configured, env)
+    except ConfigError as missing:
+        return str(missing)
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    """How one gate runs: where its token and AWS settings come from, and what it may hear."""
+
+    configured_token: str | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    stop: threading.Event | None = None
+    """Set by the engine's Cancel: the wait ends as cancelled at its next pause."""
+    say: Callable[[str], None] | None = None
+    """Receives each progress line (status changes, retries, the outcome)."""
+    engine_timeout: float = 0.0
+    """The resource's ``customTimeouts`` in seconds, 0 for none."""
+
+
+def build_provider(props: Mapping[str, Any], run: Run) -> Provider:
+    """The provider of checked ``props``; a refusal to start is :class:`DeploymentGateFailed`."""
+    flags = target_flags(props)
+    env = {key: value for key, value in run.env.items() if key not in _AMBIENT_IDS}
+    try:
+        if props["provider"] == "humanitec":
+            flags.token = humanitec_token(run.configured_token, run.env)
+        plugin = load_plugin(str(props["provider"]))
+        return plugin.build(flags, env, request_timeout=request_timeout(props))
+    except GateError as unusable:
+        raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
+
+
+def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
+    """Wait on the deployment of checked ``props``; a gate that does not pass raises
+    :class:`DeploymentGateFailed` with :func:`failure_message`."""
+    options = wait_options(props, engine_timeout=run.engine_timeout)
+    provider = build_provider(props, run)
+    reporter = TextReporter(_lines_to(run.say)) if run.say is not None else None
+    try:
+        outcome = wait(provider, options=options, reporter=reporter, sleep=_sleeper(run.stop))
+    finally:
+        provider.close()
+    if outcome.status is not OutcomeStatus.SUCCEEDED:
+        raise DeploymentGateFailed(failure_message(outcome))
+    return outcome
+
+
+def _sleeper(stop: threading.Event | None) -> Callable[[float], None]:
+    if stop is None:
+        import time
+
+        return time.sleep
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Stopped("cancelled: the Pulumi engine asked the provider to stop")
+
+    return sleep
+
+
+def _lines_to(say: Callable[[str], None]) -> TextIO:
+    return cast(TextIO, _Lines(say))
+
+
+class _Lines(io.TextIOBase):
+    """A text stream that hands each whole line written to it to ``say``."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__()
+        self._say = say
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._say(line)
+        return len(text)
