@@ -483,6 +483,9 @@ def test_examples_are_real_pulumi_projects() -> None:
         assert (project / "README.md").is_file()
         compile((project / "__main__.py").read_text(), str(project), "exec")
     assert Path(EXAMPLES / "README.md").is_file()
+    typescript = yaml.safe_load((EXAMPLES / "typescript" / "Pulumi.yaml").read_text())
+    assert typescript["runtime"] == "nodejs"
+    assert typescript["packages"] == {"gate": "../gate-provider"}
 
 
 # --- many targets: DeploymentGates -------------------------------------------------------

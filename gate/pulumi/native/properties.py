@@ -1,0 +1,109 @@
+"""The native provider's property values, as the flat inputs of :mod:`gate.pulumi.inputs`.
+
+The schema nests a target in one of ``humanitec``, ``greengrass`` and ``greengrassV2`` and
+names everything in camelCase; the shared rules work on one flat snake_case mapping. This
+module translates both ways and names each flat key back the way the schema does, so a check
+failure says ``humanitec.deployId``, never ``deploy_id`` or ``--deploy-id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime import rpc
+
+from gate.pulumi.inputs import NameOf
+
+__all__ = ["BLOCKS", "Flat", "camel", "flatten", "from_python", "name_of", "to_python"]
+
+BLOCKS = {"humanitec": "humanitec", "greengrass": "greengrass", "greengrassV2": "greengrass-v2"}
+"""A target's block in the schema, and the provider it names."""
+TOP_LEVEL = (
+    "timeout",
+    "interval",
+    "max_interval",
+    "request_timeout",
+    "not_found_grace",
+    "triggers",
+    "skip_await",
+)
+
+
+def camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def to_python(value: PropertyValue) -> Any:
+    """Plain Python: secrets unwrapped, a value not known yet as ``rpc.UNKNOWN``."""
+    inner = value.value
+    if isinstance(inner, Computed):
+        return rpc.UNKNOWN
+    if isinstance(inner, Mapping):
+        return {key: to_python(item) for key, item in inner.items()}
+    if isinstance(inner, tuple):
+        return [to_python(item) for item in inner]
+    return inner
+
+
+def from_python(value: Any, *, secret: bool = False) -> PropertyValue:
+    """A property value of plain Python; dict keys in camelCase, every part ``secret``."""
+    if isinstance(value, Mapping):
+        converted: Any = {camel(str(k)): from_python(v, secret=secret) for k, v in value.items()}
+    elif isinstance(value, (list, tuple)):
+        converted = [from_python(item, secret=secret) for item in value]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        converted = float(value)
+    else:
+        converted = value
+    return PropertyValue(converted, is_secret=secret)
+
+
+class Flat:
+    """A gate's inputs (or recorded state), flat, and which block its target was in."""
+
+    def __init__(self, properties: Mapping[str, PropertyValue]) -> None:
+        self.props: dict[str, Any] = {}
+        self.blocks = [block for block in BLOCKS if _given(properties.get(block))]
+        for key in TOP_LEVEL:
+            if camel(key) in properties:
+                self.props[key] = to_python(properties[camel(key)])
+        if len(self.blocks) == 1:
+            block = self.blocks[0]
+            self.props["provider"] = BLOCKS[block]
+            target = to_python(properties[block])
+            if isinstance(target, dict):
+                self.props.update({snake(key): value for key, value in target.items()})
+            elif target == rpc.UNKNOWN:
+                self.props["provider"] = rpc.UNKNOWN
+        if "status" in properties:
+            self.props["status"] = to_python(properties["status"])
+
+    @property
+    def block(self) -> str:
+        return self.blocks[0] if len(self.blocks) == 1 else ""
+
+
+def flatten(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    return Flat(properties).props
+
+
+def name_of(block: str) -> NameOf:
+    """The schema's name for a flat key of a target in ``block``."""
+
+    def named(key: str) -> str:
+        if key in TOP_LEVEL or not block:
+            return camel(key)
+        return f"{block}.{camel(key)}"
+
+    return named
+
+
+def _given(value: PropertyValue | None) -> bool:
+    return value is not None and value.value is not None

@@ -1,0 +1,205 @@
+"""``gate:index:DeploymentGate`` as a native Pulumi provider, for programs in any language.
+
+The rules are the Python component's (:mod:`gate.pulumi.inputs`, :mod:`gate.pulumi.changes`,
+:mod:`gate.pulumi.outcomes`); what the native provider adds is what a dynamic provider is never
+told: preview (answered without a single API call), the resource's ``customTimeouts`` (they
+shorten the gate's ``timeout``), Cancel (every wait under way ends as cancelled) and the engine's
+log, where each progress line is scoped to its resource. The Humanitec token is secret provider
+config; the state holds the inputs and the outcome, never the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Mapping
+from functools import partial
+from importlib import resources
+from typing import Any
+
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    PropertyDiff,
+    PropertyDiffKind,
+    Provider,
+    UpdateRequest,
+    UpdateResponse,
+)
+from pulumi.runtime import rpc
+
+from gate.errors import ConfigError
+from gate.pulumi.changes import change_of
+from gate.pulumi.inputs import TARGET_KEYS, check_inputs, given_ids
+from gate.pulumi.native.engine_log import EngineLog
+from gate.pulumi.native.properties import BLOCKS, Flat, camel, from_python, name_of, to_python
+from gate.pulumi.outcomes import OUTPUT_KEYS, DeploymentGateFailed, outputs_of, skipped_outputs
+from gate.pulumi.running import CONFIG_TOKEN_SOURCE, Run, run_gate, token_problem
+from gate.secret import header_token
+
+__all__ = ["TYPE_TOKEN", "GateProvider", "schema_text"]
+
+TYPE_TOKEN = "gate:index:DeploymentGate"  # noqa: S105 - a Pulumi type token, not a secret
+TOKEN_KEY = "humanitecToken"  # noqa: S105 - the name of a config key
+OUTPUTS = tuple(camel(key) for key in OUTPUT_KEYS)
+CANCELLED = "deployment gate cancelled: the Pulumi engine asked the provider to stop"
+
+
+def schema_text() -> str:
+    """The hand-written schema of the ``gate`` package (gate/pulumi/native/schema.json)."""
+    return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+
+
+class GateProvider(Provider):
+    def __init__(self, *, log: EngineLog, env: Mapping[str, str] | None = None) -> None:
+        self._log = log
+        self._env = env
+        self._token: str | None = None
+        self._stop = threading.Event()
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=schema_text())
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        failures = []
+        token = _configured_token(request.new_inputs, {})
+        if token:
+            try:
+                header_token(CONFIG_TOKEN_SOURCE, token)
+            except ConfigError as unusable:
+                failures.append(CheckFailure(TOKEN_KEY, str(unusable)))
+        return CheckResponse(inputs=request.new_inputs, failures=failures)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        self._token = _configured_token(request.args, request.variables)
+        return ConfigureResponse(accept_secrets=True, supports_preview=True)
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        return CheckResponse(inputs=request.new_inputs, failures=self._failures(request.new_inputs))
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        olds, news = Flat(request.old_state), Flat(request.new_inputs)
+        change = change_of(olds.props, news.props)
+        detailed: dict[str, PropertyDiff] = {}
+        for key in change.replaces:
+            for name in _top_level(key, olds.block, news.block):
+                detailed[name] = PropertyDiff(PropertyDiffKind.UPDATE_REPLACE, input_diff=True)
+        for key in change.updates:
+            detailed[camel(key)] = PropertyDiff(PropertyDiffKind.UPDATE, input_diff=True)
+        if change.waits_again:
+            detailed["status"] = PropertyDiff(PropertyDiffKind.UPDATE, input_diff=False)
+        replaces = [name for name, diff in detailed.items() if diff.kind.name.endswith("REPLACE")]
+        return DiffResponse(
+            changes=change.changed,
+            replaces=replaces,
+            diffs=list(detailed),
+            detailed_diff=detailed,
+            delete_before_replace=False,
+        )
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        flat = Flat(request.properties)
+        if request.preview:
+            return CreateResponse(properties={**request.properties, **_unknown_outputs()})
+        outputs = await self._outputs(request.urn, flat.props, request.timeout)
+        ids = [flat.props["provider"], *outputs["target"].values()]
+        return CreateResponse(
+            resource_id="/".join(str(part) for part in ids),
+            properties={**request.properties, **_as_properties(outputs, request.properties)},
+        )
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        olds, news = Flat(request.olds), Flat(request.news)
+        if not change_of(olds.props, news.props).waits_again:
+            recorded = {key: request.olds[key] for key in OUTPUTS if key in request.olds}
+            return UpdateResponse(properties={**request.news, **recorded})
+        if request.preview:
+            return UpdateResponse(properties={**request.news, **_unknown_outputs()})
+        outputs = await self._outputs(request.urn, news.props, request.timeout)
+        return UpdateResponse(properties={**request.news, **_as_properties(outputs, request.news)})
+
+    async def delete(self, request: DeleteRequest) -> None:
+        """Forgetting a gate leaves the deployment alone."""
+
+    async def cancel(self) -> None:
+        self._stop.set()
+
+    def _failures(self, inputs: Mapping[str, PropertyValue]) -> list[CheckFailure]:
+        flat = Flat(inputs)
+        if len(flat.blocks) != 1:
+            given = " and ".join(flat.blocks) or "none"
+            blocks = ", ".join(BLOCKS)
+            reason = f"set exactly one of {blocks} (the deployment to wait on); got {given}"
+            return [CheckFailure("", reason)]
+        named = name_of(flat.block)
+        failures = [
+            CheckFailure(named(failure.key), failure.reason)
+            for failure in check_inputs(flat.props, named)
+        ]
+        problem = token_problem(flat.props, self._token, self._environment())
+        if problem:
+            failures.append(CheckFailure("", problem))
+        return failures
+
+    async def _outputs(self, urn: str, props: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        if props.get("skip_await") is True:
+            self._log.say(urn, "not waiting: skipAwait is set (no API was called)")
+            return skipped_outputs(given_ids(props))
+        if self._stop.is_set():
+            raise DeploymentGateFailed(CANCELLED)
+        run = Run(
+            configured_token=self._token,
+            env=self._environment(),
+            stop=self._stop,
+            say=partial(self._log.say, urn),
+            engine_timeout=timeout,
+        )
+        outcome = await asyncio.to_thread(run_gate, props, run)
+        return outputs_of(outcome)
+
+    def _environment(self) -> Mapping[str, str]:
+        return dict(os.environ) if self._env is None else self._env
+
+
+def _configured_token(
+    args: Mapping[str, PropertyValue], variables: Mapping[str, str]
+) -> str | None:
+    value = args.get(TOKEN_KEY)
+    if value is not None and isinstance(to_python(value), str):
+        return str(to_python(value)) or None
+    for key in (f"gate:config:{TOKEN_KEY}", f"gate:{TOKEN_KEY}"):
+        if variables.get(key):
+            return variables[key]
+    return None
+
+
+def _top_level(key: str, old_block: str, new_block: str) -> list[str]:
+    """The top-level inputs a changed flat key shows as: its target block(s), or itself."""
+    if key in TARGET_KEYS:
+        return sorted({old_block, new_block} - {""})
+    return [camel(key)]
+
+
+def _unknown_outputs() -> dict[str, PropertyValue]:
+    # The wire's own unknown sentinel: this SDK's PropertyValue.computed() cannot be marshalled.
+    return {key: PropertyValue(rpc.UNKNOWN) for key in OUTPUTS}
+
+
+def _as_properties(
+    outputs: Mapping[str, Any], inputs: Mapping[str, PropertyValue]
+) -> dict[str, PropertyValue]:
+    """The outputs as property values, secret if any input was (a secret id stays secret)."""
+    secret = any(value.contains_secret() for value in inputs.values())
+    return {camel(key): from_python(value, secret=secret) for key, value in outputs.items()}

@@ -1,0 +1,272 @@
+"""The native ``gate`` provider (``pulumi-resource-gate``) served in-process and driven over
+gRPC as the engine drives it, against the package emulator, with a fake engine that records
+every Log call (see tests/provider_host.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.runtime.proto import provider_pb2
+
+from gate.emulator import Emulator, Timeline
+from gate.pulumi.inputs import DURATION_KEYS, TARGET_KEYS_OF
+from gate.pulumi.native.properties import BLOCKS, camel
+from tests.provider_host import CheckFailed, Client, FakeEngine, ProviderError, Stack, native_host
+from tests.support import TOKEN
+
+URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate::production"
+GOLDEN = Path(__file__).parent / "golden" / "pulumi-schema.json"
+FAST = {"interval": "0.05s", "maxInterval": "0.2s", "requestTimeout": "5s"}
+SUCCEEDS = Timeline([(0, "in progress"), (0.1, "succeeded")])
+RUNS_ON = Timeline([(0, "in progress")])
+
+
+def humanitec(emulator: Emulator, **target: Any) -> dict[str, Any]:
+    return {
+        "humanitec": {"org": "acme", "app": "shop", "env": "production", "apiUrl": emulator.url}
+        | target,
+        **FAST,
+    }
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Client, FakeEngine]]:
+    with native_host({"HUMANITEC_TOKEN": TOKEN}) as (client, engine):
+        client.configure({})
+        yield client, engine
+
+
+@pytest.fixture
+def client(served: tuple[Client, FakeEngine]) -> Client:
+    return served[0]
+
+
+def test_get_schema_is_the_golden_schema_and_names_every_input_the_provider_reads(
+    client: Client,
+) -> None:
+    schema = json.loads(client.schema())
+    assert schema == json.loads(GOLDEN.read_text())
+    resource = schema["resources"]["gate:index:DeploymentGate"]
+    top_level = {camel(key) for key in (*DURATION_KEYS, "triggers", "skip_await")}
+    assert set(resource["inputProperties"]) == top_level | set(BLOCKS)
+    for block, provider in BLOCKS.items():
+        target_type = resource["inputProperties"][block]["$ref"].removeprefix("#/types/")
+        properties = set(schema["types"][target_type]["properties"])
+        assert properties == {camel(key) for key in TARGET_KEYS_OF[provider]}, block
+    assert schema["config"]["variables"]["humanitecToken"]["secret"] is True
+
+
+def test_configure_advertises_preview_and_secrets() -> None:
+    with native_host({}) as (client, _):
+        answer = client.configure({"humanitecToken": TOKEN})
+    assert answer.supportsPreview
+    assert answer.acceptSecrets
+
+
+def test_preview_makes_no_api_call_and_leaves_the_outputs_unknown(
+    emulator: Emulator, client: Client
+) -> None:
+    emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    stack = Stack(client, URN)
+    assert stack.preview(humanitec(emulator, latest=True)) == "create"
+    _, outputs = client.create(URN, humanitec(emulator, latest=True), preview=True)
+    assert outputs["status"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the unknown sentinel
+    assert emulator.requests == []
+
+
+def test_create_waits_and_records_the_outcome_with_progress_lines_scoped_to_the_resource(
+    emulator: Emulator, served: tuple[Client, FakeEngine]
+) -> None:
+    client, engine = served
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    outputs = Stack(client, URN).up(humanitec(emulator, latest=True))
+    assert outputs["status"] == "succeeded"
+    assert outputs["rawStatus"] == "succeeded"
+    assert outputs["target"]["deployId"] == deploy_id
+    assert outputs["errors"] == []
+    lines = engine.lines(URN)
+    assert lines[0].startswith("gate: waiting for the latest Humanitec deployment in acme/shop/")
+    assert any("status: in progress" in line for line in lines)
+    assert "succeeded" in lines[-1]
+    assert TOKEN not in json.dumps(outputs), "the state never holds the token"
+
+
+def test_a_failed_deployment_fails_the_resource_with_the_gates_message_alone(
+    emulator: Emulator, client: Client
+) -> None:
+    deploy_id = emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "in progress"), (0.1, "failed")]),
+        errors=[{"scope": "workload", "object_id": "api", "code": "E1", "message": "crashed"}],
+    )
+    with pytest.raises(ProviderError) as failed:
+        Stack(client, URN).up(humanitec(emulator, deployId=deploy_id))
+    lines = str(failed.value).splitlines()
+    assert lines[0].startswith("deployment gate failed: humanitec deployment (org=acme")
+    assert lines[1:] == ["  - [workload api] E1: crashed"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "prop", "words"),
+    [
+        ({"humanitec": {"org": "acme", "app": "shop", "env": "p"}}, "humanitec.deployId", "set "),
+        (
+            {"humanitec": {"org": "acme", "app": "", "env": "p", "latest": True}},
+            "humanitec.app",
+            "",
+        ),
+        ({"interval": "5m", "maxInterval": "1m"}, "interval", "exceed maxInterval (1m00s)"),
+        ({"humanitec": {"apiUrl": "http://x.example"}}, "humanitec.apiUrl", "humanitec.allowPlain"),
+        ({"skipAwait": "yes"}, "skipAwait", "skipAwait must be true or false"),
+        ({"humanitec": None}, "", "set exactly one of humanitec, greengrass, greengrassV2"),
+        ({"greengrass": {"groupId": "g", "deploymentId": "d"}}, "", "got humanitec and greengrass"),
+    ],
+    ids=["no-id-no-latest", "empty-app", "interval", "plain-http", "not-a-bool", "none", "two"],
+)
+def test_check_names_what_cannot_work_as_the_schema_does(
+    emulator: Emulator, client: Client, inputs: dict[str, Any], prop: str, words: str
+) -> None:
+    base = humanitec(emulator, latest=True)
+    if isinstance(inputs.get("humanitec"), dict) and "org" not in inputs["humanitec"]:
+        inputs = {**inputs, "humanitec": {**base["humanitec"], **inputs["humanitec"]}}
+    with pytest.raises(CheckFailed) as failed:
+        Stack(client, URN).up({**base, **inputs})
+    assert [name for name, _ in failed.value.failures] == [prop]
+    assert words in str(failed.value)
+    assert "--" not in str(failed.value)
+
+
+def test_diff_replaces_on_new_ids_or_triggers_and_rereads_latest_without_triggers(
+    emulator: Emulator, client: Client
+) -> None:
+    first = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    pinned = Stack(client, URN)
+    pinned.up(humanitec(emulator, deployId=first))
+    state = pinned.state or {}
+    same = client.diff(URN, pinned.id, state, humanitec(emulator, deployId=first))
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    moved = client.diff(URN, pinned.id, state, humanitec(emulator, deployId="other"))
+    assert list(moved.replaces) == ["humanitec"]
+    retimed = client.diff(
+        URN, pinned.id, state, {**humanitec(emulator, deployId=first), "timeout": "1h"}
+    )
+    assert (list(retimed.replaces), list(retimed.diffs)) == ([], ["timeout"])
+
+    latest = Stack(client, URN)
+    latest.up({**humanitec(emulator, latest=True), "triggers": ["v1"]})
+    state = latest.state or {}
+    again = client.diff(
+        URN, latest.id, state, {**humanitec(emulator, latest=True), "triggers": ["v1"]}
+    )
+    assert again.changes == provider_pb2.DiffResponse.DIFF_NONE
+    retriggered = client.diff(
+        URN, latest.id, state, {**humanitec(emulator, latest=True), "triggers": ["v2"]}
+    )
+    assert list(retriggered.replaces) == ["triggers"]
+    following = Stack(client, URN)
+    following.up(humanitec(emulator, latest=True))
+    untriggered = client.diff(
+        URN, following.id, following.state or {}, humanitec(emulator, latest=True)
+    )
+    assert untriggered.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert "status" in untriggered.detailedDiff
+
+
+def test_latest_mode_waits_again_on_update_and_fails_on_a_newer_failed_deployment(
+    emulator: Emulator, client: Client
+) -> None:
+    emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    stack = Stack(client, URN)
+    stack.up(humanitec(emulator, latest=True))
+    assert stack.preview(humanitec(emulator, latest=True)) == "update"
+    emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "failed")]))
+    with pytest.raises(ProviderError, match=r"^deployment gate failed"):
+        stack.up(humanitec(emulator, latest=True))
+
+
+def test_custom_timeouts_shorten_the_gates_own_timeout(emulator: Emulator, client: Client) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", RUNS_ON)
+    started = time.monotonic()
+    with pytest.raises(ProviderError, match=r"^deployment gate timed_out: .*'in progress'"):
+        Stack(client, URN).up(
+            {**humanitec(emulator, deployId=deploy_id), "timeout": "30m"}, timeout=1
+        )
+    assert time.monotonic() - started < 20
+
+
+def test_cancel_ends_every_wait_under_way_as_cancelled(emulator: Emulator, client: Client) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", RUNS_ON)
+    failures: list[str] = []
+
+    def up() -> None:
+        try:
+            Stack(client, URN).up({**humanitec(emulator, deployId=deploy_id), "timeout": "10m"})
+        except ProviderError as failed:
+            failures.append(str(failed))
+
+    waiting = threading.Thread(target=up)
+    waiting.start()
+    while not emulator.requests:
+        time.sleep(0.01)
+    client.cancel()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert failures[0].startswith("deployment gate cancelled: humanitec deployment")
+    assert "the Pulumi engine asked the provider to stop" in failures[0]
+
+
+def test_the_token_in_provider_config_wins_and_a_refusal_names_it(emulator: Emulator) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    with native_host({"HUMANITEC_TOKEN": TOKEN}) as (client, _):
+        client.configure({"humanitecToken": "stale-config-token"})
+        with pytest.raises(ProviderError) as refused:
+            Stack(client, URN).up(humanitec(emulator, deployId=deploy_id))
+    assert "refused the token from the secret config gate:humanitecToken" in str(refused.value)
+    assert "stale-config-token" not in str(refused.value)
+    with native_host({}) as (client, _):
+        client.configure({}, variables={"gate:config:humanitecToken": TOKEN})
+        assert (
+            Stack(client, URN).up(humanitec(emulator, deployId=deploy_id))["status"] == "succeeded"
+        )
+
+
+def test_skip_await_records_a_skipped_gate_without_any_api_call(
+    emulator: Emulator, client: Client
+) -> None:
+    outputs = Stack(client, URN).up({**humanitec(emulator, latest=True), "skipAwait": True})
+    assert outputs["status"] == "skipped"
+    assert emulator.requests == []
+
+
+def test_the_source_plugin_starts_the_provider_as_the_engine_runs_it() -> None:
+    """``pulumi package add pulumi_examples/gate-provider`` runs the directory with Python and
+    the engine's address; the plugin says its port on the first line of its output."""
+    import grpc
+    from pulumi.runtime.proto import provider_pb2_grpc
+
+    plugin = Path(__file__).parent.parent / "pulumi_examples" / "gate-provider"
+    assert "runtime: python" in (plugin / "PulumiPlugin.yaml").read_text()
+    process = subprocess.Popen(
+        [sys.executable, str(plugin), "127.0.0.1:1"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            client = Client(provider_pb2_grpc.ResourceProviderStub(channel))
+            assert json.loads(client.schema())["name"] == "gate"
+    finally:
+        process.kill()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
