@@ -578,3 +578,12 @@ def test_the_humanitec_release_example_program(emulator: Emulator) -> None:
     summary, outcomes = settle(exported["release"].summary, exported["release"].outcomes)
     assert summary == "2/2 succeeded"
     assert {o["name"]: o["target"]["deploy_id"] for o in outcomes} == ids
+
+
+def test_a_gate_run_without_check_still_fails_in_one_line() -> None:
+    """Check refuses these inputs; a caller that skipped it gets one line, not a traceback."""
+    from gate.pulumi.running import Run, run_gate
+
+    props = {"provider": "humanitec", "org": "a", "app": "b", "env": "c", "latest": True}
+    with pytest.raises(DeploymentGateFailed, match=r"^deployment gate not started: interval"):
+        run_gate({**props, "interval": "5m", "max_interval": "1m"}, Run(env={}))

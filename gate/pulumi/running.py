@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
@@ -95,7 +96,10 @@ def build_provider(props: Mapping[str, Any], run: Run) -> Provider:
 def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     """Wait on the deployment of checked ``props``; a gate that does not pass raises
     :class:`DeploymentGateFailed` with :func:`failure_message`."""
-    options = wait_options(props, engine_timeout=run.engine_timeout)
+    try:
+        options = wait_options(props, engine_timeout=run.engine_timeout)
+    except GateError as unusable:  # check refuses these; a caller that skipped it learns here
+        raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     provider = build_provider(props, run)
     reporter = TextReporter(_lines_to(run.say)) if run.say is not None else None
     try:
@@ -109,8 +113,6 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
 
 def _sleeper(stop: threading.Event | None) -> Callable[[float], None]:
     if stop is None:
-        import time
-
         return time.sleep
 
     def sleep(seconds: float) -> None:
