@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 
 from gate.pulumi.inputs import NameOf
 
-__all__ = ["BLOCKS", "Flat", "camel", "flatten", "from_python", "name_of", "to_python"]
+__all__ = ["BLOCKS", "Flat", "camel", "from_python", "name_of", "to_python"]
 
 BLOCKS = {"humanitec": "humanitec", "greengrass": "greengrass", "greengrassV2": "greengrass-v2"}
 """A target's block in the schema, and the provider it names."""
@@ -88,10 +88,6 @@ class Flat:
     @property
     def block(self) -> str:
         return self.blocks[0] if len(self.blocks) == 1 else ""
-
-
-def flatten(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
-    return Flat(properties).props
 
 
 def name_of(block: str) -> NameOf:
