@@ -76,17 +76,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         def humanitec_ok() -> list[str]:
             timeline = Timeline([*_HUMANITEC_RUN, (4, "succeeded")])
             deploy_id = emulator.add_humanitec("demo", "shop", "staging", timeline)
-            return [
-                "humanitec",
-                "--org",
-                "demo",
-                "--app",
-                "shop",
-                "--env",
-                "staging",
-                "--deploy-id",
-                deploy_id,
-            ]
+            return _humanitec_flags("staging", "--deploy-id", deploy_id)
 
         def humanitec_failed() -> list[str]:
             timeline = Timeline([*_HUMANITEC_RUN, (4, "failed")])
@@ -113,18 +103,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
                 errors=_HUMANITEC_ERRORS,
                 pipeline=("default", run, "deploy", 0),
             )
-            return [
-                "humanitec",
-                "--org",
-                "demo",
-                "--app",
-                "shop",
-                "--env",
-                "production",
-                "--latest",
-                "--output",
-                "json",
-            ]
+            return _humanitec_flags("production", "--latest", "--output", "json")
 
         def humanitec_never_ready() -> list[str]:
             emulator.add_workloads(
@@ -143,20 +122,9 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
             deploy_id = emulator.add_humanitec(
                 "demo", "shop", "preview", Timeline([*_HUMANITEC_RUN, (2, "succeeded")])
             )
-            return [
-                "humanitec",
-                "--org",
-                "demo",
-                "--app",
-                "shop",
-                "--env",
-                "preview",
-                "--deploy-id",
-                deploy_id,
-                "--require-ready",
-                "--timeout",
-                "8s",
-            ]
+            return _humanitec_flags(
+                "preview", "--deploy-id", deploy_id, "--require-ready", "--timeout", "8s"
+            )
 
         def humanitec_v2_ok() -> list[str]:
             timeline = Timeline([(0, "in progress"), (3, "succeeded")])
@@ -261,3 +229,8 @@ def _gate(args: list[str], env: dict[str, str], out: TextIO) -> int:
             out.write(line)
             out.flush()
     return process.returncode
+
+
+def _humanitec_flags(env: str, *more: str) -> list[str]:
+    """``gate wait`` flags for the demo app's environment ``env``, then ``more``."""
+    return ["humanitec", "--org", "demo", "--app", "shop", "--env", env, *more]
