@@ -12,12 +12,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult
 
 from gate.fleet import FleetOutcome, Target, wait_all
 from gate.model import OutcomeStatus
 from gate.providers import Provider
-from gate.pulumi.changes import fleet_change_of
+from gate.pulumi.changes import Change, fleet_change_of
 from gate.pulumi.inputs import (
     DURATION_KEYS,
     NameOf,
@@ -32,7 +32,6 @@ from gate.pulumi.outcomes import (
     DeploymentGateFailed,
     failure_message,
     outputs_of,
-    raised_for_host,
     skipped_outputs,
 )
 from gate.pulumi.provider import DeploymentWaitProvider
@@ -46,7 +45,7 @@ FLEET_OUTPUT_KEYS = ("status", "summary", "outcomes", "elapsed_seconds")
 
 class DeploymentsWaitProvider(DeploymentWaitProvider):
     """check validates each target, create waits on all, diff and update follow
-    :func:`fleet_change_of`."""
+    :func:`fleet_change_of`; the rest is the single gate's provider."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure(f.key, f.reason) for f in timing_failures(news)]
@@ -75,22 +74,15 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
             failures.append(CheckFailure("max_rate", "max_rate must be a number above 0"))
         return CheckResult(news, failures)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = {**props, **self._fleet_outputs(props)}
-        return CreateResult(id_="/".join(str(t["name"]) for t in props["targets"]), outs=outs)
+    recorded_keys = FLEET_OUTPUT_KEYS
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        change = fleet_change_of(olds, news)
-        return DiffResult(
-            changes=change.changed, replaces=list(change.replaces), delete_before_replace=False
-        )
+    def _change(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
+        return fleet_change_of(olds, news)
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if fleet_change_of(olds, news).waits_again:
-            return UpdateResult(outs={**news, **self._fleet_outputs(news)})
-        return UpdateResult(outs={**news, **{key: olds.get(key) for key in FLEET_OUTPUT_KEYS}})
+    def _id(self, props: Mapping[str, Any], outs: Mapping[str, Any]) -> str:
+        return "/".join(str(target["name"]) for target in props["targets"])
 
-    def _fleet_outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         if props.get("skip_await") is True:
             return {
                 "status": SKIPPED,
@@ -100,11 +92,7 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
                 ],
                 "elapsed_seconds": 0.0,
             }
-        try:
-            return _fleet_outputs(self._wait_all(props))
-        except DeploymentGateFailed as failed:
-            message = str(failed)
-        raise raised_for_host(message)
+        return _fleet_outputs(self._wait_all(props))
 
     def _wait_all(self, props: Mapping[str, Any]) -> FleetOutcome:
         sharing = Sharing(max_rate=float(props.get("max_rate") or DEFAULT_MAX_RATE))

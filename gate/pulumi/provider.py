@@ -26,8 +26,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from gate.model import Outcome
-from gate.pulumi.changes import change_of
+from gate.pulumi.changes import Change, change_of
 from gate.pulumi.inputs import check_inputs, given_ids
 from gate.pulumi.outcomes import (
     OUTPUT_KEYS,
@@ -45,9 +44,14 @@ TOKEN_CONFIG_KEYS = ("gate:humanitecToken", "humanitecToken")
 
 class DeploymentWaitProvider(ResourceProvider):
     """check validates, create waits, diff and update follow :func:`change_of`, delete
-    leaves the deployment alone."""
+    leaves the deployment alone. :class:`~gate.pulumi.fleet_provider.DeploymentsWaitProvider`
+    changes what is waited on through ``_outputs``, ``_change``, ``_id`` and
+    ``recorded_keys``."""
 
     serialize_as_secret_always = False
+
+    recorded_keys: tuple[str, ...] = OUTPUT_KEYS
+    """The outputs an update that does not wait carries over from the recorded state."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,20 +78,19 @@ class DeploymentWaitProvider(ResourceProvider):
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = {**props, **self._outputs(props)}
-        ids = [str(props["provider"]), *outs["target"].values()]
-        return CreateResult(id_="/".join(ids), outs=outs)
+        outs = {**props, **self._waited(props)}
+        return CreateResult(id_=self._id(props, outs), outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        change = change_of(olds, news)
+        change = self._change(olds, news)
         return DiffResult(
             changes=change.changed, replaces=list(change.replaces), delete_before_replace=False
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if change_of(olds, news).waits_again:
-            return UpdateResult(outs={**news, **self._outputs(news)})
-        return UpdateResult(outs={**news, **{key: olds.get(key) for key in OUTPUT_KEYS}})
+        if self._change(olds, news).waits_again:
+            return UpdateResult(outs={**news, **self._waited(news)})
+        return UpdateResult(outs={**news, **{key: olds.get(key) for key in self.recorded_keys}})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
@@ -95,14 +98,21 @@ class DeploymentWaitProvider(ResourceProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Forgetting a gate leaves the deployment alone."""
 
+    def _change(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
+        return change_of(olds, news)
+
+    def _id(self, props: Mapping[str, Any], outs: Mapping[str, Any]) -> str:
+        return "/".join([str(props["provider"]), *outs["target"].values()])
+
     def _outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs of a gate that passed; raises :class:`DeploymentGateFailed` otherwise."""
         if props.get("skip_await") is True:
             return skipped_outputs(given_ids(props))
-        return outputs_of(self._wait(props))
+        return outputs_of(run_gate(props, Run(configured_token=self._configured_token)))
 
-    def _wait(self, props: Mapping[str, Any]) -> Outcome:
+    def _waited(self, props: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            return run_gate(props, Run(configured_token=self._configured_token))
+            return self._outputs(props)
         except DeploymentGateFailed as failed:
             message = str(failed)
         raise raised_for_host(message)
