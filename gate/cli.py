@@ -24,6 +24,7 @@ from gate import __version__
 from gate.durations import parse_duration
 from gate.engine import (
     DEFAULT_NOT_FOUND_GRACE,
+    DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_TIMEOUT,
     WaitOptions,
     wait,
@@ -46,7 +47,6 @@ from gate.timestamps import iso_utc
 
 __all__ = ["main"]
 
-DEFAULT_REQUEST_TIMEOUT = 10.0
 MAX_RATE = 1000.0
 _DURATION_FLAGS = (
     ("--timeout", DEFAULT_TIMEOUT, "overall deadline, such as 90, 90s, 15m, 1h (default: 30m)"),

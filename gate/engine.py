@@ -57,6 +57,8 @@ __all__ = ["WaitOptions", "wait"]
 
 DEFAULT_TIMEOUT = 30 * 60.0
 DEFAULT_NOT_FOUND_GRACE = 30.0
+DEFAULT_REQUEST_TIMEOUT = 10.0
+"""Longest wait for one API answer, for the providers the faces build."""
 DEFAULT_HEARTBEAT = 60.0
 LAST_READ_SECONDS = 1.0
 """The most a read made at the deadline may take: the wait ends by --timeout plus this."""

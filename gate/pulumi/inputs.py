@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gate.durations import LONGEST_DURATION, format_duration, parse_duration
-from gate.engine import WaitOptions
+from gate.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
 from gate.errors import GateError
 from gate.ids import require_id
 from gate.schedule import DEFAULT_MAX_INTERVAL
@@ -79,12 +79,6 @@ REQUIRED_IDS: Mapping[str, tuple[str, ...]] = {
 ID_KEYS = ("org", "app", "env", "deploy_id", "group_id", "deployment_id")
 URL_KEYS = ("api_url", "endpoint_url")
 DURATION_KEYS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
-DEFAULTS: Mapping[str, str] = {
-    "timeout": "30m",
-    "interval": "2s",
-    "request_timeout": "10s",
-    "not_found_grace": "30s",
-}
 
 NameOf = Callable[[str], str]
 """A face's name for an input key (``deploy_id`` -> ``humanitec.deployId``)."""
@@ -268,28 +262,23 @@ def seconds(value: object, name: str) -> float:
 
 
 def wait_options(props: Mapping[str, Any], *, engine_timeout: float = 0.0) -> WaitOptions:
-    """The wait options of checked ``props``; ``engine_timeout`` (the resource's
-    ``customTimeouts``, 0 for none) shortens the gate's own timeout, never lengthens it."""
-
-    def duration(key: str) -> float:
-        value = props.get(key)
-        return seconds(DEFAULTS[key] if value is None else value, key)
-
-    timeout = duration("timeout")
-    if engine_timeout > 0:
-        timeout = min(timeout, engine_timeout)
-    max_interval = props.get("max_interval")
-    return WaitOptions(
-        timeout=timeout,
-        interval=duration("interval"),
-        max_interval=None if max_interval is None else seconds(max_interval, "max_interval"),
-        not_found_grace=duration("not_found_grace"),
-    )
+    """The wait options of checked ``props`` (unset ones as ``gate wait`` has them);
+    ``engine_timeout`` (the resource's ``customTimeouts``, 0 for none) shortens the gate's own
+    timeout, never lengthens it."""
+    given = {
+        key: seconds(props[key], key)
+        for key in ("timeout", "interval", "max_interval", "not_found_grace")
+        if props.get(key) is not None
+    }
+    options = WaitOptions(**given)
+    if 0 < engine_timeout < options.timeout:
+        options = replace(options, timeout=engine_timeout)
+    return options
 
 
 def request_timeout(props: Mapping[str, Any]) -> float:
     value = props.get("request_timeout")
-    return seconds(DEFAULTS["request_timeout"] if value is None else value, "request_timeout")
+    return DEFAULT_REQUEST_TIMEOUT if value is None else seconds(value, "request_timeout")
 
 
 def target_flags(props: Mapping[str, Any]) -> argparse.Namespace:
