@@ -59,6 +59,7 @@ class HumanitecScript:
     created: float
     pipeline: Mapping[str, object] | None = None
     """The deployment's ``pipeline`` reference (``id``, ``run_id``, ``job_id``, ``step_index``)."""
+    reads: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class PipelineRunScript:
     jobs: Sequence[PipelineJob]
     status_message: str
     created: float
+    reads: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class HumanitecV2Script:
     timeline: Timeline
     status_message: str
     created: float
+    reads: int = 0
 
 
 @dataclass
@@ -134,6 +137,7 @@ class GreengrassScript:
     error_details: Sequence[Mapping[str, str]]
     created: float
     deployment_type: str = "NewDeployment"
+    reads: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,7 @@ class GreengrassV2Script:
     devices: Sequence[Device]
     created: float
     superseded_after: float | None = None
+    reads: int = 0
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import sys
 import threading
 import time
 import uuid
@@ -58,6 +59,9 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^/things/{_SEGMENT}/jobs/{_SEGMENT}$"), "iot-execution"),
 ]
 _ACCOUNT_ARN = "arn:aws:iot:eu-west-1:123456789012"
+_Script = (
+    HumanitecScript | HumanitecV2Script | PipelineRunScript | GreengrassScript | GreengrassV2Script
+)
 _LOG_PAGE = 20
 """Step log lines per page: small, so a long log spans pages as the contract allows."""
 _HUMANITEC_MORE = (
@@ -87,6 +91,11 @@ class Emulator:
 
     ``clock`` decides how far each timeline has run; tests pass the same virtual clock they
     give the gate, so a 10-minute deployment passes in no real time.
+
+    With ``seconds_per_read``, reads drive the timelines instead of the clock: each read of
+    a deployment's status (a pipeline run's, an environment's runtime) moves that one on by
+    so many seconds, and every other read in between sees the same moment. A gate then sees
+    every status of a timeline, however slowly the machine runs it.
     """
 
     def __init__(
@@ -97,10 +106,13 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         rate_limit: float | None = None,
+        seconds_per_read: float | None = None,
     ) -> None:
         """``rate_limit``: more requests than this in any second (real time) are answered
         429 with ``Retry-After: 1``, as a throttling API does; :attr:`throttled` counts them."""
         self.token = token if token is not None else secrets.token_urlsafe(24)
+        self.seconds_per_read = seconds_per_read
+        self._runtime_reads: dict[tuple[str, str, str], int] = {}
         self.rate_limit = rate_limit
         self.throttled = 0
         self._recent: deque[float] = deque()
@@ -118,7 +130,7 @@ class Emulator:
         self.requests: list[str] = []
         self.request_times: list[float] = []
         """When (``time.monotonic``) each of :attr:`requests` arrived."""
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server = _Server((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -132,6 +144,11 @@ class Emulator:
     def start(self) -> Emulator:
         self._thread.start()
         return self
+
+    @property
+    def stopped(self) -> threading.Event:
+        """Set once :meth:`stop` is called."""
+        return self._released
 
     def stop(self) -> None:
         self._released.set()
@@ -274,7 +291,7 @@ class Emulator:
         it turns INACTIVE, no longer the latest, and its IoT job is cancelled."""
         with self._lock:
             script = self._greengrass_v2[deployment_id]
-            script.superseded_after = self.clock() - script.created + after
+            script.superseded_after = self._elapsed(script) + after
 
     def inject(self, fault: Fault, *, times: int = 1, path_contains: str = "") -> None:
         """Answer the next ``times`` requests whose path holds ``path_contains`` with ``fault``."""
@@ -318,8 +335,22 @@ class Emulator:
         wall = origin_wall + timedelta(seconds=moment - origin_clock)
         return str(int(wall.timestamp() * 1000))
 
-    def _humanitec_body(self, script: HumanitecScript) -> dict[str, Any]:
-        status, since = script.timeline.at(self.clock() - script.created)
+    def _elapsed(self, script: _Script) -> float:
+        """How far ``script`` has run, as the current read sees it."""
+        if self.seconds_per_read is None:
+            return self.clock() - script.created
+        return max(script.reads - 1, 0) * self.seconds_per_read
+
+    def _read(self, script: _Script) -> float:
+        """A read of ``script``'s status: moves a paced emulator's script on, then
+        returns how far it has run."""
+        with self._lock:
+            script.reads += 1
+        return self._elapsed(script)
+
+    def _humanitec_body(self, script: HumanitecScript, *, read: bool = False) -> dict[str, Any]:
+        elapsed = self._read(script) if read else self._elapsed(script)
+        status, since = script.timeline.at(elapsed)
         return {
             "id": script.deploy_id,
             "env_id": script.env,
@@ -385,8 +416,8 @@ class Emulator:
         if not found:
             return 404, {"error": "API-404", "message": "Deployment not found."}, {}
         if name == "deployment":
-            return 200, self._humanitec_body(found[0]), {}
-        status, _ = found[0].timeline.at(self.clock() - found[0].created)
+            return 200, self._humanitec_body(found[0], read=True), {}
+        status, _ = found[0].timeline.at(self._elapsed(found[0]))
         return 200, list(found[0].errors) if status == "failed" else [], {}
 
     def _humanitec_more(
@@ -400,8 +431,13 @@ class Emulator:
         """Pipeline runs, the runtime and v2 deployments."""
         now = self.clock()
         if name == "runtime":
+            env = (ids[0], ids[1], ids[2])
             with self._lock:
-                workloads = list(self._workloads.get((ids[0], ids[1], ids[2]), []))
+                workloads = list(self._workloads.get(env, []))
+                reads = self._runtime_reads[env] = self._runtime_reads.get(env, 0) + 1
+            if self.seconds_per_read is not None:
+                now = (reads - 1) * self.seconds_per_read
+                workloads = [(workload, 0.0) for workload, _ in workloads]
             namespace = f"{ids[1]}-{ids[2]}"
             if "application/v2+json" in headers.get("accept", ""):
                 return 200, shapes.runtime_v2(workloads, now, self._iso, namespace), {}
@@ -412,7 +448,7 @@ class Emulator:
             run = self._pipeline_runs.get((ids[0], ids[1], ids[2], ids[3]))
         if run is None:
             return 404, {"error": "API-404", "message": "Pipeline run not found."}, {}
-        elapsed = now - run.created
+        elapsed = self._read(run) if name == "pipeline-run" else self._elapsed(run)
         if name == "pipeline-run":
             return 200, shapes.pipeline_run(run, elapsed, self._iso), {}
         if name == "pipeline-jobs":
@@ -437,17 +473,20 @@ class Emulator:
         if script is None:
             return 404, {"error": "API-404", "message": "Deployment not found."}, {}
         if name == "orchestrator-deployment":
-            return 200, shapes.v2_deployment(script, self.clock() - script.created, self._iso), {}
+            return 200, shapes.v2_deployment(script, self._read(script), self._iso), {}
         asked = query.get("timeout_in_seconds", "30")
         if not asked.isdigit() or int(asked) < 2:
             message = "timeout_in_seconds must be an integer of at least 2"
             return 400, {"error": "API-400", "message": message}, {}
         hold_until = time.monotonic() + int(asked)
-        while not shapes.v2_complete(script, self.clock() - script.created):
-            if time.monotonic() >= hold_until or self._released.wait(0.02):
+        elapsed = self._read(script)
+        while not shapes.v2_complete(script, elapsed):
+            paced = self.seconds_per_read is not None
+            if paced or time.monotonic() >= hold_until or self._released.wait(0.02):
                 message = "The deployment is not complete yet; keep waiting."
                 return 408, {"error": "API-408", "message": message}, {}
-        return 200, shapes.v2_deployment(script, self.clock() - script.created, self._iso), {}
+            elapsed = self._elapsed(script)
+        return 200, shapes.v2_deployment(script, elapsed, self._iso), {}
 
     def _greengrass_answer(
         self, ids: list[str], headers: Mapping[str, str]
@@ -461,7 +500,7 @@ class Emulator:
         if script is None:
             message = f"Deployment '{ids[1]}' does not exist."
             return 400, {"Message": message}, {"x-amzn-ErrorType": "BadRequestException"}
-        status, since = script.timeline.at(self.clock() - script.created)
+        status, since = script.timeline.at(self._read(script))
         body: dict[str, Any] = {
             "DeploymentStatus": status,
             "DeploymentType": script.deployment_type,
@@ -498,6 +537,7 @@ class Emulator:
                 return _aws_error(
                     404, "ResourceNotFoundException", f"Deployment {ids[0]} not found"
                 )
+            self._read(script)
             superseded = self._superseded(script)
             return (
                 200,
@@ -570,9 +610,6 @@ class Emulator:
         }
         return 200, {"execution": execution}, {}
 
-    def _elapsed(self, script: GreengrassV2Script) -> float:
-        return self.clock() - script.created
-
     def _superseded(self, script: GreengrassV2Script) -> bool:
         after = script.superseded_after
         return after is not None and self._elapsed(script) >= after
@@ -610,6 +647,14 @@ class Emulator:
         """A rest-json timestamp: seconds since the epoch."""
         origin_clock, origin_wall = self._origin
         return round((origin_wall + timedelta(seconds=moment - origin_clock)).timestamp(), 3)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-answer is what the slow faults are for, not an error.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _aws_error(status: int, code: str, message: str) -> tuple[int, Any, dict[str, str]]:
