@@ -9,6 +9,7 @@ a socket or a token shows up here as a failure to pickle or as the secret in the
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ class DynamicProviderHost(Mocks):
     resources: list[Registered] = field(default_factory=list)
     failures: list[BaseException] = field(default_factory=list)
     serialized_providers: list[str] = field(default_factory=list)
+    first_said: list[str] = field(default_factory=list)
+    """For each failure, what the dynamic provider host prints first: the message of its
+    cause, taken as raised (Pulumi later re-raises a failure ``from`` itself, which
+    overwrites ``__cause__`` when the failure was the RPC's own)."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -54,6 +59,7 @@ class DynamicProviderHost(Mocks):
             return self._dynamic(args.typ, args.name, inputs)
         except BaseException as failure:
             self.failures.append(failure)
+            self.first_said.append(str(failure.__cause__ or failure))
             raise
 
     def _dynamic(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str | None, dict]:
@@ -90,8 +96,25 @@ def run_program(program: Callable[[], T]) -> T:
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     returned: list[T] = []
-    _sync_await(run_pulumi_func(lambda: returned.append(program())))
+    try:
+        _sync_await(run_pulumi_func(lambda: returned.append(program())))
+    except Exception as failure:
+        _RAISED.append(failure)
+        asyncio.get_event_loop().set_exception_handler(_unless_raised)
+        raise
     return returned[0]
+
+
+_RAISED: list[BaseException] = []
+"""Failures :func:`run_program` raised to its test. Pulumi sets the same failure on each
+output of the failed resource; nobody awaits those, so asyncio would print each one as
+"Future exception was never retrieved" when they are collected, after pytest's summary."""
+
+
+def _unless_raised(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    raised = context.get("exception")
+    if not any(raised is failure for failure in _RAISED):
+        loop.default_exception_handler(context)
 
 
 def settle(*outputs: pulumi.Output[Any]) -> list[Any]:
