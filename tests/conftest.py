@@ -21,6 +21,15 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
+def paced_emulator() -> Iterator[Emulator]:
+    """The emulator on loopback, its timelines moved on by the reads they receive: each read
+    of a deployment's status moves that deployment on by one second of its timeline. A test
+    that asserts an intermediate status sees it however slowly the machine runs."""
+    with Emulator(token=TOKEN, seconds_per_read=1.0) as running:
+        yield running
+
+
+@pytest.fixture
 def virtual_emulator(clock: VirtualClock) -> Iterator[Emulator]:
     """The emulator on loopback, its timelines driven by the test's virtual clock."""
     with Emulator(token=TOKEN, clock=clock) as running:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Thread
 from typing import Any
 
 from gate.errors import TransientError
@@ -102,6 +104,41 @@ def set_moto_status(deployment_id: str, status: str, region: str = "eu-west-1") 
     greengrass_backends[DEFAULT_ACCOUNT_ID][region].deployments[
         deployment_id
     ].deployment_status = status
+
+
+def moto_statuses_by_read(monkeypatch: Any, statuses: list[str]) -> list[str]:
+    """moto's GetDeploymentStatus answers ``statuses`` in turn, one a read, then the last one
+    for good: a device that moves on as the gate reads, however slowly the gate starts.
+    Returns the statuses answered so far."""
+    from moto.greengrass.models import FakeDeploymentStatus, GreengrassBackend
+
+    answered: list[str] = []
+    original = GreengrassBackend.get_deployment_status
+
+    def by_read(backend: Any, group_id: str, deployment_id: str) -> FakeDeploymentStatus:
+        found = original(backend, group_id, deployment_id)
+        status = statuses[min(len(answered), len(statuses) - 1)]
+        answered.append(status)
+        return FakeDeploymentStatus(found.deployment_type, found.update_at_datetime, status)
+
+    monkeypatch.setattr(GreengrassBackend, "get_deployment_status", by_read)
+    return answered
+
+
+def on_first_read(emulator: Any, path_contains: str, action: Callable[[], object]) -> Thread:
+    """Run ``action`` once the emulator has been asked for a path holding ``path_contains``:
+    a change that follows the gate's reads rather than a guess at how fast it starts.
+    Returns the started thread; join it after the gate has ended."""
+
+    def watch() -> None:
+        while not any(path_contains in path for path in list(emulator.requests)):
+            if emulator.stopped.wait(0.01):
+                return
+        action()
+
+    watcher = Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
 
 
 def run_gate(

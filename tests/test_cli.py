@@ -8,18 +8,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
+from gate.engine import LAST_READ_SECONDS
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
     clean_env,
     on_emulator,
+    on_first_read,
     run_gate,
     signal_mid_wait,
 )
@@ -95,8 +96,9 @@ def assert_no_token(*results: subprocess.CompletedProcess[str]) -> None:
         assert TOKEN not in result.stderr
 
 
-def test_success_exits_0_and_shows_progress(emulator: Emulator) -> None:
-    deploy_id = deploy(emulator, (0, "pending"), (0.2, "in progress"), (0.5, "succeeded"))
+def test_success_exits_0_and_shows_progress(paced_emulator: Emulator) -> None:
+    emulator = paced_emulator
+    deploy_id = deploy(emulator, (0, "pending"), (1, "in progress"), (3, "succeeded"))
     result = humanitec(emulator, "--deploy-id", deploy_id)
     assert result.returncode == 0, result.stderr
     assert f"waiting for Humanitec deployment {deploy_id} in acme/shop/production" in result.stderr
@@ -209,11 +211,12 @@ def test_not_found_then_found_succeeds(emulator: Emulator) -> None:
             "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="fresh-1"
         )
 
-    later = threading.Timer(0.5, create)
-    later.start()
+    later = on_first_read(emulator, "/deploys/fresh-1", create)
     result = humanitec(emulator, "--deploy-id", "fresh-1", "--not-found-grace", "20s")
     later.join()
     assert result.returncode == 0, result.stderr
+    reads = [path for path in emulator.requests if path.endswith("/deploys/fresh-1")]
+    assert len(reads) >= 2, "the gate read the deployment before it existed, then again"
 
 
 def test_429_with_retry_after_is_waited_out(emulator: Emulator) -> None:
@@ -262,7 +265,8 @@ def test_a_hanging_api_cannot_hold_the_gate_past_its_deadline(emulator: Emulator
     assert result.returncode == 4
     assert document["status"] == "error"
     assert "request timeout" in document["reason"]
-    assert document["elapsed_seconds"] <= 1 + 0.5 + 0.5
+    # --timeout, then the last read's second at most; the rest is slack for a busy machine
+    assert document["elapsed_seconds"] <= 1 + LAST_READ_SECONDS + 2
 
 
 def test_a_garbage_body_is_retried(emulator: Emulator) -> None:
@@ -457,11 +461,11 @@ def test_greengrass_auth_refusal_exits_4_naming_the_source(emulator: Emulator) -
     assert "s3cr3t-aws-key" not in result.stdout + result.stderr
 
 
-def test_greengrass_against_moto_server(aws_env: None) -> None:
+def test_greengrass_against_moto_server(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from tests.support import moto_greengrass_deployment, set_moto_status
+    from tests.support import moto_greengrass_deployment, moto_statuses_by_read
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -470,7 +474,7 @@ def test_greengrass_against_moto_server(aws_env: None) -> None:
         url = f"http://{host}:{port}"
         gg = boto3.client("greengrass", region_name="eu-west-1", endpoint_url=url)
         group_id, deployment_id = moto_greengrass_deployment(gg)
-        threading.Timer(0.5, set_moto_status, (deployment_id, "Success")).start()
+        moto_statuses_by_read(monkeypatch, ["InProgress", "InProgress", "Success"])
         result = run_gate(
             "wait",
             "greengrass",

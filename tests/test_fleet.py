@@ -7,7 +7,6 @@ their own, each on a real socket), with deployments of a second or two.
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import signal
 import subprocess
@@ -36,6 +35,9 @@ WAIT_IN_SHOP = ["wait", "humanitec", "--org", "acme", "--app", "shop"]
 SUCCEEDS = Timeline([(0, "pending"), (0.3, "in progress"), (1.0, "succeeded")])
 FAILS = Timeline([(0, "pending"), (0.5, "failed")])
 ENDLESS = Timeline([(0, "in progress")])
+SUCCEEDS_BY_READS = Timeline([(0, "pending"), (1, "in progress"), (2, "succeeded")])
+FAILS_BY_READS = Timeline([(0, "pending"), (1, "failed")])
+"""For the paced emulator: statuses by the reads of the deployment, each one seen."""
 BROKEN = [{"code": "CLD-001", "message": "Incorrect credentials", "scope": "workload"}]
 
 
@@ -70,16 +72,13 @@ def latest_in(emulator: Emulator, env: str, options: WaitOptions) -> Target:
     return Target(env, provider, options)
 
 
-def three_environments(emulator: Emulator) -> None:
-    emulator.add_humanitec("acme", "shop", "staging", SUCCEEDS)
-    emulator.add_humanitec("acme", "shop", "production", FAILS, errors=BROKEN)
-    emulator.add_humanitec("acme", "shop", "qa", SUCCEEDS)
-
-
 def test_a_release_waits_on_three_environments_and_reports_each(
-    emulator: Emulator, tmp_path: Path
+    paced_emulator: Emulator, tmp_path: Path
 ) -> None:
-    three_environments(emulator)
+    emulator = paced_emulator
+    emulator.add_humanitec("acme", "shop", "staging", SUCCEEDS_BY_READS)
+    emulator.add_humanitec("acme", "shop", "production", FAILS_BY_READS, errors=BROKEN)
+    emulator.add_humanitec("acme", "shop", "qa", SUCCEEDS_BY_READS)
     file = release(tmp_path, {"env": "staging"}, {"env": "production"}, {"env": "qa"})
     junit = tmp_path / "junit.xml"
 
@@ -350,7 +349,9 @@ def test_a_signal_cancels_every_target_and_still_writes_the_outcome(
 
 
 def test_targets_on_one_api_keep_to_its_shared_rate(tmp_path: Path) -> None:
-    with Emulator(token=TOKEN, rate_limit=5) as emulator:
+    # Twice the gate's rate: a busy machine may deliver requests sent 0.25 s apart in bunches,
+    # but never so that a second of the API sees as many as two seconds of the gate's.
+    with Emulator(token=TOKEN, rate_limit=8) as emulator:
         for index in range(8):
             emulator.add_humanitec(
                 "acme", "shop", f"env-{index}", Timeline([(0, "pending"), (3, "succeeded")])
@@ -373,7 +374,8 @@ def test_targets_on_one_api_keep_to_its_shared_rate(tmp_path: Path) -> None:
         assert json.loads(out)["throttled"] == 0
         times = emulator.request_times
         assert len(times) >= 3 * 8  # the environment, then the deployment while it runs
-        assert all(later - earlier > 0.2 for earlier, later in itertools.pairwise(times))
+        # 8 gates reading every 0.1-0.5 s would make ~30 requests a second; the budget says 4
+        assert (len(times) - 1) / (times[-1] - times[0]) <= 4 * 1.05
 
 
 def test_a_429_to_one_target_holds_back_every_target_on_that_api(emulator: Emulator) -> None:
@@ -399,9 +401,10 @@ def test_a_429_to_one_target_holds_back_every_target_on_that_api(emulator: Emula
         if "/envs/staging/" in path
     )
     after = [t - throttled_at for t in emulator.request_times if t > throttled_at]
-    # A slot handed out before the 429 arrived (1/100 s apart) may still be used; no later one.
-    assert after
-    assert all(gap <= 0.05 or gap >= 0.95 for gap in after), after
+    # Unheld, production would read 4-8 times in the second after the 429. A slot handed out
+    # before the gate saw the 429 may still be used (late, on a busy machine); no later one.
+    held_back = [gap for gap in after if 0.05 < gap < 0.95]
+    assert len(held_back) <= 1, after
     assert max(after) >= 0.95
 
 
@@ -465,7 +468,7 @@ def test_humanitec_and_greengrass_targets_wait_in_one_gate(
 def test_a_stopped_gate_does_not_sit_out_its_queue_for_request_slots(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    emulator.add_humanitec("acme", "shop", "production", FAILS, errors=BROKEN)
+    emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "failed")]), errors=BROKEN)
     with Emulator(token=TOKEN) as slow_api:
         for index in range(6):
             slow_api.add_humanitec("acme", "shop", f"env-{index}", ENDLESS)
@@ -477,7 +480,7 @@ def test_a_stopped_gate_does_not_sit_out_its_queue_for_request_slots(
             file,
             *QUICK,
             "--max-rate",
-            "0.2",
+            "0.5",
             "--fail-fast",
             "--output",
             "json",
@@ -485,7 +488,9 @@ def test_a_stopped_gate_does_not_sit_out_its_queue_for_request_slots(
     whole = json.loads(out)
     assert code == 1
     assert [t["status"] for t in whole["targets"]] == ["failed"] + ["cancelled"] * 6
-    assert whole["elapsed_seconds"] < 25  # the slow API's queue of six reads takes 30 s
+    # production fails on its second read (2 s slots) and its errors are read at 4 s; the
+    # slow API's queue of six reads takes 12 s
+    assert whole["elapsed_seconds"] < 10
 
 
 def test_the_rate_limiter_spaces_requests_and_a_429_pushes_every_slot_back() -> None:
@@ -552,12 +557,16 @@ def test_github_gets_one_annotation_per_failed_target_within_its_limit_and_a_tab
 
 
 def test_text_progress_says_a_summary_line_instead_of_every_heartbeat(
-    emulator: Emulator,
+    paced_emulator: Emulator,
 ) -> None:
     from gate.render.fleet_text import FleetTextReporter
 
+    emulator = paced_emulator
+    # the tenth read succeeds: reads at least 0.1 s apart take 0.9 s or more to get there,
+    # past the first summary at 0.5 s however fast the machine is
+    by_the_tenth_read = Timeline([(0, "pending"), (9, "succeeded")])
     for env in ("staging", "production"):
-        emulator.add_humanitec("acme", "shop", env, Timeline([(0, "pending"), (1.5, "succeeded")]))
+        emulator.add_humanitec("acme", "shop", env, by_the_tenth_read)
     stream = io.StringIO()
     targets = [
         latest_in(emulator, env, WaitOptions(interval=0.1, max_interval=0.2, heartbeat=0.3))

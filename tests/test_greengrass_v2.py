@@ -591,14 +591,15 @@ def gate_v2(emulator: Emulator, deployment_id: str, *flags: str) -> Any:
 
 
 def test_the_command_names_each_failed_device_and_reports_every_device(
-    emulator: Emulator,
+    paced_emulator: Emulator,
 ) -> None:
+    emulator = paced_emulator
     deployment_id = emulator.add_greengrass_v2(
         [
-            Device("core-1", Timeline([(0, "IN_PROGRESS"), (0.5, "SUCCEEDED")])),
+            Device("core-1", Timeline([(0, "IN_PROGRESS"), (1, "SUCCEEDED")])),
             Device(
                 "core-2",
-                Timeline([(0, "IN_PROGRESS"), (0.5, "FAILED")]),
+                Timeline([(0, "IN_PROGRESS"), (1, "FAILED")]),
                 reason="com.acme.Sensor exited with 1",
                 error_stack=["DEPLOYMENT_FAILURE", "COMPONENT_BROKEN"],
                 error_types=["COMPONENT_ERROR"],
@@ -662,12 +663,13 @@ def test_flags_that_cannot_work_are_exit_2_with_one_line(
 
 
 def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
-    emulator: Emulator,
+    paced_emulator: Emulator,
 ) -> None:
-    quick = Timeline([(0, "IN_PROGRESS"), (0.6, "SUCCEEDED")])
-    late = Timeline([(0, "QUEUED"), (0.5, "IN_PROGRESS"), (1.5, "SUCCEEDED")])
+    emulator = paced_emulator
+    quick = Timeline([(0, "IN_PROGRESS"), (2, "SUCCEEDED")])
+    late = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "SUCCEEDED")])
     deployment_id = emulator.add_greengrass_v2(
-        [Device("a", quick), Device("b", quick), Device("late", late, joins_at=0.4)],
+        [Device("a", quick), Device("b", quick), Device("late", late, joins_at=1)],
         thing_group="line-c",
     )
     result = gate_v2(
@@ -683,8 +685,9 @@ def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome["progress"] == "3/3 devices succeeded"
-    # "late" reads SUCCEEDED only 1.9 s after the deployment began: the gate waited for it.
-    # (Its elapsed time is not compared: it depends on how fast the command started.)
+    # "a" and "b" succeeded on the third read, "late" only on the fifth: the gate waited for it
+    reads = [path for path in emulator.requests if path.endswith(deployment_id)]
+    assert len(reads) == 5
     assert [(d["device"], d["status"]) for d in outcome["devices"]] == [
         ("a", "SUCCEEDED"),
         ("b", "SUCCEEDED"),
@@ -697,18 +700,20 @@ def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
     [([], 3), (["--min-success", "60%"], 0), (["--unfinished-devices", "ignore"], 0)],
 )
 def test_the_command_names_an_offline_device_at_the_deadline(
-    emulator: Emulator, flags: list[str], exit_code: int
+    paced_emulator: Emulator, flags: list[str], exit_code: int
 ) -> None:
+    emulator = paced_emulator
+    soon = Timeline([(0, "IN_PROGRESS"), (1, "SUCCEEDED")])
     deployment_id = emulator.add_greengrass_v2(
-        [Device("a", OK), Device("b", OK), Device("offline", NEVER)], thing_group="line-d"
+        [Device("a", soon), Device("b", soon), Device("offline", NEVER)], thing_group="line-d"
     )
     result = gate_v2(
         emulator,
         deployment_id,
         "--timeout",
-        "6s",
+        "3s",
         "--interval",
-        "0.5s",
+        "0.2s",
         "--output",
         "json",
         *flags,

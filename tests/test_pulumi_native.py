@@ -27,6 +27,8 @@ GOLDEN = Path(__file__).parent / "golden" / "pulumi-schema.json"
 FAST = {"interval": "0.05s", "maxInterval": "0.2s", "requestTimeout": "5s"}
 SUCCEEDS = Timeline([(0, "in progress"), (0.1, "succeeded")])
 RUNS_ON = Timeline([(0, "in progress")])
+SUCCEEDS_ON_THE_SECOND_READ = Timeline([(0, "in progress"), (1, "succeeded")])
+"""For the paced emulator, whose timelines move on by the reads they receive."""
 
 
 def humanitec(emulator: Emulator, **target: Any) -> dict[str, Any]:
@@ -83,10 +85,11 @@ def test_preview_makes_no_api_call_and_leaves_the_outputs_unknown(
 
 
 def test_create_waits_and_records_the_outcome_with_progress_lines_scoped_to_the_resource(
-    emulator: Emulator, served: tuple[Client, FakeEngine]
+    paced_emulator: Emulator, served: tuple[Client, FakeEngine]
 ) -> None:
+    emulator = paced_emulator
     client, engine = served
-    deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_ON_THE_SECOND_READ)
     outputs = Stack(client, URN).up(humanitec(emulator, latest=True))
     assert outputs["status"] == "succeeded"
     assert outputs["rawStatus"] == "succeeded"
