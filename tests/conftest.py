@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from gate.emulator import Emulator
 from tests.support import TOKEN, VirtualClock
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: the suite mostly waits on subprocesses and loopback servers rather than
+    computing, so it runs more workers than there are CPUs."""
+    return 3 * (os.cpu_count() or 1)
 
 
 @pytest.fixture

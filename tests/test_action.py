@@ -28,6 +28,9 @@ from tests.actions_runner import (
 )
 from tests.support import REPO, TOKEN, clean_env
 
+pytestmark = pytest.mark.xdist_group("action")
+"""One worker runs the action's steps, so its install step (a venv and pip) runs once."""
+
 ACTION = load_action(REPO / "action.yml")
 HOSTILE = [
     {
