@@ -190,9 +190,13 @@ def run_action(
             text=True,
             cwd=workspace,
         ) as process:
-            if popen_hook is not None and step.get("id") == "gate":
-                popen_hook(process)
-            stdout, stderr = process.communicate(timeout=300)
+            try:
+                if popen_hook is not None and step.get("id") == "gate":
+                    popen_hook(process)
+                stdout, stderr = process.communicate(timeout=300)
+            except BaseException:
+                process.kill()  # or leaving the block would wait for the step without end
+                raise
         outputs = parse_output_file(output_file.read_text())
         run.steps.append(StepRun(process.returncode, stdout, stderr, outputs))
         if "id" in step:

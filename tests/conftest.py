@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
 
 from gate.emulator import Emulator
 from tests.support import TOKEN, VirtualClock
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A shell that starts pytest in the background (``cmd &`` in a script, nohup) hands it
+    SIGINT ignored, and every process a test starts would inherit that: the gate would never
+    see the Ctrl-C or the runner's cancel that a test sends it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

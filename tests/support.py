@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Thread
@@ -166,6 +167,17 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+@contextmanager
+def killed_if_failed(process: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """Inside ``with Popen(...) as process``: a failure kills the process, or leaving the
+    ``with`` block would wait for it without end."""
+    try:
+        yield process
+    except BaseException:
+        process.kill()
+        raise
+
+
 def signal_mid_wait(
     args: list[str], env: dict[str, str], signum: int
 ) -> tuple[int, dict[str, object], str]:
@@ -195,15 +207,16 @@ def signal_mid_wait(
     ) as process:
         assert process.stderr is not None
         said = []
-        for line in process.stderr:
-            said.append(line)
-            if "status:" in line:
-                break
-        else:
-            raise AssertionError("the gate ended before reading a status: " + "".join(said))
-        time.sleep(0.2)
-        process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=10)
+        with killed_if_failed(process):
+            for line in process.stderr:
+                said.append(line)
+                if "status:" in line:
+                    break
+            else:
+                raise AssertionError("the gate ended before reading a status: " + "".join(said))
+            time.sleep(0.2)
+            process.send_signal(signum)
+            stdout, stderr = process.communicate(timeout=60)
     return process.returncode, json.loads(stdout), "".join(said) + stderr
 
 

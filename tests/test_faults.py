@@ -29,6 +29,7 @@ from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
     clean_env,
+    killed_if_failed,
     on_emulator,
     on_first_read,
     run_gate,
@@ -773,29 +774,32 @@ def test_a_signal_during_a_slow_start_is_an_orderly_cancel(
     started = tmp_path / "started"
     config = tmp_path / "config"
     config.write_text(f"[profile slow]\ncredential_process = {sys.executable} {script} {started}\n")
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gate",
-            "wait",
-            "greengrass",
-            "--group-id",
-            "g1",
-            "--deployment-id",
-            "d1",
-            "--region",
-            "eu-west-1",
-            "--profile",
-            "slow",
-            "--output",
-            "json",
-        ],
-        env={**clean_env(), "AWS_CONFIG_FILE": str(config)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
+    with (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gate",
+                "wait",
+                "greengrass",
+                "--group-id",
+                "g1",
+                "--deployment-id",
+                "d1",
+                "--region",
+                "eu-west-1",
+                "--profile",
+                "slow",
+                "--output",
+                "json",
+            ],
+            env={**clean_env(), "AWS_CONFIG_FILE": str(config)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+        killed_if_failed(process),
+    ):
         for _ in range(int(START_UP / 0.01)):
             if started.exists() or process.poll() is not None:
                 break
@@ -856,30 +860,33 @@ def test_two_quick_signals_leave_every_report_whole(emulator: Emulator, tmp_path
         "acme", "shop", "production", Timeline([(0, "in progress")]), deploy_id="d1"
     )
     junit, report, summary = tmp_path / "junit.xml", tmp_path / "o.json", tmp_path / "summary"
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gate",
-            "wait",
-            *humanitec_args(emulator),
-            "--output",
-            "github",
-            "--junit",
-            str(junit),
-            "--json-report",
-            str(report),
-        ],
-        env={
-            **clean_env(),
-            **GOOD_ENV,
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_STEP_SUMMARY": str(summary),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
+    with (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gate",
+                "wait",
+                *humanitec_args(emulator),
+                "--output",
+                "github",
+                "--junit",
+                str(junit),
+                "--json-report",
+                str(report),
+            ],
+            env={
+                **clean_env(),
+                **GOOD_ENV,
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_STEP_SUMMARY": str(summary),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+        killed_if_failed(process),
+    ):
         assert process.stdout is not None
         for line in process.stdout:
             if "status:" in line:

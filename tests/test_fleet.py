@@ -28,7 +28,7 @@ from gate.providers.humanitec_api import connect
 from gate.rate import NoSlotInTime, RateLimiter
 from gate.secret import Secret
 from gate.sharing import Sharing
-from tests.support import TOKEN, clean_env
+from tests.support import TOKEN, clean_env, killed_if_failed
 
 QUICK = ["--interval", "0.1s", "--max-interval", "0.2s"]
 WAIT_IN_SHOP = ["wait", "humanitec", "--org", "acme", "--app", "shop"]
@@ -325,13 +325,26 @@ def test_a_signal_cancels_every_target_and_still_writes_the_outcome(
     emulator.add_humanitec("acme", "shop", "production", ENDLESS)
     file = release(tmp_path, {"env": "staging"}, {"env": "production"})
     env = {**clean_env(), "HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url}
-    with subprocess.Popen(
-        [sys.executable, "-m", "gate", "wait-all", file, "--output", "json", "--interval", "1s"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
+    with (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gate",
+                "wait-all",
+                file,
+                "--output",
+                "json",
+                "--interval",
+                "1s",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+        killed_if_failed(process),
+    ):
         assert process.stderr is not None
         seen = 0
         for line in process.stderr:
