@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from gate.errors import UsageError
+from gate.errors import ReadError, UsageError
+from gate.text import one_line
 
-__all__ = ["require_id"]
+__all__ = ["api_id", "require_id"]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
@@ -18,5 +19,16 @@ def require_id(flag: str, value: str | None) -> str:
     if not _ID.fullmatch(value) or ".." in value:
         raise UsageError(
             f"{flag} {value!r} is not a valid id (letters, digits, '.', '_' and '-' only)"
+        )
+    return value
+
+
+def api_id(what: str, value: str) -> str:
+    """``value``, an id an API answered that the gate puts into a request path, if it is a
+    plain id; an answer that would change which endpoint is called is refused."""
+    if not _ID.fullmatch(value) or ".." in value:
+        raise ReadError(
+            f"the API answered a {what} {one_line(value, limit=80)!r} that is not a plain id; "
+            "it never reaches a request path"
         )
     return value

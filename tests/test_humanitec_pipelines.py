@@ -284,7 +284,7 @@ def test_a_job_id_from_the_api_never_changes_the_path(
     assert outcome.status is OutcomeStatus.FAILED
     assert not any(path.endswith("/envs/production") for path in virtual_emulator.requests)
     [note] = scopes(outcome, "gate")
-    assert "is not a valid id" in note
+    assert "is not a plain id; it never reaches a request path" in note
 
 
 def test_a_token_echoed_in_a_step_log_is_redacted(emulator: Emulator) -> None:

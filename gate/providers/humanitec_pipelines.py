@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import GateError, TransientError
-from gate.ids import require_id
+from gate.ids import api_id, require_id
 from gate.model import ErrorDetail, Snapshot, State
 from gate.providers.humanitec_api import HumanitecApi, path_of
 from gate.text import one_line
@@ -76,6 +76,9 @@ class PipelineRuns:
         self._app = app
 
     def run_path(self, ref: PipelineRef, *more: str | int) -> str:
+        """The run's path; ids a deployment answered are checked like any other."""
+        api_id("pipeline id", ref.pipeline_id)
+        api_id("pipeline run id", ref.run_id)
         return path_of(
             "orgs",
             self._org,
@@ -133,7 +136,7 @@ class PipelineRuns:
         where = f"job {job_id}"
         details = self._status_message(job, "pipeline job", job_id)
         try:
-            job_id = require_id("pipeline job id", job_id)
+            job_id = api_id("pipeline job id", job_id)
             full = self._api.get_object(self.run_path(ref, "jobs", job_id), f"pipeline {where}")
             steps = full.get("steps")
             if not isinstance(steps, list):
