@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -899,3 +900,169 @@ def test_two_quick_signals_leave_every_report_whole(emulator: Emulator, tmp_path
     assert ET.parse(junit).getroot().find("./testsuite/testcase/error") is not None
     assert "Deployment gate cancelled" in summary.read_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# --- Greengrass v2 fleets: the verdict is by device name, never by the job's counts --------
+
+WILL_SUCCEED = Timeline([(0, "IN_PROGRESS"), (1, "SUCCEEDED")])
+
+
+def fleet_gate(emulator: Emulator, deployment_id: str, *flags: str) -> tuple[int, Any, str]:
+    """``gate wait greengrass-v2 --output json`` on the (paced) emulator: exit code, outcome,
+    stderr."""
+    result = run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        "--interval",
+        "0.1s",
+        "--max-interval",
+        "0.2s",
+        "--output",
+        "json",
+        *flags,
+        env=GOOD_ENV,
+    )
+    assert "Traceback" not in result.stderr
+    return result.returncode, json.loads(result.stdout), result.stderr
+
+
+def test_a_member_the_job_never_reached_is_never_a_pass(paced_emulator: Emulator) -> None:
+    """The group is a and b; the job's executions are a and c, and c has left the group: the
+    counts say 2 of 2 succeeded, but b never got the deployment."""
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2(
+        [
+            Device("a", WILL_SUCCEED),
+            Device("b", Timeline([(0, "QUEUED")]), reached=False),
+            Device("c", WILL_SUCCEED, leaves_at=2),
+        ],
+        thing_group="line-a",
+    )
+    code, outcome, stderr = fleet_gate(emulator, deployment_id, "--timeout", "3s")
+    assert code == 3, stderr
+    assert "1 never finished: b (QUEUED)" in outcome["reason"]
+    assert outcome["progress"] == "1/2 devices succeeded, 1 queued, 1 left the group"
+    devices = {d["device"]: d for d in outcome["devices"]}
+    assert devices["b"]["reason"] == "the job has not reached the device yet"
+    assert devices["c"]["status"] == "SUCCEEDED"
+    assert "no longer in the thing group" in devices["c"]["reason"]
+
+
+def test_a_removed_device_neither_holds_the_gate_nor_counts(paced_emulator: Emulator) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2(
+        [Device("a", WILL_SUCCEED), Device("r", Timeline([(0, "QUEUED")]), leaves_at=1)],
+        thing_group="line-b",
+    )
+    code, outcome, stderr = fleet_gate(emulator, deployment_id, "--timeout", "5m")
+    assert code == 0, stderr
+    assert outcome["progress"] == "1/1 devices succeeded, 1 left the group"
+    assert outcome["reason"] == (
+        "every device in the group succeeded; 1 left the group and was not counted: r (REMOVED)"
+    )
+    assert outcome["elapsed_seconds"] < 60, "the removed device did not hold the gate"
+
+
+def test_an_unhealthy_core_device_is_named_in_progress_and_outcome(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2(
+        [
+            Device("a", WILL_SUCCEED),
+            Device("press-3", Timeline([(0, "QUEUED")]), health="UNHEALTHY", last_seen_ago=7200),
+        ],
+        thing_group="line-c",
+    )
+    code, outcome, stderr = fleet_gate(emulator, deployment_id, "--timeout", "2s")
+    assert code == 3, stderr
+    assert "; UNHEALTHY: press-3" in stderr
+    [error] = outcome["errors"]
+    assert error["object_id"] == "press-3"
+    assert error["message"].startswith("its core device reports UNHEALTHY (last status update ")
+
+
+def test_a_job_aws_cancelled_says_why(paced_emulator: Emulator) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2(
+        [Device("a", Timeline([(0, "IN_PROGRESS")]))], thing_group="line-d"
+    )
+    emulator.cancel_greengrass_v2_job(
+        deployment_id, reason_code="ABORT_CONFIG", comment="more than 50% failed", force=True
+    )
+    code, outcome, stderr = fleet_gate(emulator, deployment_id)
+    assert code == 1, stderr
+    assert (
+        "is CANCELED (force-cancelled): reason code ABORT_CONFIG, 'more than 50% failed'"
+        in (outcome["reason"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (b"1e400", "could not be read (OverflowError)"),
+        (b"1" + b"0" * 400, "which is not a count"),
+        (b"-1", "which is not a count"),
+    ],
+    ids=["infinite", "10**400", "negative"],
+)
+def test_an_absurd_job_count_is_retried_as_an_unreadable_answer(
+    paced_emulator: Emulator, count: bytes, said: str
+) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2([Device("a", WILL_SUCCEED)], thing_group="line-e")
+    absurd = b'{"job": {"jobId": "j", "status": "IN_PROGRESS", "jobProcessDetails": '
+    absurd += b'{"numberOfSucceededThings": ' + count + b"}}}"
+    emulator.inject(Fault.ok_body(absurd), times=2, path_contains="/jobs/")
+    code, outcome, stderr = fleet_gate(emulator, deployment_id)
+    assert code == 0, stderr
+    assert said in stderr
+    assert outcome["progress"] == "1/1 devices succeeded"
+
+
+# --- ids an API answers never change which endpoint is called ------------------------------
+
+
+@pytest.mark.parametrize("job_id", ["..", "../things", "a/b"])
+def test_an_iot_job_id_from_the_api_never_reaches_a_path(
+    paced_emulator: Emulator, job_id: str
+) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2([Device("a", WILL_SUCCEED)], thing_group="line-f")
+    answer = {
+        "targetArn": "arn:aws:iot:eu-west-1:123456789012:thinggroup/line-f",
+        "deploymentId": deployment_id,
+        "deploymentStatus": "ACTIVE",
+        "iotJobId": job_id,
+        "isLatestForTarget": True,
+    }
+    emulator.inject(Fault.ok_body(json.dumps(answer).encode()), times=1000, path_contains="/v2/")
+    code, outcome, _ = fleet_gate(emulator, deployment_id, "--timeout", "2s")
+    assert code == 4
+    assert "is not a plain id; it never reaches a request path" in outcome["reason"]
+    assert all(path.startswith("/greengrass/v2/deployments/") for path in emulator.requests)
+
+
+def test_a_pipeline_id_from_the_api_never_reaches_a_path(paced_emulator: Emulator) -> None:
+    emulator = paced_emulator
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "failed")]),
+        deploy_id="d1",
+        errors=[{"code": "E1", "message": "crashed"}],
+        pipeline=("..", "..", "deploy", 0),
+    )
+    result = run_gate("wait", *humanitec_args(emulator), "--output", "json", env=GOOD_ENV)
+    assert result.returncode == 1, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["errors"][0]["message"] == "crashed"
+    assert "is not a plain id" in outcome["errors"][-1]["message"]
+    assert all(
+        path.startswith("/orgs/acme/apps/shop/envs/production") for path in emulator.requests
+    ), emulator.requests

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
@@ -65,8 +66,9 @@ def job(**counts: int) -> dict[str, Any]:
     return {"job": {"jobId": JOB, "status": "IN_PROGRESS", "jobProcessDetails": details}}
 
 
-def core_devices(*names: str) -> dict[str, Any]:
-    return {"coreDevices": [{"coreDeviceThingName": n, "status": "HEALTHY"} for n in names]}
+def core_device(name: str, status: str = "HEALTHY") -> dict[str, Any]:
+    seen = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    return {"coreDeviceThingName": name, "status": status, "lastStatusUpdateTimestamp": seen}
 
 
 def executions(*pairs: tuple[str, str]) -> dict[str, Any]:
@@ -97,6 +99,25 @@ class Stubbed:
     def poll(self, answer: dict[str, Any], *, target: str = GROUP_ARN, **fields: Any) -> None:
         self.gg("get_deployment", deployment(target, **fields), deploymentId=DEPLOYMENT)
         self.io("describe_job", answer, jobId=JOB)
+
+    def roll_call(
+        self,
+        members: str | list[str],
+        *ran: tuple[str, str],
+        health: dict[str, str] | None = None,
+    ) -> None:
+        """The group's members (IoT), the job's executions, then, on a poll that checks
+        health, GetCoreDevice for each name in ``health``."""
+        self.io(
+            "list_things_in_thing_group",
+            {"things": list(members)},
+            thingGroupName="line-a",
+            recursive=True,
+            maxResults=250,
+        )
+        self.io("list_job_executions_for_job", executions(*ran), jobId=JOB, maxResults=250)
+        for thing, status in (health or {}).items():
+            self.gg("get_core_device", core_device(thing, status), coreDeviceThingName=thing)
 
     def provider(self, policy: FleetPolicy | None = None) -> GreengrassV2Deployment:
         self.gg_stub.activate()
@@ -225,73 +246,81 @@ def test_a_device_that_has_not_picked_the_deployment_up_is_still_queued(
     assert (snapshot.state, snapshot.raw_status) == (State.RUNNING, "QUEUED")
 
 
-def test_a_group_is_done_when_no_device_is_queued_or_in_progress(
+def healthy(*things: str) -> dict[str, str]:
+    return dict.fromkeys(things, "HEALTHY")
+
+
+def test_a_group_is_done_when_every_member_succeeded_by_name(
     aws: Stubbed, clock: VirtualClock
 ) -> None:
     aws.poll(job(queued=3))
-    aws.gg(
-        "list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN, maxResults=100
-    )
-    aws.poll(job(succeeded=1, in_progress=2))
-    aws.poll(job(succeeded=3, removed=4))
-    aws.gg(
-        "list_core_devices", core_devices("a", "b", "c"), thingGroupArn=GROUP_ARN, maxResults=100
-    )
-    aws.io(
-        "list_job_executions_for_job",
-        executions(("a", "SUCCEEDED"), ("b", "SUCCEEDED"), ("c", "SUCCEEDED")),
-        jobId=JOB,
-        maxResults=250,
+    aws.roll_call("abc", ("a", "QUEUED"), ("b", "QUEUED"), ("c", "QUEUED"), health=healthy(*"abc"))
+    aws.poll(job(succeeded=1, in_progress=2))  # the counts say devices are busy: two calls
+    aws.poll(job(succeeded=3, removed=1))
+    aws.roll_call(
+        "abc", ("a", "SUCCEEDED"), ("b", "SUCCEEDED"), ("c", "SUCCEEDED"), ("r", "REMOVED")
     )
     outcome = run(aws.provider(), clock)
     assert outcome.status is OutcomeStatus.SUCCEEDED
-    assert outcome.progress == "3/3 devices succeeded"
+    assert outcome.progress == "3/3 devices succeeded, 1 left the group"
+    assert outcome.reason == (
+        "every device in the group succeeded; 1 left the group and was not counted: r (REMOVED)"
+    )
     assert [(d.device, d.status) for d in outcome.devices] == [
         ("a", "SUCCEEDED"),
         ("b", "SUCCEEDED"),
         ("c", "SUCCEEDED"),
+        ("r", "REMOVED"),
     ]
+    assert outcome.devices[-1].reason.startswith("removed from the thing group before it finished")
+
+
+def test_the_jobs_counts_are_never_the_verdict_a_member_without_execution_holds_the_gate(
+    aws: Stubbed,
+) -> None:
+    """The group is a and b; the job's counts say 2 succeeded, but its executions are a and c
+    (c has left the group): b never got the deployment."""
+    aws.poll(job(succeeded=2))
+    aws.roll_call("ab", ("a", "SUCCEEDED"), ("c", "SUCCEEDED"), health=healthy("b"))
+    snapshot = aws.provider().fetch()
+    assert snapshot.state is State.RUNNING
+    assert snapshot.progress == "1/2 devices succeeded, 1 queued, 1 left the group"
 
 
 def test_all_zero_counts_right_after_creation_are_not_a_success(aws: Stubbed) -> None:
     aws.poll(job())
-    aws.gg("list_core_devices", core_devices("a", "b"), thingGroupArn=GROUP_ARN, maxResults=100)
+    aws.roll_call("ab", health=healthy("a", "b"))
     snapshot = aws.provider().fetch()
     assert snapshot.state is State.RUNNING
     assert snapshot.progress == "0/2 devices succeeded, 2 queued"
 
 
 def test_an_empty_group_is_never_a_success(aws: Stubbed) -> None:
-    aws.poll(job())
-    aws.gg("list_core_devices", core_devices())
+    aws.poll(job(succeeded=1))
+    aws.roll_call([], ("gone", "SUCCEEDED"))
     snapshot = aws.provider().fetch()
     assert snapshot.state is State.RUNNING
-    assert snapshot.progress == "no devices in the thing group yet"
+    assert snapshot.progress == "no devices in the thing group yet (1 left it)"
 
 
-def test_a_core_device_the_job_has_not_reached_keeps_the_wait_going(aws: Stubbed) -> None:
-    aws.poll(job(succeeded=2))
-    aws.gg("list_core_devices", core_devices("a", "b", "c"))
-    snapshot = aws.provider().fetch()
+def test_an_unhealthy_core_device_is_named_in_progress(aws: Stubbed) -> None:
+    aws.poll(job(succeeded=1, queued=1))
+    aws.roll_call("ab", ("a", "SUCCEEDED"), ("b", "QUEUED"), health={"b": "UNHEALTHY"})
+    provider = aws.provider()
+    snapshot = provider.fetch()
     assert snapshot.state is State.RUNNING
-    assert snapshot.progress == "2/3 devices succeeded, 1 queued"
+    assert snapshot.progress == "1/2 devices succeeded, 1 queued; UNHEALTHY: b"
+    [_, b] = provider.device_results()
+    assert b.reason.startswith(
+        "its core device reports UNHEALTHY (last status update 2026-11-01T00:00:00.000Z)"
+    )
 
 
 def test_a_failed_device_ends_the_wait_with_its_cause(aws: Stubbed, clock: VirtualClock) -> None:
     aws.poll(job(succeeded=1, failed=1, in_progress=1))
-    aws.gg("list_core_devices", core_devices("a", "b", "c"))
-    aws.io("list_job_executions_for_job", executions(("a", "SUCCEEDED"), ("b", "FAILED")))
-    aws.io(
-        "list_job_executions_for_job",
-        executions(("b", "FAILED")),
-        jobId=JOB,
-        maxResults=250,
-        status="FAILED",
+    aws.roll_call(
+        "abc", ("a", "SUCCEEDED"), ("b", "FAILED"), ("c", "IN_PROGRESS"), health=healthy("c")
     )
-    for status in ("TIMED_OUT", "REJECTED", "CANCELED"):
-        aws.io(
-            "list_job_executions_for_job", executions(), jobId=JOB, maxResults=250, status=status
-        )
     aws.io(
         "describe_job_execution",
         {
@@ -318,19 +347,38 @@ def test_a_failed_device_ends_the_wait_with_its_cause(aws: Stubbed, clock: Virtu
     (error,) = outcome.errors
     assert (error.object_id, error.code, error.error_type) == ("b", "FAILED", "COMPONENT_ERROR")
     assert error.message.startswith("com.acme.Sensor exited with 1; detailed status: FAILED_")
-    assert {d.device: d.status for d in outcome.devices} == {"a": "SUCCEEDED", "b": "FAILED"}
+    assert {d.device: d.status for d in outcome.devices} == {
+        "a": "SUCCEEDED",
+        "b": "FAILED",
+        "c": "IN_PROGRESS",
+    }
+
+
+def test_a_failed_device_that_left_the_group_fails_nothing(aws: Stubbed) -> None:
+    aws.poll(job(succeeded=1, failed=1, in_progress=1))
+    aws.roll_call(
+        "ab", ("a", "SUCCEEDED"), ("b", "IN_PROGRESS"), ("gone", "FAILED"), health=healthy("b")
+    )
+    snapshot = aws.provider().fetch()
+    assert snapshot.state is State.RUNNING
+    assert snapshot.progress == "1/2 devices succeeded, 1 in progress, 1 left the group"
+
+
+TEN = list("abcdefghij")
 
 
 def test_failures_within_the_success_share_do_not_end_the_wait(aws: Stubbed) -> None:
     aws.poll(job(succeeded=5, failed=1, in_progress=4))
-    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    ran = [(t, "SUCCEEDED") for t in "abcde"] + [("f", "FAILED")]
+    aws.roll_call(TEN, *ran, *[(t, "IN_PROGRESS") for t in "ghij"], health=healthy(*"ghij"))
     snapshot = aws.provider(FleetPolicy(min_success=90)).fetch()
     assert snapshot.state is State.RUNNING
 
 
 def test_failures_that_rule_out_the_share_end_the_wait_at_once(aws: Stubbed) -> None:
     aws.poll(job(succeeded=5, failed=2, in_progress=3))
-    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    ran = [(t, "SUCCEEDED") for t in "abcde"] + [("f", "FAILED"), ("g", "FAILED")]
+    aws.roll_call(TEN, *ran, *[(t, "IN_PROGRESS") for t in "hij"], health=healthy(*"hij"))
     snapshot = aws.provider(FleetPolicy(min_success=90)).fetch()
     assert snapshot.state is State.FAILED
     assert snapshot.verdict == "2 of 10 devices failed; 9 must succeed (--min-success 90%)"
@@ -338,9 +386,10 @@ def test_failures_that_rule_out_the_share_end_the_wait_at_once(aws: Stubbed) -> 
 
 def test_without_fail_fast_every_device_is_waited_for(aws: Stubbed) -> None:
     aws.poll(job(succeeded=5, failed=2, in_progress=3))
-    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    ran = [(t, "SUCCEEDED") for t in "abcde"] + [("f", "FAILED"), ("g", "FAILED")]
+    aws.roll_call(TEN, *ran, *[(t, "IN_PROGRESS") for t in "hij"], health=healthy(*"hij"))
     aws.poll(job(succeeded=6, failed=4))
-    aws.gg("list_core_devices", core_devices(*"abcdefghij"))
+    aws.roll_call(TEN, *[(t, "SUCCEEDED") for t in "abcdef"], *[(t, "FAILED") for t in "ghij"])
     provider = aws.provider(FleetPolicy(min_success=90, fail_fast=False))
     assert provider.fetch().state is State.RUNNING
     ended = provider.fetch()
@@ -356,15 +405,22 @@ def test_without_fail_fast_every_device_is_waited_for(aws: Stubbed) -> None:
         ({"deploymentStatus": "CANCELED"}, None, "the deployment is CANCELED"),
         ({"deploymentStatus": "FAILED"}, None, "the deployment is FAILED"),
         ({}, "CANCELED", f"the deployment's IoT job {JOB} is CANCELED"),
+        (
+            {},
+            {"forceCanceled": True, "reasonCode": "ABORTED", "comment": "50% failed"},
+            f"the deployment's IoT job {JOB} is CANCELED (force-cancelled): reason code "
+            "ABORTED, '50% failed'",
+        ),
     ],
 )
 def test_a_superseded_or_ended_deployment_is_never_a_success(
-    aws: Stubbed, clock: VirtualClock, fields: dict[str, Any], job_status: str | None, why: str
+    aws: Stubbed, clock: VirtualClock, fields: dict[str, Any], job_status: Any, why: str
 ) -> None:
     aws.gg("get_deployment", deployment(**fields), deploymentId=DEPLOYMENT)
     if job_status:
         answer = job(succeeded=3)
-        answer["job"]["status"] = job_status
+        cancelled = job_status if isinstance(job_status, dict) else {}
+        answer["job"].update({"status": "CANCELED" if cancelled else job_status, **cancelled})
         aws.io("describe_job", answer, jobId=JOB)
     outcome = run(aws.provider(), clock)
     assert outcome.status is OutcomeStatus.FAILED
@@ -379,9 +435,7 @@ def test_throttling_and_server_faults_are_retried(aws: Stubbed, clock: VirtualCl
         "describe_job", "ServiceUnavailableException", http_status_code=503
     )
     aws.poll(job(succeeded=1))
-    aws.gg("list_core_devices", core_devices("a"))
-    aws.gg("list_core_devices", core_devices("a"))
-    aws.io("list_job_executions_for_job", executions(("a", "SUCCEEDED")))
+    aws.roll_call("a", ("a", "SUCCEEDED"))
     outcome = run(aws.provider(), clock)
     assert outcome.status is OutcomeStatus.SUCCEEDED
 
@@ -443,15 +497,17 @@ def test_a_poll_of_a_1000_device_group_costs_two_calls(
     provider = emulated(virtual_emulator, deployment_id=deployment_id)
     provider.fetch()
     first = len(virtual_emulator.requests)
-    assert first == 2 + 10  # GetDeployment, DescribeJob, ten pages of ListCoreDevices
+    # GetDeployment, DescribeJob, then the first roll call: four pages of members, four of
+    # executions, and the health of the first MAX_DESCRIBED unfinished devices
+    assert first == 2 + 4 + 4 + MAX_DESCRIBED
     clock.advance(2)
     provider.fetch()
     assert len(virtual_emulator.requests) - first == 2
     clock.advance(5)
     before_the_end = len(virtual_emulator.requests)
     assert provider.fetch().state is State.SUCCEEDED
-    # the end: the group again (it may have grown), then every device's result, once
-    assert len(virtual_emulator.requests) - before_the_end == 2 + 10 + 4
+    # the end: every member by name against every execution, once
+    assert len(virtual_emulator.requests) - before_the_end == 2 + 4 + 4
     assert len(provider.device_results()) == 1000
     provider.close()
 
@@ -534,10 +590,34 @@ def test_at_most_a_bounded_number_of_failed_devices_are_described(
     assert outcome.status is OutcomeStatus.FAILED
     described = [e for e in outcome.errors if e.message.startswith("cause ")]
     assert len(described) == MAX_DESCRIBED
-    assert len([e for e in outcome.errors if e.scope == "device"]) == 100
-    assert outcome.errors[-1].message.startswith("30 more devices failed")
+    # the 110 devices whose cause was not read are one error, not 110
+    [rest] = [e for e in outcome.errors if not e.message.startswith("cause ")]
+    assert rest.message.startswith("110 devices (core-020, core-021, core-022, core-023, ")
+    assert "its cause was not read" in rest.message
+    assert len(outcome.devices) == 130
     executions_read = [p for p in virtual_emulator.requests if p.startswith("/things/")]
     assert len(executions_read) == MAX_DESCRIBED
+    provider.close()
+
+
+def test_devices_that_failed_alike_are_said_once_with_a_count(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    same = {"reason": "com.acme.Sensor exited with 1", "error_types": ["COMPONENT_ERROR"]}
+    fleet = [Device(f"core-{n:03d}", BROKEN, **same) for n in range(12)]
+    fleet += [Device("odd-one", BROKEN, reason="disk full")]
+    deployment_id = virtual_emulator.add_greengrass_v2(fleet, thing_group="line")
+    provider = emulated(virtual_emulator, deployment_id=deployment_id)
+    outcome = run(provider, clock)
+    assert outcome.status is OutcomeStatus.FAILED
+    first, second = outcome.errors
+    assert first.message.startswith(
+        "12 devices (core-000, core-001, core-002, core-003, core-004 and 7 more): "
+        "com.acme.Sensor exited with 1"
+    )
+    assert (first.object_id, first.error_type) == ("core-000", "COMPONENT_ERROR")
+    assert (second.object_id, second.message.split(";")[0]) == ("odd-one", "disk full")
+    assert len(outcome.devices) == 13
     provider.close()
 
 

@@ -146,8 +146,11 @@ class Device:
 
     ``timeline`` holds IoT job execution statuses (``QUEUED``, ``IN_PROGRESS``,
     ``SUCCEEDED``, ``FAILED``, ...); the device is in the group from ``joins_at`` seconds
-    after the deployment starts. A failed device explains itself with ``reason``,
-    ``error_stack`` and ``error_types``, as the Greengrass nucleus reports them.
+    after the deployment starts, until ``leaves_at`` (removed from the group: an execution
+    not finished by then turns ``REMOVED``). A device the job never ``reached`` has no
+    execution at all. A failed device explains itself with ``reason``, ``error_stack`` and
+    ``error_types``, as the Greengrass nucleus reports them. ``health`` is what
+    ``GetCoreDevice`` says of it, last updated ``last_seen_ago`` seconds before the deployment.
     """
 
     name: str
@@ -156,6 +159,10 @@ class Device:
     error_stack: Sequence[str] = ()
     error_types: Sequence[str] = ()
     joins_at: float = 0.0
+    leaves_at: float | None = None
+    reached: bool = True
+    health: str = "HEALTHY"
+    last_seen_ago: float = 0.0
 
 
 @dataclass
@@ -167,6 +174,8 @@ class GreengrassV2Script:
     created: float
     superseded_after: float | None = None
     reads: int = 0
+    cancelled: Mapping[str, object] | None = None
+    """The IoT job's ``forceCanceled``, ``reasonCode`` and ``comment`` once AWS cancelled it."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^/greengrass/groups/{_SEGMENT}/deployments/{_SEGMENT}/status$"), "greengrass"),
     (re.compile(f"^/greengrass/v2/deployments/{_SEGMENT}$"), "v2-deployment"),
     (re.compile("^/greengrass/v2/coreDevices$"), "v2-core-devices"),
+    (re.compile(f"^/greengrass/v2/coreDevices/{_SEGMENT}$"), "v2-core-device"),
+    (re.compile(f"^/thing-groups/{_SEGMENT}/things$"), "iot-group-things"),
     (re.compile(f"^/greengrass/v2/coreDevices/{_SEGMENT}/effectiveDeployments$"), "v2-effective"),
     (re.compile(f"^/jobs/{_SEGMENT}$"), "iot-job"),
     (re.compile(f"^/jobs/{_SEGMENT}/things$"), "iot-executions"),
@@ -286,6 +288,18 @@ class Emulator:
             self._greengrass_v2[deployment_id] = script
         return deployment_id
 
+    def cancel_greengrass_v2_job(
+        self, deployment_id: str, *, reason_code: str, comment: str, force: bool = False
+    ) -> None:
+        """AWS cancels the deployment's IoT job now (its abortConfig tripped, or someone
+        cancelled it): the job turns CANCELED with ``reasonCode`` and ``comment``."""
+        with self._lock:
+            self._greengrass_v2[deployment_id].cancelled = {
+                "forceCanceled": force,
+                "reasonCode": reason_code,
+                "comment": comment,
+            }
+
     def supersede_greengrass_v2(self, deployment_id: str, *, after: float = 0.0) -> None:
         """A newer deployment to the same target replaces this one ``after`` seconds from now:
         it turns INACTIVE, no longer the latest, and its IoT job is cancelled."""
@@ -517,12 +531,37 @@ class Emulator:
         with self._lock:
             scripts = list(self._greengrass_v2.values())
         if name == "v2-core-devices":
+            # As botocore's model documents it: only core devices that successfully deployed
+            # a deployment to the group, and still listed after they leave it.
             arn = query.get("thingGroupArn", "")
             names = sorted(
-                {d.name for s in scripts if s.target_arn == arn for d in self._joined(s)}
+                {
+                    d.name
+                    for s in scripts
+                    if s.target_arn == arn
+                    for d in self._joined(s)
+                    if self._execution_status(s, d) == "SUCCEEDED"
+                }
             )
             devices = [{"coreDeviceThingName": n, "status": "HEALTHY"} for n in names]
             return _page(devices, "coreDevices", query, default_size=100)
+        if name == "v2-core-device":
+            cores = [(s.created, d) for s in scripts for d in s.devices if d.name == ids[0]]
+            if not cores:
+                return _aws_error(404, "ResourceNotFoundException", f"{ids[0]} not found")
+            created, device = cores[0]
+            core = {
+                "coreDeviceThingName": device.name,
+                "status": device.health,
+                "lastStatusUpdateTimestamp": self._epoch(created - device.last_seen_ago),
+            }
+            return 200, core, {}
+        if name == "iot-group-things":
+            arn = f"{_ACCOUNT_ARN}:thinggroup/{ids[0]}"
+            members = sorted(
+                {d.name for s in scripts if s.target_arn == arn for d in self._members(s)}
+            )
+            return _page(members, "things", query, default_size=25)
         if name == "v2-effective":
             found = [
                 self._effective(script, device)
@@ -559,7 +598,9 @@ class Emulator:
         if not found_job:
             return _aws_error(404, "ResourceNotFoundException", f"Job {ids[0]} not found")
         script = found_job[0]
-        statuses = {d.name: self._execution_status(script, d) for d in self._joined(script)}
+        statuses = {
+            d.name: self._execution_status(script, d) for d in self._joined(script) if d.reached
+        }
         if name == "iot-job":
             counts = dict.fromkeys(_EXECUTION_COUNTS.values(), 0)
             for status in statuses.values():
@@ -568,10 +609,11 @@ class Emulator:
                 "jobArn": f"{_ACCOUNT_ARN}:job/{script.job_id}",
                 "jobId": script.job_id,
                 "targetSelection": "CONTINUOUS",
-                "status": "CANCELED" if self._superseded(script) else "IN_PROGRESS",
+                "status": "CANCELED" if self._job_cancelled(script) else "IN_PROGRESS",
                 "targets": [script.target_arn],
                 "createdAt": self._epoch(script.created),
                 "jobProcessDetails": counts,
+                **(script.cancelled or {}),
             }
             return 200, {"job": job}, {}
         if name == "iot-executions":
@@ -614,12 +656,25 @@ class Emulator:
         after = script.superseded_after
         return after is not None and self._elapsed(script) >= after
 
+    def _job_cancelled(self, script: GreengrassV2Script) -> bool:
+        return self._superseded(script) or script.cancelled is not None
+
     def _joined(self, script: GreengrassV2Script) -> list[Device]:
+        """The devices that were ever in the group (and so may have an execution)."""
         return [d for d in script.devices if d.joins_at <= self._elapsed(script)]
 
+    def _members(self, script: GreengrassV2Script) -> list[Device]:
+        """The group's members now: joined, and not left."""
+        elapsed = self._elapsed(script)
+        return [d for d in self._joined(script) if d.leaves_at is None or d.leaves_at > elapsed]
+
     def _execution_status(self, script: GreengrassV2Script, device: Device) -> str:
-        status, _ = device.timeline.at(self._elapsed(script) - device.joins_at)
-        if self._superseded(script) and status in ("QUEUED", "IN_PROGRESS"):
+        elapsed = self._elapsed(script)
+        if device.leaves_at is not None and device.leaves_at <= elapsed:
+            status, _ = device.timeline.at(device.leaves_at - device.joins_at)
+            return "REMOVED" if status in ("QUEUED", "IN_PROGRESS") else status
+        status, _ = device.timeline.at(elapsed - device.joins_at)
+        if self._job_cancelled(script) and status in ("QUEUED", "IN_PROGRESS"):
             return "CANCELED"
         return status
 

@@ -119,10 +119,18 @@ def call_aws(
         raise RequestRejected(f"{service}: {one_line(str(exc), limit=300)}") from exc
     except GateError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        OverflowError,
+    ) as exc:
         # botocore parses an answer as the service model says it is shaped; a body that
         # is not (invalid UTF-8, a string where a list belongs, nesting past the
-        # recursion limit) breaks the parser with a plain Python error.
+        # recursion limit, 1e400 where an integer belongs) breaks the parser with a plain
+        # Python error.
         raise TransientError(
             f"{service} answered with a body that could not be read ({type(exc).__name__})"
         ) from exc

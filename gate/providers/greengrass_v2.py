@@ -6,16 +6,24 @@ whether its devices succeed or fail. So the gate reads the devices:
 
 - a core device: its effective deployments (``ListEffectiveDeployments``) until this
   deployment's ``coreDeviceExecutionStatus`` there is terminal;
-- a thing group: the IoT job behind the deployment (``DescribeJob``: how many devices are in
-  each status, one call whatever the group's size) until no device is queued or in progress
-  and every core device of the group (``ListCoreDevices``) is counted. Why devices failed is
-  read from their job executions (``statusDetails.detailsMap``), for at most
-  :data:`MAX_DESCRIBED` of them.
+- a thing group: each member by name (IoT ``ListThingsInThingGroup``, child groups included)
+  against the job execution that names it (``ListJobExecutionsForJob``). The IoT job's counts
+  (``DescribeJob``, one call whatever the group's size) only say whether anything is left:
+  they hold devices that left the group and miss members the job has not reached, so no
+  verdict rests on them. A device that left the group is said, never counted or waited on;
+  an unfinished member whose core device reports ``UNHEALTHY`` is named. Why devices failed
+  is read from their job executions (``statusDetails.detailsMap``), for at most
+  :data:`MAX_DESCRIBED` of them, and devices that failed alike are said once.
 
-A poll costs two calls (``GetDeployment``, which says whether the deployment was superseded,
-and the device read) for a group of any size. A deployment that is no longer the latest for
-its target (``isLatestForTarget`` false, ``INACTIVE``, ``CANCELED``) never succeeds: it ends
-with its own status and why. No botocore waiter exists for these services.
+While the counts say devices are busy, a poll costs two calls (``GetDeployment``, which says
+whether the deployment was superseded, and ``DescribeJob``) for a group of any size, with a
+roll call every :data:`ROLL_CALL_EVERY` polls; once they say nothing is left, or a failure
+may rule out the success share, every poll is a roll call.
+
+A deployment that is no longer the latest for its target (``isLatestForTarget`` false,
+``INACTIVE``, ``CANCELED``) never succeeds: it ends with its own status and why, and so does
+one whose IoT job AWS cancelled (with its reason code and comment). No botocore waiter
+exists for these services.
 """
 
 from __future__ import annotations
@@ -23,15 +31,17 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from gate.errors import GateError, RequestRejected, TransientError, UsageError
-from gate.ids import require_id
+from gate.errors import GateError, ReadError, RequestRejected, TransientError, UsageError
+from gate.ids import api_id, require_id
 from gate.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
 from gate.providers.aws_calls import call_aws
 from gate.text import from_api, one_line
+from gate.timestamps import iso_utc
 
 __all__ = [
     "DEVICE_STATUSES",
@@ -59,7 +69,16 @@ MAX_DESCRIBED = 20
 MAX_NAMED = 100
 """Devices named one by one in the errors; more are counted in one entry."""
 MAX_PAGES = 100
-"""Pages read from one listing: 10,000 core devices, 25,000 job executions."""
+"""Pages read from one listing, whatever each holds."""
+MAX_LISTED = 25_000
+"""Items read from one listing (group members, job executions)."""
+MAX_COUNT = 10**9
+"""A DescribeJob count above this is an absurd answer, read as an unreadable one."""
+ROLL_CALL_EVERY = 5
+"""Polls between roll calls while the job's counts say devices are still busy (the first
+poll is one): each names the members and reads the health of the unfinished ones."""
+NOT_REACHED = "the job has not reached the device yet"
+_KNOWN_STATES = (State.SUCCEEDED, State.FAILED, State.RUNNING)
 _TARGET_ARN = re.compile(r"^arn:[\w-]+:iot:[^:]*:[^:]*:(thing|thinggroup)/(.+)$")
 
 
@@ -93,7 +112,9 @@ class _Counts:
     in_progress: int
     queued: int
     without_execution: int = 0
-    """Core devices of the group that the job has not reached yet (no execution)."""
+    """Members of the group that the job has not reached yet (no execution)."""
+    departed: int = 0
+    """Devices with an execution that are no longer in the group: never counted."""
 
     @property
     def devices(self) -> int:
@@ -109,6 +130,7 @@ class _Counts:
         said += [f"{self.failed} failed"] if self.failed else []
         said += [f"{self.in_progress} in progress"] if self.in_progress else []
         said += [f"{waiting} queued"] if waiting else []
+        said += [f"{self.departed} left the group"] if self.departed else []
         return ", ".join(said)
 
 
@@ -135,9 +157,14 @@ class GreengrassV2Deployment:
         self._close = close or (lambda: None)
         self._target_arn = ""
         self._job_id = ""
-        self._group_devices: set[str] | None = None
+        self._group_name = ""
         self._counts = _Counts(0, 0, 0, 0)
+        self._polls = 0
+        self._members: dict[str, DeviceResult] = {}
+        """The group's members by name, as the last roll call found them."""
         self._devices: dict[str, DeviceResult] = {}
+        """Every device the outcome reports: the members, and those that left the group."""
+        self._unhealthy: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"GreengrassV2Deployment({dict(self.target)!r})"
@@ -163,31 +190,23 @@ class GreengrassV2Deployment:
         return self._read(at_deadline=True)
 
     def failure_details(self) -> Sequence[ErrorDetail]:
-        """The failed devices of a group, each with its cause (read for MAX_DESCRIBED)."""
-        self._list_every_device()
+        """The failed members, each with its cause (read for MAX_DESCRIBED of them), devices
+        with one cause said once with a count and examples."""
         failed = [
-            pair
-            for status in FAILED_EXECUTIONS
-            for pair in self._executions(status=status, limit=MAX_NAMED)
-        ][:MAX_NAMED]
-        details: list[ErrorDetail] = []
-        for index, (thing, status) in enumerate(failed):
-            described = index < MAX_DESCRIBED
-            result = self._execution_cause(thing, status) if described else None
-            result = result or DeviceResult(thing, status, _not_described(status))
-            self._devices[thing] = result
-            details.append(_device_error(result))
-        more = self._counts.failed - len(failed)
-        if more > 0:
-            details.append(
-                ErrorDetail(
-                    code="",
-                    message=f"{more} more devices failed; the IoT job {self._job_id} lists them "
-                    "(aws iot list-job-executions-for-job --status FAILED)",
-                    scope="gate",
-                )
+            device
+            for device in self._members.values()
+            if DEVICE_STATUSES.get(device.status) is State.FAILED
+        ]
+        for index, device in enumerate(failed):
+            if device.reason:
+                continue
+            described = self._execution_cause(device) if index < MAX_DESCRIBED else None
+            result = described or DeviceResult(
+                device.device, device.status, _not_described(device.status)
             )
-        return details
+            self._devices[device.device] = self._members[device.device] = result
+            failed[index] = result
+        return _by_cause(failed)
 
     def _read(self, *, at_deadline: bool) -> Snapshot:
         deployment = self._call(
@@ -203,13 +222,15 @@ class GreengrassV2Deployment:
         if not status:
             raise TransientError("GetDeployment answered without a deploymentStatus")
         self._target_arn = from_api(deployment.get("targetArn"))
-        self._job_id = from_api(deployment.get("iotJobId"))
+        job_id = from_api(deployment.get("iotJobId"))
+        self._job_id = api_id("IoT job id", job_id) if job_id else ""
         kind, name = _target_of(self._target_arn)
         ended = _superseded_or_ended(deployment, status, self._target_arn)
         if ended is not None:
             return ended
         if kind == "thing":
-            return self._device_snapshot(name, at_deadline=at_deadline)
+            return self._device_snapshot(api_id("thing name", name), at_deadline=at_deadline)
+        self._group_name = api_id("thing group name", name)
         return self._group_snapshot(status, at_deadline=at_deadline)
 
     def _device_snapshot(self, thing: str, *, at_deadline: bool) -> Snapshot:
@@ -229,6 +250,10 @@ class GreengrassV2Deployment:
         )
         errors = (_device_error(result),) if state is State.FAILED else ()
         if at_deadline and state is State.RUNNING:
+            health = self._health(thing)
+            if health:
+                result = DeviceResult(thing, result.status, health, result.error_types)
+                self._devices = {thing: result}
             errors = (_device_error(_unfinished(result)),)
         return Snapshot(
             state=state,
@@ -245,25 +270,99 @@ class GreengrassV2Deployment:
         job = job if isinstance(job, Mapping) else {}
         job_status = from_api(job.get("status"))
         if job_status in ("CANCELED", "DELETION_IN_PROGRESS"):
-            return _ended(
-                status,
-                f"the deployment's IoT job {self._job_id} is {job_status}",
-                code=f"JOB_{job_status}",
-            )
-        if self._group_devices is None:
-            self._group_devices = self._core_devices()
-        self._counts = self._count(job)
-        if self._counts.unfinished == 0 and self._counts.devices > 0:
-            self._group_devices = self._core_devices()  # the group may have grown
-            self._counts = self._count(job)
+            why = _job_ended(self._job_id, job_status, job)
+            return _ended(status, why, code=f"JOB_{job_status}")
+        counts = self._count(job)
+        self._polls += 1
+        failure_possible = self._policy.fail_fast and counts.failed > 0
+        roll_call_due = self._polls % ROLL_CALL_EVERY == 1
+        if counts.unfinished and not (failure_possible or roll_call_due or at_deadline):
+            return Snapshot(State.RUNNING, status, progress=self._said_of(counts))
+        # the read at the deadline has a second at most: it names health found earlier
+        check_health = roll_call_due and not at_deadline
+        self._counts = self._roll_call(self._group_name, check_health=check_health)
         return self._judge(status, self._counts, at_deadline=at_deadline)
+
+    def _roll_call(self, group: str, *, check_health: bool) -> _Counts:
+        """Each member of the group by name, against the job execution that names it: the
+        job's counts also hold devices that left the group, and miss the members it has not
+        reached, so no verdict rests on them."""
+        members = set(self._names(self._group_members(group)))
+        executions: dict[str, str] = dict(self._executions())
+        results: dict[str, DeviceResult] = {}
+        for thing in sorted(members):
+            said = executions.get(thing)
+            if said is None or said == "REMOVED":
+                results[thing] = DeviceResult(thing, "QUEUED", NOT_REACHED)
+                continue
+            known = self._devices.get(thing)
+            same = known is not None and known.status == said and bool(known.reason)
+            results[thing] = known if same and known is not None else DeviceResult(thing, said)
+        departed = {
+            thing: DeviceResult(thing, said, _departed(said))
+            for thing, said in sorted(executions.items())
+            if thing not in members
+        }
+        if check_health:
+            self._unhealthy = self._unhealthy_among(results.values())
+        for thing, health in self._unhealthy.items():
+            if thing in results and _unfinished_status(results[thing].status):
+                found = results[thing]
+                results[thing] = DeviceResult(thing, found.status, health, found.error_types)
+        self._members = results
+        self._devices = {**departed, **results}
+        statuses = [result.status for result in results.values()]
+        return _Counts(
+            succeeded=sum(DEVICE_STATUSES.get(s) is State.SUCCEEDED for s in statuses),
+            failed=sum(DEVICE_STATUSES.get(s) is State.FAILED for s in statuses),
+            in_progress=sum(DEVICE_STATUSES.get(s) not in _KNOWN_STATES for s in statuses)
+            + statuses.count("IN_PROGRESS"),
+            queued=sum(r.status == "QUEUED" and r.reason != NOT_REACHED for r in results.values()),
+            without_execution=sum(r.reason == NOT_REACHED for r in results.values()),
+            departed=len(departed),
+        )
+
+    def _unhealthy_among(self, results: Iterable[DeviceResult]) -> dict[str, str]:
+        """The unfinished members whose core device reports UNHEALTHY (for at most
+        MAX_DESCRIBED of them), with why: named, rather than silently waited on."""
+        unfinished = [r.device for r in results if _unfinished_status(r.status)]
+        found = {thing: self._health(thing) for thing in unfinished[:MAX_DESCRIBED]}
+        return {thing: health for thing, health in found.items() if health}
+
+    def _health(self, thing: str) -> str:
+        """Why ``thing`` is not expected to finish, as its core device says; empty when it
+        reports HEALTHY or cannot be read (health explains, it never decides)."""
+        try:
+            core = self._call(
+                self._greengrass.get_core_device,
+                "Greengrass",
+                coreDeviceThingName=api_id("core device name", thing),
+            )
+        except GateError:
+            return ""
+        health = from_api(core.get("status"))
+        if health != "UNHEALTHY":
+            return ""
+        seen = core.get("lastStatusUpdateTimestamp")
+        when = f" (last status update {iso_utc(seen)})" if isinstance(seen, datetime) else ""
+        return f"its core device reports UNHEALTHY{when}"
+
+    def _said_of(self, counts: _Counts) -> str:
+        progress = counts.progress()
+        if self._unhealthy:
+            names = ", ".join(sorted(self._unhealthy)[:10])
+            more = len(self._unhealthy) - min(len(self._unhealthy), 10)
+            progress += f"; UNHEALTHY: {names}" + (f" and {more} more" if more > 0 else "")
+        return progress
 
     def _judge(self, status: str, counts: _Counts, *, at_deadline: bool) -> Snapshot:
         policy = self._policy
         share = f"--min-success {policy.min_success:g}%"
-        progress = counts.progress()
+        progress = self._said_of(counts)
         if counts.devices == 0:
-            return Snapshot(State.RUNNING, status, progress="no devices in the thing group yet")
+            said = "no devices in the thing group yet"
+            said += f" ({counts.departed} left it)" if counts.departed else ""
+            return Snapshot(State.RUNNING, status, progress=said)
         needed = policy.needed(counts.devices)
         if counts.failed > counts.devices - needed and (policy.fail_fast or counts.unfinished == 0):
             verdict = (
@@ -272,20 +371,32 @@ class GreengrassV2Deployment:
             )
             return Snapshot(State.FAILED, status, progress=progress, verdict=verdict)
         if counts.unfinished == 0:
-            self._list_every_device()
-            return Snapshot(State.SUCCEEDED, status, progress=progress)
+            return Snapshot(State.SUCCEEDED, status, progress=progress, verdict=self._departures())
         if not at_deadline:
             return Snapshot(State.RUNNING, status, progress=progress)
         return self._settle_unfinished(status, counts, share)
 
+    def _departures(self) -> str | None:
+        """What the devices that left the group did, when any did: said, never counted."""
+        departed = [d for name, d in sorted(self._devices.items()) if name not in self._members]
+        if not departed:
+            return None
+        named = "; ".join(f"{d.device} ({d.status})" for d in departed[:10])
+        more = len(departed) - min(len(departed), 10)
+        named += f" and {more} more" if more > 0 else ""
+        return (
+            f"every device in the group succeeded; {len(departed)} left the group and "
+            f"{'was' if len(departed) == 1 else 'were'} not counted: {named}"
+        )
+
     def _settle_unfinished(self, status: str, counts: _Counts, share: str) -> Snapshot:
         """The deadline: apply the unfinished-devices policy, naming those devices."""
-        unfinished = self._name_unfinished(counts)
+        unfinished = self._name_unfinished()
         named = "; ".join(f"{d.device} ({d.status})" for d in unfinished[:10])
         more = counts.unfinished - min(len(unfinished), 10)
         named += f" and {more} more" if more > 0 else ""
         never = f"{counts.unfinished} never finished: {named}"
-        progress = counts.progress()
+        progress = self._said_of(counts)
         if self._policy.unfinished == "count":
             if counts.succeeded >= self._policy.needed(counts.devices):
                 return Snapshot(
@@ -294,7 +405,7 @@ class GreengrassV2Deployment:
                     progress=progress,
                     verdict=f"enough devices succeeded ({share}); {never}",
                 )
-            errors = tuple(_device_error(_unfinished(d)) for d in unfinished)
+            errors = tuple(_device_error(d) for d in unfinished[:MAX_NAMED])
             return Snapshot(State.RUNNING, status, errors=errors, progress=progress, verdict=never)
         finished = counts.succeeded + counts.failed
         if finished == 0:
@@ -308,12 +419,18 @@ class GreengrassV2Deployment:
         return Snapshot(State.FAILED, status, progress=progress, verdict=verdict)
 
     def _count(self, job: Mapping[str, Any]) -> _Counts:
+        """The job's counts: a cheap sign of whether anything is left, never a verdict."""
         details = job.get("jobProcessDetails")
         details = details if isinstance(details, Mapping) else {}
 
         def number(key: str) -> int:
-            value = details.get(key)
-            return value if isinstance(value, int) and value >= 0 else 0
+            value = details.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+                raise TransientError(
+                    f"DescribeJob answered {key} = {one_line(repr(value), limit=40)}, "
+                    "which is not a count"
+                )
+            return value
 
         succeeded = number("numberOfSucceededThings")
         failed = sum(
@@ -323,25 +440,29 @@ class GreengrassV2Deployment:
         in_progress = number("numberOfInProgressThings")
         queued = number("numberOfQueuedThings")
         executions = succeeded + failed + in_progress + queued
-        without_execution = max(len(self._group_devices or ()) - executions, 0)
+        without_execution = max(len(self._members) - executions, 0)
         return _Counts(succeeded, failed, in_progress, queued, without_execution)
 
-    def _core_devices(self) -> set[str]:
-        """The group's core devices: each one is expected to report."""
-        pages = self._pages(
-            self._greengrass.list_core_devices,
-            "Greengrass",
-            "coreDevices",
-            thingGroupArn=self._target_arn,
-            maxResults=100,
+    def _group_members(self, group: str) -> Iterator[Sequence[Any]]:
+        """The thing group's members, from IoT (child groups included): whom the deployment
+        is for. (ListCoreDevices is not membership: it lists only devices that once deployed
+        successfully to the group, and keeps them after they leave it.)"""
+        return self._pages(
+            self._iot.list_things_in_thing_group,
+            "IoT",
+            "things",
+            thingGroupName=group,
+            recursive=True,
+            maxResults=250,
         )
-        names = (
-            from_api(item.get("coreDeviceThingName"))
-            for page in pages
-            for item in page
-            if isinstance(item, Mapping)
-        )
-        return {name for name in names if name}
+
+    @staticmethod
+    def _names(pages: Iterator[Sequence[Any]]) -> Iterator[str]:
+        for page in pages:
+            for item in page:
+                name = from_api(item)
+                if name:
+                    yield name
 
     def _effective_deployment(self, thing: str) -> Mapping[str, Any] | None:
         for page in self._pages(
@@ -360,63 +481,42 @@ class GreengrassV2Deployment:
                     return item
         return None
 
-    def _executions(self, *, status: str | None = None, limit: int) -> Iterator[tuple[str, str]]:
-        """(thing, status) of the job's executions that have ``status`` (all when None)."""
-        filters = {"status": status} if status else {}
+    def _executions(self) -> Iterator[tuple[str, str]]:
+        """(thing, status) of every execution of the job."""
         pages = self._pages(
             self._iot.list_job_executions_for_job,
             "IoT",
             "executionSummaries",
             jobId=self._job_id,
             maxResults=250,
-            **filters,
         )
-        seen = 0
         for page in pages:
             for item in page:
-                if seen >= limit:
-                    return
                 if not isinstance(item, Mapping):
                     continue
                 summary = item.get("jobExecutionSummary")
                 summary = summary if isinstance(summary, Mapping) else {}
                 thing = _thing_name(from_api(item.get("thingArn")))
-                said = from_api(summary.get("status")) or status or "UNKNOWN"
-                seen += 1
-                yield thing, said
+                yield thing, from_api(summary.get("status")) or "UNKNOWN"
 
-    def _list_every_device(self) -> None:
-        """Per-device results for the outcome: worth a few calls once, never the outcome."""
+    def _name_unfinished(self) -> list[DeviceResult]:
+        """The members that never finished, each with why, as the last roll call found them."""
+        unfinished = [
+            _unfinished(device)
+            for device in self._members.values()
+            if _unfinished_status(device.status)
+        ]
+        self._devices.update((device.device, device) for device in unfinished)
+        return unfinished
+
+    def _execution_cause(self, device: DeviceResult) -> DeviceResult | None:
+        thing, status = device.device, device.status
         try:
-            for thing, status in self._executions(limit=MAX_PAGES * 250):
-                self._devices[thing] = DeviceResult(thing, status)
-        except GateError:
-            pass
-
-    def _name_unfinished(self, counts: _Counts) -> list[DeviceResult]:
-        """The devices that never finished, as far as the listings can name them."""
-        named: list[DeviceResult] = []
-        try:
-            for status in UNFINISHED_EXECUTIONS:
-                named += [
-                    DeviceResult(t, s) for t, s in self._executions(status=status, limit=MAX_NAMED)
-                ]
-            if counts.without_execution:
-                reached = {thing for thing, _ in self._executions(limit=MAX_PAGES * 250)}
-                named += [
-                    DeviceResult(thing, "QUEUED", "the job has not reached the device yet")
-                    for thing in sorted((self._group_devices or set()) - reached)
-                ]
-        except GateError as unreadable:
-            reason = f"their names could not be read: {unreadable}"
-            named.append(DeviceResult("(unnamed devices)", "UNKNOWN", reason))
-        named = [_unfinished(device) for device in named[:MAX_NAMED]]
-        self._devices.update((device.device, device) for device in named)
-        return named
-
-    def _execution_cause(self, thing: str, status: str) -> DeviceResult | None:
+            name = api_id("thing name", thing)
+        except GateError as unusable:
+            return DeviceResult(thing, status, str(unusable))
         execution = self._call(
-            self._iot.describe_job_execution, "IoT", jobId=self._job_id, thingName=thing
+            self._iot.describe_job_execution, "IoT", jobId=self._job_id, thingName=name
         ).get("execution")
         execution = execution if isinstance(execution, Mapping) else {}
         details = execution.get("statusDetails")
@@ -436,16 +536,27 @@ class GreengrassV2Deployment:
     def _pages(
         self, operation: Callable[..., Any], service: str, key: str, **params: Any
     ) -> Iterator[Sequence[Any]]:
+        """The pages of a listing, all of it or a refusal: an API that ignores ``maxResults``
+        or pages forever is stopped at MAX_PAGES pages or MAX_LISTED items."""
         token = ""
+        listed = 0
         for _ in range(MAX_PAGES):
             answer = self._call(
                 operation, service, **params, **({"nextToken": token} if token else {})
             )
             items = answer.get(key)
-            yield items if isinstance(items, list) else ()
+            items = items if isinstance(items, list) else []
+            listed += len(items)
+            if listed > MAX_LISTED:
+                break
+            yield items
             token = from_api(answer.get("nextToken"))
             if not token:
                 return
+        raise ReadError(
+            f"{service} lists more than {MAX_LISTED:,} {key} (or pages without end); "
+            f"the gate judges a group of at most {MAX_LISTED:,} devices"
+        )
 
     def _call(
         self, operation: Callable[..., Any], service: str, **params: Any
@@ -483,6 +594,72 @@ def _superseded_or_ended(
     if status in ENDED_DEPLOYMENT:
         return _ended(status, f"the deployment is {status}", code=status)
     return None
+
+
+def _job_ended(job_id: str, job_status: str, job: Mapping[str, Any]) -> str:
+    """Why the IoT job ended, in AWS's words: its reason code and comment, and whether it
+    was force-cancelled (an abortConfig that tripped says so here)."""
+    why = f"the deployment's IoT job {job_id} is {job_status}"
+    if job.get("forceCanceled") is True:
+        why += " (force-cancelled)"
+    said = (
+        [f"reason code {one_line(code, limit=128)}"]
+        if (code := from_api(job.get("reasonCode")))
+        else []
+    )
+    said += (
+        [repr(one_line(comment, limit=300))] if (comment := from_api(job.get("comment"))) else []
+    )
+    return why + (": " + ", ".join(said) if said else "")
+
+
+def _unfinished_status(status: str) -> bool:
+    return DEVICE_STATUSES.get(status) not in (State.SUCCEEDED, State.FAILED)
+
+
+def _departed(status: str) -> str:
+    if status == "REMOVED":
+        return "removed from the thing group before it finished; neither waited on nor counted"
+    return f"no longer in the thing group: its {status} is not counted for the group"
+
+
+def _by_cause(failed: Sequence[DeviceResult]) -> list[ErrorDetail]:
+    """One error a cause: devices that failed alike (the same status, cause and error types)
+    are said once, with how many and which; the first MAX_NAMED causes, then a count."""
+    causes: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for device in failed:
+        causes.setdefault((device.status, device.reason, device.error_types), []).append(
+            device.device
+        )
+    errors: list[ErrorDetail] = []
+    for (status, reason, types), devices in list(causes.items())[:MAX_NAMED]:
+        one = DeviceResult(devices[0], status, reason, types)
+        if len(devices) == 1:
+            errors.append(_device_error(one))
+            continue
+        shown = ", ".join(devices[:5]) + (
+            f" and {len(devices) - 5} more" if len(devices) > 5 else ""
+        )
+        error = _device_error(one)
+        errors.append(
+            ErrorDetail(
+                code=error.code,
+                message=f"{len(devices)} devices ({shown}): {error.message}",
+                scope="device",
+                object_id=devices[0],
+                error_type=error.error_type,
+            )
+        )
+    left = len(causes) - min(len(causes), MAX_NAMED)
+    if left > 0:
+        errors.append(
+            ErrorDetail(
+                code="",
+                message=f"{left} more causes; every device is in the outcome's devices",
+                scope="gate",
+            )
+        )
+    return errors
 
 
 def _ended(status: str, why: str, *, code: str) -> Snapshot:
