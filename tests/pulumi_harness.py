@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,7 +21,7 @@ import pulumi
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
-from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.settings import SETTINGS, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -83,6 +84,29 @@ class DynamicProviderHost(Mocks):
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:
         return {}
+
+
+@contextmanager
+def fresh_runtime() -> Iterator[None]:
+    """Pulumi's runtime on an event loop of its own, left with nothing pending: Pulumi keeps
+    its state in globals, and a task one test left pending (``set_mocks`` registers the
+    stack) would otherwise be destroyed in another test's teardown, or be awaited from
+    another loop."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
+        reset_options()  # and the root stack resource, whose outputs belong to this loop
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def install(host: DynamicProviderHost) -> None:

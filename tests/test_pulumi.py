@@ -31,7 +31,14 @@ from gate.pulumi import (
 )
 from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
-from tests.pulumi_harness import DynamicProviderHost, install, known, run_program, settle
+from tests.pulumi_harness import (
+    DynamicProviderHost,
+    fresh_runtime,
+    install,
+    known,
+    run_program,
+    settle,
+)
 from tests.support import REPO, TOKEN, moto_greengrass_deployment, set_moto_status
 
 EXAMPLES = REPO / "pulumi_examples"
@@ -67,6 +74,13 @@ def gate_message(host: DynamicProviderHost) -> str:
     """The gate's own message: the cause that the dynamic provider host prints first."""
     [message] = host.first_said
     return message
+
+
+@pytest.fixture(autouse=True)
+def pulumi_runtime() -> Iterator[None]:
+    """Each test runs Pulumi on an event loop of its own, whichever tests ran before it."""
+    with fresh_runtime():
+        yield
 
 
 @pytest.fixture
