@@ -1066,3 +1066,32 @@ def test_a_pipeline_id_from_the_api_never_reaches_a_path(paced_emulator: Emulato
     assert all(
         path.startswith("/orgs/acme/apps/shop/envs/production") for path in emulator.requests
     ), emulator.requests
+
+
+# --- readiness: nothing running is not everything ready ------------------------------------
+
+
+def test_require_ready_with_a_runtime_that_lists_no_workloads_never_passes(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="d1"
+    )
+    result = run_gate(
+        "wait",
+        *humanitec_args(emulator),
+        "--require-ready",
+        "--interval",
+        "0.1s",
+        "--timeout",
+        "2s",
+        "--output",
+        "json",
+        env=GOOD_ENV,
+    )
+    assert result.returncode == 3, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "timed_out"
+    assert "the environment's runtime lists no workloads" in outcome["reason"]
+    assert [e["code"] for e in outcome["errors"]] == ["NO_WORKLOADS"]

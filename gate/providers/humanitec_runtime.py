@@ -6,8 +6,8 @@ answer, asked for as ``application/v2+json`` (contract: ``RuntimeInfoResponseV2`
 workload (module) a ``status`` and a ``status_class``, and per controller its pods and their
 containers' ``state`` (``waiting.reason``, ``terminated.reason``): the words Kubernetes used.
 
-Ready means every module's ``status_class`` is ``Success`` and every container of every pod
-is ``ready``. A module whose ``status_class`` is ``Failure`` is failing now; it may still
+Ready means the runtime lists workloads, every module's ``status_class`` is ``Success`` and
+every container of every pod is ``ready``: a runtime that lists none is not ready. A module whose ``status_class`` is ``Failure`` is failing now; it may still
 recover (a crash loop can end), so only the read at the deadline makes that a failure.
 """
 
@@ -45,6 +45,10 @@ def read_readiness(api: HumanitecApi, *, org: str, app: str, env: str) -> Readin
     modules = body.get("modules")
     if not isinstance(modules, dict):
         raise TransientError("environment runtime: 'modules' is not an object")
+    if not modules:  # nothing running is not everything ready
+        why = "the environment's runtime lists no workloads"
+        error = ErrorDetail(code="NO_WORKLOADS", message=why, scope="workload")
+        return Readiness(False, False, f"0 workloads: {why}", (error,))
     unready: list[tuple[str, Mapping[str, Any]]] = []
     failing = False
     for name, module in sorted(modules.items()):
