@@ -407,6 +407,65 @@ def test_provider_and_targets_together_are_refused(act: Any, tmp_path: Path) -> 
     assert "not both" in parse_commands(run.stdout)[0].data
 
 
+@pytest.mark.parametrize("provider", ["humanitec", "greengrass-v2", "targets"])
+def test_fail_fast_false_is_accepted_for_every_provider_and_for_targets(
+    emulator: Emulator, act: Any, tmp_path: Path, provider: str
+) -> None:
+    if provider == "greengrass-v2":
+        deployment_id = emulator.add_greengrass_v2(
+            [Device("a", Timeline([(0, "SUCCEEDED")]))], thing_group="line-a"
+        )
+        inputs = {
+            "provider": provider,
+            "deployment-id": deployment_id,
+            "region": "eu-west-1",
+            "endpoint-url": emulator.url,
+            "interval": "0.05s",
+        }
+        env = {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
+    else:
+        deploy_id = emulator.add_humanitec(
+            "acme", "shop", "production", Timeline([(0, "succeeded")])
+        )
+        inputs, env = humanitec_inputs(deploy_id), {}
+        if provider == "targets":
+            targets = tmp_path / "release.yaml"
+            targets.write_text(
+                "defaults: {provider: humanitec, org: acme, app: shop}\n"
+                f"targets: [{{env: production, deploy-id: {deploy_id}}}]\n"
+            )
+            inputs = {"targets": str(targets), "humanitec-token": TOKEN}
+    run = act({**inputs, "fail-fast": "false"}, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.outputs["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        ({"provider": "--help"}, "the 'provider' input must be a provider's name"),
+        ({"provider": "humanitec --help"}, "the 'provider' input must be a provider's name"),
+        ({"targets": "--help"}, "the 'targets' input must be a file's path, not an option"),
+    ],
+)
+def test_an_input_that_looks_like_an_option_is_refused(
+    act: Any, inputs: dict[str, str], words: str
+) -> None:
+    run = act(inputs)
+    assert run.returncode == 2
+    [error] = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert words in error.data
+    assert "usage:" not in run.stdout + run.stderr, "nothing reached the gate's parser"
+
+
+def test_a_value_that_starts_with_a_dash_stays_a_value(emulator: Emulator, act: Any) -> None:
+    run = act({**humanitec_inputs("d1"), "org": "--help"})
+    assert run.returncode == 2
+    [error] = [c for c in parse_commands(run.stdout) if c.name == "error"]
+    assert "--org '--help' is not a valid id" in error.data
+    assert emulator.requests == []
+
+
 def test_a_missing_provider_input_fails_with_an_annotation(act: Any) -> None:
     run = act({"org": "acme"})
     assert run.returncode == 2
