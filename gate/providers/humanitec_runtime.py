@@ -7,8 +7,9 @@ workload (module) a ``status`` and a ``status_class``, and per controller its po
 containers' ``state`` (``waiting.reason``, ``terminated.reason``): the words Kubernetes used.
 
 Ready means the runtime lists workloads, every module's ``status_class`` is ``Success`` and
-every container of every pod is ``ready``: a runtime that lists none is not ready. A module whose ``status_class`` is ``Failure`` is failing now; it may still
-recover (a crash loop can end), so only the read at the deadline makes that a failure.
+every container of every pod is ``ready``: a runtime that lists none is not ready. A module
+whose ``status_class`` is ``Failure`` is failing now; it may still recover (a crash loop can
+end), so only the read at the deadline makes that a failure.
 """
 
 from __future__ import annotations
