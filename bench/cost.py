@@ -74,7 +74,7 @@ def compare(duration: float = 40.0) -> list[Cost]:
     assert gate, "install the package first (see bench/README.md)"
     costs = []
     try:
-        with Emulator(token="bench-token") as emulator:
+        with Emulator(token="bench-token-0123456789") as emulator:
             env = {
                 "PATH": f"{awscli / 'bin'}:{os.environ['PATH']}",
                 "HOME": os.environ.get("HOME", "/tmp"),

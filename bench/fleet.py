@@ -114,7 +114,7 @@ def _env(emulator: Emulator) -> dict[str, str]:
 def fleet(count: int = 1000, shortest: float = 20.0, longest: float = 90.0) -> Run:
     """One ``gate wait-all`` on ``count`` deployments."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
-    with Emulator(token="bench-token", rate_limit=API_LIMIT) as emulator:
+    with Emulator(token="bench-token-0123456789", rate_limit=API_LIMIT) as emulator:
         made, last_end = _deployments(emulator, count, shortest, longest, seed=7)
         targets = {
             "defaults": {"provider": "humanitec", "org": "bench", "app": "app"},
@@ -163,7 +163,7 @@ def fleet(count: int = 1000, shortest: float = 20.0, longest: float = 90.0) -> R
 
 def separate(count: int = 20, shortest: float = 20.0, longest: float = 90.0) -> Run:
     """The anchor: ``count`` ``gate wait`` processes at once, one deployment each."""
-    with Emulator(token="bench-token", rate_limit=API_LIMIT) as emulator:
+    with Emulator(token="bench-token-0123456789", rate_limit=API_LIMIT) as emulator:
         made, last_end = _deployments(emulator, count, shortest, longest, seed=8)
         began = time.monotonic()
         processes = [

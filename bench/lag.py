@@ -39,7 +39,7 @@ def real_time(durations: Sequence[float], repeats: int) -> list[Sample]:
     samples: list[Sample] = []
     lock = threading.Lock()
     rng = random.Random(5)
-    with Emulator(token="bench-token") as emulator:
+    with Emulator(token="bench-token-0123456789") as emulator:
         threads = []
         for duration in durations:
             env = f"env-{int(duration)}"

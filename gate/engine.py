@@ -50,7 +50,7 @@ from gate.schedule import (
     HistorySchedule,
     Schedule,
 )
-from gate.text import one_line
+from gate.text import one_line, quoted
 from gate.timestamps import iso_utc, parse_timestamp
 
 __all__ = ["WaitOptions", "wait"]
@@ -297,7 +297,7 @@ class _Wait:
         if snapshot.state is State.UNKNOWN:
             message = (
                 f"{self.provider.name} reported status "
-                f"{one_line(snapshot.raw_status, limit=80)!r}, which gate does not know; "
+                f"{quoted(snapshot.raw_status)}, which gate does not know; "
                 "treating it as still running"
             )
             if message not in self.warnings:
@@ -353,8 +353,8 @@ class _Wait:
             )
         if self.last is None:
             return self._end(OutcomeStatus.TIMED_OUT, f"the {budget} deadline passed")
-        status = one_line(self.last.raw_status, limit=80)
-        reason = f"the {budget} deadline passed while the deployment was {status!r}"
+        status = quoted(self.last.raw_status)
+        reason = f"the {budget} deadline passed while the deployment was {status}"
         if self.last.state is State.UNKNOWN:
             reason += " (a status gate does not know)"
         if self.last.verdict:
@@ -375,7 +375,7 @@ class _Wait:
         )
 
     def _cancelled(self, reason: str, signum: int | None) -> Outcome:
-        status = f"; last status {one_line(self.last.raw_status, limit=80)!r}" if self.last else ""
+        status = f"; last status {quoted(self.last.raw_status)}" if self.last else ""
         return self._end(OutcomeStatus.CANCELLED, f"{reason}{status}", signum=signum)
 
     def _end(

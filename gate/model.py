@@ -7,7 +7,7 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gate.text import one_line
+from gate.text import quoted
 
 __all__ = [
     "DeviceResult",
@@ -162,4 +162,4 @@ def exit_code_of(status: OutcomeStatus, signum: int | None) -> int:
 
 def ended_as(raw_status: str) -> str:
     """The reason of a failure that the status word alone explains."""
-    return f"the deployment ended as {one_line(raw_status, limit=80)!r}"
+    return f"the deployment ended as {quoted(raw_status)}"

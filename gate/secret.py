@@ -6,7 +6,11 @@ import hashlib
 
 from gate.errors import ConfigError
 
-__all__ = ["Secret", "header_token"]
+__all__ = ["MIN_TOKEN_LENGTH", "Secret", "header_token"]
+
+MIN_TOKEN_LENGTH = 16
+"""Shorter tokens are refused: every echo of a token is redacted from what the gate shows,
+and a short one (``t``) would turn ordinary words into ``execu***ing``."""
 
 
 class Secret:
@@ -53,4 +57,10 @@ def header_token(source: str, raw: str) -> Secret:
                 f"{source} has a character an HTTP header cannot carry at position {position} "
                 "(a line break, space, control or non-ASCII character): check how it was stored"
             )
+    if len(token) < MIN_TOKEN_LENGTH:
+        length = f"{len(token)} character{'' if len(token) == 1 else 's'}"
+        raise ConfigError(
+            f"{source} is too short ({length}): an API token is longer, and one this short "
+            f"cannot be kept out of what the gate shows (at least {MIN_TOKEN_LENGTH} characters)"
+        )
     return Secret(token, source=source)

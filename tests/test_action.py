@@ -306,12 +306,12 @@ def test_a_bad_token_is_one_error_annotation_and_never_printed(
     emulator: Emulator, act: Any
 ) -> None:
     deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "pending")]))
-    run = act(humanitec_inputs(deploy_id, **{"humanitec-token": "n0t-the-t0ken"}))
+    run = act(humanitec_inputs(deploy_id, **{"humanitec-token": "n0t-the-t0ken-0123456789"}))
     assert run.returncode == 4
     errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert [c.properties["title"] for c in errors] == ["Deployment status could not be read"]
     assert "HTTP 401" in errors[0].data
-    assert "n0t-the-t0ken" not in all_text(run)
+    assert "n0t-the-t0ken-0123456789" not in all_text(run)
     assert "add-mask" not in run.stdout
 
 

@@ -186,7 +186,9 @@ def test_unknown_status_is_warned_and_named_again_at_the_deadline(emulator: Emul
 
 def test_bad_token_exits_4_without_showing_any_token(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "pending"))
-    result = humanitec(emulator, "--deploy-id", deploy_id, "--output", "json", token="wr0ng-t0ken")
+    result = humanitec(
+        emulator, "--deploy-id", deploy_id, "--output", "json", token="wr0ng-t0ken-0123456789"
+    )
     assert result.returncode == 4
     document = json_out(result)
     assert document["status"] == "error"

@@ -619,6 +619,7 @@ GOOD_ENV = {
 NEVER_WORKS = [
     ("humanitec", [], {"HUMANITEC_TOKEN": "tok\nen"}, "HUMANITEC_TOKEN has a character"),
     ("humanitec", [], {"HUMANITEC_TOKEN": "tök-en"}, "at position 2"),
+    ("humanitec", [], {"HUMANITEC_TOKEN": "t"}, "HUMANITEC_TOKEN is too short (1 character)"),
     ("humanitec", ["--api-url", "http://gate.example.com"], {}, "--allow-plain-http"),
     ("humanitec", ["--api-url", "https://user:pw@gate.example.com"], {}, "user or password"),
     ("humanitec", ["--api-url", "https://gate.example.com/?org=x"], {}, "query string"),
@@ -1095,3 +1096,29 @@ def test_require_ready_with_a_runtime_that_lists_no_workloads_never_passes(
     assert outcome["status"] == "timed_out"
     assert "the environment's runtime lists no workloads" in outcome["reason"]
     assert [e["code"] for e in outcome["errors"]] == ["NO_WORKLOADS"]
+
+
+# --- status words are shown as the API sent them, and decided on as sent ------------------
+
+
+def test_a_status_word_with_a_trailing_space_is_shown_so(paced_emulator: Emulator) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_humanitec_v2("acme", Timeline([(0, "in progress")]))
+    body = json.dumps({"id": deployment_id, "status": "succeeded ", "status_message": ""})
+    emulator.inject(Fault.ok_body(body.encode()), path_contains="wait-for-complete")
+    result = run_gate(
+        "wait",
+        "humanitec-v2",
+        "--org",
+        "acme",
+        "--deployment-id",
+        deployment_id,
+        "--output",
+        "json",
+        env={"HUMANITEC_AUTH_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url},
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["reason"] == (
+        "the orchestrator says the deployment is complete, with status 'succeeded ' "
+        "(with a space at its end), which is not 'succeeded'"
+    )

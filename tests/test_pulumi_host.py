@@ -162,15 +162,15 @@ def test_the_stack_secret_config_wins_over_the_environment_and_a_refusal_names_i
 ) -> None:
     emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
     with dynamic_host(ambient(HUMANITEC_TOKEN=TOKEN)) as client:
-        client.configure({"gate:humanitecToken": "stale-config-token"})
+        client.configure({"gate:humanitecToken": "stale-config-token-0123"})
         with pytest.raises(ProviderError) as refused:
             Stack(client, URN).up(gate_inputs(emulator))
     said = str(refused.value)
     assert "refused the token from the secret config gate:humanitecToken" in said
-    assert "stale-config-token" not in said
+    assert "stale-config-token-0123" not in said
     assert TOKEN not in said
 
-    with dynamic_host(ambient(HUMANITEC_TOKEN="stale-env-token")) as client:
+    with dynamic_host(ambient(HUMANITEC_TOKEN="stale-env-token-0123456")) as client:
         client.configure({})
         with pytest.raises(ProviderError) as refused:
             Stack(client, URN).up(gate_inputs(emulator))

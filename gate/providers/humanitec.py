@@ -164,12 +164,13 @@ class HumanitecDeployment:
                     f"deployment: asked for {self._deploy_id!r}, the API answered with "
                     f"{one_line(answered_id, limit=80)!r}"
                 )
+        word = from_api(deployment.get("status"))  # decided on as sent; shown redacted
         raw_status = self._said(deployment.get("status"))
         if not raw_status:
             raise TransientError("deployment: the answer has no 'status' string")
         self._pipeline = PipelineRef.from_deployment(self._api, deployment) or self._pipeline
         return Snapshot(
-            state=STATUSES.get(raw_status, State.UNKNOWN),
+            state=STATUSES.get(word, State.UNKNOWN),
             raw_status=raw_status,
             changed_at=self._said(deployment.get("status_changed_at")) or None,
             created_at=self._said(deployment.get("created_at")) or None,

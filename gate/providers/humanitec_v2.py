@@ -32,7 +32,7 @@ from gate.providers.humanitec_api import (
     path_of,
 )
 from gate.secret import Secret, header_token
-from gate.text import one_line
+from gate.text import from_api, one_line, quoted
 
 __all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment", "plugin"]
 
@@ -115,11 +115,12 @@ class HumanitecV2Deployment:
                 f"deployment: asked for {self._id!r}, the API answered with "
                 f"{one_line(said(body.get('id')), limit=80)!r}"
             )
+        word = from_api(body.get("status"))  # decided on as sent; shown redacted
         raw_status = said(body.get("status"))
         if not raw_status:
             raise TransientError("deployment: the answer has no 'status' string")
         self._last_status = raw_status
-        state = STATUSES.get(raw_status, State.UNKNOWN)
+        state = STATUSES.get(word, State.UNKNOWN)
         message = said(body.get("status_message"))
         verdict = None
         if complete and not state.is_terminal:
@@ -127,7 +128,7 @@ class HumanitecV2Deployment:
             state = State.FAILED
             verdict = (
                 f"the orchestrator says the deployment is complete, with status "
-                f"{one_line(raw_status, limit=80)!r}, which is not 'succeeded'"
+                f"{quoted(raw_status)}, which is not 'succeeded'"
             )
         errors: tuple[ErrorDetail, ...] = ()
         if state is State.FAILED and message:
