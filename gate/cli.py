@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, cast
 
 from gate import __version__
 from gate.durations import parse_duration
@@ -37,6 +37,7 @@ from gate.registry import available_providers, load_plugin
 from gate.render.github import GitHubReporter, format_outputs, step_outputs, workflow_command
 from gate.render.json import outcome_to_json
 from gate.render.junit import junit_xml
+from gate.render.runner import CommandFreeStream
 from gate.render.summary import summary_markdown
 from gate.render.text import TextReporter
 from gate.reporter import Reporter
@@ -99,6 +100,8 @@ def main(
     env = os.environ if env is None else env
     out = _usable(stdout, sys.stdout)
     err = _usable(stderr, sys.stderr)
+    if env.get("GITHUB_ACTIONS") == "true":  # the runner reads stderr too, in any output mode
+        err = cast(TextIO, CommandFreeStream(err))  # a TextIOBase: typing's TextIO is nominal
     try:
         with _signals_interrupt():
             try:
@@ -423,12 +426,13 @@ def _settle(*streams: TextIO) -> None:
     """Flush once more, and point a standard stream that cannot take it at the null device,
     so the interpreter's own flush at exit cannot fail and change the exit code to 120."""
     for stream in streams:
+        standard = stream.wrapped if isinstance(stream, CommandFreeStream) else stream
         try:
             stream.flush()
         except (OSError, ValueError):
-            if stream in (sys.stdout, sys.stderr):
+            if standard in (sys.stdout, sys.stderr):
                 with suppress(OSError, ValueError):
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), standard.fileno())
 
 
 _CAUGHT = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))

@@ -1122,3 +1122,55 @@ def test_a_status_word_with_a_trailing_space_is_shown_so(paced_emulator: Emulato
         "the orchestrator says the deployment is complete, with status 'succeeded ' "
         "(with a space at its end), which is not 'succeeded'"
     )
+
+
+# --- under Actions, whatever the output mode, API text forms no runner command ------------
+
+RUNNER_COMMANDS = [
+    {"scope": "workload", "object_id": "api", "code": "E1", "message": "x\n::error::injected"},
+    {"code": "##[error]legacy", "message": "##[add-mask]s3cr3t ##[set-output name=s;]succeeded"},
+    {"code": "E3", "message": "  ::warning file=a::b"},
+]
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+@pytest.mark.parametrize("command", ["wait", "wait-all"])
+def test_under_actions_api_text_forms_no_runner_command(
+    paced_emulator: Emulator, tmp_path: Path, output: str, command: str
+) -> None:
+    from tests.actions_runner import parse_commands
+
+    emulator = paced_emulator
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "##[error]status ::error::x"), (1, "failed")]),
+        deploy_id="d1",
+        errors=RUNNER_COMMANDS,
+    )
+    if command == "wait":
+        args = ["wait", *humanitec_args(emulator)]
+    else:
+        targets = tmp_path / "release.yaml"
+        targets.write_text(
+            "defaults: {provider: humanitec, org: acme, app: shop}\n"
+            f"targets: [{{env: production, deploy-id: d1, api-url: '{emulator.url}'}}]\n"
+        )
+        args = ["wait-all", str(targets)]
+    result = run_gate(
+        *args,
+        "--interval",
+        "0.1s",
+        "--output",
+        output,
+        env={**GOOD_ENV, "GITHUB_ACTIONS": "true"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert parse_commands(result.stdout) == []
+    assert parse_commands(result.stderr) == []
+    assert "injected" in result.stderr + result.stdout, "the API's words are still said"
+    if output == "json":
+        document = json.loads(result.stdout)
+        errors = document["errors"] if command == "wait" else document["targets"][0]["errors"]
+        assert [e["message"] for e in errors] == [e["message"] for e in RUNNER_COMMANDS]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gate.fleet import FleetOutcome
 from gate.model import Outcome
+from gate.render.runner import command_free_json
 
 __all__ = ["SCHEMA_VERSION", "fleet_to_json", "outcome_to_dict", "outcome_to_json"]
 
@@ -38,8 +38,9 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
 
 def outcome_to_json(outcome: Outcome) -> str:
     """One line of ASCII: every other character escaped, so no reader that splits on line
-    separators (U+2028, NEL) or trips on an encoding can see anything but one object."""
-    return json.dumps(outcome_to_dict(outcome), ensure_ascii=True)
+    separators (U+2028, NEL) or trips on an encoding can see anything but one object, and no
+    Actions runner a command."""
+    return command_free_json(outcome_to_dict(outcome))
 
 
 def fleet_to_json(outcome: FleetOutcome) -> str:
@@ -55,4 +56,4 @@ def fleet_to_json(outcome: FleetOutcome) -> str:
         "throttled": outcome.throttled,
         "targets": [outcome_to_dict(target) for target in outcome.outcomes],
     }
-    return json.dumps(whole, ensure_ascii=True)
+    return command_free_json(whole)
