@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import select
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -33,6 +36,8 @@ __all__ = [
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TARGETS = 10_000
+READ_SECONDS = 10.0
+"""How long a targets file (a pipe, a FIFO, standard input) may take to arrive whole."""
 _SCALARS = (str, int, float, bool)
 
 
@@ -115,10 +120,15 @@ def repeated_flag(
 def _read(source: str, stdin: TextIO, label: str) -> str:
     try:
         if source == "-":
-            text = stdin.read(MAX_FILE_BYTES + 1)
+            raw = _read_stream(stdin, label)
         else:
-            with open(source, encoding="utf-8") as file:
-                text = file.read(MAX_FILE_BYTES + 1)
+            # O_NONBLOCK: opening a FIFO that nothing writes must not block for ever
+            fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                raw = _read_bounded(fd, label)
+            finally:
+                os.close(fd)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"{label}: no such file") from None
     except UnicodeDecodeError:
@@ -130,15 +140,54 @@ def _read(source: str, stdin: TextIO, label: str) -> str:
     return text
 
 
+def _read_stream(stdin: TextIO, label: str) -> bytes:
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # a stream in memory: it cannot block
+        return stdin.read(MAX_FILE_BYTES + 1).encode("utf-8", "surrogateescape")
+    return _read_bounded(fd, label)
+
+
+def _read_bounded(fd: int, label: str) -> bytes:
+    """All of ``fd`` up to one byte past the size limit, within READ_SECONDS: a pipe or FIFO
+    whose writer never comes or never closes it ends the read, not the gate's wait."""
+    ends_at = time.monotonic() + READ_SECONDS
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_FILE_BYTES:
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise UsageError(
+                f"{label}: still open after {READ_SECONDS:g}s without an end "
+                "(nothing writes to it, or its writer never closed it)"
+            )
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 64 * 1024)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _parse(text: str, label: str) -> object:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys(label))
+    except RecursionError:
+        raise UsageError(f"{label}: nests too deeply to be a list of targets") from None
     except ValueError:
         pass
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_unique_keys_loader(label))  # noqa: S506 - a SafeLoader
+    except RecursionError:
+        raise UsageError(f"{label}: nests too deeply to be a list of targets") from None
     except yaml.YAMLError as bad:
         mark = getattr(bad, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -146,7 +195,43 @@ def _parse(text: str, label: str) -> object:
         raise UsageError(f"{label}: {problem}{where}") from None
 
 
+def _unique_keys(label: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """A JSON object hook that refuses a key given twice (JSON would keep the last)."""
+
+    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in mapping:
+                raise UsageError(f"{label}: field {str(key)[:40]!r} is given twice")
+            mapping[key] = value
+        return mapping
+
+    return pairs_to_dict
+
+
+def _unique_keys_loader(label: str) -> type[Any]:
+    """PyYAML's SafeLoader, refusing a key given twice in one mapping (YAML keeps the last)."""
+    import yaml
+
+    class UniqueKeys(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, str | int | float | bool) and key in seen:
+                    line = key_node.start_mark.line + 1
+                    raise UsageError(
+                        f"{label}: field {str(key)[:40]!r} is given twice (line {line})"
+                    )
+                if isinstance(key, str | int | float | bool):
+                    seen.add(key)
+            return dict(super().construct_mapping(node, deep=deep))
+
+    return UniqueKeys
+
+
 def _check_fields(fields: Mapping[Any, Any], where: str) -> None:
+    spelled: dict[str, str] = {}
     for key, value in fields.items():
         if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", key):
             raise UsageError(f"{where}: {str(key)[:40]!r} is not a field name")
@@ -155,6 +240,10 @@ def _check_fields(fields: Mapping[Any, Any], where: str) -> None:
                 f"{where}: field {key!r} must be a string, number or true/false, "
                 f"not a {type(value).__name__}"
             )
+        flag = _flag_name(key)  # deploy-id and deploy_id (or Deploy-Id) are one field
+        if flag in spelled:
+            raise UsageError(f"{where}: fields {spelled[flag]!r} and {key!r} are the same field")
+        spelled[flag] = key
 
 
 def _entry(item: object, defaults: Mapping[str, Any], where: str) -> TargetEntry:

@@ -1174,3 +1174,71 @@ def test_under_actions_api_text_forms_no_runner_command(
         document = json.loads(result.stdout)
         errors = document["errors"] if command == "wait" else document["targets"][0]["errors"]
         assert [e["message"] for e in errors] == [e["message"] for e in RUNNER_COMMANDS]
+
+
+# --- a targets file no parser or pipe can turn into a crash or a hang ---------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("[" * 1000, "nests too deeply"),
+        ("- " * 50_000 + "x\n", "nests too deeply"),
+        (
+            "targets:\n- {provider: humanitec, org: acme, app: shop, env: p, "
+            "deploy-id: a, deploy_id: b}\n",
+            "fields 'deploy-id' and 'deploy_id' are the same field",
+        ),
+        (
+            "targets:\n- provider: humanitec\n  env: a\n  env: b\n",
+            "field 'env' is given twice (line 4)",
+        ),
+        (
+            '{"targets": [{"provider": "humanitec", "env": "a", "env": "b"}]}',
+            "field 'env' is given twice",
+        ),
+    ],
+    ids=[
+        "json-nested-1000",
+        "yaml-nested-50000",
+        "two-spellings",
+        "yaml-key-twice",
+        "json-key-twice",
+    ],
+)
+def test_a_hostile_targets_file_is_exit_2_in_one_line(
+    tmp_path: Path, content: str, words: str
+) -> None:
+    targets = tmp_path / "release.yaml"
+    targets.write_text(content)
+    result = run_gate("wait-all", str(targets), env=GOOD_ENV)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert words in line
+    assert "Traceback" not in result.stderr
+
+
+def test_a_fifo_nobody_writes_and_an_open_stdin_end_in_bounded_time(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "release.fifo"
+    os.mkfifo(fifo)
+    result = run_gate("wait-all", str(fifo), env=GOOD_ENV, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "release.fifo: still open after 10s without an end (nothing writes" in result.stderr
+    with (
+        subprocess.Popen(
+            [sys.executable, "-m", "gate", "wait-all", "-"],
+            env={**clean_env(), **GOOD_ENV},
+            stdin=subprocess.PIPE,  # held open, never written
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+        killed_if_failed(process),
+    ):
+        assert process.stderr is not None
+        stderr = process.stderr.read()  # the gate's stderr ends when it does
+        code = process.wait(timeout=60)
+    assert code == 2, stderr
+    assert "stdin: still open after 10s without an end" in stderr
