@@ -1242,3 +1242,61 @@ def test_a_fifo_nobody_writes_and_an_open_stdin_end_in_bounded_time(tmp_path: Pa
         code = process.wait(timeout=60)
     assert code == 2, stderr
     assert "stdin: still open after 10s without an end" in stderr
+
+
+# --- report paths: a symlink is followed, never replaced; special files are not files -----
+
+
+def report_gate(emulator: Emulator, *flags: str) -> subprocess.CompletedProcess[str]:
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="d1"
+    )
+    return run_gate("wait", *humanitec_args(emulator), *flags, env=GOOD_ENV)
+
+
+def test_a_report_path_that_is_a_symlink_writes_its_target(
+    paced_emulator: Emulator, tmp_path: Path
+) -> None:
+    target = tmp_path / "artifacts" / "outcome.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / "outcome.json"
+    link.symlink_to(target)
+    result = report_gate(paced_emulator, "--json-report", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink(), "the link was replaced"
+    assert json.loads(target.read_text())["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket"])
+def test_a_report_path_that_is_a_fifo_or_socket_is_refused_up_front(
+    paced_emulator: Emulator, tmp_path: Path, kind: str
+) -> None:
+    import os
+
+    special = tmp_path / f"report.{kind}"
+    if kind == "fifo":
+        os.mkfifo(special)
+        said = "is a FIFO, not a file"
+    else:
+        bound = socket.socket(socket.AF_UNIX)
+        bound.bind(str(special))
+        bound.close()
+        said = "is a socket, not a file"
+    result = report_gate(paced_emulator, "--junit", str(special))
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    assert paced_emulator.requests == [], "refused before the wait"
+
+
+def test_a_report_path_that_is_a_character_device_is_written_in_place(
+    paced_emulator: Emulator, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # as /dev/null; CI runs as root
+    result = report_gate(paced_emulator, "--json-report", str(device), "--junit", str(device))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(device.stat().st_mode), "the device was replaced by a file"
