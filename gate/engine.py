@@ -232,8 +232,10 @@ class _Wait:
         except TransientError as fault:
             if fault.retry_after is not None:
                 self.not_before = self.clock() + fault.retry_after
-            # A last read cut short by the deadline does not unsay the read before it.
-            if not (last_read and self.last is not None and self.last_fault is None):
+            # A read cut short by the deadline (the last one, or one that ran into it) does
+            # not unsay the read before it: the outcome is decided from what was read.
+            cut_short = last_read or self.clock() >= self.deadline
+            if not (cut_short and self.last is not None and self.last_fault is None):
                 self.last_fault = fault
             return None
         except GateError as error:
@@ -353,6 +355,16 @@ class _Wait:
             )
         if self.last is None:
             return self._end(OutcomeStatus.TIMED_OUT, f"the {budget} deadline passed")
+        settled = self.last.if_deadline_passes
+        if settled is not None:  # the read at the deadline was cut short: decide on the last
+            self.last = settled
+            if settled.state is State.SUCCEEDED:
+                return self._end(OutcomeStatus.SUCCEEDED, settled.verdict)
+            if settled.state is State.FAILED:
+                self.errors = settled.errors
+                return self._end(
+                    OutcomeStatus.FAILED, settled.verdict or ended_as(settled.raw_status)
+                )
         status = quoted(self.last.raw_status)
         reason = f"the {budget} deadline passed while the deployment was {status}"
         if self.last.state is State.UNKNOWN:

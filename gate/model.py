@@ -100,6 +100,10 @@ class Snapshot:
     verdict: str | None = None
     """Why this read ends the wait, where the status word alone does not say (a fleet whose
     failures already rule out the success share, a superseded deployment)."""
+    if_deadline_passes: Snapshot | None = None
+    """What this read means should the deadline pass before another read is done (a provider
+    with a deadline policy: workloads failing now fail the gate then): the outcome at the
+    deadline is decided from what was read, never from how long the last read took."""
 
 
 class OutcomeStatus(enum.Enum):

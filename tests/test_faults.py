@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from gate.emulator import Device, Emulator, Fault, Timeline
+from gate.emulator import Device, Emulator, Fault, Timeline, Workload
 from gate.engine import LAST_READ_SECONDS
 from tests.support import (
     HUMANITEC_PRODUCTION,
@@ -1300,3 +1300,84 @@ def test_a_report_path_that_is_a_character_device_is_written_in_place(
     result = report_gate(paced_emulator, "--json-report", str(device), "--junit", str(device))
     assert result.returncode == 0, result.stderr
     assert stat.S_ISCHR(device.stat().st_mode), "the device was replaced by a file"
+
+
+# --- the exit code never depends on how long a read takes ----------------------------------
+
+
+def hang_after_the_first_read(emulator: Emulator, path: str) -> None:
+    """Every read of ``path`` after the first one hangs past any deadline."""
+    on_first_read(
+        emulator, path, lambda: emulator.inject(Fault.hang(60), times=1000, path_contains=path)
+    )
+
+
+def test_a_read_the_deadline_cuts_short_does_not_unsay_the_reads_before_it(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress")]), deploy_id="d1"
+    )
+    hang_after_the_first_read(emulator, "/deploys/d1")
+    result = run_gate(
+        "wait",
+        *humanitec_args(emulator),
+        *("--interval", "0.5s", "--timeout", "3s", "--request-timeout", "1h"),
+        "--output",
+        "json",
+        env=GOOD_ENV,
+    )
+    assert result.returncode == 3, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["reason"].startswith(
+        "the 3.0s deadline passed while the deployment was 'in progress'"
+    )
+
+
+def test_workloads_failing_on_every_read_fail_the_gate_however_slow_the_last_read(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    emulator.add_workloads(
+        "acme",
+        "shop",
+        "production",
+        [Workload("worker", Timeline([(0, "CrashLoopBackOff")]), message="exit 1")],
+    )
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="d1"
+    )
+    hang_after_the_first_read(emulator, "/runtime")
+    result = run_gate(
+        "wait",
+        *humanitec_args(emulator),
+        "--require-ready",
+        *("--interval", "0.5s", "--timeout", "3s", "--request-timeout", "1h"),
+        "--output",
+        "json",
+        env=GOOD_ENV,
+    )
+    assert result.returncode == 1, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["reason"].startswith(
+        "the deployment succeeded, but its workloads never became ready: 0/1 workloads ready"
+    )
+    assert outcome["errors"][0]["code"] == "CrashLoopBackOff"
+
+
+def test_a_long_poll_held_past_its_window_is_not_an_unreadable_status(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_humanitec_v2("acme", Timeline([(0, "executing")]))
+    emulator.inject(Fault.hang(60), times=1000, path_contains="wait-for-complete")
+    result = run_gate(
+        "wait",
+        "humanitec-v2",
+        *("--org", "acme", "--deployment-id", deployment_id, "--timeout", "3s"),
+        *("--request-timeout", "1h", "--output", "json"),
+        env={"HUMANITEC_AUTH_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url},
+    )
+    assert result.returncode == 3, result.stderr
+    assert "while the deployment was 'executing'" in json.loads(result.stdout)["reason"]

@@ -219,3 +219,31 @@ def test_flags_that_cannot_work_are_exit_2(
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert words in result.stderr
+
+
+def test_a_long_poll_held_past_its_window_is_no_news_and_the_next_read_is_plain(
+    paced_emulator: Emulator,
+) -> None:
+    """A server that holds past the window it was asked for (2 s here) says nothing about the
+    deployment: the wait goes on from what was read, asks plainly next, and sees the end."""
+    emulator = paced_emulator
+    deployment_id = emulator.add_humanitec_v2(
+        "acme", Timeline([(0, "executing"), (1, "succeeded")])
+    )
+    emulator.inject(Fault.hang(60), times=1, path_contains="wait-for-complete")
+    provider = HumanitecV2Deployment(
+        connect(emulator.url, Secret(TOKEN), request_timeout=1.0),
+        org="acme",
+        deployment_id=deployment_id,
+        token=Secret(TOKEN),
+        long_poll_seconds=2,
+    )
+    try:
+        outcome = wait(provider, options=WaitOptions(timeout=30, interval=0.2))
+    finally:
+        provider.close()
+    assert outcome.status is OutcomeStatus.SUCCEEDED, outcome.reason
+    held = [path for path in emulator.requests if path.endswith("wait-for-complete")]
+    plain = [path for path in emulator.requests if path.endswith(deployment_id)]
+    assert (len(held), len(plain)) == (1, 2), emulator.requests
+    assert "request timeout" not in " ".join(outcome.warnings)

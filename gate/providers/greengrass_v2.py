@@ -277,7 +277,12 @@ class GreengrassV2Deployment:
         failure_possible = self._policy.fail_fast and counts.failed > 0
         roll_call_due = self._polls % ROLL_CALL_EVERY == 1
         if counts.unfinished and not (failure_possible or roll_call_due or at_deadline):
-            return Snapshot(State.RUNNING, status, progress=self._said_of(counts))
+            return Snapshot(
+                State.RUNNING,
+                status,
+                progress=self._said_of(counts),
+                if_deadline_passes=self._settled_by_last_roll_call(status),
+            )
         # the read at the deadline has a second at most: it names health found earlier
         check_health = roll_call_due and not at_deadline
         self._counts = self._roll_call(self._group_name, check_health=check_health)
@@ -373,8 +378,9 @@ class GreengrassV2Deployment:
         if counts.unfinished == 0:
             return Snapshot(State.SUCCEEDED, status, progress=progress, verdict=self._departures())
         if not at_deadline:
-            return Snapshot(State.RUNNING, status, progress=progress)
-        return self._settle_unfinished(status, counts, share)
+            settled = self._settle_unfinished(status, counts, share, record=False)
+            return Snapshot(State.RUNNING, status, progress=progress, if_deadline_passes=settled)
+        return self._settle_unfinished(status, counts, share, record=True)
 
     def _departures(self) -> str | None:
         """What the devices that left the group did, when any did: said, never counted."""
@@ -389,9 +395,19 @@ class GreengrassV2Deployment:
             f"{'was' if len(departed) == 1 else 'were'} not counted: {named}"
         )
 
-    def _settle_unfinished(self, status: str, counts: _Counts, share: str) -> Snapshot:
-        """The deadline: apply the unfinished-devices policy, naming those devices."""
-        unfinished = self._name_unfinished()
+    def _settled_by_last_roll_call(self, status: str) -> Snapshot | None:
+        """What the last roll call means at the deadline, for a deadline read cut short."""
+        if self._counts.devices == 0 or self._counts.unfinished == 0:
+            return None
+        share = f"--min-success {self._policy.min_success:g}%"
+        return self._settle_unfinished(status, self._counts, share, record=False)
+
+    def _settle_unfinished(
+        self, status: str, counts: _Counts, share: str, *, record: bool
+    ) -> Snapshot:
+        """The deadline: apply the unfinished-devices policy, naming those devices (and,
+        with ``record``, saying in the devices' results why each did not finish)."""
+        unfinished = self._name_unfinished(record=record)
         named = "; ".join(f"{d.device} ({d.status})" for d in unfinished[:10])
         more = counts.unfinished - min(len(unfinished), 10)
         named += f" and {more} more" if more > 0 else ""
@@ -499,14 +515,15 @@ class GreengrassV2Deployment:
                 thing = _thing_name(from_api(item.get("thingArn")))
                 yield thing, from_api(summary.get("status")) or "UNKNOWN"
 
-    def _name_unfinished(self) -> list[DeviceResult]:
+    def _name_unfinished(self, *, record: bool) -> list[DeviceResult]:
         """The members that never finished, each with why, as the last roll call found them."""
         unfinished = [
             _unfinished(device)
             for device in self._members.values()
             if _unfinished_status(device.status)
         ]
-        self._devices.update((device.device, device) for device in unfinished)
+        if record:
+            self._devices.update((device.device, device) for device in unfinished)
         return unfinished
 
     def _execution_cause(self, device: DeviceResult) -> DeviceResult | None:

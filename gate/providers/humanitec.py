@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -131,9 +132,8 @@ class HumanitecDeployment:
         readiness = read_readiness(self._api, org=self._org, app=self._app, env=self._env)
         if readiness.ready:
             return applied
-        failed = at_deadline and readiness.failing
-        return Snapshot(
-            state=State.FAILED if failed else State.RUNNING,
+        at_the_deadline = Snapshot(
+            state=State.FAILED if readiness.failing else State.RUNNING,
             raw_status=applied.raw_status,
             errors=readiness.errors,
             changed_at=applied.changed_at,
@@ -142,9 +142,17 @@ class HumanitecDeployment:
             verdict=(
                 "the deployment succeeded, but its workloads never became ready: "
                 + readiness.summary
-                if failed
+                if readiness.failing
                 else None
             ),
+        )
+        if at_deadline:
+            return at_the_deadline
+        return replace(
+            at_the_deadline,
+            state=State.RUNNING,
+            verdict=None,
+            if_deadline_passes=at_the_deadline,
         )
 
     def _read_deployment(self) -> Snapshot:

@@ -70,6 +70,7 @@ class HumanitecV2Deployment:
         self._id = require_id("--deployment-id", deployment_id)
         self._long_poll = max(SHORTEST_HOLD, long_poll_seconds)
         self._last_status = ""
+        self._held_past_window = False
 
     def __repr__(self) -> str:
         return f"HumanitecV2Deployment({dict(self.target)!r})"
@@ -91,17 +92,26 @@ class HumanitecV2Deployment:
         path = path_of("orgs", self._org, "deployments", self._id)
         # Whole seconds, one short of what the read may take: the answer must come back in time.
         hold = math.floor(deadline.seconds_left(self._long_poll + 1.0) - 1)
-        if not self._last_status or hold < SHORTEST_HOLD:
+        if not self._last_status or hold < SHORTEST_HOLD or self._held_past_window:
+            self._held_past_window = False
             read = self._api.get_object(path, "deployment", not_found=self.describe())
             return self._snapshot(read, complete=False)
-        code, body = self._api.answer(
-            f"{path}/actions/wait-for-complete",
-            "deployment (long-poll)",
-            not_found=self.describe(),
-            params={"timeout_in_seconds": hold},
-            also=(408,),
-            held_seconds=hold,
-        )
+        try:
+            code, body = self._api.answer(
+                f"{path}/actions/wait-for-complete",
+                "deployment (long-poll)",
+                not_found=self.describe(),
+                params={"timeout_in_seconds": hold},
+                also=(408,),
+                held_seconds=hold,
+            )
+        except TransientError as fault:
+            if not isinstance(fault.__cause__, httpx.TimeoutException):
+                raise
+            # Held past the window it was asked for: no news of completion, as a 408 says,
+            # not an unreadable status. The next read asks plainly, in case it is done.
+            self._held_past_window = True
+            return Snapshot(state=State.RUNNING, raw_status=self._last_status)
         if code == 408:
             return Snapshot(state=State.RUNNING, raw_status=self._last_status)
         if not isinstance(body, dict):
