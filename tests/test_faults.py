@@ -9,6 +9,7 @@ in plain words.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import signal
 import socket
@@ -1381,3 +1382,51 @@ def test_a_long_poll_held_past_its_window_is_not_an_unreadable_status(
     )
     assert result.returncode == 3, result.stderr
     assert "while the deployment was 'executing'" in json.loads(result.stdout)["reason"]
+
+
+# --- once the outcome is being written, nothing else prints -------------------------------
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_after_a_signal_no_target_line_follows_the_fleets_outcome(
+    emulator: Emulator, tmp_path: Path, attempt: int
+) -> None:
+    envs = [f"env-{n}" for n in range(6)]
+    for env in envs:
+        emulator.add_humanitec("acme", "shop", env, Timeline([(0, "in progress")]))
+    targets = tmp_path / "release.yaml"
+    targets.write_text(
+        "defaults: {provider: humanitec, org: acme, app: shop, latest: true}\n"
+        f"targets: [{', '.join(f'{{env: {env}}}' for env in envs)}]\n"
+    )
+    with (
+        subprocess.Popen(
+            [sys.executable, "-m", "gate", "wait-all", str(targets), "--output", "github"],
+            env={
+                **clean_env(),
+                **GOOD_ENV,
+                "HUMANITEC_API_URL": emulator.url,
+                "GITHUB_ACTIONS": "true",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+        killed_if_failed(process),
+    ):
+        assert process.stdout is not None
+        said = []
+        for line in process.stdout:
+            said.append(line)
+            if sum("status: in progress" in seen for seen in said) == len(envs):
+                break
+        emulator.inject(Fault.hang(60), times=1000)  # each target is mid-read when it stops
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=60)
+    lines = "".join([*said, stdout]).splitlines()
+    resumes = [n for n, line in enumerate(lines) if re.fullmatch(r"::[0-9a-f]{32}::", line)]
+    after = lines[resumes[-1] + 1 :]
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in after), after
+    assert "FAILED" not in "\n".join(lines)
+    assert process.returncode == 128 + signal.SIGTERM

@@ -4,9 +4,10 @@ per-target heartbeats, and at the end every target that did not succeed, with wh
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from gate.durations import format_duration
 from gate.fleet import FleetOutcome, Target, tally
@@ -28,19 +29,43 @@ class _Member(TextReporter):
         pass
 
 
+class _UntilTheEnd(io.TextIOBase):
+    """The stream a target's lines go to: silent once the fleet's outcome is being written,
+    so no target line (a late 'failed' after a signal) follows the outcome."""
+
+    def __init__(self, fleet: FleetTextReporter) -> None:
+        super().__init__()
+        self._fleet = fleet
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not self._fleet.ending:
+            self._fleet.stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._fleet.ending:
+            self._fleet.stream.flush()
+
+
 class FleetTextReporter:
     def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+        self.stream = stream
+        self.ending = False
+        """Set, under the lock, once the outcome is being written: nothing else prints."""
         self._lock = threading.Lock()
         self._broken = False
 
-    def _say(self, *lines: str) -> None:
+    def _say(self, *lines: str, last: bool = False) -> None:
         with self._lock:
-            if self._broken:
+            if self._broken or self.ending:
                 return
+            self.ending = last
             try:
-                self._stream.write("".join(line + "\n" for line in lines))
-                self._stream.flush()
+                self.stream.write("".join(line + "\n" for line in lines))
+                self.stream.flush()
             except (OSError, ValueError):
                 self._broken = True
 
@@ -50,14 +75,15 @@ class FleetTextReporter:
         self._say(f"gate: waiting for {len(targets)} deployments: {names}{more}")
 
     def for_target(self, target: Target) -> Reporter:
-        return GuardedReporter(_Member(self._stream, label=target.name), lock=self._lock)
+        lines = cast(TextIO, _UntilTheEnd(self))  # a TextIOBase: typing's TextIO is nominal
+        return GuardedReporter(_Member(lines, label=target.name), lock=self._lock)
 
     def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
         statuses = [outcome.status for outcome in ended]
         self._say(f"gate: [{format_duration(elapsed):>6}] {tally(statuses, total)}")
 
     def finished(self, outcome: FleetOutcome) -> None:
-        self._say(*final_lines(outcome))
+        self._say(*final_lines(outcome), last=True)
 
 
 def final_lines(outcome: FleetOutcome) -> list[str]:
@@ -99,4 +125,5 @@ class GitHubFleetReporter(FleetTextReporter):
             *final_lines(outcome),
             f"::{self._pause_token}::",
             *fleet_annotation_lines(outcome),
+            last=True,
         )
