@@ -1430,3 +1430,22 @@ def test_after_a_signal_no_target_line_follows_the_fleets_outcome(
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in after), after
     assert "FAILED" not in "\n".join(lines)
     assert process.returncode == 128 + signal.SIGTERM
+
+
+# --- bounded, whatever the size -------------------------------------------------------------
+
+
+def test_an_error_list_of_millions_prints_a_bounded_outcome(paced_emulator: Emulator) -> None:
+    emulator = paced_emulator
+    emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "failed")]), deploy_id="d1")
+    empties = 2_700_000  # an 8 MiB list of empty objects, within what the wire reads
+    emulator.inject(Fault.ok_body(b"[" + b"{}," * (empties - 1) + b"{}]"), path_contains="/errors")
+    result = run_gate("wait", *humanitec_args(emulator), "--output", "json", env=GOOD_ENV)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert len(result.stdout) < 100_000, "the outcome is bounded, not millions of errors"
+    errors = json.loads(result.stdout)["errors"]
+    assert len(errors) == 101
+    assert errors[-1]["message"] == (
+        "2,699,900 more errors of the deployment's 2,700,000 were left out "
+        "(the gate keeps the first 100)"
+    )

@@ -50,6 +50,8 @@ __all__ = [
 
 DEFAULT_API_URL = "https://api.humanitec.io"
 
+MAX_ERRORS = 100
+"""A deployment's errors kept and shown; a longer list is counted (an API can send millions)."""
 STATUSES: Mapping[str, State] = {
     "pending": State.RUNNING,
     "in progress": State.RUNNING,
@@ -192,8 +194,18 @@ class HumanitecDeployment:
             raise TransientError("deployment errors: the answer is not a list of objects")
         errors = [
             ErrorDetail(**{name: self._said(item.get(name)) for name in _ERROR_FIELDS})
-            for item in body
+            for item in body[:MAX_ERRORS]
         ]
+        if len(body) > MAX_ERRORS:
+            left = len(body) - MAX_ERRORS
+            errors.append(
+                ErrorDetail(
+                    code="",
+                    scope="gate",
+                    message=f"{left:,} more errors of the deployment's {len(body):,} were left "
+                    f"out (the gate keeps the first {MAX_ERRORS})",
+                )
+            )
         if self._pipeline is not None:
             runs = PipelineRuns(self._api, org=self._org, app=self._app)
             try:

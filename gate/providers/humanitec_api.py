@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -153,21 +154,30 @@ class HumanitecApi:
         *,
         params: Mapping[str, str | int] | None = None,
         limit: int,
-    ) -> tuple[list[object], bool]:
-        """The items of a paginated list, up to ``limit`` pages; and whether more were left."""
-        items: list[object] = []
+        keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+        keep_last: int | None = None,
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """The objects of a paginated list that ``keep`` accepts, the last ``keep_last`` of
+        them at most, read up to ``limit`` pages; whether pages were left; how many were
+        accepted. Each page is let go once read: a long list costs one page of memory."""
+        kept: deque[dict[str, Any]] = deque(maxlen=keep_last)
+        accepted = 0
         query = dict(params or {})
         for _ in range(limit):
             response = self._send(path, what, params=query, headers=None, held=0.0)
             _, body = self._check(response, what)
             if not isinstance(body, list):
                 raise TransientError(f"{what}: the answer is not a list")
-            items.extend(body)
+            for item in body:
+                if isinstance(item, dict) and keep(item):
+                    kept.append(item)
+                    accepted += 1
             token = _next_page(response)
+            del body, response  # let the page go before the next one is read
             if token is None:
-                return items, False
+                return list(kept), False, accepted
             query["page"] = token
-        return items, True
+        return list(kept), True, accepted
 
     def _check(
         self,

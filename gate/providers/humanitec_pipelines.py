@@ -98,10 +98,12 @@ class PipelineRuns:
         """Why the run failed, in its own words: each failed job's failed step, with the
         step's status message and the last lines of its log."""
         said = self._api.said
-        jobs, _ = self._api.pages(self.run_path(ref, "jobs"), "pipeline jobs", limit=5)
-        failed = [
-            job for job in jobs if isinstance(job, dict) and said(job.get("status")) in _ENDED_BADLY
-        ]
+        failed, _, _ = self._api.pages(
+            self.run_path(ref, "jobs"),
+            "pipeline jobs",
+            limit=5,
+            keep=lambda job: said(job.get("status")) in _ENDED_BADLY,
+        )
         failed.sort(key=lambda job: said(job.get("id")) != ref.job_id)  # the deployment's first
         details: list[ErrorDetail] = []
         for job in failed[:FAILED_JOBS_READ]:
@@ -177,10 +179,14 @@ class PipelineRuns:
             )
         ]
         path = self.run_path(ref, "jobs", job_id, "steps", index, "logs")
-        lines, more = self._api.pages(path, f"logs of step {where}", limit=LOG_PAGES)
-        entries = [line for line in lines if isinstance(line, dict)]
-        if more or len(entries) > LOG_LINES:
-            kept = min(len(entries), LOG_LINES)
+        entries, more, read = self._api.pages(
+            path,
+            f"logs of step {where}",
+            limit=LOG_PAGES,
+            keep_last=LOG_LINES,
+        )
+        if more or read > LOG_LINES:
+            kept = min(read, LOG_LINES)
             whole = "" if not more else f" of the first {LOG_PAGES} pages"
             details.append(
                 ErrorDetail(
