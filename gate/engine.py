@@ -39,6 +39,7 @@ from gate.providers import (
     ReadsAtDeadline,
     ReportsDevices,
 )
+from gate.rate import explaining
 from gate.reporter import GuardedReporter, NullReporter, Reporter
 from gate.retry import call_with_retries
 from gate.schedule import (
@@ -274,7 +275,8 @@ class _Wait:
             return ()
         until = min(self.deadline, self.clock() + DETAILS_SECONDS)
         try:
-            return tuple(self._with_retries(self.provider.failure_details, until=until))
+            with explaining():  # ahead of the status reads queued on a shared budget
+                return tuple(self._with_retries(self.provider.failure_details, until=until))
         except GateError as unreadable:
             reason = str(unreadable)
         except Exception as bug:  # details are an explanation: never worth the failure itself

@@ -10,9 +10,31 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-__all__ = ["NoSlotInTime", "RateLimiter"]
+__all__ = ["NoSlotInTime", "RateLimiter", "explaining", "explains"]
+
+_EXPLAINING: ContextVar[bool] = ContextVar("gate_explaining", default=False)
+
+
+@contextmanager
+def explaining() -> Iterator[None]:
+    """Requests made inside explain a failure (its error list, pipeline steps, failed
+    devices): they take the budget's next slot ahead of the status reads queued on it, so a
+    release under a tight budget never loses a cause for want of a slot."""
+    token = _EXPLAINING.set(True)
+    try:
+        yield
+    finally:
+        _EXPLAINING.reset(token)
+
+
+def explains() -> bool:
+    """Whether the request under way explains a failure (see :func:`explaining`)."""
+    return _EXPLAINING.get()
+
 
 THROTTLED_PAUSE = 1.0
 """How long the API is left alone after a 429 that does not say (a ``Retry-After``)."""
@@ -47,20 +69,33 @@ class RateLimiter:
         self._pause = pause or _sleep
         self._lock = threading.Lock()
         self._next_free = 0.0
+        self._next_first = 0.0
+        """The next slot for a request that goes first (explaining a failure)."""
+        self._paused_until = 0.0
         self.throttled = 0
         """How many throttled answers were reported (for reports and the benchmark)."""
 
-    def acquire(self, *, within: float) -> bool:
+    def acquire(self, *, within: float, first: bool = False) -> bool:
         """Wait for a slot no more than ``within`` seconds away; False if told to stop.
 
-        Raises :class:`NoSlotInTime` (without taking a slot) when the next one is further.
+        ``first``: the request goes ahead of those queued (it explains a failure); the queue
+        behind it pays its slot back, so the rate holds on average and is exceeded by at most
+        the requests that went first in any one second. Raises :class:`NoSlotInTime`
+        (without taking a slot) when the next one is further than ``within``.
         """
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next_free)
+            if first:
+                slot = max(now, self._next_first, self._paused_until)
+            else:
+                slot = max(now, self._next_free)
             if slot - now > within:
                 raise NoSlotInTime(slot - now)
-            self._next_free = slot + self._spacing
+            if first:
+                self._next_first = slot + self._spacing
+                self._next_free = max(self._next_free, slot) + self._spacing
+            else:
+                self._next_free = slot + self._spacing
         delay = slot - self._clock()
         return not (delay > 0 and self._pause(delay))
 
@@ -69,7 +104,8 @@ class RateLimiter:
         pause = THROTTLED_PAUSE if retry_after is None else max(retry_after, self._spacing)
         with self._lock:
             self.throttled += 1
-            self._next_free = max(self._next_free, self._clock() + pause)
+            self._paused_until = max(self._paused_until, self._clock() + pause)
+            self._next_free = max(self._next_free, self._paused_until)
 
 
 def _sleep(seconds: float) -> bool:

@@ -32,7 +32,7 @@ import httpcore
 import httpx
 
 from gate import deadline, sharing
-from gate.rate import NoSlotInTime
+from gate.rate import NoSlotInTime, explains
 from gate.retry_after import parse_retry_after
 from gate.urls import is_loopback
 
@@ -170,7 +170,7 @@ class BoundedTransport(httpx.BaseTransport):
         limiter = self._sharing.limiter(_origin(request.url))
         began = time.monotonic()
         try:
-            if not limiter.acquire(within=seconds - 0.05):
+            if not limiter.acquire(within=seconds - 0.05, first=explains()):
                 raise NoRequestSlot("the gate stopped before the request was sent", request=request)
         except NoSlotInTime as busy:
             raise NoRequestSlot(

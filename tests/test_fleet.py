@@ -527,6 +527,27 @@ def test_the_rate_limiter_spaces_requests_and_a_429_pushes_every_slot_back() -> 
         limiter.acquire(within=10)
 
 
+def test_a_request_that_explains_a_failure_goes_ahead_of_the_queued_status_reads() -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    def record(seconds: float) -> bool:  # each waiter sleeps on its own: time stands still
+        waits.append(seconds)
+        return False
+
+    limiter = RateLimiter(1.0, clock=lambda: now[0], pause=record)
+    for _ in range(5):  # five status reads queued: slots at 0 to 4 s
+        limiter.acquire(within=100)
+    assert waits == [1.0, 2.0, 3.0, 4.0]
+    limiter.acquire(within=0.5, first=True)  # an error list: now, not in 5 s
+    assert waits == [1.0, 2.0, 3.0, 4.0]
+    limiter.acquire(within=100)  # the queue behind pays the slot back
+    assert waits[-1] == 6.0
+    limiter.throttle(3.0)  # a 429 holds back everything, first or not
+    with pytest.raises(NoSlotInTime):
+        limiter.acquire(within=2, first=True)
+
+
 def test_tally_names_every_kind_of_ending() -> None:
     ended = [OutcomeStatus.SUCCEEDED] * 7 + [OutcomeStatus.FAILED]
     assert tally(ended, 12) == "7/12 succeeded, 1 failed, 4 running"
