@@ -608,6 +608,14 @@ def humanitec_args(emulator: Emulator) -> list[str]:
     return [*HUMANITEC_PRODUCTION, "--deploy-id", "d1", "--api-url", emulator.url]
 
 
+def humanitec_json(emulator: Emulator, *flags: str) -> tuple[int, Any, str]:
+    """``gate wait humanitec`` on deployment d1 of acme/shop/production, ``--output json``:
+    its exit code, outcome and stderr."""
+    result = run_gate("wait", *humanitec_args(emulator), *flags, "--output", "json", env=GOOD_ENV)
+    assert "Traceback" not in result.stderr
+    return result.returncode, json.loads(result.stdout or "{}"), result.stderr
+
+
 def greengrass_args(emulator: Emulator) -> list[str]:
     return ["greengrass", "--group-id", "g1", "--deployment-id", "d1", *on_emulator(emulator)]
 
@@ -1060,9 +1068,8 @@ def test_a_pipeline_id_from_the_api_never_reaches_a_path(paced_emulator: Emulato
         errors=[{"code": "E1", "message": "crashed"}],
         pipeline=("..", "..", "deploy", 0),
     )
-    result = run_gate("wait", *humanitec_args(emulator), "--output", "json", env=GOOD_ENV)
-    assert result.returncode == 1, result.stderr
-    outcome = json.loads(result.stdout)
+    code, outcome, stderr = humanitec_json(emulator)
+    assert code == 1, stderr
     assert outcome["errors"][0]["message"] == "crashed"
     assert "is not a plain id" in outcome["errors"][-1]["message"]
     assert all(
@@ -1080,20 +1087,10 @@ def test_require_ready_with_a_runtime_that_lists_no_workloads_never_passes(
     emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="d1"
     )
-    result = run_gate(
-        "wait",
-        *humanitec_args(emulator),
-        "--require-ready",
-        "--interval",
-        "0.1s",
-        "--timeout",
-        "2s",
-        "--output",
-        "json",
-        env=GOOD_ENV,
+    code, outcome, stderr = humanitec_json(
+        emulator, "--require-ready", "--interval", "0.1s", "--timeout", "2s"
     )
-    assert result.returncode == 3, result.stderr
-    outcome = json.loads(result.stdout)
+    assert code == 3, stderr
     assert outcome["status"] == "timed_out"
     assert "the environment's runtime lists no workloads" in outcome["reason"]
     assert [e["code"] for e in outcome["errors"]] == ["NO_WORKLOADS"]
@@ -1306,6 +1303,9 @@ def test_a_report_path_that_is_a_character_device_is_written_in_place(
 # --- the exit code never depends on how long a read takes ----------------------------------
 
 
+SLOW_LAST_READ = ("--interval", "0.5s", "--timeout", "3s", "--request-timeout", "1h")
+
+
 def hang_after_the_first_read(emulator: Emulator, path: str) -> None:
     """Every read of ``path`` after the first one hangs past any deadline."""
     on_first_read(
@@ -1321,16 +1321,8 @@ def test_a_read_the_deadline_cuts_short_does_not_unsay_the_reads_before_it(
         "acme", "shop", "production", Timeline([(0, "in progress")]), deploy_id="d1"
     )
     hang_after_the_first_read(emulator, "/deploys/d1")
-    result = run_gate(
-        "wait",
-        *humanitec_args(emulator),
-        *("--interval", "0.5s", "--timeout", "3s", "--request-timeout", "1h"),
-        "--output",
-        "json",
-        env=GOOD_ENV,
-    )
-    assert result.returncode == 3, result.stderr
-    outcome = json.loads(result.stdout)
+    code, outcome, stderr = humanitec_json(emulator, *SLOW_LAST_READ)
+    assert code == 3, stderr
     assert outcome["reason"].startswith(
         "the 3.0s deadline passed while the deployment was 'in progress'"
     )
@@ -1350,17 +1342,8 @@ def test_workloads_failing_on_every_read_fail_the_gate_however_slow_the_last_rea
         "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id="d1"
     )
     hang_after_the_first_read(emulator, "/runtime")
-    result = run_gate(
-        "wait",
-        *humanitec_args(emulator),
-        "--require-ready",
-        *("--interval", "0.5s", "--timeout", "3s", "--request-timeout", "1h"),
-        "--output",
-        "json",
-        env=GOOD_ENV,
-    )
-    assert result.returncode == 1, result.stderr
-    outcome = json.loads(result.stdout)
+    code, outcome, stderr = humanitec_json(emulator, "--require-ready", *SLOW_LAST_READ)
+    assert code == 1, stderr
     assert outcome["reason"].startswith(
         "the deployment succeeded, but its workloads never became ready: 0/1 workloads ready"
     )
@@ -1440,10 +1423,10 @@ def test_an_error_list_of_millions_prints_a_bounded_outcome(paced_emulator: Emul
     emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "failed")]), deploy_id="d1")
     empties = 2_700_000  # an 8 MiB list of empty objects, within what the wire reads
     emulator.inject(Fault.ok_body(b"[" + b"{}," * (empties - 1) + b"{}]"), path_contains="/errors")
-    result = run_gate("wait", *humanitec_args(emulator), "--output", "json", env=GOOD_ENV)
-    assert result.returncode == 1, result.stderr[-2000:]
-    assert len(result.stdout) < 100_000, "the outcome is bounded, not millions of errors"
-    errors = json.loads(result.stdout)["errors"]
+    code, outcome, stderr = humanitec_json(emulator)
+    assert code == 1, stderr[-2000:]
+    assert len(json.dumps(outcome)) < 100_000, "the outcome is bounded, not millions of errors"
+    errors = outcome["errors"]
     assert len(errors) == 101
     assert errors[-1]["message"] == (
         "2,699,900 more errors of the deployment's 2,700,000 were left out "
