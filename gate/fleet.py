@@ -250,7 +250,8 @@ class _FleetRun:
         seen = 0
         with self.changed:
             while len(self.ended) < len(self.targets):
-                self.changed.wait(timeout=max(0.0, said_at + summary_every - self.clock()))
+                # Look before waiting: a target that ended while the threads were still being
+                # started notified no one, and would have been seen a summary later (30 s).
                 if len(self.ended) > seen:
                     seen = len(self.ended)
                     self._maybe_fail_fast()
@@ -259,6 +260,7 @@ class _FleetRun:
                     self.reporter.progress(
                         list(self.ended.values()), len(self.targets), self.clock() - started
                     )
+                self.changed.wait(timeout=max(0.0, said_at + summary_every - self.clock()))
 
     def _maybe_fail_fast(self) -> None:
         if not self.fail_fast or self.stopped.is_set():
