@@ -5,6 +5,7 @@ every Log call (see tests/provider_host.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -273,3 +274,66 @@ def test_the_source_plugin_starts_the_provider_as_the_engine_runs_it() -> None:
         process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_every_gate_waits_from_its_create_however_many_at_once(
+    emulator: Emulator, client: Client
+) -> None:
+    """More gates than asyncio's default thread pool holds (min(32, CPUs + 4)): none waits
+    for another to end before it starts reading."""
+    count = 3 * ((os.cpu_count() or 1) + 4)
+    ids = [emulator.add_humanitec("acme", "shop", f"env-{n}", RUNS_ON) for n in range(count)]
+    read_when_the_first_ended: list[set[str]] = []
+    lock = threading.Lock()
+
+    def up(n: int) -> None:
+        urn = URN.replace("::production", f"::gate-{n}")
+        inputs = {**humanitec(emulator, env=f"env-{n}", deployId=ids[n]), "timeout": "5s"}
+        with pytest.raises(ProviderError, match="deployment gate timed_out"):
+            Stack(client, urn).up(inputs)
+        with lock:
+            if not read_when_the_first_ended:
+                paths = list(emulator.requests)
+                read_when_the_first_ended.append({i for i in ids if any(i in p for p in paths)})
+
+    gates = [threading.Thread(target=up, args=(n,)) for n in range(count)]
+    for gate in gates:
+        gate.start()
+    for gate in gates:
+        gate.join(timeout=120)
+    [read] = read_when_the_first_ended
+    assert len(read) == count, f"only {len(read)} of {count} gates had read when the first ended"
+
+
+@pytest.mark.parametrize(
+    ("given", "prop", "words"),
+    [
+        ({"org": 123}, "humanitec.org", "must be text, not a number"),
+        ({"deployId": 7}, "humanitec.deployId", "must be text, not a number"),
+        ({"timeout": float("nan")}, "timeout", "must be a number of seconds, not nan"),
+        ({"interval": True}, "interval", "must be a duration such as 90s or 20m, not true"),
+    ],
+)
+def test_check_refuses_inputs_of_the_wrong_kind_by_name(
+    emulator: Emulator, client: Client, given: dict[str, Any], prop: str, words: str
+) -> None:
+    inputs = humanitec(emulator, deployId="d1")
+    block = {key: value for key, value in given.items() if key in ("org", "deployId")}
+    top = {key: value for key, value in given.items() if key not in block}
+    inputs = {**inputs, **top, "humanitec": {**inputs["humanitec"], **block}}
+    with pytest.raises(CheckFailed) as refused:
+        Stack(client, URN).up(inputs)
+    assert any(said == prop and words in why for said, why in refused.value.failures), (
+        refused.value.failures
+    )
+
+
+def test_the_engines_tracing_flag_is_not_taken_for_its_address() -> None:
+    from gate.pulumi.native.server import plugin_arguments
+
+    for argv in (
+        ["--tracing", "127.0.0.1:4317", "127.0.0.1:5000"],
+        ["--logtostderr", "-v=9", "127.0.0.1:5000"],
+        ["127.0.0.1:5000"],
+    ):
+        assert plugin_arguments(argv).engine == "127.0.0.1:5000", argv

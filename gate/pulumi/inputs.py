@@ -17,7 +17,7 @@ from typing import Any
 
 from gate.durations import LONGEST_DURATION, format_duration, parse_duration
 from gate.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
-from gate.errors import GateError
+from gate.errors import GateError, UsageError
 from gate.ids import require_id
 from gate.schedule import DEFAULT_MAX_INTERVAL
 from gate.urls import require_api_url
@@ -78,6 +78,9 @@ REQUIRED_IDS: Mapping[str, tuple[str, ...]] = {
 }
 ID_KEYS = ("org", "app", "env", "deploy_id", "group_id", "deployment_id")
 URL_KEYS = ("api_url", "endpoint_url")
+TEXT_KEYS = (*ID_KEYS, *URL_KEYS, "pipeline", "run", "region", "profile", "unfinished_devices")
+"""Inputs that are text: a number given for one (``org: 123``) is refused, not turned into
+text, as every Pulumi language would let it through as a number."""
 DURATION_KEYS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
 
 NameOf = Callable[[str], str]
@@ -155,10 +158,15 @@ def _missing_ids(provider: str, props: Mapping[str, Any], name_of: NameOf) -> li
 
 
 def _malformed(props: Mapping[str, Any], name_of: NameOf) -> list[Failure]:
-    failures = []
+    failures = [
+        Failure(key, f"{name_of(key)} must be text, not {_kind_of(props[key])}")
+        for key in TEXT_KEYS
+        if props.get(key) is not None and known(props[key]) and not isinstance(props[key], str)
+    ]
+    wrong_type = {failure.key for failure in failures}
     for key in ID_KEYS:
         value = props.get(key)
-        if value and known(value):
+        if value and known(value) and key not in wrong_type:
             try:
                 require_id(name_of(key), str(value))
             except GateError as bad:
@@ -166,7 +174,7 @@ def _malformed(props: Mapping[str, Any], name_of: NameOf) -> list[Failure]:
     plain_http = props.get("allow_plain_http") is True
     for key in URL_KEYS:
         value = props.get(key)
-        if value and known(value):
+        if value and known(value) and key not in wrong_type:
             try:
                 require_api_url(
                     name_of(key),
@@ -255,10 +263,27 @@ def _fleet_policy_failures(props: Mapping[str, Any], name_of: NameOf) -> list[Fa
 
 
 def seconds(value: object, name: str) -> float:
-    """A duration input in seconds: a number, or text such as ``"90s"``."""
+    """A duration input in seconds: a finite number, or text such as ``"90s"``."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise UsageError(f"{name} must be a number of seconds, not {value}")
         return float(value)
-    return parse_duration(str(value), flag=name)
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be a duration such as 90s or 20m, not {_kind_of(value)}")
+    return parse_duration(value, flag=name)
+
+
+def _kind_of(value: object) -> str:
+    """``a number`` / ``true or false`` / ``a list``: how a refusal names what it was given."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
 
 
 def wait_options(props: Mapping[str, Any], *, engine_timeout: float = 0.0) -> WaitOptions:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -41,6 +43,7 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime import rpc
 
 from gate.errors import ConfigError
+from gate.model import Outcome
 from gate.pulumi.changes import change_of
 from gate.pulumi.inputs import TARGET_KEYS, check_inputs, given_ids
 from gate.pulumi.native.engine_log import EngineLog
@@ -55,6 +58,8 @@ TYPE_TOKEN = "gate:index:DeploymentGate"  # noqa: S105 - a Pulumi type token, no
 TOKEN_KEY = "humanitecToken"  # noqa: S105 - the name of a config key
 OUTPUTS = tuple(camel(key) for key in OUTPUT_KEYS)
 CANCELLED = "deployment gate cancelled: the Pulumi engine asked the provider to stop"
+MAX_GATES = 1024
+"""Gates one provider process waits on at once (the engine's --parallel defaults to 'many')."""
 
 
 def schema_text() -> str:
@@ -68,6 +73,9 @@ class GateProvider(Provider):
         self._env = env
         self._token: str | None = None
         self._stop = threading.Event()
+        # Not asyncio's default pool (min(32, CPUs + 4) threads: 6 gates at once on 2 CPUs,
+        # the others' clocks not started): a gate mostly sleeps, so every one gets a thread.
+        self._waits = ThreadPoolExecutor(max_workers=MAX_GATES, thread_name_prefix="gate")
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
         return GetSchemaResponse(schema=schema_text())
@@ -159,14 +167,21 @@ class GateProvider(Provider):
             return skipped_outputs(given_ids(props))
         if self._stop.is_set():
             raise DeploymentGateFailed(CANCELLED)
-        run = Run(
-            configured_token=self._token,
-            env=self._environment(),
-            stop=self._stop,
-            say=partial(self._log.say, urn),
-            engine_timeout=timeout,
-        )
-        outcome = await asyncio.to_thread(run_gate, props, run)
+        created = time.monotonic()
+
+        def wait_from_create() -> Outcome:
+            # The gate's clock started at Create: time spent before a thread took it counts.
+            left = max(timeout - (time.monotonic() - created), 0.001) if timeout > 0 else 0.0
+            run = Run(
+                configured_token=self._token,
+                env=self._environment(),
+                stop=self._stop,
+                say=partial(self._log.say, urn),
+                engine_timeout=left,
+            )
+            return run_gate(props, run)
+
+        outcome = await asyncio.get_running_loop().run_in_executor(self._waits, wait_from_create)
         return outputs_of(outcome)
 
     def _environment(self) -> Mapping[str, str]:

@@ -75,12 +75,22 @@ async def start(provider: GateProvider, engine_address: str) -> tuple[grpc.aio.S
     return server, port
 
 
+def plugin_arguments(argv: list[str]) -> argparse.Namespace:
+    """What the engine passes a plugin: its own flags (``--tracing ADDR`` when tracing is on,
+    ``--logtostderr``, ``-v=N``), then its address; an unknown flag is passed over."""
+    parser = argparse.ArgumentParser(prog="pulumi-resource-gate", description=__doc__)
+    parser.add_argument("--tracing", help="where the engine collects traces (not used)")
+    parser.add_argument("--logtostderr", action="store_true", help="(not used)")
+    parser.add_argument("-v", dest="verbosity", help="(not used)")
+    parser.add_argument("engine", help="the Pulumi engine's address")
+    known, _ = parser.parse_known_args(argv)
+    return known
+
+
 def main(argv: list[str] | None = None) -> None:
     """The plugin's entry point: the engine starts it with its own address and reads the
     port from the first line of standard output."""
-    parser = argparse.ArgumentParser(prog="pulumi-resource-gate", description=__doc__)
-    parser.add_argument("engine", help="the Pulumi engine's address")
-    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    known = plugin_arguments(sys.argv[1:] if argv is None else argv)
 
     async def serve() -> None:
         log = EngineLog(known.engine)
