@@ -61,8 +61,6 @@ DEVICE_STATUSES: Mapping[str, State] = {
     "CANCELED": State.FAILED,
 }
 """``coreDeviceExecutionStatus`` and IoT job execution statuses (``REMOVED`` aside)."""
-FAILED_EXECUTIONS = ("FAILED", "TIMED_OUT", "REJECTED", "CANCELED")
-UNFINISHED_EXECUTIONS = ("IN_PROGRESS", "QUEUED")
 ENDED_DEPLOYMENT = frozenset({"CANCELED", "FAILED", "INACTIVE"})
 MAX_DESCRIBED = 20
 """Failed devices whose job execution is read for its cause (one call each)."""
