@@ -337,3 +337,39 @@ def test_the_engines_tracing_flag_is_not_taken_for_its_address() -> None:
         ["127.0.0.1:5000"],
     ):
         assert plugin_arguments(argv).engine == "127.0.0.1:5000", argv
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A secret property value as the engine sends it (the wire's secret signature)."""
+    return {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": value}
+
+
+def test_a_secret_input_is_never_shown_in_ids_failures_errors_or_log_lines(
+    emulator: Emulator, served: tuple[Client, FakeEngine]
+) -> None:
+    client, engine = served
+    hidden_id = "s3cr3t-dep10y-0f3c"
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "failed")]),
+        deploy_id=hidden_id,
+        errors=[{"code": "E1", "message": f"deployment {hidden_id} crashed"}],
+    )
+    with pytest.raises(ProviderError) as failed:
+        Stack(client, URN).up(humanitec(emulator, deployId=secret(hidden_id)))
+    assert "crashed" in str(failed.value)
+    passed_id = "s3cr3t-passed-9a8b"
+    emulator.add_humanitec(
+        "acme", "shop", "staging", Timeline([(0, "succeeded")]), deploy_id=passed_id
+    )
+    resource_id, _ = client.create(
+        URN, humanitec(emulator, env="staging", deployId=secret(passed_id))
+    )
+    assert resource_id.startswith("humanitec/acme/shop/staging/secret-")
+    with pytest.raises(CheckFailed) as refused:
+        client.check(URN, {}, humanitec(emulator, deployId=secret("../s3cr3t-bad")))
+    said = [str(failed.value), resource_id, str(refused.value), *engine.lines(URN)]
+    for secret_id in (hidden_id, passed_id, "s3cr3t-bad"):
+        assert not any(secret_id in text for text in said), secret_id

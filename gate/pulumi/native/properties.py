@@ -16,7 +16,16 @@ from pulumi.runtime import rpc
 
 from gate.pulumi.inputs import NameOf
 
-__all__ = ["BLOCKS", "Flat", "camel", "from_python", "name_of", "to_python"]
+__all__ = [
+    "BLOCKS",
+    "Flat",
+    "camel",
+    "from_python",
+    "hidden",
+    "name_of",
+    "secret_texts",
+    "to_python",
+]
 
 BLOCKS = {"humanitec": "humanitec", "greengrass": "greengrass", "greengrassV2": "greengrass-v2"}
 """A target's block in the schema, and the provider it names."""
@@ -50,6 +59,35 @@ def to_python(value: PropertyValue) -> Any:
     if isinstance(inner, tuple):
         return [to_python(item) for item in inner]
     return inner
+
+
+def secret_texts(values: Mapping[str, PropertyValue]) -> tuple[str, ...]:
+    """Every text that is secret (marked so, or inside a secret), longest first: what no
+    message, log line or resource id may show."""
+    found: set[str] = set()
+
+    def walk(value: PropertyValue, secret: bool) -> None:
+        secret = secret or value.is_secret
+        inner = value.value
+        if isinstance(inner, Mapping):
+            for item in inner.values():
+                walk(item, secret)
+        elif isinstance(inner, tuple):
+            for item in inner:
+                walk(item, secret)
+        elif secret and isinstance(inner, str) and inner:
+            found.add(inner)
+
+    for value in values.values():
+        walk(value, False)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def hidden(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every secret in it shown as ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def from_python(value: Any, *, secret: bool = False) -> PropertyValue:

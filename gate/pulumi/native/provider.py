@@ -11,12 +11,12 @@ config; the state holds the inputs and the outcome, never the token.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -47,7 +47,16 @@ from gate.model import Outcome
 from gate.pulumi.changes import change_of
 from gate.pulumi.inputs import TARGET_KEYS, check_inputs, given_ids
 from gate.pulumi.native.engine_log import EngineLog
-from gate.pulumi.native.properties import BLOCKS, Flat, camel, from_python, name_of, to_python
+from gate.pulumi.native.properties import (
+    BLOCKS,
+    Flat,
+    camel,
+    from_python,
+    hidden,
+    name_of,
+    secret_texts,
+    to_python,
+)
 from gate.pulumi.outcomes import OUTPUT_KEYS, DeploymentGateFailed, outputs_of, skipped_outputs
 from gate.pulumi.running import CONFIG_TOKEN_SOURCE, Run, run_gate, token_problem
 from gate.secret import header_token
@@ -95,7 +104,12 @@ class GateProvider(Provider):
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     async def check(self, request: CheckRequest) -> CheckResponse:
-        return CheckResponse(inputs=request.new_inputs, failures=self._failures(request.new_inputs))
+        secrets = secret_texts(request.new_inputs)
+        failures = [
+            CheckFailure(failure.property, hidden(failure.reason, secrets))
+            for failure in self._failures(request.new_inputs)
+        ]
+        return CheckResponse(inputs=request.new_inputs, failures=failures)
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
         olds, news = Flat(request.old_state), Flat(request.new_inputs)
@@ -121,10 +135,11 @@ class GateProvider(Provider):
         flat = Flat(request.properties)
         if request.preview:
             return CreateResponse(properties={**request.properties, **_unknown_outputs()})
-        outputs = await self._outputs(request.urn, flat.props, request.timeout)
+        secrets = secret_texts(request.properties)
+        outputs = await self._outputs(request.urn, flat.props, request.timeout, secrets)
         ids = [flat.props["provider"], *outputs["target"].values()]
         return CreateResponse(
-            resource_id="/".join(str(part) for part in ids),
+            resource_id=_resource_id([str(part) for part in ids], secrets),
             properties={**request.properties, **_as_properties(outputs, request.properties)},
         )
 
@@ -135,7 +150,8 @@ class GateProvider(Provider):
             return UpdateResponse(properties={**request.news, **recorded})
         if request.preview:
             return UpdateResponse(properties={**request.news, **_unknown_outputs()})
-        outputs = await self._outputs(request.urn, news.props, request.timeout)
+        secrets = secret_texts(request.news)
+        outputs = await self._outputs(request.urn, news.props, request.timeout, secrets)
         return UpdateResponse(properties={**request.news, **_as_properties(outputs, request.news)})
 
     async def delete(self, request: DeleteRequest) -> None:
@@ -161,7 +177,18 @@ class GateProvider(Provider):
             failures.append(CheckFailure("", problem))
         return failures
 
-    async def _outputs(self, urn: str, props: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+    async def _outputs(
+        self, urn: str, props: Mapping[str, Any], timeout: float, secrets: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The gate's outputs; its log lines and its failure never show a secret input."""
+        try:
+            return await self._waited(urn, props, timeout, secrets)
+        except DeploymentGateFailed as failed:
+            raise DeploymentGateFailed(hidden(str(failed), secrets)) from None
+
+    async def _waited(
+        self, urn: str, props: Mapping[str, Any], timeout: float, secrets: tuple[str, ...]
+    ) -> dict[str, Any]:
         if props.get("skip_await") is True:
             self._log.say(urn, "not waiting: skipAwait is set (no API was called)")
             return skipped_outputs(given_ids(props))
@@ -176,7 +203,7 @@ class GateProvider(Provider):
                 configured_token=self._token,
                 env=self._environment(),
                 stop=self._stop,
-                say=partial(self._log.say, urn),
+                say=lambda line: self._log.say(urn, hidden(line, secrets)),
                 engine_timeout=left,
             )
             return run_gate(props, run)
@@ -205,6 +232,15 @@ def _top_level(key: str, old_block: str, new_block: str) -> list[str]:
     if key in TARGET_KEYS:
         return sorted({old_block, new_block} - {""})
     return [camel(key)]
+
+
+def _resource_id(parts: list[str], secrets: tuple[str, ...]) -> str:
+    """``humanitec/acme/shop/production/0f3c``; a secret part as its digest, which tells two
+    gates apart without showing it."""
+    return "/".join(
+        f"secret-{hashlib.sha256(part.encode()).hexdigest()[:12]}" if part in secrets else part
+        for part in parts
+    )
 
 
 def _unknown_outputs() -> dict[str, PropertyValue]:
