@@ -10,18 +10,20 @@ left into one when it opens it, so a wait in virtual time still bounds real requ
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["HELD_SECONDS", "seconds_left", "within"]
+__all__ = ["HELD_SECONDS", "seconds_left", "stop_event", "stopped_by", "within"]
 
 HELD_SECONDS = "gate_held_seconds"
 """An httpx request extension: how long the server is asked to hold its answer (a long-poll).
 That time is the server's, not slowness: the wire allows it on top of the request timeout."""
 
 _ends_at: ContextVar[float | None] = ContextVar("gate_read_ends_at", default=None)
+_stop: ContextVar[threading.Event | None] = ContextVar("gate_stop", default=None)
 
 
 @contextmanager
@@ -40,3 +42,20 @@ def seconds_left(limit: float) -> float:
     """``limit``, or less if the budget under way ends sooner; zero or less once it has."""
     ends_at = _ends_at.get()
     return limit if ends_at is None else min(limit, ends_at - time.monotonic())
+
+
+@contextmanager
+def stopped_by(event: threading.Event) -> Iterator[None]:
+    """Reads inside end as soon as ``event`` is set, even one whose server is still holding
+    its answer: a caller that stops a wait (a Pulumi cancel, a fleet's --fail-fast) never
+    waits for a request to time out."""
+    token = _stop.set(event)
+    try:
+        yield
+    finally:
+        _stop.reset(token)
+
+
+def stop_event() -> threading.Event | None:
+    """The event that stops the reads under way, if a caller set one (:func:`stopped_by`)."""
+    return _stop.get()

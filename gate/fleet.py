@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Protocol
 
+from gate import deadline
 from gate.engine import WaitOptions, wait
 from gate.errors import Interrupted, Stopped
 from gate.model import Outcome, OutcomeStatus, exit_code_of
@@ -236,7 +237,10 @@ class _FleetRun:
             watcher: Reporter = self.reporter.for_target(target)
         except Exception:  # a reporter that cannot start reporting must not stop the wait
             watcher = NullReporter()
-        outcome = wait(target.provider, options=target.options, reporter=watcher, sleep=self._sleep)
+        with deadline.stopped_by(self.stopped):
+            outcome = wait(
+                target.provider, options=target.options, reporter=watcher, sleep=self._sleep
+            )
         with self.changed:
             self.ended[index] = replace(outcome, name=target.name)
             self.changed.notify_all()

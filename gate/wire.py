@@ -67,6 +67,8 @@ _CORE_TO_HTTPX: dict[type[Exception], type[httpx.TransportError]] = {
 }
 
 _request_ends: ContextVar[float | None] = ContextVar("gate_request_ends", default=None)
+STOP_CHECK_SECONDS = 0.25
+"""How often a read waiting on its answer looks whether its wait was stopped."""
 
 
 class AnswerNotReadable(httpx.TransportError):
@@ -274,7 +276,23 @@ class _BoundedStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        stop = deadline.stop_event()
+        if stop is None:
+            return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+        ends = None if timeout is None else time.monotonic() + timeout
+        while True:  # in slices, looking for a stop between them
+            if stop.is_set():
+                raise httpcore.ReadError("the gate stopped while the answer was awaited")
+            left = None if ends is None else ends - time.monotonic()
+            bounded = _bounded(left, httpcore.ReadTimeout)
+            if bounded is not None and bounded <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            piece = STOP_CHECK_SECONDS if bounded is None else min(bounded, STOP_CHECK_SECONDS)
+            try:
+                return self._stream.read(max_bytes, piece)
+            except httpcore.ReadTimeout:
+                if bounded is not None and bounded <= STOP_CHECK_SECONDS:
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from gate.emulator import Emulator, Timeline
+from gate.emulator import Emulator, Fault, Timeline
 from gate.pulumi.inputs import DURATION_KEYS, TARGET_KEYS_OF
 from gate.pulumi.native.properties import BLOCKS, camel
 from tests.provider_host import CheckFailed, Client, FakeEngine, ProviderError, Stack, native_host
@@ -373,3 +373,29 @@ def test_a_secret_input_is_never_shown_in_ids_failures_errors_or_log_lines(
     said = [str(failed.value), resource_id, str(refused.value), *engine.lines(URN)]
     for secret_id in (hidden_id, passed_id, "s3cr3t-bad"):
         assert not any(secret_id in text for text in said), secret_id
+
+
+def test_cancel_ends_a_wait_whose_request_is_still_awaiting_its_answer(
+    emulator: Emulator, client: Client
+) -> None:
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", RUNS_ON)
+    emulator.inject(Fault.hang(120), times=100, path_contains=f"/deploys/{deploy_id}")
+    failures: list[str] = []
+
+    def up() -> None:
+        inputs = {**humanitec(emulator, deployId=deploy_id), "requestTimeout": "1h"}
+        try:
+            Stack(client, URN).up({**inputs, "timeout": "10m"})
+        except ProviderError as failed:
+            failures.append(str(failed))
+
+    waiting = threading.Thread(target=up)
+    waiting.start()
+    deadline = time.monotonic() + 60
+    while not any(deploy_id in path for path in emulator.requests):
+        assert time.monotonic() < deadline, "the gate never asked for the deployment"
+        time.sleep(0.01)
+    client.cancel()
+    waiting.join(timeout=60)  # the server holds the answer for 120 s, the request for 1 h
+    assert not waiting.is_alive(), "cancel waited for the request under way"
+    assert failures[0].startswith("deployment gate cancelled: humanitec deployment")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
+from gate import deadline
 from gate.engine import wait
 from gate.errors import ConfigError, GateError, Stopped
 from gate.model import Outcome, OutcomeStatus
@@ -103,7 +104,8 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     provider = build_provider(props, run)
     reporter = TextReporter(_lines_to(run.say)) if run.say is not None else None
     try:
-        outcome = wait(provider, options=options, reporter=reporter, sleep=_sleeper(run.stop))
+        with deadline.stopped_by(run.stop or threading.Event()):
+            outcome = wait(provider, options=options, reporter=reporter, sleep=_sleeper(run.stop))
     finally:
         provider.close()
     if outcome.status is not OutcomeStatus.SUCCEEDED:
