@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
@@ -104,7 +105,8 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     provider = build_provider(props, run)
     reporter = TextReporter(_lines_to(run.say)) if run.say is not None else None
     try:
-        with deadline.stopped_by(run.stop or threading.Event()):
+        stoppable = deadline.stopped_by(run.stop) if run.stop is not None else nullcontext()
+        with stoppable:
             outcome = wait(provider, options=options, reporter=reporter, sleep=_sleeper(run.stop))
     finally:
         provider.close()
