@@ -220,6 +220,21 @@ def signal_mid_wait(
     return process.returncode, json.loads(stdout), "".join(said) + stderr
 
 
+def gate_greengrass_v2(
+    emulator: Any, deployment_id: str, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    """``gate wait greengrass-v2`` on the emulator, as a pipeline runs it (fake credentials)."""
+    return run_gate(
+        "wait",
+        "greengrass-v2",
+        "--deployment-id",
+        deployment_id,
+        *on_emulator(emulator),
+        *flags,
+        env={"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"},
+    )
+
+
 HUMANITEC_PRODUCTION = ["humanitec", "--org", "acme", "--app", "shop", "--env", "production"]
 """``gate wait`` arguments naming the environment most tests deploy to."""
 

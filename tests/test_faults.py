@@ -31,6 +31,7 @@ from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
     clean_env,
+    gate_greengrass_v2,
     killed_if_failed,
     on_emulator,
     on_first_read,
@@ -920,20 +921,11 @@ WILL_SUCCEED = Timeline([(0, "IN_PROGRESS"), (1, "SUCCEEDED")])
 def fleet_gate(emulator: Emulator, deployment_id: str, *flags: str) -> tuple[int, Any, str]:
     """``gate wait greengrass-v2 --output json`` on the (paced) emulator: exit code, outcome,
     stderr."""
-    result = run_gate(
-        "wait",
-        "greengrass-v2",
-        "--deployment-id",
+    result = gate_greengrass_v2(
+        emulator,
         deployment_id,
-        *on_emulator(emulator),
-        "--interval",
-        "0.1s",
-        "--max-interval",
-        "0.2s",
-        "--output",
-        "json",
+        *("--interval", "0.1s", "--max-interval", "0.2s", "--output", "json"),
         *flags,
-        env=GOOD_ENV,
     )
     assert "Traceback" not in result.stderr
     return result.returncode, json.loads(result.stdout), result.stderr
@@ -1094,32 +1086,6 @@ def test_require_ready_with_a_runtime_that_lists_no_workloads_never_passes(
     assert outcome["status"] == "timed_out"
     assert "the environment's runtime lists no workloads" in outcome["reason"]
     assert [e["code"] for e in outcome["errors"]] == ["NO_WORKLOADS"]
-
-
-# --- status words are shown as the API sent them, and decided on as sent ------------------
-
-
-def test_a_status_word_with_a_trailing_space_is_shown_so(paced_emulator: Emulator) -> None:
-    emulator = paced_emulator
-    deployment_id = emulator.add_humanitec_v2("acme", Timeline([(0, "in progress")]))
-    body = json.dumps({"id": deployment_id, "status": "succeeded ", "status_message": ""})
-    emulator.inject(Fault.ok_body(body.encode()), path_contains="wait-for-complete")
-    result = run_gate(
-        "wait",
-        "humanitec-v2",
-        "--org",
-        "acme",
-        "--deployment-id",
-        deployment_id,
-        "--output",
-        "json",
-        env={"HUMANITEC_AUTH_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url},
-    )
-    assert result.returncode == 1, result.stderr
-    assert json.loads(result.stdout)["reason"] == (
-        "the orchestrator says the deployment is complete, with status 'succeeded ' "
-        "(with a space at its end), which is not 'succeeded'"
-    )
 
 
 # --- under Actions, whatever the output mode, API text forms no runner command ------------

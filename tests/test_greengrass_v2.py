@@ -27,7 +27,7 @@ from gate.providers.greengrass_v2 import (
     FleetPolicy,
     GreengrassV2Deployment,
 )
-from tests.support import VirtualClock, on_emulator, run_gate
+from tests.support import VirtualClock, gate_greengrass_v2
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -654,21 +654,6 @@ def test_throttled_job_reads_on_the_wire_are_retried(
 
 # The real command, as a pipeline runs it.
 
-AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
-
-
-def gate_v2(emulator: Emulator, deployment_id: str, *flags: str) -> Any:
-    """``gate wait greengrass-v2`` on the emulator, as a pipeline runs it."""
-    return run_gate(
-        "wait",
-        "greengrass-v2",
-        "--deployment-id",
-        deployment_id,
-        *on_emulator(emulator),
-        *flags,
-        env=AWS_TEST_ENV,
-    )
-
 
 def test_the_command_names_each_failed_device_and_reports_every_device(
     paced_emulator: Emulator,
@@ -687,12 +672,12 @@ def test_the_command_names_each_failed_device_and_reports_every_device(
         ],
         thing_group="line-a",
     )
-    result = gate_v2(emulator, deployment_id, "--interval", "0.2s")
+    result = gate_greengrass_v2(emulator, deployment_id, "--interval", "0.2s")
     assert result.returncode == 1, result.stderr
     assert "status: ACTIVE (0/2 devices succeeded, 2 in progress)" in result.stderr
     assert "1 of 2 devices failed; 2 must succeed (--min-success 100%); 1 error" in result.stderr
     assert "  - [device core-2] FAILED: com.acme.Sensor exited with 1" in result.stderr
-    outcome = json.loads(gate_v2(emulator, deployment_id, "--output", "json").stdout)
+    outcome = json.loads(gate_greengrass_v2(emulator, deployment_id, "--output", "json").stdout)
     assert outcome["progress"] == "1/2 devices succeeded, 1 failed"
     assert outcome["devices"] == [
         {"device": "core-1", "status": "SUCCEEDED", "reason": "", "error_types": []},
@@ -711,7 +696,7 @@ def test_the_command_succeeds_with_the_device_counts(emulator: Emulator) -> None
     deployment_id = emulator.add_greengrass_v2(
         [Device(f"core-{n}", ok) for n in range(12)], thing_group="line-b"
     )
-    result = gate_v2(
+    result = gate_greengrass_v2(
         emulator,
         deployment_id,
         "--interval",
@@ -735,7 +720,7 @@ def test_the_command_succeeds_with_the_device_counts(emulator: Emulator) -> None
 def test_flags_that_cannot_work_are_exit_2_with_one_line(
     emulator: Emulator, flags: list[str], message: str
 ) -> None:
-    result = gate_v2(emulator, "d-1", *flags)
+    result = gate_greengrass_v2(emulator, "d-1", *flags)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3  # argparse adds its usage lines
@@ -752,7 +737,7 @@ def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(
         [Device("a", quick), Device("b", quick), Device("late", late, joins_at=1)],
         thing_group="line-c",
     )
-    result = gate_v2(
+    result = gate_greengrass_v2(
         emulator,
         deployment_id,
         "--interval",
@@ -787,7 +772,7 @@ def test_the_command_names_an_offline_device_at_the_deadline(
     deployment_id = emulator.add_greengrass_v2(
         [Device("a", soon), Device("b", soon), Device("offline", NEVER)], thing_group="line-d"
     )
-    result = gate_v2(
+    result = gate_greengrass_v2(
         emulator,
         deployment_id,
         "--timeout",

@@ -247,3 +247,15 @@ def test_a_long_poll_held_past_its_window_is_no_news_and_the_next_read_is_plain(
     plain = [path for path in emulator.requests if path.endswith(deployment_id)]
     assert (len(held), len(plain)) == (1, 2), emulator.requests
     assert "request timeout" not in " ".join(outcome.warnings)
+
+
+def test_a_status_word_with_a_trailing_space_is_shown_so(paced_emulator: Emulator) -> None:
+    deployment_id = paced_emulator.add_humanitec_v2("acme", Timeline([(0, "in progress")]))
+    body = json.dumps({"id": deployment_id, "status": "succeeded ", "status_message": ""})
+    paced_emulator.inject(Fault.ok_body(body.encode()), path_contains="wait-for-complete")
+    code, outcome, _ = gate_v2(paced_emulator, deployment_id)
+    assert code == 1
+    assert outcome["reason"] == (
+        "the orchestrator says the deployment is complete, with status 'succeeded ' "
+        "(with a space at its end), which is not 'succeeded'"
+    )
