@@ -17,7 +17,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 from gate import deadline
@@ -26,6 +26,7 @@ from gate.errors import (
     GateError,
     Interrupted,
     NotFoundError,
+    OutOfRequestBudget,
     Stopped,
     TransientError,
     UsageError,
@@ -121,8 +122,12 @@ def wait(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     wall_clock: Callable[[], datetime] = _utc_now,
+    started: float | None = None,
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
+
+    ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
+    starts every target's clock at once, however long its thread takes to start.
 
     Without a ``schedule``, reads follow :class:`~gate.schedule.HistorySchedule` when the
     provider can say how long the target's past deployments took (one extra read, after the
@@ -142,7 +147,7 @@ def wait(
     watcher = GuardedReporter(reporter or NullReporter())
     run = _Wait(provider, options, watcher, schedule, clock, sleep, wall_clock)
     run.learns_history = not chosen and isinstance(provider, KnowsHistory)
-    outcome = run.run()
+    outcome = run.run(clock() if started is None else started)
     watcher.finished(outcome)
     return outcome
 
@@ -168,6 +173,8 @@ class _Wait:
     """No read before this (the API's Retry-After)."""
     read_started: float = 0.0
     learns_history: bool = False
+    out_of_budget: OutOfRequestBudget | None = None
+    """The shared request budget has no slot for another read before the deadline."""
 
     @property
     def deadline(self) -> float:
@@ -176,9 +183,9 @@ class _Wait:
     def elapsed(self) -> float:
         return self.clock() - self.started
 
-    def run(self) -> Outcome:
-        self.started = self.last_said = self.clock()
-        self.started_at = self.wall_clock()
+    def run(self, started: float) -> Outcome:
+        self.started = self.last_said = started
+        self.started_at = self.wall_clock() - timedelta(seconds=max(self.clock() - started, 0.0))
         self.reporter.started(self.provider.describe(), self.options.timeout)
         try:
             return self._loop()
@@ -202,7 +209,9 @@ class _Wait:
             if ended is not None:
                 return ended
             now = self.clock()
-            if last_read or now >= self.deadline:
+            if self.out_of_budget is not None and self.last is None:
+                return self._deadline_passed()  # it never will be read: say so now
+            if last_read or now >= self.deadline or self.out_of_budget is not None:
                 self._sleep_until(self.deadline)  # a timeout under a second: it is still one
                 return self._deadline_passed()
             if self.not_before > self.deadline:
@@ -230,6 +239,12 @@ class _Wait:
                 return None
             grace = format_duration(self.options.not_found_grace)
             return self._end(OutcomeStatus.ERROR, f"{missing} (still not found after {grace})")
+        except OutOfRequestBudget as spent:
+            self.out_of_budget = spent
+            if self.last is None and self.last_fault is None:
+                self.polls -= 1  # a read with no slot was not made
+                self.last_fault = spent
+            return None
         except TransientError as fault:
             if fault.retry_after is not None:
                 self.not_before = self.clock() + fault.retry_after
@@ -350,6 +365,11 @@ class _Wait:
 
     def _deadline_passed(self) -> Outcome:
         budget = format_duration(self.options.timeout)
+        if isinstance(self.last_fault, OutOfRequestBudget):
+            return self._end(
+                OutcomeStatus.ERROR,
+                f"never read, and cannot be before the {budget} deadline: {self.last_fault}",
+            )
         if self.last_fault is not None:
             return self._end(
                 OutcomeStatus.ERROR,
@@ -375,6 +395,8 @@ class _Wait:
             reason += f": {self.last.verdict}"
         elif self.last.progress:
             reason += f" ({self.last.progress})"
+        if self.out_of_budget is not None:
+            reason += f"; not read again: {self.out_of_budget}"
         return self._end(OutcomeStatus.TIMED_OUT, reason)
 
     def _rate_limited_past_the_deadline(self) -> Outcome:

@@ -10,7 +10,9 @@
         ├── NotFoundError      the deployment or environment does not exist (yet)
         ├── RequestRejected    any other permanent refusal (invalid parameters)
         └── TransientError     worth retrying: 429, 5xx, throttling, resets, timeouts,
-                               bodies that are not what the API promises
+            │                  bodies that are not what the API promises
+            └── OutOfRequestBudget  the gate's own shared request budget has no slot for
+                               the read before the deadline (not worth retrying)
 
 Providers translate their client library's exceptions into this tree at one place each;
 nothing above a provider sees an ``httpx`` or ``botocore`` exception.
@@ -24,6 +26,7 @@ __all__ = [
     "GateError",
     "Interrupted",
     "NotFoundError",
+    "OutOfRequestBudget",
     "ReadError",
     "RequestRejected",
     "Stopped",
@@ -74,6 +77,12 @@ class TransientError(ReadError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class OutOfRequestBudget(TransientError):
+    """The budget of requests a second that the targets on one API share (``--max-rate``)
+    has no slot for this read before the deadline, and never will: slots only move later.
+    The API said nothing, so nothing is retried and no earlier read is unsaid."""
 
 
 class Interrupted(BaseException):

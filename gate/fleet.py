@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from gate import deadline
@@ -108,6 +108,10 @@ class FleetReporter(Protocol):
         """Between changes, every so often: how far the whole has come."""
         ...
 
+    def short_of_requests(self, api: str, rate: float) -> None:
+        """Once per API: its request budget cannot read every target before the deadline."""
+        ...
+
     def finished(self, outcome: FleetOutcome) -> None: ...
 
 
@@ -119,6 +123,9 @@ class NullFleetReporter:
         return NullReporter()
 
     def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
+        pass
+
+    def short_of_requests(self, api: str, rate: float) -> None:
         pass
 
     def finished(self, outcome: FleetOutcome) -> None:
@@ -153,8 +160,12 @@ def wait_all(
     sharing: Sharing | None = None,
     summary_every: float = DEFAULT_SUMMARY_EVERY,
     clock: Callable[[], float] = time.monotonic,
+    started: float | None = None,
 ) -> FleetOutcome:
     """Wait on every target at once; always returns a :class:`FleetOutcome`.
+
+    Every target's timeout counts from ``started`` (on ``clock``; now if not given), so the
+    whole ends by the longest timeout however long ten thousand threads take to start.
 
     Providers are neither built nor closed here: build them inside ``sharing.active()`` so
     they share clients and request budgets, and pass the same ``sharing`` so stopping also
@@ -164,14 +175,17 @@ def wait_all(
     names = [target.name for target in targets]
     if len(set(names)) != len(names):
         raise ValueError("every target needs a name of its own")
+    reporter = reporter or NullFleetReporter()
+    if sharing is not None:
+        sharing.on_short = reporter.short_of_requests
     run = _FleetRun(
         list(targets),
         fail_fast=fail_fast,
-        reporter=reporter or NullFleetReporter(),
+        reporter=reporter,
         stopped=sharing.stopped if sharing is not None else threading.Event(),
         clock=clock,
     )
-    outcome = run.run(summary_every)
+    outcome = run.run(clock() if started is None else started, summary_every)
     if sharing is not None:
         outcome = replace(outcome, throttled=sharing.throttled())
     run.reporter.finished(outcome)
@@ -197,9 +211,11 @@ class _FleetRun:
         self.changed = threading.Condition()
         self.stop_reason = ""
         self.stop_signal: int | None = None
+        self.started = 0.0
 
-    def run(self, summary_every: float) -> FleetOutcome:
-        started, started_at = self.clock(), datetime.now(timezone.utc)
+    def run(self, started: float, summary_every: float) -> FleetOutcome:
+        self.started = started
+        started_at = datetime.now(timezone.utc) - timedelta(seconds=self.clock() - started)
         self.reporter.started(self.targets)
         threads = [
             threading.Thread(target=self._wait_on, args=(index,), daemon=True)
@@ -239,7 +255,12 @@ class _FleetRun:
             watcher = NullReporter()
         with deadline.stopped_by(self.stopped):
             outcome = wait(
-                target.provider, options=target.options, reporter=watcher, sleep=self._sleep
+                target.provider,
+                options=target.options,
+                reporter=watcher,
+                clock=self.clock,
+                sleep=self._sleep,
+                started=self.started,
             )
         with self.changed:
             self.ended[index] = replace(outcome, name=target.name)

@@ -51,7 +51,10 @@ class NoSlotInTime(Exception):
 class RateLimiter:
     """At most ``rate`` requests a second, spaced ``1 / rate`` apart, first come first served.
 
-    ``pause`` is how a waiter sleeps: it returns True to give up (the caller was stopped).
+    A request reserves the next free slot however far away it is (within what the caller can
+    wait), so a thousand waits line up once instead of asking again and again; a 429 pushes
+    every reserved slot back. ``pause`` is how a waiter sleeps: it returns True to give up
+    (the caller was stopped).
     """
 
     def __init__(
@@ -72,6 +75,8 @@ class RateLimiter:
         self._next_first = 0.0
         """The next slot for a request that goes first (explaining a failure)."""
         self._paused_until = 0.0
+        self._pushed = 0.0
+        """How far 429s have pushed the reserved slots back, in all."""
         self.throttled = 0
         """How many throttled answers were reported (for reports and the benchmark)."""
 
@@ -80,31 +85,50 @@ class RateLimiter:
 
         ``first``: the request goes ahead of those queued (it explains a failure); the queue
         behind it pays its slot back, so the rate holds on average and is exceeded by at most
-        the requests that went first in any one second. Raises :class:`NoSlotInTime`
-        (without taking a slot) when the next one is further than ``within``.
+        the requests that went first in any one second. Raises :class:`NoSlotInTime` when the
+        next slot is further than ``within`` (without taking it), or when 429s push the slot
+        taken that far.
         """
         with self._lock:
-            now = self._clock()
+            asked = self._clock()
             if first:
-                slot = max(now, self._next_first, self._paused_until)
+                slot = max(asked, self._next_first, self._paused_until)
             else:
-                slot = max(now, self._next_free)
-            if slot - now > within:
-                raise NoSlotInTime(slot - now)
+                slot = max(asked, self._next_free)
+            if slot - asked > within:
+                raise NoSlotInTime(slot - asked)
             if first:
                 self._next_first = slot + self._spacing
                 self._next_free = max(self._next_free, slot) + self._spacing
             else:
                 self._next_free = slot + self._spacing
-        delay = slot - self._clock()
-        return not (delay > 0 and self._pause(delay))
+            pushed = self._pushed
+        while True:
+            delay = slot - self._clock()
+            if delay > 0 and self._pause(delay):
+                return False
+            with self._lock:
+                moved, pushed = self._pushed - pushed, self._pushed
+            if not moved:
+                return True
+            slot += moved
+            if slot - asked > within:
+                raise NoSlotInTime(slot - self._clock())
 
     def throttle(self, retry_after: float | None) -> None:
-        """The API answered 429: no new slot before it asked (or :data:`THROTTLED_PAUSE`)."""
+        """The API answered 429: no slot before the pause it asked for (or
+        :data:`THROTTLED_PAUSE`); slots already reserved move back with it, spacing kept."""
         pause = THROTTLED_PAUSE if retry_after is None else max(retry_after, self._spacing)
         with self._lock:
             self.throttled += 1
-            self._paused_until = max(self._paused_until, self._clock() + pause)
+            now = self._clock()
+            until = now + pause
+            if self._next_free - self._spacing > now:  # slots reserved and not yet come
+                push = max(0.0, until - max(now, self._paused_until))
+                self._pushed += push
+                self._next_free += push
+                self._next_first += push
+            self._paused_until = max(self._paused_until, until)
             self._next_free = max(self._next_free, self._paused_until)
 
 

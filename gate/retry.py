@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    wait_random_exponential,
+)
 
-from gate.errors import TransientError
+from gate.errors import OutOfRequestBudget, TransientError
 
 __all__ = ["call_with_retries"]
 
@@ -30,7 +36,8 @@ def call_with_retries(
     max_backoff: float,
     on_retry: Callable[[TransientError, float], None] = lambda fault, delay: None,
 ) -> T:
-    """Run ``call``; retry it on :class:`TransientError` while the deadline allows."""
+    """Run ``call``; retry it on :class:`TransientError` while the deadline allows (not on
+    :class:`OutOfRequestBudget`: no slot will come in time)."""
     backoff = wait_random_exponential(multiplier=INITIAL_BACKOFF, max=max_backoff)
 
     def wait(state: RetryCallState) -> float:
@@ -40,18 +47,27 @@ def call_with_retries(
     def stop(state: RetryCallState) -> bool:
         return clock() + state.upcoming_sleep > deadline
 
+    retried: list[TransientError] = []
+
     def before_sleep(state: RetryCallState) -> None:
+        retried[:] = [_fault(state)]
         on_retry(_fault(state), state.upcoming_sleep)
 
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError),
+        retry=retry_if_exception_type(TransientError)
+        & retry_if_not_exception_type(OutOfRequestBudget),
         wait=wait,
         stop=stop,
         sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
     )
-    return retrying(call)
+    try:
+        return retrying(call)
+    except OutOfRequestBudget:
+        if retried:  # the fault that needed the retry is the cause, not the queue
+            raise retried[0] from None
+        raise
 
 
 def _fault(state: RetryCallState) -> TransientError:

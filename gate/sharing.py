@@ -51,6 +51,10 @@ class Sharing:
         self._lock = threading.RLock()  # making a client makes its pool here too
         self._made: dict[Hashable, Any] = {}
         self._limiters: dict[str, RateLimiter] = {}
+        self._short: set[str] = set()
+        self.on_short: Callable[[str, float], None] = lambda origin, rate: None
+        """Told once per API (origin, rate) when its budget first has no slot for a read
+        before that read's deadline: the release is larger than the rate serves in time."""
 
     @contextmanager
     def active(self) -> Iterator[Sharing]:
@@ -74,6 +78,14 @@ class Sharing:
             if origin not in self._limiters:
                 self._limiters[origin] = RateLimiter(self.max_rate, pause=self.stopped.wait)
             return self._limiters[origin]
+
+    def ran_short(self, origin: str) -> None:
+        """A read on ``origin`` found no slot before its deadline (see :attr:`on_short`)."""
+        with self._lock:
+            if origin in self._short:
+                return
+            self._short.add(origin)
+        self.on_short(origin, self.max_rate)
 
     def close(self) -> None:
         """Close everything made here (clients, pools); the scope is not used afterwards."""

@@ -19,6 +19,7 @@ httpx client; :func:`describe_fault` words them the same way for every provider.
 
 from __future__ import annotations
 
+import math
 import ssl
 import time
 import urllib.request
@@ -32,6 +33,7 @@ import httpcore
 import httpx
 
 from gate import deadline, sharing
+from gate.errors import OutOfRequestBudget, TransientError
 from gate.rate import NoSlotInTime, explains
 from gate.retry_after import parse_retry_after
 from gate.urls import is_loopback
@@ -44,10 +46,13 @@ __all__ = [
     "NoRequestSlot",
     "describe_fault",
     "proxy_for",
+    "transient_fault",
 ]
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """A status, an error list or a deployment history is far smaller; more is not an answer."""
+MIN_REQUEST_SECONDS = 0.05
+"""A slot later than this before the read's deadline leaves no time for the request."""
 SHARED_MAX_CONNECTIONS = 256
 """Connections of a shared pool: requests start at the budget's rate, but long-polls hold one
 each for as long as the server holds the answer."""
@@ -77,6 +82,20 @@ class AnswerNotReadable(httpx.TransportError):
 
 class NoRequestSlot(httpx.TransportError):
     """The API's shared request budget had no slot in the time left, or the gate stopped."""
+
+    def __init__(self, message: str, *, request: httpx.Request, final: bool = False) -> None:
+        super().__init__(message, request=request)
+        self.final = final
+        """No slot will come before the deadline (slots only move later)."""
+
+
+def transient_fault(what: str, fault: httpx.HTTPError) -> TransientError:
+    """The error a provider raises for a fault of the wire: :class:`OutOfRequestBudget` when
+    the shared budget has no slot before the deadline, else :class:`TransientError`."""
+    said = f"{what}: {describe_fault(fault)}" if what else describe_fault(fault)
+    if isinstance(fault, NoRequestSlot) and fault.final:
+        return OutOfRequestBudget(said)
+    return TransientError(said)
 
 
 def describe_fault(fault: BaseException) -> str:
@@ -167,20 +186,28 @@ class BoundedTransport(httpx.BaseTransport):
         )
 
     def _take_slot(self, request: httpx.Request, seconds: float) -> float:
-        """Wait for the origin's next request slot; what is left of ``seconds`` after it."""
+        """Wait for the origin's next request slot, as long as the read's budget allows (the
+        deadline, not the request timeout: a release larger than the rate waits in line);
+        what is left of ``seconds`` after it."""
         assert self._sharing is not None
-        limiter = self._sharing.limiter(_origin(request.url))
+        origin = _origin(request.url)
+        limiter = self._sharing.limiter(origin)
+        budget = deadline.seconds_left(math.inf)
         began = time.monotonic()
         try:
-            if not limiter.acquire(within=seconds - 0.05, first=explains()):
+            in_line = budget if math.isfinite(budget) else seconds
+            if not limiter.acquire(within=in_line - MIN_REQUEST_SECONDS, first=explains()):
                 raise NoRequestSlot("the gate stopped before the request was sent", request=request)
-        except NoSlotInTime as busy:
+        except NoSlotInTime:
+            self._sharing.ran_short(origin)
             raise NoRequestSlot(
-                f"the API's shared request budget ({limiter.rate:g}/s) has no slot in the "
-                f"time left (next in {busy.wait:.1f}s)",
+                f"the request budget the targets on this API share ({limiter.rate:g}/s, "
+                "--max-rate) has no slot for it in the time left",
                 request=request,
+                final=True,
             ) from None
-        return seconds - (time.monotonic() - began)
+        waited = time.monotonic() - began
+        return min(seconds, budget - waited)
 
     def close(self) -> None:
         if self._sharing is None:  # a shared pool outlives each client

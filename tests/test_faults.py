@@ -1398,3 +1398,57 @@ def test_an_error_list_of_millions_prints_a_bounded_outcome(paced_emulator: Emul
         "2,699,900 more errors of the deployment's 2,700,000 were left out "
         "(the gate keeps the first 100)"
     )
+
+
+def release_of(tmp_path: Path, count: int) -> Path:
+    """A targets file of ``count`` environments, each waited on for its latest deployment."""
+    targets = tmp_path / "release.json"
+    targets.write_text(
+        json.dumps(
+            {
+                "defaults": {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True},
+                "targets": [{"env": f"e{n}"} for n in range(count)],
+            }
+        )
+    )
+    return targets
+
+
+@pytest.mark.parametrize("api", ["endless", "hanging"])
+def test_a_release_larger_than_the_rate_serves_ends_by_its_deadline_naming_the_unread(
+    emulator: Emulator, tmp_path: Path, api: str
+) -> None:
+    count, rate, timeout = 400, 20, 4.0
+    for n in range(count):
+        emulator.add_humanitec("acme", "shop", f"e{n}", Timeline([(0, "in progress")]))
+    if api == "hanging":
+        emulator.inject(Fault.hang(60), times=count * 10)
+    report = tmp_path / "outcome.json"
+    args = ["--max-rate", str(rate), "--timeout", f"{timeout}s", "--json-report", str(report)]
+    result = run_gate(
+        "wait-all",
+        str(release_of(tmp_path, count)),
+        *args,
+        env={**GOOD_ENV, "HUMANITEC_API_URL": emulator.url},
+        timeout=120,
+    )
+    whole = json.loads(report.read_text())
+    unread = "never read, and cannot be before the 4.0s deadline: environment: the request budget"
+    never = [t for t in whole["targets"] if t["reason"].startswith(unread)]
+    read = [t for t in whole["targets"] if t not in never]
+    # every request takes a slot: no more targets are read than the rate allows in time
+    assert len(read) <= rate * (timeout + LAST_READ_SECONDS)
+    assert len(never) >= count - rate * (timeout + LAST_READ_SECONDS)
+    assert all(t["status"] == "error" and t["polls"] == 0 for t in never)
+    if api == "endless":
+        assert result.returncode == 3
+        assert all(t["status"] == "timed_out" and t["raw_status"] == "in progress" for t in read)
+    else:  # what stopped the reads made is the API's silence, not the queue behind them
+        assert result.returncode == 4
+        assert all("no answer within the request timeout" in t["reason"] for t in read)
+    assert "gets at most 20 requests a second (--max-rate), too few" in result.stderr
+    assert f"  - {len(never)} targets (e" in result.stderr  # one line, not one each
+    assert f"more): error: {unread}" in result.stderr
+    # the whole honours the deadline: 252 s for a 60 s timeout before every target's clock
+    # started with the command's (a bound against that, with room for a busy machine)
+    assert whole["elapsed_seconds"] < timeout + LAST_READ_SECONDS + 10

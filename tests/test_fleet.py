@@ -527,6 +527,26 @@ def test_the_rate_limiter_spaces_requests_and_a_429_pushes_every_slot_back() -> 
         limiter.acquire(within=10)
 
 
+def test_a_429_pushes_back_the_slots_already_taken() -> None:
+    now = [0.0]
+    answered_429: list[float] = []
+
+    def pause(seconds: float) -> bool:
+        if not answered_429:  # another target's request is answered 429 while this one waits
+            answered_429.append(now[0])
+            limiter.throttle(5.0)
+        now[0] += seconds
+        return False
+
+    limiter = RateLimiter(1.0, clock=lambda: now[0], pause=pause)
+    limiter.acquire(within=100)
+    limiter.acquire(within=100)  # its slot was 1 s away: the API asked for 5 s of quiet
+    assert now[0] == pytest.approx(6.0)
+    answered_429.clear()
+    with pytest.raises(NoSlotInTime):  # its slot 1 s away, pushed 5 s on: more than it can wait
+        limiter.acquire(within=3)
+
+
 def test_a_request_that_explains_a_failure_goes_ahead_of_the_queued_status_reads() -> None:
     now = [0.0]
     waits: list[float] = []

@@ -99,13 +99,12 @@ def call_aws(
     except botocore.exceptions.HTTPClientError as exc:
         import httpx
 
-        from gate.wire import describe_fault
+        from gate.wire import transient_fault
 
         cause = exc.kwargs.get("error")
-        said = describe_fault(cause) if isinstance(cause, httpx.HTTPError) else None
-        raise TransientError(
-            f"{service}: {said or f'connection failed ({type(exc).__name__})'}"
-        ) from exc
+        if isinstance(cause, httpx.HTTPError):
+            raise transient_fault(service, cause) from exc
+        raise TransientError(f"{service}: connection failed ({type(exc).__name__})") from exc
     except botocore.exceptions.ConnectionError as exc:
         raise TransientError(f"connection to {service} failed ({type(exc).__name__})") from exc
     except botocore.parsers.ResponseParserError as exc:

@@ -220,9 +220,9 @@ class HumanitecApi:
         except httpx.LocalProtocolError as exc:
             raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc
         except httpx.TransportError as exc:
-            from gate.wire import describe_fault
+            from gate.wire import transient_fault
 
-            raise TransientError(f"{what}: {describe_fault(exc)}") from exc
+            raise transient_fault(what, exc) from exc
 
     def _refusal(self, response: httpx.Response) -> str:
         """``: API-404 Deployment not found. {"id": "0f3c"}`` from a HumanitecErrorResponse."""

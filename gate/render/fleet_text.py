@@ -20,6 +20,8 @@ from gate.text import one_line
 __all__ = ["FleetTextReporter", "GitHubFleetReporter"]
 
 NAMES_SHOWN = 10
+SAME_ENDING_LISTED = 20
+"""Up to this many targets that ended alike get a line each; more share one."""
 
 
 class _Member(TextReporter):
@@ -82,17 +84,37 @@ class FleetTextReporter:
         statuses = [outcome.status for outcome in ended]
         self._say(f"gate: [{format_duration(elapsed):>6}] {tally(statuses, total)}")
 
+    def short_of_requests(self, api: str, rate: float) -> None:
+        self._say(
+            f"gate: {one_line(api, limit=200)} gets at most {rate:g} requests a second "
+            "(--max-rate), too few to read every target before the deadline: targets not "
+            "read in time end as never read. Raise --max-rate if the API allows it, give a "
+            "longer --timeout, or split the release."
+        )
+
     def finished(self, outcome: FleetOutcome) -> None:
         self._say(*final_lines(outcome), last=True)
 
 
 def final_lines(outcome: FleetOutcome) -> list[str]:
+    """The summary, then every target that did not succeed with why; targets that ended
+    alike (a thousand never read) share one line with their count and first names."""
     took = format_duration(outcome.elapsed_seconds)
     lines = [f"gate: {outcome.summary} after {took}"]
+    alike: dict[tuple[OutcomeStatus, str], list[str]] = {}
     for ended in outcome.outcomes:
         if ended.status is not OutcomeStatus.SUCCEEDED:
             why = one_line(ended.reason or "", limit=400)
-            lines.append(f"  - {one_line(ended.name, limit=80)}: {ended.status.value}: {why}")
+            alike.setdefault((ended.status, why), []).append(one_line(ended.name, limit=80))
+    for (status, why), names in alike.items():
+        if len(names) <= SAME_ENDING_LISTED:
+            lines += [f"  - {name}: {status.value}: {why}" for name in names]
+            continue
+        shown = ", ".join(names[:NAMES_SHOWN])
+        lines.append(
+            f"  - {len(names)} targets ({shown} and {len(names) - NAMES_SHOWN} more): "
+            f"{status.value}: {why}"
+        )
     return lines
 
 
