@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cost, fleet, lag, startup
+from bench import bounds, cost, fleet, lag, startup
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 Row = tuple[str, str, str, str]
@@ -68,6 +68,10 @@ def main() -> int:
     many = fleet.fleet(args.fleet)
     print(f"bench: {args.separate} separate gate processes...", file=sys.stderr)
     rows += fleet_rows(many, fleet.separate(args.separate))
+    print("bench: 10,000 targets against a budget of 10 requests a second...", file=sys.stderr)
+    rows += release_rows(bounds.releases())
+    print("bench: a failed step's log of ten 8 MiB pages...", file=sys.stderr)
+    rows += step_log_rows(bounds.step_logs())
 
     table = render(rows) + "\n\n" + verdict(replay)
     print(table)
@@ -137,6 +141,43 @@ def fleet_rows(many: fleet.Run, anchor: fleet.Run) -> list[Row]:
             f"CPU/request x{run.cpu_ms_per_request / anchor.cpu_ms_per_request:.2f}; "
             f"RSS a target x{per_target:.4f}"
         )
+        rows.append((section, run.who, value, "anchor" if run is anchor else ratio))
+    return rows
+
+
+def release_rows(runs: list[bounds.Release]) -> list[Row]:
+    """Whether the whole ended by its timeout (plus the 1 s a read at the deadline may
+    take); the ratio is of wall time over the timeout, beside the anchor's."""
+    anchor = runs[0]
+    rows = []
+    for run in runs:
+        over = run.wall_seconds - run.timeout
+        value = (
+            f"--timeout {run.timeout:g}s: exit {run.exit_code}, wall {run.wall_seconds:.1f} s "
+            f"({over:+.1f} s); {run.read} targets read, {run.never_read} never read; "
+            f"peak RSS {run.peak_rss_mib:.0f} MiB"
+        )
+        ratio = (
+            f"wall/timeout {run.wall_seconds / run.timeout:.3f} "
+            f"(anchor {anchor.wall_seconds / anchor.timeout:.3f}); "
+            f"RSS x{run.peak_rss_mib / anchor.peak_rss_mib:.2f}"
+        )
+        section = "a release larger than --max-rate 10 reads in time"
+        rows.append((section, run.who, value, "anchor" if run is anchor else ratio))
+    return rows
+
+
+def step_log_rows(runs: list[bounds.StepLog]) -> list[Row]:
+    anchor = runs[0]
+    rows = []
+    for run in runs:
+        value = (
+            f"pages of {run.page_bytes / 1024 / 1024:.2f} MiB: exit {run.exit_code}, "
+            f"{run.kept_lines} lines kept (the log's last: {'yes' if run.kept_the_last else 'no'}"
+            f"); peak RSS {run.peak_rss_mib:.0f} MiB"
+        )
+        ratio = f"RSS x{run.peak_rss_mib / anchor.peak_rss_mib:.2f}"
+        section = "a failed step's log, read in pages"
         rows.append((section, run.who, value, "anchor" if run is anchor else ratio))
     return rows
 

@@ -25,3 +25,25 @@ def test_the_fleet_rows_compare_one_process_with_separate_ones() -> None:
     assert "1000/1000 outcomes right; 0 answers 429" in rows[0][2]
     assert "bound 120.0 s: met" in rows[0][2]
     assert rows[0][3].startswith("CPU/request x0.31")
+
+
+def test_the_bounds_rows_say_wall_time_against_the_timeout() -> None:
+    from bench import bounds
+    from bench.__main__ import release_rows, step_log_rows
+
+    runs = [
+        bounds.Release("100", 100, 60.0, 3, 60.6, 100, 0, 40.0),
+        bounds.Release("10,000", 10_000, 60.0, 3, 61.4, 562, 9438, 216.0),
+    ]
+    rows = release_rows(runs)
+    assert rows[0][3] == "anchor"
+    assert "wall 61.4 s (+1.4 s); 562 targets read, 9438 never read" in rows[1][2]
+    assert rows[1][3] == "wall/timeout 1.023 (anchor 1.010); RSS x5.40"
+    logs = step_log_rows(
+        [
+            bounds.StepLog("20", 1540, 1, 20, True, 32.0),
+            bounds.StepLog("10 pages", 7_788_890, 1, 20, True, 154.0),
+        ]
+    )
+    assert "pages of 7.43 MiB: exit 1, 20 lines kept (the log's last: yes)" in logs[1][2]
+    assert logs[1][3] == "RSS x4.81"

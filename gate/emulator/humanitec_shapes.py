@@ -9,7 +9,7 @@ spec recorded in ``tests/contracts/README.md`` (``Deployment``, ``Error``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from gate.emulator.scenario import (
     HumanitecV2Script,
@@ -119,18 +119,33 @@ def pipeline_job(
 
 def step_logs(
     script: PipelineRunScript, step: PipelineStep, elapsed: float, iso: Iso
-) -> list[dict[str, str]]:
-    """The step's log once it has begun (left its first status)."""
+) -> Sequence[dict[str, str]]:
+    """The step's log once it has begun (left its first status); lines are shaped as they
+    are sliced, so a page of a million-line log costs only its own lines."""
     if elapsed < _first_change(step):
         return []
-    return [
-        {
-            "at": iso(script.created + _first_change(step) + n * 0.001),
-            "level": level,
-            "message": text,
-        }
-        for n, (level, text) in enumerate(step.logs)
-    ]
+    return _LogLines(step.logs, script.created + _first_change(step), iso)
+
+
+class _LogLines(Sequence[dict[str, str]]):
+    def __init__(self, logs: Sequence[tuple[str, str]], began: float, iso: Iso) -> None:
+        self._logs, self._began, self._iso = logs, began, iso
+
+    def __len__(self) -> int:
+        return len(self._logs)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, str]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, str] | list[dict[str, str]]:
+        if isinstance(index, slice):
+            return [self[n] for n in range(*index.indices(len(self._logs)))]
+        level, text = self._logs[index]
+        at = self._iso(self._began + (index % len(self._logs)) * 0.001)
+        return {"at": at, "level": level, "message": text}
 
 
 def _first_change(step: PipelineStep) -> float:

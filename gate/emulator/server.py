@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -114,6 +114,8 @@ class Emulator:
         429 with ``Retry-After: 1``, as a throttling API does; :attr:`throttled` counts them."""
         self.token = token if token is not None else secrets.token_urlsafe(24)
         self.seconds_per_read = seconds_per_read
+        self.log_page_lines = _LOG_PAGE
+        """Lines in a page of a step's log (a hostile API may send 8 MiB pages)."""
         self._runtime_reads: dict[tuple[str, str, str], int] = {}
         self.rate_limit = rate_limit
         self.throttled = 0
@@ -477,7 +479,7 @@ class Emulator:
         if index >= len(job.steps):
             return 404, {"error": "API-404", "message": "Pipeline step not found."}, {}
         lines = shapes.step_logs(run, job.steps[index], elapsed, self._iso)
-        return _link_page(lines, path, query, size=_LOG_PAGE)
+        return _link_page(lines, path, query, size=self.log_page_lines)
 
     def _orchestrator_answer(
         self, name: str, ids: list[str], query: Mapping[str, str]
@@ -729,7 +731,7 @@ def _page(
 
 
 def _link_page(
-    items: list[Any], path: str, query: Mapping[str, str], *, size: int
+    items: Sequence[Any], path: str, query: Mapping[str, str], *, size: int
 ) -> tuple[int, Any, dict[str, str]]:
     """One page of a Humanitec list: the contract's ``page`` token and ``Link`` header."""
     start = int(query.get("page", "0") or 0)
