@@ -27,6 +27,7 @@ import pytest
 
 from gate.emulator import Device, Emulator, Fault, Timeline, Workload
 from gate.engine import LAST_READ_SECONDS
+from gate.providers.greengrass_v2 import SILENT_AFTER
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
@@ -985,6 +986,34 @@ def test_an_unhealthy_core_device_is_named_in_progress_and_outcome(
     [error] = outcome["errors"]
     assert error["object_id"] == "press-3"
     assert error["message"].startswith("its core device reports UNHEALTHY (last status update ")
+
+
+@pytest.mark.parametrize("started_ago", [1800, 60])
+def test_a_core_device_silent_since_before_the_deployment_is_named(
+    paced_emulator: Emulator, started_ago: int
+) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2(
+        [
+            Device("a", WILL_SUCCEED),
+            Device("press-4", Timeline([(0, "QUEUED")]), last_seen_ago=3 * 3600),
+            Device("press-5", Timeline([(0, "IN_PROGRESS")])),  # reported as it began
+        ],
+        thing_group="line-e",
+        started_ago=started_ago,
+    )
+    code, outcome, stderr = fleet_gate(emulator, deployment_id, "--timeout", "2s")
+    assert code == 3, stderr
+    press_4, press_5 = outcome["errors"]
+    assert press_4["object_id"] == "press-4"
+    assert "reported nothing" not in press_5["message"]
+    if started_ago < SILENT_AFTER:  # too early to tell: it may still take the deployment up
+        assert "silent" not in stderr
+        assert press_4["message"].startswith("still queued when the deadline passed")
+        return
+    assert "; silent: press-4)" in stderr
+    assert press_4["message"].startswith("its core device has reported nothing since ")
+    assert press_4["message"].endswith(", 3h00m before this deployment began 30m00s ago (offline?)")
 
 
 def test_a_job_aws_cancelled_says_why(paced_emulator: Emulator) -> None:

@@ -271,9 +271,11 @@ class Emulator:
         *,
         thing_group: str | None = None,
         deployment_id: str | None = None,
+        started_ago: float = 0.0,
     ) -> str:
-        """Start a Greengrass v2 deployment now; returns its id. With ``thing_group`` it
-        targets that group (continuous, as AWS does); without, the one device given."""
+        """Start a Greengrass v2 deployment now (or ``started_ago`` seconds ago); returns
+        its id. With ``thing_group`` it targets that group (continuous, as AWS does);
+        without, the one device given."""
         devices = list(devices)
         if thing_group is None and len(devices) != 1:
             raise ValueError("a deployment to one core device has exactly one device")
@@ -284,7 +286,7 @@ class Emulator:
             job_id=str(uuid.uuid4()),
             target_arn=f"{_ACCOUNT_ARN}:{target}",
             devices=devices,
-            created=self.clock(),
+            created=self.clock() - started_ago,
         )
         with self._lock:
             self._greengrass_v2[deployment_id] = script

@@ -11,7 +11,8 @@ whether its devices succeed or fail. So the gate reads the devices:
   (``DescribeJob``, one call whatever the group's size) only say whether anything is left:
   they hold devices that left the group and miss members the job has not reached, so no
   verdict rests on them. A device that left the group is said, never counted or waited on;
-  an unfinished member whose core device reports ``UNHEALTHY`` is named. Why devices failed
+  an unfinished member whose core device reports ``UNHEALTHY``, or has reported nothing
+  since before the deployment began (:data:`SILENT_AFTER` in), is named. Why devices failed
   is read from their job executions (``statusDetails.detailsMap``), for at most
   :data:`MAX_DESCRIBED` of them, and devices that failed alike are said once.
 
@@ -33,9 +34,10 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
+from gate.durations import format_duration
 from gate.errors import GateError, ReadError, RequestRejected, TransientError, UsageError
 from gate.ids import api_id, require_id
 from gate.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
@@ -76,6 +78,12 @@ ROLL_CALL_EVERY = 5
 """Polls between roll calls while the job's counts say devices are still busy (the first
 poll is one): each names the members and reads the health of the unfinished ones."""
 NOT_REACHED = "the job has not reached the device yet"
+SILENT_AFTER = 600.0
+"""Seconds into a deployment after which a core device that has reported nothing since
+before it began is named as silent: an online core device reports when it takes a
+deployment up, well within this."""
+UNHEALTHY = "its core device reports UNHEALTHY"
+SILENT = "its core device has reported nothing"
 _KNOWN_STATES = (State.SUCCEEDED, State.FAILED, State.RUNNING)
 _TARGET_ARN = re.compile(r"^arn:[\w-]+:iot:[^:]*:[^:]*:(thing|thinggroup)/(.+)$")
 
@@ -163,6 +171,8 @@ class GreengrassV2Deployment:
         self._devices: dict[str, DeviceResult] = {}
         """Every device the outcome reports: the members, and those that left the group."""
         self._unhealthy: dict[str, str] = {}
+        """Unfinished members whose core device is not expected to finish, with why."""
+        self._created: datetime | None = None
 
     def __repr__(self) -> str:
         return f"GreengrassV2Deployment({dict(self.target)!r})"
@@ -220,6 +230,8 @@ class GreengrassV2Deployment:
         if not status:
             raise TransientError("GetDeployment answered without a deploymentStatus")
         self._target_arn = from_api(deployment.get("targetArn"))
+        created = deployment.get("creationTimestamp")
+        self._created = created if isinstance(created, datetime) else None
         job_id = from_api(deployment.get("iotJobId"))
         self._job_id = api_id("IoT job id", job_id) if job_id else ""
         kind, name = _target_of(self._target_arn)
@@ -333,8 +345,10 @@ class GreengrassV2Deployment:
         return {thing: health for thing, health in found.items() if health}
 
     def _health(self, thing: str) -> str:
-        """Why ``thing`` is not expected to finish, as its core device says; empty when it
-        reports HEALTHY or cannot be read (health explains, it never decides)."""
+        """Why ``thing`` is not expected to finish, as its core device says: it reports
+        UNHEALTHY, or it has reported nothing since before this deployment began (and the
+        deployment is :data:`SILENT_AFTER` old). Empty when neither, or when the device
+        cannot be read: health explains, it never decides."""
         try:
             core = self._call(
                 self._greengrass.get_core_device,
@@ -343,19 +357,29 @@ class GreengrassV2Deployment:
             )
         except GateError:
             return ""
-        health = from_api(core.get("status"))
-        if health != "UNHEALTHY":
-            return ""
         seen = core.get("lastStatusUpdateTimestamp")
-        when = f" (last status update {iso_utc(seen)})" if isinstance(seen, datetime) else ""
-        return f"its core device reports UNHEALTHY{when}"
+        seen = seen if isinstance(seen, datetime) and seen.tzinfo is not None else None
+        if from_api(core.get("status")) == "UNHEALTHY":
+            when = f" (last status update {iso_utc(seen)})" if seen else ""
+            return f"{UNHEALTHY}{when}"
+        created = self._created
+        if seen is None or created is None or created.tzinfo is None or seen >= created:
+            return ""
+        running = (datetime.now(timezone.utc) - created).total_seconds()
+        if running < SILENT_AFTER:
+            return ""
+        return (
+            f"{SILENT} since {iso_utc(seen)}, {format_duration((created - seen).total_seconds())}"
+            f" before this deployment began {format_duration(running)} ago (offline?)"
+        )
 
     def _said_of(self, counts: _Counts) -> str:
         progress = counts.progress()
-        if self._unhealthy:
-            names = ", ".join(sorted(self._unhealthy)[:10])
-            more = len(self._unhealthy) - min(len(self._unhealthy), 10)
-            progress += f"; UNHEALTHY: {names}" + (f" and {more} more" if more > 0 else "")
+        for label, prefix in (("UNHEALTHY", UNHEALTHY), ("silent", SILENT)):
+            found = sorted(t for t, why in self._unhealthy.items() if why.startswith(prefix))
+            if found:
+                names, more = ", ".join(found[:10]), len(found) - min(len(found), 10)
+                progress += f"; {label}: {names}" + (f" and {more} more" if more > 0 else "")
         return progress
 
     def _judge(self, status: str, counts: _Counts, *, at_deadline: bool) -> Snapshot:
