@@ -7,23 +7,31 @@
 * :class:`Stack` is one resource across ``pulumi up`` and ``pulumi preview`` runs, making the
   calls the engine makes, in its order: Check, then Create for a new resource; Check, Diff,
   then Update or a replace (Create, then Delete of the old) for a recorded one.
+
+Secret values are the wire's (:func:`secret`). As the engine does, a :class:`Client` sends a
+provider whose Configure said ``acceptSecrets: false`` (Pulumi's dynamic provider host) every
+value unwrapped, and marks secret again each output named like a secret input.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
 PROVIDER_KEY = "__provider"
@@ -38,6 +46,59 @@ class CheckFailed(Exception):
         said = (f"{prop or '(resource)'}: {reason}" for prop, reason in failures)
         super().__init__("; ".join(said))
         self.failures = failures
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A secret value as the engine sends and keeps it (the wire's secret signature)."""
+    return dict(rpc.wrap_rpc_secret(value))
+
+
+def is_secret(value: Any) -> bool:
+    return rpc.is_rpc_secret(value)
+
+
+def unwrapped(value: Any) -> Any:
+    """``value`` with every secret in it unwrapped: what the engine sends a provider that does
+    not accept secrets."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {key: unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrapped(item) for item in value]
+    return value
+
+
+def annotate_secrets(outs: dict[str, Any], ins: Mapping[str, Any]) -> None:
+    """The engine's ``annotateSecrets`` for such a provider: an output named like an input that
+    held a secret is made secret (two objects are compared key by key)."""
+    for key, given in ins.items():
+        if key not in outs:
+            continue
+        out = outs[key]
+        both_objects = all(isinstance(v, dict) and not is_secret(v) for v in (out, given))
+        if both_objects:
+            annotate_secrets(out, given)
+        elif not is_secret(out) and holds_secret(given):
+            outs[key] = secret(out)
+
+
+def holds_secret(value: Any) -> bool:
+    return unwrapped(value) != value
+
+
+def shown(props: Mapping[str, Any]) -> str:
+    """What the engine shows of ``props`` in plain text: every secret value left out."""
+
+    def plain_parts(value: Any) -> Any:
+        if is_secret(value):
+            return "[secret]"
+        if isinstance(value, dict):
+            return {key: plain_parts(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [plain_parts(item) for item in value]
+        return value
+
+    return json.dumps(plain_parts(dict(props)))
 
 
 def struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -55,6 +116,10 @@ class Client:
     """One provider's gRPC methods, with plain dicts in and out."""
 
     stub: provider_pb2_grpc.ResourceProviderStub
+    log: Path | None = None
+    """Where the provider's process writes its standard error (the engine shows it)."""
+    accepts_secrets: bool = True
+    """What the provider's Configure answered; the engine unwraps secrets for one that does not."""
 
     def call(self, method: str, request: Any) -> Any:
         try:
@@ -66,28 +131,43 @@ class Client:
         request = provider_pb2.ConfigureRequest(
             args=struct(args), variables=dict(variables), acceptSecrets=True
         )
-        return self.call("Configure", request)
+        answer = self.call("Configure", request)
+        self.accepts_secrets = answer.acceptSecrets
+        return answer
+
+    def sent(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        """``props`` as the engine sends them to this provider."""
+        return struct(props if self.accepts_secrets else unwrapped(dict(props)))
+
+    def received(self, message: struct_pb2.Struct, ins: Mapping[str, Any]) -> dict[str, Any]:
+        """A provider's answer for inputs ``ins`` as the engine keeps it."""
+        outs = plain(message)
+        if not self.accepts_secrets:
+            annotate_secrets(outs, ins)
+        return outs
 
     def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
         answer = self.call(
-            "Check", provider_pb2.CheckRequest(urn=urn, olds=struct(olds), news=struct(news))
+            "Check", provider_pb2.CheckRequest(urn=urn, olds=self.sent(olds), news=self.sent(news))
         )
         if answer.failures:
             raise CheckFailed([(f.property, f.reason) for f in answer.failures])
-        return plain(answer.inputs)
+        return self.received(answer.inputs, news)
 
     def diff(self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Any:
-        request = provider_pb2.DiffRequest(urn=urn, id=id_, olds=struct(olds), news=struct(news))
+        request = provider_pb2.DiffRequest(
+            urn=urn, id=id_, olds=self.sent(olds), news=self.sent(news)
+        )
         return self.call("Diff", request)
 
     def create(
         self, urn: str, props: Mapping[str, Any], *, timeout: float = 0, preview: bool = False
     ) -> tuple[str, dict[str, Any]]:
         request = provider_pb2.CreateRequest(
-            urn=urn, properties=struct(props), timeout=timeout, preview=preview
+            urn=urn, properties=self.sent(props), timeout=timeout, preview=preview
         )
         answer = self.call("Create", request)
-        return answer.id, plain(answer.properties)
+        return answer.id, self.received(answer.properties, props)
 
     def update(
         self,
@@ -100,12 +180,18 @@ class Client:
         preview: bool = False,
     ) -> dict[str, Any]:
         request = provider_pb2.UpdateRequest(
-            urn=urn, id=id_, olds=struct(olds), news=struct(news), timeout=timeout, preview=preview
+            urn=urn,
+            id=id_,
+            olds=self.sent(olds),
+            news=self.sent(news),
+            timeout=timeout,
+            preview=preview,
         )
-        return plain(self.call("Update", request).properties)
+        return self.received(self.call("Update", request).properties, news)
 
     def delete(self, urn: str, id_: str, props: Mapping[str, Any]) -> None:
-        self.call("Delete", provider_pb2.DeleteRequest(urn=urn, id=id_, properties=struct(props)))
+        request = provider_pb2.DeleteRequest(urn=urn, id=id_, properties=self.sent(props))
+        self.call("Delete", request)
 
     def cancel(self) -> None:
         self.call("Cancel", empty_pb2.Empty())
@@ -181,23 +267,27 @@ class Stack:
 
 @contextmanager
 def dynamic_host(env: Mapping[str, str]) -> Iterator[Client]:
-    """Pulumi's dynamic-provider host in its own process, with ``env`` as its environment."""
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"],  # -u: it never flushes the port
-        stdout=subprocess.PIPE,
-        env={**env, "PYTHONPATH": os.pathsep.join(sys.path)},
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield Client(provider_pb2_grpc.ResourceProviderStub(channel))
-    finally:
-        process.kill()
-        process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    """Pulumi's dynamic-provider host in its own process, with ``env`` as its environment;
+    what it writes to standard error is kept in the client's ``log``."""
+    with tempfile.TemporaryDirectory() as kept, open(Path(kept, "stderr"), "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],  # -u: it never flushes the port
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env={**env, "PYTHONPATH": os.pathsep.join(sys.path)},
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            port = process.stdout.readline()
+            assert port.strip().isdigit(), f"the host did not start: {Path(log.name).read_text()}"
+            with grpc.insecure_channel(f"127.0.0.1:{int(port)}") as channel:
+                yield Client(provider_pb2_grpc.ResourceProviderStub(channel), log=Path(log.name))
+        finally:
+            process.kill()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 class FakeEngine(engine_pb2_grpc.EngineServicer):

@@ -5,6 +5,8 @@ For a dynamic resource the harness decodes the real serialized ``__provider`` (b
 dill, as ``pulumi/dynamic/__main__.py`` does), calls ``configure`` with the stack config,
 then the real ``check`` and, outside preview, ``create``. A provider that captured a client,
 a socket or a token shows up here as a failure to pickle or as the secret in the payload.
+As the engine does for that host (it does not accept secrets), the provider is sent every
+input unwrapped, and an output named like a secret input is made secret again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pulumi.runtime.settings import SETTINGS, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from tests.provider_host import annotate_secrets, unwrapped
+
 T = TypeVar("T")
 
 PROVIDER_KEY = "__provider"
@@ -36,6 +40,7 @@ class Registered:
     name: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    id: str | None = None
 
 
 @dataclass
@@ -68,7 +73,7 @@ class DynamicProviderHost(Mocks):
         self.serialized_providers.append(serialized)
         provider = dill.loads(base64.b64decode(serialized))
         provider.configure(ConfigureRequest(Config(dict(self.config), self.project)))
-        checked = provider.check({}, inputs)
+        checked = provider.check({}, unwrapped(inputs))
         if checked.failures:
             reasons = "; ".join(f"{f.property}: {f.reason}" for f in checked.failures)
             raise ValueError(f"check failed: {reasons}")
@@ -79,7 +84,8 @@ class DynamicProviderHost(Mocks):
         result = provider.create(checked.inputs)
         outputs = dict(result.outs or {})
         outputs[PROVIDER_KEY] = serialized
-        self.resources.append(Registered(typ, name, inputs, outputs))
+        annotate_secrets(outputs, inputs)
+        self.resources.append(Registered(typ, name, inputs, outputs, result.id))
         return result.id, outputs
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:
@@ -152,3 +158,7 @@ def settle(*outputs: pulumi.Output[Any]) -> list[Any]:
 
 def known(output: pulumi.Output[Any]) -> bool:
     return _sync_await(output.is_known())
+
+
+def secret(output: pulumi.Output[Any]) -> bool:
+    return _sync_await(output.is_secret())

@@ -37,6 +37,7 @@ from tests.pulumi_harness import (
     install,
     known,
     run_program,
+    secret,
     settle,
 )
 from tests.support import REPO, TOKEN, moto_greengrass_deployment, set_moto_status
@@ -399,6 +400,72 @@ def test_read_returns_the_recorded_outputs_and_delete_touches_nothing(
     assert emulator.requests == []
 
 
+# --- secret inputs ------------------------------------------------------------------------
+
+SECRET_ID = "s3cr3t-dep10y-0f3c"
+
+
+def test_a_secret_deploy_id_is_never_in_the_id_or_an_output_that_is_not_secret(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), deploy_id=SECRET_ID
+    )
+    gate = run_program(lambda: humanitec_gate(emulator, pulumi.Output.secret(SECRET_ID)))
+    outputs = [gate.status, gate.raw_status, gate.errors, gate.finished_at, gate.target]
+    assert settle(gate.status, gate.target) == [
+        "succeeded",
+        {"org": "acme", "app": "shop", "env": "production", "deploy_id": SECRET_ID},
+    ]
+    assert secret(gate.target), "the target holds the secret id: it stays secret"
+    assert not secret(gate.status), "what holds no secret stays readable"
+    for output, value in zip(outputs, settle(*outputs), strict=True):
+        assert secret(output) or SECRET_ID not in json.dumps(value)
+    wait = host.resources[-1]
+    assert wait.id is not None
+    assert wait.id.startswith("humanitec/acme/shop/production/secret-")
+    assert SECRET_ID not in wait.id
+
+
+def test_a_secret_deploy_id_is_never_in_the_message_of_a_gate_that_failed(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "in progress"), (0.1, "failed")]),
+        deploy_id=SECRET_ID,
+        errors=[{"code": "E1", "message": f"deployment {SECRET_ID} crashed"}],
+    )
+    with pytest.raises(DeploymentGateFailed) as failed:
+        run_program(lambda: humanitec_gate(emulator, pulumi.Output.secret(SECRET_ID)))
+    message = gate_message(host)
+    assert message.startswith("deployment gate failed: humanitec deployment")
+    assert "E1: deployment *** crashed" in message
+    assert SECRET_ID not in message + str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [
+        ({"deploy_id": "../s3cr3t-bad"}, "s3cr3t-bad"),
+        ({"api_url": "https://api.example.com/?token=" + "s3cr3t" * 40}, "s3cr3ts3cr3t"),
+    ],
+    ids=["deploy-id", "long-api-url-with-a-token"],
+)
+def test_check_never_shows_the_secret_input_it_refuses(
+    emulator: Emulator, host: DynamicProviderHost, given: dict[str, str], refused: str
+) -> None:
+    ids = {"org": "acme", "app": "shop", "env": "production", "deploy_id": "d1"}
+    secrets = {key: pulumi.Output.secret(value) for key, value in given.items()}
+    target = HumanitecTarget(**{**ids, **secrets})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=f"check failed: {next(iter(given))}: ") as failed:
+        run_program(lambda: DeploymentGate("bad", DeploymentGateArgs(target=target)))
+    assert refused not in str(failed.value)
+    assert emulator.requests == []
+
+
 # --- the example programs ---------------------------------------------------------------
 
 
@@ -545,6 +612,53 @@ def test_a_failed_target_fails_the_update_naming_it_and_its_errors(
     message = gate_message(host)
     assert message.startswith("deployment gates: 2/3 succeeded, 1 failed\nproduction: ")
     assert "[workload api] CLD-001 Provider error: Incorrect credentials" in message
+
+
+def secret_release(emulator: Emulator, ends: str) -> DeploymentGates:
+    """Staging, then production on a deploy id the program marks secret."""
+    emulator.add_humanitec("acme", "shop", "staging", Timeline([(0, "succeeded")]))
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "in progress"), (0.1, ends)]),
+        deploy_id=SECRET_ID,
+        errors=[{"code": "E1", "message": f"deployment {SECRET_ID} crashed"}],
+    )
+    targets = {
+        "staging": HumanitecTarget(org="acme", app="shop", env="staging", api_url=emulator.url),
+        "production": HumanitecTarget(
+            org="acme",
+            app="shop",
+            env="production",
+            deploy_id=pulumi.Output.secret(SECRET_ID),
+            api_url=emulator.url,
+        ),
+    }
+    return DeploymentGates("release", DeploymentGatesArgs(targets=targets, **FAST))
+
+
+def test_a_secret_deploy_id_of_one_target_is_never_in_the_message_of_gates_that_failed(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    with pytest.raises(DeploymentGateFailed):
+        run_program(lambda: secret_release(emulator, "failed"))
+    message = gate_message(host)
+    assert "production: deployment gate failed" in message
+    assert "E1: deployment *** crashed" in message
+    assert SECRET_ID not in message
+
+
+def test_a_secret_deploy_id_of_one_target_keeps_the_outcomes_secret_and_the_summary_readable(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    gates = run_program(lambda: secret_release(emulator, "succeeded"))
+    [outcomes] = settle(gates.outcomes)
+    assert outcomes[1]["target"]["deploy_id"] == SECRET_ID
+    assert secret(gates.outcomes), "an outcome holds the secret id"
+    assert not secret(gates.status)
+    assert not secret(gates.summary)
+    assert host.resources[-1].id == "staging/production"
 
 
 IDS = {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True}

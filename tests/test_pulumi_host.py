@@ -13,7 +13,17 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from gate.emulator import Emulator, Timeline
 from gate.pulumi.provider import DeploymentWaitProvider
-from tests.provider_host import CheckFailed, Client, ProviderError, Stack, dynamic_host
+from tests.provider_host import (
+    CheckFailed,
+    Client,
+    ProviderError,
+    Stack,
+    dynamic_host,
+    holds_secret,
+    is_secret,
+    secret,
+    shown,
+)
 from tests.support import TOKEN
 
 URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate$pulumi-python:dynamic:Resource::prod-wait"
@@ -29,7 +39,8 @@ FAILS = Timeline([(0, "in progress"), (0.1, "failed")])
 
 
 def gate_inputs(emulator: Emulator, **target: Any) -> dict[str, Any]:
-    """What :class:`gate.pulumi.DeploymentGate` registers for a Humanitec target."""
+    """What :class:`gate.pulumi.DeploymentGate` registers for a Humanitec target; an input
+    given as :func:`secret` is named in ``secret_inputs``, as the component names it."""
     return {
         "provider": "humanitec",
         "org": "acme",
@@ -40,6 +51,7 @@ def gate_inputs(emulator: Emulator, **target: Any) -> dict[str, Any]:
         "api_url": emulator.url,
         **FAST,
         **target,
+        "secret_inputs": [key for key, value in target.items() if holds_secret(value)],
         "__provider": serialize_provider(DeploymentWaitProvider()),
     }
 
@@ -212,3 +224,48 @@ def test_a_skipped_gate_waits_once_it_is_no_longer_told_to_skip(
     stack.up({**pinned, "skip_await": True})
     assert stack.up(pinned)["status"] == "succeeded"
     assert emulator.requests, "the gate read the deployment once skip_await was dropped"
+
+
+def test_a_secret_input_is_never_shown_in_an_id_an_output_a_failure_or_the_hosts_log(
+    emulator: Emulator, host: Client
+) -> None:
+    failed_id, passed_id = "s3cr3t-dep10y-0f3c", "s3cr3t-passed-9a8b"
+    emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "failed")]),
+        deploy_id=failed_id,
+        errors=[{"code": "E1", "message": f"deployment {failed_id} crashed"}],
+    )
+    with pytest.raises(ProviderError) as failed:
+        Stack(host, URN).up(gate_inputs(emulator, deploy_id=secret(failed_id), latest=False))
+    assert "E1: deployment *** crashed" in str(failed.value)
+
+    emulator.add_humanitec(
+        "acme", "shop", "staging", Timeline([(0, "succeeded")]), deploy_id=passed_id
+    )
+    stack = Stack(host, URN)
+    pinned = gate_inputs(emulator, env="staging", deploy_id=secret(passed_id), latest=False)
+    created = stack.up(pinned)
+    assert stack.id.startswith("humanitec/acme/shop/staging/secret-")
+    assert created["status"] == "succeeded"
+    assert is_secret(created["target"])
+    updated = stack.up({**pinned, "timeout": "45m"})
+    assert stack.calls[-2:] == ["Diff", "Update"]
+    assert is_secret(updated["target"]), "the recorded target stays secret"
+
+    long_url = f"{emulator.url}/?token={'s3cr3t' * 40}"
+    refusals = []
+    for given in (
+        {"deploy_id": secret("../s3cr3t-bad"), "latest": False},
+        {"api_url": secret(long_url)},
+    ):
+        with pytest.raises(CheckFailed) as refused:
+            host.check(URN, {}, gate_inputs(emulator, **given))
+        refusals.append(str(refused.value))
+    assert host.log is not None
+    said = [str(failed.value), stack.id, shown(created), shown(updated), *refusals]
+    said.append(host.log.read_text())
+    for secret_text in (failed_id, passed_id, "s3cr3t-bad", "s3cr3ts3cr3t"):
+        assert not any(secret_text in text for text in said), secret_text

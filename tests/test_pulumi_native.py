@@ -20,7 +20,15 @@ from pulumi.runtime.proto import provider_pb2
 from gate.emulator import Emulator, Fault, Timeline
 from gate.pulumi.inputs import DURATION_KEYS, TARGET_KEYS_OF
 from gate.pulumi.native.properties import BLOCKS, camel
-from tests.provider_host import CheckFailed, Client, FakeEngine, ProviderError, Stack, native_host
+from tests.provider_host import (
+    CheckFailed,
+    Client,
+    FakeEngine,
+    ProviderError,
+    Stack,
+    native_host,
+    secret,
+)
 from tests.support import TOKEN
 
 URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate::production"
@@ -339,11 +347,6 @@ def test_the_engines_tracing_flag_is_not_taken_for_its_address() -> None:
         assert plugin_arguments(argv).engine == "127.0.0.1:5000", argv
 
 
-def secret(value: Any) -> dict[str, Any]:
-    """A secret property value as the engine sends it (the wire's secret signature)."""
-    return {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": value}
-
-
 def test_a_secret_input_is_never_shown_in_ids_failures_errors_or_log_lines(
     emulator: Emulator, served: tuple[Client, FakeEngine]
 ) -> None:
@@ -373,6 +376,22 @@ def test_a_secret_input_is_never_shown_in_ids_failures_errors_or_log_lines(
     said = [str(failed.value), resource_id, str(refused.value), *engine.lines(URN)]
     for secret_id in (hidden_id, passed_id, "s3cr3t-bad"):
         assert not any(secret_id in text for text in said), secret_id
+
+
+def test_a_long_secret_api_url_is_not_shown_even_where_a_refusal_cuts_it_short(
+    emulator: Emulator, client: Client
+) -> None:
+    token = "s3cr3t" * 40
+    with pytest.raises(CheckFailed) as refused:
+        client.check(
+            URN,
+            {},
+            humanitec(emulator, deployId="d1", apiUrl=secret(f"{emulator.url}/?token={token}")),
+        )
+    assert [prop for prop, _ in refused.value.failures] == ["humanitec.apiUrl"]
+    assert "humanitec.apiUrl '***…' must not have a query string" in str(refused.value)
+    assert emulator.url not in str(refused.value)
+    assert token[:12] not in str(refused.value)
 
 
 def test_cancel_ends_a_wait_whose_request_is_still_awaiting_its_answer(

@@ -12,7 +12,9 @@ The waiting runs in a dynamic provider (:mod:`gate.pulumi.provider`) whose ``cre
 same wait engine as the ``gate`` command. ``pulumi preview`` never waits and makes no API
 call; its outputs are unknown there. A deployment that fails, times out or cannot be read fails
 ``pulumi up`` with every error detail in the message, and the resource is not recorded, so
-the next ``pulumi up`` waits again. Install with ``pip install 'deploy-gate[pulumi]'``.
+the next ``pulumi up`` waits again. An input the program marks secret
+(``pulumi.Output.secret``, a secret config value) is never shown in the resource id, a failure
+or an output that is not secret itself. Install with ``pip install 'deploy-gate[pulumi]'``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pulumi
 
 from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentWaitProvider
+from gate.pulumi.secret_inputs import SECRET_INPUTS, secret_places
 from gate.sharing import DEFAULT_MAX_RATE
 
 __all__ = [
@@ -211,6 +214,7 @@ class DeploymentGate(pulumi.ComponentResource):
             "progress": None,
             "devices": None,
         }
+        props[SECRET_INPUTS] = secret_places(props)
         wait = _DeploymentWait(
             DeploymentWaitProvider(),
             f"{name}-wait",
@@ -295,6 +299,7 @@ class DeploymentGates(pulumi.ComponentResource):
             "outcomes": None,
             "elapsed_seconds": None,
         }
+        props[SECRET_INPUTS] = secret_places(props)
         waits = _DeploymentWaits(
             DeploymentsWaitProvider(), f"{name}-waits", props, pulumi.ResourceOptions(parent=self)
         )

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult
+from pulumi.dynamic import CheckFailure
 
 from gate.fleet import FleetOutcome, Target, wait_all
 from gate.model import OutcomeStatus
@@ -45,9 +45,10 @@ FLEET_OUTPUT_KEYS = ("status", "summary", "outcomes", "elapsed_seconds")
 
 class DeploymentsWaitProvider(DeploymentWaitProvider):
     """check validates each target, create waits on all, diff and update follow
-    :func:`fleet_change_of`; the rest is the single gate's provider."""
+    :func:`fleet_change_of`; the rest (and what hides a secret input) is the single gate's
+    provider."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def _failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
         failures = [CheckFailure(f.key, f.reason) for f in timing_failures(news)]
         targets = news.get("targets")
         if known(targets) and (not isinstance(targets, list) or not targets):
@@ -72,15 +73,15 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
             isinstance(max_rate, (int, float)) and not isinstance(max_rate, bool) and max_rate > 0
         ):
             failures.append(CheckFailure("max_rate", "max_rate must be a number above 0"))
-        return CheckResult(news, failures)
+        return failures
 
     recorded_keys = FLEET_OUTPUT_KEYS
 
     def _change(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
         return fleet_change_of(olds, news)
 
-    def _id(self, props: Mapping[str, Any], outs: Mapping[str, Any]) -> str:
-        return "/".join(str(target["name"]) for target in props["targets"])
+    def _id_parts(self, props: Mapping[str, Any], outs: Mapping[str, Any]) -> list[str]:
+        return [str(target["name"]) for target in props["targets"]]
 
     def _outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         if props.get("skip_await") is True:

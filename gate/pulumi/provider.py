@@ -6,7 +6,9 @@ environment of ``pulumi up`` and the token the stack chose (see :mod:`gate.pulum
 What the inputs mean, when a gate waits again and what it records are the same as the native
 provider's (:mod:`gate.pulumi.inputs`, :mod:`gate.pulumi.changes`, :mod:`gate.pulumi.outcomes`).
 The dynamic provider host serves at most four calls at once and ignores Cancel and
-``customTimeouts``: here the gate's own ``timeout`` is the only deadline.
+``customTimeouts``: here the gate's own ``timeout`` is the only deadline. The host is sent
+every input unwrapped, secret or not; the component's ``secret_inputs`` say which were secret,
+and those are never shown (see :mod:`gate.pulumi.secret_inputs`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from gate.pulumi.outcomes import (
     skipped_outputs,
 )
 from gate.pulumi.running import Run, run_gate, token_problem
+from gate.pulumi.secret_inputs import hidden, resource_id, secret_outputs, texts_at
 
 __all__ = ["DeploymentGateFailed", "DeploymentWaitProvider"]
 
@@ -44,9 +47,9 @@ TOKEN_CONFIG_KEYS = ("gate:humanitecToken", "humanitecToken")
 
 class DeploymentWaitProvider(ResourceProvider):
     """check validates, create waits, diff and update follow :func:`change_of`, delete
-    leaves the deployment alone. :class:`~gate.pulumi.fleet_provider.DeploymentsWaitProvider`
-    changes what is waited on through ``_outputs``, ``_change``, ``_id`` and
-    ``recorded_keys``."""
+    leaves the deployment alone; none of them shows a secret input.
+    :class:`~gate.pulumi.fleet_provider.DeploymentsWaitProvider` changes what is waited on
+    through ``_failures``, ``_outputs``, ``_change``, ``_id_parts`` and ``recorded_keys``."""
 
     serialize_as_secret_always = False
 
@@ -71,15 +74,20 @@ class DeploymentWaitProvider(ResourceProvider):
                 return
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = [CheckFailure(failure.key, failure.reason) for failure in check_inputs(news)]
-        problem = token_problem(news, self._configured_token, os.environ)
-        if problem:
-            failures.append(CheckFailure("", problem))
+        secrets = texts_at(news)
+        failures = [
+            CheckFailure(failure.property, hidden(failure.reason, secrets))
+            for failure in self._failures(news)
+        ]
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        outs = {**props, **self._waited(props)}
-        return CreateResult(id_=self._id(props, outs), outs=outs)
+        secrets = texts_at(props)
+        outs = {**props, **self._waited(props, secrets)}
+        return CreateResult(
+            id_=resource_id(self._id_parts(props, outs), secrets),
+            outs=secret_outputs(outs, secrets),
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         change = self._change(olds, news)
@@ -88,12 +96,15 @@ class DeploymentWaitProvider(ResourceProvider):
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        secrets = texts_at(news)
         if self._change(olds, news).waits_again:
-            return UpdateResult(outs={**news, **self._waited(news)})
-        return UpdateResult(outs={**news, **{key: olds.get(key) for key in self.recorded_keys}})
+            outs = {**news, **self._waited(news, secrets)}
+        else:
+            outs = {**news, **{key: olds.get(key) for key in self.recorded_keys}}
+        return UpdateResult(outs=secret_outputs(outs, secrets))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
+        return ReadResult(id_, secret_outputs(props, texts_at(props)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Forgetting a gate leaves the deployment alone."""
@@ -101,8 +112,16 @@ class DeploymentWaitProvider(ResourceProvider):
     def _change(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
         return change_of(olds, news)
 
-    def _id(self, props: Mapping[str, Any], outs: Mapping[str, Any]) -> str:
-        return "/".join([str(props["provider"]), *outs["target"].values()])
+    def _failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        failures = [CheckFailure(failure.key, failure.reason) for failure in check_inputs(news)]
+        problem = token_problem(news, self._configured_token, os.environ)
+        if problem:
+            failures.append(CheckFailure("", problem))
+        return failures
+
+    def _id_parts(self, props: Mapping[str, Any], outs: Mapping[str, Any]) -> list[str]:
+        """The parts of the resource id: ``humanitec``, then the ids waited on."""
+        return [str(props["provider"]), *map(str, outs["target"].values())]
 
     def _outputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """The outputs of a gate that passed; raises :class:`DeploymentGateFailed` otherwise."""
@@ -110,9 +129,9 @@ class DeploymentWaitProvider(ResourceProvider):
             return skipped_outputs(given_ids(props))
         return outputs_of(run_gate(props, Run(configured_token=self._configured_token)))
 
-    def _waited(self, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _waited(self, props: Mapping[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
         try:
             return self._outputs(props)
         except DeploymentGateFailed as failed:
-            message = str(failed)
+            message = hidden(str(failed), secrets)
         raise raised_for_host(message)

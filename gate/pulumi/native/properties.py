@@ -15,13 +15,13 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 
 from gate.pulumi.inputs import NameOf
+from gate.pulumi.secret_inputs import longest_first
 
 __all__ = [
     "BLOCKS",
     "Flat",
     "camel",
     "from_python",
-    "hidden",
     "name_of",
     "secret_texts",
     "to_python",
@@ -80,14 +80,7 @@ def secret_texts(values: Mapping[str, PropertyValue]) -> tuple[str, ...]:
 
     for value in values.values():
         walk(value, False)
-    return tuple(sorted(found, key=len, reverse=True))
-
-
-def hidden(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret in it shown as ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    return longest_first(found)
 
 
 def from_python(value: Any, *, secret: bool = False) -> PropertyValue:

@@ -11,7 +11,6 @@ config; the state holds the inputs and the outcome, never the token.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import threading
 import time
@@ -52,13 +51,13 @@ from gate.pulumi.native.properties import (
     Flat,
     camel,
     from_python,
-    hidden,
     name_of,
     secret_texts,
     to_python,
 )
 from gate.pulumi.outcomes import OUTPUT_KEYS, DeploymentGateFailed, outputs_of, skipped_outputs
 from gate.pulumi.running import CONFIG_TOKEN_SOURCE, Run, run_gate, token_problem
+from gate.pulumi.secret_inputs import hidden, resource_id
 from gate.secret import header_token
 
 __all__ = ["TYPE_TOKEN", "GateProvider", "schema_text"]
@@ -139,7 +138,7 @@ class GateProvider(Provider):
         outputs = await self._outputs(request.urn, flat.props, request.timeout, secrets)
         ids = [flat.props["provider"], *outputs["target"].values()]
         return CreateResponse(
-            resource_id=_resource_id([str(part) for part in ids], secrets),
+            resource_id=resource_id([str(part) for part in ids], secrets),
             properties={**request.properties, **_as_properties(outputs, request.properties)},
         )
 
@@ -232,15 +231,6 @@ def _top_level(key: str, old_block: str, new_block: str) -> list[str]:
     if key in TARGET_KEYS:
         return sorted({old_block, new_block} - {""})
     return [camel(key)]
-
-
-def _resource_id(parts: list[str], secrets: tuple[str, ...]) -> str:
-    """``humanitec/acme/shop/production/0f3c``; a secret part as its digest, which tells two
-    gates apart without showing it."""
-    return "/".join(
-        f"secret-{hashlib.sha256(part.encode()).hexdigest()[:12]}" if part in secrets else part
-        for part in parts
-    )
 
 
 def _unknown_outputs() -> dict[str, PropertyValue]:
