@@ -21,6 +21,7 @@ from types import FrameType
 from typing import NoReturn, TextIO, cast
 
 from gate import __version__
+from gate.cli_flags import add_target_flags, given_of, repeated_flag
 from gate.durations import parse_duration
 from gate.engine import (
     DEFAULT_NOT_FOUND_GRACE,
@@ -43,13 +44,12 @@ from gate.render.text import TextReporter
 from gate.reporter import Reporter
 from gate.schedule import DEFAULT_INTERVAL
 from gate.sharing import DEFAULT_MAX_RATE
-from gate.targets import repeated_flag
 from gate.timestamps import iso_utc
 
 __all__ = ["main"]
 
 MAX_RATE = 1000.0
-_DURATION_FLAGS = (
+DURATION_FLAGS = (
     ("--timeout", DEFAULT_TIMEOUT, "overall deadline, such as 90, 90s, 15m, 1h (default: 30m)"),
     (
         "--interval",
@@ -180,20 +180,17 @@ def _wait_command(
         _say(err, _wait_usage())
         return 2
     plugin = load_plugin(provider_name)
-    parsed = _provider_parser(plugin).parse_args(rest)
-    repeated = repeated_flag(plugin, rest, lambda: _Parser(prog=f"gate wait {plugin.name}"))
+    parser = _provider_parser(plugin)
+    parsed = parser.parse_args(rest)
+    given = given_of(parsed, plugin.description)
+    repeated = repeated_flag(plugin.description, rest)
     if repeated is not None:
         from gate.cli_fleet import TargetSpec, run_fleet
 
         dest, values = repeated
         flag = "--" + dest.replace("_", "-")
         specs = [
-            TargetSpec(
-                value,
-                plugin,
-                argparse.Namespace(**{**vars(parsed), dest: value}),
-                f"{flag} {value}",
-            )
+            TargetSpec(value, plugin, parsed, f"{flag} {value}", {**given, dest: value})
             for value in values
         ]
         return run_fleet(specs, parsed, env, out, err)
@@ -204,7 +201,8 @@ def _wait_command(
     reporter: Reporter = GitHubReporter(out) if github else TextReporter(err)
     began = time.monotonic(), datetime.now(timezone.utc)
     try:
-        provider = plugin.build(parsed, env, request_timeout=parsed.request_timeout)
+        target = plugin.description.read(given, env=env)
+        provider = plugin.build(target, env, request_timeout=parsed.request_timeout)
     except (Interrupted, KeyboardInterrupt) as interrupt:
         signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
         outcome = _cancelled_before_waiting(plugin.name, signum, *began)
@@ -337,7 +335,7 @@ def _wait_usage() -> str:
 
 def _provider_parser(plugin: ProviderPlugin) -> _Parser:
     parser = _Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
-    plugin.add_arguments(parser)
+    add_target_flags(parser, plugin.description)
     _add_waiting_flags(parser)
     _add_fleet_flags(parser, "with one id repeated (--env a --env b)")
     _add_report_flags(parser)
@@ -346,7 +344,7 @@ def _provider_parser(plugin: ProviderPlugin) -> _Parser:
 
 def _add_waiting_flags(parser: argparse.ArgumentParser) -> None:
     timing = parser.add_argument_group("waiting")
-    for flag, default, meaning in _DURATION_FLAGS:
+    for flag, default, meaning in DURATION_FLAGS:
         timing.add_argument(flag, type=_duration_of(flag), default=default, help=meaning)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from gate.cli import (
+    DURATION_FLAGS,
     Reports,
     _add_fleet_flags,
     _add_report_flags,
@@ -26,6 +27,8 @@ from gate.cli import (
     _write_reports,
     wait_options_of,
 )
+from gate.description import FieldError, file_key
+from gate.durations import parse_duration
 from gate.engine import WaitOptions
 from gate.errors import GateError, UsageError
 from gate.fleet import FleetOutcome, FleetReporter, Target, wait_all
@@ -36,7 +39,7 @@ from gate.render.json import fleet_to_json
 from gate.render.junit import junit_xml
 from gate.render.summary import fleet_summary_markdown
 from gate.sharing import Sharing
-from gate.targets import TargetEntry, plugin_of, read_entries
+from gate.targets import TargetEntry, as_text, plugin_of, read_entries
 
 __all__ = ["TargetSpec", "run_fleet", "wait_all_command"]
 
@@ -51,12 +54,17 @@ class TargetSpec:
     name: str | None
     plugin: ProviderPlugin
     flags: argparse.Namespace
+    """The waiting flags (``timeout``, ``interval``, ...)."""
     where: str
+    target: Mapping[str, object]
+    """The target's fields as given (by field key), not yet checked."""
     entry: TargetEntry | None = None
 
     def explain(self, error: GateError) -> GateError:
         if self.entry is not None:
             return self.entry.explain(error)
+        if isinstance(error, FieldError):
+            return UsageError(f"{self.where}: {error}")
         return type(error)(f"{self.where}: {error}")
 
 
@@ -129,27 +137,29 @@ def run_fleet(
 
 def _parse_entry(entry: TargetEntry, defaults: Mapping[str, object]) -> TargetSpec:
     plugin = plugin_of(entry)
-    parser = _Parser(prog=f"gate wait {plugin.name}")
-    plugin.add_arguments(parser)
-    _add_waiting_flags(parser)
-    parser.set_defaults(**defaults)
-    known = {
-        option[2:]
-        for action in parser._actions  # argparse keeps no public list of a parser's flags
-        for option in action.option_strings
-        if option.startswith("--") and option != "--help"
-    }
-    for field in entry.fields:
-        if field not in known:
+    fields = {file_key(key): key for key in plugin.description.keys}
+    waiting = {flag[2:]: flag for flag, _, _ in DURATION_FLAGS}
+    target: dict[str, object] = {}
+    timing = dict(defaults)
+    for name, value in entry.fields.items():
+        if name in waiting:
+            flag = f"field '{name}'"
+            try:
+                timing[name.replace("-", "_")] = parse_duration(as_text(value), flag=flag)
+            except GateError as bad:
+                raise entry.explain(bad) from None
+        elif name in fields:
+            key = fields[name]
+            kind = plugin.description.field(key).kind
+            scalar = isinstance(value, (int, float)) and not isinstance(value, bool)
+            target[key] = as_text(value) if scalar and kind not in ("number", "flag") else value
+        else:
+            known = ", ".join(sorted([*fields, *waiting]))
             raise UsageError(
-                f"{entry.where}: unknown field {field!r} for provider {plugin.name} "
-                f"(fields: provider, name, {', '.join(sorted(known))})"
+                f"{entry.where}: unknown field {name!r} for provider {plugin.name} "
+                f"(fields: provider, name, {known})"
             )
-    try:
-        flags = parser.parse_args(list(entry.argv))
-    except GateError as bad:
-        raise entry.explain(bad) from None
-    return TargetSpec(entry.name, plugin, flags, entry.where, entry)
+    return TargetSpec(entry.name, plugin, argparse.Namespace(**timing), entry.where, target, entry)
 
 
 def _build(
@@ -158,7 +168,8 @@ def _build(
     flags = spec.flags
     try:
         options = wait_options_of(flags)
-        provider = spec.plugin.build(flags, env, request_timeout=flags.request_timeout)
+        target = spec.plugin.description.read(spec.target, env=env)
+        provider = spec.plugin.build(target, env, request_timeout=flags.request_timeout)
     except GateError as bad:
         raise spec.explain(bad) from None
     built.append(provider)

@@ -1,10 +1,10 @@
 """The targets of a gate of many, from a file (``gate wait-all FILE``) or from repeated ids.
 
 A file is YAML or JSON: a list of targets, or ``{"defaults": {...}, "targets": [...]}``. Each
-target names its ``provider``, optionally a ``name``, and the provider's flags as fields
-(``deploy-id: 0f3c`` or ``deploy_id: 0f3c`` is ``--deploy-id 0f3c``; ``latest: true`` is
-``--latest``), plus the waiting flags (``timeout: 20m``). Every field goes through the very
-parser ``gate wait PROVIDER`` uses, so a target in a file means what the same flags mean.
+target names its ``provider``, optionally a ``name``, and the fields of the provider's
+target description (``deploy-id: 0f3c`` or ``deploy_id: 0f3c``; ``latest: true``), plus the
+waiting fields (``timeout: 20m``). A target's fields are checked by the same description
+``gate wait PROVIDER``'s flags are made from, so a target in a file means what they mean.
 
 The whole file is checked before the first read: a bad entry is a :class:`UsageError` naming
 the entry and the field.
@@ -12,16 +12,16 @@ the entry and the field.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import select
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from gate.description import FieldError
 from gate.errors import GateError, UsageError
 from gate.providers import ProviderPlugin
 from gate.registry import load_plugin
@@ -30,8 +30,9 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_TARGETS",
     "TargetEntry",
+    "as_text",
+    "plugin_of",
     "read_entries",
-    "repeated_flag",
 ]
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -43,22 +44,18 @@ _SCALARS = (str, int, float, bool)
 
 @dataclass(frozen=True)
 class TargetEntry:
-    """One target as written: where it was, its provider, name and flags."""
+    """One target as written: where it was, its provider, name and fields."""
 
     where: str
     """``release.yaml: target 3 (production)``: how errors name the entry."""
     provider: str
     name: str | None
-    argv: tuple[str, ...]
-    fields: tuple[str, ...]
-    """The field names as flags are spelled (``deploy-id``), for naming them in errors."""
+    fields: Mapping[str, object]
+    """Its fields (the defaults' too) by key as a file spells them (``deploy-id``)."""
 
     def explain(self, error: GateError) -> UsageError:
-        """``error``, reworded to name this entry and its fields rather than flags."""
-        said = str(error)
-        for field in sorted(self.fields, key=len, reverse=True):
-            said = re.sub(rf"(?<![\w-])--{re.escape(field)}(?![\w-])", f"field '{field}'", said)
-        said = re.sub(r" \(see 'gate [^']*--help'\)$", "", said)
+        """``error``, said of this entry (a field's problem naming the field as written)."""
+        said = error.in_file() if isinstance(error, FieldError) else str(error)
         return UsageError(f"{self.where}: {said}")
 
 
@@ -85,36 +82,6 @@ def read_entries(source: str, stdin: TextIO) -> list[TargetEntry]:
         raise UsageError(f"{label}: {len(document)} targets; at most {MAX_TARGETS} are waited on")
     _check_fields(defaults, f"{label}: defaults")
     return [_entry(item, defaults, f"{label}: target {n}") for n, item in enumerate(document, 1)]
-
-
-def repeated_flag(
-    plugin: ProviderPlugin, argv: Sequence[str], make_parser: Callable[[], argparse.ArgumentParser]
-) -> tuple[str, list[str]] | None:
-    """The one provider flag given more than once in ``argv`` (``--env a --env b``), as its
-    ``dest`` and values; None when none is. Only one flag may repeat: each value is a target."""
-    parser = make_parser()
-    plugin.add_arguments(parser)
-    counter = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    taking_values = [
-        action
-        for action in parser._actions  # argparse keeps no public list of a parser's flags
-        if action.option_strings and action.nargs != 0 and action.dest != "help"
-    ]
-    for action in taking_values:
-        counter.add_argument(*action.option_strings, dest=action.dest, action="append")
-    seen, _ = counter.parse_known_args(list(argv))
-    repeated = {
-        action.option_strings[-1]: (action.dest, getattr(seen, action.dest))
-        for action in taking_values
-        if len(getattr(seen, action.dest) or ()) > 1
-    }
-    if len(repeated) > 1:
-        flags = " and ".join(sorted(repeated))
-        raise UsageError(
-            f"{flags} are both repeated: repeat one id to wait on each of its values, "
-            "or list the targets in a file for 'gate wait-all FILE'"
-        )
-    return next(iter(repeated.values()), None)
 
 
 def _read(source: str, stdin: TextIO, label: str) -> str:
@@ -260,19 +227,15 @@ def _entry(item: object, defaults: Mapping[str, Any], where: str) -> TargetEntry
     fields.pop("name", None)
     if not isinstance(provider, str) or not provider:
         raise UsageError(f"{where}: field 'provider' is missing (such as 'humanitec')")
-    argv: list[str] = []
-    for field, value in fields.items():
-        if value is None or value is False:
-            continue
-        argv.append(f"--{field}" if value is True else f"--{field}={_text(value)}")
-    return TargetEntry(where, provider, name, tuple(argv), tuple(fields))
+    return TargetEntry(where, provider, name, fields)
 
 
 def _flag_name(key: str) -> str:
     return key.replace("_", "-").lower()
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A scalar as a file means it where text is wanted (``env: 2024`` is ``'2024'``)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

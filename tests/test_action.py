@@ -270,7 +270,7 @@ def test_a_greengrass_v2_fleet_annotates_each_failed_device(emulator: Emulator, 
     run = act(inputs, env=aws)
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.outputs["progress"] == "1/3 devices succeeded, 2 failed"
-    assert run.outputs["reason"] == "2 of 3 devices failed; 2 must succeed (--min-success 50%)"
+    assert run.outputs["reason"] == "2 of 3 devices failed; 2 must succeed (50% of the devices)"
     errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
     said = [unescape_data(e.data) for e in errors]
     assert len(said) == 2, said

@@ -342,7 +342,7 @@ def test_a_failed_device_ends_the_wait_with_its_cause(aws: Stubbed, clock: Virtu
     )
     outcome = run(aws.provider(), clock)
     assert outcome.status is OutcomeStatus.FAILED
-    assert outcome.reason == "1 of 3 devices failed; 3 must succeed (--min-success 100%)"
+    assert outcome.reason == "1 of 3 devices failed; 3 must succeed (100% of the devices)"
     assert outcome.progress == "1/3 devices succeeded, 1 failed, 1 in progress"
     (error,) = outcome.errors
     assert (error.object_id, error.code, error.error_type) == ("b", "FAILED", "COMPONENT_ERROR")
@@ -381,7 +381,7 @@ def test_failures_that_rule_out_the_share_end_the_wait_at_once(aws: Stubbed) -> 
     aws.roll_call(TEN, *ran, *[(t, "IN_PROGRESS") for t in "hij"], health=healthy(*"hij"))
     snapshot = aws.provider(FleetPolicy(min_success=90)).fetch()
     assert snapshot.state is State.FAILED
-    assert snapshot.verdict == "2 of 10 devices failed; 9 must succeed (--min-success 90%)"
+    assert snapshot.verdict == "2 of 10 devices failed; 9 must succeed (90% of the devices)"
 
 
 def test_without_fail_fast_every_device_is_waited_for(aws: Stubbed) -> None:
@@ -675,7 +675,7 @@ def test_the_command_names_each_failed_device_and_reports_every_device(
     result = gate_greengrass_v2(emulator, deployment_id, "--interval", "0.2s")
     assert result.returncode == 1, result.stderr
     assert "status: ACTIVE (0/2 devices succeeded, 2 in progress)" in result.stderr
-    assert "1 of 2 devices failed; 2 must succeed (--min-success 100%); 1 error" in result.stderr
+    assert "1 of 2 devices failed; 2 must succeed (100% of the devices); 1 error" in result.stderr
     assert "  - [device core-2] FAILED: com.acme.Sensor exited with 1" in result.stderr
     outcome = json.loads(gate_greengrass_v2(emulator, deployment_id, "--output", "json").stdout)
     assert outcome["progress"] == "1/2 devices succeeded, 1 failed"

@@ -14,7 +14,7 @@ from gate.registry import available_providers, load_plugin
 from tests.support import run_gate
 
 THIRD_PARTY = """
-import argparse
+from gate.description import Field, TargetDescription
 from gate.model import Snapshot, State
 
 
@@ -41,12 +41,14 @@ class Rollout:
 class Plugin:
     name = "rollouts"
     summary = "a test rollout system"
+    description = TargetDescription(
+        provider="rollouts",
+        summary="a test rollout system",
+        fields=(Field("rollout", "the rollout to wait on", kind="id", required=True),),
+    )
 
-    def add_arguments(self, parser):
-        parser.add_argument("--rollout", required=True)
-
-    def build(self, args, env, *, request_timeout):
-        return Rollout(args.rollout)
+    def build(self, target, env, *, request_timeout, token=None):
+        return Rollout(target.text("rollout"))
 
 
 plugin = Plugin()

@@ -1,7 +1,7 @@
 """The provider interface: one small seam between the wait engine and a deployment API.
 
 A :class:`Provider` reads the current state of one deployment; a :class:`ProviderPlugin`
-turns command-line flags and environment into a provider. Third-party packages add plugins
+describes its target once and builds a provider from it. Third-party packages add plugins
 through the ``gate.providers`` entry-point group (see :mod:`gate.registry`).
 
 Importing this package imports no client library: each provider module imports its own
@@ -10,11 +10,14 @@ Importing this package imports no client library: each provider module imports i
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from gate.model import DeviceResult, ErrorDetail, Snapshot
+
+if TYPE_CHECKING:
+    from gate.description import TargetDescription, TargetValues
+    from gate.secret import Secret
 
 __all__ = [
     "ExplainsFailure",
@@ -114,7 +117,9 @@ class ReportsDevices(Protocol):
 
 @runtime_checkable
 class ProviderPlugin(Protocol):
-    """Builds a provider from the ``gate wait <name>`` command line."""
+    """Builds a provider from its target, as its :class:`~gate.description.TargetDescription`
+    declares it: every face (the command line, a targets file, the action, Pulumi) is made
+    from ``description``, and hands ``build`` the values it checked."""
 
     @property
     def name(self) -> str: ...
@@ -124,10 +129,18 @@ class ProviderPlugin(Protocol):
         """One line for ``gate wait --help``."""
         ...
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    @property
+    def description(self) -> TargetDescription: ...
 
     def build(
-        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+        self,
+        target: TargetValues,
+        env: Mapping[str, str],
+        *,
+        request_timeout: float,
+        token: Secret | None = None,
     ) -> Provider:
-        """Raises :class:`~gate.errors.UsageError` or :class:`~gate.errors.ConfigError`."""
+        """``target`` checked by ``description``; ``env`` the process environment (for
+        credentials); ``token`` a credential a face chose itself (Pulumi's secret config).
+        Raises :class:`~gate.errors.UsageError` or :class:`~gate.errors.ConfigError`."""
         ...

@@ -11,7 +11,6 @@ retries are off (the gate retries). boto3 is imported only when an AWS provider 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,12 @@ from typing import Any
 import httpx
 
 from gate import sharing
+from gate.description import TargetValues
 from gate.errors import ConfigError
-from gate.urls import PLAIN_HTTP_FLAG, require_api_url
+from gate.urls import require_api_url
 from gate.wire import BoundedTransport, proxy_for
 
-__all__ = ["AwsClients", "add_aws_arguments", "clients_from_args", "make_clients"]
+__all__ = ["AwsClients", "clients_for_target", "make_clients"]
 
 
 @dataclass(frozen=True)
@@ -35,35 +35,17 @@ class AwsClients:
     close: Callable[[], None]
 
 
-def add_aws_arguments(parser: argparse.ArgumentParser, service: str) -> None:
-    """The flags every AWS provider takes: where, as whom, and which endpoint."""
-    parser.add_argument("--region", help="AWS region (default: the AWS chain, AWS_REGION)")
-    parser.add_argument("--profile", help="AWS profile (default: the AWS chain)")
-    parser.add_argument(
-        "--endpoint-url", help=f"{service} endpoint (default: $AWS_ENDPOINT_URL or AWS)"
-    )
-    parser.add_argument(
-        PLAIN_HTTP_FLAG,
-        action="store_true",
-        help="allow an http:// endpoint URL on another machine",
-    )
-
-
-def clients_from_args(
-    services: Sequence[str],
-    args: argparse.Namespace,
-    env: Mapping[str, str],
-    *,
-    request_timeout: float,
+def clients_for_target(
+    services: Sequence[str], target: TargetValues, *, request_timeout: float
 ) -> AwsClients:
-    """Clients for ``services`` from the flags of :func:`add_aws_arguments` and ``env``."""
+    """Clients for ``services`` from the fields of :func:`aws_fields`."""
     return make_clients(
         services,
-        region=args.region or env.get("AWS_REGION") or None,
-        profile=args.profile,
-        endpoint_url=args.endpoint_url or env.get("AWS_ENDPOINT_URL") or None,
+        region=target.text("region"),
+        profile=target.text("profile"),
+        endpoint_url=target.text("endpoint_url"),
         request_timeout=request_timeout,
-        allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+        allow_plain_http=target.flag("allow_plain_http"),
     )
 
 

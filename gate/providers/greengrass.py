@@ -8,14 +8,16 @@ provider is built, so ``gate wait greengrass --help`` starts as fast as Python d
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gate.description import Field, TargetDescription, TargetValues
 from gate.errors import TransientError
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
 from gate.providers.aws_calls import call_aws
+from gate.providers.aws_fields import aws_fields
+from gate.secret import Secret
 from gate.text import from_api
 from gate.timestamps import iso_utc, parse_timestamp
 
@@ -111,29 +113,37 @@ def _updated_at(value: object) -> str | None:
     return iso_utc(moment) if moment is not None else None
 
 
+description = TargetDescription(
+    provider="greengrass",
+    summary="an AWS IoT Greengrass v1 group deployment (credentials from the AWS chain)",
+    fields=(
+        Field("group_id", "the Greengrass group id", kind="id", required=True),
+        Field("deployment_id", "the deployment to wait on", kind="id", required=True),
+        *aws_fields("Greengrass"),
+    ),
+)
+
+
 class _Plugin:
-    name = "greengrass"
-    summary = "an AWS IoT Greengrass v1 group deployment (credentials from the AWS chain)"
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        from gate.providers.aws import add_aws_arguments
-
-        parser.add_argument("--group-id", required=True, help="the Greengrass group id")
-        parser.add_argument("--deployment-id", required=True, help="the deployment to wait on")
-        add_aws_arguments(parser, "Greengrass")
+    name = description.provider
+    summary = description.summary
+    description = description
 
     def build(
-        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+        self,
+        target: TargetValues,
+        env: Mapping[str, str],
+        *,
+        request_timeout: float,
+        token: Secret | None = None,
     ) -> GreengrassDeployment:
-        from gate.providers.aws import clients_from_args
+        from gate.providers.aws import clients_for_target
 
-        group_id = require_id("--group-id", args.group_id)
-        deployment_id = require_id("--deployment-id", args.deployment_id)
-        aws = clients_from_args(["greengrass"], args, env, request_timeout=request_timeout)
+        aws = clients_for_target(["greengrass"], target, request_timeout=request_timeout)
         return GreengrassDeployment(
             aws.clients["greengrass"],
-            group_id=group_id,
-            deployment_id=deployment_id,
+            group_id=target.text("group_id") or "",
+            deployment_id=target.text("deployment_id") or "",
             credential_source=aws.credential_source,
             close=aws.close,
         )

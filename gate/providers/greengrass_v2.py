@@ -29,7 +29,6 @@ exists for these services.
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,11 +36,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from gate.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.durations import format_duration
-from gate.errors import GateError, ReadError, RequestRejected, TransientError, UsageError
+from gate.errors import GateError, ReadError, RequestRejected, TransientError
 from gate.ids import api_id, require_id
 from gate.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
 from gate.providers.aws_calls import call_aws
+from gate.providers.aws_fields import aws_fields
+from gate.secret import Secret
 from gate.text import from_api, one_line
 from gate.timestamps import iso_utc
 
@@ -102,9 +104,13 @@ class FleetPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.min_success <= 100:
-            raise UsageError("--min-success must be more than 0% and at most 100%")
+            raise FieldError(
+                "min_success", f"{named('min_success')} must be more than 0% and at most 100%"
+            )
         if self.unfinished not in ("count", "ignore"):
-            raise UsageError("--unfinished-devices must be count or ignore")
+            raise FieldError(
+                "unfinished_devices", f"{named('unfinished_devices')} must be count or ignore"
+            )
 
     def needed(self, devices: int) -> int:
         """How many of ``devices`` must succeed (at least one)."""
@@ -384,7 +390,7 @@ class GreengrassV2Deployment:
 
     def _judge(self, status: str, counts: _Counts, *, at_deadline: bool) -> Snapshot:
         policy = self._policy
-        share = f"--min-success {policy.min_success:g}%"
+        share = f"{policy.min_success:g}% of the devices"
         progress = self._said_of(counts)
         if counts.devices == 0:
             said = "no devices in the thing group yet"
@@ -421,7 +427,7 @@ class GreengrassV2Deployment:
         """What the last roll call means at the deadline, for a deadline read cut short."""
         if self._counts.devices == 0 or self._counts.unfinished == 0:
             return None
-        share = f"--min-success {self._policy.min_success:g}%"
+        share = f"{self._policy.min_success:g}% of the devices"
         return self._settle_unfinished(status, self._counts, share, record=False)
 
     def _settle_unfinished(
@@ -753,63 +759,72 @@ def _listed(text: str) -> tuple[str, ...]:
     return tuple(part.strip(" \"'") for part in text.strip("[]").split(",") if part.strip(" \"'"))
 
 
-def _percent(text: str) -> float:
-    try:
-        value = float(text.strip().removesuffix("%"))
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        said = one_line(text, limit=40)
-        raise UsageError(f"--min-success must be a percentage such as 95 or 95%, not {said!r}")
-    return value
+def _policy_of(target: TargetValues) -> FleetPolicy:
+    return FleetPolicy(
+        min_success=target.number("min_success") or 0.0,
+        unfinished=target.text("unfinished_devices") or "count",
+        fail_fast=target.flag("fail_fast"),
+    )
+
+
+def _check_policy(target: TargetValues) -> None:
+    _policy_of(target)
+
+
+description = TargetDescription(
+    provider="greengrass-v2",
+    summary="an AWS IoT Greengrass v2 deployment, judged by what its devices did",
+    fields=(
+        Field("deployment_id", "the deployment to wait on", kind="id", required=True),
+        Field(
+            "min_success",
+            "share of the group's devices that must succeed (default: 100%)",
+            kind="percent",
+            default=100.0,
+            metavar="PERCENT",
+        ),
+        Field(
+            "unfinished_devices",
+            "at the deadline, devices still queued or in progress (offline ones) either count "
+            "as not succeeded and are named (default), or are left out of the share",
+            kind="choice",
+            choices=("count", "ignore"),
+            default="count",
+        ),
+        Field(
+            "fail_fast",
+            "end as failed once failed devices rule out the success share (default: on); "
+            "off waits for every device so all failures are reported together",
+            kind="flag",
+            default=True,
+        ),
+        *aws_fields("Greengrass v2 and IoT"),
+    ),
+    rules=(_check_policy,),
+)
 
 
 class _Plugin:
-    name = "greengrass-v2"
-    summary = "an AWS IoT Greengrass v2 deployment, judged by what its devices did"
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        from gate.providers.aws import add_aws_arguments
-
-        parser.add_argument("--deployment-id", required=True, help="the deployment to wait on")
-        parser.add_argument(
-            "--min-success",
-            default="100",
-            metavar="PERCENT",
-            help="share of the group's devices that must succeed (default: 100%%)",
-        )
-        parser.add_argument(
-            "--unfinished-devices",
-            choices=("count", "ignore"),
-            default="count",
-            help="at the deadline, devices still queued or in progress (offline ones) either "
-            "count as not succeeded and are named (default), or are left out of the share",
-        )
-        parser.add_argument(
-            "--fail-fast",
-            action=argparse.BooleanOptionalAction,
-            default=True,
-            help="end as failed once failed devices rule out the success share (default: on); "
-            "--no-fail-fast waits for every device so all failures are reported together",
-        )
-        add_aws_arguments(parser, "Greengrass v2 and IoT")
+    name = description.provider
+    summary = description.summary
+    description = description
 
     def build(
-        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+        self,
+        target: TargetValues,
+        env: Mapping[str, str],
+        *,
+        request_timeout: float,
+        token: Secret | None = None,
     ) -> GreengrassV2Deployment:
-        from gate.providers.aws import clients_from_args
+        from gate.providers.aws import clients_for_target
 
-        deployment_id = require_id("--deployment-id", args.deployment_id)
-        policy = FleetPolicy(
-            min_success=_percent(str(getattr(args, "min_success", None) or "100")),
-            unfinished=str(getattr(args, "unfinished_devices", None) or "count"),
-            fail_fast=bool(getattr(args, "fail_fast", True)),
-        )
-        aws = clients_from_args(["greengrassv2", "iot"], args, env, request_timeout=request_timeout)
+        policy = _policy_of(target)
+        aws = clients_for_target(["greengrassv2", "iot"], target, request_timeout=request_timeout)
         return GreengrassV2Deployment(
             aws.clients["greengrassv2"],
             aws.clients["iot"],
-            deployment_id=deployment_id,
+            deployment_id=target.text("deployment_id") or "",
             policy=policy,
             credential_source=aws.credential_source,
             close=aws.close,

@@ -10,15 +10,14 @@ environment's workloads to be ready (:mod:`gate.providers.humanitec_runtime`).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import httpx
 
+from gate.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.errors import (
-    ConfigError,
     GateError,
     NotFoundError,
     RequestRejected,
@@ -29,9 +28,9 @@ from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
 from gate.providers.humanitec_api import (
     HumanitecApi,
-    add_connection_arguments,
     connect,
-    connect_from_args,
+    connect_to_target,
+    connection_fields,
     path_of,
 )
 from gate.providers.humanitec_pipelines import HumanitecPipelineRun, PipelineRef, PipelineRuns
@@ -263,78 +262,109 @@ class HumanitecDeployment:
         return latest
 
 
-class _Plugin:
-    name = "humanitec"
-    summary = (
-        "a Humanitec Platform Orchestrator deployment or pipeline run (token in HUMANITEC_TOKEN)"
-    )
+def _one_kind_of_wait(target: TargetValues) -> None:
+    """A deployment (``deploy_id`` or ``latest`` in ``env``) or a pipeline run (``run`` of
+    ``pipeline``): each with its own fields."""
+    if target.given("run"):
+        if not target.given("pipeline"):
+            raise FieldError(
+                "pipeline",
+                f"{named('run')} needs {named('pipeline')} (the pipeline the run belongs to)",
+            )
+        if "env" in target.written:
+            raise FieldError(
+                "env",
+                f"{named('env')} goes with {named('deploy_id')} or {named('latest')}; "
+                "a run names its own",
+            )
+        if target.flag("require_ready"):
+            raise FieldError(
+                "require_ready", f"{named('require_ready')} gates a deployment, not a pipeline run"
+            )
+        return
+    if target.given("pipeline"):
+        raise FieldError("pipeline", f"{named('pipeline')} goes with {named('run')}")
+    target.require("env")
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--org", help="organization id (default: $HUMANITEC_ORG)")
-        parser.add_argument("--app", help="application id (default: $HUMANITEC_APP)")
-        parser.add_argument(
-            "--env", help="environment id (default: $HUMANITEC_ENV); not with --run"
-        )
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--deploy-id", help="the deployment to wait on")
-        which.add_argument(
-            "--latest",
-            action="store_true",
-            help="wait on the environment's latest deployment (resolved once, at the start)",
-        )
-        which.add_argument("--run", help="a pipeline run to wait on (with --pipeline)")
-        parser.add_argument("--pipeline", help="the pipeline of --run")
-        parser.add_argument(
-            "--require-ready",
-            action="store_true",
-            help="after the deployment succeeds, wait until the environment's workloads are "
-            "ready; workloads still failing at the deadline fail the gate",
-        )
-        add_connection_arguments(parser, default_url=DEFAULT_API_URL)
+
+description = TargetDescription(
+    provider="humanitec",
+    summary="a Humanitec Platform Orchestrator deployment or pipeline run (token in "
+    "HUMANITEC_TOKEN)",
+    fields=(
+        Field(
+            "org",
+            "organization id (default: $HUMANITEC_ORG)",
+            kind="id",
+            env=("HUMANITEC_ORG",),
+            required=True,
+        ),
+        Field(
+            "app",
+            "application id (default: $HUMANITEC_APP)",
+            kind="id",
+            env=("HUMANITEC_APP",),
+            required=True,
+        ),
+        Field(
+            "env",
+            "environment id (default: $HUMANITEC_ENV); not with a pipeline run",
+            kind="id",
+            env=("HUMANITEC_ENV",),
+        ),
+        Field("deploy_id", "the deployment to wait on", kind="id"),
+        Field(
+            "latest",
+            "wait on the environment's latest deployment (resolved once, at the start)",
+            kind="flag",
+        ),
+        Field("run", "a pipeline run to wait on (with the pipeline)", kind="id"),
+        Field("pipeline", "the pipeline of the run", kind="id"),
+        Field(
+            "require_ready",
+            "after the deployment succeeds, wait until the environment's workloads are ready; "
+            "workloads still failing at the deadline fail the gate",
+            kind="flag",
+        ),
+        *connection_fields(DEFAULT_API_URL),
+    ),
+    exactly_one_of=("deploy_id", "latest", "run"),
+    rules=(_one_kind_of_wait,),
+)
+
+
+class _Plugin:
+    name = description.provider
+    summary = description.summary
+    description = description
 
     def build(
-        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+        self,
+        target: TargetValues,
+        env: Mapping[str, str],
+        *,
+        request_timeout: float,
+        token: Secret | None = None,
     ) -> HumanitecDeployment | HumanitecPipelineRun:
-        # Library callers (the Pulumi provider) build a Namespace of the flags they offer.
-        run: str | None = getattr(args, "run", None)
-        pipeline: str = getattr(args, "pipeline", None) or ""
-        require_ready = bool(getattr(args, "require_ready", False))
-        gates_a_run = run is not None
-        if gates_a_run and not pipeline:
-            raise UsageError("--run needs --pipeline (the pipeline the run belongs to)")
-        if not gates_a_run and pipeline:
-            raise UsageError("--pipeline goes with --run")
-        if gates_a_run and args.env:
-            raise UsageError("--env goes with --deploy-id or --latest; a run names its own")
-        if gates_a_run and require_ready:
-            raise UsageError("--require-ready gates a deployment, not a pipeline run")
-        names = ("org", "app") if gates_a_run else ("org", "app", "env")
-        ids = {}
-        for name in names:
-            value = getattr(args, name) or env.get(f"HUMANITEC_{name.upper()}")
-            if not value:
-                raise ConfigError(f"--{name} is required (or set HUMANITEC_{name.upper()})")
-            ids[name] = value
-        # The Pulumi provider hands in the token it chose (stack secret config or environment).
-        token: Secret = getattr(args, "token", None) or header_token(
-            "HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", "")
+        token = token or header_token("HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", ""))
+        client = connect_to_target(
+            target, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )
-        client = connect_from_args(
-            args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
-        )
+        ids = {"org": target.text("org") or "", "app": target.text("app") or ""}
         try:
-            if gates_a_run:
+            if target.given("run"):
                 return HumanitecPipelineRun(
                     HumanitecApi(client, token=token),
-                    pipeline_id=pipeline,
-                    run_id=run or "",
+                    pipeline_id=target.text("pipeline") or "",
+                    run_id=target.text("run") or "",
                     **ids,
                 )
             return HumanitecDeployment(
                 client,
-                deploy_id=None if args.latest else args.deploy_id,
+                env=target.text("env") or "",
+                deploy_id=target.text("deploy_id"),
                 token=token,
-                require_ready=require_ready,
+                require_ready=target.flag("require_ready"),
                 **ids,
             )
         except UsageError:

@@ -8,7 +8,6 @@ token is used: the API never chooses which path the gate requests next.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -18,18 +17,19 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from gate import deadline, sharing
+from gate.description import Field, TargetValues
 from gate.errors import AuthError, NotFoundError, RequestRejected, TransientError
 from gate.retry_after import parse_retry_after
 from gate.secret import Secret
 from gate.text import from_api, one_line
-from gate.urls import PLAIN_HTTP_FLAG, require_api_url
+from gate.urls import require_api_url
 
 __all__ = [
     "MESSAGE_LIMIT",
     "HumanitecApi",
-    "add_connection_arguments",
     "connect",
-    "connect_from_args",
+    "connect_to_target",
+    "connection_fields",
     "path_of",
 ]
 
@@ -65,31 +65,32 @@ def _client(url: httpx.URL, token: Secret, request_timeout: float) -> httpx.Clie
     )
 
 
-def add_connection_arguments(parser: argparse.ArgumentParser, *, default_url: str) -> None:
-    parser.add_argument(
-        "--api-url", help=f"API base URL (default: $HUMANITEC_API_URL or {default_url})"
-    )
-    parser.add_argument(
-        PLAIN_HTTP_FLAG,
-        action="store_true",
-        help="allow an http:// API URL on another machine (the token travels unencrypted)",
+def connection_fields(default_url: str) -> tuple[Field, ...]:
+    """The fields of every Humanitec target that say where its API is."""
+    return (
+        Field(
+            "api_url",
+            f"API base URL (default: $HUMANITEC_API_URL or {default_url})",
+            kind="url",
+            env=("HUMANITEC_API_URL",),
+        ),
+        Field(
+            "allow_plain_http",
+            "allow an http:// API URL on another machine (the token travels unencrypted)",
+            kind="flag",
+        ),
     )
 
 
-def connect_from_args(
-    args: argparse.Namespace,
-    env: Mapping[str, str],
-    token: Secret,
-    *,
-    default_url: str,
-    request_timeout: float,
+def connect_to_target(
+    target: TargetValues, token: Secret, *, default_url: str, request_timeout: float
 ) -> httpx.Client:
-    """:func:`connect` to ``--api-url``, else ``$HUMANITEC_API_URL``, else ``default_url``."""
+    """:func:`connect` to the target's ``api_url`` (else ``default_url``)."""
     return connect(
-        args.api_url or env.get("HUMANITEC_API_URL") or default_url,
+        target.text("api_url") or default_url,
         token,
         request_timeout=request_timeout,
-        allow_plain_http=bool(getattr(args, "allow_plain_http", False)),
+        allow_plain_http=target.flag("allow_plain_http"),
     )
 
 

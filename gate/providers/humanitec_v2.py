@@ -14,7 +14,6 @@ server calls complete, is a failure: only ``succeeded`` is success.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -22,13 +21,14 @@ from typing import Any
 import httpx
 
 from gate import deadline
-from gate.errors import ConfigError, TransientError, UsageError
+from gate.description import Field, TargetDescription, TargetValues
+from gate.errors import TransientError, UsageError
 from gate.ids import require_id
 from gate.model import ErrorDetail, Snapshot, State
 from gate.providers.humanitec_api import (
     HumanitecApi,
-    add_connection_arguments,
-    connect_from_args,
+    connect_to_target,
+    connection_fields,
     path_of,
 )
 from gate.secret import Secret, header_token
@@ -157,32 +157,53 @@ class HumanitecV2Deployment:
         )
 
 
-class _Plugin:
-    name = "humanitec-v2"
-    summary = (
+description = TargetDescription(
+    provider="humanitec-v2",
+    summary=(
         "a Humanitec Platform Orchestrator v2 deployment, waited on at the server "
         "(token in HUMANITEC_AUTH_TOKEN)"
-    )
+    ),
+    fields=(
+        Field(
+            "org",
+            "organization id (default: $HUMANITEC_ORG_ID)",
+            kind="id",
+            env=("HUMANITEC_ORG_ID", "HUMANITEC_ORG"),
+            required=True,
+        ),
+        Field("deployment_id", "the deployment to wait on", required=True),
+        *connection_fields(DEFAULT_API_URL),
+    ),
+)
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--org", help="organization id (default: $HUMANITEC_ORG_ID)")
-        parser.add_argument("--deployment-id", required=True, help="the deployment to wait on")
-        add_connection_arguments(parser, default_url=DEFAULT_API_URL)
+
+class _Plugin:
+    name = description.provider
+    summary = description.summary
+    description = description
 
     def build(
-        self, args: argparse.Namespace, env: Mapping[str, str], *, request_timeout: float
+        self,
+        target: TargetValues,
+        env: Mapping[str, str],
+        *,
+        request_timeout: float,
+        token: Secret | None = None,
     ) -> HumanitecV2Deployment:
-        org = args.org or env.get("HUMANITEC_ORG_ID") or env.get("HUMANITEC_ORG")
-        if not org:
-            raise ConfigError("--org is required (or set HUMANITEC_ORG_ID)")
-        source = "HUMANITEC_AUTH_TOKEN" if env.get("HUMANITEC_AUTH_TOKEN") else "HUMANITEC_TOKEN"
-        token = header_token(source, env.get(source, ""))
-        client = connect_from_args(
-            args, env, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
+        if token is None:
+            source = (
+                "HUMANITEC_AUTH_TOKEN" if env.get("HUMANITEC_AUTH_TOKEN") else "HUMANITEC_TOKEN"
+            )
+            token = header_token(source, env.get(source, ""))
+        client = connect_to_target(
+            target, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
         )
         try:
             return HumanitecV2Deployment(
-                client, org=org, deployment_id=args.deployment_id, token=token
+                client,
+                org=target.text("org") or "",
+                deployment_id=target.text("deployment_id") or "",
+                token=token,
             )
         except UsageError:
             client.close()

@@ -9,12 +9,12 @@ the inputs alone is a check failure, never an error halfway through ``pulumi up`
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gate.description import TargetDescription
 from gate.durations import LONGEST_DURATION, format_duration, parse_duration
 from gate.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
 from gate.errors import GateError, UsageError
@@ -33,7 +33,7 @@ __all__ = [
     "is_latest",
     "known",
     "seconds",
-    "target_flags",
+    "target_fields",
     "timing_failures",
     "wait_options",
 ]
@@ -306,13 +306,6 @@ def request_timeout(props: Mapping[str, Any]) -> float:
     return DEFAULT_REQUEST_TIMEOUT if value is None else seconds(value, "request_timeout")
 
 
-def target_flags(props: Mapping[str, Any]) -> argparse.Namespace:
-    """The provider plugin's flags for checked ``props`` (ids never fall back to the
-    environment: check has made sure each one is given)."""
-    flags = argparse.Namespace(**{key: props.get(key) for key in TARGET_KEYS if key != "provider"})
-    flags.latest = props.get("latest") is True
-    flags.allow_plain_http = props.get("allow_plain_http") is True
-    flags.require_ready = props.get("require_ready") is True
-    if props.get("provider") == "greengrass-v2":
-        flags.fail_fast = props.get("fail_fast") is not False
-    return flags
+def target_fields(props: Mapping[str, Any], description: TargetDescription) -> dict[str, object]:
+    """The fields of ``description`` that checked ``props`` give (unset ones left out)."""
+    return {key: props[key] for key in description.keys if props.get(key) is not None}

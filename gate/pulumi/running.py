@@ -22,7 +22,7 @@ from gate.engine import wait
 from gate.errors import ConfigError, GateError, Stopped
 from gate.model import Outcome, OutcomeStatus
 from gate.providers import Provider
-from gate.pulumi.inputs import request_timeout, target_flags, wait_options
+from gate.pulumi.inputs import request_timeout, target_fields, wait_options
 from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
 from gate.registry import load_plugin
 from gate.render.text import TextReporter
@@ -84,13 +84,14 @@ class Run:
 
 def build_provider(props: Mapping[str, Any], run: Run) -> Provider:
     """The provider of checked ``props``; a refusal to start is :class:`DeploymentGateFailed`."""
-    flags = target_flags(props)
     env = {key: value for key, value in run.env.items() if key not in _AMBIENT_IDS}
     try:
+        token = None
         if props["provider"] == "humanitec":
-            flags.token = humanitec_token(run.configured_token, run.env)
+            token = humanitec_token(run.configured_token, run.env)
         plugin = load_plugin(str(props["provider"]))
-        return plugin.build(flags, env, request_timeout=request_timeout(props))
+        target = plugin.description.read(target_fields(props, plugin.description), env=env)
+        return plugin.build(target, env, request_timeout=request_timeout(props), token=token)
     except GateError as unusable:
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
 

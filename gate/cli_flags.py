@@ -1,0 +1,77 @@
+"""A target's command-line flags, made from its provider's description: ``--deploy-id``
+for the field ``deploy_id``, with the field's help, choices and default, and one required
+choice among ``exactly_one_of``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from gate.description import Field, TargetDescription, cli_flag
+from gate.errors import UsageError
+
+__all__ = ["add_target_flags", "given_of", "repeated_flag"]
+
+
+def add_target_flags(parser: argparse.ArgumentParser, description: TargetDescription) -> None:
+    """The description's fields as flags (their ``dest`` is the field's key)."""
+    one_of = (
+        parser.add_mutually_exclusive_group(required=True) if description.exactly_one_of else None
+    )
+    for field in description.fields:
+        where = one_of if one_of is not None and field.key in description.exactly_one_of else parser
+        where.add_argument(cli_flag(field.key), dest=field.key, help=_help(field), **_kind(field))
+
+
+def given_of(parsed: argparse.Namespace, description: TargetDescription) -> dict[str, object]:
+    """The fields the command line gave (unset ones None, for the environment to fill)."""
+    return {key: getattr(parsed, key, None) for key in description.keys}
+
+
+def repeated_flag(
+    description: TargetDescription, argv: Sequence[str]
+) -> tuple[str, list[str]] | None:
+    """The one target flag given more than once in ``argv`` (``--env a --env b``), as its
+    field's key and values; None when none is. Only one flag may repeat: each value is a
+    target."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    add_target_flags(parser, description)
+    counter = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    taking_values = [
+        action
+        for action in parser._actions  # argparse keeps no public list of a parser's flags
+        if action.option_strings and action.nargs != 0 and action.dest != "help"
+    ]
+    for action in taking_values:
+        counter.add_argument(*action.option_strings, dest=action.dest, action="append")
+    seen, _ = counter.parse_known_args(list(argv))
+    repeated = {
+        action.option_strings[-1]: (action.dest, getattr(seen, action.dest))
+        for action in taking_values
+        if len(getattr(seen, action.dest) or ()) > 1
+    }
+    if len(repeated) > 1:
+        flags = " and ".join(sorted(repeated))
+        raise UsageError(
+            f"{flags} are both repeated: repeat one id to wait on each of its values, "
+            "or list the targets in a file for 'gate wait-all FILE'"
+        )
+    return next(iter(repeated.values()), None)
+
+
+def _help(field: Field) -> str:
+    return field.doc.replace("%", "%%")  # argparse formats help with %
+
+
+def _kind(field: Field) -> dict[str, Any]:
+    if field.kind == "flag":
+        if field.default is True:
+            return {"action": argparse.BooleanOptionalAction, "default": True}
+        return {"action": "store_true", "default": None}
+    if field.kind == "choice":
+        return {"choices": field.choices, "default": None}
+    kind: dict[str, Any] = {"metavar": field.metavar} if field.metavar else {}
+    if field.required and not field.env:  # argparse says so before anything else is read
+        kind["required"] = True
+    return kind

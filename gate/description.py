@@ -1,0 +1,311 @@
+"""One description of each kind of target, from which every face is made.
+
+A provider declares what names its deployment once, as a :class:`TargetDescription`: each
+:class:`Field` with its type, help, default, whether it is secret, the environment
+variables the command line falls back to, and how it is checked. The faces derive their
+own spelling from it: the command line's flags (``--deploy-id``), a targets file's keys
+(``deploy-id``), the Python Pulumi component's inputs (``deploy_id``) and the native
+provider's schema (``deployId``). :meth:`TargetDescription.read` checks values given in
+any face and returns :class:`TargetValues`, which is what a provider is built from.
+
+A problem with a field is a :class:`FieldError` that knows which fields it is about, so
+each face says it in its own spelling (:meth:`FieldError.worded`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gate.errors import GateError, UsageError
+from gate.text import one_line
+
+__all__ = [
+    "Field",
+    "FieldError",
+    "Kind",
+    "Spelling",
+    "TargetDescription",
+    "TargetValues",
+    "camel_case",
+    "cli_flag",
+    "file_key",
+    "named",
+]
+
+Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice"]
+"""``id``: goes into a request path (letters, digits, ``.``, ``_``, ``-``); ``url``: an API
+base URL (checked as :func:`gate.urls.require_api_url` does); ``flag``: true or false;
+``number``: a finite number; ``percent``: one that may be written ``95%``."""
+
+Spelling = Callable[[str], str]
+"""How a face spells a field's key (``deploy_id`` -> ``--deploy-id``, ``deployId``)."""
+
+_MARK = "\x1f"
+"""Brackets a field's key inside a message until a face spells it: a control character that
+no value echoed into a message carries (they are shown escaped)."""
+_MARKED = re.compile(f"{_MARK}([a-z0-9_]+){_MARK}")
+
+
+def named(key: str) -> str:
+    """A field's name inside a :class:`FieldError` message, spelled later by each face."""
+    return f"{_MARK}{key}{_MARK}"
+
+
+def cli_flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def file_key(key: str) -> str:
+    return key.replace("_", "-")
+
+
+def camel_case(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+class FieldError(UsageError):
+    """A field given a value that cannot work, or fields that do not go together.
+
+    ``str(error)`` spells fields as command-line flags; :meth:`worded` as a face wants."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(self.worded(cli_flag))
+
+    def worded(self, spelling: Spelling) -> str:
+        return _MARKED.sub(lambda found: spelling(found[1]), self.message)
+
+    def in_file(self) -> str:
+        """As a targets file says it: ``field 'deploy-id' ...``."""
+        return _MARKED.sub(lambda found: f"field '{file_key(found[1])}'", self.message)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input that names or shapes the deployment a gate waits on."""
+
+    key: str
+    """snake_case; each face spells it its own way."""
+    doc: str
+    kind: Kind = "text"
+    default: str | float | bool | None = None
+    """The value when none is given (a ``flag`` without one is false)."""
+    choices: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    """Environment variables the command line reads when the field is not given (the first
+    one set wins); other faces take values only as written."""
+    required: bool = False
+    secret: bool = False
+    """Never echoed: not in an error, an id, an output or a log line."""
+    metavar: str | None = None
+
+    def check(self, value: object, given: Mapping[str, object]) -> object:
+        """``value`` as this field's type, or a :class:`FieldError` naming the field."""
+        name = named(self.key)
+        if self.kind == "flag":
+            if not isinstance(value, bool):
+                raise FieldError(self.key, f"{name} must be true or false, not {_kind_of(value)}")
+            return value
+        if self.kind in ("number", "percent"):
+            return _number(self.key, value, percent=self.kind == "percent")
+        if not isinstance(value, str):
+            raise FieldError(self.key, f"{name} must be text, not {_kind_of(value)}")
+        if self.kind == "choice" and value not in self.choices:
+            raise FieldError(
+                self.key, f"{name} must be {' or '.join(self.choices)}, not {_shown(value, self)}"
+            )
+        if self.kind == "id":
+            _checked(self.key, lambda flag: _require_id(flag, value, self))
+        if self.kind == "url":
+            plain_http = given.get("allow_plain_http") is True
+            _checked(self.key, lambda flag: _require_url(flag, value, plain_http))
+        return value
+
+
+@dataclass(frozen=True)
+class TargetDescription:
+    """What names one kind of target, for every face: a provider's fields and rules."""
+
+    provider: str
+    summary: str
+    fields: tuple[Field, ...]
+    exactly_one_of: tuple[str, ...] = ()
+    """Of these fields, exactly one must be given (a ``flag`` counts when true)."""
+    rules: Sequence[Callable[[TargetValues], None]] = field(default=())
+    """Checks of fields together; each raises a :class:`FieldError`."""
+
+    def __post_init__(self) -> None:
+        keys = [each.key for each in self.fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{self.provider}: a field is declared twice")
+        unknown = set(self.exactly_one_of) - set(keys)
+        if unknown:
+            raise ValueError(f"{self.provider}: exactly_one_of names no field {sorted(unknown)}")
+
+    def field(self, key: str) -> Field:
+        for each in self.fields:
+            if each.key == key:
+                return each
+        raise KeyError(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(each.key for each in self.fields)
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        return tuple(each.key for each in self.fields if each.secret)
+
+    def read(
+        self, given: Mapping[str, object], *, env: Mapping[str, str] | None = None
+    ) -> TargetValues:
+        """``given`` checked field by field, then together. ``env``: the command line's
+        fallbacks; None for faces that take only what is written. Values None are unset."""
+        unknown = sorted(set(given) - set(self.keys))
+        if unknown:
+            raise FieldError(
+                unknown[0], f"{named(unknown[0])} is not a field of provider {self.provider}"
+            )
+        values: dict[str, object] = {}
+        written = frozenset(key for key, value in given.items() if value is not None)
+        for each in self.fields:
+            value = given.get(each.key)
+            if value is None and env is not None:
+                value = next((env[name] for name in each.env if env.get(name)), None)
+            if value is None:
+                continue
+            values[each.key] = each.check(value, given)
+        chosen = [key for key in self.exactly_one_of if values.get(key) not in (None, False)]
+        if self.exactly_one_of and len(chosen) != 1:
+            names = ", ".join(named(key) for key in self.exactly_one_of)
+            said = "one of" if not chosen else "only one of"
+            raise FieldError((chosen or self.exactly_one_of)[-1], f"give {said} {names}")
+        target = TargetValues(self, values, written, from_env=env is not None)
+        for each in self.fields:
+            if each.required and each.key not in values:
+                target.require(each.key)
+        for rule in self.rules:
+            rule(target)
+        return target
+
+
+@dataclass(frozen=True)
+class TargetValues:
+    """A target's fields as checked by its :class:`TargetDescription`: what a provider is
+    built from, whichever face they were written in."""
+
+    description: TargetDescription
+    values: Mapping[str, object]
+    written: frozenset[str] = frozenset()
+    """The fields written in the face, not taken from the environment."""
+    from_env: bool = False
+    """Whether unset fields fell back to the environment (the command line)."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def given(self, key: str) -> bool:
+        return self.values.get(key) not in (None, False)
+
+    def require(self, key: str, *, unless: str = "") -> None:
+        """A :class:`FieldError` when ``key`` has no value (``unless``: why it is needed)."""
+        if self.given(key):
+            return
+        spec = self.description.field(key)
+        where = _env_advice(spec) if self.from_env else ""
+        raise FieldError(key, f"{named(key)} is required{where}{unless}")
+
+    def text(self, key: str) -> str | None:
+        value = self.values.get(key, self._default(key))
+        return value if isinstance(value, str) else None
+
+    def flag(self, key: str) -> bool:
+        value = self.values.get(key, self._default(key))
+        return value is True
+
+    def number(self, key: str) -> float | None:
+        value = self.values.get(key, self._default(key))
+        return float(value) if isinstance(value, (int, float)) else None
+
+    def _default(self, key: str) -> object:
+        return self.description.field(key).default
+
+
+def _env_advice(spec: Field) -> str:
+    if not spec.env:
+        return ""
+    return f" (or set {spec.env[0]})"
+
+
+def _kind_of(value: object) -> str:
+    """``a number`` / ``true or false`` / ``a list``: how a refusal names what it was given."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _shown(value: str, spec: Field) -> str:
+    return "a secret value" if spec.secret else repr(one_line(value, limit=80))
+
+
+def _number(key: str, value: object, *, percent: bool) -> float:
+    number = math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value.strip().removesuffix("%") if percent else value)
+    if not math.isfinite(number):
+        shown = repr(one_line(value, limit=40)) if isinstance(value, str) else _kind_of(value)
+        such = "a percentage such as 95 or 95%" if percent else "a number"
+        raise FieldError(key, f"{named(key)} must be {such}, not {shown}")
+    return number
+
+
+def _checked(key: str, check: Callable[[str], None]) -> None:
+    """Run a check written in terms of one flag name, as a :class:`FieldError` of ``key``."""
+    try:
+        check(named(key))
+    except FieldError:
+        raise
+    except GateError as bad:
+        raise FieldError(key, str(bad)) from None
+
+
+def _require_id(flag: str, value: str, spec: Field) -> None:
+    from gate.ids import require_id
+
+    if spec.secret:
+        try:
+            require_id(flag, value)
+        except UsageError:
+            raise FieldError(
+                spec.key,
+                f"{flag} is not a valid id (letters, digits, '.', '_' and '-' only)",
+            ) from None
+        return
+    require_id(flag, value)
+
+
+def _require_url(flag: str, value: str, plain_http: bool) -> None:
+    from gate.urls import require_api_url
+
+    require_api_url(
+        flag,
+        value,
+        allow_plain_http=plain_http,
+        plain_http_advice=f"set {named('allow_plain_http')}",
+    )
