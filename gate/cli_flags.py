@@ -61,7 +61,15 @@ def repeated_flag(
 
 
 def _help(field: Field) -> str:
-    return field.doc.replace("%", "%%")  # argparse formats help with %
+    """The field's doc, and its default as the command line has it."""
+    defaults = [f"${name}" for name in field.env[:1]]
+    if field.kind == "flag":
+        defaults += ["on"] if field.default is True else []
+    elif field.default is not None:
+        shown = f"{field.default:g}" if isinstance(field.default, float) else field.default
+        defaults.append(f"{shown}%" if field.kind == "percent" else str(shown))
+    said = f"{field.doc} (default: {' or '.join(defaults)})" if defaults else field.doc
+    return said.replace("%", "%%")  # argparse formats help with %
 
 
 def _kind(field: Field) -> dict[str, Any]:

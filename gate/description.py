@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -166,34 +166,75 @@ class TargetDescription:
     def read(
         self, given: Mapping[str, object], *, env: Mapping[str, str] | None = None
     ) -> TargetValues:
-        """``given`` checked field by field, then together. ``env``: the command line's
-        fallbacks; None for faces that take only what is written. Values None are unset."""
-        unknown = sorted(set(given) - set(self.keys))
-        if unknown:
-            raise FieldError(
-                unknown[0], f"{named(unknown[0])} is not a field of provider {self.provider}"
-            )
+        """``given`` checked field by field, then together; the first problem is raised.
+        ``env``: the command line's fallbacks; None for faces that take only what is
+        written. Values None are unset."""
+        target, problems = self._checked(given, env=env, unknown=frozenset())
+        if problems:
+            raise problems[0]
+        return target
+
+    def problems(
+        self, given: Mapping[str, object], *, unknown: Collection[str] = ()
+    ) -> list[FieldError]:
+        """Every problem of ``given`` (no environment), for a face that shows them all at
+        once (Pulumi's Check). ``unknown``: fields with a value not known yet (a preview):
+        neither checked nor missing, and rules that may need them wait."""
+        return self._checked(given, env=None, unknown=frozenset(unknown))[1]
+
+    def _checked(
+        self,
+        given: Mapping[str, object],
+        *,
+        env: Mapping[str, str] | None,
+        unknown: frozenset[str],
+    ) -> tuple[TargetValues, list[FieldError]]:
+        problems = [
+            FieldError(key, f"{named(key)} is not a field of provider {self.provider}")
+            for key in sorted(set(given) - set(self.keys))
+        ]
         values: dict[str, object] = {}
         written = frozenset(key for key, value in given.items() if value is not None)
         for each in self.fields:
             value = given.get(each.key)
             if value is None and env is not None:
                 value = next((env[name] for name in each.env if env.get(name)), None)
-            if value is None:
+            if value is None or each.key in unknown:
                 continue
-            values[each.key] = each.check(value, given)
-        chosen = [key for key in self.exactly_one_of if values.get(key) not in (None, False)]
-        if self.exactly_one_of and len(chosen) != 1:
-            names = ", ".join(named(key) for key in self.exactly_one_of)
-            said = "one of" if not chosen else "only one of"
-            raise FieldError((chosen or self.exactly_one_of)[-1], f"give {said} {names}")
+            try:
+                values[each.key] = each.check(value, given)
+            except FieldError as bad:
+                problems.append(bad)
         target = TargetValues(self, values, written, from_env=env is not None)
+        wrong = {problem.key for problem in problems}
         for each in self.fields:
-            if each.required and each.key not in values:
-                target.require(each.key)
+            if each.required and each.key not in unknown | wrong:
+                try:
+                    target.require(each.key)
+                except FieldError as missing:
+                    problems.append(missing)
+        if problems:
+            return target, problems
+        if self.exactly_one_of and not unknown & set(self.exactly_one_of):
+            chosen = [key for key in self.exactly_one_of if target.given(key)]
+            if len(chosen) == 2:
+                problems.append(
+                    FieldError(chosen[0], f"set {named(chosen[0])} or {named(chosen[1])}, not both")
+                )
+            elif len(chosen) != 1:
+                names = ", ".join(named(key) for key in self.exactly_one_of)
+                said = "one of" if not chosen else "only one of"
+                problems.append(
+                    FieldError((chosen or self.exactly_one_of)[0], f"give {said} {names}")
+                )
+        if problems or unknown:
+            return target, problems
         for rule in self.rules:
-            rule(target)
-        return target
+            try:
+                rule(target)
+            except FieldError as broken:
+                problems.append(broken)
+        return target, problems
 
 
 @dataclass(frozen=True)

@@ -140,8 +140,8 @@ def test_a_failed_deployment_fails_the_resource_with_the_gates_message_alone(
         ({"interval": "5m", "maxInterval": "1m"}, "interval", "exceed maxInterval (1m00s)"),
         ({"humanitec": {"apiUrl": "http://x.example"}}, "humanitec.apiUrl", "humanitec.allowPlain"),
         ({"skipAwait": "yes"}, "skipAwait", "skipAwait must be true or false"),
-        ({"humanitec": None}, "", "set exactly one of humanitec, greengrass, greengrassV2"),
-        ({"greengrass": {"groupId": "g", "deploymentId": "d"}}, "", "got humanitec and greengrass"),
+        ({"humanitec": None}, "", "set exactly one of greengrass, greengrassV2, humanitec,"),
+        ({"greengrass": {"groupId": "g", "deploymentId": "d"}}, "", "got greengrass and humanitec"),
     ],
     ids=["no-id-no-latest", "empty-app", "interval", "plain-http", "not-a-bool", "none", "two"],
 )
@@ -418,3 +418,24 @@ def test_cancel_ends_a_wait_whose_request_is_still_awaiting_its_answer(
     waiting.join(timeout=60)  # the server holds the answer for 120 s, the request for 1 h
     assert not waiting.is_alive(), "cancel waited for the request under way"
     assert failures[0].startswith("deployment gate cancelled: humanitec deployment")
+
+
+def test_every_provider_has_its_block_a_humanitec_v2_deployment_and_a_pipeline_run(
+    paced_emulator: Emulator, served: tuple[Client, FakeEngine]
+) -> None:
+    """The schema is made from every provider's description, and so is what the provider
+    reads: a Platform Orchestrator v2 deployment and a pipeline run are gated like the rest."""
+    emulator = paced_emulator
+    client, _ = served
+    deployment = emulator.add_humanitec_v2("acme", Timeline([(0, "in progress"), (1, "succeeded")]))
+    v2 = {"humanitecV2": {"org": "acme", "deploymentId": deployment, "apiUrl": emulator.url}}
+    outputs = Stack(client, URN).up({**v2, **FAST})
+    assert (outputs["status"], outputs["rawStatus"]) == ("succeeded", "succeeded")
+
+    run = emulator.add_pipeline_run(
+        "acme", "shop", "deploy", Timeline([(0, "executing"), (1, "succeeded")])
+    )
+    gated = {"org": "acme", "app": "shop", "pipeline": "deploy", "run": run}
+    outputs = Stack(client, URN).up({"humanitec": {**gated, "apiUrl": emulator.url}, **FAST})
+    assert outputs["status"] == "succeeded"
+    assert outputs["target"]["run"] == run

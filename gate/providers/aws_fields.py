@@ -11,11 +11,11 @@ __all__ = ["aws_fields"]
 def aws_fields(service: str) -> tuple[Field, ...]:
     """The fields every AWS target has: where, as whom, and which endpoint."""
     return (
-        Field("region", "AWS region (default: the AWS chain, AWS_REGION)", env=("AWS_REGION",)),
-        Field("profile", "AWS profile (default: the AWS chain)"),
+        Field("region", "AWS region (else the AWS chain's)", env=("AWS_REGION",)),
+        Field("profile", "AWS shared-config profile to take credentials from (else the AWS chain)"),
         Field(
             "endpoint_url",
-            f"{service} endpoint (default: $AWS_ENDPOINT_URL or AWS)",
+            f"another {service} endpoint (an emulator, a VPC endpoint)",
             kind="url",
             env=("AWS_ENDPOINT_URL",),
         ),

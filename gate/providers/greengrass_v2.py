@@ -778,7 +778,7 @@ description = TargetDescription(
         Field("deployment_id", "the deployment to wait on", kind="id", required=True),
         Field(
             "min_success",
-            "share of the group's devices that must succeed (default: 100%)",
+            "percent of the target's devices that must succeed",
             kind="percent",
             default=100.0,
             metavar="PERCENT",
@@ -786,15 +786,15 @@ description = TargetDescription(
         Field(
             "unfinished_devices",
             "at the deadline, devices still queued or in progress (offline ones) either count "
-            "as not succeeded and are named (default), or are left out of the share",
+            "as not succeeded and are named, or are left out of the share",
             kind="choice",
             choices=("count", "ignore"),
             default="count",
         ),
         Field(
             "fail_fast",
-            "end as failed once failed devices rule out the success share (default: on); "
-            "off waits for every device so all failures are reported together",
+            "end as failed once failed devices rule out the success share; off waits for "
+            "every device so all failures are reported together",
             kind="flag",
             default=True,
         ),

@@ -294,21 +294,21 @@ description = TargetDescription(
     fields=(
         Field(
             "org",
-            "organization id (default: $HUMANITEC_ORG)",
+            "organization id",
             kind="id",
             env=("HUMANITEC_ORG",),
             required=True,
         ),
         Field(
             "app",
-            "application id (default: $HUMANITEC_APP)",
+            "application id",
             kind="id",
             env=("HUMANITEC_APP",),
             required=True,
         ),
         Field(
             "env",
-            "environment id (default: $HUMANITEC_ENV); not with a pipeline run",
+            "environment id (not with a pipeline run)",
             kind="id",
             env=("HUMANITEC_ENV",),
         ),

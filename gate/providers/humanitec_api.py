@@ -70,8 +70,9 @@ def connection_fields(default_url: str) -> tuple[Field, ...]:
     return (
         Field(
             "api_url",
-            f"API base URL (default: $HUMANITEC_API_URL or {default_url})",
+            "API base URL",
             kind="url",
+            default=default_url,
             env=("HUMANITEC_API_URL",),
         ),
         Field(

@@ -166,7 +166,7 @@ description = TargetDescription(
     fields=(
         Field(
             "org",
-            "organization id (default: $HUMANITEC_ORG_ID)",
+            "organization id",
             kind="id",
             env=("HUMANITEC_ORG_ID", "HUMANITEC_ORG"),
             required=True,

@@ -20,8 +20,8 @@ or an output that is not secret itself. Install with ``pip install 'deploy-gate[
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import pulumi
 
@@ -38,16 +38,29 @@ __all__ = [
     "GreengrassTarget",
     "GreengrassV2Target",
     "HumanitecTarget",
+    "HumanitecV2Target",
 ]
 
 TYPE_TOKEN = "gate:index:DeploymentGate"  # noqa: S105 - a Pulumi type token, not a secret
 MANY_TYPE_TOKEN = "gate:index:DeploymentGates"  # noqa: S105 - a Pulumi type token
 
 
+class _Target:
+    """A target of the component: its fields are the provider's description's (a test keeps
+    them equal), typed for Python."""
+
+    provider: ClassVar[str]
+
+    def props(self) -> dict[str, Any]:
+        given = {field.name: getattr(self, field.name) for field in fields(self)}  # type: ignore[arg-type]
+        return {"provider": self.provider, **given}
+
+
 @dataclass(frozen=True, kw_only=True)
-class HumanitecTarget:
-    """A Humanitec deployment; without ``deploy_id``, the environment's latest deployment,
-    resolved anew on every ``pulumi up`` (unless the gate's ``triggers`` say when).
+class HumanitecTarget(_Target):
+    """A Humanitec deployment; without ``deploy_id`` (or a pipeline ``run``), the
+    environment's latest deployment, resolved anew on every ``pulumi up`` (unless the gate's
+    ``triggers`` say when). A ``run`` of a ``pipeline`` gates that pipeline run instead.
 
     A ``deploy_id`` given as an Output that resolves to nothing fails the preview: it never
     falls back to the latest deployment. ``require_ready`` also waits until the environment's
@@ -55,51 +68,49 @@ class HumanitecTarget:
     or else ``HUMANITEC_TOKEN`` in the environment of ``pulumi up``; it never enters the state.
     """
 
+    provider = "humanitec"
     org: pulumi.Input[str]
     app: pulumi.Input[str]
-    env: pulumi.Input[str]
+    env: pulumi.Input[str] | None = None
     deploy_id: pulumi.Input[str] | None = None
+    run: pulumi.Input[str] | None = None
+    pipeline: pulumi.Input[str] | None = None
     require_ready: pulumi.Input[bool] = False
     api_url: pulumi.Input[str] | None = None
     allow_plain_http: pulumi.Input[bool] = False
 
     def props(self) -> dict[str, Any]:
-        return {
-            "provider": "humanitec",
-            "org": self.org,
-            "app": self.app,
-            "env": self.env,
-            "deploy_id": self.deploy_id,
-            "latest": self.deploy_id is None,
-            "require_ready": self.require_ready,
-            "api_url": self.api_url,
-            "allow_plain_http": self.allow_plain_http,
-        }
+        return {**super().props(), "latest": self.deploy_id is None and self.run is None}
 
 
 @dataclass(frozen=True, kw_only=True)
-class GreengrassTarget:
+class HumanitecV2Target(_Target):
+    """A Humanitec Platform Orchestrator v2 deployment, waited on at the server. The token
+    comes from the secret stack config ``gate:humanitecToken``, or else
+    ``HUMANITEC_AUTH_TOKEN`` (or ``HUMANITEC_TOKEN``) in the environment of ``pulumi up``."""
+
+    provider = "humanitec-v2"
+    org: pulumi.Input[str]
+    deployment_id: pulumi.Input[str]
+    api_url: pulumi.Input[str] | None = None
+    allow_plain_http: pulumi.Input[bool] = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class GreengrassTarget(_Target):
     """A Greengrass v1 group deployment; credentials from the AWS chain of ``pulumi up``."""
 
+    provider = "greengrass"
     group_id: pulumi.Input[str]
     deployment_id: pulumi.Input[str]
     region: pulumi.Input[str] | None = None
     profile: pulumi.Input[str] | None = None
     endpoint_url: pulumi.Input[str] | None = None
-
-    def props(self) -> dict[str, Any]:
-        return {
-            "provider": "greengrass",
-            "group_id": self.group_id,
-            "deployment_id": self.deployment_id,
-            "region": self.region,
-            "profile": self.profile,
-            "endpoint_url": self.endpoint_url,
-        }
+    allow_plain_http: pulumi.Input[bool] = False
 
 
 @dataclass(frozen=True, kw_only=True)
-class GreengrassV2Target:
+class GreengrassV2Target(_Target):
     """A Greengrass v2 deployment, judged by what its devices did (see the README's v1 vs v2).
 
     ``min_success`` is the percent of the target's devices that must succeed;
@@ -109,6 +120,7 @@ class GreengrassV2Target:
     chain of ``pulumi up``.
     """
 
+    provider = "greengrass-v2"
     deployment_id: pulumi.Input[str]
     min_success: pulumi.Input[float] = 100
     unfinished_devices: pulumi.Input[str] = "count"
@@ -116,18 +128,7 @@ class GreengrassV2Target:
     region: pulumi.Input[str] | None = None
     profile: pulumi.Input[str] | None = None
     endpoint_url: pulumi.Input[str] | None = None
-
-    def props(self) -> dict[str, Any]:
-        return {
-            "provider": "greengrass-v2",
-            "deployment_id": self.deployment_id,
-            "min_success": self.min_success,
-            "unfinished_devices": self.unfinished_devices,
-            "fail_fast": self.fail_fast,
-            "region": self.region,
-            "profile": self.profile,
-            "endpoint_url": self.endpoint_url,
-        }
+    allow_plain_http: pulumi.Input[bool] = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,7 +164,7 @@ class DeploymentGateArgs(_Timing):
     (status ``skipped``), an escape hatch for when the API is down and the stack must move.
     """
 
-    target: HumanitecTarget | GreengrassTarget | GreengrassV2Target
+    target: HumanitecTarget | HumanitecV2Target | GreengrassTarget | GreengrassV2Target
 
 
 class _DeploymentWait(pulumi.dynamic.Resource, module="gate", name="DeploymentWait"):
@@ -253,7 +254,9 @@ class DeploymentGatesArgs(_Timing):
     :class:`DeploymentGateArgs`.
     """
 
-    targets: Mapping[str, HumanitecTarget | GreengrassTarget | GreengrassV2Target]
+    targets: Mapping[
+        str, HumanitecTarget | HumanitecV2Target | GreengrassTarget | GreengrassV2Target
+    ]
     fail_fast: bool = False
     max_rate: float = DEFAULT_MAX_RATE
 

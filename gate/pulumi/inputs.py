@@ -18,9 +18,8 @@ from gate.description import TargetDescription
 from gate.durations import LONGEST_DURATION, format_duration, parse_duration
 from gate.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
 from gate.errors import GateError, UsageError
-from gate.ids import require_id
+from gate.registry import available_providers, load_plugin
 from gate.schedule import DEFAULT_MAX_INTERVAL
-from gate.urls import require_api_url
 
 __all__ = [
     "DURATION_KEYS",
@@ -38,49 +37,22 @@ __all__ = [
     "wait_options",
 ]
 
-PROVIDERS = ("humanitec", "greengrass", "greengrass-v2")
+PROVIDERS = ("humanitec", "humanitec-v2", "greengrass", "greengrass-v2")
+"""The built-in providers; :func:`providers` adds those installed through entry points."""
 TARGET_KEYS_OF: Mapping[str, tuple[str, ...]] = {
-    "humanitec": (
-        "org",
-        "app",
-        "env",
-        "deploy_id",
-        "latest",
-        "api_url",
-        "allow_plain_http",
-        "require_ready",
-    ),
-    "greengrass": (
-        "group_id",
-        "deployment_id",
-        "region",
-        "profile",
-        "endpoint_url",
-        "allow_plain_http",
-    ),
-    "greengrass-v2": (
-        "deployment_id",
-        "min_success",
-        "unfinished_devices",
-        "fail_fast",
-        "region",
-        "profile",
-        "endpoint_url",
-        "allow_plain_http",
-    ),
+    name: load_plugin(name).description.keys for name in PROVIDERS
 }
+"""Each built-in provider's target fields, as its description declares them."""
 TARGET_KEYS = ("provider", *dict.fromkeys(k for keys in TARGET_KEYS_OF.values() for k in keys))
 """Inputs that say which deployment to wait on: a change is a new gate (a replace)."""
-REQUIRED_IDS: Mapping[str, tuple[str, ...]] = {
-    "humanitec": ("org", "app", "env"),
-    "greengrass": ("group_id", "deployment_id"),
-    "greengrass-v2": ("deployment_id",),
-}
-ID_KEYS = ("org", "app", "env", "deploy_id", "group_id", "deployment_id")
-URL_KEYS = ("api_url", "endpoint_url")
-TEXT_KEYS = (*ID_KEYS, *URL_KEYS, "pipeline", "run", "region", "profile", "unfinished_devices")
-"""Inputs that are text: a number given for one (``org: 123``) is refused, not turned into
-text, as every Pulumi language would let it through as a number."""
+ID_KEYS = tuple(
+    dict.fromkeys(
+        field.key
+        for name in PROVIDERS
+        for field in load_plugin(name).description.fields
+        if field.kind == "id"
+    )
+)
 DURATION_KEYS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
 
 NameOf = Callable[[str], str]
@@ -112,79 +84,56 @@ def given_ids(props: Mapping[str, Any]) -> dict[str, str]:
     return {key: str(props[key]) for key in ID_KEYS if props.get(key)}
 
 
+def providers() -> list[str]:
+    """Every provider a gate may name: built-in, and installed through entry points."""
+    return available_providers()
+
+
 def check_inputs(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
-    """Every input of ``props`` that cannot work; values not known yet are left for later."""
+    """Every input of ``props`` that cannot work; values not known yet are left for later.
+    The target's fields are checked by its provider's description, as every face checks
+    them, and named as this face names them."""
     provider = props.get("provider")
     if not known(provider):
         return []
-    if provider not in PROVIDERS:
-        return [Failure("provider", f"{name_of('provider')} must be one of {', '.join(PROVIDERS)}")]
-    failures = _missing_ids(str(provider), props, name_of)
-    failures += _malformed(props, name_of)
+    if not isinstance(provider, str) or provider not in providers():
+        return [
+            Failure("provider", f"{name_of('provider')} must be one of {', '.join(providers())}")
+        ]
+    description = load_plugin(provider).description
+    given = {key: props[key] for key in description.keys if props.get(key) is not None}
+    unknown = [key for key, value in given.items() if not known(value)]
+    failures = _unresolved_deploy_id(provider, props, name_of)
+    if not failures:
+        failures = [
+            Failure(problem.key, problem.worded(name_of))
+            for problem in description.problems(given, unknown=unknown)
+        ]
     failures += timing_failures(props, name_of)
-    failures += _fleet_policy_failures(props, name_of)
-    for key in ("latest", "allow_plain_http", "require_ready", "fail_fast", "skip_await"):
-        value = props.get(key)
-        if known(value) and value is not None and not isinstance(value, bool):
-            failures.append(Failure(key, f"{name_of(key)} must be true or false"))
+    value = props.get("skip_await")
+    if known(value) and value is not None and not isinstance(value, bool):
+        failures.append(Failure("skip_await", f"{name_of('skip_await')} must be true or false"))
     return failures
 
 
-def _missing_ids(provider: str, props: Mapping[str, Any], name_of: NameOf) -> list[Failure]:
-    failures = [
-        Failure(key, f"{name_of(key)} is required and has no value")
-        for key in REQUIRED_IDS[provider]
-        if known(props.get(key)) and not props.get(key)
-    ]
-    if provider != "humanitec":
-        return failures
-    deploy_id, latest = props.get("deploy_id"), props.get("latest")
-    if not (known(deploy_id) and known(latest)):
-        return failures
-    if latest is True and deploy_id is not None:
-        failures.append(
-            Failure("deploy_id", f"set {name_of('deploy_id')} or {name_of('latest')}, not both")
+def _unresolved_deploy_id(
+    provider: str, props: Mapping[str, Any], name_of: NameOf
+) -> list[Failure]:
+    """A Humanitec deploy id given as an Output that resolved to nothing: never read as
+    'the latest deployment' (the component sets ``latest`` only when no id was given)."""
+    deploy_id, latest, run = props.get("deploy_id"), props.get("latest"), props.get("run")
+    if provider != "humanitec" or not (known(deploy_id) and known(latest) and known(run)):
+        return []
+    if latest is True or deploy_id or run:
+        return []
+    return [
+        Failure(
+            "deploy_id",
+            f"{name_of('deploy_id')} has no value (did an Output resolve to nothing?): "
+            f"give the deployment's id, or set {name_of('latest')} to wait on the "
+            "environment's latest deployment",
         )
-    elif latest is not True and not deploy_id:
-        failures.append(
-            Failure(
-                "deploy_id",
-                f"{name_of('deploy_id')} has no value (did an Output resolve to nothing?): "
-                f"give the deployment's id, or set {name_of('latest')} to wait on the "
-                "environment's latest deployment",
-            )
-        )
-    return failures
-
-
-def _malformed(props: Mapping[str, Any], name_of: NameOf) -> list[Failure]:
-    failures = [
-        Failure(key, f"{name_of(key)} must be text, not {_kind_of(props[key])}")
-        for key in TEXT_KEYS
-        if props.get(key) is not None and known(props[key]) and not isinstance(props[key], str)
     ]
-    wrong_type = {failure.key for failure in failures}
-    for key in ID_KEYS:
-        value = props.get(key)
-        if value and known(value) and key not in wrong_type:
-            try:
-                require_id(name_of(key), str(value))
-            except GateError as bad:
-                failures.append(Failure(key, str(bad)))
-    plain_http = props.get("allow_plain_http") is True
-    for key in URL_KEYS:
-        value = props.get(key)
-        if value and known(value) and key not in wrong_type:
-            try:
-                require_api_url(
-                    name_of(key),
-                    str(value),
-                    allow_plain_http=plain_http,
-                    plain_http_advice=f"set {name_of('allow_plain_http')}",
-                )
-            except GateError as bad:
-                failures.append(Failure(key, str(bad)))
-    return failures
 
 
 def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
@@ -225,41 +174,6 @@ def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fai
 
 def _names_failed(failures: list[Failure], key: str) -> bool:
     return any(failure.key == key for failure in failures)
-
-
-def _fleet_policy_failures(props: Mapping[str, Any], name_of: NameOf) -> list[Failure]:
-    """A Greengrass v2 policy that can never work."""
-    if props.get("provider") != "greengrass-v2":
-        return []
-    from gate.providers.greengrass_v2 import FleetPolicy
-
-    min_success = props.get("min_success")
-    unfinished = props.get("unfinished_devices")
-    failures: list[Failure] = []
-    if known(min_success) and min_success is not None:
-        number = (
-            min_success
-            if isinstance(min_success, (int, float)) and not isinstance(min_success, bool)
-            else math.nan
-        )
-        try:
-            FleetPolicy(min_success=number)
-        except GateError:
-            failures.append(
-                Failure(
-                    "min_success", f"{name_of('min_success')} must be a number above 0, at most 100"
-                )
-            )
-    if known(unfinished) and unfinished is not None:
-        try:
-            FleetPolicy(unfinished=str(unfinished))
-        except GateError:
-            failures.append(
-                Failure(
-                    "unfinished_devices", f"{name_of('unfinished_devices')} must be count or ignore"
-                )
-            )
-    return failures
 
 
 def seconds(value: object, name: str) -> float:

@@ -86,8 +86,11 @@ def build_provider(props: Mapping[str, Any], run: Run) -> Provider:
     """The provider of checked ``props``; a refusal to start is :class:`DeploymentGateFailed`."""
     env = {key: value for key, value in run.env.items() if key not in _AMBIENT_IDS}
     try:
+        # Humanitec v1 always sends a token; v2 takes the stack's when set, else its own
+        # variables (HUMANITEC_AUTH_TOKEN first).
+        v2_configured = props["provider"] == "humanitec-v2" and bool(run.configured_token)
         token = None
-        if props["provider"] == "humanitec":
+        if props["provider"] == "humanitec" or v2_configured:
             token = humanitec_token(run.configured_token, run.env)
         plugin = load_plugin(str(props["provider"]))
         target = plugin.description.read(target_fields(props, plugin.description), env=env)

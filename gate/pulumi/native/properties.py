@@ -15,7 +15,9 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 
 from gate.pulumi.inputs import NameOf
+from gate.pulumi.native.schema import block_of
 from gate.pulumi.secret_inputs import longest_first
+from gate.registry import available_providers
 
 __all__ = [
     "BLOCKS",
@@ -27,8 +29,8 @@ __all__ = [
     "to_python",
 ]
 
-BLOCKS = {"humanitec": "humanitec", "greengrass": "greengrass", "greengrassV2": "greengrass-v2"}
-"""A target's block in the schema, and the provider it names."""
+BLOCKS = {block_of(name): name for name in available_providers()}
+"""A target's block in the schema, and the provider it names (every provider installed)."""
 TOP_LEVEL = (
     "timeout",
     "interval",

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from typing import Any
 
 from pulumi.provider.experimental.property_value import PropertyValue
@@ -45,6 +44,7 @@ from gate.errors import ConfigError
 from gate.model import Outcome
 from gate.pulumi.changes import change_of
 from gate.pulumi.inputs import TARGET_KEYS, check_inputs, given_ids
+from gate.pulumi.native import schema
 from gate.pulumi.native.engine_log import EngineLog
 from gate.pulumi.native.properties import (
     BLOCKS,
@@ -58,6 +58,7 @@ from gate.pulumi.native.properties import (
 from gate.pulumi.outcomes import OUTPUT_KEYS, DeploymentGateFailed, outputs_of, skipped_outputs
 from gate.pulumi.running import CONFIG_TOKEN_SOURCE, Run, run_gate, token_problem
 from gate.pulumi.secret_inputs import hidden, resource_id
+from gate.registry import available_providers, load_plugin
 from gate.secret import header_token
 
 __all__ = ["TYPE_TOKEN", "GateProvider", "schema_text"]
@@ -71,8 +72,8 @@ MAX_GATES = 1024
 
 
 def schema_text() -> str:
-    """The hand-written schema of the ``gate`` package (gate/pulumi/native/schema.json)."""
-    return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+    """The schema of the ``gate`` package: a target type for every provider installed."""
+    return schema.schema_text([load_plugin(name).description for name in available_providers()])
 
 
 class GateProvider(Provider):

@@ -1,0 +1,93 @@
+"""The native provider's schema, made from the providers' target descriptions.
+
+Each provider's target is one object type (``gate:index:HumanitecV2Target``) and one input
+of the resource, named like the provider in camelCase (``humanitecV2``); its properties are
+the description's fields, camelCased, with their docs, defaults, choices and secrecy. The rest
+(the package, the provider's config, the waiting inputs, the outputs) is written by hand in
+``schema_frame.json``. ``schema.json`` is this module's output for the built-in providers, kept
+in the repository for SDK generation; a test keeps the two equal. The provider serves the
+schema of every provider installed, third-party ones included.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from gate.description import Field, TargetDescription, camel_case
+
+__all__ = ["block_of", "schema", "type_token"]
+
+_KINDS = {"flag": "boolean", "number": "number", "percent": "number"}
+
+
+def block_of(provider: str) -> str:
+    """The resource's input for ``provider``'s target: ``greengrass-v2`` -> ``greengrassV2``."""
+    return camel_case(provider.replace("-", "_"))
+
+
+def type_token(provider: str) -> str:
+    block = block_of(provider)
+    return f"gate:index:{block[0].upper()}{block[1:]}Target"
+
+
+def schema(descriptions: Sequence[TargetDescription]) -> dict[str, Any]:
+    """The whole schema, with one target type and input for each of ``descriptions``."""
+    document: dict[str, Any] = copy.deepcopy(_frame())
+    resource = document["resources"]["gate:index:DeploymentGate"]
+    blocks: dict[str, Any] = {}
+    for description in descriptions:
+        document["types"][type_token(description.provider)] = _target_type(description)
+        blocks[block_of(description.provider)] = {
+            "$ref": f"#/types/{type_token(description.provider)}",
+            "description": f"Wait on {description.summary}.",
+        }
+    names = [f"`{block}`" for block in blocks]
+    first = next(iter(blocks.values()))
+    first["description"] += f" Exactly one of {', '.join(names[:-1])} and {names[-1]}."
+    resource["inputProperties"] = {**blocks, **resource["inputProperties"]}
+    resource["properties"] = {**blocks, **resource["properties"]}
+    return document
+
+
+def schema_text(descriptions: Sequence[TargetDescription]) -> str:
+    return json.dumps(schema(descriptions), indent=2) + "\n"
+
+
+def _target_type(description: TargetDescription) -> dict[str, Any]:
+    summary = description.summary[0].upper() + description.summary[1:] + "."
+    if description.exactly_one_of:
+        names = [f"`{camel_case(key)}`" for key in description.exactly_one_of]
+        summary += f" Give exactly one of {', '.join(names[:-1])} and {names[-1]}."
+    typed: dict[str, Any] = {
+        "type": "object",
+        "description": summary,
+        "properties": {camel_case(field.key): _property(field) for field in description.fields},
+    }
+    required = [camel_case(field.key) for field in description.fields if field.required]
+    if required:
+        typed["required"] = required
+    return typed
+
+
+def _property(field: Field) -> dict[str, Any]:
+    said = field.doc[0].upper() + field.doc[1:] + "."
+    if field.choices:
+        said += f" One of {', '.join(f'`{choice}`' for choice in field.choices)}."
+    if field.default is not None and field.default is not False:
+        default = field.default
+        shown = f"{default:g}" if isinstance(default, float) else str(default).lower()
+        said += f" Default: `{shown}`."
+    typed: dict[str, Any] = {"type": _KINDS.get(field.kind, "string"), "description": said}
+    if field.secret:
+        typed["secret"] = True
+    return typed
+
+
+def _frame() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("schema_frame.json").read_text("utf-8")
+    frame: dict[str, Any] = json.loads(text)
+    return frame

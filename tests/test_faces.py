@@ -1,0 +1,130 @@
+"""One description of each target, and every face made from it: the command line's flags, a
+targets file's keys, the Python Pulumi component's inputs and the native provider's schema
+name the same fields, for every provider, and say a field's problem in their own spelling."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import gate.pulumi as component
+from gate.cli import _provider_parser, main
+from gate.description import FieldError, camel_case, cli_flag, file_key
+from gate.pulumi.native.provider import schema_text
+from gate.pulumi.native.schema import block_of, schema, type_token
+from gate.registry import available_providers, load_plugin
+
+BUILT_IN = ("greengrass", "greengrass-v2", "humanitec", "humanitec-v2")
+SCHEMA = Path(__file__).parents[1] / "gate" / "pulumi" / "native" / "schema.json"
+PYTHON_TARGETS = {
+    "humanitec": component.HumanitecTarget,
+    "humanitec-v2": component.HumanitecV2Target,
+    "greengrass": component.GreengrassTarget,
+    "greengrass-v2": component.GreengrassV2Target,
+}
+DERIVED_IN_PYTHON = {"humanitec": {"latest"}}
+"""Fields the Python component sets itself (``latest`` is 'no deploy_id and no run')."""
+
+
+def test_every_built_in_provider_is_described() -> None:
+    assert set(BUILT_IN) <= set(available_providers())
+    assert set(PYTHON_TARGETS) == set(BUILT_IN)
+
+
+@pytest.mark.parametrize("provider", BUILT_IN)
+def test_every_face_names_the_fields_its_description_declares(provider: str) -> None:
+    description = load_plugin(provider).description
+    keys = set(description.keys)
+
+    parser = _provider_parser(load_plugin(provider))
+    flags = {
+        action.dest
+        for action in parser._actions  # argparse keeps no public list of a parser's flags
+        if any(option == cli_flag(action.dest) for option in action.option_strings)
+    }
+    assert keys <= flags, "the command line has a flag for every field"
+
+    python = {field.name for field in dataclasses.fields(PYTHON_TARGETS[provider])}
+    assert python | DERIVED_IN_PYTHON.get(provider, set()) == keys, "the Python component"
+
+    served = json.loads(schema_text())
+    properties = served["types"][type_token(provider)]["properties"]
+    assert set(properties) == {camel_case(key) for key in keys}, "the native schema"
+    inputs = served["resources"]["gate:index:DeploymentGate"]["inputProperties"]
+    assert inputs[block_of(provider)]["$ref"] == f"#/types/{type_token(provider)}"
+
+
+def test_the_committed_schema_is_the_one_made_from_the_descriptions() -> None:
+    made = schema([load_plugin(name).description for name in BUILT_IN])
+    assert json.loads(SCHEMA.read_text()) == made
+
+
+@pytest.mark.parametrize("provider", BUILT_IN)
+def test_a_targets_file_takes_every_field_by_its_file_key(provider: str, tmp_path: Path) -> None:
+    """Each field is known to ``gate wait-all``: a bad value for it is refused naming the
+    field as the file spells it, never as an unknown field."""
+    description = load_plugin(provider).description
+    for field in description.fields:
+        wrong = {"flag": "yes", "percent": "most", "number": "most"}.get(field.kind, True)
+        path = tmp_path / f"{field.key}.json"
+        path.write_text(json.dumps([{"provider": provider, file_key(field.key): wrong}]))
+        err = io.StringIO()
+        code = main(["wait-all", str(path)], env={}, stdout=io.StringIO(), stderr=err)
+        assert code == 2
+        said = err.getvalue()
+        assert "unknown field" not in said, said
+        assert f"field '{file_key(field.key)}' must be" in said, said
+
+
+def test_a_fields_problem_is_said_in_each_faces_spelling() -> None:
+    description = load_plugin("greengrass-v2").description
+    with pytest.raises(FieldError) as refused:
+        description.read({"deployment_id": "d-1", "min_success": "most"})
+    problem = refused.value
+    assert str(problem) == "--min-success must be a percentage such as 95 or 95%, not 'most'"
+    assert problem.in_file().startswith("field 'min-success' must be a percentage")
+    assert problem.worded(camel_case).startswith("minSuccess must be")
+    assert problem.worded(lambda key: f"greengrassV2.{camel_case(key)}").startswith(
+        "greengrassV2.minSuccess must be"
+    )
+
+
+def test_the_command_line_reads_only_its_own_fallbacks_from_the_environment() -> None:
+    description = load_plugin("humanitec").description
+    env = {"HUMANITEC_ORG": "acme", "HUMANITEC_APP": "shop", "HUMANITEC_ENV": "production"}
+    target = description.read({"latest": True}, env=env)
+    assert (target.text("org"), target.text("env")) == ("acme", "production")
+    with pytest.raises(FieldError, match=r"^--org is required$"):
+        description.read({"latest": True})  # another face: only what is written
+
+
+def test_no_module_but_the_command_lines_imports_argparse() -> None:
+    package = Path(__file__).parents[1] / "gate"
+    importing = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "import argparse" in path.read_text()
+    )
+    # the native provider's launcher reads the engine's own command line
+    assert importing == ["cli.py", "cli_flags.py", "cli_fleet.py", "pulumi/native/server.py"]
+
+
+def test_a_provider_without_a_description_is_not_a_plugin() -> None:
+    from gate.providers import ProviderPlugin
+
+    class Old:
+        name = "old"
+        summary = "flags the old way"
+
+        def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+            pass
+
+        def build(self, args: object, env: object, *, request_timeout: float) -> None:
+            pass
+
+    assert not isinstance(Old(), ProviderPlugin)
