@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from bench import pollers
 from gate import WaitOptions, wait
+from gate.core.model import Snapshot, State
 from gate.emulator import Emulator, Timeline
-from gate.model import Snapshot, State
 
 POLLERS = ("fixed 2 s loop", "botocore waiter (15 s)", "gate, no history", "gate, with history")
 LONG_POLL = "gate, humanitec-v2 long-poll"

@@ -12,9 +12,9 @@ from botocore.config import Config
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from gate import wait
+from gate.core.secret import Secret
 from gate.providers.greengrass import GreengrassDeployment
 from gate.providers.humanitec import HumanitecDeployment, connect
-from gate.secret import Secret
 
 TERMINAL = ("Success", "Failure")
 

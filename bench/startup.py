@@ -12,7 +12,7 @@ from pathlib import Path
 
 HEAVY = ("boto3", "botocore", "pulumi")
 IMPORTED = (
-    "import sys; from gate.cli import main\n"
+    "import sys; from gate.cli.command import main\n"
     "try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
     "print('heavy:' + ','.join(m for m in {heavy!r} if m in sys.modules))"
 )

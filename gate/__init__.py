@@ -8,8 +8,8 @@ if not outcome.succeeded:
     print(outcome.reason, outcome.errors)
 """
 
-from gate.engine import WaitOptions, wait
-from gate.errors import (
+from gate.core.description import Field, FieldError, TargetDescription, TargetValues
+from gate.core.errors import (
     AuthError,
     ConfigError,
     GateError,
@@ -19,10 +19,11 @@ from gate.errors import (
     TransientError,
     UsageError,
 )
-from gate.fleet import FleetOutcome, Target, wait_all
-from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
+from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
 from gate.providers import Provider, ProviderPlugin
-from gate.sharing import Sharing
+from gate.waiting.engine import WaitOptions, wait
+from gate.waiting.fleet import FleetOutcome, Target, wait_all
+from gate.wire.sharing import Sharing
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,8 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "ErrorDetail",
+    "Field",
+    "FieldError",
     "FleetOutcome",
     "GateError",
     "NotFoundError",
@@ -43,6 +46,8 @@ __all__ = [
     "Snapshot",
     "State",
     "Target",
+    "TargetDescription",
+    "TargetValues",
     "TransientError",
     "UsageError",
     "WaitOptions",

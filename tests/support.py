@@ -12,8 +12,8 @@ from pathlib import Path
 from threading import Thread
 from typing import Any
 
-from gate.errors import TransientError
-from gate.model import Outcome, Snapshot
+from gate.core.errors import TransientError
+from gate.core.model import Outcome, Snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 CONTRACT = REPO / "tests" / "contracts" / "humanitec-openapi.json"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from gate.cli import _provider_parser
+from gate.cli.command import _provider_parser
 from gate.emulator import Device, Emulator, PipelineJob, PipelineStep, Timeline
-from gate.registry import load_plugin
+from gate.providers.registry import load_plugin
 from tests.actions_runner import (
     ActionRun,
     load_action,

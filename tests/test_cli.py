@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
-from gate.engine import LAST_READ_SECONDS
+from gate.waiting.engine import LAST_READ_SECONDS
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,

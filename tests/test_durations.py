@@ -1,7 +1,7 @@
 import pytest
 
-from gate.durations import format_duration, parse_duration
-from gate.errors import UsageError
+from gate.core.durations import format_duration, parse_duration
+from gate.core.errors import UsageError
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import pytest
 
 from gate import WaitOptions, wait
-from gate.errors import (
+from gate.core.errors import (
     AuthError,
     ConfigError,
     Interrupted,
@@ -17,7 +17,7 @@ from gate.errors import (
     TransientError,
     UsageError,
 )
-from gate.model import ErrorDetail, OutcomeStatus, Snapshot, State
+from gate.core.model import ErrorDetail, OutcomeStatus, Snapshot, State
 from tests.support import RecordingReporter, VirtualClock
 
 RUNNING = Snapshot(State.RUNNING, "in progress")
@@ -440,7 +440,7 @@ def test_unreadable_failure_details_leave_the_failure_standing_and_say_why(
 
 
 def test_every_read_is_bounded_by_the_time_left(clock: VirtualClock) -> None:
-    from gate import deadline
+    from gate.wire import deadline
 
     budgets: list[float] = []
 

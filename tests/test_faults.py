@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from gate.emulator import Device, Emulator, Fault, Timeline, Workload
-from gate.engine import LAST_READ_SECONDS
 from gate.providers.greengrass_v2 import SILENT_AFTER
+from gate.waiting.engine import LAST_READ_SECONDS
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,

@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from gate.cli import main
+from gate.cli.command import main
+from gate.core.model import OutcomeStatus
+from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
-from gate.engine import WaitOptions
-from gate.fleet import Target, tally, wait_all
-from gate.model import OutcomeStatus
 from gate.providers.aws import make_clients
 from gate.providers.humanitec import HumanitecDeployment
 from gate.providers.humanitec_api import connect
-from gate.rate import NoSlotInTime, RateLimiter
-from gate.secret import Secret
-from gate.sharing import Sharing
+from gate.waiting.engine import WaitOptions
+from gate.waiting.fleet import Target, tally, wait_all
+from gate.wire.rate import NoSlotInTime, RateLimiter
+from gate.wire.sharing import Sharing
 from tests.support import TOKEN, clean_env, killed_if_failed
 
 QUICK = ["--interval", "0.1s", "--max-interval", "0.2s"]

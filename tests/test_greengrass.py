@@ -14,8 +14,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from gate import WaitOptions, wait
-from gate.emulator import Emulator, Fault, Timeline
-from gate.errors import (
+from gate.core.errors import (
     AuthError,
     ConfigError,
     NotFoundError,
@@ -23,7 +22,8 @@ from gate.errors import (
     TransientError,
     UsageError,
 )
-from gate.model import OutcomeStatus, State
+from gate.core.model import OutcomeStatus, State
+from gate.emulator import Emulator, Fault, Timeline
 from gate.providers.aws import make_clients
 from gate.providers.greengrass import STATUSES, GreengrassDeployment
 from tests.support import VirtualClock, moto_greengrass_deployment, set_moto_status
@@ -318,7 +318,7 @@ def test_no_client_is_built_at_import_time() -> None:
     import sys
 
     code = (
-        "import sys, gate, gate.cli, gate.providers.greengrass;"
+        "import sys, gate, gate.cli.command, gate.providers.greengrass;"
         "assert 'boto3' not in sys.modules, 'boto3 imported';"
         "import gate.providers.humanitec;"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"

@@ -17,9 +17,9 @@ import pytest
 from botocore.stub import Stubber
 
 from gate import WaitOptions, wait
+from gate.core.errors import UsageError
+from gate.core.model import OutcomeStatus, State
 from gate.emulator import Device, Emulator, Fault, Timeline
-from gate.errors import UsageError
-from gate.model import OutcomeStatus, State
 from gate.providers.aws import make_clients
 from gate.providers.greengrass_v2 import (
     DEVICE_STATUSES,

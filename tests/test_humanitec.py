@@ -14,11 +14,11 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from gate import WaitOptions, wait
+from gate.core.errors import AuthError, NotFoundError, TransientError, UsageError
+from gate.core.model import OutcomeStatus, State
+from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
-from gate.errors import AuthError, NotFoundError, TransientError, UsageError
-from gate.model import OutcomeStatus, State
 from gate.providers.humanitec import STATUSES, HumanitecDeployment, connect
-from gate.secret import Secret
 from tests.support import CONTRACT, TOKEN, VirtualClock
 
 ERRORS = [
@@ -386,7 +386,7 @@ def test_the_schedule_counts_the_deployments_age_not_only_the_wait(
 def test_a_latest_deployment_id_that_could_change_the_path_is_refused(
     virtual_emulator: Emulator, provider_for: Any
 ) -> None:
-    from gate.errors import RequestRejected
+    from gate.core.errors import RequestRejected
 
     virtual_emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "pending")]), deploy_id="../../orgs/other"

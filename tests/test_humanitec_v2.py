@@ -18,11 +18,11 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 from gate import WaitOptions, wait
+from gate.core.model import OutcomeStatus
+from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
-from gate.model import OutcomeStatus
 from gate.providers.humanitec_api import connect
 from gate.providers.humanitec_v2 import HumanitecV2Deployment
-from gate.secret import Secret
 from tests.support import REPO, TOKEN, run_gate
 
 SPEC = REPO / "tests" / "contracts" / "humanitec-v2-orchestrator.yaml"

@@ -19,7 +19,6 @@ import pulumi
 import pytest
 
 from gate.emulator import Device, Emulator, Fault, Timeline
-from gate.engine import LAST_READ_SECONDS
 from gate.pulumi import (
     DeploymentGate,
     DeploymentGateArgs,
@@ -31,6 +30,7 @@ from gate.pulumi import (
 )
 from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
+from gate.waiting.engine import LAST_READ_SECONDS
 from tests.pulumi_harness import (
     DynamicProviderHost,
     fresh_runtime,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import UsageError
+from gate.core.errors import UsageError
 from gate.providers import ProviderPlugin
-from gate.registry import available_providers, load_plugin
+from gate.providers.registry import available_providers, load_plugin
 from tests.support import run_gate
 
 THIRD_PARTY = """
-from gate.description import Field, TargetDescription
-from gate.model import Snapshot, State
+from gate.core.description import Field, TargetDescription
+from gate.core.model import Snapshot, State
 
 
 class Rollout:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import UsageError
-from gate.files import require_writable, write_atomically
-from gate.model import ErrorDetail, Outcome, OutcomeStatus
+from gate.cli.files import require_writable, write_atomically
+from gate.core.errors import UsageError
+from gate.core.model import ErrorDetail, Outcome, OutcomeStatus
 from gate.render.github import (
     MAX_ANNOTATIONS,
     MAX_ERRORS_OUTPUT,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from gate.errors import AuthError, TransientError
-from gate.retry import call_with_retries
+from gate.core.errors import AuthError, TransientError
+from gate.wire.retry import call_with_retries
 from tests.support import VirtualClock
 
 

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from gate.schedule import GrowingSchedule, HistorySchedule, history_delay
+from gate.waiting.schedule import GrowingSchedule, HistorySchedule, history_delay
 
 
 def test_gaps_start_at_the_interval_and_grow_to_the_cap() -> None:

@@ -7,11 +7,11 @@ import gzip
 import httpx
 import pytest
 
-from gate import deadline
+from gate.core.errors import UsageError
+from gate.core.urls import require_api_url
 from gate.emulator import Emulator, Fault
-from gate.errors import UsageError
-from gate.urls import require_api_url
-from gate.wire import AnswerNotReadable, BoundedTransport, proxy_for
+from gate.wire import deadline
+from gate.wire.transport import AnswerNotReadable, BoundedTransport, proxy_for
 
 
 def test_a_compressed_answer_is_refused_rather_than_unpacked(emulator: Emulator) -> None:

@@ -2,10 +2,11 @@
 
 :func:`make_clients` turns every way AWS configuration can be unusable (an unknown profile, no
 or malformed region, an endpoint URL that is not http(s), missing or partial credentials)
-into a :class:`~gate.errors.ConfigError` or :class:`~gate.errors.UsageError` before the first
-request. Its client sends through :class:`gate.wire.BoundedTransport` rather than urllib3,
-by botocore's documented ``before-send`` hook, so an AWS request is bounded by the wait's
-deadline like any other; botocore still builds, signs and parses every call, and its own
+into a :class:`~gate.core.errors.ConfigError` or :class:`~gate.core.errors.UsageError`
+before the first request. Its client sends through
+:class:`gate.wire.transport.BoundedTransport` rather than urllib3, by botocore's documented
+``before-send`` hook, so an AWS request is bounded by the wait's deadline like any other;
+botocore still builds, signs and parses every call, and its own
 retries are off (the gate retries). boto3 is imported only when an AWS provider is built.
 """
 
@@ -18,11 +19,11 @@ from typing import Any
 
 import httpx
 
-from gate import sharing
-from gate.description import TargetValues
-from gate.errors import ConfigError
-from gate.urls import require_api_url
-from gate.wire import BoundedTransport, proxy_for
+from gate.core.description import TargetValues
+from gate.core.errors import ConfigError
+from gate.core.urls import require_api_url
+from gate.wire import sharing
+from gate.wire.transport import BoundedTransport, proxy_for
 
 __all__ = ["AwsClients", "clients_for_target", "make_clients"]
 

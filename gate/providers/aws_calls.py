@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from gate.errors import AuthError, GateError, NotFoundError, RequestRejected, TransientError
-from gate.model import ErrorDetail
-from gate.retry_after import parse_retry_after
-from gate.text import from_api, one_line
+from gate.core.errors import AuthError, GateError, NotFoundError, RequestRejected, TransientError
+from gate.core.model import ErrorDetail
+from gate.core.text import from_api, one_line
+from gate.wire.retry_after import parse_retry_after
 
 __all__ = ["AUTH_CODES", "NOT_FOUND_CODES", "SERVER_FAULT_CODES", "THROTTLING_CODES", "call_aws"]
 
@@ -84,7 +84,7 @@ def call_aws(
     details_of: ErrorDetailsOf = lambda _: (),
     **params: Any,
 ) -> Mapping[str, Any]:
-    """``operation(**params)``; raises only :class:`~gate.errors.GateError` subclasses.
+    """``operation(**params)``; raises only :class:`~gate.core.errors.GateError` subclasses.
 
     ``missing`` names what a not-found answer means (``Greengrass deployment d-1``);
     ``details_of`` reads error details an error answer may carry (Greengrass v1 does).
@@ -99,7 +99,7 @@ def call_aws(
     except botocore.exceptions.HTTPClientError as exc:
         import httpx
 
-        from gate.wire import transient_fault
+        from gate.wire.transport import transient_fault
 
         cause = exc.kwargs.get("error")
         if isinstance(cause, httpx.HTTPError):

@@ -3,7 +3,7 @@ boto3 or httpx (``gate wait greengrass --help`` reads them)."""
 
 from __future__ import annotations
 
-from gate.description import Field
+from gate.core.description import Field
 
 __all__ = ["aws_fields"]
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gate.description import Field, TargetDescription, TargetValues
-from gate.errors import TransientError
-from gate.ids import require_id
-from gate.model import ErrorDetail, Snapshot, State
+from gate.core.description import Field, TargetDescription, TargetValues
+from gate.core.errors import TransientError
+from gate.core.ids import require_id
+from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.secret import Secret
+from gate.core.text import from_api
+from gate.core.timestamps import iso_utc, parse_timestamp
 from gate.providers.aws_calls import call_aws
 from gate.providers.aws_fields import aws_fields
-from gate.secret import Secret
-from gate.text import from_api
-from gate.timestamps import iso_utc, parse_timestamp
 
 __all__ = ["STATUSES", "GreengrassDeployment", "plugin"]
 

@@ -36,16 +36,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from gate.description import Field, FieldError, TargetDescription, TargetValues, named
-from gate.durations import format_duration
-from gate.errors import GateError, ReadError, RequestRejected, TransientError
-from gate.ids import api_id, require_id
-from gate.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
+from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
+from gate.core.durations import format_duration
+from gate.core.errors import GateError, ReadError, RequestRejected, TransientError
+from gate.core.ids import api_id, require_id
+from gate.core.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
+from gate.core.secret import Secret
+from gate.core.text import from_api, one_line
+from gate.core.timestamps import iso_utc
 from gate.providers.aws_calls import call_aws
 from gate.providers.aws_fields import aws_fields
-from gate.secret import Secret
-from gate.text import from_api, one_line
-from gate.timestamps import iso_utc
 
 __all__ = [
     "DEVICE_STATUSES",

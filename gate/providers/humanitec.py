@@ -16,16 +16,19 @@ from typing import Any
 
 import httpx
 
-from gate.description import Field, FieldError, TargetDescription, TargetValues, named
-from gate.errors import (
+from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
+from gate.core.errors import (
     GateError,
     NotFoundError,
     RequestRejected,
     TransientError,
     UsageError,
 )
-from gate.ids import require_id
-from gate.model import ErrorDetail, Snapshot, State
+from gate.core.ids import require_id
+from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.secret import Secret, header_token
+from gate.core.text import from_api, one_line
+from gate.core.timestamps import parse_timestamp
 from gate.providers.humanitec_api import (
     HumanitecApi,
     connect,
@@ -35,9 +38,6 @@ from gate.providers.humanitec_api import (
 )
 from gate.providers.humanitec_pipelines import HumanitecPipelineRun, PipelineRef, PipelineRuns
 from gate.providers.humanitec_runtime import read_readiness
-from gate.secret import Secret, header_token
-from gate.text import from_api, one_line
-from gate.timestamps import parse_timestamp
 
 __all__ = [
     "DEFAULT_API_URL",

@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from gate import deadline, sharing
-from gate.description import Field, TargetValues
-from gate.errors import AuthError, NotFoundError, RequestRejected, TransientError
-from gate.retry_after import parse_retry_after
-from gate.secret import Secret
-from gate.text import from_api, one_line
-from gate.urls import require_api_url
+from gate.core.description import Field, TargetValues
+from gate.core.errors import AuthError, NotFoundError, RequestRejected, TransientError
+from gate.core.secret import Secret
+from gate.core.text import from_api, one_line
+from gate.core.urls import require_api_url
+from gate.wire import deadline, sharing
+from gate.wire.retry_after import parse_retry_after
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -41,15 +41,15 @@ def connect(
     api_url: str, token: Secret, *, request_timeout: float, allow_plain_http: bool = False
 ) -> httpx.Client:
     """A client for the API: bearer auth, TLS verified, no redirects, and every request
-    bounded in total time and size (:class:`gate.wire.BoundedTransport`). In a gate of many
-    targets, the same client for the same API, token and timeout."""
+    bounded in total time and size (:class:`gate.wire.transport.BoundedTransport`). In a gate
+    of many targets, the same client for the same API, token and timeout."""
     url = require_api_url("--api-url", api_url, allow_plain_http=allow_plain_http)
     key = ("humanitec client", str(url), token.fingerprint(), request_timeout)
     return sharing.made_once(key, lambda: _client(url, token, request_timeout))
 
 
 def _client(url: httpx.URL, token: Secret, request_timeout: float) -> httpx.Client:
-    from gate.wire import BoundedTransport, proxy_for  # with httpcore: not for --help
+    from gate.wire.transport import BoundedTransport, proxy_for  # with httpcore: not for --help
 
     transport = BoundedTransport(request_timeout=request_timeout, proxy=proxy_for(url))
     return httpx.Client(
@@ -108,7 +108,7 @@ class HumanitecApi:
         self._token = token
 
     def said(self, value: object) -> str:
-        """A string the API sent, cleaned and with the token redacted (see gate.text)."""
+        """A string the API sent, cleaned and with the token redacted (see gate.core.text)."""
         return from_api(value, secret=self._token)
 
     def get(
@@ -222,7 +222,7 @@ class HumanitecApi:
         except httpx.LocalProtocolError as exc:
             raise RequestRejected(f"{what}: the request could not be sent ({exc})") from exc
         except httpx.TransportError as exc:
-            from gate.wire import transient_fault
+            from gate.wire.transport import transient_fault
 
             raise transient_fault(what, exc) from exc
 

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gate.errors import GateError, TransientError
-from gate.ids import api_id, require_id
-from gate.model import ErrorDetail, Snapshot, State
+from gate.core.errors import GateError, TransientError
+from gate.core.ids import api_id, require_id
+from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.text import one_line
 from gate.providers.humanitec_api import HumanitecApi, path_of
-from gate.text import one_line
 
 __all__ = [
     "RUN_STATUSES",

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate.errors import TransientError
-from gate.model import ErrorDetail
+from gate.core.errors import TransientError
+from gate.core.model import ErrorDetail
+from gate.core.text import one_line
 from gate.providers.humanitec_api import HumanitecApi, path_of
-from gate.text import one_line
 
 __all__ = ["Readiness", "read_readiness"]
 

@@ -20,19 +20,19 @@ from typing import Any
 
 import httpx
 
-from gate import deadline
-from gate.description import Field, TargetDescription, TargetValues
-from gate.errors import TransientError, UsageError
-from gate.ids import require_id
-from gate.model import ErrorDetail, Snapshot, State
+from gate.core.description import Field, TargetDescription, TargetValues
+from gate.core.errors import TransientError, UsageError
+from gate.core.ids import require_id
+from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.secret import Secret, header_token
+from gate.core.text import from_api, one_line, quoted
 from gate.providers.humanitec_api import (
     HumanitecApi,
     connect_to_target,
     connection_fields,
     path_of,
 )
-from gate.secret import Secret, header_token
-from gate.text import from_api, one_line, quoted
+from gate.wire import deadline
 
 __all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment", "plugin"]
 

@@ -28,7 +28,7 @@ import pulumi
 from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentWaitProvider
 from gate.pulumi.secret_inputs import SECRET_INPUTS, secret_places
-from gate.sharing import DEFAULT_MAX_RATE
+from gate.wire.sharing import DEFAULT_MAX_RATE
 
 __all__ = [
     "DeploymentGate",

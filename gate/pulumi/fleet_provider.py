@@ -1,6 +1,6 @@
 """The dynamic provider behind :class:`gate.pulumi.DeploymentGates`: many targets, one wait.
 
-``create`` runs :func:`gate.fleet.wait_all` over every target in one call of the provider
+``create`` runs :func:`gate.waiting.fleet.wait_all` over every target in one call of the provider
 host, so the targets share one request budget per API (the host serves four calls at once;
 four single gates could not share anything). Check, diff and update follow the single gate's
 rules (:mod:`gate.pulumi.inputs`, :mod:`gate.pulumi.changes`), target by target.
@@ -14,8 +14,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure
 
-from gate.fleet import FleetOutcome, Target, wait_all
-from gate.model import OutcomeStatus
+from gate.core.model import OutcomeStatus
 from gate.providers import Provider
 from gate.pulumi.changes import Change, fleet_change_of
 from gate.pulumi.inputs import (
@@ -36,7 +35,8 @@ from gate.pulumi.outcomes import (
 )
 from gate.pulumi.provider import DeploymentWaitProvider
 from gate.pulumi.running import Run, build_provider, token_problem
-from gate.sharing import DEFAULT_MAX_RATE, Sharing
+from gate.waiting.fleet import FleetOutcome, Target, wait_all
+from gate.wire.sharing import DEFAULT_MAX_RATE, Sharing
 
 __all__ = ["DeploymentsWaitProvider"]
 

@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gate.description import TargetDescription
-from gate.durations import LONGEST_DURATION, format_duration, parse_duration
-from gate.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
-from gate.errors import GateError, UsageError
-from gate.registry import available_providers, load_plugin
-from gate.schedule import DEFAULT_MAX_INTERVAL
+from gate.core.description import TargetDescription
+from gate.core.durations import LONGEST_DURATION, format_duration, parse_duration
+from gate.core.errors import GateError, UsageError
+from gate.providers.registry import available_providers, load_plugin
+from gate.waiting.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
+from gate.waiting.schedule import DEFAULT_MAX_INTERVAL
 
 __all__ = [
     "DURATION_KEYS",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gate.durations import format_duration
-from gate.model import Outcome
+from gate.core.durations import format_duration
+from gate.core.model import Outcome
 from gate.render.text import format_error
 
 __all__ = [

@@ -17,16 +17,16 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
-from gate import deadline
-from gate.engine import wait
-from gate.errors import ConfigError, GateError, Stopped
-from gate.model import Outcome, OutcomeStatus
+from gate.core.errors import ConfigError, GateError, Stopped
+from gate.core.model import Outcome, OutcomeStatus
+from gate.core.secret import Secret, header_token
 from gate.providers import Provider
+from gate.providers.registry import load_plugin
 from gate.pulumi.inputs import request_timeout, target_fields, wait_options
 from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
-from gate.registry import load_plugin
 from gate.render.text import TextReporter
-from gate.secret import Secret, header_token
+from gate.waiting.engine import wait
+from gate.wire import deadline
 
 __all__ = [
     "CONFIG_TOKEN_SOURCE",

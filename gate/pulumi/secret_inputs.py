@@ -37,7 +37,8 @@ SECRET_INPUTS = "secret_inputs"  # noqa: S105 - the name of an input that holds 
 """The input naming the places of the others that are secret: ``deploy_id``,
 ``targets.1.api_url``."""
 CUT = "…"
-"""How a message ends a long value it cuts short (:func:`gate.text.one_line`, a URL refused)."""
+"""How a message ends a long value it cuts short (:func:`gate.core.text.one_line`, a URL
+refused)."""
 SHORTEST_CUT = 4
 """A secret's first characters before :data:`CUT` are hidden from this many on."""
 

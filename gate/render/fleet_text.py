@@ -9,13 +9,13 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO, cast
 
-from gate.durations import format_duration
-from gate.fleet import FleetOutcome, Target, tally
-from gate.model import Outcome, OutcomeStatus, Snapshot
+from gate.core.durations import format_duration
+from gate.core.model import Outcome, OutcomeStatus, Snapshot
+from gate.core.text import one_line
 from gate.render.github import fleet_annotation_lines, workflow_command
 from gate.render.text import TextReporter
-from gate.reporter import GuardedReporter, Reporter
-from gate.text import one_line
+from gate.waiting.fleet import FleetOutcome, Target, tally
+from gate.waiting.reporter import GuardedReporter, Reporter
 
 __all__ = ["FleetTextReporter", "GitHubFleetReporter"]
 

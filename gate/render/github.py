@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Mapping
 from typing import TextIO
 
-from gate.durations import format_duration
-from gate.errors import TransientError
-from gate.fleet import FleetOutcome
-from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
+from gate.core.durations import format_duration
+from gate.core.errors import TransientError
+from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
 from gate.render.text import TextReporter, format_error
+from gate.waiting.fleet import FleetOutcome
 
 __all__ = [
     "GitHubReporter",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.fleet import FleetOutcome
-from gate.model import Outcome
+from gate.core.model import Outcome
 from gate.render.runner import command_free_json
+from gate.waiting.fleet import FleetOutcome
 
 __all__ = ["SCHEMA_VERSION", "fleet_to_json", "outcome_to_dict", "outcome_to_json"]
 

@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from gate.model import Outcome, OutcomeStatus
+from gate.core.model import Outcome, OutcomeStatus
 from gate.render.text import format_error
 
 __all__ = ["junit_xml"]

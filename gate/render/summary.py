@@ -6,9 +6,9 @@ import html
 import re
 from collections.abc import Sequence
 
-from gate.durations import format_duration
-from gate.fleet import FleetOutcome
-from gate.model import ErrorDetail, Outcome, OutcomeStatus
+from gate.core.durations import format_duration
+from gate.core.model import ErrorDetail, Outcome, OutcomeStatus
+from gate.waiting.fleet import FleetOutcome
 
 __all__ = ["escape_cell", "fleet_summary_markdown", "summary_markdown"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from gate.durations import format_duration
-from gate.errors import TransientError
-from gate.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, ended_as
-from gate.text import one_line
+from gate.core.durations import format_duration
+from gate.core.errors import TransientError
+from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, ended_as
+from gate.core.text import one_line
 
 __all__ = ["TextReporter", "format_error"]
 

@@ -14,10 +14,10 @@ from typing import Any
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 
+from gate.providers.registry import available_providers
 from gate.pulumi.inputs import NameOf
 from gate.pulumi.native.schema import block_of
 from gate.pulumi.secret_inputs import longest_first
-from gate.registry import available_providers
 
 __all__ = [
     "BLOCKS",

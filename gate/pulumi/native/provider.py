@@ -40,8 +40,10 @@ from pulumi.provider.experimental.provider import (
 )
 from pulumi.runtime import rpc
 
-from gate.errors import ConfigError
-from gate.model import Outcome
+from gate.core.errors import ConfigError
+from gate.core.model import Outcome
+from gate.core.secret import header_token
+from gate.providers.registry import available_providers, load_plugin
 from gate.pulumi.changes import change_of
 from gate.pulumi.inputs import TARGET_KEYS, check_inputs, given_ids
 from gate.pulumi.native import schema
@@ -58,8 +60,6 @@ from gate.pulumi.native.properties import (
 from gate.pulumi.outcomes import OUTPUT_KEYS, DeploymentGateFailed, outputs_of, skipped_outputs
 from gate.pulumi.running import CONFIG_TOKEN_SOURCE, Run, run_gate, token_problem
 from gate.pulumi.secret_inputs import hidden, resource_id
-from gate.registry import available_providers, load_plugin
-from gate.secret import header_token
 
 __all__ = ["TYPE_TOKEN", "GateProvider", "schema_text"]
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from gate.description import Field, TargetDescription, camel_case
+from gate.core.description import Field, TargetDescription, camel_case
 
 __all__ = ["block_of", "schema", "type_token"]
 

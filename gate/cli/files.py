@@ -5,7 +5,7 @@ second signal) never sees half of one; an append (GitHub's step outputs and summ
 what the file held first. A symbolic link is followed, never replaced: its target is the
 file written. A character device (``/dev/null``, a terminal) is written in place; a FIFO, a
 socket or a block device is refused before the wait starts. Text that no encoder can write
-has been cleaned before it gets here (:func:`gate.text.from_api`); ``errors="replace"`` is
+has been cleaned before it gets here (:func:`gate.core.text.from_api`); ``errors="replace"`` is
 the last line of defence.
 """
 
@@ -16,7 +16,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from gate.errors import UsageError
+from gate.core.errors import UsageError
 
 __all__ = ["require_writable", "write_atomically"]
 

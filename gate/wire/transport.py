@@ -9,7 +9,7 @@ network-backend seam. It reads the whole answer before returning it and refuses 
 than ``max_answer_bytes``, or one compressed although it asked for none (a small gzip body
 can unpack to gigabytes).
 
-Inside a :class:`gate.sharing.Sharing` scope (a gate of many targets) the transport takes its
+Inside a :class:`gate.wire.sharing.Sharing` scope (a gate of many targets) the transport takes its
 connection pool from the scope, and each request first takes a slot from its origin's request
 budget; a 429 answer holds that budget back for every wait on the API.
 
@@ -32,11 +32,11 @@ from typing import Any
 import httpcore
 import httpx
 
-from gate import deadline, sharing
-from gate.errors import OutOfRequestBudget, TransientError
-from gate.rate import NoSlotInTime, explains
-from gate.retry_after import parse_retry_after
-from gate.urls import is_loopback
+from gate.core.errors import OutOfRequestBudget, TransientError
+from gate.core.urls import is_loopback
+from gate.wire import deadline, sharing
+from gate.wire.rate import NoSlotInTime, explains
+from gate.wire.retry_after import parse_retry_after
 
 __all__ = [
     "MAX_ANSWER_BYTES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from gate.errors import UsageError
+from gate.core.errors import UsageError
 
 __all__ = ["LONGEST_DURATION", "format_duration", "parse_duration"]
 

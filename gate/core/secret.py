@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from gate.errors import ConfigError
+from gate.core.errors import ConfigError
 
 __all__ = ["MIN_TOKEN_LENGTH", "Secret", "header_token"]
 

@@ -4,7 +4,7 @@ While a :class:`Sharing` is :meth:`~Sharing.active` (the gate builds its provide
 providers that connect to the same API with the same credentials get the same client
 (:meth:`Sharing.once`), the HTTP wire takes its connection pool from here (one per CA bundle
 and proxy, for every host), and every request to an origin first takes a slot from that
-origin's :class:`~gate.rate.RateLimiter`. Outside one, each provider has its own, unlimited.
+origin's :class:`~gate.wire.rate.RateLimiter`. Outside one, each provider has its own, unlimited.
 
 The limiters wait on :attr:`Sharing.stopped`, so a stopped gate does not sit out its queue.
 """
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from gate.rate import RateLimiter
+from gate.wire.rate import RateLimiter
 
 __all__ = ["DEFAULT_MAX_RATE", "Sharing", "current", "made_once"]
 

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from gate.description import FieldError
-from gate.errors import GateError, UsageError
+from gate.core.description import FieldError
+from gate.core.errors import GateError, UsageError
 from gate.providers import ProviderPlugin
-from gate.registry import load_plugin
+from gate.providers.registry import load_plugin
 
 __all__ = [
     "MAX_FILE_BYTES",

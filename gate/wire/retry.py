@@ -18,7 +18,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from gate.errors import OutOfRequestBudget, TransientError
+from gate.core.errors import OutOfRequestBudget, TransientError
 
 __all__ = ["call_with_retries"]
 

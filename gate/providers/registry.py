@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import entry_points
 
-from gate.errors import UsageError
+from gate.core.errors import UsageError
 from gate.providers import ProviderPlugin
 
 __all__ = ["ENTRY_POINT_GROUP", "available_providers", "load_plugin"]

@@ -8,8 +8,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from gate.description import Field, TargetDescription, cli_flag
-from gate.errors import UsageError
+from gate.core.description import Field, TargetDescription, cli_flag
+from gate.core.errors import UsageError
 
 __all__ = ["add_target_flags", "given_of", "repeated_flag"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from gate.errors import ReadError, UsageError
-from gate.text import one_line
+from gate.core.errors import ReadError, UsageError
+from gate.core.text import one_line
 
 __all__ = ["api_id", "require_id"]
 

@@ -1,7 +1,7 @@
 """``gate wait-all FILE`` and ``gate wait PROVIDER`` with one id repeated: many targets, one gate.
 
 Every target is parsed and its provider built before the first read (a bad one is exit 2,
-naming the entry and field), inside one :class:`~gate.sharing.Sharing` so that targets on
+naming the entry and field), inside one :class:`~gate.wire.sharing.Sharing` so that targets on
 the same API share its client, connections and request budget. Exit codes: the worst of the
 targets', failed (1) before timed out (3) before unreadable (4); 128+N after signal N.
 """
@@ -14,32 +14,32 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from gate.cli import (
+from gate.cli.common import (
     DURATION_FLAGS,
+    Parser,
     Reports,
-    _add_fleet_flags,
-    _add_report_flags,
-    _add_waiting_flags,
-    _check_report_paths,
-    _Parser,
-    _say,
-    _signals_deferred,
-    _write_reports,
+    add_fleet_flags,
+    add_report_flags,
+    add_waiting_flags,
+    check_report_paths,
+    say,
+    signals_deferred,
     wait_options_of,
+    write_reports,
 )
-from gate.description import FieldError, file_key
-from gate.durations import parse_duration
-from gate.engine import WaitOptions
-from gate.errors import GateError, UsageError
-from gate.fleet import FleetOutcome, FleetReporter, Target, wait_all
+from gate.cli.targets import TargetEntry, as_text, plugin_of, read_entries
+from gate.core.description import FieldError, file_key
+from gate.core.durations import parse_duration
+from gate.core.errors import GateError, UsageError
 from gate.providers import Provider, ProviderPlugin
 from gate.render.fleet_text import FleetTextReporter, GitHubFleetReporter
 from gate.render.github import fleet_step_outputs
 from gate.render.json import fleet_to_json
 from gate.render.junit import junit_xml
 from gate.render.summary import fleet_summary_markdown
-from gate.sharing import Sharing
-from gate.targets import TargetEntry, as_text, plugin_of, read_entries
+from gate.waiting.engine import WaitOptions
+from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
+from gate.wire.sharing import Sharing
 
 __all__ = ["TargetSpec", "run_fleet", "wait_all_command"]
 
@@ -71,7 +71,7 @@ class TargetSpec:
 def wait_all_command(
     rest: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO, stdin: TextIO
 ) -> int:
-    parser = _Parser(
+    parser = Parser(
         prog="gate wait-all",
         description="Wait on every deployment listed in FILE at once; succeed only if all do.",
         epilog="FILE is YAML or JSON: a list of targets, or {defaults: {...}, targets: "
@@ -81,9 +81,9 @@ def wait_all_command(
         "timed out, 4 one could not be read (the worst wins), 2 bad input.",
     )
     parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")
-    _add_waiting_flags(parser)
-    _add_fleet_flags(parser, "all of FILE")
-    _add_report_flags(parser)
+    add_waiting_flags(parser)
+    add_fleet_flags(parser, "all of FILE")
+    add_report_flags(parser)
     began = time.monotonic()
     parsed = parser.parse_args(list(rest))
     entries = read_entries(parsed.file, stdin)
@@ -108,7 +108,7 @@ def run_fleet(
     began = time.monotonic() if began is None else began
     output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
     github = output == "github"
-    _check_report_paths(parsed, env, github=github)
+    check_report_paths(parsed, env, github=github)
     sharing = Sharing(max_rate=parsed.max_rate)
     providers: list[Provider] = []
     try:
@@ -128,10 +128,10 @@ def run_fleet(
         for provider in providers:
             provider.close()
         sharing.close()
-    with _signals_deferred():
+    with signals_deferred():
         if output == "json":
-            _say(out, fleet_to_json(outcome) + "\n", err=err, what="the JSON outcome")
-        _write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
+            say(out, fleet_to_json(outcome) + "\n", err=err, what="the JSON outcome")
+        write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
     return outcome.exit_code
 
 

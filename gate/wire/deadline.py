@@ -1,8 +1,8 @@
 """How long the read under way may still take: the wait's deadline, carried down to the wire.
 
 The engine opens a budget around each read (:func:`within`); the HTTP wire
-(:mod:`gate.wire`) gives every request ``min(request timeout, what is left of the budget)``
-in total, connect to last byte. A provider with its own I/O can ask :func:`seconds_left`.
+(:mod:`gate.wire.transport`) gives every request ``min(request timeout, what is left of the
+budget)`` in total, connect to last byte. A provider with its own I/O can ask :func:`seconds_left`.
 
 Budgets are in real (``time.monotonic``) seconds: the engine converts its own clock's time
 left into one when it opens it, so a wait in virtual time still bounds real requests.

@@ -2,7 +2,7 @@
 
 A URL that can never work (another scheme, no host, a port out of range) or that would leak
 or override credentials (a user or password in it, plain ``http://`` to another machine) is
-a :class:`~gate.errors.UsageError` at once, never a fault retried until the deadline.
+a :class:`~gate.core.errors.UsageError` at once, never a fault retried until the deadline.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING
 
-from gate.errors import UsageError
+from gate.core.errors import UsageError
 
 if TYPE_CHECKING:
     import httpx

@@ -1,12 +1,12 @@
 """The wait loop: read a deployment until it is terminal, the deadline passes, or a signal.
 
 The engine knows nothing of any API: it calls :meth:`Provider.fetch` through
-:func:`gate.retry.call_with_retries`, keeps time with an injected monotonic ``clock`` and
+:func:`gate.wire.retry.call_with_retries`, keeps time with an injected monotonic ``clock`` and
 ``sleep`` (tests pass virtual ones), and returns an :class:`Outcome` for every ending: a
 provider's error, a bug, a reporter that cannot write and a signal all end as one. The first
 terminal status it reads is final; reading why a deployment failed cannot change that.
 
-Each read runs inside a :func:`gate.deadline.within` budget of the time left, so the wire
+Each read runs inside a :func:`gate.wire.deadline.within` budget of the time left, so the wire
 ends a request by the deadline whatever the server does. A read is made at the deadline
 itself (the deployment may have just ended), with :data:`LAST_READ_SECONDS` at most.
 """
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
-from gate import deadline
-from gate.durations import LONGEST_DURATION, format_duration
-from gate.errors import (
+from gate.core.durations import LONGEST_DURATION, format_duration
+from gate.core.errors import (
     GateError,
     Interrupted,
     NotFoundError,
@@ -31,8 +30,16 @@ from gate.errors import (
     TransientError,
     UsageError,
 )
-from gate.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State, ended_as
-from gate.providers import (
+from gate.core.model import (
+    DeviceResult,
+    ErrorDetail,
+    Outcome,
+    OutcomeStatus,
+    Snapshot,
+    State,
+    ended_as,
+)
+from gate.core.provider import (
     ExplainsFailure,
     HoldsReads,
     KnowsHistory,
@@ -40,10 +47,10 @@ from gate.providers import (
     ReadsAtDeadline,
     ReportsDevices,
 )
-from gate.rate import explaining
-from gate.reporter import GuardedReporter, NullReporter, Reporter
-from gate.retry import call_with_retries
-from gate.schedule import (
+from gate.core.text import one_line, quoted
+from gate.core.timestamps import iso_utc, parse_timestamp
+from gate.waiting.reporter import GuardedReporter, NullReporter, Reporter
+from gate.waiting.schedule import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
     DEFAULT_SPARSE_CAP,
@@ -52,8 +59,9 @@ from gate.schedule import (
     HistorySchedule,
     Schedule,
 )
-from gate.text import one_line, quoted
-from gate.timestamps import iso_utc, parse_timestamp
+from gate.wire import deadline
+from gate.wire.rate import explaining
+from gate.wire.retry import call_with_retries
 
 __all__ = ["WaitOptions", "wait"]
 
@@ -129,12 +137,12 @@ def wait(
     ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
     starts every target's clock at once, however long its thread takes to start.
 
-    Without a ``schedule``, reads follow :class:`~gate.schedule.HistorySchedule` when the
+    Without a ``schedule``, reads follow :class:`~gate.waiting.schedule.HistorySchedule` when the
     provider can say how long the target's past deployments took (one extra read, after the
-    first), else :class:`~gate.schedule.GrowingSchedule`.
+    first), else :class:`~gate.waiting.schedule.GrowingSchedule`.
 
     Always returns an :class:`Outcome`. Ctrl-C (``KeyboardInterrupt``) and
-    :class:`~gate.errors.Interrupted` end the wait as ``cancelled`` with the last status read;
+    :class:`~gate.core.errors.Interrupted` end the wait as ``cancelled`` with the last status read;
     any error, the provider's or the gate's own, ends it as ``error`` with the reason. Only an
     outcome whose ``status`` is ``succeeded`` means the deployment succeeded. A reporter that
     raises ``OSError`` or ``ValueError`` (a closed or full stream) is silenced, not obeyed.

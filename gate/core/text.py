@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gate.secret import Secret
+from gate.core.secret import Secret
 
 __all__ = ["from_api", "one_line", "quoted"]
 

@@ -21,8 +21,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gate.errors import GateError, UsageError
-from gate.text import one_line
+from gate.core.errors import GateError, UsageError
+from gate.core.text import one_line
 
 __all__ = [
     "Field",
@@ -39,7 +39,7 @@ __all__ = [
 
 Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice"]
 """``id``: goes into a request path (letters, digits, ``.``, ``_``, ``-``); ``url``: an API
-base URL (checked as :func:`gate.urls.require_api_url` does); ``flag``: true or false;
+base URL (checked as :func:`gate.core.urls.require_api_url` does); ``flag``: true or false;
 ``number``: a finite number; ``percent``: one that may be written ``95%``."""
 
 Spelling = Callable[[str], str]
@@ -327,7 +327,7 @@ def _checked(key: str, check: Callable[[str], None]) -> None:
 
 
 def _require_id(flag: str, value: str, spec: Field) -> None:
-    from gate.ids import require_id
+    from gate.core.ids import require_id
 
     if spec.secret:
         try:
@@ -342,7 +342,7 @@ def _require_id(flag: str, value: str, spec: Field) -> None:
 
 
 def _require_url(flag: str, value: str, plain_http: bool) -> None:
-    from gate.urls import require_api_url
+    from gate.core.urls import require_api_url
 
     require_api_url(
         flag,

@@ -1,9 +1,10 @@
 """Waiting on many deployments at once: a release that deploys to several places.
 
-Each target is waited on by the one wait engine (:func:`gate.engine.wait`) in a thread of its
-own, with its own schedule and deadline; what the targets share (clients, connection pools,
-one request budget per API) comes from the :class:`gate.sharing.Sharing` their providers were
-built in. Threads suit this: a waiting target sleeps, and reads are short and rate limited,
+Each target is waited on by the one wait engine (:func:`gate.waiting.engine.wait`) in a
+thread of its own, with its own schedule and deadline; what the targets share (clients,
+connection pools, one request budget per API) comes from the
+:class:`gate.wire.sharing.Sharing` their providers were built in. Threads suit this: a waiting
+target sleeps, and reads are short and rate limited,
 so a thousand targets cost a thousand sleeping threads and a few reads a second.
 
 The whole ends as the worst of its targets: failed, then timed out, then unreadable (exit 1,
@@ -22,14 +23,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from gate import deadline
-from gate.engine import WaitOptions, wait
-from gate.errors import Interrupted, Stopped
-from gate.model import Outcome, OutcomeStatus, exit_code_of
-from gate.providers import Provider
-from gate.reporter import NullReporter, Reporter
-from gate.sharing import Sharing
-from gate.timestamps import iso_utc
+from gate.core.errors import Interrupted, Stopped
+from gate.core.model import Outcome, OutcomeStatus, exit_code_of
+from gate.core.provider import Provider
+from gate.core.timestamps import iso_utc
+from gate.waiting.engine import WaitOptions, wait
+from gate.waiting.reporter import NullReporter, Reporter
+from gate.wire import deadline
+from gate.wire.sharing import Sharing
 
 __all__ = [
     "FleetOutcome",
@@ -169,7 +170,7 @@ def wait_all(
 
     Providers are neither built nor closed here: build them inside ``sharing.active()`` so
     they share clients and request budgets, and pass the same ``sharing`` so stopping also
-    ends waits queued for a request slot. Ctrl-C and :class:`~gate.errors.Interrupted` in the
+    ends waits queued for a request slot. Ctrl-C and :class:`~gate.core.errors.Interrupted` in the
     calling thread end every wait as cancelled.
     """
     names = [target.name for target in targets]

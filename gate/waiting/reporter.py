@@ -6,8 +6,8 @@ import threading
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
-from gate.errors import TransientError
-from gate.model import Outcome, Snapshot
+from gate.core.errors import TransientError
+from gate.core.model import Outcome, Snapshot
 
 __all__ = ["GuardedReporter", "NullReporter", "Reporter"]
 

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gate.text import quoted
+from gate.core.text import quoted
 
 __all__ = [
     "DeviceResult",

@@ -1,0 +1,236 @@
+"""``gate wait`` and the top-level command: parse, build a provider, call the engine, render
+the outcome.
+
+Exit codes (a contract, see README): 0 succeeded, 1 failed, 2 usage or configuration error,
+3 deadline passed, 4 status could not be read, 128+N interrupted by signal N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TextIO, cast
+
+from gate import __version__
+from gate.cli.common import (
+    Parser,
+    Reports,
+    add_fleet_flags,
+    add_report_flags,
+    add_waiting_flags,
+    check_report_paths,
+    say,
+    settle,
+    signals_deferred,
+    signals_interrupt,
+    usable,
+    wait_options_of,
+    write_reports,
+)
+from gate.cli.flags import add_target_flags, given_of, repeated_flag
+from gate.core.errors import GateError, Interrupted
+from gate.core.model import Outcome, OutcomeStatus
+from gate.core.timestamps import iso_utc
+from gate.providers import ProviderPlugin
+from gate.providers.registry import available_providers, load_plugin
+from gate.render.github import GitHubReporter, step_outputs, workflow_command
+from gate.render.json import outcome_to_json
+from gate.render.junit import junit_xml
+from gate.render.runner import CommandFreeStream
+from gate.render.summary import summary_markdown
+from gate.render.text import TextReporter
+from gate.waiting.engine import (
+    wait,
+)
+from gate.waiting.reporter import Reporter
+
+__all__ = ["main"]
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
+    """Run the gate command; returns its exit code. Callable in-process (tests, the demo).
+
+    Whatever happens to its streams (closed, a full disk, a reader that went away), it ends
+    with the outcome's exit code, never a traceback.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if env is None else env
+    out = usable(stdout, sys.stdout)
+    err = usable(stderr, sys.stderr)
+    if env.get("GITHUB_ACTIONS") == "true":  # the runner reads stderr too, in any output mode
+        err = cast(TextIO, CommandFreeStream(err))  # a TextIOBase: typing's TextIO is nominal
+    try:
+        with signals_interrupt():
+            try:
+                return _dispatch(args, env, out, err, stdin or sys.stdin)
+            except GateError as error:
+                say(err, f"gate: error: {error}\n")
+                if env.get("GITHUB_ACTIONS") == "true":
+                    say(out, workflow_command("error", str(error), title="deploy-gate") + "\n")
+                return error.exit_code
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except Interrupted as interrupt:
+        return 128 + interrupt.signum
+    finally:
+        settle(out, err)
+
+
+def _dispatch(
+    args: list[str], env: Mapping[str, str], out: TextIO, err: TextIO, stdin: TextIO
+) -> int:
+    if args[:1] == ["wait"] and (len(args) == 1 or args[1] in ("-h", "--help")):
+        asked = len(args) > 1
+        say(out if asked else err, _wait_usage())
+        return 0 if asked else 2
+    if args[:1] == ["wait-all"]:  # its own parser, --help included
+        from gate.cli.fleet import wait_all_command
+
+        return wait_all_command(args[1:], env, out, err, stdin)
+    top = _top_parser()
+    parsed = top.parse_args(args)
+    if parsed.command == "wait":
+        return _wait_command(parsed.provider, parsed.rest, env, out, err)
+    if parsed.command == "providers":
+        say(out, "\n".join(available_providers()) + "\n")
+        return 0
+    if parsed.command == "demo":
+        from gate.cli.demo import run_demo
+
+        return run_demo(out=out, err=err)
+    top.print_help(err)
+    return 2
+
+
+def _top_parser() -> Parser:
+    parser = Parser(
+        prog="gate",
+        description="Block until a deployment reaches a terminal status; explain a failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"gate {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+    waiter = commands.add_parser(
+        "wait",
+        help="wait on one deployment ('gate wait PROVIDER --help' for its flags)",
+        add_help=False,
+    )
+    waiter.add_argument("provider", nargs="?")
+    waiter.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser(  # listed for --help; _dispatch hands its arguments on whole
+        "wait-all", help="wait on many deployments at once ('gate wait-all --help')"
+    )
+    commands.add_parser("providers", help="list the providers 'gate wait' accepts")
+    commands.add_parser(
+        "demo", help="gate real deployments on a local emulator (no cloud account needed)"
+    )
+    return parser
+
+
+def _wait_command(
+    provider_name: str | None,
+    rest: list[str],
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    if provider_name is None:
+        say(err, _wait_usage())
+        return 2
+    plugin = load_plugin(provider_name)
+    parser = _provider_parser(plugin)
+    parsed = parser.parse_args(rest)
+    given = given_of(parsed, plugin.description)
+    repeated = repeated_flag(plugin.description, rest)
+    if repeated is not None:
+        from gate.cli.fleet import TargetSpec, run_fleet
+
+        dest, values = repeated
+        flag = "--" + dest.replace("_", "-")
+        specs = [
+            TargetSpec(value, plugin, parsed, f"{flag} {value}", {**given, dest: value})
+            for value in values
+        ]
+        return run_fleet(specs, parsed, env, out, err)
+    options = wait_options_of(parsed)
+    output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
+    github = output == "github"
+    check_report_paths(parsed, env, github=github)
+    reporter: Reporter = GitHubReporter(out) if github else TextReporter(err)
+    began = time.monotonic(), datetime.now(timezone.utc)
+    try:
+        target = plugin.description.read(given, env=env)
+        provider = plugin.build(target, env, request_timeout=parsed.request_timeout)
+    except (Interrupted, KeyboardInterrupt) as interrupt:
+        signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
+        outcome = _cancelled_before_waiting(plugin.name, signum, *began)
+        say(err, f"gate: {outcome.reason}\n")
+    else:
+        try:
+            outcome = wait(provider, options=options, reporter=reporter)
+        finally:
+            provider.close()
+    with signals_deferred():
+        if output == "json":
+            say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")
+        write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
+    return outcome.exit_code
+
+
+def _reports_of(outcome: Outcome) -> Reports:
+    return Reports(
+        junit=lambda: junit_xml([outcome]).decode(),
+        json=lambda: outcome_to_json(outcome),
+        outputs=lambda reports: step_outputs(outcome, reports),
+        summary=lambda: summary_markdown(outcome),
+    )
+
+
+def _cancelled_before_waiting(
+    provider: str, signum: int, began: float, began_at: datetime
+) -> Outcome:
+    return Outcome(
+        status=OutcomeStatus.CANCELLED,
+        provider=provider,
+        target={},
+        raw_status=None,
+        errors=(),
+        reason=f"interrupted by signal {signum} before the wait started",
+        elapsed_seconds=round(time.monotonic() - began, 3),
+        polls=0,
+        started_at=iso_utc(began_at),
+        finished_at=iso_utc(datetime.now(timezone.utc)),
+        signal=signum,
+    )
+
+
+def _wait_usage() -> str:
+    lines = ["usage: gate wait PROVIDER [flags]   ('gate wait PROVIDER --help' for its flags)", ""]
+    lines.append("providers:")
+    for name in available_providers():
+        try:
+            summary = load_plugin(name).summary
+        except GateError as broken:
+            summary = f"(cannot be loaded: {broken})"
+        lines.append(f"  {name:<12} {summary}")
+    return "\n".join(lines) + "\n"
+
+
+def _provider_parser(plugin: ProviderPlugin) -> Parser:
+    parser = Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
+    add_target_flags(parser, plugin.description)
+    add_waiting_flags(parser)
+    add_fleet_flags(parser, "with one id repeated (--env a --env b)")
+    add_report_flags(parser)
+    return parser
