@@ -131,3 +131,25 @@ def test_no_two_modules_import_each_other_round_a_circle() -> None:
                     seen.add(nxt)
                     stack.append((nxt, (*trail, nxt)))
     assert circles == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--version"], ["wait", "humanitec", "--help"], ["wait", "greengrass-v2", "--help"]],
+)
+def test_answering_before_any_wait_loads_no_client_library(argv: list[str]) -> None:
+    """What ``gate --version`` and ``gate wait PROVIDER --help`` load is measured in bench/;
+    here, that they load none of what only a wait needs (httpx, boto3, tenacity, renderers)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom gate.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{sorted(CLIENT_LIBRARIES | {'tenacity'})!r} or m.startswith('gate.render.github')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"

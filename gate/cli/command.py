@@ -11,43 +11,25 @@ import argparse
 import os
 import signal
 import sys
-import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import TextIO, cast
 
 from gate import __version__
 from gate.cli.common import (
     Parser,
-    Reports,
     add_fleet_flags,
     add_report_flags,
     add_waiting_flags,
-    check_report_paths,
     say,
     settle,
-    signals_deferred,
     signals_interrupt,
     usable,
-    wait_options_of,
-    write_reports,
 )
 from gate.cli.flags import add_target_flags, given_of, repeated_flag
 from gate.core.errors import GateError, Interrupted
-from gate.core.model import Outcome, OutcomeStatus
-from gate.core.timestamps import iso_utc
 from gate.providers import ProviderPlugin
 from gate.providers.registry import available_providers, load_plugin
-from gate.render.github import GitHubReporter, step_outputs, workflow_command
-from gate.render.json import outcome_to_json
-from gate.render.junit import junit_xml
 from gate.render.runner import CommandFreeStream
-from gate.render.summary import summary_markdown
-from gate.render.text import TextReporter
-from gate.waiting.engine import (
-    wait,
-)
-from gate.waiting.reporter import Reporter
 
 __all__ = ["main"]
 
@@ -78,6 +60,8 @@ def main(
             except GateError as error:
                 say(err, f"gate: error: {error}\n")
                 if env.get("GITHUB_ACTIONS") == "true":
+                    from gate.render.github import workflow_command
+
                     say(out, workflow_command("error", str(error), title="deploy-gate") + "\n")
                 return error.exit_code
     except KeyboardInterrupt:
@@ -163,56 +147,9 @@ def _wait_command(
             for value in values
         ]
         return run_fleet(specs, parsed, env, out, err)
-    options = wait_options_of(parsed)
-    output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
-    github = output == "github"
-    check_report_paths(parsed, env, github=github)
-    reporter: Reporter = GitHubReporter(out) if github else TextReporter(err)
-    began = time.monotonic(), datetime.now(timezone.utc)
-    try:
-        target = plugin.description.read(given, env=env)
-        provider = plugin.build(target, env, request_timeout=parsed.request_timeout)
-    except (Interrupted, KeyboardInterrupt) as interrupt:
-        signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
-        outcome = _cancelled_before_waiting(plugin.name, signum, *began)
-        say(err, f"gate: {outcome.reason}\n")
-    else:
-        try:
-            outcome = wait(provider, options=options, reporter=reporter)
-        finally:
-            provider.close()
-    with signals_deferred():
-        if output == "json":
-            say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")
-        write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
-    return outcome.exit_code
+    from gate.cli.one import run_one  # the engine and renderers, once there is a gate to run
 
-
-def _reports_of(outcome: Outcome) -> Reports:
-    return Reports(
-        junit=lambda: junit_xml([outcome]).decode(),
-        json=lambda: outcome_to_json(outcome),
-        outputs=lambda reports: step_outputs(outcome, reports),
-        summary=lambda: summary_markdown(outcome),
-    )
-
-
-def _cancelled_before_waiting(
-    provider: str, signum: int, began: float, began_at: datetime
-) -> Outcome:
-    return Outcome(
-        status=OutcomeStatus.CANCELLED,
-        provider=provider,
-        target={},
-        raw_status=None,
-        errors=(),
-        reason=f"interrupted by signal {signum} before the wait started",
-        elapsed_seconds=round(time.monotonic() - began, 3),
-        polls=0,
-        started_at=iso_utc(began_at),
-        finished_at=iso_utc(datetime.now(timezone.utc)),
-        signal=signum,
-    )
+    return run_one(plugin, parsed, given, env, out, err)
 
 
 def _wait_usage() -> str:

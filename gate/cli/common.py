@@ -19,7 +19,6 @@ from typing import NoReturn, TextIO
 from gate.cli.files import require_writable, write_atomically
 from gate.core.durations import parse_duration
 from gate.core.errors import Interrupted, UsageError
-from gate.render.github import format_outputs
 from gate.render.runner import CommandFreeStream
 from gate.waiting.engine import (
     DEFAULT_NOT_FOUND_GRACE,
@@ -126,6 +125,8 @@ def write_reports(
 ) -> None:
     """The files asked for: JUnit, the JSON outcome, and GitHub's step outputs and summary.
     A file that cannot be written is said on stderr; it does not change the exit code."""
+    from gate.render.github import format_outputs
+
     paths: dict[str, str] = {}
     writes: list[tuple[str, str, Callable[[], str], bool]] = []
     if parsed.junit:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from gate.core.description import Field, TargetValues
+from gate.core.description import TargetValues
 from gate.core.errors import AuthError, NotFoundError, RequestRejected, TransientError
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
@@ -29,7 +29,6 @@ __all__ = [
     "HumanitecApi",
     "connect",
     "connect_to_target",
-    "connection_fields",
     "path_of",
 ]
 
@@ -62,24 +61,6 @@ def _client(url: httpx.URL, token: Secret, request_timeout: float) -> httpx.Clie
         transport=transport,
         follow_redirects=False,
         trust_env=False,  # proxies come from proxy_for; a ~/.netrc must not replace the token
-    )
-
-
-def connection_fields(default_url: str) -> tuple[Field, ...]:
-    """The fields of every Humanitec target that say where its API is."""
-    return (
-        Field(
-            "api_url",
-            "API base URL",
-            kind="url",
-            default=default_url,
-            env=("HUMANITEC_API_URL",),
-        ),
-        Field(
-            "allow_plain_http",
-            "allow an http:// API URL on another machine (the token travels unencrypted)",
-            kind="flag",
-        ),
     )
 
 

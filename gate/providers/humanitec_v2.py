@@ -20,23 +20,20 @@ from typing import Any
 
 import httpx
 
-from gate.core.description import Field, TargetDescription, TargetValues
-from gate.core.errors import TransientError, UsageError
+from gate.core.errors import TransientError
 from gate.core.ids import require_id
 from gate.core.model import ErrorDetail, Snapshot, State
-from gate.core.secret import Secret, header_token
+from gate.core.secret import Secret
 from gate.core.text import from_api, one_line, quoted
 from gate.providers.humanitec_api import (
     HumanitecApi,
-    connect_to_target,
-    connection_fields,
     path_of,
 )
+from gate.providers.humanitec_fields import V2_API_URL as DEFAULT_API_URL
 from gate.wire import deadline
 
-__all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment", "plugin"]
+__all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment"]
 
-DEFAULT_API_URL = "https://api.humanitec.dev"
 LONG_POLL_SECONDS = 20
 """Longest hold asked of the server: long enough to save reads, short enough that a
 connection dropped by a proxy mid-hold is noticed soon."""
@@ -155,59 +152,3 @@ class HumanitecV2Deployment:
             created_at=said(body.get("created_at")) or None,
             verdict=verdict,
         )
-
-
-description = TargetDescription(
-    provider="humanitec-v2",
-    summary=(
-        "a Humanitec Platform Orchestrator v2 deployment, waited on at the server "
-        "(token in HUMANITEC_AUTH_TOKEN)"
-    ),
-    fields=(
-        Field(
-            "org",
-            "organization id",
-            kind="id",
-            env=("HUMANITEC_ORG_ID", "HUMANITEC_ORG"),
-            required=True,
-        ),
-        Field("deployment_id", "the deployment to wait on", required=True),
-        *connection_fields(DEFAULT_API_URL),
-    ),
-)
-
-
-class _Plugin:
-    name = description.provider
-    summary = description.summary
-    description = description
-
-    def build(
-        self,
-        target: TargetValues,
-        env: Mapping[str, str],
-        *,
-        request_timeout: float,
-        token: Secret | None = None,
-    ) -> HumanitecV2Deployment:
-        if token is None:
-            source = (
-                "HUMANITEC_AUTH_TOKEN" if env.get("HUMANITEC_AUTH_TOKEN") else "HUMANITEC_TOKEN"
-            )
-            token = header_token(source, env.get(source, ""))
-        client = connect_to_target(
-            target, token, default_url=DEFAULT_API_URL, request_timeout=request_timeout
-        )
-        try:
-            return HumanitecV2Deployment(
-                client,
-                org=target.text("org") or "",
-                deployment_id=target.text("deployment_id") or "",
-                token=token,
-            )
-        except UsageError:
-            client.close()
-            raise
-
-
-plugin = _Plugin()

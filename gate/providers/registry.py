@@ -10,7 +10,6 @@ A third-party package registers a plugin object in its own ``pyproject.toml``::
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 
 from gate.core.errors import UsageError
 from gate.providers import ProviderPlugin
@@ -22,13 +21,15 @@ ENTRY_POINT_GROUP = "gate.providers"
 _BUILTIN = {
     "greengrass": "gate.providers.greengrass",
     "greengrass-v2": "gate.providers.greengrass_v2",
-    "humanitec": "gate.providers.humanitec",
-    "humanitec-v2": "gate.providers.humanitec_v2",
+    "humanitec": "gate.providers.humanitec_plugin",
+    "humanitec-v2": "gate.providers.humanitec_v2_plugin",
 }
 
 
 def available_providers() -> list[str]:
     """Every provider name ``gate wait`` accepts, built-in and installed."""
+    from importlib.metadata import entry_points  # here: a built-in needs no metadata
+
     installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
     return sorted(installed | _BUILTIN.keys())
 
@@ -38,6 +39,8 @@ def load_plugin(name: str) -> ProviderPlugin:
     if name in _BUILTIN:
         loaded: object = importlib.import_module(_BUILTIN[name]).plugin
     else:
+        from importlib.metadata import entry_points
+
         matches = entry_points(group=ENTRY_POINT_GROUP, name=name)
         if not matches:
             known = ", ".join(available_providers())

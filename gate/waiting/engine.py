@@ -61,7 +61,6 @@ from gate.waiting.schedule import (
 )
 from gate.wire import deadline
 from gate.wire.rate import explaining
-from gate.wire.retry import call_with_retries
 
 __all__ = ["WaitOptions", "wait"]
 
@@ -281,6 +280,8 @@ class _Wait:
         def bounded_read() -> T:
             with deadline.within(max(until - self.clock(), LAST_READ_SECONDS)):
                 return read()
+
+        from gate.wire.retry import call_with_retries  # tenacity: not for `gate --help`
 
         return call_with_retries(
             bounded_read,

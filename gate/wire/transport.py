@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import ssl
 import time
-import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -112,6 +111,8 @@ def proxy_for(url: httpx.URL) -> httpcore.Proxy | None:
     never one for loopback (the demo, a local emulator)."""
     if is_loopback(url.host):
         return None
+    import urllib.request  # here: reading proxies is the only use, after a URL is known
+
     proxies = urllib.request.getproxies()
     address = proxies.get(url.scheme)
     if not address or urllib.request.proxy_bypass(url.host):
