@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,57 @@ def test_a_provider_without_a_description_is_not_a_plugin() -> None:
             pass
 
     assert not isinstance(Old(), ProviderPlugin)
+
+
+def test_the_waiting_options_are_the_same_in_every_face() -> None:
+    from gate.cli.common import DURATION_FLAGS
+    from gate.pulumi.inputs import DURATION_KEYS
+
+    flags = {flag.removeprefix("--").replace("-", "_") for flag, _, _ in DURATION_FLAGS}
+    assert set(DURATION_KEYS) == flags
+    timing = {field.name for field in dataclasses.fields(component.DeploymentGateArgs)}
+    assert flags <= timing, "the Python component"
+    served = json.loads(schema_text())["resources"]["gate:index:DeploymentGate"]
+    assert {camel_case(key) for key in flags} <= set(served["inputProperties"]), "the schema"
+
+
+def test_the_action_has_an_input_for_every_field_of_every_provider() -> None:
+    import yaml
+
+    action = yaml.safe_load((Path(__file__).parents[1] / "action.yml").read_text())
+    inputs = set(action["inputs"])
+    for provider in BUILT_IN:
+        fields = {file_key(key) for key in load_plugin(provider).description.keys}
+        assert fields <= inputs, provider
+    from gate.cli.common import DURATION_FLAGS
+
+    assert {flag.removeprefix("--") for flag, _, _ in DURATION_FLAGS} <= inputs
+
+
+def test_a_third_party_provider_has_its_own_target_type_in_the_schema(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.test_registry import THIRD_PARTY, install_third_party
+
+    install_third_party(tmp_path, THIRD_PARTY)
+    code = (
+        "import json\nfrom gate.pulumi.native.provider import schema_text\n"
+        "served = json.loads(schema_text())\n"
+        "print(json.dumps(served['types']['gate:index:RolloutsTarget']))\n"
+        "print(json.dumps(sorted(served['resources']['gate:index:DeploymentGate']"
+        "['inputProperties'])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    rollouts, inputs = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+    assert rollouts["properties"] == {
+        "rollout": {"type": "string", "description": "The rollout to wait on."}
+    }
+    assert rollouts["required"] == ["rollout"]
+    assert "rollouts" in inputs

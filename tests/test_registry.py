@@ -57,8 +57,13 @@ plugin = Plugin()
 
 @pytest.fixture
 def installed_plugin(tmp_path: Path) -> Path:
-    """A third-party distribution on disk that registers ``rollouts`` in ``gate.providers``."""
-    (tmp_path / "gate_rollouts.py").write_text(THIRD_PARTY)
+    return install_third_party(tmp_path, THIRD_PARTY)
+
+
+def install_third_party(tmp_path: Path, source: str) -> Path:
+    """A third-party distribution on disk that registers ``rollouts`` in ``gate.providers``
+    (put ``tmp_path`` on ``PYTHONPATH``)."""
+    (tmp_path / "gate_rollouts.py").write_text(source)
     dist_info = tmp_path / "gate_rollouts-1.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
