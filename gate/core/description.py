@@ -34,6 +34,7 @@ __all__ = [
     "camel_case",
     "cli_flag",
     "file_key",
+    "kind_of",
     "named",
 ]
 
@@ -111,12 +112,12 @@ class Field:
         name = named(self.key)
         if self.kind == "flag":
             if not isinstance(value, bool):
-                raise FieldError(self.key, f"{name} must be true or false, not {_kind_of(value)}")
+                raise FieldError(self.key, f"{name} must be true or false, not {kind_of(value)}")
             return value
         if self.kind in ("number", "percent"):
             return _number(self.key, value, percent=self.kind == "percent")
         if not isinstance(value, str):
-            raise FieldError(self.key, f"{name} must be text, not {_kind_of(value)}")
+            raise FieldError(self.key, f"{name} must be text, not {kind_of(value)}")
         if self.kind == "choice" and value not in self.choices:
             raise FieldError(
                 self.key, f"{name} must be {' or '.join(self.choices)}, not {_shown(value, self)}"
@@ -285,7 +286,7 @@ def _env_advice(spec: Field) -> str:
     return f" (or set {spec.env[0]})"
 
 
-def _kind_of(value: object) -> str:
+def kind_of(value: object) -> str:
     """``a number`` / ``true or false`` / ``a list``: how a refusal names what it was given."""
     if isinstance(value, bool):
         return "true or false"
@@ -310,7 +311,7 @@ def _number(key: str, value: object, *, percent: bool) -> float:
         with contextlib.suppress(ValueError):
             number = float(value.strip().removesuffix("%") if percent else value)
     if not math.isfinite(number):
-        shown = repr(one_line(value, limit=40)) if isinstance(value, str) else _kind_of(value)
+        shown = repr(one_line(value, limit=40)) if isinstance(value, str) else kind_of(value)
         such = "a percentage such as 95 or 95%" if percent else "a number"
         raise FieldError(key, f"{named(key)} must be {such}, not {shown}")
     return number

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from gate.core.secret import Secret
 
 __all__ = [
+    "DescribedPlugin",
     "ExplainsFailure",
     "HoldsReads",
     "KnowsHistory",
@@ -142,3 +143,18 @@ class ProviderPlugin(Protocol):
         credentials); ``token`` a credential a face chose itself (Pulumi's secret config).
         Raises :class:`~gate.core.errors.UsageError` or :class:`~gate.core.errors.ConfigError`."""
         ...
+
+
+class DescribedPlugin:
+    """A plugin named and summed up by its target's description: a subclass sets
+    ``description`` and writes ``build``."""
+
+    description: TargetDescription
+
+    @property
+    def name(self) -> str:
+        return self.description.provider
+
+    @property
+    def summary(self) -> str:
+        return self.description.summary

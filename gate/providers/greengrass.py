@@ -15,6 +15,7 @@ from gate.core.description import Field, TargetDescription, TargetValues
 from gate.core.errors import TransientError
 from gate.core.ids import require_id
 from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.core.text import from_api
 from gate.core.timestamps import iso_utc, parse_timestamp
@@ -124,9 +125,7 @@ description = TargetDescription(
 )
 
 
-class _Plugin:
-    name = description.provider
-    summary = description.summary
+class _Plugin(DescribedPlugin):
     description = description
 
     def build(

@@ -41,6 +41,7 @@ from gate.core.durations import format_duration
 from gate.core.errors import GateError, ReadError, RequestRejected, TransientError
 from gate.core.ids import api_id, require_id
 from gate.core.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
+from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import iso_utc
@@ -804,9 +805,7 @@ description = TargetDescription(
 )
 
 
-class _Plugin:
-    name = description.provider
-    summary = description.summary
+class _Plugin(DescribedPlugin):
     description = description
 
     def build(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.core.errors import UsageError
+from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret, header_token
 from gate.providers.humanitec_fields import V1_API_URL as DEFAULT_API_URL
 from gate.providers.humanitec_fields import connection_fields
@@ -92,9 +93,7 @@ description = TargetDescription(
 )
 
 
-class _Plugin:
-    name = description.provider
-    summary = description.summary
+class _Plugin(DescribedPlugin):
     description = description
 
     def build(

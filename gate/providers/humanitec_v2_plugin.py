@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from gate.core.description import Field, TargetDescription, TargetValues
 from gate.core.errors import UsageError
+from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret, header_token
 from gate.providers.humanitec_fields import V2_API_URL as DEFAULT_API_URL
 from gate.providers.humanitec_fields import connection_fields
@@ -39,9 +40,7 @@ description = TargetDescription(
 )
 
 
-class _Plugin:
-    name = description.provider
-    summary = description.summary
+class _Plugin(DescribedPlugin):
     description = description
 
     def build(

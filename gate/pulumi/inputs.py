@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gate.core.description import TargetDescription
+from gate.core.description import TargetDescription, kind_of
 from gate.core.durations import LONGEST_DURATION, format_duration, parse_duration
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
@@ -183,21 +183,8 @@ def seconds(value: object, name: str) -> float:
             raise UsageError(f"{name} must be a number of seconds, not {value}")
         return float(value)
     if not isinstance(value, str):
-        raise UsageError(f"{name} must be a duration such as 90s or 20m, not {_kind_of(value)}")
+        raise UsageError(f"{name} must be a duration such as 90s or 20m, not {kind_of(value)}")
     return parse_duration(value, flag=name)
-
-
-def _kind_of(value: object) -> str:
-    """``a number`` / ``true or false`` / ``a list``: how a refusal names what it was given."""
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def wait_options(props: Mapping[str, Any], *, engine_timeout: float = 0.0) -> WaitOptions:
