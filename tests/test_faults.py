@@ -1017,6 +1017,21 @@ def test_a_core_device_silent_since_before_the_deployment_is_named(
     assert press_4["message"].endswith("s ago (offline?)")
 
 
+def test_a_listing_that_ignores_max_results_and_never_ends_is_refused_after_bounded_work(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    deployment_id = emulator.add_greengrass_v2([Device("a", WILL_SUCCEED)], thing_group="line-f")
+    names = [f"press-{n:05d}" for n in range(5000)]  # maxResults ignored, and always more
+    page = json.dumps({"things": names, "nextToken": "more"}).encode()
+    emulator.inject(Fault.ok_body(page), times=1000, path_contains="/thing-groups/")
+    code, outcome, stderr = fleet_gate(emulator, deployment_id, "--timeout", "60s")
+    assert code == 4, stderr
+    assert "lists more than 25,000 things (or pages without end)" in outcome["reason"]
+    read = 1000 - emulator.pending_faults()
+    assert read == 6, "items are capped, not only pages: 30,000 names read, then no more"
+
+
 def test_a_job_aws_cancelled_says_why(paced_emulator: Emulator) -> None:
     emulator = paced_emulator
     deployment_id = emulator.add_greengrass_v2(
