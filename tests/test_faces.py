@@ -184,3 +184,37 @@ def test_a_third_party_provider_has_its_own_target_type_in_the_schema(tmp_path: 
     }
     assert rollouts["required"] == ["rollout"]
     assert "rollouts" in inputs
+
+
+def test_an_empty_value_is_unset_so_the_environment_and_the_default_still_apply() -> None:
+    """CI writes ``--org "${{ inputs.org }}"``: an input left empty is no value at all."""
+    description = load_plugin("humanitec").description
+    env = {"HUMANITEC_ORG": "acme", "HUMANITEC_API_URL": ""}
+    given = {"org": "", "app": "shop", "env": "production", "deploy_id": "d-1", "api_url": ""}
+    target = description.read(given, env=env)
+    assert (target.text("org"), target.text("api_url")) == ("acme", "https://api.humanitec.io")
+
+
+def test_a_pipeline_run_neither_takes_nor_checks_an_environment_from_the_environment() -> None:
+    description = load_plugin("humanitec").description
+    given = {"org": "acme", "app": "shop", "run": "r-1", "pipeline": "deploy"}
+    target = description.read(given, env={"HUMANITEC_ENV": "bad/env"})
+    assert target.text("env") is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("url", "http://s3cr3t.example/?k=s3cr3t"), ("percent", "s3cr3t"), ("id", "s3cr3t/..")],
+)
+def test_a_secret_fields_value_is_never_in_its_refusal(kind: str, value: str) -> None:
+    from gate.core.description import Field, TargetDescription
+
+    description = TargetDescription(
+        provider="vault",
+        summary="a secret place",
+        fields=(Field("where", "", kind=kind, secret=True),),
+    )  # type: ignore[arg-type]
+    with pytest.raises(FieldError) as refused:
+        description.read({"where": value})
+    assert "s3cr3t" not in str(refused.value)
+    assert str(refused.value).startswith("--where is not a usable")

@@ -543,8 +543,37 @@ def test_a_429_pushes_back_the_slots_already_taken() -> None:
     limiter.acquire(within=100)  # its slot was 1 s away: the API asked for 5 s of quiet
     assert now[0] == pytest.approx(6.0)
     answered_429.clear()
-    with pytest.raises(NoSlotInTime):  # its slot 1 s away, pushed 5 s on: more than it can wait
+    with pytest.raises(NoSlotInTime) as pushed:  # its slot 1 s away, pushed 5 s on: too far
         limiter.acquire(within=3)
+    assert pushed.value.throttled, "the API's throttling, not the budget, took the slot away"
+
+
+def test_a_read_with_a_budget_shorter_than_the_deadline_missing_a_slot_is_no_shortage(
+    emulator: Emulator,
+) -> None:
+    """A history read (10 s) may find the queue longer than its own budget: that is not the
+    release being too large for the rate, and nothing says it is."""
+    from gate.wire import deadline
+    from gate.wire.transport import NoRequestSlot
+
+    short: list[str] = []
+    sharing = Sharing(max_rate=1.0)
+    sharing.on_short = lambda origin, rate: short.append(origin)
+    with sharing.active():
+        client = connect(emulator.url, Secret(TOKEN), request_timeout=2.0)
+    sharing.limiter(emulator.url.rstrip("/")).acquire(within=1)  # the next slot: 1 s away
+    try:
+        with deadline.within(0.5), pytest.raises(NoRequestSlot) as missed:
+            client.get("/orgs/acme/apps/shop/envs/production")
+        assert not missed.value.final
+        assert short == []
+        with deadline.within(0.5, to_the_deadline=True), pytest.raises(NoRequestSlot) as spent:
+            client.get("/orgs/acme/apps/shop/envs/production")
+        assert spent.value.final
+        assert short == [emulator.url.rstrip("/")], "a status read that cannot be made is"
+    finally:
+        client.close()
+        sharing.close()
 
 
 def test_a_request_that_explains_a_failure_goes_ahead_of_the_queued_status_reads() -> None:

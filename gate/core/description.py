@@ -106,9 +106,23 @@ class Field:
     secret: bool = False
     """Never echoed: not in an error, an id, an output or a log line."""
     metavar: str | None = None
+    env_unless: tuple[str, ...] = ()
+    """Fields that, when given, leave ``env`` unread (an environment id a pipeline run has
+    no use for is neither taken nor checked)."""
 
     def check(self, value: object, given: Mapping[str, object]) -> object:
-        """``value`` as this field's type, or a :class:`FieldError` naming the field."""
+        """``value`` as this field's type, or a :class:`FieldError` naming the field (a
+        secret one without its value)."""
+        if not self.secret:
+            return self._check(value, given)
+        try:
+            return self._check(value, given)
+        except FieldError:
+            raise FieldError(
+                self.key, f"{named(self.key)} is not a usable {self.kind} (a secret: not shown)"
+            ) from None
+
+    def _check(self, value: object, given: Mapping[str, object]) -> object:
         name = named(self.key)
         if self.kind == "flag":
             if not isinstance(value, bool):
@@ -169,7 +183,7 @@ class TargetDescription:
     ) -> TargetValues:
         """``given`` checked field by field, then together; the first problem is raised.
         ``env``: the command line's fallbacks; None for faces that take only what is
-        written. Values None are unset."""
+        written. A value None or empty is unset (``--org "$ORG"`` with nothing in it)."""
         target, problems = self._checked(given, env=env, unknown=frozenset())
         if problems:
             raise problems[0]
@@ -194,11 +208,13 @@ class TargetDescription:
             FieldError(key, f"{named(key)} is not a field of provider {self.provider}")
             for key in sorted(set(given) - set(self.keys))
         ]
+        given = {key: None if value == "" else value for key, value in given.items()}
         values: dict[str, object] = {}
         written = frozenset(key for key, value in given.items() if value is not None)
         for each in self.fields:
             value = given.get(each.key)
-            if value is None and env is not None:
+            unread = any(given.get(key) not in (None, False) for key in each.env_unless)
+            if value is None and env is not None and not unread:
                 value = next((env[name] for name in each.env if env.get(name)), None)
             if value is None or each.key in unknown:
                 continue

@@ -71,6 +71,7 @@ description = TargetDescription(
             "environment id (not with a pipeline run)",
             kind="id",
             env=("HUMANITEC_ENV",),
+            env_unless=("run",),
         ),
         Field("deploy_id", "the deployment to wait on", kind="id"),
         Field(

@@ -34,7 +34,7 @@ description = TargetDescription(
             env=("HUMANITEC_ORG_ID", "HUMANITEC_ORG"),
             required=True,
         ),
-        Field("deployment_id", "the deployment to wait on", required=True),
+        Field("deployment_id", "the deployment to wait on", kind="id", required=True),
         *connection_fields(DEFAULT_API_URL),
     ),
 )

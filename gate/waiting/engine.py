@@ -278,7 +278,8 @@ class _Wait:
 
     def _with_retries(self, read: Callable[[], T], *, until: float) -> T:
         def bounded_read() -> T:
-            with deadline.within(max(until - self.clock(), LAST_READ_SECONDS)):
+            budget = max(until - self.clock(), LAST_READ_SECONDS)
+            with deadline.within(budget, to_the_deadline=until >= self.deadline):
                 return read()
 
         from gate.wire.retry import call_with_retries  # tenacity: not for `gate --help`
@@ -378,6 +379,13 @@ class _Wait:
             return self._end(
                 OutcomeStatus.ERROR,
                 f"never read, and cannot be before the {budget} deadline: {self.last_fault}",
+            )
+        if self.last_fault is not None and self.last is None and self.out_of_budget is not None:
+            return self._end(
+                OutcomeStatus.ERROR,
+                f"could not read the status, and no request slot is left before the {budget} "
+                f"deadline to try again ({self.out_of_budget}); the last answer: "
+                f"{self.last_fault}",
             )
         if self.last_fault is not None:
             return self._end(

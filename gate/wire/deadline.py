@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["HELD_SECONDS", "seconds_left", "stop_event", "stopped_by", "within"]
+__all__ = [
+    "HELD_SECONDS",
+    "seconds_left",
+    "stop_event",
+    "stopped_by",
+    "to_the_deadline",
+    "within",
+]
 
 HELD_SECONDS = "gate_held_seconds"
 """An httpx request extension: how long the server is asked to hold its answer (a long-poll).
@@ -24,18 +31,28 @@ That time is the server's, not slowness: the wire allows it on top of the reques
 
 _ends_at: ContextVar[float | None] = ContextVar("gate_read_ends_at", default=None)
 _stop: ContextVar[threading.Event | None] = ContextVar("gate_stop", default=None)
+_to_the_deadline: ContextVar[bool] = ContextVar("gate_to_the_deadline", default=False)
 
 
 @contextmanager
-def within(seconds: float) -> Iterator[None]:
-    """Everything done inside may take at most ``seconds`` (a tighter outer budget wins)."""
+def within(seconds: float, *, to_the_deadline: bool = False) -> Iterator[None]:
+    """Everything done inside may take at most ``seconds`` (a tighter outer budget wins).
+    ``to_the_deadline``: the budget ends at the wait's own deadline (a status read), not at
+    a shorter bound of its own (a history read): what cannot happen in it never will."""
     ends_at = time.monotonic() + seconds
     outer = _ends_at.get()
     token = _ends_at.set(ends_at if outer is None else min(outer, ends_at))
+    whole = _to_the_deadline.set(to_the_deadline)
     try:
         yield
     finally:
+        _to_the_deadline.reset(whole)
         _ends_at.reset(token)
+
+
+def to_the_deadline() -> bool:
+    """Whether the budget under way ends at the wait's deadline (see :func:`within`)."""
+    return _to_the_deadline.get()
 
 
 def seconds_left(limit: float) -> float:

@@ -43,9 +43,11 @@ THROTTLED_PAUSE = 1.0
 class NoSlotInTime(Exception):
     """The next free slot comes later than the caller can wait."""
 
-    def __init__(self, wait: float) -> None:
+    def __init__(self, wait: float, *, throttled: bool = False) -> None:
         super().__init__(f"the next request slot is {wait:.1f}s away")
         self.wait = wait
+        self.throttled = throttled
+        """The slot taken was pushed that far by the API's 429 answers."""
 
 
 class RateLimiter:
@@ -113,7 +115,7 @@ class RateLimiter:
                 return True
             slot += moved
             if slot - asked > within:
-                raise NoSlotInTime(slot - self._clock())
+                raise NoSlotInTime(slot - self._clock(), throttled=True)
 
     def throttle(self, retry_after: float | None) -> None:
         """The API answered 429: no slot before the pause it asked for (or

@@ -199,14 +199,19 @@ class BoundedTransport(httpx.BaseTransport):
             in_line = budget if math.isfinite(budget) else seconds
             if not limiter.acquire(within=in_line - MIN_REQUEST_SECONDS, first=explains()):
                 raise NoRequestSlot("the gate stopped before the request was sent", request=request)
-        except NoSlotInTime:
-            self._sharing.ran_short(origin)
-            raise NoRequestSlot(
-                f"the request budget the targets on this API share ({limiter.rate:g}/s, "
-                "--max-rate) has no slot for it in the time left",
-                request=request,
-                final=True,
-            ) from None
+        except NoSlotInTime as busy:
+            # Final only for a read whose budget is the wait's own: a shorter one (history,
+            # an error list) may miss a slot the status reads still get.
+            final = deadline.to_the_deadline() and not busy.throttled
+            if final:
+                self._sharing.ran_short(origin)
+            said = (
+                "the API's 429 answers pushed its request slot past the time left"
+                if busy.throttled
+                else f"the request budget the targets on this API share ({limiter.rate:g}/s, "
+                "--max-rate) has no slot for it in the time left"
+            )
+            raise NoRequestSlot(said, request=request, final=final) from None
         waited = time.monotonic() - began
         return min(seconds, budget - waited)
 
