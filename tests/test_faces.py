@@ -61,7 +61,9 @@ def test_every_face_names_the_fields_its_description_declares(provider: str) -> 
 
 
 def test_the_committed_schema_is_the_one_made_from_the_descriptions() -> None:
-    made = schema([load_plugin(name).description for name in BUILT_IN])
+    from gate.waiting.options import WAITING
+
+    made = schema([load_plugin(name).description for name in BUILT_IN], WAITING)
     assert json.loads(SCHEMA.read_text()) == made
 
 
@@ -132,16 +134,25 @@ def test_a_provider_without_a_description_is_not_a_plugin() -> None:
     assert not isinstance(Old(), ProviderPlugin)
 
 
-def test_the_waiting_options_are_the_same_in_every_face() -> None:
-    from gate.cli.common import DURATION_FLAGS
+def test_the_waiting_options_are_declared_once_and_every_face_has_them(tmp_path: Path) -> None:
     from gate.pulumi.inputs import DURATION_KEYS
+    from gate.waiting.options import WAITING
 
-    flags = {flag.removeprefix("--").replace("-", "_") for flag, _, _ in DURATION_FLAGS}
-    assert set(DURATION_KEYS) == flags
+    keys = {field.key for field in WAITING}
+    parser = _provider_parser(load_plugin("humanitec"))
+    flags = {action.dest for action in parser._actions if action.dest in keys}
+    assert flags == keys, "the command line"
+    assert set(DURATION_KEYS) == keys, "Pulumi's check"
     timing = {field.name for field in dataclasses.fields(component.DeploymentGateArgs)}
-    assert flags <= timing, "the Python component"
+    assert keys <= timing, "the Python component"
     served = json.loads(schema_text())["resources"]["gate:index:DeploymentGate"]
-    assert {camel_case(key) for key in flags} <= set(served["inputProperties"]), "the schema"
+    assert {camel_case(key) for key in keys} <= set(served["inputProperties"]), "the schema"
+    for field in WAITING:  # a targets file: a bad value is named by the field as written
+        path = tmp_path / f"{field.key}.json"
+        path.write_text(json.dumps([{"provider": "humanitec", file_key(field.key): "soon"}]))
+        err = io.StringIO()
+        assert main(["wait-all", str(path)], env={}, stdout=io.StringIO(), stderr=err) == 2
+        assert f"field '{file_key(field.key)}' 'soon' is not a duration" in err.getvalue()
 
 
 def test_the_action_has_an_input_for_every_field_of_every_provider() -> None:
@@ -152,9 +163,9 @@ def test_the_action_has_an_input_for_every_field_of_every_provider() -> None:
     for provider in BUILT_IN:
         fields = {file_key(key) for key in load_plugin(provider).description.keys}
         assert fields <= inputs, provider
-    from gate.cli.common import DURATION_FLAGS
+    from gate.waiting.options import WAITING
 
-    assert {flag.removeprefix("--") for flag, _, _ in DURATION_FLAGS} <= inputs
+    assert {file_key(field.key) for field in WAITING} <= inputs
 
 
 def test_a_third_party_provider_has_its_own_target_type_in_the_schema(tmp_path: Path) -> None:

@@ -19,13 +19,12 @@ from gate.cli.common import (
     Parser,
     add_fleet_flags,
     add_report_flags,
-    add_waiting_flags,
     say,
     settle,
     signals_interrupt,
     usable,
 )
-from gate.cli.flags import add_target_flags, given_of, repeated_flag
+from gate.cli.flags import add_target_flags, add_waiting_flags, given_of, repeated_flag
 from gate.core.errors import GateError, Interrupted
 from gate.providers import ProviderPlugin
 from gate.providers.registry import available_providers, load_plugin

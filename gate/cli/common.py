@@ -17,25 +17,18 @@ from types import FrameType
 from typing import NoReturn, TextIO
 
 from gate.cli.files import require_writable, write_atomically
-from gate.core.durations import parse_duration
 from gate.core.errors import Interrupted, UsageError
 from gate.render.runner import CommandFreeStream
 from gate.waiting.engine import (
-    DEFAULT_NOT_FOUND_GRACE,
-    DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_TIMEOUT,
     WaitOptions,
 )
-from gate.waiting.schedule import DEFAULT_INTERVAL
 from gate.wire.sharing import DEFAULT_MAX_RATE
 
 __all__ = [
-    "DURATION_FLAGS",
     "Parser",
     "Reports",
     "add_fleet_flags",
     "add_report_flags",
-    "add_waiting_flags",
     "check_report_paths",
     "say",
     "settle",
@@ -47,31 +40,6 @@ __all__ = [
 ]
 
 MAX_RATE = 1000.0
-DURATION_FLAGS = (
-    ("--timeout", DEFAULT_TIMEOUT, "overall deadline, such as 90, 90s, 15m, 1h (default: 30m)"),
-    (
-        "--interval",
-        DEFAULT_INTERVAL,
-        "first gap between reads; later gaps follow the "
-        "deployment's history or grow with the time waited (default: 2s)",
-    ),
-    (
-        "--max-interval",
-        None,
-        "longest gap between reads (default: 15s, and up to 1m while the deployment's "
-        "history says it is far from done; when given, never longer)",
-    ),
-    (
-        "--request-timeout",
-        DEFAULT_REQUEST_TIMEOUT,
-        "longest wait for one API answer (default: 10s)",
-    ),
-    (
-        "--not-found-grace",
-        DEFAULT_NOT_FOUND_GRACE,
-        "how long 'not found' means 'not visible yet' (default: 30s)",
-    ),
-)
 
 
 class Parser(argparse.ArgumentParser):
@@ -156,12 +124,6 @@ def write_reports(
             )
 
 
-def add_waiting_flags(parser: argparse.ArgumentParser) -> None:
-    timing = parser.add_argument_group("waiting")
-    for flag, default, meaning in DURATION_FLAGS:
-        timing.add_argument(flag, type=_duration_of(flag), default=default, help=meaning)
-
-
 def add_fleet_flags(parser: argparse.ArgumentParser, when: str) -> None:
     fleet = parser.add_argument_group(f"many targets, {when}")
     if "--fail-fast" not in parser._option_string_actions:  # greengrass-v2's means devices
@@ -203,10 +165,6 @@ def _rate(text: str) -> float:
     if not 0 < rate <= MAX_RATE:
         raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_RATE:g}")
     return rate
-
-
-def _duration_of(flag: str) -> Callable[[str], float]:
-    return lambda text: parse_duration(text, flag=flag)
 
 
 def usable(given: TextIO | None, standard: TextIO | None) -> TextIO:

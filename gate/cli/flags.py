@@ -5,13 +5,14 @@ choice among ``exactly_one_of``."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gate.core.description import Field, TargetDescription, cli_flag
+from gate.core.durations import compact_duration
 from gate.core.errors import UsageError
 
-__all__ = ["add_target_flags", "given_of", "repeated_flag"]
+__all__ = ["add_target_flags", "add_waiting_flags", "given_of", "repeated_flag"]
 
 
 def add_target_flags(parser: argparse.ArgumentParser, description: TargetDescription) -> None:
@@ -65,6 +66,8 @@ def _help(field: Field) -> str:
     defaults = [f"${name}" for name in field.env[:1]]
     if field.kind == "flag":
         defaults += ["on"] if field.default is True else []
+    elif field.default is not None and field.kind == "duration":
+        defaults.append(compact_duration(float(field.default)))
     elif field.default is not None:
         shown = f"{field.default:g}" if isinstance(field.default, float) else field.default
         defaults.append(f"{shown}%" if field.kind == "percent" else str(shown))
@@ -83,3 +86,25 @@ def _kind(field: Field) -> dict[str, Any]:
     if field.required and not field.env:  # argparse says so before anything else is read
         kind["required"] = True
     return kind
+
+
+def add_waiting_flags(parser: argparse.ArgumentParser) -> None:
+    """The waiting options as flags, each read as seconds (``90``, ``90s``, ``15m``)."""
+    from gate.waiting.options import WAITING
+
+    timing = parser.add_argument_group("waiting")
+    for field in WAITING:
+        timing.add_argument(
+            cli_flag(field.key),
+            dest=field.key,
+            type=_seconds_of(field),
+            default=field.default,
+            help=_help(field),
+        )
+
+
+def _seconds_of(field: Field) -> Callable[[str], float]:
+    def seconds(text: str) -> float:
+        return float(field.check(text, {}))  # type: ignore[arg-type]
+
+    return seconds

@@ -15,21 +15,19 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from gate.cli.common import (
-    DURATION_FLAGS,
     Parser,
     Reports,
     add_fleet_flags,
     add_report_flags,
-    add_waiting_flags,
     check_report_paths,
     say,
     signals_deferred,
     wait_options_of,
     write_reports,
 )
+from gate.cli.flags import add_waiting_flags
 from gate.cli.targets import TargetEntry, as_text, plugin_of, read_entries
 from gate.core.description import FieldError, file_key
-from gate.core.durations import parse_duration
 from gate.core.errors import GateError, UsageError
 from gate.providers import Provider, ProviderPlugin
 from gate.render.fleet_text import FleetTextReporter, GitHubFleetReporter
@@ -39,6 +37,7 @@ from gate.render.junit import junit_xml
 from gate.render.summary import fleet_summary_markdown
 from gate.waiting.engine import WaitOptions
 from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
+from gate.waiting.options import WAITING
 from gate.wire.sharing import Sharing
 
 __all__ = ["TargetSpec", "run_fleet", "wait_all_command"]
@@ -138,14 +137,13 @@ def run_fleet(
 def _parse_entry(entry: TargetEntry, defaults: Mapping[str, object]) -> TargetSpec:
     plugin = plugin_of(entry)
     fields = {file_key(key): key for key in plugin.description.keys}
-    waiting = {flag[2:]: flag for flag, _, _ in DURATION_FLAGS}
+    waiting = {file_key(field.key): field for field in WAITING}
     target: dict[str, object] = {}
     timing = dict(defaults)
     for name, value in entry.fields.items():
         if name in waiting:
-            flag = f"field '{name}'"
             try:
-                timing[name.replace("-", "_")] = parse_duration(as_text(value), flag=flag)
+                timing[waiting[name].key] = waiting[name].check(value, {})
             except GateError as bad:
                 raise entry.explain(bad) from None
         elif name in fields:

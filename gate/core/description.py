@@ -38,10 +38,11 @@ __all__ = [
     "named",
 ]
 
-Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice"]
+Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice", "duration"]
 """``id``: goes into a request path (letters, digits, ``.``, ``_``, ``-``); ``url``: an API
 base URL (checked as :func:`gate.core.urls.require_api_url` does); ``flag``: true or false;
-``number``: a finite number; ``percent``: one that may be written ``95%``."""
+``number``: a finite number; ``percent``: one that may be written ``95%``; ``duration``:
+seconds, or text such as ``90s`` or ``15m`` (read as seconds)."""
 
 Spelling = Callable[[str], str]
 """How a face spells a field's key (``deploy_id`` -> ``--deploy-id``, ``deployId``)."""
@@ -130,6 +131,8 @@ class Field:
             return value
         if self.kind in ("number", "percent"):
             return _number(self.key, value, percent=self.kind == "percent")
+        if self.kind == "duration":
+            return _seconds(self.key, value)
         if not isinstance(value, str):
             raise FieldError(self.key, f"{name} must be text, not {kind_of(value)}")
         if self.kind == "choice" and value not in self.choices:
@@ -331,6 +334,21 @@ def _number(key: str, value: object, *, percent: bool) -> float:
         such = "a percentage such as 95 or 95%" if percent else "a number"
         raise FieldError(key, f"{named(key)} must be {such}, not {shown}")
     return number
+
+
+def _seconds(key: str, value: object) -> float:
+    from gate.core.durations import parse_duration
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if not isinstance(value, str):
+        raise FieldError(
+            key, f"{named(key)} must be a duration such as 90s or 20m, not {kind_of(value)}"
+        )
+    try:
+        return parse_duration(value, flag=named(key))
+    except GateError as bad:
+        raise FieldError(key, str(bad)) from None
 
 
 def _checked(key: str, check: Callable[[str], None]) -> None:

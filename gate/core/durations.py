@@ -7,7 +7,7 @@ import re
 
 from gate.core.errors import UsageError
 
-__all__ = ["LONGEST_DURATION", "format_duration", "parse_duration"]
+__all__ = ["LONGEST_DURATION", "compact_duration", "format_duration", "parse_duration"]
 
 LONGEST_DURATION = 7 * 24 * 3600.0
 """No wait, gap or request timeout is longer than a week: longer is a typo, not a plan."""
@@ -44,3 +44,11 @@ def format_duration(seconds: float) -> str:
     if hours:
         return f"{hours}h{minutes:02d}m"
     return f"{minutes}m{secs:02d}s"
+
+
+def compact_duration(seconds: float) -> str:
+    """``30m``, ``2s``, ``1h``: a duration as one would write it for ``--timeout``."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

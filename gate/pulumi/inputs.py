@@ -19,6 +19,7 @@ from gate.core.durations import LONGEST_DURATION, format_duration, parse_duratio
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
 from gate.waiting.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
+from gate.waiting.options import WAITING
 from gate.waiting.schedule import DEFAULT_MAX_INTERVAL
 
 __all__ = [
@@ -53,7 +54,7 @@ ID_KEYS = tuple(
         if field.kind == "id"
     )
 )
-DURATION_KEYS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
+DURATION_KEYS = tuple(field.key for field in WAITING)
 
 NameOf = Callable[[str], str]
 """A face's name for an input key (``deploy_id`` -> ``humanitec.deployId``)."""

@@ -2,8 +2,9 @@
 
 Each provider's target is one object type (``gate:index:HumanitecV2Target``) and one input
 of the resource, named like the provider in camelCase (``humanitecV2``); its properties are
-the description's fields, camelCased, with their docs, defaults, choices and secrecy. The rest
-(the package, the provider's config, the waiting inputs, the outputs) is written by hand in
+the description's fields, camelCased, with their docs, defaults, choices and secrecy; the
+waiting options (:data:`gate.waiting.options.WAITING`) are inputs of the resource. The rest
+(the package, the provider's config, the outputs) is written by hand in
 ``schema_frame.json``. ``schema.json`` is this module's output for the built-in providers, kept
 in the repository for SDK generation; a test keeps the two equal. The provider serves the
 schema of every provider installed, third-party ones included.
@@ -18,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from gate.core.description import Field, TargetDescription, camel_case
+from gate.core.durations import compact_duration
 
 __all__ = ["block_of", "schema", "type_token"]
 
@@ -34,8 +36,11 @@ def type_token(provider: str) -> str:
     return f"gate:index:{block[0].upper()}{block[1:]}Target"
 
 
-def schema(descriptions: Sequence[TargetDescription]) -> dict[str, Any]:
-    """The whole schema, with one target type and input for each of ``descriptions``."""
+def schema(
+    descriptions: Sequence[TargetDescription], waiting: Sequence[Field] = ()
+) -> dict[str, Any]:
+    """The whole schema, with one target type and input for each of ``descriptions``, and
+    an input for each of the ``waiting`` options."""
     document: dict[str, Any] = copy.deepcopy(_frame())
     resource = document["resources"]["gate:index:DeploymentGate"]
     blocks: dict[str, Any] = {}
@@ -48,13 +53,17 @@ def schema(descriptions: Sequence[TargetDescription]) -> dict[str, Any]:
     names = [f"`{block}`" for block in blocks]
     first = next(iter(blocks.values()))
     first["description"] += f" Exactly one of {', '.join(names[:-1])} and {names[-1]}."
-    resource["inputProperties"] = {**blocks, **resource["inputProperties"]}
-    resource["properties"] = {**blocks, **resource["properties"]}
+    timing = {camel_case(field.key): _property(field) for field in waiting}
+    resource["inputProperties"] = {**blocks, **timing, **resource["inputProperties"]}
+    resource["properties"] = {**blocks, **timing, **resource["properties"]}
     return document
 
 
 def schema_text(descriptions: Sequence[TargetDescription]) -> str:
-    return json.dumps(schema(descriptions), indent=2) + "\n"
+    """The schema of ``descriptions`` and the gate's waiting options, as the provider serves it."""
+    from gate.waiting.options import WAITING
+
+    return json.dumps(schema(descriptions, WAITING), indent=2) + "\n"
 
 
 def _target_type(description: TargetDescription) -> dict[str, Any]:
@@ -80,6 +89,8 @@ def _property(field: Field) -> dict[str, Any]:
     if field.default is not None and field.default is not False:
         default = field.default
         shown = f"{default:g}" if isinstance(default, float) else str(default).lower()
+        if field.kind == "duration":
+            shown = compact_duration(float(default))
         said += f" Default: `{shown}`."
     typed: dict[str, Any] = {"type": _KINDS.get(field.kind, "string"), "description": said}
     if field.secret:

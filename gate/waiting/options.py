@@ -1,0 +1,46 @@
+"""The waiting options, declared once as fields: how long a gate waits and how often it
+reads. Every face is made from them, as it is from a target's description: the command
+line's flags (``--max-interval``), a targets file's keys (``max-interval``), the Pulumi
+inputs (``max_interval``, ``maxInterval``)."""
+
+from __future__ import annotations
+
+from gate.core.description import Field
+from gate.waiting.engine import DEFAULT_NOT_FOUND_GRACE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT
+from gate.waiting.schedule import DEFAULT_INTERVAL
+
+__all__ = ["WAITING"]
+
+WAITING = (
+    Field(
+        "timeout",
+        "the gate's own deadline, such as 90, 90s, 15m, 1h",
+        kind="duration",
+        default=DEFAULT_TIMEOUT,
+    ),
+    Field(
+        "interval",
+        "first gap between reads; later gaps follow the deployment's history or grow with "
+        "the time waited",
+        kind="duration",
+        default=DEFAULT_INTERVAL,
+    ),
+    Field(
+        "max_interval",
+        "longest gap between reads (15s, and up to 1m while the deployment's history says it "
+        "is far from done; when given, never longer)",
+        kind="duration",
+    ),
+    Field(
+        "request_timeout",
+        "longest wait for one API answer",
+        kind="duration",
+        default=DEFAULT_REQUEST_TIMEOUT,
+    ),
+    Field(
+        "not_found_grace",
+        "how long 'not found' means 'not visible yet'",
+        kind="duration",
+        default=DEFAULT_NOT_FOUND_GRACE,
+    ),
+)
