@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
+from gate.core.description import camel_case as camel
 from gate.emulator import Emulator, Fault, Timeline
 from gate.pulumi.inputs import DURATION_KEYS, TARGET_KEYS_OF
-from gate.pulumi.native.properties import BLOCKS, camel
+from gate.pulumi.native.properties import BLOCKS
 from tests.provider_host import (
     CheckFailed,
     Client,

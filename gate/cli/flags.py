@@ -5,7 +5,7 @@ choice among ``exactly_one_of``."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from gate.core.description import Field, TargetDescription, cli_flag
@@ -97,14 +97,7 @@ def add_waiting_flags(parser: argparse.ArgumentParser) -> None:
         timing.add_argument(
             cli_flag(field.key),
             dest=field.key,
-            type=_seconds_of(field),
+            type=field.seconds,
             default=field.default,
             help=_help(field),
         )
-
-
-def _seconds_of(field: Field) -> Callable[[str], float]:
-    def seconds(text: str) -> float:
-        return float(field.check(text, {}))  # type: ignore[arg-type]
-
-    return seconds

@@ -143,7 +143,7 @@ def _parse_entry(entry: TargetEntry, defaults: Mapping[str, object]) -> TargetSp
     for name, value in entry.fields.items():
         if name in waiting:
             try:
-                timing[waiting[name].key] = waiting[name].check(value, {})
+                timing[waiting[name].key] = waiting[name].seconds(value)
             except GateError as bad:
                 raise entry.explain(bad) from None
         elif name in fields:

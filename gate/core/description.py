@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -123,6 +123,13 @@ class Field:
                 self.key, f"{named(self.key)} is not a usable {self.kind} (a secret: not shown)"
             ) from None
 
+    def seconds(self, value: object) -> float:
+        """A ``duration`` field's value in seconds, checked as :meth:`check` does."""
+        checked = self.check(value, {})
+        if not isinstance(checked, float):
+            raise TypeError(f"{self.key} is a {self.kind}, not a duration")
+        return checked
+
     def _check(self, value: object, given: Mapping[str, object]) -> object:
         name = named(self.key)
         if self.kind == "flag":
@@ -137,10 +144,11 @@ class Field:
             raise FieldError(self.key, f"{name} must be text, not {kind_of(value)}")
         if self.kind == "choice" and value not in self.choices:
             raise FieldError(
-                self.key, f"{name} must be {' or '.join(self.choices)}, not {_shown(value, self)}"
+                self.key,
+                f"{name} must be {' or '.join(self.choices)}, not {one_line(value, limit=80)!r}",
             )
         if self.kind == "id":
-            _checked(self.key, lambda flag: _require_id(flag, value, self))
+            _checked(self.key, lambda flag: _require_id(flag, value))
         if self.kind == "url":
             plain_http = given.get("allow_plain_http") is True
             _checked(self.key, lambda flag: _require_url(flag, value, plain_http))
@@ -176,10 +184,6 @@ class TargetDescription:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(each.key for each in self.fields)
-
-    @property
-    def secret_keys(self) -> tuple[str, ...]:
-        return tuple(each.key for each in self.fields if each.secret)
 
     def read(
         self, given: Mapping[str, object], *, env: Mapping[str, str] | None = None
@@ -269,19 +273,16 @@ class TargetValues:
     from_env: bool = False
     """Whether unset fields fell back to the environment (the command line)."""
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
-
     def given(self, key: str) -> bool:
         return self.values.get(key) not in (None, False)
 
-    def require(self, key: str, *, unless: str = "") -> None:
-        """A :class:`FieldError` when ``key`` has no value (``unless``: why it is needed)."""
+    def require(self, key: str) -> None:
+        """A :class:`FieldError` when ``key`` has no value."""
         if self.given(key):
             return
         spec = self.description.field(key)
         where = _env_advice(spec) if self.from_env else ""
-        raise FieldError(key, f"{named(key)} is required{where}{unless}")
+        raise FieldError(key, f"{named(key)} is required{where}")
 
     def text(self, key: str) -> str | None:
         value = self.values.get(key, self._default(key))
@@ -318,10 +319,6 @@ def kind_of(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _shown(value: str, spec: Field) -> str:
-    return "a secret value" if spec.secret else repr(one_line(value, limit=80))
-
-
 def _number(key: str, value: object, *, percent: bool) -> float:
     number = math.nan
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -339,7 +336,9 @@ def _number(key: str, value: object, *, percent: bool) -> float:
 def _seconds(key: str, value: object) -> float:
     from gate.core.durations import parse_duration
 
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise FieldError(key, f"{named(key)} must be a number of seconds, not {value}")
         return float(value)
     if not isinstance(value, str):
         raise FieldError(
@@ -361,18 +360,9 @@ def _checked(key: str, check: Callable[[str], None]) -> None:
         raise FieldError(key, str(bad)) from None
 
 
-def _require_id(flag: str, value: str, spec: Field) -> None:
+def _require_id(flag: str, value: str) -> None:
     from gate.core.ids import require_id
 
-    if spec.secret:
-        try:
-            require_id(flag, value)
-        except UsageError:
-            raise FieldError(
-                spec.key,
-                f"{flag} is not a valid id (letters, digits, '.', '_' and '-' only)",
-            ) from None
-        return
     require_id(flag, value)
 
 

@@ -9,13 +9,12 @@ the inputs alone is a check failure, never an error halfway through ``pulumi up`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gate.core.description import TargetDescription, kind_of
-from gate.core.durations import LONGEST_DURATION, format_duration, parse_duration
+from gate.core.description import FieldError, TargetDescription
+from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
 from gate.waiting.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
@@ -55,6 +54,7 @@ ID_KEYS = tuple(
     )
 )
 DURATION_KEYS = tuple(field.key for field in WAITING)
+_WAITING = {field.key: field for field in WAITING}
 
 NameOf = Callable[[str], str]
 """A face's name for an input key (``deploy_id`` -> ``humanitec.deployId``)."""
@@ -146,7 +146,7 @@ def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fai
         if value is None or not known(value):
             continue
         try:
-            parsed[key] = seconds(value, name_of(key))
+            parsed[key] = seconds(value, key, name_of)
         except GateError as bad:
             failures.append(Failure(key, str(bad)))
             continue
@@ -177,15 +177,13 @@ def _names_failed(failures: list[Failure], key: str) -> bool:
     return any(failure.key == key for failure in failures)
 
 
-def seconds(value: object, name: str) -> float:
-    """A duration input in seconds: a finite number, or text such as ``"90s"``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise UsageError(f"{name} must be a number of seconds, not {value}")
-        return float(value)
-    if not isinstance(value, str):
-        raise UsageError(f"{name} must be a duration such as 90s or 20m, not {kind_of(value)}")
-    return parse_duration(value, flag=name)
+def seconds(value: object, key: str, name_of: NameOf = str) -> float:
+    """The waiting option ``key`` in seconds: a finite number, or text such as ``"90s"``
+    (read by its field, as every face reads it), named as ``name_of`` says."""
+    try:
+        return _WAITING[key].seconds(value)
+    except FieldError as bad:
+        raise UsageError(bad.worded(name_of)) from None
 
 
 def wait_options(props: Mapping[str, Any], *, engine_timeout: float = 0.0) -> WaitOptions:

@@ -14,6 +14,7 @@ from typing import Any
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime import rpc
 
+from gate.core.description import camel_case
 from gate.providers.registry import available_providers
 from gate.pulumi.inputs import NameOf
 from gate.pulumi.native.schema import block_of
@@ -22,7 +23,6 @@ from gate.pulumi.secret_inputs import longest_first
 __all__ = [
     "BLOCKS",
     "Flat",
-    "camel",
     "from_python",
     "name_of",
     "secret_texts",
@@ -40,11 +40,6 @@ TOP_LEVEL = (
     "triggers",
     "skip_await",
 )
-
-
-def camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def snake(key: str) -> str:
@@ -88,7 +83,9 @@ def secret_texts(values: Mapping[str, PropertyValue]) -> tuple[str, ...]:
 def from_python(value: Any, *, secret: bool = False) -> PropertyValue:
     """A property value of plain Python; dict keys in camelCase, every part ``secret``."""
     if isinstance(value, Mapping):
-        converted: Any = {camel(str(k)): from_python(v, secret=secret) for k, v in value.items()}
+        converted: Any = {
+            camel_case(str(k)): from_python(v, secret=secret) for k, v in value.items()
+        }
     elif isinstance(value, (list, tuple)):
         converted = [from_python(item, secret=secret) for item in value]
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -105,8 +102,8 @@ class Flat:
         self.props: dict[str, Any] = {}
         self.blocks = [block for block in BLOCKS if _given(properties.get(block))]
         for key in TOP_LEVEL:
-            if camel(key) in properties:
-                self.props[key] = to_python(properties[camel(key)])
+            if camel_case(key) in properties:
+                self.props[key] = to_python(properties[camel_case(key)])
         if len(self.blocks) == 1:
             block = self.blocks[0]
             self.props["provider"] = BLOCKS[block]
@@ -128,8 +125,8 @@ def name_of(block: str) -> NameOf:
 
     def named(key: str) -> str:
         if key in TOP_LEVEL or not block:
-            return camel(key)
-        return f"{block}.{camel(key)}"
+            return camel_case(key)
+        return f"{block}.{camel_case(key)}"
 
     return named
 

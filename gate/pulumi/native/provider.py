@@ -40,6 +40,7 @@ from pulumi.provider.experimental.provider import (
 )
 from pulumi.runtime import rpc
 
+from gate.core.description import camel_case
 from gate.core.errors import ConfigError
 from gate.core.model import Outcome
 from gate.core.secret import header_token
@@ -51,7 +52,6 @@ from gate.pulumi.native.engine_log import EngineLog
 from gate.pulumi.native.properties import (
     BLOCKS,
     Flat,
-    camel,
     from_python,
     name_of,
     secret_texts,
@@ -65,7 +65,7 @@ __all__ = ["TYPE_TOKEN", "GateProvider", "schema_text"]
 
 TYPE_TOKEN = "gate:index:DeploymentGate"  # noqa: S105 - a Pulumi type token, not a secret
 TOKEN_KEY = "humanitecToken"  # noqa: S105 - the name of a config key
-OUTPUTS = tuple(camel(key) for key in OUTPUT_KEYS)
+OUTPUTS = tuple(camel_case(key) for key in OUTPUT_KEYS)
 CANCELLED = "deployment gate cancelled: the Pulumi engine asked the provider to stop"
 MAX_GATES = 1024
 """Gates one provider process waits on at once (the engine's --parallel defaults to 'many')."""
@@ -119,7 +119,7 @@ class GateProvider(Provider):
             for name in _top_level(key, olds.block, news.block):
                 detailed[name] = PropertyDiff(PropertyDiffKind.UPDATE_REPLACE, input_diff=True)
         for key in change.updates:
-            detailed[camel(key)] = PropertyDiff(PropertyDiffKind.UPDATE, input_diff=True)
+            detailed[camel_case(key)] = PropertyDiff(PropertyDiffKind.UPDATE, input_diff=True)
         if change.waits_again:
             detailed["status"] = PropertyDiff(PropertyDiffKind.UPDATE, input_diff=False)
         replaces = [name for name, diff in detailed.items() if diff.kind.name.endswith("REPLACE")]
@@ -231,7 +231,7 @@ def _top_level(key: str, old_block: str, new_block: str) -> list[str]:
     """The top-level inputs a changed flat key shows as: its target block(s), or itself."""
     if key in TARGET_KEYS:
         return sorted({old_block, new_block} - {""})
-    return [camel(key)]
+    return [camel_case(key)]
 
 
 def _unknown_outputs() -> dict[str, PropertyValue]:
@@ -244,4 +244,4 @@ def _as_properties(
 ) -> dict[str, PropertyValue]:
     """The outputs as property values, secret if any input was (a secret id stays secret)."""
     secret = any(value.contains_secret() for value in inputs.values())
-    return {camel(key): from_python(value, secret=secret) for key, value in outputs.items()}
+    return {camel_case(key): from_python(value, secret=secret) for key, value in outputs.items()}
