@@ -14,6 +14,7 @@ __all__ = [
     "ErrorDetail",
     "Outcome",
     "OutcomeStatus",
+    "RollbackPlan",
     "Snapshot",
     "State",
     "ended_as",
@@ -104,6 +105,23 @@ class Snapshot:
     """What this read means should the deadline pass before another read is done (a provider
     with a deadline policy: workloads failing now fail the gate then): the outcome at the
     deadline is decided from what was read, never from how long the last read took."""
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What a rollback would do, before it is done (``--dry-run`` prints it)."""
+
+    summary: str
+    """For a person: ``redeploy set 3f2a… of deployment 0f3c9a, the last to succeed before
+    7d1e``."""
+    to: str
+    """The id of what is rolled back to (a deployment, a group version)."""
+    request: Mapping[str, object] = field(default_factory=dict)
+    """What will be sent to start it (no secret in it): the provider's to read back in
+    :meth:`~gate.core.provider.RollsBack.roll_back`, the dry run's to show."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"summary": self.summary, "to": self.to, "request": dict(self.request)}
 
 
 class OutcomeStatus(enum.Enum):

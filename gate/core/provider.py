@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from gate.core.model import DeviceResult, ErrorDetail, Snapshot
+from gate.core.model import DeviceResult, ErrorDetail, RollbackPlan, Snapshot
 
 if TYPE_CHECKING:
     from gate.core.description import TargetDescription, TargetValues
@@ -26,6 +26,7 @@ __all__ = [
     "ProviderPlugin",
     "ReadsAtDeadline",
     "ReportsDevices",
+    "RollsBack",
 ]
 
 
@@ -111,6 +112,24 @@ class ReportsDevices(Protocol):
 
     def device_results(self) -> Sequence[DeviceResult]:
         """What the reads so far said of each device; makes no request."""
+        ...
+
+
+@runtime_checkable
+class RollsBack(Protocol):
+    """A provider that can undo the deployment it followed (optional): ``--on-failure
+    rollback`` redeploys what ran before, then gates that deployment as it gated this one."""
+
+    def plan_rollback(self) -> RollbackPlan:
+        """What rolling back the deployment last read would do: reads, changes nothing.
+        Raises :class:`~gate.core.errors.GateError` when there is nothing to roll back to
+        (the target's first deployment) or it cannot be read."""
+        ...
+
+    def roll_back(self, plan: RollbackPlan, comment: str) -> Provider:
+        """Start the rollback ``plan`` describes, with ``comment`` where the backend keeps
+        one (why: the failed deployment and its reason); a provider that follows the new
+        deployment, which the caller closes. Raises GateError if it could not be started."""
         ...
 
 

@@ -1,0 +1,74 @@
+"""What a health check is to the bake: something read again and again over the bake's window.
+
+A check reads the *whole window* since the bake began whenever it can (CloudWatch's alarm
+history, Prometheus' ``query_range``), so a breach that came and went between two reads still
+fails the bake. A check's client is bounded by :func:`gate.wire.deadline.within`, as a
+provider's is, and raises only :class:`~gate.core.errors.GateError` subclasses:
+:class:`~gate.core.errors.TransientError` is retried within the bake, anything else ends it
+as unreadable (exit 4), never as a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Breach", "Check", "Reading"]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One health signal that fails the bake, in the words of the system that raised it."""
+
+    check: str
+    """What breached, named as the user named it: ``alarm checkout-5xx``,
+    ``query sum(rate(...)) > 0``, ``alert CheckoutErrors``, ``probe https://shop/healthz``."""
+    detail: str
+    """Why: the alarm's ``StateReason``; the series and its value; the probe's status and an
+    excerpt of its body. Text from an API, shown escaped by whoever prints it."""
+    at: datetime | None = None
+    """When it breached, as the system says (UTC), if it says."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "check": self.check,
+            "detail": self.detail,
+            "at": self.at.isoformat().replace("+00:00", "Z") if self.at else None,
+        }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one read of a check said of the window so far."""
+
+    summary: str
+    """For the progress line: ``2 alarms OK``, ``1 query clear``, ``probe 200``."""
+    breaches: tuple[Breach, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Named, never a breach: ``alarm checkout-latency is INSUFFICIENT_DATA``."""
+
+
+@runtime_checkable
+class Check(Protocol):
+    @property
+    def kind(self) -> str:
+        """``alarm``, ``query``, ``alert`` or ``probe``: how the JSON outcome groups it."""
+        ...
+
+    def describe(self) -> str:
+        """What is watched, for a person: ``CloudWatch alarms checkout-5xx, checkout-*``."""
+        ...
+
+    def prepare(self) -> None:
+        """Before the deployment is waited on: refuse what cannot work with a
+        :class:`~gate.core.errors.UsageError` (exit 2): an alarm that does not exist, a
+        query Prometheus cannot parse. May raise a ReadError when the system is unreadable
+        (the gate ends with exit 4 before waiting)."""
+        ...
+
+    def read(self, since: datetime, now: datetime) -> Reading:
+        """Read the window from ``since`` (the bake's start, UTC) to ``now``."""
+        ...
+
+    def close(self) -> None: ...
