@@ -65,6 +65,9 @@ class RecordingReporter:
     def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
         self._log("retrying", str(fault))
 
+    def phase(self, line: str, elapsed: float) -> None:
+        self._log("phase", line)
+
     def finished(self, outcome: Outcome) -> None:
         self._log("finished", outcome.status.value)
 

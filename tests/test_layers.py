@@ -4,9 +4,11 @@ From the bottom: ``core`` (the vocabulary: model, errors, target descriptions, c
 ids, URLs, durations, text) imports nothing else of the gate; ``wire`` (the bounded HTTP
 transport, deadlines, the shared request budget, retries) only the core; ``waiting`` (the
 engine, its schedule, progress, the fleet) the core and the wire; ``providers`` the core
-and the wire, never the engine or a face; the faces (``cli``, ``render``, ``pulumi``) sit on
-top, and ``emulator`` (the APIs played for tests and the demo) stands alone. The core and
-the engine import no client library when they are imported.
+and the wire, never the engine or a face; ``bake`` (the health checks read after a
+deployment succeeded) the core, the wire and the providers' clients, and the engine runs
+it; the faces (``cli``, ``render``, ``pulumi``) sit on top, and ``emulator`` (the APIs
+played for tests and the demo) stands alone. The core and the engine import no client
+library when they are imported.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ PACKAGE = Path(__file__).parents[1] / "gate"
 MAY_IMPORT = {
     "core": {"core"},
     "wire": {"core", "wire"},
-    "waiting": {"core", "wire", "waiting"},
+    "waiting": {"core", "wire", "waiting", "bake"},
     "providers": {"core", "wire", "providers"},
+    "bake": {"core", "wire", "providers", "bake"},
     "render": {"core", "waiting", "render"},
-    "pulumi": {"core", "wire", "waiting", "providers", "render", "pulumi"},
-    "cli": {"core", "wire", "waiting", "providers", "render", "cli", "emulator"},
+    "pulumi": {"core", "wire", "waiting", "providers", "bake", "render", "pulumi"},
+    "cli": {"core", "wire", "waiting", "providers", "bake", "render", "cli", "emulator"},
     "emulator": {"emulator"},
 }
 FACES = ("cli", "pulumi")

@@ -14,28 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from gate.core.model import Breach
+
 __all__ = ["Breach", "Check", "Reading"]
-
-
-@dataclass(frozen=True)
-class Breach:
-    """One health signal that fails the bake, in the words of the system that raised it."""
-
-    check: str
-    """What breached, named as the user named it: ``alarm checkout-5xx``,
-    ``query sum(rate(...)) > 0``, ``alert CheckoutErrors``, ``probe https://shop/healthz``."""
-    detail: str
-    """Why: the alarm's ``StateReason``; the series and its value; the probe's status and an
-    excerpt of its body. Text from an API, shown escaped by whoever prints it."""
-    at: datetime | None = None
-    """When it breached, as the system says (UTC), if it says."""
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "check": self.check,
-            "detail": self.detail,
-            "at": self.at.isoformat().replace("+00:00", "Z") if self.at else None,
-        }
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,12 @@ __all__ = [
     "named",
 ]
 
-Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice", "duration"]
+Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice", "duration", "list"]
 """``id``: goes into a request path (letters, digits, ``.``, ``_``, ``-``); ``url``: an API
 base URL (checked as :func:`gate.core.urls.require_api_url` does); ``flag``: true or false;
 ``number``: a finite number; ``percent``: one that may be written ``95%``; ``duration``:
-seconds, or text such as ``90s`` or ``15m`` (read as seconds)."""
+seconds, or text such as ``90s`` or ``15m`` (read as seconds); ``list``: texts, given
+once each (``--alarm a --alarm b``), as a list, or as one text (read as a list of one)."""
 
 Spelling = Callable[[str], str]
 """How a face spells a field's key (``deploy_id`` -> ``--deploy-id``, ``deployId``)."""
@@ -140,6 +141,8 @@ class Field:
             return _number(self.key, value, percent=self.kind == "percent")
         if self.kind == "duration":
             return _seconds(self.key, value)
+        if self.kind == "list":
+            return _texts(self.key, value)
         if not isinstance(value, str):
             raise FieldError(self.key, f"{name} must be text, not {kind_of(value)}")
         if self.kind == "choice" and value not in self.choices:
@@ -215,7 +218,7 @@ class TargetDescription:
             FieldError(key, f"{named(key)} is not a field of provider {self.provider}")
             for key in sorted(set(given) - set(self.keys))
         ]
-        given = {key: None if value == "" else value for key, value in given.items()}
+        given = {key: None if value in ("", [], ()) else value for key, value in given.items()}
         values: dict[str, object] = {}
         written = frozenset(key for key, value in given.items() if value is not None)
         for each in self.fields:
@@ -292,6 +295,10 @@ class TargetValues:
         value = self.values.get(key, self._default(key))
         return value is True
 
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.values.get(key, ())
+        return value if isinstance(value, tuple) else ()
+
     def number(self, key: str) -> float | None:
         value = self.values.get(key, self._default(key))
         return float(value) if isinstance(value, (int, float)) else None
@@ -331,6 +338,15 @@ def _number(key: str, value: object, *, percent: bool) -> float:
         such = "a percentage such as 95 or 95%" if percent else "a number"
         raise FieldError(key, f"{named(key)} must be {such}, not {shown}")
     return number
+
+
+def _texts(key: str, value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise FieldError(key, f"{named(key)} must be a list of texts, not {kind_of(value)}")
+    if any(not item.strip() for item in items):
+        raise FieldError(key, f"{named(key)} has an empty entry")
+    return tuple(items)
 
 
 def _seconds(key: str, value: object) -> float:

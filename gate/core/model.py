@@ -6,15 +6,24 @@ import enum
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
 
 from gate.core.text import quoted
 
 __all__ = [
+    "ON_FAILURE",
+    "BakeResult",
+    "BakeStatus",
+    "Breach",
+    "CheckResult",
     "DeviceResult",
     "ErrorDetail",
+    "OnFailure",
     "Outcome",
     "OutcomeStatus",
     "RollbackPlan",
+    "RollbackResult",
     "Snapshot",
     "State",
     "ended_as",
@@ -124,6 +133,87 @@ class RollbackPlan:
         return {"summary": self.summary, "to": self.to, "request": dict(self.request)}
 
 
+@dataclass(frozen=True)
+class Breach:
+    """One health signal that failed a bake, in the words of the system that raised it."""
+
+    check: str
+    """What breached, named as the user named it: ``alarm checkout-5xx``,
+    ``query sum(rate(...)) > 0``, ``alert CheckoutErrors``, ``probe https://shop/healthz``."""
+    detail: str
+    """Why: the alarm's ``StateReason``; the series and its value; the probe's status and an
+    excerpt of its body. Text from an API, shown escaped by whoever prints it."""
+    at: datetime | None = None
+    """When it breached, as the system says (UTC), if it says."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "check": self.check,
+            "detail": self.detail,
+            "at": self.at.isoformat().replace("+00:00", "Z") if self.at else None,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Where one health check of a bake stood when the bake ended."""
+
+    kind: str
+    watched: str
+    """What it watches, for a person: ``CloudWatch alarms checkout-5xx, checkout-*``."""
+    summary: str
+    """What its last read said (``2 alarms OK``); empty if it was never read."""
+    notes: tuple[str, ...] = ()
+    fault: str | None = None
+    """Why its last read failed, when it did."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "watched": self.watched,
+            "summary": self.summary,
+            "notes": list(self.notes),
+            "fault": self.fault,
+        }
+
+
+class BakeStatus(enum.Enum):
+    PASSED = "passed"
+    BREACHED = "breached"
+    UNREADABLE = "unreadable"
+    """A check could not be read for the whole bake: never a pass (exit 4)."""
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class BakeResult:
+    """How a bake ended: the release's health watched after its deployment succeeded."""
+
+    status: BakeStatus
+    duration_seconds: float
+    """How long the bake was to last."""
+    elapsed_seconds: float
+    """How far into it the gate got."""
+    reads: int
+    """Rounds of reads: every check is read once a round."""
+    started_at: str
+    checks: tuple[CheckResult, ...]
+    breaches: tuple[Breach, ...] = ()
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status.value,
+            "duration_seconds": self.duration_seconds,
+            "elapsed_seconds": self.elapsed_seconds,
+            "reads": self.reads,
+            "started_at": self.started_at,
+            "checks": [check.as_dict() for check in self.checks],
+            "breaches": [breach.as_dict() for breach in self.breaches],
+            "reason": self.reason,
+        }
+
+
 class OutcomeStatus(enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -164,6 +254,11 @@ class Outcome:
     """The signal that cancelled the wait, when ``status is CANCELLED``."""
     name: str = ""
     """The target's name in a gate of many (``production``); empty for a single wait."""
+    bake: BakeResult | None = None
+    """The health watched after the deployment succeeded, when a bake was asked for: a bake
+    that did not pass fails the gate though ``raw_status`` says the deployment succeeded."""
+    rollback: RollbackResult | None = None
+    """What ``--on-failure rollback`` did; the outcome's own status stays the failure's."""
 
     @property
     def succeeded(self) -> bool:
@@ -172,6 +267,25 @@ class Outcome:
     @property
     def exit_code(self) -> int:
         return exit_code_of(self.status, self.signal)
+
+
+OnFailure = Literal["nothing", "rollback", "rollback-also-on-timeout"]
+"""What a gate that failed does: nothing more, or roll its target back (a gate that timed
+out or could not read its outcome too, with ``rollback-also-on-timeout``)."""
+ON_FAILURE: tuple[OnFailure, ...] = ("nothing", "rollback", "rollback-also-on-timeout")
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """A rollback after a failed gate: what was (or, in a dry run, would be) done, and how
+    the rolled-back deployment's own gate ended."""
+
+    plan: RollbackPlan | None
+    dry_run: bool = False
+    outcome: Outcome | None = None
+    """The rollback deployment's gate, when it was started."""
+    reason: str | None = None
+    """Why nothing was rolled back, or why the rollback could not be started."""
 
 
 def exit_code_of(status: OutcomeStatus, signum: int | None) -> int:

@@ -104,6 +104,9 @@ class GitHubReporter:
     def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
         self._text.retrying(fault, delay, elapsed)
 
+    def phase(self, line: str, elapsed: float) -> None:
+        self._text.phase(line, elapsed)
+
     def finished(self, outcome: Outcome) -> None:
         self._resume_commands()
         self._write("::endgroup::")
@@ -227,6 +230,8 @@ def fleet_step_outputs(outcome: FleetOutcome, reports: Mapping[str, str]) -> dic
 
 
 def _title(error: ErrorDetail) -> str:
+    if error.scope == "bake":
+        return f"Bake failed: {error.object_id}"
     where = " ".join(part for part in (error.scope, error.object_id) if part)
     label = " ".join(part for part in (where, error.code) if part)
     return f"Deployment failed: {label}" if label else "Deployment failed"
@@ -251,9 +256,21 @@ def step_outputs(outcome: Outcome, reports: Mapping[str, str]) -> dict[str, str]
         "polls": str(outcome.polls),
         "reason": (outcome.reason or "")[:MAX_MESSAGE],
         "progress": (outcome.progress or "")[:MAX_MESSAGE],
+        "bake-status": outcome.bake.status.value if outcome.bake else "",
+        "rollback-status": _rollback_status(outcome),
     }
     values.update(reports)
     return values
+
+
+def _rollback_status(outcome: Outcome) -> str:
+    """``succeeded`` (the rollback's gate), ``dry-run``, ``not-started``, or empty."""
+    rollback = outcome.rollback
+    if rollback is None:
+        return ""
+    if rollback.dry_run:
+        return "dry-run"
+    return rollback.outcome.status.value if rollback.outcome else "not-started"
 
 
 def _errors_within(outcome: Outcome, budget: int) -> tuple[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.core.model import Outcome
+from gate.core.model import Outcome, RollbackResult
 from gate.render.runner import command_free_json
 from gate.waiting.fleet import FleetOutcome
 
@@ -33,6 +33,18 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         "devices": [device.as_dict() for device in outcome.devices],
         "warnings": list(outcome.warnings),
         "exit_code": outcome.exit_code,
+        "bake": outcome.bake.as_dict() if outcome.bake else None,
+        "rollback": _rollback_to_dict(outcome.rollback) if outcome.rollback else None,
+    }
+
+
+def _rollback_to_dict(rollback: RollbackResult) -> dict[str, Any]:
+    """What was rolled back to, and the rollback deployment's own outcome, whole."""
+    return {
+        "plan": rollback.plan.as_dict() if rollback.plan else None,
+        "dry_run": rollback.dry_run,
+        "reason": rollback.reason,
+        "outcome": outcome_to_dict(rollback.outcome) if rollback.outcome else None,
     }
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from gate.core.durations import format_duration
-from gate.core.model import ErrorDetail, Outcome, OutcomeStatus
+from gate.core.model import BakeResult, ErrorDetail, Outcome, OutcomeStatus, RollbackResult
 from gate.waiting.fleet import FleetOutcome
 
 __all__ = ["escape_cell", "fleet_summary_markdown", "summary_markdown"]
@@ -55,6 +55,10 @@ def summary_markdown(outcome: Outcome) -> str:
         rows.append(("Devices", outcome.progress))
     if outcome.reason:
         rows.append(("Reason", outcome.reason))
+    if outcome.bake is not None:
+        rows.append(("Bake", _bake_row(outcome.bake)))
+    if outcome.rollback is not None:
+        rows.append(("Rollback", _rollback_row(outcome.rollback)))
     lines = [f"### {_HEADINGS[outcome.status]}", "", "| | |", "| --- | --- |"]
     lines += [f"| {name} | {escape_cell(value)} |" for name, value in rows]
     if outcome.errors:
@@ -63,6 +67,26 @@ def summary_markdown(outcome: Outcome) -> str:
     for warning in outcome.warnings[:20]:
         lines += ["", f"> Warning: {escape_cell(warning)}"]
     return "\n".join(lines) + "\n\n"
+
+
+def _bake_row(bake: BakeResult) -> str:
+    took = f"{format_duration(bake.elapsed_seconds)} of {format_duration(bake.duration_seconds)}"
+    checks = "; ".join(
+        f"{check.watched}: {check.summary or check.fault or 'not read'}" for check in bake.checks
+    )
+    return f"{bake.status.value} after {took} ({bake.reads} reads): {checks}"
+
+
+def _rollback_row(rollback: RollbackResult) -> str:
+    planned = rollback.plan.summary if rollback.plan else "nothing rolled back"
+    if rollback.dry_run:
+        return f"dry run: would {planned}" if rollback.plan else f"dry run: {rollback.reason}"
+    if rollback.outcome is None:
+        return f"{planned}: {rollback.reason}"
+    rolled = rollback.outcome
+    ended = f"{rolled.status.value} after {format_duration(rolled.elapsed_seconds)}"
+    why = f": {rolled.reason}" if rolled.reason and not rolled.succeeded else ""
+    return f"{planned}; the rollback {ended}{why}"
 
 
 def fleet_summary_markdown(outcome: FleetOutcome) -> str:

@@ -6,10 +6,10 @@ from typing import TextIO
 
 from gate.core.durations import format_duration
 from gate.core.errors import TransientError
-from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, ended_as
+from gate.core.model import BakeResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, ended_as
 from gate.core.text import one_line
 
-__all__ = ["TextReporter", "format_error"]
+__all__ = ["TextReporter", "bake_summary", "format_error"]
 
 LINE_LIMIT = 4000
 
@@ -49,6 +49,9 @@ class TextReporter:
     def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
         self._say(f"{fault}; retrying in {format_duration(delay)}", elapsed)
 
+    def phase(self, line: str, elapsed: float) -> None:
+        self._say(line, elapsed)
+
     def finished(self, outcome: Outcome) -> None:
         reads = "1 read" if outcome.polls == 1 else f"{outcome.polls} reads"
         took = f"after {format_duration(outcome.elapsed_seconds)} ({reads})"
@@ -58,6 +61,15 @@ class TextReporter:
             self._say(f"deployment succeeded{kind} {took}{progress}")
             if outcome.reason:
                 self._say(f"note: {outcome.reason}")
+            if outcome.bake is not None:
+                self._say(f"bake passed: {bake_summary(outcome.bake)}")
+            return
+        if outcome.status is OutcomeStatus.FAILED and outcome.bake is not None:
+            self._say(f"bake FAILED {took}: {outcome.reason}")
+            if len(outcome.errors) > 3:  # the reason names the first three
+                for error in outcome.errors:
+                    self._stream.write(f"  - {format_error(error)}\n")
+                self._stream.flush()
             return
         if outcome.status is OutcomeStatus.FAILED:
             count = len(outcome.errors)
@@ -76,6 +88,18 @@ class TextReporter:
             OutcomeStatus.ERROR: "error",
         }[outcome.status]
         self._say(f"{label} {took}: {outcome.reason}")
+
+
+def bake_summary(bake: BakeResult) -> str:
+    """``healthy through its 10m00s bake (40 reads): 2 alarms OK, query clear``."""
+    reads = "1 read" if bake.reads == 1 else f"{bake.reads} reads"
+    said = ", ".join(check.summary for check in bake.checks if check.summary)
+    notes = [note for check in bake.checks for note in check.notes]
+    noted = f"; {'; '.join(notes[:5])}" if notes else ""
+    return (
+        f"healthy through its {format_duration(bake.duration_seconds)} bake ({reads}): "
+        f"{said}{noted}"
+    )
 
 
 def format_error(error: ErrorDetail) -> str:

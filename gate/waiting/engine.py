@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import (
@@ -31,6 +31,9 @@ from gate.core.errors import (
     UsageError,
 )
 from gate.core.model import (
+    BakeResult,
+    BakeStatus,
+    Breach,
     DeviceResult,
     ErrorDetail,
     Outcome,
@@ -50,6 +53,7 @@ from gate.core.provider import (
 from gate.core.text import one_line, quoted
 from gate.core.timestamps import iso_utc, parse_timestamp
 from gate.waiting.reporter import GuardedReporter, NullReporter, Reporter
+from gate.waiting.rollback import OnFailure, check_rollback, roll_back, rolls_back_after
 from gate.waiting.schedule import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
@@ -62,7 +66,10 @@ from gate.waiting.schedule import (
 from gate.wire import deadline
 from gate.wire.rate import explaining
 
-__all__ = ["WaitOptions", "wait"]
+if TYPE_CHECKING:
+    from gate.bake.run import Bake, Baking
+
+__all__ = ["WaitOptions", "check_bake_fits", "wait"]
 
 DEFAULT_TIMEOUT = 30 * 60.0
 DEFAULT_NOT_FOUND_GRACE = 30.0
@@ -130,8 +137,19 @@ def wait(
     sleep: Callable[[float], None] = time.sleep,
     wall_clock: Callable[[], datetime] = _utc_now,
     started: float | None = None,
+    bake: Bake | None = None,
+    on_failure: OnFailure = "nothing",
+    dry_run: bool = False,
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
+
+    With a ``bake``, a deployment that succeeded passes only once its checks stayed healthy
+    for the bake's duration; the bake fits inside ``options.timeout``: the deployment must
+    succeed by the timeout less the bake (a bake that cannot fit is a UsageError, as is one
+    whose checks cannot work: an alarm that does not exist). ``on_failure="rollback"``: a
+    gate that failed rolls its target back and gates the rollback
+    (:mod:`gate.waiting.rollback`); ``"rollback-also-on-timeout"`` also when it timed out or
+    could not be read; ``dry_run`` says what it would roll back to, and does nothing.
 
     ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
     starts every target's clock at once, however long its thread takes to start.
@@ -147,16 +165,47 @@ def wait(
     raises ``OSError`` or ``ValueError`` (a closed or full stream) is silenced, not obeyed.
     """
     options = options or WaitOptions()
+    if bake is not None:
+        check_bake_fits(bake, options)
+    check_rollback(provider, on_failure, dry_run=dry_run)
     chosen = schedule is not None
     schedule = schedule or GrowingSchedule(
         interval=options.interval, max_interval=options.longest_gap
     )
     watcher = GuardedReporter(reporter or NullReporter())
-    run = _Wait(provider, options, watcher, schedule, clock, sleep, wall_clock)
+    run = _Wait(provider, options, watcher, schedule, clock, sleep, wall_clock, bake=bake)
     run.learns_history = not chosen and isinstance(provider, KnowsHistory)
-    outcome = run.run(clock() if started is None else started)
+    if bake is not None and (prepared := run.prepare_bake()) is not None:
+        outcome = prepared
+    else:
+        outcome = run.run(clock() if started is None else started)
     watcher.finished(outcome)
-    return outcome
+    if on_failure == "nothing" or not rolls_back_after(outcome, on_failure):
+        return outcome
+    return roll_back(
+        provider,
+        outcome,
+        dry_run=dry_run,
+        gate_rollback=lambda rollback: wait(
+            rollback,
+            options=options,
+            reporter=reporter,
+            clock=clock,
+            sleep=sleep,
+            wall_clock=wall_clock,
+        ),
+        say=lambda line: watcher.phase(line, run.elapsed()),
+        clock=clock,
+        sleep=sleep,
+    )
+
+
+def check_bake_fits(bake: Bake, options: WaitOptions) -> None:
+    if bake.duration >= options.timeout:
+        raise UsageError(
+            f"the bake ({format_duration(bake.duration)}) must fit inside the timeout "
+            f"({format_duration(options.timeout)}), with time left for the deployment"
+        )
 
 
 @dataclass
@@ -182,10 +231,42 @@ class _Wait:
     learns_history: bool = False
     out_of_budget: OutOfRequestBudget | None = None
     """The shared request budget has no slot for another read before the deadline."""
+    bake: Bake | None = None
+    baking: Baking | None = None
 
     @property
     def deadline(self) -> float:
-        return self.started + self.options.timeout
+        """The deployment's: the timeout, less the bake that must follow its success."""
+        return self.started + self.options.timeout - self._bake_seconds
+
+    @property
+    def _bake_seconds(self) -> float:
+        return self.bake.duration if self.bake is not None else 0.0
+
+    def _budget(self) -> str:
+        """The deployment's deadline, as a reason says it."""
+        timeout = format_duration(self.options.timeout)
+        if self.bake is None:
+            return f"the {timeout} deadline"
+        left = format_duration(self.options.timeout - self._bake_seconds)
+        bake = format_duration(self._bake_seconds)
+        return f"the {left} deadline for the deployment ({timeout}, less the {bake} bake)"
+
+    def prepare_bake(self) -> Outcome | None:
+        """The bake's checks made ready before anything is waited on: an outcome if they
+        cannot be read (a check that can never work raises UsageError)."""
+        assert self.bake is not None
+        self.started = self.clock()
+        try:
+            with deadline.within(DETAILS_SECONDS):
+                self.bake.prepare()
+        except UsageError:
+            raise
+        except GateError as unreadable:
+            return self._end(
+                OutcomeStatus.ERROR, f"the bake's checks could not be read: {unreadable}"
+            )
+        return None
 
     def elapsed(self) -> float:
         return self.clock() - self.started
@@ -268,13 +349,48 @@ class _Wait:
         if self.learns_history and not snapshot.state.is_terminal:
             self._learn_history(snapshot)
         if snapshot.state is State.SUCCEEDED:
-            return self._end(OutcomeStatus.SUCCEEDED, snapshot.verdict)
+            return self._succeeded(snapshot)
         if snapshot.state is State.FAILED:
             self.errors = snapshot.errors or self._failure_details()
             return self._end(
                 OutcomeStatus.FAILED, snapshot.verdict or ended_as(snapshot.raw_status)
             )
         return None
+
+    def _succeeded(self, snapshot: Snapshot) -> Outcome:
+        """The deployment succeeded: the gate passes, or bakes first when asked to."""
+        if self.bake is None:
+            return self._end(OutcomeStatus.SUCCEEDED, snapshot.verdict)
+        from gate.bake.run import Baking
+
+        self.baking = Baking(
+            self.bake,
+            clock=self.clock,
+            sleep=self.sleep,
+            wall_clock=self.wall_clock,
+            say=lambda line, into: self.reporter.phase(line, self.elapsed()),
+        )
+        baked = self.baking.run()
+        if baked.status is BakeStatus.PASSED:
+            return self._end(OutcomeStatus.SUCCEEDED, snapshot.verdict, baked=baked)
+        bake = format_duration(self._bake_seconds)
+        into = f"{format_duration(baked.elapsed_seconds)} into its {bake} bake"
+        if baked.status is BakeStatus.BREACHED:
+            self.errors = tuple(_breach_error(breach) for breach in baked.breaches)
+            said = "; ".join(f"{b.check}: {b.detail}" for b in baked.breaches[:3])
+            more = len(baked.breaches) - 3
+            said += f"; and {more} more" if more > 0 else ""
+            said = one_line(said, limit=1000)
+            return self._end(
+                OutcomeStatus.FAILED,
+                f"the deployment succeeded, then failed its bake {into}: {said}",
+                baked=baked,
+            )
+        return self._end(
+            OutcomeStatus.ERROR,
+            f"the deployment succeeded, but its bake could not be read {into}: {baked.reason}",
+            baked=baked,
+        )
 
     def _with_retries(self, read: Callable[[], T], *, until: float) -> T:
         def bounded_read() -> T:
@@ -374,38 +490,38 @@ class _Wait:
             self.sleep(min(wake_at, self.last_said + self.options.heartbeat) - now)
 
     def _deadline_passed(self) -> Outcome:
-        budget = format_duration(self.options.timeout)
+        budget = self._budget()
         if isinstance(self.last_fault, OutOfRequestBudget):
             return self._end(
                 OutcomeStatus.ERROR,
-                f"never read, and cannot be before the {budget} deadline: {self.last_fault}",
+                f"never read, and cannot be before {budget}: {self.last_fault}",
             )
         if self.last_fault is not None and self.last is None and self.out_of_budget is not None:
             return self._end(
                 OutcomeStatus.ERROR,
-                f"could not read the status, and no request slot is left before the {budget} "
-                f"deadline to try again ({self.out_of_budget}); the last answer: "
+                f"could not read the status, and no request slot is left before {budget} "
+                f"to try again ({self.out_of_budget}); the last answer: "
                 f"{self.last_fault}",
             )
         if self.last_fault is not None:
             return self._end(
                 OutcomeStatus.ERROR,
-                f"could not read the status before the {budget} deadline: {self.last_fault}",
+                f"could not read the status before {budget}: {self.last_fault}",
             )
         if self.last is None:
-            return self._end(OutcomeStatus.TIMED_OUT, f"the {budget} deadline passed")
+            return self._end(OutcomeStatus.TIMED_OUT, f"{budget} passed")
         settled = self.last.if_deadline_passes
         if settled is not None:  # the read at the deadline was cut short: decide on the last
             self.last = settled
             if settled.state is State.SUCCEEDED:
-                return self._end(OutcomeStatus.SUCCEEDED, settled.verdict)
+                return self._succeeded(settled)
             if settled.state is State.FAILED:
                 self.errors = settled.errors
                 return self._end(
                     OutcomeStatus.FAILED, settled.verdict or ended_as(settled.raw_status)
                 )
         status = quoted(self.last.raw_status)
-        reason = f"the {budget} deadline passed while the deployment was {status}"
+        reason = f"{budget} passed while the deployment was {status}"
         if self.last.state is State.UNKNOWN:
             reason += " (a status gate does not know)"
         if self.last.verdict:
@@ -429,10 +545,19 @@ class _Wait:
 
     def _cancelled(self, reason: str, signum: int | None) -> Outcome:
         status = f"; last status {quoted(self.last.raw_status)}" if self.last else ""
-        return self._end(OutcomeStatus.CANCELLED, f"{reason}{status}", signum=signum)
+        baked = None
+        if self.baking is not None:
+            baked = self.baking.result(BakeStatus.CANCELLED)
+            status += f", {format_duration(baked.elapsed_seconds)} into the bake"
+        return self._end(OutcomeStatus.CANCELLED, f"{reason}{status}", signum=signum, baked=baked)
 
     def _end(
-        self, status: OutcomeStatus, reason: str | None, *, signum: int | None = None
+        self,
+        status: OutcomeStatus,
+        reason: str | None,
+        *,
+        signum: int | None = None,
+        baked: BakeResult | None = None,
     ) -> Outcome:
         last = self.last
         return Outcome(
@@ -452,6 +577,7 @@ class _Wait:
             devices=self._device_results(),
             warnings=tuple(self.warnings),
             signal=signum,
+            bake=baked,
         )
 
     def _device_results(self) -> tuple[DeviceResult, ...]:
@@ -461,6 +587,11 @@ class _Wait:
             return tuple(self.provider.device_results())
         except Exception:  # per-device results explain an outcome; they never change one
             return ()
+
+
+def _breach_error(breach: Breach) -> ErrorDetail:
+    """A breach as the renderers show errors: in the bake, of that check."""
+    return ErrorDetail(code="BREACH", message=breach.detail, scope="bake", object_id=breach.check)
 
 
 def _usable_durations(durations: Sequence[float]) -> list[float]:

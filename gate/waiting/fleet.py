@@ -21,16 +21,19 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gate.core.errors import Interrupted, Stopped
-from gate.core.model import Outcome, OutcomeStatus, exit_code_of
+from gate.core.model import OnFailure, Outcome, OutcomeStatus, exit_code_of
 from gate.core.provider import Provider
 from gate.core.timestamps import iso_utc
 from gate.waiting.engine import WaitOptions, wait
 from gate.waiting.reporter import NullReporter, Reporter
 from gate.wire import deadline
 from gate.wire.sharing import Sharing
+
+if TYPE_CHECKING:
+    from gate.bake.run import Bake
 
 __all__ = [
     "FleetOutcome",
@@ -69,6 +72,9 @@ class Target:
     name: str
     provider: Provider
     options: WaitOptions = field(default_factory=WaitOptions)
+    bake: Bake | None = None
+    on_failure: OnFailure = "nothing"
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,9 @@ class _FleetRun:
                 clock=self.clock,
                 sleep=self._sleep,
                 started=self.started,
+                bake=target.bake,
+                on_failure=target.on_failure,
+                dry_run=target.dry_run,
             )
         with self.changed:
             self.ended[index] = replace(outcome, name=target.name)

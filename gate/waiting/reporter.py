@@ -25,6 +25,10 @@ class Reporter(Protocol):
 
     def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None: ...
 
+    def phase(self, line: str, elapsed: float) -> None:
+        """What the gate does after the deployment's own status: the bake, a rollback."""
+        ...
+
     def finished(self, outcome: Outcome) -> None: ...
 
 
@@ -44,6 +48,9 @@ class NullReporter:
         pass
 
     def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        pass
+
+    def phase(self, line: str, elapsed: float) -> None:
         pass
 
     def finished(self, outcome: Outcome) -> None:
@@ -85,6 +92,9 @@ class GuardedReporter:
 
     def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
         self._call("retrying", fault, delay, elapsed)
+
+    def phase(self, line: str, elapsed: float) -> None:
+        self._call("phase", line, elapsed)
 
     def finished(self, outcome: Outcome) -> None:
         self._call("finished", outcome)

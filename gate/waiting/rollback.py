@@ -1,0 +1,120 @@
+"""After a failed gate, optionally roll the target back and gate the rollback.
+
+The rollback is a deployment of its own: the provider plans it (what ran before), starts it,
+and the engine gates it with the same options (no bake). Its outcome is reported beside the
+original's, whose status and exit code it never changes: a release that needed a rollback
+failed. A timeout or an unreadable outcome is rolled back only when asked
+(``rollback-also-on-timeout``): the deployment may yet succeed, and two deployments racing
+in one environment are worse than one slow one. Starting the rollback is never retried: a
+request that timed out may have started it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from gate.core.errors import GateError, TransientError, UsageError
+from gate.core.model import (
+    ON_FAILURE,
+    OnFailure,
+    Outcome,
+    OutcomeStatus,
+    RollbackPlan,
+    RollbackResult,
+)
+from gate.core.provider import Provider, RollsBack
+from gate.core.text import one_line
+from gate.wire import deadline
+
+__all__ = [
+    "ON_FAILURE",
+    "PLAN_SECONDS",
+    "OnFailure",
+    "check_rollback",
+    "roll_back",
+    "rolls_back_after",
+]
+
+PLAN_SECONDS = 60.0
+"""How long the gate tries to read what to roll back to (retries included)."""
+COMMENT_LIMIT = 500
+
+
+def check_rollback(provider: Provider, on_failure: str, *, dry_run: bool) -> None:
+    """A :class:`UsageError` for a rollback that cannot be: an unknown policy, a dry run
+    with nothing to dry-run, a provider that cannot roll back."""
+    if on_failure not in ON_FAILURE:
+        raise UsageError(f"on-failure must be {' or '.join(ON_FAILURE)}, not {on_failure!r}")
+    if dry_run and on_failure == "nothing":
+        raise UsageError("dry-run says what a rollback would do: give --on-failure rollback")
+    if on_failure != "nothing" and not isinstance(provider, RollsBack):
+        raise UsageError(f"provider {provider.name} cannot roll back (--on-failure {on_failure})")
+
+
+def rolls_back_after(outcome: Outcome, on_failure: OnFailure) -> bool:
+    if outcome.status is OutcomeStatus.FAILED:
+        return on_failure != "nothing"
+    if outcome.status in (OutcomeStatus.TIMED_OUT, OutcomeStatus.ERROR):
+        return on_failure == "rollback-also-on-timeout"
+    return False
+
+
+def roll_back(
+    provider: Provider,
+    outcome: Outcome,
+    *,
+    dry_run: bool,
+    gate_rollback: Callable[[Provider], Outcome],
+    say: Callable[[str], None],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """``outcome`` with what rolling ``provider``'s target back did (or would do)."""
+    assert isinstance(provider, RollsBack)
+    try:
+        plan = _plan(provider, clock, sleep)
+    except GateError as unplanned:
+        say(f"cannot roll back: {unplanned}")
+        return replace(outcome, rollback=RollbackResult(None, dry_run, reason=str(unplanned)))
+    if dry_run:
+        say(f"would roll back (dry run): {plan.summary}")
+        return replace(outcome, rollback=RollbackResult(plan, dry_run=True))
+    say(f"rolling back: {plan.summary}")
+    try:
+        with deadline.within(PLAN_SECONDS):
+            rollback = provider.roll_back(plan, _comment(provider, outcome))
+    except GateError as unstarted:
+        say(f"the rollback could not be started: {unstarted}")
+        return replace(outcome, rollback=RollbackResult(plan, reason=str(unstarted)))
+    try:
+        rolled = gate_rollback(rollback)
+    finally:
+        rollback.close()
+    return replace(outcome, rollback=RollbackResult(plan, outcome=rolled))
+
+
+def _plan(
+    provider: RollsBack, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> RollbackPlan:
+    from gate.wire.retry import call_with_retries  # tenacity: not for `gate --help`
+
+    until = clock() + PLAN_SECONDS
+
+    def bounded() -> RollbackPlan:
+        with deadline.within(max(until - clock(), 1.0)):
+            return provider.plan_rollback()
+
+    try:
+        return call_with_retries(
+            bounded, deadline=until, clock=clock, sleep=sleep, max_backoff=10.0
+        )
+    except TransientError as fault:
+        raise TransientError(f"what to roll back to could not be read: {fault}") from None
+
+
+def _comment(provider: Provider, outcome: Outcome) -> str:
+    """Why, for the backend's record of the rollback."""
+    said = f"deploy-gate rollback: {provider.describe()} {outcome.status.value}: {outcome.reason}"
+    return one_line(said, limit=COMMENT_LIMIT)
