@@ -339,6 +339,8 @@ def test_hostile_api_text_creates_no_command_output_or_markup(emulator: Emulator
         "polls",
         "progress",
         "reason",
+        "bake-status",
+        "rollback-status",
         "junit-report",
         "json-report",
     }

@@ -24,7 +24,13 @@ from gate.cli.common import (
     signals_interrupt,
     usable,
 )
-from gate.cli.flags import add_target_flags, add_waiting_flags, given_of, repeated_flag
+from gate.cli.flags import (
+    add_after_flags,
+    add_target_flags,
+    add_waiting_flags,
+    given_of,
+    repeated_flag,
+)
 from gate.core.errors import GateError, Interrupted
 from gate.providers import ProviderPlugin
 from gate.providers.registry import available_providers, load_plugin
@@ -137,12 +143,16 @@ def _wait_command(
     given = given_of(parsed, plugin.description)
     repeated = repeated_flag(plugin.description, rest)
     if repeated is not None:
+        from gate.bake.options import AFTER_SUCCESS
         from gate.cli.fleet import TargetSpec, run_fleet
 
         dest, values = repeated
         flag = "--" + dest.replace("_", "-")
+        after = given_of(parsed, AFTER_SUCCESS)
         specs = [
-            TargetSpec(value, plugin, parsed, f"{flag} {value}", {**given, dest: value})
+            TargetSpec(
+                value, plugin, parsed, f"{flag} {value}", {**given, dest: value}, None, after
+            )
             for value in values
         ]
         return run_fleet(specs, parsed, env, out, err)
@@ -167,6 +177,7 @@ def _provider_parser(plugin: ProviderPlugin) -> Parser:
     parser = Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
     add_target_flags(parser, plugin.description)
     add_waiting_flags(parser)
+    add_after_flags(parser)
     add_fleet_flags(parser, "with one id repeated (--env a --env b)")
     add_report_flags(parser)
     return parser

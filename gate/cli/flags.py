@@ -12,7 +12,13 @@ from gate.core.description import Field, TargetDescription, cli_flag
 from gate.core.durations import compact_duration
 from gate.core.errors import UsageError
 
-__all__ = ["add_target_flags", "add_waiting_flags", "given_of", "repeated_flag"]
+__all__ = [
+    "add_after_flags",
+    "add_target_flags",
+    "add_waiting_flags",
+    "given_of",
+    "repeated_flag",
+]
 
 
 def add_target_flags(parser: argparse.ArgumentParser, description: TargetDescription) -> None:
@@ -72,6 +78,7 @@ def _help(field: Field) -> str:
         shown = f"{field.default:g}" if isinstance(field.default, float) else field.default
         defaults.append(f"{shown}%" if field.kind == "percent" else str(shown))
     said = f"{field.doc} (default: {' or '.join(defaults)})" if defaults else field.doc
+    said += "; repeatable" if field.kind == "list" else ""
     return said.replace("%", "%%")  # argparse formats help with %
 
 
@@ -82,6 +89,8 @@ def _kind(field: Field) -> dict[str, Any]:
         return {"action": "store_true", "default": None}
     if field.kind == "choice":
         return {"choices": field.choices, "default": None}
+    if field.kind == "list":
+        return {"action": "append", "default": None, "metavar": field.metavar}
     kind: dict[str, Any] = {"metavar": field.metavar} if field.metavar else {}
     if field.required and not field.env:  # argparse says so before anything else is read
         kind["required"] = True
@@ -101,3 +110,15 @@ def add_waiting_flags(parser: argparse.ArgumentParser) -> None:
             default=field.default,
             help=_help(field),
         )
+
+
+def add_after_flags(parser: argparse.ArgumentParser) -> None:
+    """The bake's and the rollback's options as flags (read by their description later)."""
+    from gate.bake.options import BAKING, ROLLING_BACK
+
+    for title, fields in (("bake", BAKING), ("on failure", ROLLING_BACK)):
+        group = parser.add_argument_group(title)
+        for field in fields:
+            group.add_argument(
+                cli_flag(field.key), dest=field.key, help=_help(field), **_kind(field)
+            )

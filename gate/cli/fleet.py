@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
+from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
+from gate.bake.run import Bake
 from gate.cli.common import (
     Parser,
     Reports,
@@ -25,7 +27,7 @@ from gate.cli.common import (
     wait_options_of,
     write_reports,
 )
-from gate.cli.flags import add_waiting_flags
+from gate.cli.flags import add_after_flags, add_waiting_flags, given_of
 from gate.cli.targets import TargetEntry, as_text, plugin_of, read_entries
 from gate.core.description import FieldError, file_key
 from gate.core.errors import GateError, UsageError
@@ -35,7 +37,7 @@ from gate.render.github import fleet_step_outputs
 from gate.render.json import fleet_to_json
 from gate.render.junit import junit_xml
 from gate.render.summary import fleet_summary_markdown
-from gate.waiting.engine import WaitOptions
+from gate.waiting.engine import check_bake_fits
 from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
 from gate.waiting.options import WAITING
 from gate.wire.sharing import Sharing
@@ -58,6 +60,8 @@ class TargetSpec:
     target: Mapping[str, object]
     """The target's fields as given (by field key), not yet checked."""
     entry: TargetEntry | None = None
+    after: Mapping[str, object] = field(default_factory=dict)
+    """Its bake and rollback options as given (by field key), not yet checked."""
 
     def explain(self, error: GateError) -> GateError:
         if self.entry is not None:
@@ -81,13 +85,15 @@ def wait_all_command(
     )
     parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")
     add_waiting_flags(parser)
+    add_after_flags(parser)
     add_fleet_flags(parser, "all of FILE")
     add_report_flags(parser)
     began = time.monotonic()
     parsed = parser.parse_args(list(rest))
     entries = read_entries(parsed.file, stdin)
     defaults = {dest: getattr(parsed, dest) for dest in _WAITING_DESTS}
-    specs = [_parse_entry(entry, defaults) for entry in entries]
+    after = {key: value for key, value in given_of(parsed, AFTER_SUCCESS).items() if value}
+    specs = [_parse_entry(entry, defaults, after) for entry in entries]
     return run_fleet(specs, parsed, env, out, err, began=began)
 
 
@@ -110,12 +116,13 @@ def run_fleet(
     check_report_paths(parsed, env, github=github)
     sharing = Sharing(max_rate=parsed.max_rate)
     providers: list[Provider] = []
+    bakes: list[Bake] = []
     try:
         with sharing.active():
-            built = [_build(spec, env, providers) for spec in specs]
+            built = [_build(spec, env, providers, bakes) for spec in specs]
         targets = [
-            Target(name, provider, options)
-            for name, (provider, options) in zip(_names(specs, providers), built, strict=True)
+            replace(built_target, name=name)
+            for name, built_target in zip(_names(specs, providers), built, strict=True)
         ]
         _check_distinct(targets, specs)
         reporter: FleetReporter = GitHubFleetReporter(out) if github else FleetTextReporter(err)
@@ -126,6 +133,8 @@ def run_fleet(
     finally:
         for provider in providers:
             provider.close()
+        for made in bakes:
+            made.close()
         sharing.close()
     with signals_deferred():
         if output == "json":
@@ -134,14 +143,20 @@ def run_fleet(
     return outcome.exit_code
 
 
-def _parse_entry(entry: TargetEntry, defaults: Mapping[str, object]) -> TargetSpec:
+def _parse_entry(
+    entry: TargetEntry, defaults: Mapping[str, object], after_defaults: Mapping[str, object]
+) -> TargetSpec:
     plugin = plugin_of(entry)
     fields = {file_key(key): key for key in plugin.description.keys}
     waiting = {file_key(field.key): field for field in WAITING}
+    after_keys = {file_key(key): key for key in AFTER_SUCCESS.keys}
     target: dict[str, object] = {}
     timing = dict(defaults)
+    after = dict(after_defaults)
     for name, value in entry.fields.items():
-        if name in waiting:
+        if name in after_keys:
+            after[after_keys[name]] = value
+        elif name in waiting:
             try:
                 timing[waiting[name].key] = waiting[name].seconds(value)
             except GateError as bad:
@@ -152,26 +167,40 @@ def _parse_entry(entry: TargetEntry, defaults: Mapping[str, object]) -> TargetSp
             scalar = isinstance(value, (int, float)) and not isinstance(value, bool)
             target[key] = as_text(value) if scalar and kind not in ("number", "flag") else value
         else:
-            known = ", ".join(sorted([*fields, *waiting]))
+            known = ", ".join(sorted([*fields, *waiting, *after_keys]))
             raise UsageError(
                 f"{entry.where}: unknown field {name!r} for provider {plugin.name} "
                 f"(fields: provider, name, {known})"
             )
-    return TargetSpec(entry.name, plugin, argparse.Namespace(**timing), entry.where, target, entry)
+    timing_flags = argparse.Namespace(**timing)
+    return TargetSpec(entry.name, plugin, timing_flags, entry.where, target, entry, after)
 
 
 def _build(
-    spec: TargetSpec, env: Mapping[str, str], built: list[Provider]
-) -> tuple[Provider, WaitOptions]:
+    spec: TargetSpec, env: Mapping[str, str], built: list[Provider], bakes: list[Bake]
+) -> Target:
+    """The target, made ready to wait on (its name is given later)."""
     flags = spec.flags
     try:
         options = wait_options_of(flags)
+        after = AFTER_SUCCESS.read(spec.after, env=env)
+        bake = bake_of(after, env, request_timeout=flags.request_timeout)
+        if bake is not None:
+            bakes.append(bake)
+            check_bake_fits(bake, options)
         target = spec.plugin.description.read(spec.target, env=env)
         provider = spec.plugin.build(target, env, request_timeout=flags.request_timeout)
     except GateError as bad:
         raise spec.explain(bad) from None
     built.append(provider)
-    return provider, options
+    return Target(
+        "",
+        provider,
+        options,
+        bake=bake,
+        on_failure=on_failure_of(after),
+        dry_run=after.flag("dry_run"),
+    )
 
 
 def _names(specs: Sequence[TargetSpec], providers: Sequence[Provider]) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TextIO
 
+from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
 from gate.cli.common import (
     Reports,
     check_report_paths,
@@ -21,6 +22,7 @@ from gate.cli.common import (
     wait_options_of,
     write_reports,
 )
+from gate.cli.flags import given_of
 from gate.core.errors import Interrupted
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.provider import ProviderPlugin
@@ -52,8 +54,10 @@ def run_one(
     check_report_paths(parsed, env, github=github)
     reporter: Reporter = GitHubReporter(out) if github else TextReporter(err)
     began = time.monotonic(), datetime.now(timezone.utc)
+    after = AFTER_SUCCESS.read(given_of(parsed, AFTER_SUCCESS), env=env)
     try:
         target = plugin.description.read(given, env=env)
+        bake = bake_of(after, env, request_timeout=parsed.request_timeout)
         provider = plugin.build(target, env, request_timeout=parsed.request_timeout)
     except (Interrupted, KeyboardInterrupt) as interrupt:
         signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
@@ -61,9 +65,18 @@ def run_one(
         say(err, f"gate: {outcome.reason}\n")
     else:
         try:
-            outcome = wait(provider, options=options, reporter=reporter)
+            outcome = wait(
+                provider,
+                options=options,
+                reporter=reporter,
+                bake=bake,
+                on_failure=on_failure_of(after),
+                dry_run=after.flag("dry_run"),
+            )
         finally:
             provider.close()
+            if bake is not None:
+                bake.close()
     with signals_deferred():
         if output == "json":
             say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")

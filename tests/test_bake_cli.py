@@ -1,0 +1,324 @@
+"""The bake through the real command: a Humanitec deployment on the emulator succeeds, then
+the gate watches CloudWatch alarms on moto's loopback server and HTTP probes on a loopback
+server before it passes. Every change of health happens on a read the gate makes (the
+N-th DescribeAlarms, the N-th probe), never at a time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+
+from gate.emulator import Emulator, Timeline
+from tests.actions_runner import parse_commands
+from tests.parts.moto_alarms import alarm_history_served
+from tests.support import TOKEN, run_gate
+
+AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing-secret-key",
+    "AWS_REGION": "eu-west-1",
+}
+QUICK_BAKE = ["--bake", "2s", "--bake-interval", "0.2s"]
+LONG_BAKE = ["--bake", "5m", "--bake-interval", "0.2s"]
+"""A bake that a breach must end: the test would take five minutes if it did not."""
+
+
+@pytest.fixture
+def cloudwatch(moto_server: str, aws_env: None) -> Any:
+    client = boto3.client("cloudwatch", endpoint_url=moto_server, region_name="eu-west-1")
+    for name in ("checkout-5xx", "checkout-latency"):
+        client.put_metric_alarm(
+            AlarmName=name,
+            MetricName=name,
+            Namespace="Shop",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+    return client
+
+
+def gate(
+    emulator: Emulator, *extra: str, moto: str | None = None, final: str = "succeeded"
+) -> subprocess.CompletedProcess[str]:
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (1, final)])
+    )
+    alarms = ["--alarm-endpoint-url", moto] if moto else []
+    return run_gate(
+        "wait",
+        "humanitec",
+        "--org",
+        "acme",
+        "--app",
+        "shop",
+        "--env",
+        "production",
+        "--deploy-id",
+        deploy_id,
+        "--interval",
+        "0.05s",
+        "--output",
+        "json",
+        *alarms,
+        *extra,
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **AWS},
+    )
+
+
+def outcome_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.stdout.count("\n") == 1, (result.stdout, result.stderr)
+    return json.loads(result.stdout)
+
+
+def test_alarms_that_stay_ok_pass_the_bake(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    with alarm_history_served():
+        result = gate(paced_emulator, *QUICK_BAKE, "--alarm", "checkout-*", moto=moto_server)
+    assert result.returncode == 0, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["status"] == "succeeded"
+    assert outcome["bake"]["status"] == "passed"
+    assert outcome["bake"]["elapsed_seconds"] >= 2
+    assert outcome["bake"]["checks"][0]["summary"] == "2 alarms OK"
+    assert "gate: bake passed: healthy through its 2.0s bake" in result.stderr
+    assert "baking for 2.0s, watching CloudWatch alarm" in result.stderr
+
+
+def test_an_alarm_that_flapped_between_two_reads_fails_the_bake(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    def flap() -> None:
+        cloudwatch.set_alarm_state(
+            AlarmName="checkout-5xx", StateValue="ALARM", StateReason="Threshold Crossed: 7 5xx"
+        )
+        cloudwatch.set_alarm_state(AlarmName="checkout-5xx", StateValue="OK", StateReason="ok")
+
+    with alarm_history_served(after_reads={2: flap}):  # 1: before waiting; 2: the bake's first
+        result = gate(paced_emulator, *LONG_BAKE, "--alarm", "checkout-*", moto=moto_server)
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["raw_status"] == "succeeded"
+    assert outcome["bake"]["status"] == "breached"
+    assert outcome["reason"].startswith("the deployment succeeded, then failed its bake ")
+    (breach,) = outcome["bake"]["breaches"]
+    assert breach["check"] == "alarm checkout-5xx"
+    assert "Threshold Crossed: 7 5xx" in breach["detail"]
+    assert breach["at"] is not None
+    assert outcome["errors"][0]["scope"] == "bake"
+    assert "gate: bake FAILED after" in result.stderr
+
+
+def test_an_alarm_in_alarm_fails_the_bake_with_its_reason(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    def alarm() -> None:
+        cloudwatch.set_alarm_state(
+            AlarmName="checkout-latency", StateValue="ALARM", StateReason="p99 above 2s"
+        )
+
+    with alarm_history_served(after_reads={1: alarm}):
+        result = gate(
+            paced_emulator,
+            *LONG_BAKE,
+            "--alarm",
+            "checkout-5xx",
+            "--alarm",
+            "checkout-latency",
+            moto=moto_server,
+        )
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    assert [b["check"] for b in outcome["bake"]["breaches"]] == ["alarm checkout-latency"]
+    assert "p99 above 2s" in outcome["reason"]
+
+
+def test_a_failed_deployment_is_not_baked(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    with alarm_history_served() as seen:
+        result = gate(
+            paced_emulator, *LONG_BAKE, "--alarm", "checkout-*", moto=moto_server, final="failed"
+        )
+    assert result.returncode == 1
+    assert outcome_of(result)["bake"] is None
+    assert seen == ["DescribeAlarms"], "only the check before waiting"
+
+
+def test_an_alarm_that_does_not_exist_is_refused_before_waiting(
+    emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    with alarm_history_served():
+        result = gate(emulator, *QUICK_BAKE, "--alarm", "checkout-gone", moto=moto_server)
+    assert result.returncode == 2
+    assert "no CloudWatch alarm checkout-gone" in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_alarm_that_does_not_exist_may_be_ignored_and_is_named(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    with alarm_history_served():
+        result = gate(
+            paced_emulator,
+            *QUICK_BAKE,
+            "--alarm",
+            "checkout-gone",
+            "--alarm",
+            "checkout-5xx",
+            "--missing-alarm",
+            "ignore",
+            moto=moto_server,
+        )
+    assert result.returncode == 0, result.stderr
+    notes = outcome_of(result)["bake"]["checks"][0]["notes"]
+    assert any("checkout-gone" in note for note in notes)
+
+
+@pytest.mark.parametrize(("policy", "code"), [("ok", 0), ("breach", 1)])
+def test_insufficient_data_follows_its_policy(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str, policy: str, code: int
+) -> None:
+    cloudwatch.set_alarm_state(
+        AlarmName="checkout-5xx", StateValue="INSUFFICIENT_DATA", StateReason="no datapoints"
+    )
+    with alarm_history_served():
+        result = gate(
+            paced_emulator,
+            *(QUICK_BAKE if code == 0 else LONG_BAKE),
+            "--alarm",
+            "checkout-5xx",
+            "--insufficient-data",
+            policy,
+            moto=moto_server,
+        )
+    assert result.returncode == code, result.stderr
+    bake = outcome_of(result)["bake"]
+    if code == 0:
+        assert any("INSUFFICIENT_DATA" in note for note in bake["checks"][0]["notes"])
+    else:
+        assert "INSUFFICIENT_DATA" in bake["breaches"][0]["detail"] + bake["checks"][0]["summary"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (
+            ["--bake", "30m", "--timeout", "10m", "--probe", "http://127.0.0.1:9/"],
+            "must fit inside the timeout",
+        ),
+        (["--alarm", "checkout-5xx"], "--alarm is read during a bake: give --bake"),
+        (["--bake", "1m"], "--bake needs something to watch"),
+        (["--bake", "1m", "--query", "up == 0"], "--query needs --prometheus"),
+        (["--dry-run"], "--dry-run needs --on-failure rollback"),
+        (["--bake", "1m", "--probe", "ftp://shop/"], "probe"),
+        (
+            ["--bake", "1m", "--probe", "http://127.0.0.1:9/", "--probe-failures", "0"],
+            "--probe-failures must be a whole number",
+        ),
+    ],
+)
+def test_a_bake_that_cannot_work_is_refused_with_exit_2(
+    emulator: Emulator, flags: list[str], said: str
+) -> None:
+    result = gate(emulator, *flags)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+class _Probed(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        server = self.server
+        assert isinstance(server, ProbeServer)
+        status = server.answer()
+        body = f"status {status} ##[error]injected".encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class ProbeServer(ThreadingHTTPServer):
+    """Answers the n-th probe with ``script[n]`` (the last one thereafter)."""
+
+    def __init__(self, script: list[int]) -> None:
+        super().__init__(("127.0.0.1", 0), _Probed)
+        self.script = script
+        self.probes = 0
+        self.lock = threading.Lock()
+
+    def answer(self) -> int:
+        with self.lock:
+            self.probes += 1
+            return self.script[min(self.probes, len(self.script)) - 1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/healthz"
+
+
+@pytest.fixture
+def probed(request: pytest.FixtureRequest) -> Iterator[ProbeServer]:
+    server = ProbeServer(list(request.param))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("probed", [[200, 503, 503, 200]], indirect=True)
+def test_a_probe_that_recovers_before_its_limit_passes(
+    paced_emulator: Emulator, probed: ProbeServer
+) -> None:
+    result = gate(paced_emulator, *QUICK_BAKE, "--probe", probed.url)
+    assert result.returncode == 0, result.stderr
+    assert outcome_of(result)["bake"]["checks"][0]["summary"] == "probe 200"
+
+
+@pytest.mark.parametrize("probed", [[200, 503]], indirect=True)
+def test_a_probe_failing_n_times_in_a_row_fails_the_bake_with_its_answer(
+    paced_emulator: Emulator, probed: ProbeServer
+) -> None:
+    result = gate(paced_emulator, *LONG_BAKE, "--probe", probed.url, "--probe-failures", "2")
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    (breach,) = outcome["bake"]["breaches"]
+    assert breach["check"] == f"probe {probed.url}"
+    assert "HTTP 503" in breach["detail"]
+    assert probed.probes == 3, "the breach ends the bake at once"
+
+
+@pytest.mark.parametrize("probed", [[503]], indirect=True)
+def test_api_text_in_a_breach_creates_no_workflow_command(
+    paced_emulator: Emulator, probed: ProbeServer
+) -> None:
+    result = gate(
+        paced_emulator,
+        *LONG_BAKE,
+        "--probe",
+        probed.url,
+        "--output",
+        "github",
+        "--probe-failures",
+        "1",
+    )
+    assert result.returncode == 1, result.stderr
+    commands = parse_commands(result.stdout + result.stderr)
+    assert not [command for command in commands if command.legacy]
+    (annotation,) = [command for command in commands if command.name == "error"]
+    assert "##[error]injected" in annotation.data, "the body is shown, as data"
