@@ -61,9 +61,11 @@ def test_every_face_names_the_fields_its_description_declares(provider: str) -> 
 
 
 def test_the_committed_schema_is_the_one_made_from_the_descriptions() -> None:
+    from gate.bake.options import AFTER_SUCCESS
     from gate.waiting.options import WAITING
 
-    made = schema([load_plugin(name).description for name in BUILT_IN], WAITING)
+    options = (*WAITING, *AFTER_SUCCESS.fields)
+    made = schema([load_plugin(name).description for name in BUILT_IN], options)
     assert json.loads(SCHEMA.read_text()) == made
 
 
@@ -229,3 +231,23 @@ def test_a_secret_fields_value_is_never_in_its_refusal(kind: str, value: str) ->
         description.read({"where": value})
     assert "s3cr3t" not in str(refused.value)
     assert str(refused.value).startswith("--where is not a usable")
+
+
+def test_the_bake_and_rollback_options_are_in_every_face() -> None:
+    """Declared once (gate/bake/options.py): the command's flags, a targets file's keys, the
+    action's inputs, the Python component's arguments and the native schema's inputs."""
+    import yaml
+
+    from gate.bake.options import AFTER_SUCCESS
+
+    keys = set(AFTER_SUCCESS.keys)
+    parser = _provider_parser(load_plugin("humanitec"))
+    flags = {opt for action in parser._actions for opt in action.option_strings}
+    assert {cli_flag(key) for key in keys} <= flags
+    action = yaml.safe_load((Path(__file__).parents[1] / "action.yml").read_text())
+    assert {file_key(key) for key in keys} <= set(action["inputs"])
+    assert keys <= {field.name for field in dataclasses.fields(component.DeploymentGateArgs)}
+    served = json.loads(SCHEMA.read_text())
+    inputs = served["resources"]["gate:index:DeploymentGate"]["inputProperties"]
+    assert {camel_case(key) for key in keys} <= set(inputs)
+    assert inputs["alarm"]["type"] == "array"

@@ -8,6 +8,7 @@ import base64
 import json
 import runpy
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -716,3 +717,52 @@ def test_a_gate_run_without_check_still_fails_in_one_line() -> None:
     props = {"provider": "humanitec", "org": "a", "app": "b", "env": "c", "latest": True}
     with pytest.raises(DeploymentGateFailed, match=r"^deployment gate not started: interval"):
         run_gate({**props, "interval": "5m", "max_interval": "1m"}, Run(env={}))
+
+
+def test_a_bake_that_breaches_fails_the_update_saying_the_deployment_succeeded(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    from tests.test_bake_cli import ProbeServer
+
+    probed = ProbeServer([503])
+    serving = threading.Thread(target=probed.serve_forever, daemon=True)
+    serving.start()
+    try:
+        deploy_id = emulator.add_humanitec(
+            "acme", "shop", "production", Timeline([(0, "pending"), (0.1, "succeeded")])
+        )
+        with pytest.raises(DeploymentGateFailed):
+            run_program(
+                lambda: humanitec_gate(
+                    emulator,
+                    deploy_id,
+                    bake="5m",
+                    bake_interval="0.1s",
+                    probe=[probed.url],
+                    probe_failures=2,
+                )
+            )
+    finally:
+        probed.shutdown()
+        probed.server_close()
+    message = gate_message(host)
+    assert "the deployment succeeded, then failed its bake" in message
+    assert f"probe {probed.url}" in message
+    assert probed.probes == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"alarm": ["checkout-5xx"]}, "alarm: alarm is read during a bake: give bake"),
+        ({"bake": "40m", "probe": ["http://127.0.0.1:9/"]}, "bake: bake must fit inside timeout"),
+        ({"on_failure": "pray"}, "on_failure: on_failure must be nothing or rollback"),
+    ],
+)
+def test_check_refuses_a_bake_or_rollback_that_cannot_work(
+    emulator: Emulator, host: DynamicProviderHost, options: dict[str, Any], words: str
+) -> None:
+    target = HumanitecTarget(org="acme", app="shop", env="production", deploy_id="d1")
+    with pytest.raises(ValueError, match=f"check failed: {words}"):
+        run_program(lambda: DeploymentGate("bad", DeploymentGateArgs(target=target, **options)))
+    assert emulator.requests == []

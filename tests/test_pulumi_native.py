@@ -19,7 +19,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from gate.core.description import camel_case as camel
 from gate.emulator import Emulator, Fault, Timeline
-from gate.pulumi.inputs import DURATION_KEYS, TARGET_KEYS_OF
+from gate.pulumi.inputs import AFTER_KEYS, DURATION_KEYS, TARGET_KEYS_OF
 from gate.pulumi.native.properties import BLOCKS
 from tests.provider_host import (
     CheckFailed,
@@ -67,7 +67,7 @@ def test_get_schema_is_the_golden_schema_and_names_every_input_the_provider_read
     schema = json.loads(client.schema())
     assert schema == json.loads(GOLDEN.read_text())
     resource = schema["resources"]["gate:index:DeploymentGate"]
-    top_level = {camel(key) for key in (*DURATION_KEYS, "triggers", "skip_await")}
+    top_level = {camel(key) for key in (*DURATION_KEYS, *AFTER_KEYS, "triggers", "skip_await")}
     assert set(resource["inputProperties"]) == top_level | set(BLOCKS)
     for block, provider in BLOCKS.items():
         target_type = resource["inputProperties"][block]["$ref"].removeprefix("#/types/")

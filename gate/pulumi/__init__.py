@@ -154,7 +154,31 @@ class _Timing:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeploymentGateArgs(_Timing):
+class _AfterSuccess:
+    """The bake and the rollback (see ``gate wait --help``): each as its field says."""
+
+    bake: pulumi.Input[str | float] | None = None
+    alarm: pulumi.Input[Sequence[str]] | None = None
+    alarm_region: pulumi.Input[str] | None = None
+    alarm_endpoint_url: pulumi.Input[str] | None = None
+    insufficient_data: pulumi.Input[str] | None = None
+    missing_alarm: pulumi.Input[str] | None = None
+    prometheus: pulumi.Input[str] | None = None
+    query: pulumi.Input[Sequence[str]] | None = None
+    alertmanager: pulumi.Input[str] | None = None
+    alert_filter: pulumi.Input[Sequence[str]] | None = None
+    probe: pulumi.Input[Sequence[str]] | None = None
+    probe_failures: pulumi.Input[float] | None = None
+    bake_interval: pulumi.Input[str | float] | None = None
+    on_failure: pulumi.Input[str] | None = None
+    dry_run: pulumi.Input[bool] | None = None
+
+    def after_success(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in fields(_AfterSuccess)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentGateArgs(_AfterSuccess, _Timing):
     """What to wait on, and for how long.
 
     ``timeout`` is the gate's own deadline (``customTimeouts`` are not enforced for dynamic
@@ -206,6 +230,7 @@ class DeploymentGate(pulumi.ComponentResource):
         props: dict[str, Any] = {
             **args.target.props(),
             **args.timing(),
+            **args.after_success(),
             "status": None,
             "raw_status": None,
             "errors": None,

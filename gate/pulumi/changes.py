@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate.pulumi.inputs import DURATION_KEYS, TARGET_KEYS, is_latest
+from gate.pulumi.inputs import AFTER_KEYS, DURATION_KEYS, TARGET_KEYS, is_latest
 from gate.pulumi.outcomes import SKIPPED
 
 __all__ = ["Change", "change_of", "fleet_change_of"]
@@ -37,7 +37,8 @@ class Change:
 
 def change_of(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
     """What changes from the recorded state ``olds`` to the checked inputs ``news``."""
-    return _change(olds, news, TARGET_KEYS, DURATION_KEYS, follows_latest=is_latest(news))
+    options = (*DURATION_KEYS, *AFTER_KEYS)
+    return _change(olds, news, TARGET_KEYS, options, follows_latest=is_latest(news))
 
 
 def fleet_change_of(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gate.bake.options import AFTER_SUCCESS
 from gate.core.description import FieldError, TargetDescription
 from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import GateError, UsageError
@@ -22,6 +23,7 @@ from gate.waiting.options import WAITING
 from gate.waiting.schedule import DEFAULT_MAX_INTERVAL
 
 __all__ = [
+    "AFTER_KEYS",
     "DURATION_KEYS",
     "PROVIDERS",
     "TARGET_KEYS",
@@ -54,6 +56,8 @@ ID_KEYS = tuple(
     )
 )
 DURATION_KEYS = tuple(field.key for field in WAITING)
+AFTER_KEYS = AFTER_SUCCESS.keys
+"""The bake's and the rollback's options: changing one is an update, not a new gate."""
 _WAITING = {field.key: field for field in WAITING}
 
 NameOf = Callable[[str], str]
@@ -111,6 +115,7 @@ def check_inputs(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failur
             for problem in description.problems(given, unknown=unknown)
         ]
     failures += timing_failures(props, name_of)
+    failures += after_failures(props, name_of)
     value = props.get("skip_await")
     if known(value) and value is not None and not isinstance(value, bool):
         failures.append(Failure("skip_await", f"{name_of('skip_await')} must be true or false"))
@@ -171,6 +176,37 @@ def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fai
             )
         )
     return failures
+
+
+def after_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
+    """The bake's and the rollback's options that cannot work, alone or together."""
+    given = after_fields(props)
+    unknown = [key for key, value in given.items() if not known(value)]
+    failures = [
+        Failure(problem.key, problem.worded(name_of))
+        for problem in AFTER_SUCCESS.problems(given, unknown=unknown)
+    ]
+    bake, timeout = given.get("bake"), props.get("timeout", "30m")
+    if failures or bake is None or unknown or not known(timeout):
+        return failures
+    try:
+        fits = AFTER_SUCCESS.field("bake").seconds(bake) < seconds(timeout, "timeout")
+    except GateError:
+        return failures  # the timing's own check names it
+    if not fits:
+        failures.append(
+            Failure(
+                "bake",
+                f"{name_of('bake')} must fit inside {name_of('timeout')}, with time left for "
+                "the deployment",
+            )
+        )
+    return failures
+
+
+def after_fields(props: Mapping[str, Any]) -> dict[str, object]:
+    """The bake's and the rollback's options that ``props`` give."""
+    return {key: props[key] for key in AFTER_KEYS if props.get(key) is not None}
 
 
 def _names_failed(failures: list[Failure], key: str) -> bool:

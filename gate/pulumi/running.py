@@ -17,12 +17,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TextIO, cast
 
+from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
 from gate.core.errors import ConfigError, GateError, Stopped
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.secret import Secret, header_token
 from gate.providers import Provider
 from gate.providers.registry import load_plugin
-from gate.pulumi.inputs import request_timeout, target_fields, wait_options
+from gate.pulumi.inputs import after_fields, request_timeout, target_fields, wait_options
 from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
 from gate.render.text import TextReporter
 from gate.waiting.engine import wait
@@ -106,14 +107,31 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
         options = wait_options(props, engine_timeout=run.engine_timeout)
     except GateError as unusable:  # check refuses these; a caller that skipped it learns here
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
+    try:
+        after = AFTER_SUCCESS.read(after_fields(props), env=run.env)
+        bake = bake_of(after, run.env, request_timeout=request_timeout(props))
+    except GateError as unusable:
+        raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     provider = build_provider(props, run)
     reporter = TextReporter(_lines_to(run.say)) if run.say is not None else None
     try:
         stoppable = deadline.stopped_by(run.stop) if run.stop is not None else nullcontext()
         with stoppable:
-            outcome = wait(provider, options=options, reporter=reporter, sleep=_sleeper(run.stop))
+            outcome = wait(
+                provider,
+                options=options,
+                reporter=reporter,
+                sleep=_sleeper(run.stop),
+                bake=bake,
+                on_failure=on_failure_of(after),
+                dry_run=after.flag("dry_run"),
+            )
+    except GateError as unusable:  # a check that cannot work, found before waiting
+        raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     finally:
         provider.close()
+        if bake is not None:
+            bake.close()
     if outcome.status is not OutcomeStatus.SUCCEEDED:
         raise DeploymentGateFailed(failure_message(outcome))
     return outcome

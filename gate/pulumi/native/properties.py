@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 
 from gate.core.description import camel_case
 from gate.providers.registry import available_providers
-from gate.pulumi.inputs import NameOf
+from gate.pulumi.inputs import AFTER_KEYS, NameOf
 from gate.pulumi.native.schema import block_of
 from gate.pulumi.secret_inputs import longest_first
 
@@ -39,6 +39,7 @@ TOP_LEVEL = (
     "not_found_grace",
     "triggers",
     "skip_await",
+    *AFTER_KEYS,
 )
 
 

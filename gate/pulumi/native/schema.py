@@ -60,10 +60,13 @@ def schema(
 
 
 def schema_text(descriptions: Sequence[TargetDescription]) -> str:
-    """The schema of ``descriptions`` and the gate's waiting options, as the provider serves it."""
+    """The schema of ``descriptions`` and the gate's waiting, bake and rollback options, as the
+    provider serves it."""
+    from gate.bake.options import AFTER_SUCCESS
     from gate.waiting.options import WAITING
 
-    return json.dumps(schema(descriptions, WAITING), indent=2) + "\n"
+    options = (*WAITING, *AFTER_SUCCESS.fields)
+    return json.dumps(schema(descriptions, options), indent=2) + "\n"
 
 
 def _target_type(description: TargetDescription) -> dict[str, Any]:
@@ -93,6 +96,8 @@ def _property(field: Field) -> dict[str, Any]:
             shown = compact_duration(float(default))
         said += f" Default: `{shown}`."
     typed: dict[str, Any] = {"type": _KINDS.get(field.kind, "string"), "description": said}
+    if field.kind == "list":
+        typed = {"type": "array", "items": {"type": "string"}, "description": said}
     if field.secret:
         typed["secret"] = True
     return typed
