@@ -28,6 +28,7 @@ __all__ = [
     "step_logs",
     "v2_complete",
     "v2_deployment",
+    "v2_summary",
 ]
 
 Iso = Callable[[float], str]
@@ -234,6 +235,16 @@ def runtime_v1(
 
 
 def v2_deployment(script: HumanitecV2Script, elapsed: float, iso: Iso) -> dict[str, Any]:
+    """``Deployment``: the summary, its manifest and its runner."""
+    return {
+        **v2_summary(script, elapsed, iso),
+        "manifest": {"workloads": {}, "shared": {}},
+        "runner_id": "emulator-runner",
+    }
+
+
+def v2_summary(script: HumanitecV2Script, elapsed: float, iso: Iso) -> dict[str, Any]:
+    """``DeploymentSummary``, as ``listDeployments`` pages hold it."""
     status, since = script.timeline.at(elapsed)
     body: dict[str, Any] = {
         "org_id": script.org,
@@ -242,14 +253,14 @@ def v2_deployment(script: HumanitecV2Script, elapsed: float, iso: Iso) -> dict[s
         "id": script.deployment_id,
         "created_at": iso(script.created),
         "created_by": _ZERO_UUID,
-        "mode": "deploy",
+        "mode": script.mode,
         "plan_only": False,
         "status": status,
         "status_message": script.status_message if status in _ENDED else "Deployment in flight",
         "metrics": {"num_workloads": 1, "num_resource_nodes": 3},
-        "manifest": {"workloads": {}, "shared": {}},
-        "runner_id": "emulator-runner",
     }
+    if script.rollback_to:
+        body["rollback_to_deployment_id"] = script.rollback_to
     if status in _ENDED:
         body["completed_at"] = iso(script.created + since)
     return body

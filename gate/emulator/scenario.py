@@ -60,6 +60,9 @@ class HumanitecScript:
     pipeline: Mapping[str, object] | None = None
     """The deployment's ``pipeline`` reference (``id``, ``run_id``, ``job_id``, ``step_index``)."""
     reads: int = 0
+    set_id: str = "0" * 40
+    value_set_version_id: str = ""
+    comment: str = "deployed by the gate emulator"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ class HumanitecV2Script:
     status_message: str
     created: float
     reads: int = 0
+    mode: str = "deploy"
+    rollback_to: str = ""
+    """``rollback_to_deployment_id`` of a deployment in ``rollback`` mode."""
+    idempotency_key: str = ""
 
 
 @dataclass
@@ -176,6 +183,10 @@ class GreengrassV2Script:
     reads: int = 0
     cancelled: Mapping[str, object] | None = None
     """The IoT job's ``forceCanceled``, ``reasonCode`` and ``comment`` once AWS cancelled it."""
+    spec: Mapping[str, object] = field(default_factory=dict)
+    """What was deployed, as CreateDeployment was given it: ``deploymentName``, ``components``,
+    ``deploymentPolicies``, ``iotJobConfiguration``."""
+    client_token: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gate.emulator import humanitec_shapes as shapes
+from gate.emulator import starts
 from gate.emulator.scenario import (
     Device,
     Fault,
@@ -41,6 +43,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^{_RUN}/jobs/{_SEGMENT}$"), "pipeline-job"),
     (re.compile(f"^{_RUN}/jobs/{_SEGMENT}/steps/([0-9]+)/logs$"), "step-logs"),
     (re.compile(f"^{_ENV}/runtime$"), "runtime"),
+    (re.compile(f"^/orgs/{_SEGMENT}/deployments$"), "orchestrator-deployments"),
     (re.compile(f"^/orgs/{_SEGMENT}/deployments/{_SEGMENT}$"), "orchestrator-deployment"),
     (
         re.compile(f"^/orgs/{_SEGMENT}/deployments/{_SEGMENT}/actions/wait-for-complete$"),
@@ -51,6 +54,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^{_ENV}/deploys/{_SEGMENT}$"), "deployment"),
     (re.compile(f"^{_ENV}/deploys/{_SEGMENT}/errors$"), "errors"),
     (re.compile(f"^/greengrass/groups/{_SEGMENT}/deployments/{_SEGMENT}/status$"), "greengrass"),
+    (re.compile("^/greengrass/v2/deployments$"), "v2-deployments"),
     (re.compile(f"^/greengrass/v2/deployments/{_SEGMENT}$"), "v2-deployment"),
     (re.compile("^/greengrass/v2/coreDevices$"), "v2-core-devices"),
     (re.compile(f"^/greengrass/v2/coreDevices/{_SEGMENT}$"), "v2-core-device"),
@@ -72,9 +76,17 @@ _HUMANITEC_MORE = (
     "pipeline-job",
     "step-logs",
     "runtime",
+    "orchestrator-deployments",
     "orchestrator-deployment",
     "orchestrator-wait",
 )
+_STARTS = ("deployments", "orchestrator-deployments", "v2-deployments")
+"""The routes a POST starts a deployment on (the only POSTs served)."""
+_MAX_REQUEST_BODY = 1024 * 1024
+_HUMANITEC_NEXT = Timeline([(0, "pending"), (1, "in progress"), (3, "succeeded")])
+_ORCHESTRATOR_NEXT = Timeline([(0, "pending"), (1, "executing"), (3, "succeeded")])
+_DEVICE_NEXT = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "SUCCEEDED")])
+_V1_ENDED = ("succeeded", "failed")
 _FAILED_EXECUTIONS = ("FAILED", "TIMED_OUT", "REJECTED", "CANCELED")
 _EXECUTION_COUNTS = {
     "SUCCEEDED": "numberOfSucceededThings",
@@ -132,6 +144,11 @@ class Emulator:
         self._faults: list[tuple[str, Fault]] = []
         self._released = threading.Event()
         self.requests: list[str] = []
+        self.posted: list[tuple[str, object, dict[str, str]]] = []
+        """Each POST: its path, its JSON body and its headers (``authorization`` left out)."""
+        self._next_humanitec: dict[tuple[str, str, str], deque[HumanitecScript]] = {}
+        self._next_orchestrator: dict[tuple[str, str, str], deque[tuple[Timeline, str]]] = {}
+        self._next_greengrass_v2: dict[str, deque[list[Device]]] = {}
         self.request_times: list[float] = []
         """When (``time.monotonic``) each of :attr:`requests` arrived."""
         self._server = _Server((host, port), _handler_for(self))
@@ -176,21 +193,51 @@ class Emulator:
         errors: Iterable[Mapping[str, str]] = (),
         started_ago: float = 0.0,
         pipeline: tuple[str, str, str, int] | None = None,
+        set_id: str | None = None,
+        value_set_version_id: str = "",
     ) -> str:
         """Start a deployment (``started_ago`` seconds ago, for history); returns its id.
         The one added last is the environment's ``last_deploy``. ``pipeline`` names the
-        run that made it: ``(pipeline_id, run_id, job_id, step_index)``."""
+        run that made it: ``(pipeline_id, run_id, job_id, step_index)``. ``set_id`` (else
+        one made from the id) is the state it deploys, which a later deployment can redeploy."""
         deploy_id = deploy_id or uuid.uuid4().hex[:16]
-        errors = [_humanitec_error(e) for e in errors]
-        created = self.clock() - started_ago
-        reference = None
+        script = self._humanitec_script(org, app, env, timeline, deploy_id, errors)
+        script.created -= started_ago
         if pipeline is not None:
             keys = ("id", "run_id", "job_id", "step_index")
-            reference = dict(zip(keys, pipeline, strict=True))
-        script = HumanitecScript(org, app, env, deploy_id, timeline, errors, created, reference)
+            script.pipeline = dict(zip(keys, pipeline, strict=True))
+        script.set_id = set_id or hashlib.sha1(deploy_id.encode()).hexdigest()  # noqa: S324
+        script.value_set_version_id = value_set_version_id
         with self._lock:
             self._humanitec.setdefault((org, app, env), []).insert(0, script)
         return deploy_id
+
+    def then_humanitec(
+        self,
+        org: str,
+        app: str,
+        env: str,
+        timeline: Timeline,
+        *,
+        errors: Iterable[Mapping[str, str]] = (),
+    ) -> None:
+        """The next deployment started in the environment through the API (``POST
+        .../deploys``, a rollback) follows ``timeline``; without this, it succeeds in 3 s."""
+        script = self._humanitec_script(org, app, env, timeline, "", errors)
+        with self._lock:
+            self._next_humanitec.setdefault((org, app, env), deque()).append(script)
+
+    def _humanitec_script(
+        self,
+        org: str,
+        app: str,
+        env: str,
+        timeline: Timeline,
+        deploy_id: str,
+        errors: Iterable[Mapping[str, str]],
+    ) -> HumanitecScript:
+        errors = [_humanitec_error(e) for e in errors]
+        return HumanitecScript(org, app, env, deploy_id, timeline, errors, self.clock())
 
     def add_pipeline_run(
         self,
@@ -229,15 +276,32 @@ class Emulator:
         env: str = "staging",
         status_message: str = "",
         deployment_id: str | None = None,
+        started_ago: float = 0.0,
     ) -> str:
-        """Start a Platform Orchestrator v2 deployment now; returns its id (a uuid)."""
+        """Start a Platform Orchestrator v2 deployment now (or ``started_ago`` seconds ago,
+        for history); returns its id (a uuid)."""
         deployment_id = deployment_id or str(uuid.uuid4())
         script = HumanitecV2Script(
-            org, deployment_id, project, env, timeline, status_message, self.clock()
+            org, deployment_id, project, env, timeline, status_message, self.clock() - started_ago
         )
         with self._lock:
             self._orchestrator[(org, deployment_id)] = script
         return deployment_id
+
+    def then_humanitec_v2(
+        self,
+        org: str,
+        timeline: Timeline,
+        *,
+        project: str = "shop",
+        env: str = "staging",
+        status_message: str = "",
+    ) -> None:
+        """The next deployment started to ``project``/``env`` through the API (``POST
+        /orgs/{org}/deployments``, a rollback) follows ``timeline``; else it succeeds in 3 s."""
+        with self._lock:
+            queue = self._next_orchestrator.setdefault((org, project, env), deque())
+            queue.append((timeline, status_message))
 
     def add_greengrass(
         self,
@@ -272,25 +336,35 @@ class Emulator:
         thing_group: str | None = None,
         deployment_id: str | None = None,
         started_ago: float = 0.0,
+        spec: Mapping[str, object] | None = None,
     ) -> str:
         """Start a Greengrass v2 deployment now (or ``started_ago`` seconds ago); returns
         its id. With ``thing_group`` it targets that group (continuous, as AWS does);
-        without, the one device given."""
+        without, the one device given. ``spec`` is what it deploys, as CreateDeployment
+        takes it (``components``, ``deploymentPolicies``...); else one component."""
         devices = list(devices)
-        if thing_group is None and len(devices) != 1:
-            raise ValueError("a deployment to one core device has exactly one device")
-        target = f"thinggroup/{thing_group}" if thing_group else f"thing/{devices[0].name}"
         deployment_id = deployment_id or str(uuid.uuid4())
         script = GreengrassV2Script(
             deployment_id=deployment_id,
             job_id=str(uuid.uuid4()),
-            target_arn=f"{_ACCOUNT_ARN}:{target}",
+            target_arn=_target_arn(devices, thing_group),
             devices=devices,
             created=self.clock() - started_ago,
+            spec=dict(spec) if spec is not None else _DEFAULT_SPEC,
         )
         with self._lock:
             self._greengrass_v2[deployment_id] = script
         return deployment_id
+
+    def then_greengrass_v2(
+        self, devices: Iterable[Device], *, thing_group: str | None = None
+    ) -> None:
+        """The next deployment created to the same target through the API (CreateDeployment,
+        a rollback) runs on ``devices``; else on its predecessor's devices, each succeeding."""
+        devices = list(devices)
+        with self._lock:
+            queue = self._next_greengrass_v2.setdefault(_target_arn(devices, thing_group), deque())
+            queue.append(devices)
 
     def cancel_greengrass_v2_job(
         self, deployment_id: str, *, reason_code: str, comment: str, force: bool = False
@@ -372,10 +446,15 @@ class Emulator:
         return {
             "id": script.deploy_id,
             "env_id": script.env,
-            "set_id": "0" * 40,
+            "set_id": script.set_id,
+            **(
+                {"value_set_version_id": script.value_set_version_id}
+                if script.value_set_version_id
+                else {}
+            ),
             "from_id": "",
             "delta_id": "",
-            "comment": "deployed by the gate emulator",
+            "comment": script.comment,
             "created_at": self._iso(script.created),
             "created_by": "emulator@example.com",
             "status": status,
@@ -386,13 +465,20 @@ class Emulator:
         }
 
     def _answer(
-        self, method: str, path: str, headers: Mapping[str, str], query: Mapping[str, str]
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        body: object = None,
     ) -> tuple[int, Any, dict[str, str]]:
         """Status, JSON body and extra headers for one request."""
         for pattern, name in _ROUTES:
             match = pattern.match(path)
-            if match:
+            if match and (method == "GET" or name in _STARTS):
                 ids = [unquote(part) for part in match.groups()]
+                if method == "POST":
+                    return self._start(name, ids, headers, body)
                 if name == "greengrass":
                     return self._greengrass_answer(ids, headers)
                 if name.startswith(("v2-", "iot-")):
@@ -407,6 +493,49 @@ class Emulator:
                     return self._humanitec_more(name, ids, path, headers, query)
                 return self._humanitec_answer(name, ids)
         return 404, {"error": "API-404", "message": f"no route for {method} {path}"}, {}
+
+    def _start(
+        self, name: str, ids: list[str], headers: Mapping[str, str], body: object
+    ) -> tuple[int, Any, dict[str, str]]:
+        """A POST that starts a deployment, once its credentials are checked."""
+        if name == "v2-deployments":
+            if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+                return _aws_error(403, "MissingAuthenticationTokenException", "Missing token")
+            return self._greengrass_v2_start(body)
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {"error": "API-000", "message": "Could not validate token."}, {}
+        if name == "orchestrator-deployments":
+            return self._orchestrator_start(ids[0], body, headers.get("idempotency-key", ""))
+        return self._humanitec_start(ids[0], ids[1], ids[2], body)
+
+    def _humanitec_start(
+        self, org: str, app: str, env: str, body: object
+    ) -> tuple[int, Any, dict[str, str]]:
+        """``POST .../deploys``: a deployment of a set the environment deployed before."""
+        refusal = starts.v1_refusal(body)
+        if refusal:
+            return 400, {"error": "API-400", "message": refusal}, {}
+        assert isinstance(body, Mapping)
+        with self._lock:
+            scripts = self._humanitec.get((org, app, env))
+            if not scripts:
+                return 404, {"error": "API-404", "message": "Environment not found."}, {}
+            if any(s.timeline.at(self._elapsed(s))[0] not in _V1_ENDED for s in scripts):
+                message = "There is already an active deployment in the Environment."
+                return 409, {"error": "API-409", "message": message}, {}
+            if body["set_id"] not in {s.set_id for s in scripts}:
+                message = f"Deployment Set {body['set_id']!r} was not found."
+                return 400, {"error": "API-400", "message": message}, {}
+            queue = self._next_humanitec.get((org, app, env))
+            script = queue.popleft() if queue else None
+            script = script or self._humanitec_script(org, app, env, _HUMANITEC_NEXT, "", ())
+            script.deploy_id = uuid.uuid4().hex[:16]
+            script.created = self.clock()
+            script.set_id = body["set_id"]
+            script.value_set_version_id = body.get("value_set_version_id") or ""
+            script.comment = body.get("comment", "")
+            scripts.insert(0, script)
+        return 201, self._humanitec_body(script), {}
 
     def _humanitec_answer(self, name: str, ids: list[str]) -> tuple[int, Any, dict[str, str]]:
         org, app, env = ids[:3]
@@ -486,6 +615,8 @@ class Emulator:
     def _orchestrator_answer(
         self, name: str, ids: list[str], query: Mapping[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
+        if name == "orchestrator-deployments":
+            return self._orchestrator_list(ids[0], query)
         with self._lock:
             script = self._orchestrator.get((ids[0], ids[1]))
         if script is None:
@@ -505,6 +636,97 @@ class Emulator:
                 return 408, {"error": "API-408", "message": message}, {}
             elapsed = self._elapsed(script)
         return 200, shapes.v2_deployment(script, elapsed, self._iso), {}
+
+    def _orchestrator_list(
+        self, org: str, query: Mapping[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """``listDeployments``: a ``DeploymentPage``, newest first, its token an offset."""
+        with self._lock:
+            scripts = [
+                s
+                for s in self._orchestrator.values()
+                if s.org == org
+                and query.get("project_id") in (None, s.project)
+                and query.get("env_id") in (None, s.env)
+            ]
+        scripts.sort(key=lambda s: s.created, reverse=True)
+        size = int(query.get("per_page", "50"))
+        start = int(query.get("page", "0") or 0)
+        items = [shapes.v2_summary(s, self._elapsed(s), self._iso) for s in scripts]
+        page: dict[str, Any] = {"items": items[start : start + size]}
+        if start + size < len(items):
+            page["next_page_token"] = str(start + size)
+        return 200, page, {}
+
+    def _orchestrator_start(
+        self, org: str, body: object, idempotency_key: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        """``createDeployment``: a deployment or a rollback to an earlier one's graph."""
+        refusal = starts.v2_refusal(body)
+        if refusal:
+            return 400, {"error": "API-400", "message": refusal}, {}
+        assert isinstance(body, Mapping)
+        where = (org, body["project_id"], body["env_id"])
+        with self._lock:
+            known = sorted(
+                (s for s in self._orchestrator.values() if (s.org, s.project, s.env) == where),
+                key=lambda s: s.created,
+            )
+            if known and idempotency_key and known[-1].idempotency_key == idempotency_key:
+                return 201, shapes.v2_deployment(known[-1], self._elapsed(known[-1]), self._iso), {}
+            if any(not shapes.v2_complete(s, self._elapsed(s)) for s in known):
+                message = "A deployment to this environment is already in flight."
+                return 409, {"error": "API-409", "message": message}, {}
+            rollback_to = body.get("rollback_to_deployment_id") or ""
+            if body["mode"] == "rollback" and rollback_to not in {s.deployment_id for s in known}:
+                message = f"Deployment {rollback_to} was not found in this environment."
+                return 400, {"error": "API-400", "message": message}, {}
+            queue = self._next_orchestrator.get(where)
+            timeline, message = queue.popleft() if queue else (_ORCHESTRATOR_NEXT, "")
+            script = HumanitecV2Script(
+                org, str(uuid.uuid4()), where[1], where[2], timeline, message, self.clock()
+            )
+            script.mode, script.rollback_to = body["mode"], rollback_to
+            script.idempotency_key = idempotency_key
+            self._orchestrator[(org, script.deployment_id)] = script
+        return 201, shapes.v2_deployment(script, 0.0, self._iso), {}
+
+    def _greengrass_v2_start(self, body: object) -> tuple[int, Any, dict[str, str]]:
+        """CreateDeployment: a new deployment to the target, which supersedes the one before;
+        the same ``clientToken`` again answers with the deployment it made."""
+        refusal = starts.greengrass_v2_refusal(body)
+        if refusal:
+            return _aws_error(400, "ValidationException", refusal)
+        assert isinstance(body, Mapping)
+        target, token = body["targetArn"], body.get("clientToken", "")
+        with self._lock:
+            made = [s for s in self._greengrass_v2.values() if token and s.client_token == token]
+            earlier = [s for s in self._greengrass_v2.values() if s.target_arn == target]
+            if not made:
+                queue = self._next_greengrass_v2.get(target)
+                latest = max(earlier, key=lambda s: s.created, default=None)
+                devices = queue.popleft() if queue else _succeeding(latest)
+                script = GreengrassV2Script(
+                    deployment_id=str(uuid.uuid4()),
+                    job_id=str(uuid.uuid4()),
+                    target_arn=target,
+                    devices=devices,
+                    created=self.clock(),
+                    spec={k: v for k, v in body.items() if k in _SPEC_KEYS},
+                    client_token=token,
+                )
+                for other in earlier:
+                    if other.superseded_after is None:
+                        other.superseded_after = self._elapsed(other)
+                self._greengrass_v2[script.deployment_id] = script
+                made = [script]
+        script = made[0]
+        answer = {
+            "deploymentId": script.deployment_id,
+            "iotJobId": script.job_id,
+            "iotJobArn": f"{_ACCOUNT_ARN}:job/{script.job_id}",
+        }
+        return 201, answer, {}
 
     def _greengrass_answer(
         self, ids: list[str], headers: Mapping[str, str]
@@ -574,6 +796,8 @@ class Emulator:
                 if device.name == ids[0]
             ]
             return _page(found, "effectiveDeployments", query, default_size=50)
+        if name == "v2-deployments":
+            return self._greengrass_v2_list(scripts, query)
         if name == "v2-deployment":
             script = self._greengrass_v2.get(ids[0])
             if script is None:
@@ -594,6 +818,7 @@ class Emulator:
                     "iotJobArn": f"{_ACCOUNT_ARN}:job/{script.job_id}",
                     "creationTimestamp": self._epoch(script.created),
                     "isLatestForTarget": not superseded,
+                    **script.spec,
                 },
                 {},
             )
@@ -656,6 +881,32 @@ class Emulator:
         }
         return 200, {"execution": execution}, {}
 
+    def _greengrass_v2_list(
+        self, scripts: list[GreengrassV2Script], query: Mapping[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        """ListDeployments: newest first; ``LATEST_ONLY`` (the default) leaves out those
+        that a newer deployment to the same target replaced."""
+        everything = query.get("historyFilter", "LATEST_ONLY") == "ALL"
+        listed = []
+        for script in sorted(scripts, key=lambda s: s.created, reverse=True):
+            superseded = self._superseded(script)
+            if query.get("targetArn") not in (None, script.target_arn):
+                continue
+            if superseded and not everything:
+                continue
+            listed.append(
+                {
+                    "targetArn": script.target_arn,
+                    "revisionId": "1",
+                    "deploymentId": script.deployment_id,
+                    "deploymentName": script.spec.get("deploymentName", "deployed by the emulator"),
+                    "creationTimestamp": self._epoch(script.created),
+                    "deploymentStatus": "INACTIVE" if superseded else "ACTIVE",
+                    "isLatestForTarget": not superseded,
+                }
+            )
+        return _page(listed, "deployments", query, default_size=50)
+
     def _superseded(self, script: GreengrassV2Script) -> bool:
         after = script.superseded_after
         return after is not None and self._elapsed(script) >= after
@@ -716,6 +967,26 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+_SPEC_KEYS = ("deploymentName", "components", "deploymentPolicies", "iotJobConfiguration")
+_DEFAULT_SPEC: Mapping[str, object] = {
+    "deploymentName": "deployed by the gate emulator",
+    "components": {"com.example.Sensor": {"componentVersion": "1.0.0"}},
+}
+
+
+def _target_arn(devices: Sequence[Device], thing_group: str | None) -> str:
+    if thing_group is None and len(devices) != 1:
+        raise ValueError("a deployment to one core device has exactly one device")
+    target = f"thinggroup/{thing_group}" if thing_group else f"thing/{devices[0].name}"
+    return f"{_ACCOUNT_ARN}:{target}"
+
+
+def _succeeding(latest: GreengrassV2Script | None) -> list[Device]:
+    """The devices of the deployment before, each succeeding this time."""
+    names = [d.name for d in latest.devices] if latest is not None else []
+    return [Device(name, _DEVICE_NEXT) for name in names]
+
+
 def _aws_error(status: int, code: str, message: str) -> tuple[int, Any, dict[str, str]]:
     return status, {"message": message}, {"x-amzn-ErrorType": code}
 
@@ -765,6 +1036,26 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            self._handle("GET", None)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if not 0 <= length <= _MAX_REQUEST_BODY:
+                self.close_connection = True
+                self._send(413, b'{"error":"API-413","message":"request too large"}', {})
+                return
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")  # refused as not an object
+            headers = {
+                k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"
+            }
+            emulator.posted.append((urlsplit(self.path).path, body, headers))
+            self._handle("POST", body)
+
+        def _handle(self, method: str, body: object) -> None:
             parts = urlsplit(self.path)
             path = parts.path
             query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -778,8 +1069,8 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self._misbehave(fault)
                 return
             headers = {key.lower(): value for key, value in self.headers.items()}
-            status, body, extra = emulator._answer("GET", path, headers, query)
-            self._send(status, json.dumps(body).encode(), extra)
+            status, answer, extra = emulator._answer(method, path, headers, query, body)
+            self._send(status, json.dumps(answer).encode(), extra)
 
         def _send(self, status: int, payload: bytes, headers: Mapping[str, str]) -> None:
             self.send_response(status)

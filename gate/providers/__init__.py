@@ -15,6 +15,7 @@ from gate.core.provider import (
     ProviderPlugin,
     ReadsAtDeadline,
     ReportsDevices,
+    RollsBack,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "ProviderPlugin",
     "ReadsAtDeadline",
     "ReportsDevices",
+    "RollsBack",
 ]

@@ -3,7 +3,9 @@
 Statuses ``Building`` and ``InProgress`` are running, ``Success`` succeeded, ``Failure``
 failed; a failure explains itself in ``ErrorMessage`` and ``ErrorDetails``. Credentials and
 region come from the standard AWS chain. boto3 and the wire are imported only when this
-provider is built, so ``gate wait greengrass --help`` starts as fast as Python does.
+provider is built, so ``gate wait greengrass --help`` starts as fast as Python does. It
+rolls back by redeploying the group's last deployment that succeeded
+(:mod:`gate.providers.greengrass_rollback`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from typing import Any
 from gate.core.description import Field, TargetDescription, TargetValues
 from gate.core.errors import TransientError
 from gate.core.ids import require_id
-from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.model import ErrorDetail, RollbackPlan, Snapshot, State
 from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.core.text import from_api
 from gate.core.timestamps import iso_utc, parse_timestamp
+from gate.providers import greengrass_rollback
 from gate.providers.aws_calls import call_aws
 from gate.providers.aws_fields import aws_fields
+from gate.providers.closing import shared
 
 __all__ = ["STATUSES", "GreengrassDeployment", "plugin"]
 
@@ -78,15 +82,42 @@ class GreengrassDeployment:
             deployment_type=from_api(response.get("DeploymentType")) or None,
         )
 
+    def plan_rollback(self) -> RollbackPlan:
+        """Redeploy the group's last deployment that succeeded before this one."""
+        return greengrass_rollback.plan_rollback(
+            self._client, self._aws, group_id=self._group_id, failed=self._deployment_id
+        )
+
+    def roll_back(self, plan: RollbackPlan, comment: str) -> GreengrassDeployment:
+        """Start ``plan`` (Greengrass v1 keeps no comment); a provider on the same client that
+        follows the new deployment."""
+        new_id = greengrass_rollback.start_rollback(
+            self._client, self._aws, plan, group_id=self._group_id
+        )
+        self._close, theirs = shared(self._close)
+        return GreengrassDeployment(
+            self._client,
+            group_id=self._group_id,
+            deployment_id=new_id,
+            credential_source=self._credential_source,
+            close=theirs,
+        )
+
     def _call(self) -> Mapping[str, Any]:
-        return call_aws(
+        return self._aws(
             self._client.get_deployment_status,
+            GroupId=self._group_id,
+            DeploymentId=self._deployment_id,
+        )
+
+    def _aws(self, operation: Callable[..., Any], **params: Any) -> Mapping[str, Any]:
+        return call_aws(
+            operation,
             service="Greengrass",
             missing=self.describe,
             credential_source=self._credential_source,
             details_of=_error_details,
-            GroupId=self._group_id,
-            DeploymentId=self._deployment_id,
+            **params,
         )
 
 

@@ -25,6 +25,9 @@ A deployment that is no longer the latest for its target (``isLatestForTarget`` 
 ``INACTIVE``, ``CANCELED``) never succeeds: it ends with its own status and why, and so does
 one whose IoT job AWS cancelled (with its reason code and comment). No botocore waiter
 exists for these services.
+
+It rolls back by deploying again what the target had before
+(:mod:`gate.providers.greengrass_v2_rollback`).
 """
 
 from __future__ import annotations
@@ -40,13 +43,15 @@ from gate.core.description import Field, FieldError, TargetDescription, TargetVa
 from gate.core.durations import format_duration
 from gate.core.errors import GateError, ReadError, RequestRejected, TransientError
 from gate.core.ids import api_id, require_id
-from gate.core.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
+from gate.core.model import DeviceResult, ErrorDetail, RollbackPlan, Snapshot, State, ended_as
 from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import iso_utc
+from gate.providers import greengrass_v2_rollback
 from gate.providers.aws_calls import call_aws
 from gate.providers.aws_fields import aws_fields
+from gate.providers.closing import shared
 
 __all__ = [
     "DEVICE_STATUSES",
@@ -200,6 +205,31 @@ class GreengrassV2Deployment:
 
     def fetch(self) -> Snapshot:
         return self._read(at_deadline=False)
+
+    def plan_rollback(self) -> RollbackPlan:
+        """Deploy again what the target had before this deployment."""
+        return greengrass_v2_rollback.plan_rollback(
+            self._greengrass, self._greengrass_call, failed=self._deployment_id
+        )
+
+    def roll_back(self, plan: RollbackPlan, comment: str) -> GreengrassV2Deployment:
+        """Start ``plan`` (a deployment keeps no comment); a provider on the same clients and
+        policy that follows the new deployment."""
+        new_id = greengrass_v2_rollback.start_rollback(
+            self._greengrass, self._greengrass_call, plan, target=self._target_arn
+        )
+        self._close, theirs = shared(self._close)
+        return GreengrassV2Deployment(
+            self._greengrass,
+            self._iot,
+            deployment_id=new_id,
+            policy=self._policy,
+            credential_source=self._credential_source,
+            close=theirs,
+        )
+
+    def _greengrass_call(self, operation: Callable[..., Any], **params: Any) -> Mapping[str, Any]:
+        return self._call(operation, "Greengrass", **params)
 
     def fetch_at_deadline(self) -> Snapshot:
         return self._read(at_deadline=True)

@@ -5,12 +5,13 @@ Contract: ``GET /orgs/{org}/apps/{app}/envs/{env}/deploys/{id}`` (status ``pendi
 ``GET /orgs/{org}/apps/{app}/envs/{env}`` whose ``last_deploy`` names the latest deployment.
 A failed deployment is also explained by its pipeline run's failed step and that step's log
 (:mod:`gate.providers.humanitec_pipelines`); with ``require_ready``, success waits for the
-environment's workloads to be ready (:mod:`gate.providers.humanitec_runtime`).
+environment's workloads to be ready (:mod:`gate.providers.humanitec_runtime`). It rolls back
+by redeploying the last deployment that succeeded (:mod:`gate.providers.humanitec_rollback`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,10 +25,12 @@ from gate.core.errors import (
     UsageError,
 )
 from gate.core.ids import require_id
-from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.model import ErrorDetail, RollbackPlan, Snapshot, State
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import parse_timestamp
+from gate.providers import humanitec_rollback
+from gate.providers.closing import shared
 from gate.providers.humanitec_api import (
     HumanitecApi,
     connect,
@@ -79,8 +82,11 @@ class HumanitecDeployment:
         deploy_id: str | None = None,
         token: Secret | None = None,
         require_ready: bool = False,
+        close: Callable[[], None] | None = None,
     ) -> None:
         self._api = HumanitecApi(client, token=token)
+        self._token = token
+        self._close = close or client.close
         self._org = require_id("--org", org)
         self._app = require_id("--app", app)
         self._env = require_id("--env", env)
@@ -110,7 +116,7 @@ class HumanitecDeployment:
         return f"Humanitec deployment {self._deploy_id} in {where}"
 
     def close(self) -> None:
-        self._api.client.close()
+        self._close()
 
     def fetch(self) -> Snapshot:
         return self._read(at_deadline=False)
@@ -231,6 +237,38 @@ class HumanitecDeployment:
             if began is not None and ended is not None and ended >= began:
                 durations.append((ended - began).total_seconds())
         return durations[:HISTORY_LENGTH]
+
+    def plan_rollback(self) -> RollbackPlan:
+        """Redeploy the last deployment of the environment that succeeded before this one."""
+        if self._deploy_id is None:
+            self._read_deployment()
+        assert self._deploy_id is not None
+        return humanitec_rollback.plan_rollback(
+            self._api, org=self._org, app=self._app, env=self._env, failed=self._deploy_id
+        )
+
+    def roll_back(self, plan: RollbackPlan, comment: str) -> HumanitecDeployment:
+        """Start ``plan``; a provider on the same client that follows the new deployment."""
+        new_id = humanitec_rollback.start_rollback(
+            self._api,
+            plan,
+            comment,
+            org=self._org,
+            app=self._app,
+            env=self._env,
+            failed=self._deploy_id or "latest",
+        )
+        self._close, theirs = shared(self._close)
+        return HumanitecDeployment(
+            self._api.client,
+            org=self._org,
+            app=self._app,
+            env=self._env,
+            deploy_id=new_id,
+            token=self._token,
+            require_ready=self._require_ready,
+            close=theirs,
+        )
 
     def _said(self, value: object) -> str:
         return self._api.said(value)

@@ -128,7 +128,8 @@ class _Plugin(DescribedPlugin):
                 deploy_id=target.text("deploy_id"),
                 token=token,
                 require_ready=target.flag("require_ready"),
-                **ids,
+                org=ids["org"],
+                app=ids["app"],
             )
         except UsageError:
             client.close()

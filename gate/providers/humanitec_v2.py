@@ -9,22 +9,25 @@ versions of the spec named it ``actions/waitForComplete``; the current one is us
 Each read is one long-poll, held by the server for at most :data:`LONG_POLL_SECONDS` and
 never past the time the engine gives the read; the engine starts the next one at once
 (:class:`gate.providers.HoldsReads`). A status word the gate does not know, in an answer the
-server calls complete, is a failure: only ``succeeded`` is success.
+server calls complete, is a failure: only ``succeeded`` is success. It rolls back in the
+orchestrator's rollback mode (:mod:`gate.providers.humanitec_v2_rollback`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from gate.core.errors import TransientError
 from gate.core.ids import require_id
-from gate.core.model import ErrorDetail, Snapshot, State
+from gate.core.model import ErrorDetail, RollbackPlan, Snapshot, State
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line, quoted
+from gate.providers import humanitec_v2_rollback
+from gate.providers.closing import shared
 from gate.providers.humanitec_api import (
     HumanitecApi,
     path_of,
@@ -61,8 +64,11 @@ class HumanitecV2Deployment:
         deployment_id: str,
         token: Secret | None = None,
         long_poll_seconds: int = LONG_POLL_SECONDS,
+        close: Callable[[], None] | None = None,
     ) -> None:
         self._api = HumanitecApi(client, token=token)
+        self._token = token
+        self._close = close or client.close
         self._org = require_id("--org", org)
         self._id = require_id("--deployment-id", deployment_id)
         self._long_poll = max(SHORTEST_HOLD, long_poll_seconds)
@@ -80,10 +86,28 @@ class HumanitecV2Deployment:
         return f"Humanitec v2 deployment {self._id} in {self._org}"
 
     def close(self) -> None:
-        self._api.client.close()
+        self._close()
 
     def holds_reads(self) -> bool:
         return True
+
+    def plan_rollback(self) -> RollbackPlan:
+        """Roll the environment back to its last deployment that succeeded before this one."""
+        return humanitec_v2_rollback.plan_rollback(self._api, org=self._org, failed=self._id)
+
+    def roll_back(self, plan: RollbackPlan, comment: str) -> HumanitecV2Deployment:
+        """Start ``plan`` (the spec's create body keeps no comment); a provider on the same
+        client that follows the new deployment."""
+        new_id = humanitec_v2_rollback.start_rollback(self._api, plan, org=self._org)
+        self._close, theirs = shared(self._close)
+        return HumanitecV2Deployment(
+            self._api.client,
+            org=self._org,
+            deployment_id=new_id,
+            token=self._token,
+            long_poll_seconds=self._long_poll,
+            close=theirs,
+        )
 
     def fetch(self) -> Snapshot:
         path = path_of("orgs", self._org, "deployments", self._id)

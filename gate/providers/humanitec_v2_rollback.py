@@ -1,0 +1,112 @@
+"""Rolling a Humanitec v2 environment back, in the orchestrator's own rollback mode.
+
+Spec (``tests/contracts/humanitec-v2-orchestrator.yaml``): ``GET /orgs/{org}/deployments``
+with ``project_id``, ``env_id``, ``per_page`` and the ``page`` token lists ``DeploymentSummary``
+items in a ``DeploymentPage`` (``next_page_token``; no order promised). ``POST`` to the same
+path with a ``DeploymentCreateBody`` of ``mode: rollback`` and ``rollback_to_deployment_id``
+"rolls back to the graph used in" that deployment, answering 201 with the new ``Deployment``.
+The body has no comment; an ``Idempotency-Key`` made from the failed deployment's id makes
+a second request for the same rollback answer with the first one's deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from gate.core.errors import NotFoundError, ReadError, TransientError
+from gate.core.ids import api_id
+from gate.core.model import RollbackPlan
+from gate.core.timestamps import parse_timestamp
+from gate.providers.humanitec_api import HumanitecApi, path_of
+from gate.providers.rollback_plans import body_of, planned_request
+
+__all__ = ["MAX_PAGES", "PER_PAGE", "plan_rollback", "start_rollback"]
+
+MAX_PAGES = 10
+PER_PAGE = 50
+_STATE_CHANGES = ("deploy", "rollback")
+"""Modes whose success changed the environment: a plan-only run changed nothing."""
+
+
+def plan_rollback(api: HumanitecApi, *, org: str, failed: str) -> RollbackPlan:
+    """Roll back to the newest deployment to the same project and environment that
+    succeeded before ``failed``; NotFoundError when none did."""
+    read = api.get_object(
+        path_of("orgs", org, "deployments", failed),
+        "deployment",
+        not_found=f"Humanitec v2 deployment {failed} in {org}",
+    )
+    project, env = api.said(read.get("project_id")), api.said(read.get("env_id"))
+    failed_at = parse_timestamp(read.get("created_at"))
+    if not project or not env or failed_at is None:
+        raise TransientError("deployment: the answer lacks project_id, env_id or created_at")
+    where = f"{org}/{project}/{env}"
+    earlier: list[tuple[datetime, str]] = []
+    for item in _summaries(api, org, project=project, env=env):
+        created = parse_timestamp(item.get("created_at"))
+        if (
+            created is not None
+            and created < failed_at
+            and api.said(item.get("id")) != failed
+            and api.said(item.get("status")) == "succeeded"
+            and api.said(item.get("mode")) in _STATE_CHANGES
+            and item.get("plan_only") is not True
+            and (api.said(item.get("project_id")), api.said(item.get("env_id"))) == (project, env)
+        ):
+            earlier.append((created, api.said(item.get("id"))))
+    if not earlier:
+        raise NotFoundError(
+            f"nothing to roll back to: no deployment to {where} succeeded before {failed}"
+        )
+    to = api_id("deployment id", max(earlier)[1])
+    body = {
+        "mode": "rollback",
+        "rollback_to_deployment_id": to,
+        "project_id": project,
+        "env_id": env,
+    }
+    return RollbackPlan(
+        summary=f"roll {where} back to the graph of deployment {to}, the last to succeed "
+        f"before {failed}",
+        to=to,
+        request={
+            "method": "POST",
+            "path": path_of("orgs", org, "deployments"),
+            "headers": {"Idempotency-Key": f"deploy-gate-rollback-{failed}"},
+            "body": body,
+        },
+    )
+
+
+def start_rollback(api: HumanitecApi, plan: RollbackPlan, *, org: str) -> str:
+    """POST the plan's body and headers; the new deployment's id."""
+    path = path_of("orgs", org, "deployments")
+    request = planned_request(plan, method="POST", path=path)
+    headers = {str(key): str(value) for key, value in body_of(request, "headers").items()}
+    code, answer = api.post(
+        path, "starting the rollback deployment", body_of(request), headers=headers
+    )
+    said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
+    if code != 201 or not said:
+        raise ReadError(
+            f"the rollback deployment was asked for, but the answer (HTTP {code}) names no "
+            f"deployment started; see the deployments of {org}"
+        )
+    return api_id("deployment id", said)
+
+
+def _summaries(api: HumanitecApi, org: str, *, project: str, env: str) -> Iterator[dict[str, Any]]:
+    """The deployments to one environment, MAX_PAGES pages of PER_PAGE at most."""
+    query: dict[str, str | int] = {"project_id": project, "env_id": env, "per_page": PER_PAGE}
+    for _ in range(MAX_PAGES):
+        page = api.get_object(path_of("orgs", org, "deployments"), "deployments", params=query)
+        items = page.get("items")
+        if not isinstance(items, list):
+            raise TransientError("deployments: the answer has no 'items' list")
+        yield from (item for item in items if isinstance(item, dict))
+        token = api.said(page.get("next_page_token"))
+        if not token:
+            return
+        query["page"] = token

@@ -1,0 +1,702 @@
+"""Rolling back, provider by provider: the plan names the right earlier deployment, ``roll_back``
+sends exactly the planned request, and the provider it returns follows the new deployment to
+its end. Humanitec runs on the package's emulator (held to the vendored contracts), Greengrass
+v1 on moto, Greengrass v2 on botocore's Stubber and on the emulator through the gate's wire."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import yaml
+from botocore.stub import Stubber
+from moto import mock_aws
+from openapi_schema_validator import OAS30Validator
+
+from gate import WaitOptions, wait
+from gate.core.errors import (
+    NotFoundError,
+    RequestRejected,
+    TransientError,
+    UsageError,
+)
+from gate.core.model import OutcomeStatus, RollbackPlan
+from gate.core.provider import RollsBack
+from gate.core.secret import Secret
+from gate.emulator import Device, Emulator, Fault, Timeline
+from gate.providers.aws import make_clients
+from gate.providers.greengrass import GreengrassDeployment
+from gate.providers.greengrass_v2 import GreengrassV2Deployment
+from gate.providers.humanitec import HumanitecDeployment, connect
+from gate.providers.humanitec_v2 import HumanitecV2Deployment
+from tests.support import CONTRACT, REPO, TOKEN, VirtualClock, set_moto_status
+
+ENDS_OK = Timeline([(0, "in progress"), (5, "succeeded")])
+ENDS_FAILED = Timeline([(0, "in progress"), (5, "failed")])
+ENV_PATH = "/orgs/acme/apps/shop/envs/production"
+
+
+def contract_validator(name: str) -> OAS30Validator:
+    contract = json.loads(CONTRACT.read_text())
+    return OAS30Validator({"$ref": f"#/components/schemas/{name}", **contract})
+
+
+def spec_validator(name: str) -> OAS30Validator:
+    spec = yaml.safe_load((REPO / "tests/contracts/humanitec-v2-orchestrator.yaml").read_text())
+    return OAS30Validator({"$ref": f"#/components/schemas/{name}", **spec})
+
+
+# Humanitec v1, on the emulator in virtual time.
+
+
+@pytest.fixture
+def humanitec(virtual_emulator: Emulator) -> Iterator[Any]:
+    made: list[HumanitecDeployment] = []
+
+    def make(deploy_id: str) -> HumanitecDeployment:
+        client = connect(virtual_emulator.url, Secret(TOKEN), request_timeout=5.0)
+        provider = HumanitecDeployment(
+            client,
+            org="acme",
+            app="shop",
+            env="production",
+            deploy_id=deploy_id,
+            token=Secret(TOKEN),
+        )
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        provider.close()
+
+
+def humanitec_history(emulator: Emulator) -> dict[str, str]:
+    """An environment's deployments by what they are; ``failed`` is the one gated."""
+    add = emulator.add_humanitec
+    return {
+        "older_ok": add("acme", "shop", "production", ENDS_OK, started_ago=400, set_id="a" * 40),
+        "good": add(
+            "acme",
+            "shop",
+            "production",
+            ENDS_OK,
+            started_ago=300,
+            set_id="b" * 40,
+            value_set_version_id="vsv-7",
+        ),
+        "broken": add("acme", "shop", "production", ENDS_FAILED, started_ago=200),
+        "failed": add("acme", "shop", "production", ENDS_FAILED, started_ago=100),
+        "later_ok": add("acme", "shop", "production", ENDS_OK, started_ago=50),
+    }
+
+
+def test_humanitec_plans_the_last_success_before_the_failed_deployment(
+    virtual_emulator: Emulator, humanitec: Any
+) -> None:
+    ids = humanitec_history(virtual_emulator)
+    plan = humanitec(ids["failed"]).plan_rollback()
+    assert plan.to == ids["good"]
+    assert plan.request == {
+        "method": "POST",
+        "path": f"{ENV_PATH}/deploys",
+        "body": {"set_id": "b" * 40, "value_set_version_id": "vsv-7"},
+    }
+    contract_validator("DeploymentRequest").validate(plan.request["body"])
+    assert ids["good"] in plan.summary
+    assert ids["failed"] in plan.summary
+    assert not virtual_emulator.posted, "a plan changes nothing"
+
+
+def test_humanitec_rollback_sends_the_plan_and_is_followed_to_its_end(
+    virtual_emulator: Emulator, humanitec: Any, clock: VirtualClock
+) -> None:
+    ids = humanitec_history(virtual_emulator)
+    failed: HumanitecDeployment = humanitec(ids["failed"])
+    assert isinstance(failed, RollsBack)
+    plan = failed.plan_rollback()
+    virtual_emulator.then_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "pending"), (2, "in progress"), (9, "succeeded")]),
+    )
+    rollback = failed.roll_back(plan, f"deploy-gate: {ids['failed']} failed: 'api' crashed\n" * 40)
+    ((path, sent, _),) = virtual_emulator.posted
+    assert path == plan.request["path"]
+    assert isinstance(sent, dict)
+    body = dict(sent)
+    comment = body.pop("comment")
+    assert body == plan.request["body"]
+    assert len(comment) <= 500
+    assert "\n" not in comment
+    assert ids["failed"] in comment
+    contract_validator("DeploymentRequest").validate({**body, "comment": comment})
+    assert isinstance(rollback, HumanitecDeployment)
+    assert rollback.target["deploy_id"] not in ids.values()
+    failed.close()  # the caller may let go of the failed one first: the client stays open
+    outcome = wait(rollback, clock=clock, sleep=clock.sleep)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.target["deploy_id"] == rollback.target["deploy_id"]
+    environment = json.loads(
+        rollback._api.client.get(ENV_PATH).text  # the same client, still open
+    )
+    contract_validator("EnvironmentResponse").validate(environment)
+    assert environment["last_deploy"]["set_id"] == "b" * 40
+    assert environment["last_deploy"]["comment"] == comment
+    rollback.close()
+
+
+def test_humanitec_first_deployment_has_nothing_to_roll_back_to(
+    virtual_emulator: Emulator, humanitec: Any
+) -> None:
+    failed = virtual_emulator.add_humanitec("acme", "shop", "production", ENDS_FAILED)
+    virtual_emulator.add_humanitec("acme", "shop", "production", ENDS_OK)  # after it
+    with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {failed}"):
+        humanitec(failed).plan_rollback()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "words"),
+    [
+        (Fault.http(409, body=b'{"error":"API-409","message":"busy"}'), RequestRejected, "409"),
+        (Fault.http(400, body=b'{"error":"API-400","message":"bad set"}'), RequestRejected, "bad"),
+        (Fault.http(503), TransientError, "503"),
+    ],
+    ids=["conflict", "refused", "unavailable"],
+)
+def test_humanitec_faults_on_start_are_gate_errors(
+    virtual_emulator: Emulator, humanitec: Any, fault: Fault, error: type[Exception], words: str
+) -> None:
+    ids = humanitec_history(virtual_emulator)
+    failed = humanitec(ids["failed"])
+    plan = failed.plan_rollback()
+    virtual_emulator.inject(fault, path_contains="/deploys")
+    with pytest.raises(error, match=words):
+        failed.roll_back(plan, "why")
+
+
+def test_humanitec_refuses_a_rollback_while_a_deployment_is_active(
+    virtual_emulator: Emulator, humanitec: Any
+) -> None:
+    ids = humanitec_history(virtual_emulator)
+    plan = humanitec(ids["failed"]).plan_rollback()
+    virtual_emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "in progress")]))
+    with pytest.raises(RequestRejected, match="already an active deployment"):
+        humanitec(ids["failed"]).roll_back(plan, "why")
+
+
+def test_humanitec_refuses_a_plan_for_another_environment(
+    virtual_emulator: Emulator, humanitec: Any
+) -> None:
+    ids = humanitec_history(virtual_emulator)
+    plan = humanitec(ids["failed"]).plan_rollback()
+    elsewhere = {**plan.request, "path": "/orgs/acme/apps/shop/envs/staging/deploys"}
+    with pytest.raises(UsageError, match="not for this target"):
+        humanitec(ids["failed"]).roll_back(RollbackPlan(plan.summary, plan.to, elsewhere), "x")
+    assert not virtual_emulator.posted
+
+
+# Humanitec v2, on the emulator in real time (its long-poll holds in real time).
+
+
+@pytest.fixture
+def orchestrator(emulator: Emulator) -> Iterator[Any]:
+    made: list[HumanitecV2Deployment] = []
+
+    def make(deployment_id: str) -> HumanitecV2Deployment:
+        client = connect(emulator.url, Secret(TOKEN), request_timeout=5.0)
+        provider = HumanitecV2Deployment(
+            client,
+            org="acme",
+            deployment_id=deployment_id,
+            token=Secret(TOKEN),
+            long_poll_seconds=2,
+        )
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        provider.close()
+
+
+def orchestrator_history(emulator: Emulator) -> dict[str, str]:
+    ok, failed = Timeline([(0, "succeeded")]), Timeline([(0, "failed")])
+    add = emulator.add_humanitec_v2
+    return {
+        "good": add("acme", ok, started_ago=400),
+        "broken": add("acme", failed, started_ago=300),
+        "other_env_ok": add("acme", ok, env="production", started_ago=250),
+        "failed": add("acme", failed, status_message="terraform apply failed", started_ago=200),
+    }
+
+
+def test_humanitec_v2_plans_a_rollback_to_the_last_success_in_the_environment(
+    emulator: Emulator, orchestrator: Any
+) -> None:
+    ids = orchestrator_history(emulator)
+    plan = orchestrator(ids["failed"]).plan_rollback()
+    assert plan.to == ids["good"]
+    assert plan.request == {
+        "method": "POST",
+        "path": "/orgs/acme/deployments",
+        "headers": {"Idempotency-Key": f"deploy-gate-rollback-{ids['failed']}"},
+        "body": {
+            "mode": "rollback",
+            "rollback_to_deployment_id": ids["good"],
+            "project_id": "shop",
+            "env_id": "staging",
+        },
+    }
+    spec_validator("DeploymentCreateBody").validate(plan.request["body"])
+    assert not emulator.posted
+
+
+def test_humanitec_v2_rollback_sends_the_plan_and_is_followed_to_its_end(
+    emulator: Emulator, orchestrator: Any
+) -> None:
+    ids = orchestrator_history(emulator)
+    failed = orchestrator(ids["failed"])
+    plan = failed.plan_rollback()
+    emulator.then_humanitec_v2("acme", Timeline([(0, "executing"), (1, "succeeded")]))
+    rollback = failed.roll_back(plan, "ignored: the create body keeps no comment")
+    ((path, body, headers),) = emulator.posted
+    assert (path, body) == (plan.request["path"], plan.request["body"])
+    assert headers["idempotency-key"] == plan.request["headers"]["Idempotency-Key"]
+    assert isinstance(rollback, HumanitecV2Deployment)
+    outcome = wait(rollback, options=WaitOptions(timeout=30, interval=0.2))
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    new = rollback.target["deployment_id"]
+    answer = rollback._api.get_object(f"/orgs/acme/deployments/{new}", "deployment")
+    spec_validator("Deployment").validate(answer)
+    assert (answer["mode"], answer["rollback_to_deployment_id"]) == ("rollback", ids["good"])
+    # asked again (a retry), the same key answers with the same deployment
+    again = failed.roll_back(plan, "")
+    assert again.target["deployment_id"] == new
+    again.close()
+    rollback.close()
+
+
+def test_humanitec_v2_first_deployment_has_nothing_to_roll_back_to(
+    emulator: Emulator, orchestrator: Any
+) -> None:
+    failed = emulator.add_humanitec_v2("acme", Timeline([(0, "failed")]))
+    emulator.add_humanitec_v2("acme", Timeline([(0, "succeeded")]), env="production")
+    with pytest.raises(NotFoundError, match="nothing to roll back to"):
+        orchestrator(failed).plan_rollback()
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.http(409, body=b'{"error":"API-409","message":"in flight"}'), RequestRejected),
+        (Fault.http(500), TransientError),
+    ],
+    ids=["conflict", "server-fault"],
+)
+def test_humanitec_v2_faults_on_start_are_gate_errors(
+    emulator: Emulator, orchestrator: Any, fault: Fault, error: type[Exception]
+) -> None:
+    ids = orchestrator_history(emulator)
+    failed = orchestrator(ids["failed"])
+    plan = failed.plan_rollback()
+    emulator.inject(fault, path_contains="/orgs/acme/deployments")
+    with pytest.raises(error):
+        failed.roll_back(plan, "")
+
+
+# Greengrass v1, on moto.
+
+GROUP_CORE = {
+    "Cores": [
+        {
+            "Id": "core-1",
+            "CertificateArn": "arn:aws:iot:eu-west-1:123456789012:cert/abc",
+            "ThingArn": "arn:aws:iot:eu-west-1:123456789012:thing/core-1",
+            "SyncShadow": False,
+        }
+    ]
+}
+
+
+def moto_history(gg: Any, *kinds: tuple[str, str]) -> tuple[str, list[str], list[str]]:
+    """A group deployed once per ``(status, version)`` pair, a minute apart, oldest first;
+    ``version`` names one of two group versions. Returns the group, deployments, versions."""
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+    from moto.greengrass.models import greengrass_backends
+
+    core = gg.create_core_definition(Name="core", InitialVersion=GROUP_CORE)
+    group = gg.create_group(Name="factory-floor")["Id"]
+    versions = [
+        gg.create_group_version(GroupId=group, CoreDefinitionVersionArn=core["LatestVersionArn"])[
+            "Version"
+        ]
+        for _ in range(2)
+    ]
+    backend = greengrass_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    deployments = []
+    for minute, (status, version) in enumerate(kinds):
+        made = gg.create_deployment(
+            GroupId=group,
+            GroupVersionId=versions[int(version)],
+            DeploymentType="ResetDeployment" if status == "Reset" else "NewDeployment",
+        )["DeploymentId"]
+        set_moto_status(made, "Success" if status == "Reset" else status)
+        backend.deployments[made].created_at_datetime = start + timedelta(minutes=minute)
+        deployments.append(made)
+    return group, deployments, versions
+
+
+def recorded_calls(client: Any, operation: str) -> list[dict[str, Any]]:
+    """The parameters of each ``operation`` call the client makes, as it sends them."""
+    calls: list[dict[str, Any]] = []
+    client.meta.events.register(
+        f"provide-client-params.{client.meta.service_model.service_name}.{operation}",
+        lambda params, **_: calls.append(dict(params)),
+    )
+    return calls
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_redeploys_the_last_success_and_follows_it_to_its_end(
+    clock: VirtualClock,
+) -> None:
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (old, good, broken, failed, later), versions = moto_history(
+        gg,
+        ("Success", "0"),
+        ("Success", "0"),
+        ("Failure", "1"),
+        ("Failure", "1"),
+        ("Success", "1"),
+    )
+    provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
+    plan = provider.plan_rollback()
+    assert plan.to == good
+    assert plan.request == {
+        "operation": "CreateDeployment",
+        "params": {
+            "GroupId": group,
+            "DeploymentId": good,
+            "DeploymentType": "Redeployment",
+            "GroupVersionId": versions[0],
+        },
+    }
+    sent = recorded_calls(gg, "CreateDeployment")
+    rollback = provider.roll_back(plan, "unused: Greengrass v1 keeps no comment")
+    assert sent == [plan.request["params"]]
+    new = rollback.target["deployment_id"]
+    assert new not in (old, good, broken, failed, later)
+    redeployment = {d["DeploymentId"]: d for d in gg.list_deployments(GroupId=group)["Deployments"]}
+    assert redeployment[new]["DeploymentType"] == "Redeployment"
+    assert redeployment[new]["GroupArn"].endswith(f"/versions/{versions[0]}")
+    assert rollback.fetch().raw_status == "InProgress"
+    set_moto_status(new, "Success")
+    outcome = wait(rollback, clock=clock, sleep=clock.sleep)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.deployment_type == "Redeployment"
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_first_deployment_has_nothing_to_roll_back_to() -> None:
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (failed, _), _ = moto_history(gg, ("Failure", "0"), ("Success", "1"))
+    with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {failed}"):
+        GreengrassDeployment(gg, group_id=group, deployment_id=failed).plan_rollback()
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_a_reset_before_the_failure_leaves_nothing_to_roll_back_to() -> None:
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (_, _, failed), _ = moto_history(gg, ("Success", "0"), ("Reset", "0"), ("Failure", "1"))
+    with pytest.raises(RequestRejected, match="ResetDeployment"):
+        GreengrassDeployment(gg, group_id=group, deployment_id=failed).plan_rollback()
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("BadRequestException", 400, RequestRejected),
+        ("InternalServerErrorException", 500, TransientError),
+    ],
+    ids=["refused", "server-fault"],
+)
+def test_greengrass_faults_on_start_are_gate_errors(
+    code: str, status: int, error: type[Exception]
+) -> None:
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (_, failed), _ = moto_history(gg, ("Success", "0"), ("Failure", "1"))
+    provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
+    plan = provider.plan_rollback()
+    with Stubber(gg) as stub:
+        stub.add_client_error(
+            "create_deployment",
+            code,
+            "the group is busy",
+            status,
+            expected_params=plan.request["params"],
+        )
+        with pytest.raises(error, match="the group is busy"):
+            provider.roll_back(plan, "")
+        stub.assert_no_pending_responses()
+
+
+# Greengrass v2: botocore's Stubber pins each request; the emulator runs it end to end.
+
+ARN = "arn:aws:iot:eu-west-1:123456789012"
+THING = f"{ARN}:thing/core-1"
+FAILED_ID = "f0000000-1111-2222-3333-444455556666"
+GOOD_ID = "900d0000-1111-2222-3333-444455556666"
+WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
+GOOD_SPEC = {
+    "deploymentName": "sensor 1.4",
+    "components": {
+        "com.acme.Sensor": {
+            "componentVersion": "1.4.0",
+            "configurationUpdate": {"merge": '{"rate": 5}'},
+        }
+    },
+    "deploymentPolicies": {
+        "failureHandlingPolicy": "ROLLBACK",
+        "componentUpdatePolicy": {"timeoutInSeconds": 60, "action": "NOTIFY_COMPONENTS"},
+    },
+    "iotJobConfiguration": {"timeoutConfig": {"inProgressTimeoutInMinutes": 30}},
+}
+
+
+def listed(deployment_id: str, minutes: int, status: str) -> dict[str, Any]:
+    return {
+        "targetArn": THING,
+        "revisionId": "1",
+        "deploymentId": deployment_id,
+        "deploymentName": deployment_id[:4],
+        "creationTimestamp": WHEN + timedelta(minutes=minutes),
+        "deploymentStatus": status,
+        "isLatestForTarget": False,
+    }
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[Any, Stubber]]:
+    greengrass = boto3.client("greengrassv2", region_name="eu-west-1")
+    with Stubber(greengrass) as stub:
+        yield greengrass, stub
+        stub.assert_no_pending_responses()
+
+
+def stub_plan(stub: Stubber, history: list[dict[str, Any]]) -> None:
+    stub.add_response(
+        "get_deployment",
+        {
+            "targetArn": THING,
+            "deploymentId": FAILED_ID,
+            "creationTimestamp": WHEN + timedelta(minutes=30),
+        },
+        {"deploymentId": FAILED_ID},
+    )
+    stub.add_response(
+        "list_deployments",
+        {"deployments": history},
+        {"targetArn": THING, "historyFilter": "ALL", "maxResults": 50},
+    )
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_redeploys_the_targets_previous_deployment(
+    stubbed: tuple[Any, Stubber], clock: VirtualClock
+) -> None:
+    greengrass, stub = stubbed
+    stub_plan(
+        stub,
+        [
+            listed(FAILED_ID, 30, "FAILED"),
+            listed("1a7e0000-1111-2222-3333-444455556666", 40, "ACTIVE"),  # after it
+            listed("b0b00000-1111-2222-3333-444455556666", 20, "FAILED"),
+            listed("c0c00000-1111-2222-3333-444455556666", 15, "CANCELED"),
+            listed(GOOD_ID, 10, "INACTIVE"),
+            listed("01d00000-1111-2222-3333-444455556666", 5, "INACTIVE"),
+        ],
+    )
+    stub.add_response(
+        "get_deployment",
+        {"targetArn": THING, "deploymentId": GOOD_ID, "deploymentStatus": "INACTIVE", **GOOD_SPEC},
+        {"deploymentId": GOOD_ID},
+    )
+    provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
+    plan = provider.plan_rollback()
+    expected = {
+        "targetArn": THING,
+        **GOOD_SPEC,
+        "clientToken": f"deploy-gate-rollback-{FAILED_ID}",
+    }
+    assert (plan.to, plan.request) == (
+        GOOD_ID,
+        {"operation": "CreateDeployment", "params": expected},
+    )
+    new_id = "eeee0000-1111-2222-3333-444455556666"
+    stub.add_response("create_deployment", {"deploymentId": new_id}, expected)
+    rollback = provider.roll_back(plan, "")
+    stub.add_response(
+        "get_deployment",
+        {
+            "targetArn": THING,
+            "deploymentId": new_id,
+            "deploymentStatus": "ACTIVE",
+            "isLatestForTarget": True,
+        },
+        {"deploymentId": new_id},
+    )
+    stub.add_response(
+        "list_effective_deployments",
+        {
+            "effectiveDeployments": [
+                {
+                    "deploymentId": new_id,
+                    "deploymentName": "sensor 1.4",
+                    "targetArn": THING,
+                    "coreDeviceExecutionStatus": "SUCCEEDED",
+                    "creationTimestamp": WHEN,
+                    "modifiedTimestamp": WHEN,
+                }
+            ]
+        },
+        {"coreDeviceThingName": "core-1", "maxResults": 100},
+    )
+    outcome = wait(
+        rollback, options=WaitOptions(timeout=60, interval=5), clock=clock, sleep=clock.sleep
+    )
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.target == {"deployment_id": new_id, "target_arn": THING}
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_first_deployment_has_nothing_to_roll_back_to(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    greengrass, stub = stubbed
+    stub_plan(stub, [listed(FAILED_ID, 30, "FAILED"), listed(GOOD_ID, 10, "FAILED")])
+    provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
+    with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {FAILED_ID}"):
+        provider.plan_rollback()
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [("ConflictException", 409, RequestRejected), ("ThrottlingException", 429, TransientError)],
+    ids=["conflict", "throttled"],
+)
+def test_greengrass_v2_faults_on_start_are_gate_errors(
+    stubbed: tuple[Any, Stubber], code: str, status: int, error: type[Exception]
+) -> None:
+    greengrass, stub = stubbed
+    plan = RollbackPlan(
+        "", GOOD_ID, {"operation": "CreateDeployment", "params": {"targetArn": THING, **GOOD_SPEC}}
+    )
+    stub.add_client_error("create_deployment", code, "not now", status)
+    provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
+    with pytest.raises(error, match="not now"):
+        provider.roll_back(plan, "")
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_rollback_on_the_emulator_ends_a_failed_fleet_deployment(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    ok = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (4, "SUCCEEDED")])
+    broken = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "FAILED")])
+    line = "line-a"
+    good = virtual_emulator.add_greengrass_v2(
+        [Device("core-1", ok), Device("core-2", ok)],
+        thing_group=line,
+        started_ago=600,
+        spec=GOOD_SPEC,
+    )
+    virtual_emulator.supersede_greengrass_v2(good)
+    failed = virtual_emulator.add_greengrass_v2(
+        [Device("core-1", broken, reason="component errored"), Device("core-2", ok)],
+        thing_group=line,
+    )
+    made = make_clients(
+        ["greengrassv2", "iot"],
+        region="eu-west-1",
+        profile=None,
+        endpoint_url=virtual_emulator.url,
+        request_timeout=5,
+    )
+    provider = GreengrassV2Deployment(
+        made.clients["greengrassv2"], made.clients["iot"], deployment_id=failed, close=made.close
+    )
+    first = wait(
+        provider, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep
+    )
+    assert first.status is OutcomeStatus.FAILED
+    plan = provider.plan_rollback()
+    assert plan.to == good
+    rollback = provider.roll_back(plan, "")
+    ((path, body, _),) = virtual_emulator.posted
+    assert (path, body) == ("/greengrass/v2/deployments", plan.request["params"])
+    provider.close()
+    outcome = wait(
+        rollback, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep
+    )
+    rollback.close()
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert outcome.progress == "2/2 devices succeeded"
+
+
+def test_the_emulators_start_endpoints_answer_as_the_contracts_say(
+    virtual_emulator: Emulator, emulator: Emulator
+) -> None:
+    """What a rollback reads and starts, on the emulator, against the vendored contracts."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    previous = virtual_emulator.add_humanitec(
+        "acme", "shop", "production", ENDS_OK, started_ago=60, set_id="c" * 40
+    )
+    base = f"{virtual_emulator.url}{ENV_PATH}/deploys"
+    started = httpx.post(base, json={"set_id": "c" * 40, "comment": "back"}, headers=auth)
+    assert started.status_code == 201
+    contract_validator("DeploymentResponse").validate(started.json())
+    assert started.json()["id"] != previous
+    busy = httpx.post(base, json={"set_id": "c" * 40}, headers=auth)
+    assert busy.status_code == 409
+    contract_validator("HumanitecErrorResponse").validate(busy.json())
+
+    good = emulator.add_humanitec_v2("acme", Timeline([(0, "succeeded")]), started_ago=60)
+    listing = httpx.get(
+        f"{emulator.url}/orgs/acme/deployments",
+        params={"project_id": "shop", "env_id": "staging", "per_page": 1},
+        headers=auth,
+    )
+    spec_validator("DeploymentPage").validate(listing.json())
+    created = httpx.post(
+        f"{emulator.url}/orgs/acme/deployments",
+        json={
+            "mode": "rollback",
+            "rollback_to_deployment_id": good,
+            "project_id": "shop",
+            "env_id": "staging",
+        },
+        headers=auth,
+    )
+    assert created.status_code == 201
+    spec_validator("Deployment").validate(created.json())
+    refused = httpx.post(
+        f"{emulator.url}/orgs/acme/deployments",
+        json={"mode": "rollback", "project_id": "shop", "env_id": "staging"},
+        headers=auth,
+    )
+    assert refused.status_code == 400
+    spec_validator("Error").validate(refused.json())
