@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from gate.emulator import Device, Emulator, PipelineJob, PipelineStep, Timeline, Workload
+from gate.emulator.health import HealthEndpoint
 
 __all__ = ["run_demo"]
 
@@ -55,7 +56,11 @@ _GREENGRASS_RUN = [(0, "Building"), (1, "InProgress")]
 
 def run_demo(*, out: TextIO, err: TextIO) -> int:
     """Exit 0 when every gate ended as a pipeline should (0 on success, 1 on failure)."""
-    with Emulator() as emulator:
+    checkout_health = HealthEndpoint(
+        [200, 200, 503],
+        body='{"status":"DOWN","payments":{"status":"DOWN","error":"connection refused"}}',
+    )
+    with Emulator() as emulator, checkout_health:
         env = {
             **os.environ,
             "HUMANITEC_TOKEN": emulator.token,
@@ -69,7 +74,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         env.pop("AWS_PROFILE", None)
         out.write(
             f"gate demo: an emulator of the Humanitec v1/v2 and Greengrass v1/v2 APIs on "
-            f"{emulator.url}\nSeven deployments start there; each is gated as a pipeline would "
+            f"{emulator.url}\nNine deployments start there; each is gated as a pipeline would "
             "gate it.\n"
         )
 
@@ -177,6 +182,38 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
             deployment_id = emulator.add_greengrass_v2(fleet, thing_group="factory-line-a")
             return ["greengrass-v2", "--deployment-id", deployment_id]
 
+        def humanitec_bake_then_rollback() -> list[str]:
+            emulator.add_humanitec(
+                "demo",
+                "shop",
+                "checkout",
+                Timeline([(0, "succeeded")]),
+                started_ago=3600,
+                set_id="5e7b0c2f91d4",
+            )
+            deploy_id = emulator.add_humanitec(
+                "demo",
+                "shop",
+                "checkout",
+                Timeline([*_HUMANITEC_RUN, (3, "succeeded")]),
+                set_id="8a41f9d03c6e",
+            )
+            return _humanitec_flags(
+                "checkout",
+                "--deploy-id",
+                deploy_id,
+                "--bake",
+                "1m",
+                "--bake-interval",
+                "1s",
+                "--probe",
+                checkout_health.url,
+                "--probe-failures",
+                "2",
+                "--on-failure",
+                "rollback",
+            )
+
         def humanitec_release() -> list[str]:
             environments = []
             for env, ends, at in (
@@ -198,6 +235,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
             (greengrass_ok, 0),
             (greengrass_failed, 1),
             (greengrass_v2_fleet, 1),
+            (humanitec_bake_then_rollback, 1),
             (humanitec_release, 1),
         ]
         surprises = 0
