@@ -1,7 +1,8 @@
 """The bake through the real command: a Humanitec deployment on the emulator succeeds, then
-the gate watches CloudWatch alarms on moto's loopback server and HTTP probes on a loopback
-server before it passes. Every change of health happens on a read the gate makes (the
-N-th DescribeAlarms, the N-th probe), never at a time."""
+the gate watches CloudWatch alarms on moto's loopback server, HTTP probes on a loopback
+server, and a real Prometheus and Alertmanager before it passes. Every change of health
+happens on a read the gate makes (the N-th DescribeAlarms, the N-th probe) or before the
+gate starts, never at a time."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ import pytest
 from gate.emulator import Emulator, Timeline
 from tests.actions_runner import parse_commands
 from tests.parts.moto_alarms import alarm_history_served
+from tests.parts.prometheus_stack import (
+    PrometheusStack,
+    prometheus_stack_fixture,  # noqa: F401 (the fixture prometheus_stack)
+)
 from tests.support import TOKEN, run_gate
 
 AWS = {
@@ -322,3 +327,96 @@ def test_api_text_in_a_breach_creates_no_workflow_command(
     assert not [command for command in commands if command.legacy]
     (annotation,) = [command for command in commands if command.name == "error"]
     assert "##[error]injected" in annotation.data, "the body is shown, as data"
+
+
+# --- Prometheus and Alertmanager, real ones (tests/parts/prometheus_stack.py) -------------
+
+
+def test_a_query_that_stays_clear_passes_the_bake(
+    paced_emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    prometheus_stack.exporter.set("cli_clear_errors_total", 0, {"service": "checkout"})
+    prometheus_stack.wait_for_series('cli_clear_errors_total{service="checkout"} == 0')
+    result = gate(
+        paced_emulator,
+        *QUICK_BAKE,
+        "--prometheus",
+        prometheus_stack.prometheus_url,
+        "--query",
+        'cli_clear_errors_total{service="checkout"} > 0',
+    )
+    assert result.returncode == 0, result.stderr
+    assert outcome_of(result)["bake"]["checks"][0]["summary"] == "query clear"
+
+
+def test_a_query_that_returns_a_series_fails_the_bake_naming_it(
+    paced_emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    prometheus_stack.exporter.set("cli_errors_total", 7, {"code": "500", "service": "checkout"})
+    prometheus_stack.wait_for_series('cli_errors_total{service="checkout"} > 0')
+    result = gate(
+        paced_emulator,
+        *LONG_BAKE,
+        "--prometheus",
+        prometheus_stack.prometheus_url,
+        "--query",
+        'cli_errors_total{service="checkout"} > 0',
+    )
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    (breach,) = outcome["bake"]["breaches"]
+    assert breach["check"] == 'query cli_errors_total{service="checkout"} > 0'
+    assert 'code="500"' in breach["detail"]
+    assert "= 7" in breach["detail"]
+
+
+def test_a_query_prometheus_cannot_parse_is_refused_before_waiting(
+    emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    result = gate(
+        emulator,
+        *QUICK_BAKE,
+        "--prometheus",
+        prometheus_stack.prometheus_url,
+        "--query",
+        "sum(rate(http_requests_total[1m]) >",
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Prometheus cannot run the query" in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_active_alert_matching_the_filter_fails_the_bake(
+    paced_emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    prometheus_stack.exporter.set("checkout_errors_total", 2)
+    prometheus_stack.wait_for(
+        "Alertmanager lists CheckoutErrors",
+        lambda: prometheus_stack.alerts('alertname="CheckoutErrors"'),
+    )
+    result = gate(
+        paced_emulator,
+        *LONG_BAKE,
+        "--alertmanager",
+        prometheus_stack.alertmanager_url,
+        "--alert-filter",
+        'service="checkout"',
+    )
+    assert result.returncode == 1, result.stderr
+    (breach,) = outcome_of(result)["bake"]["breaches"]
+    assert breach["check"] == "alert CheckoutErrors"
+    assert breach["at"] is not None
+
+
+def test_an_alert_filter_that_matches_nothing_passes(
+    paced_emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    result = gate(
+        paced_emulator,
+        *QUICK_BAKE,
+        "--alertmanager",
+        prometheus_stack.alertmanager_url,
+        "--alert-filter",
+        'service="no-such-service"',
+    )
+    assert result.returncode == 0, result.stderr
