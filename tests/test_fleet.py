@@ -207,7 +207,7 @@ def test_two_repeated_ids_are_refused_before_any_read(emulator: Emulator) -> Non
         ),
         (
             [{"env": "staging"}, {"env": ["qa", "prod"]}],
-            "release.yaml: target 2: field 'env' must be a string, number or true/false",
+            "release.yaml: target 2: field 'env' must be text, not a list",
         ),
         (
             [{"env": "staging"}, "production"],

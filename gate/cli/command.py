@@ -143,12 +143,11 @@ def _wait_command(
     given = given_of(parsed, plugin.description)
     repeated = repeated_flag(plugin.description, rest)
     if repeated is not None:
-        from gate.bake.options import AFTER_SUCCESS
-        from gate.cli.fleet import TargetSpec, run_fleet
+        from gate.cli.fleet import TargetSpec, rolling_back_of, run_fleet
 
         dest, values = repeated
         flag = "--" + dest.replace("_", "-")
-        after = given_of(parsed, AFTER_SUCCESS)
+        after = rolling_back_of(parsed)
         specs = [
             TargetSpec(
                 value, plugin, parsed, f"{flag} {value}", {**given, dest: value}, None, after

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
-from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
+from gate.bake.options import AFTER_SUCCESS, ROLLING_BACK, bake_of, on_failure_of
 from gate.bake.run import Bake
 from gate.cli.common import (
     Parser,
@@ -42,7 +42,7 @@ from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
 from gate.waiting.options import WAITING
 from gate.wire.sharing import Sharing
 
-__all__ = ["TargetSpec", "run_fleet", "wait_all_command"]
+__all__ = ["TargetSpec", "rolling_back_of", "run_fleet", "wait_all_command"]
 
 _WAITING_DESTS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
 
@@ -80,7 +80,9 @@ def wait_all_command(
         epilog="FILE is YAML or JSON: a list of targets, or {defaults: {...}, targets: "
         "[...]}. Each target has 'provider', an optional 'name', and the provider's flags as "
         "fields (deploy-id: 0f3c, latest: true); waiting flags given here are defaults that "
-        "a target's own fields override. Exit codes: 0 all succeeded, 1 one failed, 3 one "
+        "a target's own fields override. The bake flags given here are the release's own bake, "
+        "once every target passed; a target bakes by itself with bake fields of its own "
+        "(bake: 5m, probe: [URL]). Exit codes: 0 all succeeded, 1 one failed, 3 one "
         "timed out, 4 one could not be read (the worst wins), 2 bad input.",
     )
     parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")
@@ -92,9 +94,18 @@ def wait_all_command(
     parsed = parser.parse_args(list(rest))
     entries = read_entries(parsed.file, stdin)
     defaults = {dest: getattr(parsed, dest) for dest in _WAITING_DESTS}
-    after = {key: value for key, value in given_of(parsed, AFTER_SUCCESS).items() if value}
-    specs = [_parse_entry(entry, defaults, after) for entry in entries]
+    specs = [_parse_entry(entry, defaults, rolling_back_of(parsed)) for entry in entries]
     return run_fleet(specs, parsed, env, out, err, began=began)
+
+
+def rolling_back_of(parsed: argparse.Namespace) -> dict[str, object]:
+    """The command line's rollback options: every target's defaults (a target that fails
+    rolls back by them, as the release does when its own bake fails)."""
+    return {
+        field.key: getattr(parsed, field.key)
+        for field in ROLLING_BACK
+        if getattr(parsed, field.key)
+    }
 
 
 def run_fleet(
@@ -109,17 +120,24 @@ def run_fleet(
     """Build every target, wait on all of them, write the reports; the exit code.
 
     Every timeout counts from ``began`` (a ``time.monotonic()``; now if not given): reading
-    and building ten thousand targets is part of the time the pipeline gave the gate."""
+    and building ten thousand targets is part of the time the pipeline gave the gate. The
+    command line's bake is the release's: once every target passed (its own bake, from the
+    targets file, included), before the gate passes."""
     began = time.monotonic() if began is None else began
     output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
     github = output == "github"
     check_report_paths(parsed, env, github=github)
+    release = AFTER_SUCCESS.read(given_of(parsed, AFTER_SUCCESS), env=env)
     sharing = Sharing(max_rate=parsed.max_rate)
     providers: list[Provider] = []
     bakes: list[Bake] = []
     try:
+        release_bake = bake_of(release, env, request_timeout=parsed.request_timeout)
+        if release_bake is not None:
+            bakes.append(release_bake)
+        kept = release_bake.duration if release_bake is not None else 0.0
         with sharing.active():
-            built = [_build(spec, env, providers, bakes) for spec in specs]
+            built = [_build(spec, env, providers, bakes, kept) for spec in specs]
         targets = [
             replace(built_target, name=name)
             for name, built_target in zip(_names(specs, providers), built, strict=True)
@@ -128,7 +146,14 @@ def run_fleet(
         reporter: FleetReporter = GitHubFleetReporter(out) if github else FleetTextReporter(err)
         stop_early = bool(getattr(parsed, "stop_at_first_failure", False))
         outcome = wait_all(
-            targets, fail_fast=stop_early, reporter=reporter, sharing=sharing, started=began
+            targets,
+            fail_fast=stop_early,
+            reporter=reporter,
+            sharing=sharing,
+            started=began,
+            bake=release_bake,
+            on_failure=on_failure_of(release),
+            dry_run=release.flag("dry_run"),
         )
     finally:
         for provider in providers:
@@ -177,7 +202,11 @@ def _parse_entry(
 
 
 def _build(
-    spec: TargetSpec, env: Mapping[str, str], built: list[Provider], bakes: list[Bake]
+    spec: TargetSpec,
+    env: Mapping[str, str],
+    built: list[Provider],
+    bakes: list[Bake],
+    kept_for_release: float,
 ) -> Target:
     """The target, made ready to wait on (its name is given later)."""
     flags = spec.flags
@@ -187,7 +216,7 @@ def _build(
         bake = bake_of(after, env, request_timeout=flags.request_timeout)
         if bake is not None:
             bakes.append(bake)
-            check_bake_fits(bake, options)
+        check_bake_fits(bake, options, kept_for_release)
         target = spec.plugin.description.read(spec.target, env=env)
         provider = spec.plugin.build(target, env, request_timeout=flags.request_timeout)
     except GateError as bad:

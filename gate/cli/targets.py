@@ -202,10 +202,11 @@ def _check_fields(fields: Mapping[Any, Any], where: str) -> None:
     for key, value in fields.items():
         if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", key):
             raise UsageError(f"{where}: {str(key)[:40]!r} is not a field name")
-        if value is not None and not isinstance(value, _SCALARS):
+        texts = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if value is not None and not isinstance(value, _SCALARS) and not texts:
             raise UsageError(
-                f"{where}: field {key!r} must be a string, number or true/false, "
-                f"not a {type(value).__name__}"
+                f"{where}: field {key!r} must be a string, number, true/false or a list of "
+                f"strings, not a {type(value).__name__}"
             )
         flag = _flag_name(key)  # deploy-id and deploy_id (or Deploy-Id) are one field
         if flag in spelled:

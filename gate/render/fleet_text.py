@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from typing import TextIO, cast
 
 from gate.core.durations import format_duration
-from gate.core.model import Outcome, OutcomeStatus, Snapshot
+from gate.core.model import BakeStatus, Outcome, OutcomeStatus, Snapshot
 from gate.core.text import one_line
 from gate.render.github import fleet_annotation_lines, workflow_command
-from gate.render.text import TextReporter
+from gate.render.text import TextReporter, bake_summary, rollback_line
 from gate.waiting.fleet import FleetOutcome, Target, tally
 from gate.waiting.reporter import GuardedReporter, Reporter
 
@@ -92,6 +92,9 @@ class FleetTextReporter:
             "longer --timeout, or split the release."
         )
 
+    def phase(self, line: str, elapsed: float) -> None:
+        self._say(f"gate: [{format_duration(elapsed):>6}] {one_line(line, limit=4000)}")
+
     def finished(self, outcome: FleetOutcome) -> None:
         self._say(*final_lines(outcome), last=True)
 
@@ -101,6 +104,15 @@ def final_lines(outcome: FleetOutcome) -> list[str]:
     alike (a thousand never read) share one line with their count and first names."""
     took = format_duration(outcome.elapsed_seconds)
     lines = [f"gate: {outcome.summary} after {took}"]
+    if outcome.bake is not None and outcome.bake.status is BakeStatus.PASSED:
+        lines.append(f"gate: release bake passed: {bake_summary(outcome.bake)}")
+    elif outcome.reason:
+        lines.append(
+            f"gate: release {outcome.status.value}: {one_line(outcome.reason, limit=4000)}"
+        )
+    for ended in outcome.outcomes:
+        if ended.rollback is not None:
+            lines.append(f"  - {one_line(ended.name, limit=80)}: {rollback_line(ended.rollback)}")
     alike: dict[tuple[OutcomeStatus, str], list[str]] = {}
     for ended in outcome.outcomes:
         if ended.status is not OutcomeStatus.SUCCEEDED:

@@ -173,6 +173,9 @@ def fleet_annotation_lines(outcome: FleetOutcome) -> list[str]:
         message = f"{len(outcome.outcomes)} deployments succeeded after {took}"
         return [workflow_command("notice", message, title="Deployments succeeded")]
     lines: list[str] = []
+    if outcome.reason:
+        title = "Release bake failed" if outcome.bake else _FLEET_TITLES[outcome.status]
+        lines.append(workflow_command("error", outcome.reason, title=title))
     for kind, wanted in (("error", False), ("warning", True)):
         ended = [
             o
@@ -224,6 +227,7 @@ def fleet_step_outputs(outcome: FleetOutcome, reports: Mapping[str, str]) -> dic
         "outcomes": "[" + ", ".join(kept) + "]",
         "outcomes-omitted": str(len(outcome.outcomes) - len(kept)),
         "elapsed-seconds": f"{outcome.elapsed_seconds:.3f}",
+        "bake-status": outcome.bake.status.value if outcome.bake else "",
     }
     values.update(reports)
     return values

@@ -66,6 +66,8 @@ def fleet_to_json(outcome: FleetOutcome) -> str:
         "started_at": outcome.started_at,
         "finished_at": outcome.finished_at,
         "throttled": outcome.throttled,
+        "reason": outcome.reason,
+        "bake": outcome.bake.as_dict() if outcome.bake else None,
         "targets": [outcome_to_dict(target) for target in outcome.outcomes],
     }
     return command_free_json(whole)

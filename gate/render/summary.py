@@ -99,6 +99,10 @@ def fleet_summary_markdown(outcome: FleetOutcome) -> str:
         "| Target | Status | Reported | Elapsed | Reads | Reason |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    if outcome.bake is not None:
+        lines[1:1] = ["", f"Release bake: {escape_cell(_bake_row(outcome.bake))}"]
+    if outcome.reason:
+        lines[1:1] = ["", f"Release: {escape_cell(outcome.reason)}"]
     shown = 0
     for ended in outcome.outcomes[:MAX_ROWS]:
         cells = (
@@ -109,6 +113,8 @@ def fleet_summary_markdown(outcome: FleetOutcome) -> str:
             str(ended.polls),
             "" if ended.status is OutcomeStatus.SUCCEEDED else ended.reason or "",
         )
+        if ended.rollback is not None:
+            cells = (*cells[:5], " ".join([cells[5], f"Rollback: {_rollback_row(ended.rollback)}"]))
         lines.append("| " + " | ".join(escape_cell(cell) for cell in cells) + " |")
         shown += 1
     if shown < len(outcome.outcomes):

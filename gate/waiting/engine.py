@@ -140,6 +140,7 @@ def wait(
     bake: Bake | None = None,
     on_failure: OnFailure = "nothing",
     dry_run: bool = False,
+    kept_for_release: float = 0.0,
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
 
@@ -150,6 +151,8 @@ def wait(
     gate that failed rolls its target back and gates the rollback
     (:mod:`gate.waiting.rollback`); ``"rollback-also-on-timeout"`` also when it timed out or
     could not be read; ``dry_run`` says what it would roll back to, and does nothing.
+    ``kept_for_release``: seconds of the timeout kept for what follows this target in a gate
+    of many (the release's own bake); the deployment and its bake must end before them.
 
     ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
     starts every target's clock at once, however long its thread takes to start.
@@ -165,15 +168,25 @@ def wait(
     raises ``OSError`` or ``ValueError`` (a closed or full stream) is silenced, not obeyed.
     """
     options = options or WaitOptions()
-    if bake is not None:
-        check_bake_fits(bake, options)
+    if bake is not None or kept_for_release:
+        check_bake_fits(bake, options, kept_for_release)
     check_rollback(provider, on_failure, dry_run=dry_run)
     chosen = schedule is not None
     schedule = schedule or GrowingSchedule(
         interval=options.interval, max_interval=options.longest_gap
     )
     watcher = GuardedReporter(reporter or NullReporter())
-    run = _Wait(provider, options, watcher, schedule, clock, sleep, wall_clock, bake=bake)
+    run = _Wait(
+        provider,
+        options,
+        watcher,
+        schedule,
+        clock,
+        sleep,
+        wall_clock,
+        bake=bake,
+        kept_for_release=kept_for_release,
+    )
     run.learns_history = not chosen and isinstance(provider, KnowsHistory)
     if bake is not None and (prepared := run.prepare_bake()) is not None:
         outcome = prepared
@@ -200,12 +213,19 @@ def wait(
     )
 
 
-def check_bake_fits(bake: Bake, options: WaitOptions) -> None:
-    if bake.duration >= options.timeout:
-        raise UsageError(
-            f"the bake ({format_duration(bake.duration)}) must fit inside the timeout "
-            f"({format_duration(options.timeout)}), with time left for the deployment"
-        )
+def check_bake_fits(bake: Bake | None, options: WaitOptions, kept_for_release: float = 0.0) -> None:
+    """A UsageError unless the deployment has time left once its bake (and the release's)
+    are taken from the timeout."""
+    baking = (bake.duration if bake is not None else 0.0) + kept_for_release
+    if baking < options.timeout:
+        return
+    bakes = [f"the bake ({format_duration(bake.duration)})"] if bake is not None else []
+    if kept_for_release:
+        bakes.append(f"the release's bake ({format_duration(kept_for_release)})")
+    raise UsageError(
+        f"{' and '.join(bakes)} must fit inside the timeout "
+        f"({format_duration(options.timeout)}), with time left for the deployment"
+    )
 
 
 @dataclass
@@ -233,11 +253,12 @@ class _Wait:
     """The shared request budget has no slot for another read before the deadline."""
     bake: Bake | None = None
     baking: Baking | None = None
+    kept_for_release: float = 0.0
 
     @property
     def deadline(self) -> float:
-        """The deployment's: the timeout, less the bake that must follow its success."""
-        return self.started + self.options.timeout - self._bake_seconds
+        """The deployment's: the timeout, less the bakes that must follow its success."""
+        return self.started + self.options.timeout - self._bake_seconds - self.kept_for_release
 
     @property
     def _bake_seconds(self) -> float:
@@ -246,11 +267,13 @@ class _Wait:
     def _budget(self) -> str:
         """The deployment's deadline, as a reason says it."""
         timeout = format_duration(self.options.timeout)
-        if self.bake is None:
+        kept = [f"the {format_duration(self._bake_seconds)} bake"] if self.bake else []
+        if self.kept_for_release:
+            kept.append(f"{format_duration(self.kept_for_release)} for the release's bake")
+        if not kept:
             return f"the {timeout} deadline"
-        left = format_duration(self.options.timeout - self._bake_seconds)
-        bake = format_duration(self._bake_seconds)
-        return f"the {left} deadline for the deployment ({timeout}, less the {bake} bake)"
+        left = format_duration(self.options.timeout - self._bake_seconds - self.kept_for_release)
+        return f"the {left} deadline for the deployment ({timeout}, less {' and '.join(kept)})"
 
     def prepare_bake(self) -> Outcome | None:
         """The bake's checks made ready before anything is waited on: an outcome if they

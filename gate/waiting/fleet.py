@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Protocol
 
 from gate.core.errors import Interrupted, Stopped
-from gate.core.model import OnFailure, Outcome, OutcomeStatus, exit_code_of
+from gate.core.model import BakeResult, OnFailure, Outcome, OutcomeStatus, exit_code_of
 from gate.core.provider import Provider
 from gate.core.timestamps import iso_utc
 from gate.waiting.engine import WaitOptions, wait
@@ -89,6 +89,10 @@ class FleetOutcome:
     signal: int | None = None
     throttled: int = 0
     """429 answers the APIs gave (each slowed every wait on that API)."""
+    bake: BakeResult | None = None
+    """The release's own bake, once every target passed, when one was asked for."""
+    reason: str | None = None
+    """Why the whole did not pass when no target says it (the release's bake)."""
 
     @property
     def succeeded(self) -> bool:
@@ -119,6 +123,10 @@ class FleetReporter(Protocol):
         """Once per API: its request budget cannot read every target before the deadline."""
         ...
 
+    def phase(self, line: str, elapsed: float) -> None:
+        """What the whole does once its targets ended: the release's bake, its rollback."""
+        ...
+
     def finished(self, outcome: FleetOutcome) -> None: ...
 
 
@@ -133,6 +141,9 @@ class NullFleetReporter:
         pass
 
     def short_of_requests(self, api: str, rate: float) -> None:
+        pass
+
+    def phase(self, line: str, elapsed: float) -> None:
         pass
 
     def finished(self, outcome: FleetOutcome) -> None:
@@ -168,8 +179,16 @@ def wait_all(
     summary_every: float = DEFAULT_SUMMARY_EVERY,
     clock: Callable[[], float] = time.monotonic,
     started: float | None = None,
+    bake: Bake | None = None,
+    on_failure: OnFailure = "nothing",
+    dry_run: bool = False,
 ) -> FleetOutcome:
     """Wait on every target at once; always returns a :class:`FleetOutcome`.
+
+    ``bake``: the release's own, once every target passed (its own bake included), kept
+    inside each target's timeout; should it not pass, ``on_failure`` rolls every target
+    back (:mod:`gate.waiting.release`). A target that fails rolls back by its own
+    ``on_failure``.
 
     Every target's timeout counts from ``started`` (on ``clock``; now if not given), so the
     whole ends by the longest timeout however long ten thousand threads take to start.
@@ -185,14 +204,43 @@ def wait_all(
     reporter = reporter or NullFleetReporter()
     if sharing is not None:
         sharing.on_short = reporter.short_of_requests
+    if bake is not None:
+        from gate.waiting.release import check_release
+
+        check_release(targets, bake, on_failure)
+    stopped = sharing.stopped if sharing is not None else threading.Event()
     run = _FleetRun(
         list(targets),
         fail_fast=fail_fast,
         reporter=reporter,
-        stopped=sharing.stopped if sharing is not None else threading.Event(),
+        stopped=stopped,
         clock=clock,
+        kept_for_release=bake.duration if bake is not None else 0.0,
     )
-    outcome = run.run(clock() if started is None else started, summary_every)
+    began = clock() if started is None else started
+    outcome = run.run(began, summary_every)
+    if bake is not None and outcome.succeeded:
+        from gate.waiting.release import bake_release  # with the bake's checks
+
+        baked = bake_release(
+            outcome.outcomes,
+            list(targets),
+            bake,
+            on_failure=on_failure,
+            dry_run=dry_run,
+            say=lambda line: reporter.phase(line, clock() - began),
+            clock=clock,
+            stopped=stopped,
+        )
+        outcome = replace(
+            outcome,
+            status=baked.status,
+            bake=baked.bake,
+            outcomes=baked.outcomes,
+            reason=baked.reason,
+            signal=baked.signal,
+        )
+        outcome = replace(outcome, elapsed_seconds=round(clock() - began, 3))
     if sharing is not None:
         outcome = replace(outcome, throttled=sharing.throttled())
     run.reporter.finished(outcome)
@@ -208,7 +256,9 @@ class _FleetRun:
         reporter: FleetReporter,
         stopped: threading.Event,
         clock: Callable[[], float],
+        kept_for_release: float = 0.0,
     ) -> None:
+        self.kept_for_release = kept_for_release
         self.targets = targets
         self.fail_fast = fail_fast
         self.reporter = reporter
@@ -271,6 +321,7 @@ class _FleetRun:
                 bake=target.bake,
                 on_failure=target.on_failure,
                 dry_run=target.dry_run,
+                kept_for_release=self.kept_for_release,
             )
         with self.changed:
             self.ended[index] = replace(outcome, name=target.name)

@@ -1,0 +1,150 @@
+"""A release's own bake, once every target of a gate of many passed, and its rollback.
+
+Each target may bake by itself (its own checks, right after its deployment succeeded); the
+release's bake watches what only the whole can break (the checkout's 5xx alarm once every
+region runs the new version). It runs once, after the last target passed, inside the
+timeout: every target's deployment and bake must end before it (``kept_for_release``). A
+release that fails its bake rolls every target back when asked: each of them deployed it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
+
+from gate.core.durations import format_duration
+from gate.core.errors import Interrupted, Stopped
+from gate.core.model import BakeResult, BakeStatus, OnFailure, Outcome, OutcomeStatus
+from gate.core.provider import Provider
+from gate.core.text import one_line
+from gate.waiting.engine import WaitOptions, wait
+from gate.waiting.rollback import check_rollback, roll_back
+
+if TYPE_CHECKING:
+    from gate.bake.run import Bake
+
+__all__ = ["MAX_PARALLEL_ROLLBACKS", "ReleaseBaked", "bake_release", "check_release"]
+
+
+class Target(Protocol):
+    """A target of the gate of many, as far as its release's rollback needs it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def provider(self) -> Provider: ...
+
+    @property
+    def options(self) -> WaitOptions: ...
+
+
+@dataclass(frozen=True)
+class ReleaseBaked:
+    """How the release's bake ended, and the targets' outcomes with what rolling back did."""
+
+    status: OutcomeStatus
+    bake: BakeResult
+    outcomes: tuple[Outcome, ...]
+    reason: str | None = None
+    signal: int | None = None
+
+
+MAX_PARALLEL_ROLLBACKS = 8
+"""Targets rolled back at once: each starts a deployment, and an API may refuse a burst."""
+
+
+def check_release(targets: Sequence[Target], bake: Bake, on_failure: OnFailure) -> None:
+    """Before waiting: a rollback every target can do, and checks that can work."""
+    for target in targets:
+        check_rollback(target.provider, on_failure, dry_run=False)
+    bake.prepare()
+
+
+def bake_release(
+    ended: Sequence[Outcome],
+    targets: Sequence[Target],
+    bake: Bake,
+    *,
+    on_failure: OnFailure,
+    dry_run: bool,
+    say: Callable[[str], None],
+    clock: Callable[[], float],
+    stopped: threading.Event,
+) -> ReleaseBaked:
+    """The release's bake, once every target passed (``ended``), and what rolling back did."""
+    from gate.bake.run import Baking
+
+    def sleep(seconds: float) -> None:
+        if stopped.wait(seconds):
+            raise Stopped("the gate was stopped during the release's bake")
+
+    baking = Baking(bake, clock=clock, sleep=sleep, say=lambda line, into: say(f"release: {line}"))
+    try:
+        baked = baking.run()
+    except KeyboardInterrupt:
+        return _cancelled(ended, baking.result(BakeStatus.CANCELLED), signal.SIGINT)
+    except Interrupted as interrupt:
+        return _cancelled(ended, baking.result(BakeStatus.CANCELLED), interrupt.signum)
+    except Stopped as stop:
+        return _cancelled(ended, baking.result(BakeStatus.CANCELLED), stop.signum)
+    if baked.status is BakeStatus.PASSED:
+        return ReleaseBaked(OutcomeStatus.SUCCEEDED, baked, tuple(ended))
+    into = (
+        f"{format_duration(baked.elapsed_seconds)} into its "
+        f"{format_duration(baked.duration_seconds)} bake"
+    )
+    if baked.status is BakeStatus.BREACHED:
+        said = "; ".join(f"{b.check}: {b.detail}" for b in baked.breaches[:3])
+        reason = f"every deployment succeeded, then the release failed its bake {into}: {said}"
+        status = OutcomeStatus.FAILED
+    else:
+        reason = f"every deployment succeeded, but the release's bake could not be read {into}: "
+        reason += baked.reason or ""
+        status = OutcomeStatus.ERROR
+    reason = one_line(reason, limit=2000)
+    say(reason)
+    rolls = on_failure == "rollback-also-on-timeout" or (
+        on_failure == "rollback" and status is OutcomeStatus.FAILED
+    )
+    outcomes = tuple(ended)
+    if rolls:
+        outcomes = _rolled_back(outcomes, targets, reason, dry_run=dry_run, say=say)
+    return ReleaseBaked(status, baked, outcomes, reason)
+
+
+def _rolled_back(
+    outcomes: Sequence[Outcome],
+    targets: Sequence[Target],
+    reason: str,
+    *,
+    dry_run: bool,
+    say: Callable[[str], None],
+) -> tuple[Outcome, ...]:
+    """Every target rolled back, each gated by its own options; each outcome gains its
+    rollback and keeps its own status (it succeeded: the release failed)."""
+
+    def one(pair: tuple[Outcome, Target]) -> Outcome:
+        passed, target = pair
+        why = replace(passed, status=OutcomeStatus.FAILED, reason=reason)
+        rolled = roll_back(
+            target.provider,
+            why,
+            dry_run=dry_run,
+            gate_rollback=lambda rollback: wait(rollback, options=target.options),
+            say=lambda line: say(f"{target.name}: {line}"),
+        )
+        return replace(passed, rollback=rolled.rollback)
+
+    workers = max(1, min(MAX_PARALLEL_ROLLBACKS, len(targets)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate-rollback") as pool:
+        return tuple(pool.map(one, zip(outcomes, targets, strict=True)))
+
+
+def _cancelled(ended: Sequence[Outcome], baked: BakeResult, signum: int | None) -> ReleaseBaked:
+    reason = f"cancelled {format_duration(baked.elapsed_seconds)} into the release's bake"
+    return ReleaseBaked(OutcomeStatus.CANCELLED, baked, tuple(ended), reason, signum)
