@@ -7,7 +7,7 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     result = run_gate("demo", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert out.count("(as expected)") == 8
+    assert out.count("(as expected)") == 9
     assert "UNEXPECTED" not in out
     assert "$ gate wait humanitec" in out
     assert "$ gate wait greengrass" in out
@@ -23,3 +23,6 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     assert "$ gate wait humanitec-v2" in out
     assert "--env eu --env us --env apac --latest" in out
     assert "gate: 2/3 succeeded, 1 failed after" in out
+    assert "then failed its bake" in out
+    assert "HTTP 503" in out
+    assert "rolling back: redeploy set 5e7b0c2f91d4" in out

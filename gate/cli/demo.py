@@ -74,8 +74,8 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         env.pop("AWS_PROFILE", None)
         out.write(
             f"gate demo: an emulator of the Humanitec v1/v2 and Greengrass v1/v2 APIs on "
-            f"{emulator.url}\nNine deployments start there; each is gated as a pipeline would "
-            "gate it.\n"
+            f"{emulator.url}\nEach case below starts deployments there and gates them as a "
+            "pipeline would.\n"
         )
 
         def humanitec_ok() -> list[str]:
