@@ -226,6 +226,10 @@ def test_insufficient_data_follows_its_policy(
         (["--bake", "1m"], "--bake needs something to watch"),
         (["--bake", "1m", "--query", "up == 0"], "--query needs --prometheus"),
         (["--dry-run"], "--dry-run needs --on-failure rollback"),
+        (
+            ["--bake", "1m", "--alertmanager", "http://127.0.0.1:9/"],
+            "--alertmanager needs an --alert-filter",
+        ),
         (["--bake", "1m", "--probe", "ftp://shop/"], "probe"),
         (
             ["--bake", "1m", "--probe", "http://127.0.0.1:9/", "--probe-failures", "0"],
@@ -420,3 +424,32 @@ def test_an_alert_filter_that_matches_nothing_passes(
         'service="no-such-service"',
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("probed", [[200, 503]], indirect=True)
+def test_a_probe_failing_at_the_end_of_the_bake_is_probed_until_it_breaches(
+    paced_emulator: Emulator, probed: ProbeServer
+) -> None:
+    result = gate(paced_emulator, "--bake", "1s", "--bake-interval", "1s", "--probe", probed.url)
+    assert result.returncode == 1, result.stderr
+    assert outcome_of(result)["bake"]["status"] == "breached"
+    assert probed.probes == 4, "200, then 503 three times in a row at the end"
+
+
+@pytest.mark.parametrize("probed", [[503]], indirect=True)
+def test_a_probe_urls_query_is_never_shown(paced_emulator: Emulator, probed: ProbeServer) -> None:
+    secret_url = f"{probed.url}?token=pr0be-s3cr3t-t0ken"
+    result = gate(paced_emulator, *LONG_BAKE, "--probe", secret_url, "--probe-failures", "1")
+    assert result.returncode == 1, result.stderr
+    assert "pr0be-s3cr3t-t0ken" not in result.stdout + result.stderr
+    assert f"probe {probed.url}?…" in outcome_of(result)["reason"]
+
+
+def test_a_range_query_is_refused_before_waiting(
+    emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    result = gate(
+        emulator, *QUICK_BAKE, "--prometheus", prometheus_stack.prometheus_url, "--query", "up[5m]"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "gives a range vector" in result.stderr

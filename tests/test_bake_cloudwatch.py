@@ -491,3 +491,10 @@ def test_unknown_policies_are_refused() -> None:
         CloudWatchAlarms(["a"], object(), insufficient_data="maybe", close=lambda: None)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="missing"):
         CloudWatchAlarms(["a"], object(), missing="warn", close=lambda: None)  # type: ignore[arg-type]
+
+
+def test_a_state_gate_does_not_know_is_never_read_as_ok(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    listed(stubber, [metric_alarm("checkout-5xx", "PENDING")], AlarmNames=["checkout-5xx"])
+    with pytest.raises(TransientError, match="'PENDING', a state gate does not know"):
+        check(client, "checkout-5xx").read(SINCE, NOW)

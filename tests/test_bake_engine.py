@@ -289,3 +289,37 @@ def test_a_deployment_that_breaches_its_bake_is_rolled_back(clock: VirtualClock)
     assert outcome.rollback.outcome is not None
     assert outcome.rollback.outcome.bake is None, "the rollback itself is gated, not baked"
     assert "failed its bake" in provider.started_rollbacks[0][1]
+
+
+def test_a_check_failing_but_not_yet_breached_at_the_end_is_read_until_it_settles(
+    clock: VirtualClock,
+) -> None:
+    failing = Reading("probe 503 (1 of 3 in a row)", unsettled="the probe is failing")
+    check = ScriptedCheck(lambda n: failing if n == 41 else HEALTHY)
+    outcome, _, _ = gate_with_bake(clock, finishing_at(60), check)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert len(check.windows) == 42, "read again at the end, until it settled"
+
+
+def test_a_check_still_failing_at_the_end_never_passes(clock: VirtualClock) -> None:
+    failing = Reading("probe 503 (1 of 3 in a row)", unsettled="the probe is failing")
+    check = ScriptedCheck(lambda n: failing if n >= 41 else HEALTHY)
+    outcome, _, _ = gate_with_bake(clock, finishing_at(60), check)
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.exit_code == 4
+    assert "not yet healthy at the end of the bake" in (outcome.reason or "")
+
+
+def test_a_breach_beside_a_refusal_is_still_a_breach(clock: VirtualClock) -> None:
+    refusing = ScriptedCheck(lambda n: RequestRejected("AccessDenied"))
+    breaching = ScriptedCheck(lambda n: BREACHED)
+    provider = ScriptedProvider(clock, finishing_at(60))
+    outcome = wait(
+        provider,
+        options=WaitOptions(timeout=1800),
+        clock=clock,
+        sleep=clock.sleep,
+        bake=Bake(600, [refusing, breaching]),
+    )
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.exit_code == 1

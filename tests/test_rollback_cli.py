@@ -10,6 +10,7 @@ import subprocess
 from typing import Any
 
 from gate.emulator import Device, Emulator, Timeline
+from tests.actions_runner import parse_commands
 from tests.support import TOKEN, on_emulator, run_gate
 
 FAST = ["--interval", "0.05s", "--max-interval", "0.2s", "--output", "json"]
@@ -185,3 +186,39 @@ def test_greengrass_v2_recreates_the_previous_deployment_and_gates_it(
     assert rollback["plan"]["to"] == previous
     assert rollback["outcome"]["status"] == "succeeded"
     assert rollback["outcome"]["progress"].startswith("2/2 devices succeeded")
+
+
+def test_under_github_the_rollback_is_said_with_commands_off_and_adds_no_annotation(
+    paced_emulator: Emulator,
+) -> None:
+    _, failed = history(paced_emulator)
+    result = run_gate(
+        "wait",
+        "humanitec",
+        "--org",
+        "acme",
+        "--app",
+        "shop",
+        "--env",
+        "production",
+        "--deploy-id",
+        failed,
+        "--interval",
+        "0.05s",
+        "--output",
+        "github",
+        "--on-failure",
+        "rollback",
+        env={"HUMANITEC_API_URL": paced_emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    assert result.returncode == 1, result.stderr
+    commands = parse_commands(result.stdout)
+    assert [c.name for c in commands if c.name in ("notice", "error", "warning")] == ["error"]
+    assert not [c for c in commands if c.legacy]
+    said = [line for line in result.stdout.splitlines() if "rollback" in line]
+    assert said, result.stdout
+    for line in said:  # each is said between a stop-commands line and its resume
+        index = result.stdout.splitlines().index(line)
+        assert result.stdout.splitlines()[index - 1].startswith("::stop-commands::"), line
+    assert "rollback: succeeded after" in result.stdout
+    assert "rolling back: redeploy set" in result.stdout

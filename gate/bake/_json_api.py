@@ -64,7 +64,7 @@ class JsonApi:
             return _json(response, what)
         words = refusal(response)
         said = f"HTTP {code}: {words}" if words else f"HTTP {code}"
-        if code == 429 or code >= 500:
+        if code in (422, 429) or code >= 500:  # 422: Prometheus could not run it this time
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise TransientError(f"{what}: {said}", retry_after=retry_after)
         if code in (401, 403):

@@ -28,6 +28,10 @@ class Reading:
     breaches: tuple[Breach, ...] = ()
     notes: tuple[str, ...] = ()
     """Named, never a breach: ``alarm checkout-latency is INSUFFICIENT_DATA``."""
+    unsettled: str | None = None
+    """Why this read cannot say the check is healthy yet, though nothing breached (a probe
+    failing, not yet as many times in a row as a breach needs). A bake never ends as
+    passed on an unsettled read: at its end, the check is read again until it settles."""
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from gate.bake.check import Breach, Reading
 from gate.core.errors import RequestRejected, TransientError, UsageError
-from gate.core.text import from_api, one_line
+from gate.core.text import from_api, one_line, quoted
 from gate.core.timestamps import parse_timestamp
 from gate.providers.aws_calls import call_aws
 
@@ -307,11 +307,19 @@ def _items(page: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return [item for item in listed if isinstance(item, Mapping)]
 
 
+ALARM_STATES = frozenset({"OK", "ALARM", "INSUFFICIENT_DATA"})
+
+
 def _alarm(item: Mapping[str, Any]) -> _Alarm:
     name = from_api(item.get("AlarmName"))
     state = from_api(item.get("StateValue"))
     if not name or not state:
         raise TransientError("CloudWatch listed an alarm without its name or state")
+    if state not in ALARM_STATES:  # a state word not known is not read as OK
+        raise TransientError(
+            f"CloudWatch said alarm {one_line(name, limit=NAME_LIMIT)} is {quoted(state)}, "
+            "a state gate does not know"
+        )
     return _Alarm(
         name=one_line(name, limit=NAME_LIMIT),
         state=one_line(state, limit=40),

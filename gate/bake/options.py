@@ -126,12 +126,19 @@ def _checks_need_a_bake(values: TargetValues) -> None:
         )
 
 
+_WHICH = {
+    "prometheus": f"a {named('query')}",
+    "alertmanager": f"an {named('alert_filter')}: every alert, an always-firing Watchdog "
+    "among them, would fail the bake",
+}
+
+
 def _each_needs_its_server(values: TargetValues) -> None:
     for listed, server in (("query", "prometheus"), ("alert_filter", "alertmanager")):
         if values.given(listed) and not values.given(server):
             raise FieldError(listed, f"{named(listed)} needs {named(server)}")
-    if values.given("prometheus") and not values.given("query"):
-        raise FieldError("prometheus", f"{named('prometheus')} needs a {named('query')}")
+        if values.given(server) and not values.given(listed):
+            raise FieldError(server, f"{named(server)} needs {_WHICH[server]}")
 
 
 def _probe_failures_counted(values: TargetValues) -> None:
@@ -166,6 +173,24 @@ def bake_of(values: TargetValues, env: Mapping[str, str], *, request_timeout: fl
     if duration is None:
         return None
     checks: list[Check] = []
+    try:
+        return _made(values, env, duration, checks, request_timeout=request_timeout)
+    except BaseException:
+        for made in checks:
+            made.close()
+        raise
+
+
+def _made(
+    values: TargetValues,
+    env: Mapping[str, str],
+    duration: float,
+    checks: list[Check],
+    *,
+    request_timeout: float,
+) -> Bake:
+    """The checks ``values`` ask for, made into ``checks`` as they are (so a failure part
+    way closes those made), and the bake of them."""
     if values.given("alarm"):
         from gate.bake.cloudwatch import cloudwatch_alarms
 
@@ -187,10 +212,8 @@ def bake_of(values: TargetValues, env: Mapping[str, str], *, request_timeout: fl
     if prometheus is not None:
         from gate.bake.prometheus import PrometheusQuery
 
-        checks += [
-            PrometheusQuery(prometheus, query, request_timeout=request_timeout)
-            for query in values.texts("query")
-        ]
+        for query in values.texts("query"):
+            checks.append(PrometheusQuery(prometheus, query, request_timeout=request_timeout))
     alertmanager = values.text("alertmanager")
     if alertmanager is not None:
         from gate.bake.alertmanager import AlertmanagerAlerts
@@ -204,10 +227,10 @@ def bake_of(values: TargetValues, env: Mapping[str, str], *, request_timeout: fl
         from gate.bake.probe import HttpProbe
 
         failures = int(values.number("probe_failures") or DEFAULT_PROBE_FAILURES)
-        checks += [
-            HttpProbe(url, failures_in_a_row=failures, request_timeout=request_timeout)
-            for url in values.texts("probe")
-        ]
+        for url in values.texts("probe"):
+            checks.append(
+                HttpProbe(url, failures_in_a_row=failures, request_timeout=request_timeout)
+            )
     return Bake(duration, checks, interval=values.number("bake_interval") or DEFAULT_BAKE_INTERVAL)
 
 

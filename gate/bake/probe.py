@@ -64,7 +64,7 @@ class HttpProbe:
         word = str(status) if status is not None else said
         summary = f"probe {word} ({self._failures} of {self._limit} in a row)"
         if self._failures < self._limit:
-            return Reading(summary)
+            return Reading(summary, unsettled=f"the probe is failing ({summary})")
         in_a_row = "" if self._limit == 1 else f"{self._failures} failures in a row, the last: "
         return Reading(summary, (Breach(f"probe {self._shown}", in_a_row + said, now),))
 
@@ -124,8 +124,10 @@ def _checked_url(url: str) -> httpx.URL:
 
 
 def _shown(url: httpx.URL) -> str:
-    """The URL without its user and password, for every message."""
-    return str(url.copy_with(username=None, password=None))
+    """The URL without its user, password and query (``?token=...`` is a secret as often
+    as not), for every message."""
+    shown = str(url.copy_with(username=None, password=None, query=None, fragment=None))
+    return f"{shown}?…" if url.query else shown
 
 
 def _excerpt(body: bytes) -> str:

@@ -94,6 +94,11 @@ class PrometheusQuery:
                 f"the query {shown} gives a {kind}, not series: a bake breaches on the series "
                 "a query gives, as an alerting rule fires on them"
             )
+        if kind == "matrix":
+            raise UsageError(
+                f"the query {shown} gives a range vector: a bake reads a query as an alerting "
+                "rule does, an instant vector whose series breach"
+            )
         if kind != "vector":
             raise TransientError(f"{what}: the answer's resultType is not 'vector'")
 

@@ -33,6 +33,14 @@ PROGRESS_EVERY = 60.0
 """A bake's progress line is said when what the checks say changes, and at least this often."""
 
 
+class _Unsettled(TransientError):
+    """A read at the end of the bake that cannot say healthy yet: read again, briefly."""
+
+    def __init__(self, reading: Reading) -> None:
+        super().__init__(reading.unsettled or "not settled", retry_after=1.0)
+        self.reading = reading
+
+
 @dataclass(frozen=True)
 class Bake:
     """How long a release must stay healthy after its deployment succeeded, and by which
@@ -109,38 +117,47 @@ class Baking:
                 self.sleep(wake - self.clock())
 
     def _round(self, *, last_round: bool) -> tuple[tuple[Breach, ...], str | None]:
-        """Read every check once: what breached, and why the bake cannot go on (a check
-        that refused for good)."""
+        """Read every check once (the last round: until each settles, within
+        :data:`LAST_ROUND_SECONDS`): what breached, and why the bake cannot go on (a check
+        that refused for good). A breach found beside a refusal is still a breach."""
         self.rounds += 1
         breaches: list[Breach] = []
+        refused: list[str] = []
+        ends = self.began + self.bake.duration
+        until = self.clock() + LAST_ROUND_SECONDS if last_round else max(ends, self.clock())
         for index, check in enumerate(self.bake.checks):
             try:
-                reading = self._read(check, last_round=last_round)
+                reading = self._read(check, until=until, last_round=last_round)
+            except _Unsettled as unsettled:
+                reading = unsettled.reading
             except TransientError as fault:
                 self.faults[index] = fault
                 continue
-            except GateError as refused:
-                self.faults[index] = refused
-                return (), f"{check.describe()} could not be read: {refused}"
+            except GateError as refusal:
+                self.faults[index] = refusal
+                refused.append(f"{check.describe()} could not be read: {refusal}")
+                continue
             self.faults.pop(index, None)
             self.readings[index] = reading
             breaches += reading.breaches
-        return tuple(breaches), None
+        return tuple(breaches), "; ".join(refused) or None
 
-    def _read(self, check: Check, *, last_round: bool) -> Reading:
+    def _read(self, check: Check, *, until: float, last_round: bool) -> Reading:
         if not last_round:
-            with deadline.within(max(self.bake.interval, LAST_ROUND_SECONDS)):
+            budget = max(min(self.bake.interval, until - self.clock()), 1.0)
+            with deadline.within(budget):
                 return check.read(self.since, self.wall_clock())
         from gate.wire.retry import call_with_retries  # tenacity: not for `gate --help`
 
-        until = self.clock() + LAST_ROUND_SECONDS
-
-        def bounded() -> Reading:
+        def settled() -> Reading:
             with deadline.within(max(until - self.clock(), 1.0)):
-                return check.read(self.since, self.wall_clock())
+                reading = check.read(self.since, self.wall_clock())
+            if reading.unsettled and not reading.breaches:
+                raise _Unsettled(reading)
+            return reading
 
         return call_with_retries(
-            bounded, deadline=until, clock=self.clock, sleep=self.sleep, max_backoff=2.0
+            settled, deadline=until, clock=self.clock, sleep=self.sleep, max_backoff=2.0
         )
 
     def _ended(self) -> BakeResult:
@@ -148,6 +165,17 @@ class Baking:
             f"{self.bake.checks[index].describe()}: {fault}"
             for index, fault in sorted(self.faults.items())
         ]
+        unsettled = [
+            f"{self.bake.checks[index].describe()}: {reading.unsettled}"
+            for index, reading in sorted(self.readings.items())
+            if reading.unsettled and index not in self.faults
+        ]
+        if unsettled and not unread:
+            return self.result(
+                BakeStatus.UNREADABLE,
+                reason=f"not yet healthy at the end of the bake: {'; '.join(unsettled)}",
+            )
+        unread += unsettled
         if unread:
             return self.result(
                 BakeStatus.UNREADABLE,

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from gate.core.text import quoted
+from gate.core.timestamps import iso_utc
 
 __all__ = [
     "ON_FAILURE",
@@ -150,7 +151,7 @@ class Breach:
         return {
             "check": self.check,
             "detail": self.detail,
-            "at": self.at.isoformat().replace("+00:00", "Z") if self.at else None,
+            "at": iso_utc(self.at) if self.at else None,
         }
 
 

@@ -75,6 +75,7 @@ class GitHubReporter:
         self._stream = stream
         self._text = TextReporter(stream)
         self._pause_token = ""
+        self._paused = False
 
     def _write(self, line: str) -> None:
         self._stream.write(line + "\n")
@@ -83,9 +84,11 @@ class GitHubReporter:
     def _pause_commands(self) -> None:
         self._pause_token = secrets.token_hex(16)
         self._write(f"::stop-commands::{self._pause_token}")
+        self._paused = True
 
     def _resume_commands(self) -> None:
         self._write(f"::{self._pause_token}::")
+        self._paused = False
 
     def started(self, description: str, timeout: float) -> None:
         self._write(workflow_command("group", f"Waiting for {description}"))
@@ -105,7 +108,14 @@ class GitHubReporter:
         self._text.retrying(fault, delay, elapsed)
 
     def phase(self, line: str, elapsed: float) -> None:
+        """A phase line, API words in it, after the outcome too (a rollback): said with
+        workflow commands off."""
+        if self._paused:
+            self._text.phase(line, elapsed)
+            return
+        self._pause_commands()
         self._text.phase(line, elapsed)
+        self._resume_commands()
 
     def finished(self, outcome: Outcome) -> None:
         self._resume_commands()

@@ -73,7 +73,9 @@ class TextReporter:
                 self._say(f"bake passed: {bake_summary(outcome.bake)}")
             return
         if outcome.status is OutcomeStatus.FAILED and outcome.bake is not None:
-            self._say(f"bake FAILED {took}: {outcome.reason}")
+            self._say(
+                f"bake FAILED after {format_duration(outcome.elapsed_seconds)}: {outcome.reason}"
+            )
             if len(outcome.errors) > 3:  # the reason names the first three
                 for error in outcome.errors:
                     self._stream.write(f"  - {format_error(error)}\n")

@@ -52,7 +52,7 @@ from gate.core.provider import (
 )
 from gate.core.text import one_line, quoted
 from gate.core.timestamps import iso_utc, parse_timestamp
-from gate.waiting.reporter import GuardedReporter, NullReporter, Reporter
+from gate.waiting.reporter import GuardedReporter, NullReporter, PhaseReporter, Reporter
 from gate.waiting.rollback import OnFailure, check_rollback, roll_back, rolls_back_after
 from gate.waiting.schedule import (
     DEFAULT_INTERVAL,
@@ -188,12 +188,13 @@ def wait(
         kept_for_release=kept_for_release,
     )
     run.learns_history = not chosen and isinstance(provider, KnowsHistory)
-    if bake is not None and (prepared := run.prepare_bake()) is not None:
+    began = clock() if started is None else started  # the checks' preparing is waiting too
+    if bake is not None and (prepared := run.prepare_bake(began)) is not None:
         outcome = prepared
     else:
-        outcome = run.run(clock() if started is None else started)
+        outcome = run.run(began)
     watcher.finished(outcome)
-    if on_failure == "nothing" or not rolls_back_after(outcome, on_failure):
+    if not rolls_back_after(outcome, on_failure):
         return outcome
     return roll_back(
         provider,
@@ -202,7 +203,7 @@ def wait(
         gate_rollback=lambda rollback: wait(
             rollback,
             options=options,
-            reporter=reporter,
+            reporter=PhaseReporter(lambda line: watcher.phase(line, run.elapsed()), "rollback"),
             clock=clock,
             sleep=sleep,
             wall_clock=wall_clock,
@@ -275,11 +276,11 @@ class _Wait:
         left = format_duration(self.options.timeout - self._bake_seconds - self.kept_for_release)
         return f"the {left} deadline for the deployment ({timeout}, less {' and '.join(kept)})"
 
-    def prepare_bake(self) -> Outcome | None:
+    def prepare_bake(self, began: float) -> Outcome | None:
         """The bake's checks made ready before anything is waited on: an outcome if they
         cannot be read (a check that can never work raises UsageError)."""
         assert self.bake is not None
-        self.started = self.clock()
+        self.started = began
         try:
             with deadline.within(DETAILS_SECONDS):
                 self.bake.prepare()
@@ -308,9 +309,11 @@ class _Wait:
             return self._cancelled(stop.reason, stop.signum)
         except Exception as bug:  # the promise: every ending is an Outcome, a bug's too
             said = one_line(str(bug), limit=200)
+            broken = self.baking.result(BakeStatus.UNREADABLE) if self.baking else None
             return self._end(
                 OutcomeStatus.ERROR,
                 f"the wait broke off ({type(bug).__name__}{': ' + said if said else ''})",
+                baked=broken,
             )
 
     def _loop(self) -> Outcome:
@@ -411,7 +414,7 @@ class _Wait:
             )
         return self._end(
             OutcomeStatus.ERROR,
-            f"the deployment succeeded, but its bake could not be read {into}: {baked.reason}",
+            f"the deployment succeeded, but its bake ended undecided {into}: {baked.reason}",
             baked=baked,
         )
 

@@ -22,7 +22,9 @@ from gate.core.model import BakeResult, BakeStatus, OnFailure, Outcome, OutcomeS
 from gate.core.provider import Provider
 from gate.core.text import one_line
 from gate.waiting.engine import WaitOptions, wait
-from gate.waiting.rollback import check_rollback, roll_back
+from gate.waiting.reporter import PhaseReporter
+from gate.waiting.rollback import check_rollback, roll_back, rolls_back_on
+from gate.wire import deadline
 
 if TYPE_CHECKING:
     from gate.bake.run import Bake
@@ -54,6 +56,8 @@ class ReleaseBaked:
     signal: int | None = None
 
 
+PREPARE_SECONDS = 30.0
+"""How long the release's checks may take to be made ready, before anything is waited on."""
 MAX_PARALLEL_ROLLBACKS = 8
 """Targets rolled back at once: each starts a deployment, and an API may refuse a burst."""
 
@@ -62,7 +66,8 @@ def check_release(targets: Sequence[Target], bake: Bake, on_failure: OnFailure) 
     """Before waiting: a rollback every target can do, and checks that can work."""
     for target in targets:
         check_rollback(target.provider, on_failure, dry_run=False)
-    bake.prepare()
+    with deadline.within(PREPARE_SECONDS):
+        bake.prepare()
 
 
 def bake_release(
@@ -86,6 +91,11 @@ def bake_release(
     baking = Baking(bake, clock=clock, sleep=sleep, say=lambda line, into: say(f"release: {line}"))
     try:
         baked = baking.run()
+    except Exception as bug:  # the promise: the whole ends as an outcome, never a traceback
+        said = (
+            f"the release's bake broke off ({type(bug).__name__}: {one_line(str(bug), limit=200)})"
+        )
+        baked = replace(baking.result(BakeStatus.UNREADABLE), reason=said)
     except KeyboardInterrupt:
         return _cancelled(ended, baking.result(BakeStatus.CANCELLED), signal.SIGINT)
     except Interrupted as interrupt:
@@ -103,16 +113,13 @@ def bake_release(
         reason = f"every deployment succeeded, then the release failed its bake {into}: {said}"
         status = OutcomeStatus.FAILED
     else:
-        reason = f"every deployment succeeded, but the release's bake could not be read {into}: "
+        reason = f"every deployment succeeded, but the release's bake ended undecided {into}: "
         reason += baked.reason or ""
         status = OutcomeStatus.ERROR
     reason = one_line(reason, limit=2000)
     say(reason)
-    rolls = on_failure == "rollback-also-on-timeout" or (
-        on_failure == "rollback" and status is OutcomeStatus.FAILED
-    )
     outcomes = tuple(ended)
-    if rolls:
+    if rolls_back_on(status, on_failure):
         outcomes = _rolled_back(outcomes, targets, reason, dry_run=dry_run, say=say)
     return ReleaseBaked(status, baked, outcomes, reason)
 
@@ -135,7 +142,11 @@ def _rolled_back(
             target.provider,
             why,
             dry_run=dry_run,
-            gate_rollback=lambda rollback: wait(rollback, options=target.options),
+            gate_rollback=lambda rollback: wait(
+                rollback,
+                options=target.options,
+                reporter=PhaseReporter(lambda line: say(f"{target.name}: {line}"), "rollback"),
+            ),
             say=lambda line: say(f"{target.name}: {line}"),
         )
         return replace(passed, rollback=rolled.rollback)

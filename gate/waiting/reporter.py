@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
+from gate.core.durations import format_duration
 from gate.core.errors import TransientError
 from gate.core.model import Outcome, Snapshot
 
-__all__ = ["GuardedReporter", "NullReporter", "Reporter"]
+__all__ = ["GuardedReporter", "NullReporter", "PhaseReporter", "Reporter"]
 
 
 class Reporter(Protocol):
@@ -98,3 +100,47 @@ class GuardedReporter:
 
     def finished(self, outcome: Outcome) -> None:
         self._call("finished", outcome)
+
+
+class PhaseReporter:
+    """A wait inside another's phase (the rollback's, after the gate failed): its progress
+    as the outer reporter's phase lines, named by ``label``, and its ending one more line,
+    never an outcome of its own (no second summary, no annotation that it succeeded).
+    ``say``: the outer wait's phase line."""
+
+    def __init__(self, say: Callable[[str], None], label: str) -> None:
+        self._say_outer = say
+        self._label = label
+
+    def _say(self, line: str) -> None:
+        self._say_outer(f"{self._label}: {line}")
+
+    def started(self, description: str, timeout: float) -> None:
+        self._say(f"waiting for {description} (timeout {format_duration(timeout)})")
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        before = (
+            f"{previous.raw_status} -> "
+            if previous and previous.raw_status != current.raw_status
+            else ""
+        )
+        progress = f" ({current.progress})" if current.progress else ""
+        self._say(f"status: {before}{current.raw_status}{progress}")
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        status = current.raw_status if current else "not read yet"
+        self._say(f"still waiting: status {status} ({polls} reads)")
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._say(f"warning: {message}")
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._say(f"{fault}; retrying in {format_duration(delay)}")
+
+    def phase(self, line: str, elapsed: float) -> None:
+        self._say(line)
+
+    def finished(self, outcome: Outcome) -> None:
+        took = format_duration(outcome.elapsed_seconds)
+        why = f": {outcome.reason}" if outcome.reason and not outcome.succeeded else ""
+        self._say(f"{outcome.status.value} after {took}{why}")

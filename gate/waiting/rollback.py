@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from gate.core.errors import GateError, TransientError, UsageError
+from gate.core.errors import GateError, Interrupted, Stopped, TransientError, UsageError
 from gate.core.model import (
     ON_FAILURE,
     OnFailure,
@@ -35,6 +35,7 @@ __all__ = [
     "check_rollback",
     "roll_back",
     "rolls_back_after",
+    "rolls_back_on",
 ]
 
 PLAN_SECONDS = 60.0
@@ -54,11 +55,20 @@ def check_rollback(provider: Provider, on_failure: str, *, dry_run: bool) -> Non
 
 
 def rolls_back_after(outcome: Outcome, on_failure: OnFailure) -> bool:
-    if outcome.status is OutcomeStatus.FAILED:
-        return on_failure != "nothing"
-    if outcome.status in (OutcomeStatus.TIMED_OUT, OutcomeStatus.ERROR):
-        return on_failure == "rollback-also-on-timeout"
-    return False
+    """Whether ``on_failure`` rolls back after ``outcome``: a failure; a timeout or an
+    unreadable outcome only when asked; never a deployment the gate has not read (its
+    checks unreadable before waiting, a deadline before the first answer)."""
+    return outcome.raw_status is not None and rolls_back_on(outcome.status, on_failure)
+
+
+def rolls_back_on(status: OutcomeStatus, on_failure: OnFailure) -> bool:
+    """Whether ``on_failure`` rolls back a gate that ended ``status``."""
+    if on_failure == "nothing":
+        return False
+    if status is OutcomeStatus.FAILED:
+        return True
+    unfinished = status in (OutcomeStatus.TIMED_OUT, OutcomeStatus.ERROR)
+    return unfinished and on_failure == "rollback-also-on-timeout"
 
 
 def roll_back(
@@ -71,13 +81,45 @@ def roll_back(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """``outcome`` with what rolling ``provider``'s target back did (or would do)."""
+    """``outcome`` with what rolling ``provider``'s target back did (or would do). Always
+    returns: whatever breaks the rollback (a bug, a signal) is said in its result, and the
+    outcome's own status stands."""
+    planned: list[RollbackPlan] = []
+
+    def ended(reason: str) -> Outcome:
+        plan = planned[0] if planned else None
+        return replace(outcome, rollback=RollbackResult(plan, dry_run=dry_run, reason=reason))
+
+    try:
+        return _roll_back(provider, outcome, dry_run, gate_rollback, say, clock, sleep, planned)
+    except (KeyboardInterrupt, Interrupted, Stopped) as stop:
+        signum = stop.signum if isinstance(stop, Interrupted) else None
+        said = f"interrupted during the rollback{f' by signal {signum}' if signum else ''}"
+        say(said)
+        return ended(reason=said)
+    except Exception as bug:  # the promise: the outcome of the gate itself is never lost
+        said = f"the rollback broke off ({type(bug).__name__}: {one_line(str(bug), limit=200)})"
+        say(said)
+        return ended(reason=said)
+
+
+def _roll_back(
+    provider: Provider,
+    outcome: Outcome,
+    dry_run: bool,
+    gate_rollback: Callable[[Provider], Outcome],
+    say: Callable[[str], None],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    planned: list[RollbackPlan],
+) -> Outcome:
     assert isinstance(provider, RollsBack)
     try:
         plan = _plan(provider, clock, sleep)
     except GateError as unplanned:
-        say(f"cannot roll back: {unplanned}")
+        say(f"not rolled back: {unplanned}")
         return replace(outcome, rollback=RollbackResult(None, dry_run, reason=str(unplanned)))
+    planned.append(plan)
     if dry_run:
         say(f"would roll back (dry run): {plan.summary}")
         return replace(outcome, rollback=RollbackResult(plan, dry_run=True))
@@ -86,7 +128,7 @@ def roll_back(
         with deadline.within(PLAN_SECONDS):
             rollback = provider.roll_back(plan, _comment(provider, outcome))
     except GateError as unstarted:
-        say(f"the rollback could not be started: {unstarted}")
+        say(f"the rollback was not started: {unstarted}")
         return replace(outcome, rollback=RollbackResult(plan, reason=str(unstarted)))
     try:
         rolled = gate_rollback(rollback)
