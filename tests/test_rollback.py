@@ -1,6 +1,8 @@
 """Rolling back, provider by provider: the plan names the right earlier deployment, ``roll_back``
 sends exactly the planned request, and the provider it returns follows the new deployment to
-its end. Humanitec runs on the package's emulator (held to the vendored contracts), Greengrass
+its end. No backend plans a rollback once a deployment was started after the failed one (it
+would undo it), and a start request answered by a transient fault says the rollback may have
+started. Humanitec runs on the package's emulator (held to the vendored contracts), Greengrass
 v1 on moto, Greengrass v2 on botocore's Stubber and on the emulator through the gate's wire."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from openapi_schema_validator import OAS30Validator
 from gate import WaitOptions, wait
 from gate.core.errors import (
     NotFoundError,
+    ReadError,
     RequestRejected,
     TransientError,
     UsageError,
@@ -39,6 +42,17 @@ from tests.support import CONTRACT, REPO, TOKEN, VirtualClock, set_moto_status
 ENDS_OK = Timeline([(0, "in progress"), (5, "succeeded")])
 ENDS_FAILED = Timeline([(0, "in progress"), (5, "failed")])
 ENV_PATH = "/orgs/acme/apps/shop/envs/production"
+
+
+def assert_outcome_unknown(error: pytest.ExceptionInfo[ReadError], check: str) -> None:
+    """A start answered by a transient fault: a ReadError (never retried as a TransientError)
+    that says the rollback may have started and where to look."""
+    assert not isinstance(error.value, TransientError)
+    assert isinstance(error.value.__cause__, TransientError)
+    said = str(error.value)
+    assert said.startswith("the rollback request got no clear answer (")
+    assert f"it may have started; check {check} before retrying" in said
+    assert "\n" not in said
 
 
 def contract_validator(name: str) -> OAS30Validator:
@@ -92,7 +106,6 @@ def humanitec_history(emulator: Emulator) -> dict[str, str]:
         ),
         "broken": add("acme", "shop", "production", ENDS_FAILED, started_ago=200),
         "failed": add("acme", "shop", "production", ENDS_FAILED, started_ago=100),
-        "later_ok": add("acme", "shop", "production", ENDS_OK, started_ago=50),
     }
 
 
@@ -156,9 +169,25 @@ def test_humanitec_first_deployment_has_nothing_to_roll_back_to(
     virtual_emulator: Emulator, humanitec: Any
 ) -> None:
     failed = virtual_emulator.add_humanitec("acme", "shop", "production", ENDS_FAILED)
-    virtual_emulator.add_humanitec("acme", "shop", "production", ENDS_OK)  # after it
     with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {failed}"):
         humanitec(failed).plan_rollback()
+
+
+@pytest.mark.parametrize("newer", [ENDS_OK, ENDS_FAILED, Timeline([(0, "in progress")])])
+def test_humanitec_never_plans_over_a_deployment_started_after_the_failed_one(
+    virtual_emulator: Emulator, humanitec: Any, newer: Timeline
+) -> None:
+    """Someone deployed during the bake: the environment's last_deploy is theirs, whatever
+    it ends as, and a rollback would undo it."""
+    ids = humanitec_history(virtual_emulator)
+    theirs = virtual_emulator.add_humanitec("acme", "shop", "production", newer, started_ago=10)
+    with pytest.raises(RequestRejected) as refused:
+        humanitec(ids["failed"]).plan_rollback()
+    assert str(refused.value) == (
+        f"deployment {theirs} was started in acme/shop/production after "
+        f"{ids['failed']} failed, and a rollback would undo it"
+    )
+    assert not virtual_emulator.posted
 
 
 @pytest.mark.parametrize(
@@ -166,11 +195,10 @@ def test_humanitec_first_deployment_has_nothing_to_roll_back_to(
     [
         (Fault.http(409, body=b'{"error":"API-409","message":"busy"}'), RequestRejected, "409"),
         (Fault.http(400, body=b'{"error":"API-400","message":"bad set"}'), RequestRejected, "bad"),
-        (Fault.http(503), TransientError, "503"),
     ],
-    ids=["conflict", "refused", "unavailable"],
+    ids=["conflict", "refused"],
 )
-def test_humanitec_faults_on_start_are_gate_errors(
+def test_humanitec_refusals_on_start_are_gate_errors(
     virtual_emulator: Emulator, humanitec: Any, fault: Fault, error: type[Exception], words: str
 ) -> None:
     ids = humanitec_history(virtual_emulator)
@@ -179,6 +207,25 @@ def test_humanitec_faults_on_start_are_gate_errors(
     virtual_emulator.inject(fault, path_contains="/deploys")
     with pytest.raises(error, match=words):
         failed.roll_back(plan, "why")
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [(Fault.http(503), "HTTP 503"), (Fault.reset(), "connection")],
+    ids=["unavailable", "reset"],
+)
+def test_humanitec_a_transient_fault_on_start_leaves_the_outcome_unknown(
+    virtual_emulator: Emulator, humanitec: Any, fault: Fault, words: str
+) -> None:
+    """The POST reached the API: a 5xx or a dropped answer is no proof it did nothing."""
+    ids = humanitec_history(virtual_emulator)
+    failed = humanitec(ids["failed"])
+    plan = failed.plan_rollback()
+    virtual_emulator.inject(fault, path_contains="/deploys")
+    with pytest.raises(ReadError, match=words) as unknown:
+        failed.roll_back(plan, "why")
+    assert_outcome_unknown(unknown, "the deployments of acme/shop/production")
+    assert len(virtual_emulator.posted) == 1
 
 
 def test_humanitec_refuses_a_rollback_while_a_deployment_is_active(
@@ -293,22 +340,64 @@ def test_humanitec_v2_first_deployment_has_nothing_to_roll_back_to(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"),
-    [
-        (Fault.http(409, body=b'{"error":"API-409","message":"in flight"}'), RequestRejected),
-        (Fault.http(500), TransientError),
-    ],
-    ids=["conflict", "server-fault"],
+    "newer",
+    [Timeline([(0, "succeeded")]), Timeline([(0, "failed")]), Timeline([(0, "executing")])],
+    ids=["succeeded", "failed", "running"],
 )
-def test_humanitec_v2_faults_on_start_are_gate_errors(
-    emulator: Emulator, orchestrator: Any, fault: Fault, error: type[Exception]
+def test_humanitec_v2_never_plans_over_a_deployment_started_after_the_failed_one(
+    emulator: Emulator, orchestrator: Any, newer: Timeline
 ) -> None:
+    ids = orchestrator_history(emulator)
+    theirs = emulator.add_humanitec_v2("acme", newer, started_ago=100)
+    with pytest.raises(RequestRejected) as refused:
+        orchestrator(ids["failed"]).plan_rollback()
+    assert str(refused.value) == (
+        f"deployment {theirs} was started in acme/shop/staging after "
+        f"{ids['failed']} failed, and a rollback would undo it"
+    )
+    assert not emulator.posted
+
+
+def test_humanitec_v2_a_later_plan_only_run_changed_nothing_to_undo(
+    emulator: Emulator, orchestrator: Any
+) -> None:
+    ids = orchestrator_history(emulator)
+    emulator.add_humanitec_v2("acme", Timeline([(0, "succeeded")]), mode="plan_only")
+    assert orchestrator(ids["failed"]).plan_rollback().to == ids["good"]
+
+
+def test_humanitec_v2_conflict_on_start_is_refused(emulator: Emulator, orchestrator: Any) -> None:
     ids = orchestrator_history(emulator)
     failed = orchestrator(ids["failed"])
     plan = failed.plan_rollback()
-    emulator.inject(fault, path_contains="/orgs/acme/deployments")
-    with pytest.raises(error):
+    emulator.inject(
+        Fault.http(409, body=b'{"error":"API-409","message":"in flight"}'),
+        path_contains="/orgs/acme/deployments",
+    )
+    with pytest.raises(RequestRejected, match="in flight"):
         failed.roll_back(plan, "")
+
+
+def test_humanitec_v2_a_server_fault_on_start_leaves_the_outcome_unknown_and_a_retry_is_safe(
+    emulator: Emulator, orchestrator: Any
+) -> None:
+    """A 500 to the start says nothing of whether the API acted: the error says so, and
+    every request for the same rollback carries one Idempotency-Key, so the API starts it
+    once however often it is asked."""
+    ids = orchestrator_history(emulator)
+    failed = orchestrator(ids["failed"])
+    plan = failed.plan_rollback()
+    emulator.inject(Fault.http(500), path_contains="/orgs/acme/deployments")
+    with pytest.raises(ReadError, match="HTTP 500") as unknown:
+        failed.roll_back(plan, "")
+    assert_outcome_unknown(unknown, "the deployments to acme/shop/staging")
+    first = failed.roll_back(plan, "")
+    again = failed.roll_back(plan, "")
+    assert again.target["deployment_id"] == first.target["deployment_id"]
+    keys = {headers["idempotency-key"] for _, _, headers in emulator.posted}
+    assert keys == {f"deploy-gate-rollback-{ids['failed']}"}
+    first.close()
+    again.close()
 
 
 # Greengrass v1, on moto.
@@ -354,6 +443,16 @@ def moto_history(gg: Any, *kinds: tuple[str, str]) -> tuple[str, list[str], list
     return group, deployments, versions
 
 
+def sent_client_tokens(client: Any) -> list[str]:
+    """The X-Amzn-Client-Token header of each CreateDeployment request, as put on the wire."""
+    tokens: list[str] = []
+    client.meta.events.register(
+        "before-send.greengrass.CreateDeployment",
+        lambda request, **_: tokens.append(request.headers["X-Amzn-Client-Token"].decode()),
+    )
+    return tokens
+
+
 def recorded_calls(client: Any, operation: str) -> list[dict[str, Any]]:
     """The parameters of each ``operation`` call the client makes, as it sends them."""
     calls: list[dict[str, Any]] = []
@@ -370,13 +469,12 @@ def test_greengrass_redeploys_the_last_success_and_follows_it_to_its_end(
     clock: VirtualClock,
 ) -> None:
     gg = boto3.client("greengrass", region_name="eu-west-1")
-    group, (old, good, broken, failed, later), versions = moto_history(
+    group, (old, good, broken, failed), versions = moto_history(
         gg,
         ("Success", "0"),
         ("Success", "0"),
         ("Failure", "1"),
         ("Failure", "1"),
-        ("Success", "1"),
     )
     provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
     plan = provider.plan_rollback()
@@ -391,10 +489,13 @@ def test_greengrass_redeploys_the_last_success_and_follows_it_to_its_end(
         },
     }
     sent = recorded_calls(gg, "CreateDeployment")
+    tokens = sent_client_tokens(gg)
     rollback = provider.roll_back(plan, "unused: Greengrass v1 keeps no comment")
-    assert sent == [plan.request["params"]]
+    token = f"deploy-gate-rollback-{failed}"
+    assert sent == [{**plan.request["params"], "AmznClientToken": token}]
+    assert tokens == [token], "sent as the X-Amzn-Client-Token header"
     new = rollback.target["deployment_id"]
-    assert new not in (old, good, broken, failed, later)
+    assert new not in (old, good, broken, failed)
     redeployment = {d["DeploymentId"]: d for d in gg.list_deployments(GroupId=group)["Deployments"]}
     assert redeployment[new]["DeploymentType"] == "Redeployment"
     assert redeployment[new]["GroupArn"].endswith(f"/versions/{versions[0]}")
@@ -409,9 +510,29 @@ def test_greengrass_redeploys_the_last_success_and_follows_it_to_its_end(
 @pytest.mark.usefixtures("aws_env")
 def test_greengrass_first_deployment_has_nothing_to_roll_back_to() -> None:
     gg = boto3.client("greengrass", region_name="eu-west-1")
-    group, (failed, _), _ = moto_history(gg, ("Failure", "0"), ("Success", "1"))
+    group, (failed,), _ = moto_history(gg, ("Failure", "0"))
     with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {failed}"):
         GreengrassDeployment(gg, group_id=group, deployment_id=failed).plan_rollback()
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("newer", ["Success", "Failure", "InProgress"])
+def test_greengrass_never_plans_over_a_deployment_started_after_the_failed_one(
+    newer: str,
+) -> None:
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (_, failed, theirs), _ = moto_history(
+        gg, ("Success", "0"), ("Failure", "1"), (newer, "1")
+    )
+    sent = recorded_calls(gg, "CreateDeployment")
+    with pytest.raises(RequestRejected) as refused:
+        GreengrassDeployment(gg, group_id=group, deployment_id=failed).plan_rollback()
+    assert str(refused.value) == (
+        f"deployment {theirs} was started in group {group} after {failed} "
+        "failed, and a rollback would undo it"
+    )
+    assert sent == []
 
 
 @mock_aws
@@ -426,30 +547,34 @@ def test_greengrass_a_reset_before_the_failure_leaves_nothing_to_roll_back_to() 
 @mock_aws
 @pytest.mark.usefixtures("aws_env")
 @pytest.mark.parametrize(
-    ("code", "status", "error"),
+    ("code", "status", "unknown"),
     [
-        ("BadRequestException", 400, RequestRejected),
-        ("InternalServerErrorException", 500, TransientError),
+        ("BadRequestException", 400, False),
+        ("InternalServerErrorException", 500, True),
+        ("TooManyRequestsException", 429, True),
     ],
-    ids=["refused", "server-fault"],
+    ids=["refused", "server-fault", "throttled"],
 )
-def test_greengrass_faults_on_start_are_gate_errors(
-    code: str, status: int, error: type[Exception]
-) -> None:
+def test_greengrass_faults_on_start_are_gate_errors(code: str, status: int, unknown: bool) -> None:
+    """A refusal is said as one; a transient fault leaves the outcome unknown, and the retry
+    a person makes carries the same client token."""
     gg = boto3.client("greengrass", region_name="eu-west-1")
     group, (_, failed), _ = moto_history(gg, ("Success", "0"), ("Failure", "1"))
     provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
     plan = provider.plan_rollback()
+    sent = {**plan.request["params"], "AmznClientToken": f"deploy-gate-rollback-{failed}"}
     with Stubber(gg) as stub:
         stub.add_client_error(
-            "create_deployment",
-            code,
-            "the group is busy",
-            status,
-            expected_params=plan.request["params"],
+            "create_deployment", code, "the group is busy", status, expected_params=sent
         )
-        with pytest.raises(error, match="the group is busy"):
+        stub.add_response("create_deployment", {"DeploymentId": "d-again"}, sent)
+        with pytest.raises(ReadError, match="the group is busy") as said:
             provider.roll_back(plan, "")
+        if unknown:
+            assert_outcome_unknown(said, f"the deployments of group {group}")
+        else:
+            assert type(said.value) is RequestRejected
+        assert provider.roll_back(plan, "").target["deployment_id"] == "d-again"
         stub.assert_no_pending_responses()
 
 
@@ -496,16 +621,17 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
         stub.assert_no_pending_responses()
 
 
-def stub_plan(stub: Stubber, history: list[dict[str, Any]]) -> None:
-    stub.add_response(
-        "get_deployment",
-        {
-            "targetArn": THING,
-            "deploymentId": FAILED_ID,
-            "creationTimestamp": WHEN + timedelta(minutes=30),
-        },
-        {"deploymentId": FAILED_ID},
-    )
+def stub_plan(stub: Stubber, history: list[dict[str, Any]], *, latest: bool | None = True) -> None:
+    """The failed deployment (``isLatestForTarget`` as ``latest`` says; None: not said),
+    then the target's history."""
+    failed: dict[str, Any] = {
+        "targetArn": THING,
+        "deploymentId": FAILED_ID,
+        "creationTimestamp": WHEN + timedelta(minutes=30),
+    }
+    if latest is not None:
+        failed["isLatestForTarget"] = latest
+    stub.add_response("get_deployment", failed, {"deploymentId": FAILED_ID})
     stub.add_response(
         "list_deployments",
         {"deployments": history},
@@ -522,7 +648,6 @@ def test_greengrass_v2_redeploys_the_targets_previous_deployment(
         stub,
         [
             listed(FAILED_ID, 30, "FAILED"),
-            listed("1a7e0000-1111-2222-3333-444455556666", 40, "ACTIVE"),  # after it
             listed("b0b00000-1111-2222-3333-444455556666", 20, "FAILED"),
             listed("c0c00000-1111-2222-3333-444455556666", 15, "CANCELED"),
             listed(GOOD_ID, 10, "INACTIVE"),
@@ -592,14 +717,50 @@ def test_greengrass_v2_first_deployment_has_nothing_to_roll_back_to(
         provider.plan_rollback()
 
 
+NEWER_ID = "1a7e0000-1111-2222-3333-444455556666"
+
+
 @pytest.mark.usefixtures("aws_env")
 @pytest.mark.parametrize(
-    ("code", "status", "error"),
-    [("ConflictException", 409, RequestRejected), ("ThrottlingException", 429, TransientError)],
-    ids=["conflict", "throttled"],
+    ("latest", "newer", "named"),
+    [
+        (False, [listed(NEWER_ID, 40, "ACTIVE")], f"deployment {NEWER_ID}"),
+        (False, [], "a newer deployment"),
+        (None, [listed(NEWER_ID, 40, "FAILED")], f"deployment {NEWER_ID}"),
+    ],
+    ids=["superseded", "superseded-unlisted", "newer-in-history"],
+)
+def test_greengrass_v2_never_plans_over_a_deployment_started_after_the_failed_one(
+    stubbed: tuple[Any, Stubber], latest: bool | None, newer: list[dict[str, Any]], named: str
+) -> None:
+    """A superseded deployment (the gate reads it as FAILED, SUPERSEDED) or one the history
+    shows a later deployment after: re-creating what came before would undo the newer one.
+    Nothing else is read, and nothing is created (the Stubber holds no more answers)."""
+    greengrass, stub = stubbed
+    stub_plan(
+        stub,
+        [*newer, listed(FAILED_ID, 30, "FAILED"), listed(GOOD_ID, 10, "INACTIVE")],
+        latest=latest,
+    )
+    with pytest.raises(RequestRejected) as refused:
+        GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID).plan_rollback()
+    assert str(refused.value) == (
+        f"{named} was started on {THING} after {FAILED_ID} failed, and a rollback would undo it"
+    )
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    ("code", "status", "unknown"),
+    [
+        ("ConflictException", 409, False),
+        ("ThrottlingException", 429, True),
+        ("InternalServerException", 500, True),
+    ],
+    ids=["conflict", "throttled", "server-fault"],
 )
 def test_greengrass_v2_faults_on_start_are_gate_errors(
-    stubbed: tuple[Any, Stubber], code: str, status: int, error: type[Exception]
+    stubbed: tuple[Any, Stubber], code: str, status: int, unknown: bool
 ) -> None:
     greengrass, stub = stubbed
     plan = RollbackPlan(
@@ -607,8 +768,49 @@ def test_greengrass_v2_faults_on_start_are_gate_errors(
     )
     stub.add_client_error("create_deployment", code, "not now", status)
     provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
-    with pytest.raises(error, match="not now"):
+    with pytest.raises(ReadError, match="not now") as said:
         provider.roll_back(plan, "")
+    if unknown:
+        assert_outcome_unknown(said, f"the deployments to {THING}")
+    else:
+        assert type(said.value) is RequestRejected
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_a_superseded_deployment_on_the_emulator_is_never_rolled_back(
+    virtual_emulator: Emulator, clock: VirtualClock
+) -> None:
+    """Through the gate's wire: a newer deployment to the group ends the failed one as
+    SUPERSEDED, and ``--on-failure rollback`` must not re-create what came before on top."""
+    ok = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (60, "SUCCEEDED")])
+    line = "line-a"
+    virtual_emulator.add_greengrass_v2([Device("core-1", ok)], thing_group=line, started_ago=600)
+    failed = virtual_emulator.add_greengrass_v2(
+        [Device("core-1", ok)], thing_group=line, started_ago=10
+    )
+    virtual_emulator.supersede_greengrass_v2(failed, after=4)
+    newer = virtual_emulator.add_greengrass_v2([Device("core-1", ok)], thing_group=line)
+    made = make_clients(
+        ["greengrassv2", "iot"],
+        region="eu-west-1",
+        profile=None,
+        endpoint_url=virtual_emulator.url,
+        request_timeout=5,
+    )
+    provider = GreengrassV2Deployment(
+        made.clients["greengrassv2"], made.clients["iot"], deployment_id=failed, close=made.close
+    )
+    try:
+        outcome = wait(
+            provider, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep
+        )
+        assert outcome.status is OutcomeStatus.FAILED
+        assert [error.code for error in outcome.errors] == ["SUPERSEDED"]
+        with pytest.raises(RequestRejected, match=f"deployment {newer} was started"):
+            provider.plan_rollback()
+    finally:
+        provider.close()
+    assert not virtual_emulator.posted
 
 
 @pytest.mark.usefixtures("aws_env")

@@ -201,4 +201,4 @@ def test_a_group_whose_only_deployment_failed_has_nothing_to_roll_back_to(
     assert rollback["reason"].startswith("nothing to roll back to"), rollback["reason"]
     assert failed in rollback["reason"]
     assert set(deployments_of(group)) == {failed}
-    assert "cannot roll back: nothing to roll back to" in result.stderr
+    assert "not rolled back: nothing to roll back to" in result.stderr

@@ -13,6 +13,7 @@ from gate.core.text import quoted
 from gate.core.timestamps import iso_utc
 
 __all__ = [
+    "COMMENT_LIMIT",
     "ON_FAILURE",
     "BakeResult",
     "BakeStatus",
@@ -115,6 +116,10 @@ class Snapshot:
     """What this read means should the deadline pass before another read is done (a provider
     with a deadline policy: workloads failing now fail the gate then): the outcome at the
     deadline is decided from what was read, never from how long the last read took."""
+
+
+COMMENT_LIMIT = 500
+"""The most of a rollback's comment (why) a backend is sent: one line."""
 
 
 @dataclass(frozen=True)

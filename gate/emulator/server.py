@@ -277,13 +277,15 @@ class Emulator:
         status_message: str = "",
         deployment_id: str | None = None,
         started_ago: float = 0.0,
+        mode: str = "deploy",
     ) -> str:
         """Start a Platform Orchestrator v2 deployment now (or ``started_ago`` seconds ago,
-        for history); returns its id (a uuid)."""
+        for history); returns its id (a uuid). ``mode`` ``plan_only`` makes a plan-only run."""
         deployment_id = deployment_id or str(uuid.uuid4())
         script = HumanitecV2Script(
             org, deployment_id, project, env, timeline, status_message, self.clock() - started_ago
         )
+        script.mode = mode
         with self._lock:
             self._orchestrator[(org, deployment_id)] = script
         return deployment_id

@@ -92,7 +92,11 @@ class GreengrassDeployment:
         """Start ``plan`` (Greengrass v1 keeps no comment); a provider on the same client that
         follows the new deployment."""
         new_id = greengrass_rollback.start_rollback(
-            self._client, self._aws, plan, group_id=self._group_id
+            self._client,
+            self._aws,
+            plan,
+            group_id=self._group_id,
+            failed=self._deployment_id,
         )
         self._close, theirs = shared(self._close)
         return GreengrassDeployment(

@@ -5,13 +5,16 @@
 succeeded. ``CreateDeployment`` with ``DeploymentType: Redeployment`` and that deployment's
 ``DeploymentId`` (botocore's model: "the ID of the deployment if you wish to redeploy a
 previous deployment") and its ``GroupVersionId`` starts the rollback. A reset that succeeded
-left the group without configuration, so there is nothing before it to roll back to.
+left the group without configuration, so there is nothing before it to roll back to. It is
+planned only while the failed deployment is the newest in the group's history. The request
+carries an ``AmznClientToken`` made from the failed deployment's id, the same each time the
+rollback of that deployment is asked for.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +23,15 @@ from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import parse_timestamp
-from gate.providers.rollback_plans import body_of, planned_request
+from gate.providers.rollback_plans import (
+    AwsCall,
+    aws_pages,
+    body_of,
+    client_token,
+    planned_request,
+    started_since,
+    unclear_start,
+)
 
 __all__ = ["MAX_PAGES", "MAX_STATUS_READS", "plan_rollback", "start_rollback"]
 
@@ -32,12 +43,10 @@ _RESETS = frozenset({"ResetDeployment", "ForceResetDeployment"})
 _VERSION_ARN = re.compile(r"[:/]greengrass/groups/([^/]+)/versions/([^/]+)$")
 """AWS writes ``...:/greengrass/groups/{id}/versions/{version}``; moto leaves out the ``/``."""
 
-Call = Callable[..., Mapping[str, Any]]
-"""``call(operation, **params)``: one AWS call, its faults already gate errors."""
 
-
-def plan_rollback(client: Any, call: Call, *, group_id: str, failed: str) -> RollbackPlan:
-    """Redeploy the newest deployment of the group that succeeded before ``failed``."""
+def plan_rollback(client: Any, call: AwsCall, *, group_id: str, failed: str) -> RollbackPlan:
+    """Redeploy the newest deployment of the group that succeeded before ``failed``;
+    RequestRejected when one was started after it."""
     history = list(_history(client, call, group_id))
     this = next((d for d in history if from_api(d.get("DeploymentId")) == failed), None)
     failed_at = parse_timestamp(this.get("CreatedAt")) if this is not None else None
@@ -46,6 +55,13 @@ def plan_rollback(client: Any, call: Call, *, group_id: str, failed: str) -> Rol
             f"deployment {failed} is not in the deployment history of group {group_id} "
             "(or has no readable CreatedAt)"
         )
+    later = [
+        (created, from_api(deployment.get("DeploymentId")))
+        for deployment in history
+        if (created := _created(deployment)) is not None and created > failed_at
+    ]
+    if later:
+        raise started_since(failed, f"in group {group_id}", max(later)[1])
     earlier = sorted(
         (
             (created, deployment)
@@ -95,11 +111,16 @@ def plan_rollback(client: Any, call: Call, *, group_id: str, failed: str) -> Rol
     )
 
 
-def start_rollback(client: Any, call: Call, plan: RollbackPlan, *, group_id: str) -> str:
-    """CreateDeployment with the plan's parameters; the new deployment's id."""
+def start_rollback(
+    client: Any, call: AwsCall, plan: RollbackPlan, *, group_id: str, failed: str
+) -> str:
+    """CreateDeployment with the plan's parameters and the client token of ``failed``'s
+    rollback; the new deployment's id."""
     request = planned_request(plan, operation="CreateDeployment")
     params = body_of(request, "params", GroupId=group_id, DeploymentType="Redeployment")
-    answer = call(client.create_deployment, **params)
+    params["AmznClientToken"] = client_token(failed)
+    with unclear_start(f"the deployments of group {group_id}"):
+        answer = call(client.create_deployment, **params)
     said = from_api(answer.get("DeploymentId"))
     if not said:
         raise ReadError(
@@ -109,20 +130,16 @@ def start_rollback(client: Any, call: Call, plan: RollbackPlan, *, group_id: str
     return api_id("deployment id", said)
 
 
-def _history(client: Any, call: Call, group_id: str) -> Iterator[Mapping[str, Any]]:
-    token = ""
-    for _ in range(MAX_PAGES):
-        page = call(
-            client.list_deployments,
-            GroupId=group_id,
-            MaxResults="50",
-            **({"NextToken": token} if token else {}),
-        )
-        listed = page.get("Deployments")
-        yield from (d for d in listed if isinstance(d, Mapping)) if isinstance(listed, list) else ()
-        token = from_api(page.get("NextToken"))
-        if not token:
-            return
+def _history(client: Any, call: AwsCall, group_id: str) -> Iterator[Mapping[str, Any]]:
+    return aws_pages(
+        call,
+        client.list_deployments,
+        items="Deployments",
+        next_key="NextToken",
+        pages=MAX_PAGES,
+        GroupId=group_id,
+        MaxResults="50",
+    )
 
 
 def _created(deployment: Mapping[str, Any]) -> datetime | None:

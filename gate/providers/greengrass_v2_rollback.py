@@ -6,13 +6,15 @@ read whole (``GetDeployment``), and ``CreateDeployment`` sends its ``components`
 ``deploymentPolicies`` and ``iotJobConfiguration`` again to the same target, under its name.
 A thing group's deployment is continuous and reads ``ACTIVE`` or ``INACTIVE`` whatever its
 devices did, so its status says only that it was not a failure. The ``clientToken`` is made
-from the failed deployment's id: asked twice, AWS starts the rollback once.
+from the failed deployment's id: asked twice, AWS starts the rollback once. A failed
+deployment that is no longer the latest for its target (``isLatestForTarget`` false, which
+the gate reads as SUPERSEDED), or one after which the history lists a newer deployment, is
+never rolled back: that would undo the newer one.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,15 @@ from gate.core.errors import NotFoundError, ReadError, TransientError
 from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.text import from_api
-from gate.providers.rollback_plans import body_of, planned_request
+from gate.providers.rollback_plans import (
+    AwsCall,
+    aws_pages,
+    body_of,
+    client_token,
+    planned_request,
+    started_since,
+    unclear_start,
+)
 
 __all__ = ["COPIED", "MAX_PAGES", "plan_rollback", "start_rollback"]
 
@@ -29,27 +39,30 @@ MAX_PAGES = 10
 COPIED = ("deploymentName", "components", "deploymentPolicies", "iotJobConfiguration")
 """What of the earlier deployment is sent again (with its ``targetArn``)."""
 _NOT_RUN = frozenset({"FAILED", "CANCELED"})
-_TOKEN_CHARACTERS = re.compile(r"[^A-Za-z0-9-]")
-
-Call = Callable[..., Mapping[str, Any]]
-"""``call(operation, **params)``: one Greengrass call, its faults already gate errors."""
 
 
-def plan_rollback(greengrass: Any, call: Call, *, failed: str) -> RollbackPlan:
-    """Re-create the target's newest deployment before ``failed`` that did not fail."""
+def plan_rollback(greengrass: Any, call: AwsCall, *, failed: str) -> RollbackPlan:
+    """Re-create the target's newest deployment before ``failed`` that did not fail;
+    RequestRejected when ``failed`` is no longer the target's latest."""
     this = call(greengrass.get_deployment, deploymentId=failed)
     target = from_api(this.get("targetArn"))
     failed_at = this.get("creationTimestamp")
     if not target or not isinstance(failed_at, datetime):
         raise TransientError("GetDeployment answered without a targetArn or creationTimestamp")
-    earlier = [
-        (created, from_api(item.get("deploymentId")))
+    history = [
+        (created, from_api(item.get("deploymentId")), item)
         for item in _history(greengrass, call, target)
         if isinstance(created := item.get("creationTimestamp"), datetime)
-        and created < failed_at
         and from_api(item.get("deploymentId")) not in ("", failed)
-        and from_api(item.get("deploymentStatus")) not in _NOT_RUN
         and from_api(item.get("targetArn")) == target
+    ]
+    later = [(created, said) for created, said, _ in history if created > failed_at]
+    if later or this.get("isLatestForTarget") is False:
+        raise started_since(failed, f"on {target}", max(later)[1] if later else "")
+    earlier = [
+        (created, said)
+        for created, said, item in history
+        if created < failed_at and from_api(item.get("deploymentStatus")) not in _NOT_RUN
     ]
     if not earlier:
         raise NotFoundError(
@@ -62,7 +75,7 @@ def plan_rollback(greengrass: Any, call: Call, *, failed: str) -> RollbackPlan:
         raise ReadError(f"GetDeployment of {to} answered without its components to deploy again")
     params: dict[str, Any] = {"targetArn": target}
     params.update((key, previous[key]) for key in COPIED if previous.get(key) is not None)
-    params["clientToken"] = _TOKEN_CHARACTERS.sub("-", f"deploy-gate-rollback-{failed}")[:64]
+    params["clientToken"] = client_token(failed)
     named = (
         f" ({from_api(previous.get('deploymentName'))})" if previous.get("deploymentName") else ""
     )
@@ -74,11 +87,13 @@ def plan_rollback(greengrass: Any, call: Call, *, failed: str) -> RollbackPlan:
     )
 
 
-def start_rollback(greengrass: Any, call: Call, plan: RollbackPlan, *, target: str) -> str:
+def start_rollback(greengrass: Any, call: AwsCall, plan: RollbackPlan, *, target: str) -> str:
     """CreateDeployment with the plan's parameters; the new deployment's id."""
     request = planned_request(plan, operation="CreateDeployment")
     params = body_of(request, "params", **({"targetArn": target} if target else {}))
-    answer = call(greengrass.create_deployment, **params)
+    where = target or from_api(params.get("targetArn")) or "the target"
+    with unclear_start(f"the deployments to {where}"):
+        answer = call(greengrass.create_deployment, **params)
     said = from_api(answer.get("deploymentId"))
     if not said:
         raise ReadError(
@@ -88,18 +103,14 @@ def start_rollback(greengrass: Any, call: Call, plan: RollbackPlan, *, target: s
     return api_id("deployment id", said)
 
 
-def _history(greengrass: Any, call: Call, target: str) -> Iterator[Mapping[str, Any]]:
-    token = ""
-    for _ in range(MAX_PAGES):
-        page = call(
-            greengrass.list_deployments,
-            targetArn=target,
-            historyFilter="ALL",
-            maxResults=50,
-            **({"nextToken": token} if token else {}),
-        )
-        listed = page.get("deployments")
-        yield from (d for d in listed if isinstance(d, Mapping)) if isinstance(listed, list) else ()
-        token = from_api(page.get("nextToken"))
-        if not token:
-            return
+def _history(greengrass: Any, call: AwsCall, target: str) -> Iterator[Mapping[str, Any]]:
+    return aws_pages(
+        call,
+        greengrass.list_deployments,
+        items="deployments",
+        next_key="nextToken",
+        pages=MAX_PAGES,
+        targetArn=target,
+        historyFilter="ALL",
+        maxResults=50,
+    )

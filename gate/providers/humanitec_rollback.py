@@ -4,7 +4,9 @@ Contract: ``GET /orgs/{org}/apps/{app}/envs/{env}/deploys`` lists the environmen
 deployments (``DeploymentResponse``, newest first); ``POST`` to the same path with a
 ``DeploymentRequest`` starts one. A ``set_id`` forces the environment to that deployment's
 state, and ``value_set_version_id`` to its values, so redeploying both of the last deployment
-that succeeded before the failed one is the rollback; the ``comment`` says why.
+that succeeded before the failed one is the rollback; the ``comment`` says why. It is planned
+only while the environment's ``last_deploy`` (``GET .../envs/{env}``) is the failed one. The
+request has no idempotency key: a fault in answer to it leaves the outcome unknown.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.timestamps import parse_timestamp
 from gate.providers.humanitec_api import HumanitecApi, path_of
-from gate.providers.rollback_plans import body_of, comment_of, planned_request, short
+from gate.providers.rollback_plans import (
+    body_of,
+    comment_of,
+    planned_request,
+    short,
+    started_since,
+    unclear_start,
+)
 
 __all__ = ["MAX_PAGES", "plan_rollback", "start_rollback"]
 
@@ -27,7 +36,8 @@ MAX_PAGES = 10
 
 def plan_rollback(api: HumanitecApi, *, org: str, app: str, env: str, failed: str) -> RollbackPlan:
     """Redeploy the set (and values) of the newest deployment that succeeded before
-    ``failed``; NotFoundError when none did."""
+    ``failed``; NotFoundError when none did, RequestRejected when ``failed`` is no longer the
+    environment's latest deployment."""
     env_path = path_of("orgs", org, "apps", app, "envs", env)
     where = f"{org}/{app}/{env}"
     read = api.get_object(
@@ -38,6 +48,13 @@ def plan_rollback(api: HumanitecApi, *, org: str, app: str, env: str, failed: st
     failed_at = parse_timestamp(read.get("created_at"))
     if failed_at is None:
         raise TransientError("deployment: the answer has no readable 'created_at'")
+    environment = api.get_object(env_path, "environment", not_found=f"environment {where}")
+    latest = environment.get("last_deploy")
+    newest = api.said(latest.get("id")) if isinstance(latest, dict) else ""
+    if not newest:
+        raise TransientError("environment: the answer names no last_deploy")
+    if newest != failed:
+        raise started_since(failed, f"in {where}", newest)
 
     def succeeded_before(item: dict[str, Any]) -> bool:
         created = _created(item)
@@ -94,7 +111,8 @@ def start_rollback(
     body = body_of(request)
     default = f"deploy-gate: deployment {failed} failed; rolled back to {plan.to}"
     body["comment"] = comment_of(comment, default)
-    _, answer = api.post(path, "starting the rollback deployment", body)
+    with unclear_start(f"the deployments of {org}/{app}/{env}"):
+        _, answer = api.post(path, "starting the rollback deployment", body)
     said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
     if not said:
         raise ReadError(

@@ -6,7 +6,9 @@ items in a ``DeploymentPage`` (``next_page_token``; no order promised). ``POST``
 path with a ``DeploymentCreateBody`` of ``mode: rollback`` and ``rollback_to_deployment_id``
 "rolls back to the graph used in" that deployment, answering 201 with the new ``Deployment``.
 The body has no comment; an ``Idempotency-Key`` made from the failed deployment's id makes
-a second request for the same rollback answer with the first one's deployment.
+a second request for the same rollback answer with the first one's deployment. It is planned
+only while no deployment to the environment was started after the failed one (a plan-only
+run, which changes nothing, aside).
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.timestamps import parse_timestamp
 from gate.providers.humanitec_api import HumanitecApi, path_of
-from gate.providers.rollback_plans import body_of, planned_request
+from gate.providers.rollback_plans import (
+    body_of,
+    client_token,
+    planned_request,
+    started_since,
+    unclear_start,
+)
 
 __all__ = ["MAX_PAGES", "PER_PAGE", "plan_rollback", "start_rollback"]
 
@@ -28,11 +36,14 @@ MAX_PAGES = 10
 PER_PAGE = 50
 _STATE_CHANGES = ("deploy", "rollback")
 """Modes whose success changed the environment: a plan-only run changed nothing."""
+_PLANS_ONLY = ("plan_only", "rollback_plan")
+"""Modes that change nothing, whatever they end as."""
 
 
 def plan_rollback(api: HumanitecApi, *, org: str, failed: str) -> RollbackPlan:
     """Roll back to the newest deployment to the same project and environment that
-    succeeded before ``failed``; NotFoundError when none did."""
+    succeeded before ``failed``; NotFoundError when none did, RequestRejected when one
+    that may change the environment was started after it."""
     read = api.get_object(
         path_of("orgs", org, "deployments", failed),
         "deployment",
@@ -44,18 +55,28 @@ def plan_rollback(api: HumanitecApi, *, org: str, failed: str) -> RollbackPlan:
         raise TransientError("deployment: the answer lacks project_id, env_id or created_at")
     where = f"{org}/{project}/{env}"
     earlier: list[tuple[datetime, str]] = []
+    later: list[tuple[datetime, str]] = []
     for item in _summaries(api, org, project=project, env=env):
         created = parse_timestamp(item.get("created_at"))
+        said = api.said(item.get("id"))
+        mode = api.said(item.get("mode"))
         if (
-            created is not None
-            and created < failed_at
-            and api.said(item.get("id")) != failed
-            and api.said(item.get("status")) == "succeeded"
-            and api.said(item.get("mode")) in _STATE_CHANGES
-            and item.get("plan_only") is not True
-            and (api.said(item.get("project_id")), api.said(item.get("env_id"))) == (project, env)
+            created is None
+            or said == failed
+            or (api.said(item.get("project_id")), api.said(item.get("env_id"))) != (project, env)
         ):
-            earlier.append((created, api.said(item.get("id"))))
+            continue
+        if created > failed_at and item.get("plan_only") is not True and mode not in _PLANS_ONLY:
+            later.append((created, said))
+        if (
+            created < failed_at
+            and api.said(item.get("status")) == "succeeded"
+            and mode in _STATE_CHANGES
+            and item.get("plan_only") is not True
+        ):
+            earlier.append((created, said))
+    if later:
+        raise started_since(failed, f"in {where}", max(later)[1])
     if not earlier:
         raise NotFoundError(
             f"nothing to roll back to: no deployment to {where} succeeded before {failed}"
@@ -74,7 +95,7 @@ def plan_rollback(api: HumanitecApi, *, org: str, failed: str) -> RollbackPlan:
         request={
             "method": "POST",
             "path": path_of("orgs", org, "deployments"),
-            "headers": {"Idempotency-Key": f"deploy-gate-rollback-{failed}"},
+            "headers": {"Idempotency-Key": client_token(failed)},
             "body": body,
         },
     )
@@ -85,9 +106,10 @@ def start_rollback(api: HumanitecApi, plan: RollbackPlan, *, org: str) -> str:
     path = path_of("orgs", org, "deployments")
     request = planned_request(plan, method="POST", path=path)
     headers = {str(key): str(value) for key, value in body_of(request, "headers").items()}
-    code, answer = api.post(
-        path, "starting the rollback deployment", body_of(request), headers=headers
-    )
+    body = body_of(request)
+    where = "/".join([org, *(api.said(body.get(key)) or "?" for key in ("project_id", "env_id"))])
+    with unclear_start(f"the deployments to {where}"):
+        code, answer = api.post(path, "starting the rollback deployment", body, headers=headers)
     said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
     if code != 201 or not said:
         raise ReadError(

@@ -1,23 +1,52 @@
-"""What every provider's rollback shares: reading a plan back, and the comment it carries.
+"""What every provider's rollback shares: reading a plan back, the comment it carries, and
+the rules of starting one.
 
 A plan's ``request`` is what ``roll_back`` sends. It comes back from the caller, so it is read
 back strictly: the operation and the target it names must be the provider's own, or nothing
 is sent (:func:`planned_request`).
+
+A rollback is planned only while the failed deployment is still its target's latest: one
+started since (by someone else, or an earlier rollback) would be undone by it
+(:func:`started_since`). A transient fault in answer to the start request leaves unknown
+whether the backend acted on it, so it is said as such, never as "not started"
+(:func:`unclear_start`); where the backend takes one, a key made from the failed deployment's
+id (:func:`client_token`) makes a second request for the same rollback start nothing new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from gate.core.errors import UsageError
-from gate.core.model import RollbackPlan
-from gate.core.text import one_line
+from gate.core.errors import (
+    OutOfRequestBudget,
+    ReadError,
+    RequestRejected,
+    TransientError,
+    UsageError,
+)
+from gate.core.model import COMMENT_LIMIT, RollbackPlan
+from gate.core.text import from_api, one_line
 
-__all__ = ["COMMENT_LIMIT", "body_of", "comment_of", "planned_request", "short"]
+__all__ = [
+    "COMMENT_LIMIT",
+    "AwsCall",
+    "aws_pages",
+    "body_of",
+    "client_token",
+    "comment_of",
+    "planned_request",
+    "short",
+    "started_since",
+    "unclear_start",
+]
 
-COMMENT_LIMIT = 500
-"""Characters of a rollback's comment kept: the failed deployment and why, on one line."""
+_TOKEN_CHARACTERS = re.compile(r"[^A-Za-z0-9-]")
+
+AwsCall = Callable[..., Mapping[str, Any]]
+"""``call(operation, **params)``: one AWS call, its faults already gate errors."""
 
 
 def planned_request(plan: RollbackPlan, **expected: object) -> dict[str, Any]:
@@ -53,3 +82,57 @@ def comment_of(comment: str, default: str) -> str:
 def short(identifier: str, *, keep: int = 12) -> str:
     """A long id (a 40-digit set id) shortened for a person: ``3f2a9c01b2e4…``."""
     return identifier if len(identifier) <= keep else identifier[:keep] + "…"
+
+
+def started_since(failed: str, where: str, newer: str = "") -> RequestRejected:
+    """The refusal to roll back ``failed`` once ``newer`` (a deployment started ``where``
+    after it; unnamed if the backend only said one was) is the target's latest."""
+    which = f"deployment {newer}" if newer else "a newer deployment"
+    return RequestRejected(
+        f"{which} was started {where} after {failed} failed, and a rollback would undo it"
+    )
+
+
+@contextmanager
+def unclear_start(check: str) -> Iterator[None]:
+    """Around the request that starts a rollback: a transient fault (a 5xx, throttling, a
+    timeout, a reset) may have come after the backend acted on it, so it becomes a ReadError
+    that says the outcome is unknown and names ``check``, where a person can see. A request
+    the gate's own budget never sent (:class:`OutOfRequestBudget`) is left as it is."""
+    try:
+        yield
+    except OutOfRequestBudget:
+        raise
+    except TransientError as fault:
+        raise ReadError(
+            f"the rollback request got no clear answer ({fault}): it may have started; "
+            f"check {check} before retrying"
+        ) from fault
+
+
+def client_token(failed: str) -> str:
+    """The idempotency key of the rollback of ``failed``: the same for every request to roll
+    it back, at most 64 letters, digits and dashes (what AWS's ``clientToken`` allows)."""
+    return _TOKEN_CHARACTERS.sub("-", f"deploy-gate-rollback-{failed}")[:64]
+
+
+def aws_pages(
+    call: AwsCall,
+    operation: Callable[..., Any],
+    *,
+    items: str,
+    next_key: str,
+    pages: int,
+    **params: Any,
+) -> Iterator[Mapping[str, Any]]:
+    """The objects listed under ``items`` by up to ``pages`` pages of an AWS list
+    ``operation``, each page asked for with the ``next_key`` (``NextToken``) the last gave."""
+    following = ""
+    for _ in range(pages):
+        page = call(operation, **params, **({next_key: following} if following else {}))
+        listed = page.get(items)
+        if isinstance(listed, list):
+            yield from (item for item in listed if isinstance(item, Mapping))
+        following = from_api(page.get(next_key))
+        if not following:
+            return

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from gate.core.errors import GateError, Interrupted, Stopped, TransientError, UsageError
 from gate.core.model import (
+    COMMENT_LIMIT,
     ON_FAILURE,
     OnFailure,
     Outcome,
@@ -40,7 +41,6 @@ __all__ = [
 
 PLAN_SECONDS = 60.0
 """How long the gate tries to read what to roll back to (retries included)."""
-COMMENT_LIMIT = 500
 
 
 def check_rollback(provider: Provider, on_failure: str, *, dry_run: bool) -> None:
@@ -128,7 +128,8 @@ def _roll_back(
         with deadline.within(PLAN_SECONDS):
             rollback = provider.roll_back(plan, _comment(provider, outcome))
     except GateError as unstarted:
-        say(f"the rollback was not started: {unstarted}")
+        unclear = isinstance(unstarted.__cause__, TransientError)  # sent, no answer came
+        say(f"rollback: {unstarted}" if unclear else f"the rollback was not started: {unstarted}")
         return replace(outcome, rollback=RollbackResult(plan, reason=str(unstarted)))
     try:
         rolled = gate_rollback(rollback)
