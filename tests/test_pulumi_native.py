@@ -440,3 +440,33 @@ def test_every_provider_has_its_block_a_humanitec_v2_deployment_and_a_pipeline_r
     outputs = Stack(client, URN).up({"humanitec": {**gated, "apiUrl": emulator.url}, **FAST})
     assert outputs["status"] == "succeeded"
     assert outputs["target"]["run"] == run
+
+
+def test_a_bake_that_breaches_fails_the_resource_and_a_bad_one_fails_check(
+    emulator: Emulator, client: Client
+) -> None:
+    from gate.emulator.health import HealthEndpoint
+
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (0.1, "succeeded")])
+    )
+    with (
+        HealthEndpoint([503], body="payments unreachable") as health,
+        pytest.raises(ProviderError) as failed,
+    ):
+        Stack(client, URN).up(
+            {
+                **humanitec(emulator, deployId=deploy_id),
+                "bake": "5m",
+                "bakeInterval": "0.1s",
+                "probe": [health.url],
+                "probeFailures": 2,
+            }
+        )
+    said = str(failed.value)
+    assert "the deployment succeeded, then failed its bake" in said
+    assert "payments unreachable" in said
+    with pytest.raises(CheckFailed) as refused:
+        Stack(client, URN).up({**humanitec(emulator, deployId=deploy_id), "alarm": ["a"]})
+    assert [name for name, _ in refused.value.failures] == ["alarm"]
+    assert "alarm is read during a bake: give bake" in str(refused.value)
