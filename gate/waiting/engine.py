@@ -63,6 +63,7 @@ from gate.waiting.schedule import (
     HistorySchedule,
     Schedule,
 )
+from gate.waiting.telling import Telling, told
 from gate.wire import deadline
 from gate.wire.rate import explaining
 
@@ -141,6 +142,7 @@ def wait(
     on_failure: OnFailure = "nothing",
     dry_run: bool = False,
     kept_for_release: float = 0.0,
+    telemetry: Sequence[Telling] = (),
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
 
@@ -153,6 +155,8 @@ def wait(
     could not be read; ``dry_run`` says what it would roll back to, and does nothing.
     ``kept_for_release``: seconds of the timeout kept for what follows this target in a gate
     of many (the release's own bake); the deployment and its bake must end before them.
+    ``telemetry``: what is told of the gate as data (:mod:`gate.waiting.telling`: a trace, a
+    GitHub deployment); never blocking nor failing it. The caller closes each, to flush.
 
     ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
     starts every target's clock at once, however long its thread takes to start.
@@ -175,7 +179,7 @@ def wait(
     schedule = schedule or GrowingSchedule(
         interval=options.interval, max_interval=options.longest_gap
     )
-    watcher = GuardedReporter(reporter or NullReporter())
+    watcher = GuardedReporter(told(reporter or NullReporter(), telemetry))
     run = _Wait(
         provider,
         options,

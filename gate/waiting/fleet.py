@@ -17,18 +17,19 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Protocol
 
 from gate.core.errors import Interrupted, Stopped
-from gate.core.model import BakeResult, OnFailure, Outcome, OutcomeStatus, exit_code_of
+from gate.core.model import OnFailure, Outcome, OutcomeStatus
 from gate.core.provider import Provider
 from gate.core.timestamps import iso_utc
 from gate.waiting.engine import WaitOptions, wait
+from gate.waiting.outcomes import ENDED_AS, WORST_FIRST, FleetOutcome, tally, worst
 from gate.waiting.reporter import NullReporter, Reporter
+from gate.waiting.telling import Telling, told
 from gate.wire import deadline
 from gate.wire.sharing import Sharing
 
@@ -36,11 +37,13 @@ if TYPE_CHECKING:
     from gate.bake.run import Bake
 
 __all__ = [
+    "WORST_FIRST",
     "FleetOutcome",
     "FleetReporter",
     "Target",
     "tally",
     "wait_all",
+    "worst",
 ]
 
 DEFAULT_SUMMARY_EVERY = 30.0
@@ -48,21 +51,6 @@ DEFAULT_SUMMARY_EVERY = 30.0
 STOP_GRACE = 5.0
 """How long stopped waits may take to end (a read under way finishes first). CI runners send
 SIGTERM 7.5 s after SIGINT: the outcome is written well before."""
-
-WORST_FIRST = (
-    OutcomeStatus.FAILED,
-    OutcomeStatus.TIMED_OUT,
-    OutcomeStatus.ERROR,
-    OutcomeStatus.CANCELLED,
-    OutcomeStatus.SUCCEEDED,
-)
-_WORDS = {
-    OutcomeStatus.SUCCEEDED: "succeeded",
-    OutcomeStatus.FAILED: "failed",
-    OutcomeStatus.TIMED_OUT: "timed out",
-    OutcomeStatus.ERROR: "unreadable",
-    OutcomeStatus.CANCELLED: "cancelled",
-}
 
 
 @dataclass(frozen=True)
@@ -75,36 +63,6 @@ class Target:
     bake: Bake | None = None
     on_failure: OnFailure = "nothing"
     dry_run: bool = False
-
-
-@dataclass(frozen=True)
-class FleetOutcome:
-    """How a gate of many ended: each target's outcome, in the order given, and the whole."""
-
-    outcomes: tuple[Outcome, ...]
-    status: OutcomeStatus
-    elapsed_seconds: float
-    started_at: str
-    finished_at: str
-    signal: int | None = None
-    throttled: int = 0
-    """429 answers the APIs gave (each slowed every wait on that API)."""
-    bake: BakeResult | None = None
-    """The release's own bake, once every target passed, when one was asked for."""
-    reason: str | None = None
-    """Why the whole did not pass when no target says it (the release's bake)."""
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is OutcomeStatus.SUCCEEDED
-
-    @property
-    def exit_code(self) -> int:
-        return exit_code_of(self.status, self.signal)
-
-    @property
-    def summary(self) -> str:
-        return tally([outcome.status for outcome in self.outcomes], len(self.outcomes))
 
 
 class FleetReporter(Protocol):
@@ -150,26 +108,6 @@ class NullFleetReporter:
         pass
 
 
-def tally(ended: Sequence[OutcomeStatus], total: int) -> str:
-    """``7/12 succeeded, 1 failed, 4 running``: every kind of ending that happened."""
-    counts = Counter(ended)
-    parts = [f"{counts[OutcomeStatus.SUCCEEDED]}/{total} succeeded"]
-    parts += [
-        f"{counts[status]} {_WORDS[status]}"
-        for status in WORST_FIRST
-        if status is not OutcomeStatus.SUCCEEDED and counts[status]
-    ]
-    running = total - len(ended)
-    if running:
-        parts.append(f"{running} running")
-    return ", ".join(parts)
-
-
-def worst(statuses: Sequence[OutcomeStatus]) -> OutcomeStatus:
-    """The whole's status: the worst of its targets' (an empty gate succeeded)."""
-    return next((status for status in WORST_FIRST if status in statuses), OutcomeStatus.SUCCEEDED)
-
-
 def wait_all(
     targets: Sequence[Target],
     *,
@@ -182,13 +120,15 @@ def wait_all(
     bake: Bake | None = None,
     on_failure: OnFailure = "nothing",
     dry_run: bool = False,
+    telemetry: Sequence[Telling] = (),
 ) -> FleetOutcome:
     """Wait on every target at once; always returns a :class:`FleetOutcome`.
 
     ``bake``: the release's own, once every target passed (its own bake included), kept
     inside each target's timeout; should it not pass, ``on_failure`` rolls every target
     back (:mod:`gate.waiting.release`). A target that fails rolls back by its own
-    ``on_failure``.
+    ``on_failure``. ``telemetry`` hears the release and each target's gate (the caller
+    closes each, to flush).
 
     Every target's timeout counts from ``started`` (on ``clock``; now if not given), so the
     whole ends by the longest timeout however long ten thousand threads take to start.
@@ -209,6 +149,7 @@ def wait_all(
 
         check_release(targets, bake, on_failure)
     stopped = sharing.stopped if sharing is not None else threading.Event()
+    _tell(telemetry, "release_started", [target.name for target in targets])
     run = _FleetRun(
         list(targets),
         fail_fast=fail_fast,
@@ -216,6 +157,7 @@ def wait_all(
         stopped=stopped,
         clock=clock,
         kept_for_release=bake.duration if bake is not None else 0.0,
+        telemetry=telemetry,
     )
     began = clock() if started is None else started
     outcome = run.run(began, summary_every)
@@ -244,7 +186,16 @@ def wait_all(
     if sharing is not None:
         outcome = replace(outcome, throttled=sharing.throttled())
     run.reporter.finished(outcome)
+    _tell(telemetry, "release_finished", outcome)
     return outcome
+
+
+def _tell(telemetry: Sequence[Telling], call: str, *args: object) -> None:
+    for telling in telemetry:
+        try:
+            getattr(telling, call)(*args)
+        except Exception:  # noqa: S112 - a telling never changes the gate
+            continue
 
 
 class _FleetRun:
@@ -257,8 +208,10 @@ class _FleetRun:
         stopped: threading.Event,
         clock: Callable[[], float],
         kept_for_release: float = 0.0,
+        telemetry: Sequence[Telling] = (),
     ) -> None:
         self.kept_for_release = kept_for_release
+        self.telemetry = telemetry
         self.targets = targets
         self.fail_fast = fail_fast
         self.reporter = reporter
@@ -310,6 +263,7 @@ class _FleetRun:
             watcher: Reporter = self.reporter.for_target(target)
         except Exception:  # a reporter that cannot start reporting must not stop the wait
             watcher = NullReporter()
+        watcher = told(watcher, self.telemetry, target.name)
         with deadline.stopped_by(self.stopped):
             outcome = wait(
                 target.provider,
@@ -354,7 +308,7 @@ class _FleetRun:
         for index in sorted(self.ended):
             outcome = self.ended[index]
             if outcome.status not in (OutcomeStatus.SUCCEEDED, OutcomeStatus.CANCELLED):
-                word = _WORDS[outcome.status]
+                word = ENDED_AS[outcome.status]
                 self._stop_all(f"cancelled by --fail-fast: {outcome.name} {word}", None)
                 return
 

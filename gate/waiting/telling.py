@@ -1,0 +1,110 @@
+"""Telling the platform what the gate did: the seam for a trace exporter, GitHub's
+Deployments, or anything else that wants each gated deployment as data.
+
+A :class:`Telling` hears a gate through the same calls a progress reporter does: it gives a
+:class:`~gate.waiting.reporter.Reporter` for each gated deployment (``for_gate``), and hears
+a gate of many start and end. It never blocks or fails the gate: every call to it is
+guarded (:class:`ToldReporter`), its own I/O is bounded, and :meth:`Telling.close` flushes
+within a bound and returns warnings to say, never raising. With none asked for, nothing of
+it is imported or run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from gate.core.errors import TransientError
+from gate.core.model import Outcome, Snapshot
+from gate.core.text import one_line
+from gate.waiting.outcomes import FleetOutcome
+from gate.waiting.reporter import Reporter
+
+__all__ = ["Telling", "ToldReporter", "told"]
+
+
+@runtime_checkable
+class Telling(Protocol):
+    def for_gate(self, name: str) -> Reporter:
+        """The reporter that hears one gated deployment (``name``: the target's name in a
+        gate of many, empty for one). Called from the thread that waits on it."""
+        ...
+
+    def release_started(self, names: Sequence[str]) -> None:
+        """A gate of many starts (before any ``for_gate``)."""
+        ...
+
+    def release_finished(self, outcome: FleetOutcome) -> None:
+        """A gate of many ended (after every gate's ``finished``)."""
+        ...
+
+    def close(self) -> list[str]:
+        """Flush what is left, within this telling's own bound; warnings for a person
+        (a collector that did not answer). Never raises."""
+        ...
+
+
+class ToldReporter:
+    """Passes every call to ``primary`` as it is, and to each telling's reporter guarded:
+    a telling that raises is silenced for the rest of the gate, and its first fault is kept
+    (:attr:`faults`) for the warning said at the end. The primary's faults are its own."""
+
+    def __init__(self, primary: Reporter, told: Sequence[Reporter]) -> None:
+        self._primary = primary
+        self._told = list(told)
+        self._lock = threading.Lock()
+        self.faults: list[str] = []
+
+    def _tell(self, name: str, *args: object) -> None:
+        for reporter in list(self._told):
+            try:
+                getattr(reporter, name)(*args)
+            except Exception as fault:  # a telling never changes the gate
+                with self._lock:
+                    if reporter in self._told:
+                        self._told.remove(reporter)
+                        said = one_line(str(fault), limit=300)
+                        self.faults.append(f"{type(fault).__name__}: {said}")
+
+    def started(self, description: str, timeout: float) -> None:
+        self._primary.started(description, timeout)
+        self._tell("started", description, timeout)
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        self._primary.status_changed(previous, current, elapsed)
+        self._tell("status_changed", previous, current, elapsed)
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        self._primary.heartbeat(current, elapsed, polls)
+        self._tell("heartbeat", current, elapsed, polls)
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._primary.warning(message, elapsed)
+        self._tell("warning", message, elapsed)
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._primary.retrying(fault, delay, elapsed)
+        self._tell("retrying", fault, delay, elapsed)
+
+    def phase(self, line: str, elapsed: float) -> None:
+        self._primary.phase(line, elapsed)
+        self._tell("phase", line, elapsed)
+
+    def finished(self, outcome: Outcome) -> None:
+        self._primary.finished(outcome)
+        self._tell("finished", outcome)
+
+
+def told(primary: Reporter, tellings: Sequence[Telling], name: str = "") -> Reporter:
+    """``primary``, and every telling's reporter for the gate ``name``; ``primary`` alone
+    when there is no telling (nothing of a telling runs unless one was asked for)."""
+    if not tellings:
+        return primary
+    reporters = []
+    for telling in tellings:
+        try:
+            reporters.append(telling.for_gate(name))
+        except Exception:  # noqa: S112 - a telling that cannot start is left out, never fatal
+            continue
+    return ToldReporter(primary, reporters)
