@@ -62,9 +62,10 @@ def test_every_face_names_the_fields_its_description_declares(provider: str) -> 
 
 def test_the_committed_schema_is_the_one_made_from_the_descriptions() -> None:
     from gate.bake.options import AFTER_SUCCESS
+    from gate.telling.options import TELLING_FIELDS
     from gate.waiting.options import WAITING
 
-    options = (*WAITING, *AFTER_SUCCESS.fields)
+    options = (*WAITING, *AFTER_SUCCESS.fields, *TELLING_FIELDS)
     made = schema([load_plugin(name).description for name in BUILT_IN], options)
     assert json.loads(SCHEMA.read_text()) == made
 
@@ -233,14 +234,15 @@ def test_a_secret_fields_value_is_never_in_its_refusal(kind: str, value: str) ->
     assert str(refused.value).startswith("--where is not a usable")
 
 
-def test_the_bake_and_rollback_options_are_in_every_face() -> None:
-    """Declared once (gate/bake/options.py): the command's flags, a targets file's keys, the
-    action's inputs, the Python component's arguments and the native schema's inputs."""
+def test_the_bake_rollback_and_telling_options_are_in_every_face() -> None:
+    """Declared once (gate/bake/options.py, gate/telling/options.py): the command's flags,
+    the action's inputs, the Python component's arguments and the native schema's inputs."""
     import yaml
 
     from gate.bake.options import AFTER_SUCCESS
+    from gate.telling.options import TELLING
 
-    keys = set(AFTER_SUCCESS.keys)
+    keys = {*AFTER_SUCCESS.keys, *TELLING.keys}
     parser = _provider_parser(load_plugin("humanitec"))
     flags = {opt for action in parser._actions for opt in action.option_strings}
     assert {cli_flag(key) for key in keys} <= flags

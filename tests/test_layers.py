@@ -6,9 +6,10 @@ transport, deadlines, the shared request budget, retries) only the core; ``waiti
 engine, its schedule, progress, the fleet) the core and the wire; ``providers`` the core
 and the wire, never the engine or a face; ``bake`` (the health checks read after a
 deployment succeeded) the core, the wire and the providers' clients, and the engine runs
-it; the faces (``cli``, ``render``, ``pulumi``) sit on top, and ``emulator`` (the APIs
-played for tests and the demo) stands alone. The core and the engine import no client
-library when they are imported.
+it; ``telling`` (what the gate tells the platform: a trace, GitHub deployments) the core,
+the wire and the engine's seam for it; the faces (``cli``, ``render``, ``pulumi``) sit on
+top, and ``emulator`` (the APIs played for tests and the demo) stands alone. The core and
+the engine import no client library when they are imported.
 """
 
 from __future__ import annotations
@@ -25,9 +26,20 @@ MAY_IMPORT = {
     "waiting": {"core", "wire", "waiting", "bake"},
     "providers": {"core", "wire", "providers"},
     "bake": {"core", "wire", "providers", "bake"},
+    "telling": {"core", "wire", "waiting", "telling"},
     "render": {"core", "waiting", "render"},
-    "pulumi": {"core", "wire", "waiting", "providers", "bake", "render", "pulumi"},
-    "cli": {"core", "wire", "waiting", "providers", "bake", "render", "cli", "emulator"},
+    "pulumi": {"core", "wire", "waiting", "providers", "bake", "telling", "render", "pulumi"},
+    "cli": {
+        "core",
+        "wire",
+        "waiting",
+        "providers",
+        "bake",
+        "telling",
+        "render",
+        "cli",
+        "emulator",
+    },
     "emulator": {"emulator"},
 }
 FACES = ("cli", "pulumi")

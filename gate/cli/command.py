@@ -27,6 +27,7 @@ from gate.cli.common import (
 from gate.cli.flags import (
     add_after_flags,
     add_target_flags,
+    add_telling_flags,
     add_waiting_flags,
     given_of,
     repeated_flag,
@@ -177,6 +178,7 @@ def _provider_parser(plugin: ProviderPlugin) -> Parser:
     add_target_flags(parser, plugin.description)
     add_waiting_flags(parser)
     add_after_flags(parser)
+    add_telling_flags(parser)
     add_fleet_flags(parser, "with one id repeated (--env a --env b)")
     add_report_flags(parser)
     return parser

@@ -15,6 +15,7 @@ from gate.core.errors import UsageError
 __all__ = [
     "add_after_flags",
     "add_target_flags",
+    "add_telling_flags",
     "add_waiting_flags",
     "given_of",
     "repeated_flag",
@@ -122,3 +123,12 @@ def add_after_flags(parser: argparse.ArgumentParser) -> None:
             group.add_argument(
                 cli_flag(field.key), dest=field.key, help=_help(field), **_kind(field)
             )
+
+
+def add_telling_flags(parser: argparse.ArgumentParser) -> None:
+    """What the gate tells the platform, as flags (read by their description later)."""
+    from gate.telling.options import TELLING_FIELDS
+
+    group = parser.add_argument_group("telling the platform")
+    for field in TELLING_FIELDS:
+        group.add_argument(cli_flag(field.key), dest=field.key, help=_help(field), **_kind(field))

@@ -27,8 +27,9 @@ from gate.cli.common import (
     wait_options_of,
     write_reports,
 )
-from gate.cli.flags import add_after_flags, add_waiting_flags, given_of
+from gate.cli.flags import add_after_flags, add_telling_flags, add_waiting_flags, given_of
 from gate.cli.targets import TargetEntry, as_text, plugin_of, read_entries
+from gate.cli.telling import close_tellings, tellings_from
 from gate.core.description import FieldError, file_key
 from gate.core.errors import GateError, UsageError
 from gate.providers import Provider, ProviderPlugin
@@ -88,6 +89,7 @@ def wait_all_command(
     parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")
     add_waiting_flags(parser)
     add_after_flags(parser)
+    add_telling_flags(parser)
     add_fleet_flags(parser, "all of FILE")
     add_report_flags(parser)
     began = time.monotonic()
@@ -128,6 +130,7 @@ def run_fleet(
     github = output == "github"
     check_report_paths(parsed, env, github=github)
     release = AFTER_SUCCESS.read(given_of(parsed, AFTER_SUCCESS), env=env)
+    tellings = tellings_from(parsed, env, request_timeout=parsed.request_timeout)
     sharing = Sharing(max_rate=parsed.max_rate)
     providers: list[Provider] = []
     bakes: list[Bake] = []
@@ -154,6 +157,7 @@ def run_fleet(
             bake=release_bake,
             on_failure=on_failure_of(release),
             dry_run=release.flag("dry_run"),
+            telemetry=tellings,
         )
     finally:
         for provider in providers:
@@ -161,6 +165,7 @@ def run_fleet(
         for made in bakes:
             made.close()
         sharing.close()
+        close_tellings(tellings, err)
     with signals_deferred():
         if output == "json":
             say(out, fleet_to_json(outcome) + "\n", err=err, what="the JSON outcome")

@@ -23,6 +23,7 @@ from gate.cli.common import (
     write_reports,
 )
 from gate.cli.flags import given_of
+from gate.cli.telling import close_tellings, tellings_from
 from gate.core.errors import Interrupted
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.provider import ProviderPlugin
@@ -55,6 +56,7 @@ def run_one(
     reporter: Reporter = GitHubReporter(out) if github else TextReporter(err)
     began = time.monotonic(), datetime.now(timezone.utc)
     after = AFTER_SUCCESS.read(given_of(parsed, AFTER_SUCCESS), env=env)
+    tellings = tellings_from(parsed, env, request_timeout=parsed.request_timeout)
     try:
         target = plugin.description.read(given, env=env)
         bake = bake_of(after, env, request_timeout=parsed.request_timeout)
@@ -72,11 +74,13 @@ def run_one(
                 bake=bake,
                 on_failure=on_failure_of(after),
                 dry_run=after.flag("dry_run"),
+                telemetry=tellings,
             )
         finally:
             provider.close()
             if bake is not None:
                 bake.close()
+    close_tellings(tellings, err)
     with signals_deferred():
         if output == "json":
             say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")

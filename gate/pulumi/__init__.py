@@ -155,7 +155,8 @@ class _Timing:
 
 @dataclass(frozen=True, kw_only=True)
 class _AfterSuccess:
-    """The bake and the rollback (see ``gate wait --help``): each as its field says."""
+    """The bake, the rollback and what is told of the gate (see ``gate wait --help``):
+    each as its field says."""
 
     bake: pulumi.Input[str | float] | None = None
     alarm: pulumi.Input[Sequence[str]] | None = None
@@ -172,6 +173,11 @@ class _AfterSuccess:
     bake_interval: pulumi.Input[str | float] | None = None
     on_failure: pulumi.Input[str] | None = None
     dry_run: pulumi.Input[bool] | None = None
+    otel: pulumi.Input[bool] | None = None
+    otel_endpoint: pulumi.Input[str] | None = None
+    github_deployment: pulumi.Input[bool] | None = None
+    github_environment: pulumi.Input[str] | None = None
+    environment_url: pulumi.Input[str] | None = None
 
     def after_success(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(_AfterSuccess)}

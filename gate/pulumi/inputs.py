@@ -18,6 +18,7 @@ from gate.core.description import FieldError, TargetDescription
 from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
+from gate.telling.options import TELLING
 from gate.waiting.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
 from gate.waiting.options import WAITING
 from gate.waiting.schedule import DEFAULT_MAX_INTERVAL
@@ -56,8 +57,9 @@ ID_KEYS = tuple(
     )
 )
 DURATION_KEYS = tuple(field.key for field in WAITING)
-AFTER_KEYS = AFTER_SUCCESS.keys
-"""The bake's and the rollback's options: changing one is an update, not a new gate."""
+AFTER_KEYS = (*AFTER_SUCCESS.keys, *TELLING.keys)
+"""The bake's, the rollback's and the telling's options: changing one is an update, not a
+new gate."""
 _WAITING = {field.key: field for field in WAITING}
 
 NameOf = Callable[[str], str]
@@ -179,12 +181,17 @@ def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fai
 
 
 def after_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
-    """The bake's and the rollback's options that cannot work, alone or together."""
+    """The bake's, the rollback's and the telling's options that cannot work, alone or
+    together."""
     given = after_fields(props)
     unknown = [key for key, value in given.items() if not known(value)]
     failures = [
         Failure(problem.key, problem.worded(name_of))
-        for problem in AFTER_SUCCESS.problems(given, unknown=unknown)
+        for description in (AFTER_SUCCESS, TELLING)
+        for problem in description.problems(
+            {key: value for key, value in given.items() if key in description.keys},
+            unknown=[key for key in unknown if key in description.keys],
+        )
     ]
     bake, timeout = given.get("bake"), props.get("timeout", "30m")
     if failures or bake is None or unknown or not known(timeout):
@@ -204,9 +211,13 @@ def after_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fail
     return failures
 
 
-def after_fields(props: Mapping[str, Any]) -> dict[str, object]:
-    """The bake's and the rollback's options that ``props`` give."""
-    return {key: props[key] for key in AFTER_KEYS if props.get(key) is not None}
+def after_fields(
+    props: Mapping[str, Any], description: TargetDescription | None = None
+) -> dict[str, object]:
+    """The options of :data:`AFTER_KEYS` (of ``description`` alone, when given) that
+    ``props`` give."""
+    keys = description.keys if description is not None else AFTER_KEYS
+    return {key: props[key] for key in keys if props.get(key) is not None}
 
 
 def _names_failed(failures: list[Failure], key: str) -> bool:

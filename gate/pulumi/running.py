@@ -26,6 +26,7 @@ from gate.providers.registry import load_plugin
 from gate.pulumi.inputs import after_fields, request_timeout, target_fields, wait_options
 from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
 from gate.render.text import TextReporter
+from gate.telling.options import TELLING, tellings_of
 from gate.waiting.engine import wait
 from gate.wire import deadline
 
@@ -108,8 +109,10 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     except GateError as unusable:  # check refuses these; a caller that skipped it learns here
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     try:
-        after = AFTER_SUCCESS.read(after_fields(props), env=run.env)
+        after = AFTER_SUCCESS.read(after_fields(props, AFTER_SUCCESS), env=run.env)
         bake = bake_of(after, run.env, request_timeout=request_timeout(props))
+        telling = TELLING.read(after_fields(props, TELLING), env=run.env)
+        tellings = tellings_of(telling, run.env, request_timeout=request_timeout(props))
     except GateError as unusable:
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     provider = build_provider(props, run)
@@ -125,6 +128,7 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
                 bake=bake,
                 on_failure=on_failure_of(after),
                 dry_run=after.flag("dry_run"),
+                telemetry=tellings,
             )
     except GateError as unusable:  # a check that cannot work, found before waiting
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
@@ -132,6 +136,10 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
         provider.close()
         if bake is not None:
             bake.close()
+        for told in tellings:
+            for warning in told.close():
+                if run.say is not None:
+                    run.say(f"warning: {warning}")
     if outcome.status is not OutcomeStatus.SUCCEEDED:
         raise DeploymentGateFailed(failure_message(outcome))
     return outcome

@@ -63,9 +63,10 @@ def schema_text(descriptions: Sequence[TargetDescription]) -> str:
     """The schema of ``descriptions`` and the gate's waiting, bake and rollback options, as the
     provider serves it."""
     from gate.bake.options import AFTER_SUCCESS
+    from gate.telling.options import TELLING_FIELDS
     from gate.waiting.options import WAITING
 
-    options = (*WAITING, *AFTER_SUCCESS.fields)
+    options = (*WAITING, *AFTER_SUCCESS.fields, *TELLING_FIELDS)
     return json.dumps(schema(descriptions, options), indent=2) + "\n"
 
 
