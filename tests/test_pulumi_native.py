@@ -470,3 +470,25 @@ def test_a_bake_that_breaches_fails_the_resource_and_a_bad_one_fails_check(
         Stack(client, URN).up({**humanitec(emulator, deployId=deploy_id), "alarm": ["a"]})
     assert [name for name, _ in refused.value.failures] == ["alarm"]
     assert "alarm is read during a bake: give bake" in str(refused.value)
+
+
+def test_a_gate_traced_under_pulumi_is_a_child_of_the_engines_trace(emulator: Emulator) -> None:
+    """The engine, run with --otel-traces, hands its plugins TRACEPARENT: the gate's span
+    joins that trace."""
+    from tests.parts.otlp_receiver import OtlpReceiver
+
+    trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (0.1, "succeeded")])
+    )
+    env = {"HUMANITEC_TOKEN": TOKEN, "TRACEPARENT": f"00-{trace_id}-{parent_id}-01"}
+    with OtlpReceiver() as receiver, native_host(env) as (client, _):
+        client.configure({})
+        Stack(client, URN).up(
+            {**humanitec(emulator, deployId=deploy_id), "otelEndpoint": receiver.url}
+        )
+        (span,) = receiver.spans()
+    assert span.name == "gate wait humanitec"
+    assert (span.trace_id, span.parent_span_id) == (trace_id, parent_id)
+    assert span.attributes["deployment.id"] == deploy_id
+    assert TOKEN not in " ".join(receiver.every_text())

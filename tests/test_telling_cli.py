@@ -1,0 +1,156 @@
+"""What the gate tells the platform, through the real command: a GitHub deployment with its
+statuses, a trace of a release, and a platform that does not answer, which costs a warning
+and never the exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gate.emulator import Emulator, Timeline
+from tests.parts.github_api import GitHubApiServer, github_api
+from tests.parts.otlp_receiver import OtlpReceiver
+from tests.support import TOKEN, run_gate
+from tests.test_fleet import release
+from tests.test_github_deployments import GITHUB_TOKEN, workflow
+
+WAIT = ["wait", "humanitec", "--org", "acme", "--app", "shop", "--env", "production"]
+QUICK = ["--interval", "0.05s", "--max-interval", "0.2s"]
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApiServer]:
+    with github_api(GITHUB_TOKEN) as server:
+        yield server
+
+
+def gate(
+    emulator: Emulator, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **(extra_env or {})}
+    return run_gate(*args, *QUICK, env=env)
+
+
+def deploy(emulator: Emulator, final: str) -> str:
+    return emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (1, final)])
+    )
+
+
+@pytest.mark.parametrize(
+    ("final", "code", "state"), [("succeeded", 0, "success"), ("failed", 1, "failure")]
+)
+def test_a_gate_is_a_github_deployment_with_its_statuses(
+    paced_emulator: Emulator, github: GitHubApiServer, final: str, code: int, state: str
+) -> None:
+    deploy_id = deploy(paced_emulator, final)
+    result = gate(
+        paced_emulator,
+        *WAIT,
+        "--deploy-id",
+        deploy_id,
+        "--github-deployment",
+        "--github-environment",
+        "production",
+        extra_env=workflow(github.url),
+    )
+    assert result.returncode == code, result.stderr
+    (deployment,) = github.deployments
+    assert deployment["environment"] == "production"
+    assert github.states(deployment["id"]) == ["in_progress", state]
+    assert "warning" not in result.stderr
+    assert GITHUB_TOKEN not in result.stdout + result.stderr
+
+
+def test_a_github_that_refuses_costs_a_warning_never_the_exit_code(
+    paced_emulator: Emulator, github: GitHubApiServer
+) -> None:
+    github.fail_next("POST", 401, body={"message": f"Bad credentials {GITHUB_TOKEN}"}, times=10)
+    github.fail_next("GET", 401, body={"message": "Bad credentials"}, times=10)
+    result = gate(
+        paced_emulator,
+        *WAIT,
+        "--deploy-id",
+        deploy(paced_emulator, "succeeded"),
+        "--github-deployment",
+        "--github-environment",
+        "production",
+        extra_env=workflow(github.url),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "gate: warning: GitHub deployment status not posted" in result.stderr
+    assert GITHUB_TOKEN not in result.stdout + result.stderr
+
+
+def test_a_github_deployment_without_a_token_is_refused_before_waiting(
+    emulator: Emulator, github: GitHubApiServer
+) -> None:
+    result = gate(
+        emulator,
+        *WAIT,
+        "--deploy-id",
+        deploy(emulator, "succeeded"),
+        "--github-deployment",
+        extra_env=workflow(github.url, GITHUB_TOKEN=None),
+    )
+    assert result.returncode == 2
+    assert "GITHUB_TOKEN" in result.stderr
+    assert github.requests == []
+
+
+def test_an_environment_without_a_github_deployment_is_refused(emulator: Emulator) -> None:
+    result = gate(emulator, *WAIT, "--latest", "--github-environment", "production")
+    assert result.returncode == 2
+    assert "--github-environment is for a GitHub deployment: give --github-deployment" in (
+        result.stderr
+    )
+
+
+def test_a_release_is_one_trace_with_a_span_for_each_target(
+    paced_emulator: Emulator, tmp_path: Path
+) -> None:
+    for env, final in (("eu", "succeeded"), ("us", "failed")):
+        paced_emulator.add_humanitec(
+            "acme", "shop", env, Timeline([(0, "in progress"), (1, final)])
+        )
+    file = release(tmp_path, {"env": "eu"}, {"env": "us"})
+    with OtlpReceiver() as receiver:
+        result = gate(
+            paced_emulator, "wait-all", file, "--otel-endpoint", receiver.url, "--output", "json"
+        )
+        spans = receiver.spans()
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["summary"] == "1/2 succeeded, 1 failed"
+    (parent,) = [span for span in spans if not span.parent_span_id]
+    children = {
+        span.attributes["deployment.environment.name"]: span
+        for span in spans
+        if span.parent_span_id
+    }
+    assert set(children) == {"eu", "us"}
+    assert {span.trace_id for span in spans} == {parent.trace_id}
+    assert {span.parent_span_id for span in children.values()} == {parent.span_id}
+    assert children["us"].status_code == "STATUS_CODE_ERROR"
+    assert children["eu"].status_code != "STATUS_CODE_ERROR"
+    assert TOKEN not in " ".join(receiver.every_text())
+
+
+def test_a_collector_that_is_not_there_costs_a_warning_never_the_exit_code(
+    paced_emulator: Emulator,
+) -> None:
+    with OtlpReceiver() as closed:
+        url = closed.url
+    result = gate(
+        paced_emulator,
+        *WAIT,
+        "--deploy-id",
+        deploy(paced_emulator, "failed"),
+        "--otel-endpoint",
+        url,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "gate: warning: OpenTelemetry:" in result.stderr
