@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import bounds, cost, fleet, lag, startup
+from bench import bounds, cost, fleet, lag, startup, telling
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 Row = tuple[str, str, str, str]
@@ -45,6 +45,12 @@ def main() -> int:
         default=20,
         help="separate gate processes in the fleet's anchor (default 20)",
     )
+    parser.add_argument(
+        "--telling",
+        type=int,
+        default=7,
+        help="gates of each kind in the cost of --otel (default 7)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     began = time.monotonic()
@@ -64,6 +70,8 @@ def main() -> int:
     rows += cost_rows(cost.compare())
     print("bench: start-up...", file=sys.stderr)
     rows += startup_rows(startup.measure())
+    print(f"bench: the cost of --otel, {args.telling} gates of each kind...", file=sys.stderr)
+    rows += telling_rows(telling.measure(args.telling))
     print(f"bench: {args.fleet} deployments in one gate wait-all...", file=sys.stderr)
     many = fleet.fleet(args.fleet)
     print(f"bench: {args.separate} separate gate processes...", file=sys.stderr)
@@ -200,6 +208,34 @@ def startup_rows(measured: list[tuple[str, float, str]]) -> list[Row]:
     return rows
 
 
+def telling_rows(measured: list[telling.Figures]) -> list[Row]:
+    anchor = measured[0]
+    rows = []
+    for item in measured:
+        value = (
+            f"wall {1000 * item.wall_seconds:.0f} ms, CPU {1000 * item.cpu_seconds:.0f} ms, "
+            f"peak RSS {item.peak_rss_mib:.0f} MiB"
+        )
+        if item.spans_received is not None:
+            value += f"; {item.spans_received} spans received of {item.runs} gates"
+        ratio = (
+            f"wall x{item.wall_seconds / anchor.wall_seconds:.2f} "
+            f"({1000 * (item.wall_seconds - anchor.wall_seconds):+.0f} ms); "
+            f"CPU x{item.cpu_seconds / anchor.cpu_seconds:.2f} "
+            f"({1000 * (item.cpu_seconds - anchor.cpu_seconds):+.0f} ms); "
+            f"RSS x{item.peak_rss_mib / anchor.peak_rss_mib:.2f}"
+        )
+        rows.append(
+            (
+                f"cost of --otel on one gate wait humanitec, whole command (median of {item.runs})",
+                item.who,
+                value,
+                "anchor" if item is anchor else ratio,
+            )
+        )
+    return rows
+
+
 def verdict(replay: dict[str, dict[str, float]]) -> str:
     """The aim for the history schedule, checked on the replay: the 2 s loop's lag at under
     30% of its calls."""
@@ -227,7 +263,7 @@ def render(rows: list[Row]) -> str:
 def document(table: str, seconds: float) -> str:
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}"
-        for name in ("deploy-gate", "boto3", "botocore", "httpx", "tenacity")
+        for name in ("deploy-gate", "boto3", "botocore", "httpx", "tenacity", "opentelemetry-sdk")
     )
     return f"""# Benchmark results
 
