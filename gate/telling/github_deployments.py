@@ -59,16 +59,16 @@ from typing import TYPE_CHECKING, Any
 
 from gate.core.durations import format_duration
 from gate.core.errors import ConfigError
-from gate.core.model import Outcome, OutcomeStatus, Snapshot
+from gate.core.model import Outcome, OutcomeStatus
 from gate.core.secret import Secret, header_token
 from gate.core.text import one_line
 from gate.core.urls import require_api_url
 from gate.telling.github_api import GitHubApi, GitHubRefused, github_client, path_of
+from gate.waiting.reporter import NullReporter
 
 if TYPE_CHECKING:
     import httpx
 
-    from gate.core.errors import TransientError
     from gate.waiting.fleet import FleetOutcome
 
 __all__ = [
@@ -423,8 +423,9 @@ class GitHubDeployments:
                 self._warnings.append(said)
 
 
-class _GateReporter:
-    """One gate's :class:`~gate.waiting.reporter.Reporter`: queues its start and end."""
+class _GateReporter(NullReporter):
+    """One gate's :class:`~gate.waiting.reporter.Reporter`: queues its start and end; the
+    rest of a wait is not GitHub's to hear."""
 
     def __init__(self, telling: GitHubDeployments, deployment: _Deployment) -> None:
         self._telling = telling
@@ -432,21 +433,6 @@ class _GateReporter:
 
     def started(self, description: str, timeout: float) -> None:
         self._telling.tell("started", self._deployment, description)
-
-    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
-        pass
-
-    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
-        pass
-
-    def warning(self, message: str, elapsed: float) -> None:
-        pass
-
-    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
-        pass
-
-    def phase(self, line: str, elapsed: float) -> None:
-        pass
 
     def finished(self, outcome: Outcome) -> None:
         self._telling.tell("finished", self._deployment, outcome)
