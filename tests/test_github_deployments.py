@@ -685,3 +685,47 @@ def outcome_of(
         finished_at="2026-01-01T00:00:12Z",
         name=name,
     )
+
+
+def test_a_rate_limit_holds_back_every_later_deployment_too(paced_emulator: Emulator) -> None:
+    """A limit is the whole API's: a release does not spend a request per target on it."""
+    for env in ("eu", "us", "apac"):
+        paced_emulator.add_humanitec("acme", "shop", env, SUCCEEDS_BY_READS)
+    with github_api(GITHUB_TOKEN) as github:
+        limit = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"}
+        github.fail_next("GET", 403, headers=limit, times=10)
+        told = telling(github.url, environment=None)
+        targets = [
+            Target(env, humanitec(paced_emulator, env), QUICK) for env in ("eu", "us", "apac")
+        ]
+        try:
+            whole = wait_all(targets, telemetry=[told])
+        finally:
+            for target in targets:
+                target.provider.close()
+        warnings = told.close()
+    assert whole.exit_code == 0
+    assert len(github.requests) == 1
+    assert len(warnings) == 1
+
+
+def test_every_secret_of_the_environment_is_cut_out_of_what_github_is_told(
+    github: GitHubApiServer,
+) -> None:
+    """A status of a public repository is public: a reason that echoes any secret of the
+    environment (a probe's body, an API's error) is told without it."""
+    other = "sk-live-another-secret-value-42"
+    told = github_deployments(
+        {**workflow(github.url), "PAYMENTS_API_KEY": other},
+        environment="production",
+        environment_url=None,
+        request_timeout=5.0,
+        sleep=[].append,
+    )
+    said = told._scrubbed(
+        f"probe https://shop/healthz: HTTP 500, body 'key={other}' {GITHUB_TOKEN}"
+    )
+    assert other not in said
+    assert GITHUB_TOKEN not in said
+    assert "***" in said
+    told.close()

@@ -154,3 +154,43 @@ def test_a_collector_that_is_not_there_costs_a_warning_never_the_exit_code(
     )
     assert result.returncode == 1, result.stderr
     assert "gate: warning: OpenTelemetry:" in result.stderr
+
+
+def test_a_signal_while_telling_costs_what_was_not_told_never_the_outcome(
+    paced_emulator: Emulator,
+) -> None:
+    """GitHub never answers; the gate has written its outcome and waits on its queue; the
+    runner's SIGTERM then ends the telling, and the exit code stays the gate's."""
+    import signal
+    import socket
+    import sys
+
+    from tests.support import clean_env, killed_if_failed
+
+    silent = socket.create_server(("127.0.0.1", 0))
+    deploy_id = deploy(paced_emulator, "succeeded")
+    env = {
+        **clean_env(),
+        "HUMANITEC_API_URL": paced_emulator.url,
+        "HUMANITEC_TOKEN": TOKEN,
+        **workflow(f"http://127.0.0.1:{silent.getsockname()[1]}"),
+    }
+    command = [sys.executable, "-m", "gate", *WAIT, "--deploy-id", deploy_id, *QUICK]
+    command += ["--github-deployment", "--github-environment", "production", "--output", "json"]
+    try:
+        with (
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ) as process,
+            killed_if_failed(process),
+        ):
+            assert process.stdout is not None
+            outcome = json.loads(process.stdout.readline())  # written before the telling ends
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=60)
+            err = process.stderr.read() if process.stderr else ""
+    finally:
+        silent.close()
+    assert outcome["status"] == "succeeded"
+    assert code == 0, err
+    assert "interrupted while telling the platform" in err

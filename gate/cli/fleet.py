@@ -165,11 +165,11 @@ def run_fleet(
         for made in bakes:
             made.close()
         sharing.close()
-        close_tellings(tellings, err)
     with signals_deferred():
         if output == "json":
             say(out, fleet_to_json(outcome) + "\n", err=err, what="the JSON outcome")
         write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
+    close_tellings(tellings, err)  # after the outcome is written: a signal now costs nothing
     return outcome.exit_code
 
 

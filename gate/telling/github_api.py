@@ -138,7 +138,8 @@ class GitHubApi:
                     raise self._refusal(code, said)
                 if last:
                     raise GitHubRefused(f"{said} (after {ATTEMPTS} attempts)")
-                self._wait(wait, said, whole=False)
+                # A rate limit is the whole API's: no other deployment gets through it either.
+                self._wait(wait, said, whole=code in (403, 429))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retry_in(self, response: httpx.Response, attempt: int) -> float | None:

@@ -64,6 +64,7 @@ from gate.core.secret import Secret, header_token
 from gate.core.text import one_line
 from gate.core.urls import require_api_url
 from gate.telling.github_api import GitHubApi, GitHubRefused, github_client, path_of
+from gate.telling.otel_attributes import Scrubber, secrets_in
 from gate.waiting.reporter import NullReporter
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ def github_deployments(
         humanitec_console=humanitec.rstrip("/") == HUMANITEC_API_URL,
         sleep=sleep,
         flush_seconds=flush_seconds,
+        secrets=secrets_in(env),
     )
 
 
@@ -223,7 +225,11 @@ class GitHubDeployments:
         humanitec_console: bool,
         sleep: Callable[[float], None] | None = None,
         flush_seconds: float = FLUSH_SECONDS,
+        secrets: Sequence[str] = (),
     ) -> None:
+        """``secrets``: every secret of the environment, cut out of what GitHub is told
+        (statuses of a public repository are public) and of the warnings."""
+        self._scrubber = Scrubber(secrets)
         self._stop = threading.Event()
         self._api = GitHubApi(client, token, sleep=sleep or self._pause)
         self._client = client
@@ -250,6 +256,9 @@ class GitHubDeployments:
             raise GitHubRefused("the gate stopped waiting for GitHub")
 
     # The Telling
+
+    def _scrubbed(self, text: str) -> str:
+        return self._scrubber.text(self._token.redact(text))
 
     def for_gate(self, name: str) -> _GateReporter:
         environment = self._environment
@@ -284,7 +293,7 @@ class GitHubDeployments:
                 self._warn(f"GitHub did not take every status within {within}")
         self._client.close()
         with self._lock:
-            return [self._token.redact(f"{_WARNING}: {warning}") for warning in self._warnings]
+            return [self._scrubbed(f"{_WARNING}: {warning}") for warning in self._warnings]
 
     # Called by the gates' reporters
 
@@ -392,7 +401,7 @@ class GitHubDeployments:
         assert deployment.id is not None
         body: dict[str, object] = {
             "state": state,
-            "description": _cut(self._token.redact(said)),
+            "description": _cut(self._scrubbed(said)),
         }
         if self._log_url:
             body["log_url"] = self._log_url

@@ -6,6 +6,7 @@ never fields: the OTLP headers come from ``OTEL_EXPORTER_OTLP_HEADERS``, GitHub'
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.waiting.telling import Telling
@@ -21,8 +22,8 @@ TELLING_FIELDS = (
     ),
     Field(
         "otel_endpoint",
-        "the OTLP/HTTP collector to send to (implies --otel)",
-        kind="url",
+        "the OTLP/HTTP collector to send to (implies --otel); http:// is fine, a collector "
+        "is often in the same network",
         metavar="URL",
     ),
     Field(
@@ -40,10 +41,24 @@ TELLING_FIELDS = (
     Field(
         "environment_url",
         "where the deployed environment is reached, for GitHub's deployment status",
-        kind="url",
         metavar="URL",
     ),
 )
+
+
+def _a_web_address(values: TargetValues) -> None:
+    """The environment's URL is shown to people on GitHub: any http(s) address, with no
+    user or password in it."""
+    url = values.text("environment_url")
+    if url is None:
+        return
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise FieldError("environment_url", f"{named('environment_url')} must be an http(s) URL")
+    if "@" in parts.netloc:
+        raise FieldError(
+            "environment_url", f"{named('environment_url')} must not hold a user or password"
+        )
 
 
 def _github_needs_a_token(values: TargetValues) -> None:
@@ -59,7 +74,7 @@ TELLING = TargetDescription(
     "gate",
     "what the gate tells the platform",
     TELLING_FIELDS,
-    rules=(_github_needs_a_token,),
+    rules=(_github_needs_a_token, _a_web_address),
 )
 
 

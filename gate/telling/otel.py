@@ -142,6 +142,11 @@ def _collector_url(source: str, value: str, error: type[GateError]) -> str:
         )
     if port is not None and not 0 < port < 65536:
         raise error(f"{source} {shown} has a port out of range (1-65535)")
+    if parts.query or parts.fragment:
+        raise error(
+            f"{source} must not hold a query or fragment: send credentials in "
+            "OTEL_EXPORTER_OTLP_HEADERS"
+        )
     return text
 
 

@@ -179,7 +179,8 @@ def wait(
     schedule = schedule or GrowingSchedule(
         interval=options.interval, max_interval=options.longest_gap
     )
-    watcher = GuardedReporter(told(reporter or NullReporter(), telemetry))
+    # The progress reporter guarded alone: a closed stdout silences it, never a telling.
+    watcher = told(GuardedReporter(reporter or NullReporter()), telemetry)
     run = _Wait(
         provider,
         options,
