@@ -729,3 +729,40 @@ def test_every_secret_of_the_environment_is_cut_out_of_what_github_is_told(
     assert GITHUB_TOKEN not in said
     assert "***" in said
     told.close()
+
+
+def test_a_target_cut_off_before_its_end_still_gets_its_final_status(
+    github: GitHubApiServer,
+) -> None:
+    """A stopped gate of many gives a wait still reading its last answer a few seconds, then
+    ends it from the whole: its deployment is not left in_progress."""
+    from gate.waiting.outcomes import FleetOutcome
+
+    told = telling(github.url, environment=None)
+    told.release_started(["eu"])
+    told.for_gate("eu").started("Humanitec deployment d1 in acme/shop/eu", 60.0)
+    cut_off = Outcome(
+        status=OutcomeStatus.CANCELLED,
+        provider="humanitec",
+        target={"org": "acme", "app": "shop", "env": "eu"},
+        raw_status=None,
+        errors=(),
+        reason="interrupted by signal 15; a read was still under way",
+        elapsed_seconds=0.0,
+        polls=0,
+        started_at="2026-11-29T10:00:00.000Z",
+        finished_at="2026-11-29T10:00:05.000Z",
+        name="eu",
+    )
+    whole = FleetOutcome(
+        outcomes=(cut_off,),
+        status=OutcomeStatus.CANCELLED,
+        elapsed_seconds=5.0,
+        started_at="2026-11-29T10:00:00.000Z",
+        finished_at="2026-11-29T10:00:05.000Z",
+        signal=15,
+    )
+    told.release_finished(whole)
+    assert told.close() == []
+    (deployment,) = github.deployments
+    assert github.states(deployment["id"]) == ["in_progress", "inactive"]

@@ -201,6 +201,8 @@ class _Deployment:
     description: str = ""
     id: int | None = None
     failed: bool = False
+    ended: bool = False
+    """Its gate's end was told (else a gate of many tells it from the whole's outcome)."""
 
 
 _Task = tuple[str, _Deployment, Any]
@@ -250,6 +252,7 @@ class GitHubDeployments:
         self._broken: str | None = None
         """Why nothing more is posted for any deployment (the token, the repository)."""
         self._warnings: list[str] = []
+        self._by_name: dict[str, _Deployment] = {}
 
     def _pause(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -269,13 +272,31 @@ class GitHubDeployments:
                     "target of a gate of many is recorded in its own, by its name"
                 )
             environment = name
-        return _GateReporter(self, _Deployment(name=name, environment=environment))
+        deployment = _Deployment(name=name, environment=environment)
+        with self._lock:
+            self._by_name[name] = deployment
+        return _GateReporter(self, deployment)
 
     def release_started(self, names: Sequence[str]) -> None:
         pass
 
     def release_finished(self, outcome: FleetOutcome) -> None:
-        pass
+        """A target whose gate was cut off before it said its end (a stop's grace ran out)
+        still gets its final status, from the whole's outcome."""
+        for ended in outcome.outcomes:
+            with self._lock:
+                deployment = self._by_name.get(ended.name)
+            if deployment is not None:
+                self.end(deployment, ended)
+
+    def end(self, deployment: _Deployment, outcome: Outcome) -> None:
+        """Its final status, once: from its gate, or from the whole's outcome when the gate
+        was cut off (a late word from the gate is then not told again)."""
+        with self._lock:
+            if deployment.ended:
+                return
+            deployment.ended = True
+        self.tell("finished", deployment, outcome)
 
     def close(self) -> list[str]:
         """Wait for what is queued (at most ``flush_seconds``); every failure, in words."""
@@ -444,7 +465,7 @@ class _GateReporter(NullReporter):
         self._telling.tell("started", self._deployment, description)
 
     def finished(self, outcome: Outcome) -> None:
-        self._telling.tell("finished", self._deployment, outcome)
+        self._telling.end(self._deployment, outcome)
 
 
 def _environment_of(outcome: Outcome) -> str | None:

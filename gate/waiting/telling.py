@@ -17,7 +17,6 @@ from typing import Protocol, runtime_checkable
 
 from gate.core.errors import TransientError
 from gate.core.model import Outcome, Snapshot
-from gate.core.text import one_line
 from gate.waiting.outcomes import FleetOutcome
 from gate.waiting.reporter import Reporter
 
@@ -47,25 +46,22 @@ class Telling(Protocol):
 
 class ToldReporter:
     """Passes every call to ``primary`` as it is, and to each telling's reporter guarded:
-    a telling that raises is silenced for the rest of the gate, and its first fault is kept
-    (:attr:`faults`) for the warning said at the end. The primary's faults are its own."""
+    a telling's reporter that raises (a bug: each keeps its own faults for its ``close``)
+    is silenced for the rest of the gate. The primary's faults are its own."""
 
     def __init__(self, primary: Reporter, told: Sequence[Reporter]) -> None:
         self._primary = primary
         self._told = list(told)
         self._lock = threading.Lock()
-        self.faults: list[str] = []
 
     def _tell(self, name: str, *args: object) -> None:
         for reporter in list(self._told):
             try:
                 getattr(reporter, name)(*args)
-            except Exception as fault:  # a telling never changes the gate
+            except Exception:  # a telling never changes the gate
                 with self._lock:
                     if reporter in self._told:
                         self._told.remove(reporter)
-                        said = one_line(str(fault), limit=300)
-                        self.faults.append(f"{type(fault).__name__}: {said}")
 
     def started(self, description: str, timeout: float) -> None:
         self._primary.started(description, timeout)
