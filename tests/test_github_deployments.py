@@ -766,3 +766,23 @@ def test_a_target_cut_off_before_its_end_still_gets_its_final_status(
     assert told.close() == []
     (deployment,) = github.deployments
     assert github.states(deployment["id"]) == ["in_progress", "inactive"]
+
+
+def test_a_pull_requests_head_commit_is_deployed_not_its_merge_commit(
+    paced_emulator: Emulator, github: GitHubApiServer
+) -> None:
+    paced_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
+    head = "f" * 40
+    told = github_deployments(
+        workflow(github.url),  # GITHUB_SHA: the merge commit a pull_request run checks out
+        environment="production",
+        environment_url=None,
+        request_timeout=5.0,
+        sleep=[].append,
+        ref=head,
+    )
+    assert gated(humanitec(paced_emulator, "production"), told).succeeded
+    assert told.close() == []
+    (listed, created) = github.requests[:2]
+    assert listed.query["sha"] == head
+    assert created.body["ref"] == head

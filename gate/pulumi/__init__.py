@@ -177,6 +177,7 @@ class _AfterSuccess:
     otel_endpoint: pulumi.Input[str] | None = None
     github_deployment: pulumi.Input[bool] | None = None
     github_environment: pulumi.Input[str] | None = None
+    github_ref: pulumi.Input[str] | None = None
     environment_url: pulumi.Input[str] | None = None
 
     def after_success(self) -> dict[str, Any]:

@@ -107,6 +107,7 @@ _ENDED = {
 }
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _DIGITS = re.compile(r"[0-9]+")
+_SHA = re.compile(r"[0-9a-f]{40}")
 _WARNING = "GitHub deployment status not posted"
 
 
@@ -119,10 +120,13 @@ def github_deployments(
     humanitec_api_url: str | None = None,
     sleep: Callable[[float], None] | None = None,
     flush_seconds: float = FLUSH_SECONDS,
+    ref: str | None = None,
 ) -> GitHubDeployments:
     """The telling, from a workflow's environment ``env`` (see the module's docstring). A
     missing token, repository or commit is a :class:`ConfigError`; a bad API URL a
-    :class:`~gate.core.errors.UsageError`. ``sleep``: the wait before a retry (tests)."""
+    :class:`~gate.core.errors.UsageError`. ``sleep``: the wait before a retry (tests).
+    ``ref``: the commit (or branch, tag) deployed, when not ``GITHUB_SHA``: on a pull
+    request that is a merge commit, and the action passes the head commit instead."""
     if not env.get("GITHUB_TOKEN", "").strip():
         raise ConfigError(
             "GITHUB_TOKEN is not set: a GitHub deployment needs a token that may write "
@@ -130,8 +134,9 @@ def github_deployments(
         )
     token = header_token("GITHUB_TOKEN", env["GITHUB_TOKEN"])
     owner, repo = _repository(env.get("GITHUB_REPOSITORY", ""))
-    sha = env.get("GITHUB_SHA", "").strip()
-    ref = sha or env.get("GITHUB_REF", "").strip()
+    given = (ref or "").strip()
+    sha = given if _SHA.fullmatch(given) else ("" if given else env.get("GITHUB_SHA", "").strip())
+    ref = given or sha or env.get("GITHUB_REF", "").strip()
     if not ref:
         raise ConfigError("GITHUB_SHA is not set: a GitHub deployment needs the commit it deploys")
     api_url = require_api_url("GITHUB_API_URL", env.get("GITHUB_API_URL") or DEFAULT_API_URL)

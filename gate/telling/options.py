@@ -39,6 +39,12 @@ TELLING_FIELDS = (
         metavar="NAME",
     ),
     Field(
+        "github_ref",
+        "the commit (or branch, tag) the GitHub deployment is of (default: $GITHUB_SHA, "
+        "which on a pull request is a merge commit: the action passes the head commit)",
+        metavar="REF",
+    ),
+    Field(
         "environment_url",
         "where the deployed environment is reached, for GitHub's deployment status",
         metavar="URL",
@@ -62,7 +68,9 @@ def _a_web_address(values: TargetValues) -> None:
 
 
 def _github_needs_a_token(values: TargetValues) -> None:
-    given = [key for key in ("github_environment", "environment_url") if values.given(key)]
+    given = [
+        key for key in ("github_environment", "github_ref", "environment_url") if values.given(key)
+    ]
     if given and not values.flag("github_deployment"):
         raise FieldError(
             given[0],
@@ -103,6 +111,7 @@ def tellings_of(
                 environment_url=values.text("environment_url"),
                 request_timeout=request_timeout,
                 humanitec_api_url=humanitec_api_url,
+                ref=values.text("github_ref"),
             )
         )
     return tellings
