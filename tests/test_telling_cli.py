@@ -177,6 +177,9 @@ def test_a_signal_while_telling_costs_what_was_not_told_never_the_outcome(
     }
     command = [sys.executable, "-m", "gate", *WAIT, "--deploy-id", deploy_id, *QUICK]
     command += ["--github-deployment", "--github-environment", "production", "--output", "json"]
+    # GitHub's calls then end only at their own 30 s bound: the signal comes long before,
+    # however slowly a busy machine ran the gate.
+    command += ["--request-timeout", "1h"]
     try:
         with (
             subprocess.Popen(
