@@ -17,6 +17,7 @@ import httpx
 from gate.core.errors import AuthError, GateError, RequestRejected, TransientError, UsageError
 from gate.core.text import from_api, one_line
 from gate.core.urls import require_api_url
+from gate.wire.answers import json_body
 from gate.wire.retry_after import parse_retry_after
 
 __all__ = ["MESSAGE_LIMIT", "JsonApi"]
@@ -61,7 +62,7 @@ class JsonApi:
             raise transient_fault(what, exc) from exc
         code = response.status_code
         if code == 200:
-            return _json(response, what)
+            return json_body(response, what)
         words = refusal(response)
         said = f"HTTP {code}: {words}" if words else f"HTTP {code}"
         if code in (422, 429) or code >= 500:  # 422: Prometheus could not run it this time
@@ -110,12 +111,3 @@ def _client(url: httpx.URL, request_timeout: float) -> httpx.Client:
         follow_redirects=False,
         trust_env=False,  # proxies come from proxy_for; a ~/.netrc adds no credentials
     )
-
-
-def _json(response: httpx.Response, what: str) -> object:
-    try:
-        return response.json()
-    except RecursionError as exc:
-        raise TransientError(f"{what}: the answer nests too deeply to be read") from exc
-    except ValueError as exc:
-        raise TransientError(f"{what}: HTTP 200 with a body that is not JSON") from exc

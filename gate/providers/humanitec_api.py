@@ -22,6 +22,7 @@ from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.urls import require_api_url
 from gate.wire import deadline, sharing
+from gate.wire.answers import json_body
 from gate.wire.retry_after import parse_retry_after
 
 __all__ = [
@@ -187,7 +188,7 @@ class HumanitecApi:
     ) -> tuple[int, object]:
         code = response.status_code
         if code == 200 or code in also:
-            return code, _json(response, what)
+            return code, json_body(response, what)
         said = f"HTTP {code}{self._refusal(response)}"
         if code == 429 or code >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -228,7 +229,7 @@ class HumanitecApi:
     def _refusal(self, response: httpx.Response) -> str:
         """``: API-404 Deployment not found. {"id": "0f3c"}`` from a HumanitecErrorResponse."""
         try:
-            body = _json(response, "")
+            body = json_body(response, "")
         except TransientError:
             return ""
         if not isinstance(body, dict):
@@ -247,17 +248,6 @@ def _next_page(response: httpx.Response) -> str | None:
         return None
     tokens = parse_qs(urlsplit(link).query).get("page")
     return tokens[-1] if tokens and tokens[-1] else None
-
-
-def _json(response: httpx.Response, what: str) -> object:
-    try:
-        return response.json()
-    except RecursionError as exc:
-        raise TransientError(f"{what}: the answer nests too deeply to be read") from exc
-    except ValueError as exc:
-        raise TransientError(
-            f"{what}: HTTP {response.status_code} with a body that is not JSON"
-        ) from exc
 
 
 def _compact(value: object) -> str:

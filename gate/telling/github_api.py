@@ -29,9 +29,11 @@ from urllib.parse import quote
 
 import httpx
 
+from gate.core.errors import TransientError
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.wire import deadline
+from gate.wire.answers import json_body
 from gate.wire.retry_after import parse_retry_after
 from gate.wire.transport import describe_fault
 
@@ -208,6 +210,6 @@ def _backoff(attempt: int) -> float:
 
 def _json(response: httpx.Response, what: str) -> object:
     try:
-        return response.json()
-    except ValueError:
-        raise GitHubRefused(f"{what}: the answer is not JSON") from None
+        return json_body(response, what)
+    except TransientError as unreadable:  # for GitHub's worker: a refusal of this call
+        raise GitHubRefused(str(unreadable)) from None
