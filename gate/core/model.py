@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from gate.core.text import quoted
+from gate.core.durations import format_duration
+from gate.core.text import one_line, quoted
 from gate.core.timestamps import iso_utc
 
 __all__ = [
@@ -206,6 +207,24 @@ class BakeResult:
     checks: tuple[CheckResult, ...]
     breaches: tuple[Breach, ...] = ()
     reason: str | None = None
+
+    @property
+    def how_far(self) -> str:
+        """``3m27s into its 10m00s bake``."""
+        return (
+            f"{format_duration(self.elapsed_seconds)} into its "
+            f"{format_duration(self.duration_seconds)} bake"
+        )
+
+    def why(self) -> str:
+        """What breached (the first three, in their systems' words), or why the bake ended
+        undecided; one line."""
+        if self.status is not BakeStatus.BREACHED:
+            return one_line(self.reason or "", limit=1000)
+        said = "; ".join(f"{b.check}: {b.detail}" for b in self.breaches[:3])
+        more = len(self.breaches) - 3
+        said += f"; and {more} more" if more > 0 else ""
+        return one_line(said, limit=1000)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -404,22 +404,17 @@ class _Wait:
         baked = self.baking.run()
         if baked.status is BakeStatus.PASSED:
             return self._end(OutcomeStatus.SUCCEEDED, snapshot.verdict, baked=baked)
-        bake = format_duration(self._bake_seconds)
-        into = f"{format_duration(baked.elapsed_seconds)} into its {bake} bake"
         if baked.status is BakeStatus.BREACHED:
             self.errors = tuple(_breach_error(breach) for breach in baked.breaches)
-            said = "; ".join(f"{b.check}: {b.detail}" for b in baked.breaches[:3])
-            more = len(baked.breaches) - 3
-            said += f"; and {more} more" if more > 0 else ""
-            said = one_line(said, limit=1000)
             return self._end(
                 OutcomeStatus.FAILED,
-                f"the deployment succeeded, then failed its bake {into}: {said}",
+                f"the deployment succeeded, then failed its bake {baked.how_far}: {baked.why()}",
                 baked=baked,
             )
         return self._end(
             OutcomeStatus.ERROR,
-            f"the deployment succeeded, but its bake ended undecided {into}: {baked.reason}",
+            f"the deployment succeeded, but its bake ended undecided {baked.how_far}: "
+            f"{baked.why()}",
             baked=baked,
         )
 

@@ -104,19 +104,13 @@ def bake_release(
         return _cancelled(ended, baking.result(BakeStatus.CANCELLED), stop.signum)
     if baked.status is BakeStatus.PASSED:
         return ReleaseBaked(OutcomeStatus.SUCCEEDED, baked, tuple(ended))
-    into = (
-        f"{format_duration(baked.elapsed_seconds)} into its "
-        f"{format_duration(baked.duration_seconds)} bake"
-    )
     if baked.status is BakeStatus.BREACHED:
-        said = "; ".join(f"{b.check}: {b.detail}" for b in baked.breaches[:3])
-        reason = f"every deployment succeeded, then the release failed its bake {into}: {said}"
+        reason = "every deployment succeeded, then the release failed its bake"
         status = OutcomeStatus.FAILED
     else:
-        reason = f"every deployment succeeded, but the release's bake ended undecided {into}: "
-        reason += baked.reason or ""
+        reason = "every deployment succeeded, but the release's bake ended undecided"
         status = OutcomeStatus.ERROR
-    reason = one_line(reason, limit=2000)
+    reason = f"{reason} {baked.how_far}: {baked.why()}"
     say(reason)
     outcomes = tuple(ended)
     if rolls_back_on(status, on_failure):
