@@ -11,7 +11,7 @@ from typing import TextIO
 from gate.cli.common import say
 from gate.cli.flags import given_of
 from gate.core.errors import Interrupted
-from gate.waiting.telling import Telling
+from gate.waiting.telling import Telling, closed
 
 __all__ = ["close_tellings", "tellings_from"]
 
@@ -35,13 +35,8 @@ def tellings_from(
 def close_tellings(tellings: Sequence[Telling], err: TextIO) -> None:
     """Each telling flushed, once the outcome is written; a signal now ends the flushing
     (what was not told is lost, the gate's outcome and exit code are not)."""
-    for telling in tellings:
-        try:
-            warnings = telling.close()
-        except (KeyboardInterrupt, Interrupted):
-            say(err, "gate: warning: interrupted while telling the platform; not all was told\n")
-            return
-        except Exception as broken:  # a telling never changes the gate
-            warnings = [f"{type(telling).__name__} could not be closed: {broken}"]
-        for warning in warnings:
+    try:
+        for warning in closed(tellings):
             say(err, f"gate: warning: {warning}\n")
+    except (KeyboardInterrupt, Interrupted):
+        say(err, "gate: warning: interrupted while telling the platform; not all was told\n")

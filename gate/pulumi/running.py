@@ -28,6 +28,7 @@ from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
 from gate.render.text import TextReporter
 from gate.telling.options import TELLING, tellings_of
 from gate.waiting.engine import wait
+from gate.waiting.telling import closed
 from gate.wire import deadline
 
 __all__ = [
@@ -136,10 +137,9 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
         provider.close()
         if bake is not None:
             bake.close()
-        for told in tellings:
-            for warning in told.close():
-                if run.say is not None:
-                    run.say(f"warning: {warning}")
+        for warning in closed(tellings):
+            if run.say is not None:
+                run.say(f"warning: {warning}")
     if outcome.status is not OutcomeStatus.SUCCEEDED:
         raise DeploymentGateFailed(failure_message(outcome))
     return outcome

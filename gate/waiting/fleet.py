@@ -29,7 +29,7 @@ from gate.core.timestamps import iso_utc
 from gate.waiting.engine import WaitOptions, wait
 from gate.waiting.outcomes import ENDED_AS, WORST_FIRST, FleetOutcome, tally, worst
 from gate.waiting.reporter import NullReporter, Reporter
-from gate.waiting.telling import Telling, told
+from gate.waiting.telling import Telling, tell_each, told
 from gate.wire import deadline
 from gate.wire.sharing import Sharing
 
@@ -149,7 +149,7 @@ def wait_all(
 
         check_release(targets, bake, on_failure)
     stopped = sharing.stopped if sharing is not None else threading.Event()
-    _tell(telemetry, "release_started", [target.name for target in targets])
+    tell_each(telemetry, "release_started", [target.name for target in targets])
     run = _FleetRun(
         list(targets),
         fail_fast=fail_fast,
@@ -186,16 +186,8 @@ def wait_all(
     if sharing is not None:
         outcome = replace(outcome, throttled=sharing.throttled())
     run.reporter.finished(outcome)
-    _tell(telemetry, "release_finished", outcome)
+    tell_each(telemetry, "release_finished", outcome)
     return outcome
-
-
-def _tell(telemetry: Sequence[Telling], call: str, *args: object) -> None:
-    for telling in telemetry:
-        try:
-            getattr(telling, call)(*args)
-        except Exception:  # noqa: S112 - a telling never changes the gate
-            continue
 
 
 class _FleetRun:

@@ -12,7 +12,7 @@ it is imported or run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from gate.core.errors import TransientError
@@ -20,7 +20,7 @@ from gate.core.model import Outcome, Snapshot
 from gate.waiting.outcomes import FleetOutcome
 from gate.waiting.reporter import Reporter
 
-__all__ = ["Telling", "ToldReporter", "told"]
+__all__ = ["Telling", "ToldReporter", "closed", "tell_each", "told"]
 
 
 @runtime_checkable
@@ -104,3 +104,23 @@ def told(primary: Reporter, tellings: Sequence[Telling], name: str = "") -> Repo
         except Exception:  # noqa: S112 - a telling that cannot start is left out, never fatal
             continue
     return ToldReporter(primary, reporters)
+
+
+def tell_each(tellings: Sequence[Telling], call: str, *args: object) -> None:
+    """``call`` on every telling (``release_started``...); one that raises is skipped."""
+    for telling in tellings:
+        try:
+            getattr(telling, call)(*args)
+        except Exception:  # noqa: S112 - a telling never changes the gate
+            continue
+
+
+def closed(tellings: Sequence[Telling]) -> Iterator[str]:
+    """Each telling closed in turn (each flushes within its own bound): its warnings, and
+    one for a telling that broke. A signal is the caller's (it ends the closing)."""
+    for telling in tellings:
+        try:
+            warnings = telling.close()
+        except Exception as broken:  # a telling never changes the gate
+            warnings = [f"{type(telling).__name__} could not be closed: {broken}"]
+        yield from warnings
