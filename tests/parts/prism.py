@@ -16,7 +16,6 @@ Prism's status and violations, so a test can say that each of them validated.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.parts.installed import install_once
 
 __all__ = [
     "PATHS",
@@ -62,25 +63,9 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def ensure_installed() -> None:
     """Prism and the description are in :data:`CACHE`, installed if they were not."""
-    if _installed():
-        return
-    with INSTALL_LOCK.open("a") as lock:  # one install per machine, whatever the workers
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _installed():
-            return
-        result = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT), str(CACHE)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0 or not _installed():
-            pytest.fail(
-                f"{INSTALL_SCRIPT.name} could not install Prism and @octokit/openapi "
-                f"(exit {result.returncode}):\n{(result.stdout + result.stderr)[-3000:]}",
-                pytrace=False,
-            )
+    install_once(
+        "Prism and @octokit/openapi", INSTALL_SCRIPT, [str(CACHE)], INSTALL_LOCK, _installed
+    )
 
 
 def _installed() -> bool:

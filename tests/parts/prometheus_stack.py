@@ -14,7 +14,6 @@ never on sleeps tuned to the machine's speed.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+from tests.parts.installed import install_once
 
 __all__ = ["Exporter", "PrometheusStack", "ensure_installed", "prometheus_stack_fixture"]
 
@@ -50,25 +51,7 @@ _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def ensure_installed() -> None:
     """Both binaries are there, installed by ``install-prometheus.sh`` if they were not."""
-    if _installed():
-        return
-    with INSTALL_LOCK.open("a") as lock:  # one install per machine, whatever the workers
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _installed():
-            return
-        result = subprocess.run(
-            ["bash", str(INSTALL_SCRIPT)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0 or not _installed():
-            pytest.fail(
-                f"{INSTALL_SCRIPT.name} could not install Prometheus and Alertmanager "
-                f"(exit {result.returncode}):\n{(result.stdout + result.stderr)[-3000:]}",
-                pytrace=False,
-            )
+    install_once("Prometheus and Alertmanager", INSTALL_SCRIPT, [], INSTALL_LOCK, _installed)
 
 
 def _installed() -> bool:
