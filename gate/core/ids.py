@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from gate.core.errors import ReadError, UsageError
 from gate.core.text import one_line
 
-__all__ = ["api_id", "require_id"]
+__all__ = ["api_id", "path_of", "require_id"]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
@@ -32,3 +33,9 @@ def api_id(what: str, value: str) -> str:
             "it never reaches a request path"
         )
     return value
+
+
+def path_of(*parts: str | int) -> str:
+    """``/orgs/acme/apps/shop``: every part quoted whole, so no id adds or removes a path
+    segment, whatever an API or a user gave."""
+    return "/" + "/".join(quote(str(part), safe="") for part in parts)

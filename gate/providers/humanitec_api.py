@@ -12,12 +12,13 @@ import json
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from gate.core.description import TargetValues
 from gate.core.errors import AuthError, NotFoundError, RequestRejected, TransientError
+from gate.core.ids import path_of
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.urls import require_api_url
@@ -75,11 +76,6 @@ def connect_to_target(
         request_timeout=request_timeout,
         allow_plain_http=target.flag("allow_plain_http"),
     )
-
-
-def path_of(*parts: str | int) -> str:
-    """``/orgs/acme/apps/shop``: every part quoted whole, so no id adds a path segment."""
-    return "/" + "/".join(quote(str(part), safe="") for part in parts)
 
 
 class HumanitecApi:

@@ -25,11 +25,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
 
 import httpx
 
 from gate.core.errors import TransientError
+from gate.core.ids import path_of
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.wire import deadline
@@ -66,11 +66,6 @@ class GitHubRefused(Exception):
     def __init__(self, message: str, *, whole: bool = False) -> None:
         super().__init__(message)
         self.whole = whole
-
-
-def path_of(*parts: str | int) -> str:
-    """``/repos/acme/shop``: every part quoted whole, so no id adds or removes a segment."""
-    return "/" + "/".join(quote(str(part), safe="") for part in parts)
 
 
 def github_client(url: httpx.URL, token: Secret, *, request_timeout: float) -> httpx.Client:
