@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 import pytest
 
 from gate.emulator import Emulator, Timeline
+from gate.emulator.health import HealthEndpoint
 from tests.actions_runner import parse_commands
 from tests.parts.moto_alarms import alarm_history_served
 from tests.parts.prometheus_stack import (
@@ -246,53 +245,17 @@ def test_a_bake_that_cannot_work_is_refused_with_exit_2(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-class _Probed(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        server = self.server
-        assert isinstance(server, ProbeServer)
-        status = server.answer()
-        body = f"status {status} ##[error]injected".encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class ProbeServer(ThreadingHTTPServer):
-    """Answers the n-th probe with ``script[n]`` (the last one thereafter)."""
-
-    def __init__(self, script: list[int]) -> None:
-        super().__init__(("127.0.0.1", 0), _Probed)
-        self.script = script
-        self.probes = 0
-        self.lock = threading.Lock()
-
-    def answer(self) -> int:
-        with self.lock:
-            self.probes += 1
-            return self.script[min(self.probes, len(self.script)) - 1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/healthz"
-
-
 @pytest.fixture
-def probed(request: pytest.FixtureRequest) -> Iterator[ProbeServer]:
-    server = ProbeServer(list(request.param))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def probed(request: pytest.FixtureRequest) -> Iterator[HealthEndpoint]:
+    """A health endpoint answering the n-th probe with the n-th status given; its body
+    holds a workflow command, which must only ever be shown as data."""
+    with HealthEndpoint(list(request.param), body="checkout ##[error]injected") as endpoint:
+        yield endpoint
 
 
 @pytest.mark.parametrize("probed", [[200, 503, 503, 200]], indirect=True)
 def test_a_probe_that_recovers_before_its_limit_passes(
-    paced_emulator: Emulator, probed: ProbeServer
+    paced_emulator: Emulator, probed: HealthEndpoint
 ) -> None:
     result = gate(paced_emulator, *QUICK_BAKE, "--probe", probed.url)
     assert result.returncode == 0, result.stderr
@@ -301,7 +264,7 @@ def test_a_probe_that_recovers_before_its_limit_passes(
 
 @pytest.mark.parametrize("probed", [[200, 503]], indirect=True)
 def test_a_probe_failing_n_times_in_a_row_fails_the_bake_with_its_answer(
-    paced_emulator: Emulator, probed: ProbeServer
+    paced_emulator: Emulator, probed: HealthEndpoint
 ) -> None:
     result = gate(paced_emulator, *LONG_BAKE, "--probe", probed.url, "--probe-failures", "2")
     assert result.returncode == 1, result.stderr
@@ -314,7 +277,7 @@ def test_a_probe_failing_n_times_in_a_row_fails_the_bake_with_its_answer(
 
 @pytest.mark.parametrize("probed", [[503]], indirect=True)
 def test_api_text_in_a_breach_creates_no_workflow_command(
-    paced_emulator: Emulator, probed: ProbeServer
+    paced_emulator: Emulator, probed: HealthEndpoint
 ) -> None:
     result = gate(
         paced_emulator,
@@ -428,7 +391,7 @@ def test_an_alert_filter_that_matches_nothing_passes(
 
 @pytest.mark.parametrize("probed", [[200, 503]], indirect=True)
 def test_a_probe_failing_at_the_end_of_the_bake_is_probed_until_it_breaches(
-    paced_emulator: Emulator, probed: ProbeServer
+    paced_emulator: Emulator, probed: HealthEndpoint
 ) -> None:
     result = gate(paced_emulator, "--bake", "1s", "--bake-interval", "1s", "--probe", probed.url)
     assert result.returncode == 1, result.stderr
@@ -437,7 +400,9 @@ def test_a_probe_failing_at_the_end_of_the_bake_is_probed_until_it_breaches(
 
 
 @pytest.mark.parametrize("probed", [[503]], indirect=True)
-def test_a_probe_urls_query_is_never_shown(paced_emulator: Emulator, probed: ProbeServer) -> None:
+def test_a_probe_urls_query_is_never_shown(
+    paced_emulator: Emulator, probed: HealthEndpoint
+) -> None:
     secret_url = f"{probed.url}?token=pr0be-s3cr3t-t0ken"
     result = gate(paced_emulator, *LONG_BAKE, "--probe", secret_url, "--probe-failures", "1")
     assert result.returncode == 1, result.stderr

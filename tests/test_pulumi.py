@@ -8,7 +8,6 @@ import base64
 import json
 import runpy
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -722,29 +721,22 @@ def test_a_gate_run_without_check_still_fails_in_one_line() -> None:
 def test_a_bake_that_breaches_fails_the_update_saying_the_deployment_succeeded(
     emulator: Emulator, host: DynamicProviderHost
 ) -> None:
-    from tests.test_bake_cli import ProbeServer
+    from gate.emulator.health import HealthEndpoint
 
-    probed = ProbeServer([503])
-    serving = threading.Thread(target=probed.serve_forever, daemon=True)
-    serving.start()
-    try:
-        deploy_id = emulator.add_humanitec(
-            "acme", "shop", "production", Timeline([(0, "pending"), (0.1, "succeeded")])
-        )
-        with pytest.raises(DeploymentGateFailed):
-            run_program(
-                lambda: humanitec_gate(
-                    emulator,
-                    deploy_id,
-                    bake="5m",
-                    bake_interval="0.1s",
-                    probe=[probed.url],
-                    probe_failures=2,
-                )
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending"), (0.1, "succeeded")])
+    )
+    with HealthEndpoint([503]) as probed, pytest.raises(DeploymentGateFailed):
+        run_program(
+            lambda: humanitec_gate(
+                emulator,
+                deploy_id,
+                bake="5m",
+                bake_interval="0.1s",
+                probe=[probed.url],
+                probe_failures=2,
             )
-    finally:
-        probed.shutdown()
-        probed.server_close()
+        )
     message = gate_message(host)
     assert "the deployment succeeded, then failed its bake" in message
     assert f"probe {probed.url}" in message
