@@ -45,7 +45,7 @@ from gate.telling.otel_attributes import (
     secrets_in,
 )
 from gate.waiting.fleet import FleetOutcome, wait_all
-from gate.waiting.telling import Telling
+from gate.waiting.telling import Gated, Telling
 from tests.parts.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support import TOKEN, RecordingReporter, VirtualClock
 from tests.test_bake_engine import BREACHED, ScriptedCheck
@@ -351,7 +351,7 @@ def test_a_bake_that_breached_is_an_event_with_each_breach_and_fails_the_span(
 
 def test_a_span_holds_a_bounded_number_of_events_of_each_kind(receiver: OtlpReceiver) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    gate = telling.for_gate("")
+    gate = telling.for_gate(Gated())
     gate.started("a long deployment", 3600)
     for n in range(200):
         gate.status_changed(None, Snapshot(State.RUNNING, f"step {n}"), float(n))
@@ -383,7 +383,7 @@ def test_a_trace_context_from_the_pipeline_makes_the_gate_part_of_its_trace(
 ) -> None:
     trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     telling = otel_telling({"TRACEPARENT": f"00-{trace_id}-{parent_id}-01"}, endpoint=receiver.url)
-    telling.for_gate("").finished(outcome_of())
+    telling.for_gate(Gated()).finished(outcome_of())
     assert telling.close() == []
     [span] = receiver.spans()
     assert (span.trace_id, span.parent_span_id) == (trace_id, parent_id)
@@ -459,10 +459,10 @@ def test_a_target_that_never_said_how_it_ended_is_still_a_child_and_an_open_gate
     receiver: OtlpReceiver,
 ) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    telling.release_started(["a", "b"])
+    telling.release_started([Gated("a"), Gated("b")])
     first = outcome_of(name="a")
-    telling.for_gate("a").finished(first)
-    stuck = telling.for_gate("b")  # its read was still under way when the release ended
+    telling.for_gate(Gated("a")).finished(first)
+    stuck = telling.for_gate(Gated("b"))  # its read was still under way when the release ended
     stuck.started("deployment b", 60)
     stuck.status_changed(None, Snapshot(State.RUNNING, "in progress"), 0.0)
     never = outcome_of(OutcomeStatus.CANCELLED, name="b", reason="cancelled by --fail-fast")
@@ -476,7 +476,7 @@ def test_a_target_that_never_said_how_it_ended_is_still_a_child_and_an_open_gate
         )
     )
     stuck.finished(outcome_of(OutcomeStatus.CANCELLED, name="b"))  # too late: said once
-    unfinished = telling.for_gate("")
+    unfinished = telling.for_gate(Gated())
     unfinished.started("a deployment that never ends", 60)
     assert telling.close() == []
     assert telling.close() == [], "closing twice sends nothing twice"
@@ -502,7 +502,7 @@ def test_the_lag_is_how_long_after_the_deployments_last_change_the_gate_saw_it(
     receiver: OtlpReceiver,
 ) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    telling.for_gate("").finished(outcome_of(deployment_changed_at="2026-11-23T10:00:11.000Z"))
+    telling.for_gate(Gated()).finished(outcome_of(deployment_changed_at="2026-11-23T10:00:11.000Z"))
     assert telling.close() == []
     [span] = receiver.spans()
     assert span.attributes["gate.lag"] == 1.5

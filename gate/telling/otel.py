@@ -63,7 +63,7 @@ from gate.telling.otel_attributes import (
     secrets_in,
 )
 from gate.waiting.reporter import Reporter
-from gate.waiting.telling import Telling
+from gate.waiting.telling import Gated, Telling
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -441,15 +441,16 @@ class OtelTelling:
 
     # The seam (gate.waiting.telling.Telling)
 
-    def for_gate(self, name: str) -> Reporter:
+    def for_gate(self, gated: Gated) -> Reporter:
         with self._lock:
-            gate = _GateReporter(self, name, self._release_context or self._root)
+            gate = _GateReporter(self, gated.name, self._release_context or self._root)
             self._gates.append(gate)
         return gate
 
-    def release_started(self, names: Sequence[str]) -> None:
+    def release_started(self, gates: Sequence[Gated]) -> None:
         from opentelemetry.trace import set_span_in_context
 
+        names = [gate.name for gate in gates]
         attributes = {
             **self._settings.pipeline,
             "gate.targets": len(names),
