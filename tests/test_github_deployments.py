@@ -851,3 +851,31 @@ def test_an_unnamed_target_naming_no_environment_is_a_warning_asking_for_a_name(
         "names no environment: give the target a 'name'"
     ]
     assert github.requests == []
+
+
+def test_the_readme_names_every_variable_the_tellings_read_and_the_permission() -> None:
+    """Every ``GITHUB_*``/``RUNNER_*`` variable gate/telling reads is in the README's telling
+    section, and its workflow example grants ``deployments: write``."""
+    import re
+
+    import yaml
+
+    from tests.support import REPO
+
+    read = {
+        variable
+        for source in (REPO / "gate" / "telling").glob("*.py")
+        for variable in re.findall(r'"((?:GITHUB|RUNNER)_[A-Z_]+)"', source.read_text())
+    }
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("### Tell the platform what happened")
+    section = readme[start : readme.index("\n### ", start + 1)]
+    assert {"GITHUB_SERVER_URL", "GITHUB_RUN_ID", "GITHUB_TOKEN"} <= read
+    assert sorted(v for v in read if f"`{v}`" not in section) == []
+    (example,) = [
+        yaml.safe_load(block)
+        for block in re.findall(r"^```yaml\n(.*?)^```$", section, re.S | re.M)
+        if "deploy-gate@" in block
+    ]
+    (job,) = example["jobs"].values()
+    assert job["permissions"]["deployments"] == "write"
