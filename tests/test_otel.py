@@ -614,6 +614,79 @@ def test_the_commands_exit_code_is_the_deployments_whatever_the_collector_says(
     )
 
 
+@pytest.mark.parametrize(
+    ("variables", "spans", "points"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "none"}, 0, 2),
+        ({"OTEL_METRICS_EXPORTER": "none"}, 1, 0),
+        ({"OTEL_TRACES_EXPORTER": "None", "OTEL_METRICS_EXPORTER": "otlp"}, 0, 2),
+        ({"OTEL_SDK_DISABLED": "true"}, 0, 0),
+    ],
+    ids=["traces-off", "metrics-off", "any-case", "sdk-disabled"],
+)
+def test_a_signal_whose_exporter_is_none_is_not_sent(
+    paced_emulator: Emulator,
+    receiver: OtlpReceiver,
+    variables: dict[str, str],
+    spans: int,
+    points: int,
+) -> None:
+    paced_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
+    code, err = gate_command(
+        paced_emulator, "--otel-endpoint", receiver.url, env={**ENV, **variables}
+    )
+    assert code == 0, err
+    assert "warning" not in err
+    assert len(receiver.spans()) == spans
+    assert len(receiver.data_points()) == points
+    assert set(receiver.paths) <= {"/v1/traces", "/v1/metrics"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        (
+            {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            "gate: warning: OpenTelemetry: OTEL_EXPORTER_OTLP_PROTOCOL='grpc' is not one the "
+            "gate speaks: it sends the traces and the metrics over OTLP http/protobuf only (a "
+            "collector's port 4318); for gRPC, send to an OpenTelemetry Collector's OTLP/HTTP "
+            "receiver and export gRPC from it",
+        ),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json",
+            },
+            "gate: warning: OpenTelemetry: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL='http/json' is "
+            "not one the gate speaks: it sends the metrics over OTLP http/protobuf only",
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_METRICS_EXPORTER": "none"},
+            "gate: warning: OpenTelemetry: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='grpc' is not one "
+            "the gate speaks: it sends the traces over OTLP http/protobuf only",
+        ),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp,console"},
+            "gate: warning: OpenTelemetry: OTEL_TRACES_EXPORTER='otlp,console': the gate exports "
+            "otlp (or none), so the traces go by OTLP, not by console",
+        ),
+    ],
+    ids=["grpc", "metrics-http-json", "traces-grpc", "console-exporter"],
+)
+def test_what_the_gate_does_not_speak_is_one_warning_line_and_otlp_http_is_sent(
+    paced_emulator: Emulator, receiver: OtlpReceiver, variables: dict[str, str], said: str
+) -> None:
+    paced_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
+    code, err = gate_command(
+        paced_emulator, "--otel-endpoint", receiver.url, env={**ENV, **variables}
+    )
+    assert code == 0, err
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    assert warning.startswith(said)
+    assert len(receiver.spans()) == 1
+    assert {headers["content-type"] for headers in receiver.headers} == {"application/x-protobuf"}
+
+
 # Configuration
 
 
