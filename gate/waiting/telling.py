@@ -31,8 +31,8 @@ def _no_ids() -> Mapping[str, str]:
 
 @dataclass(frozen=True)
 class Gated:
-    """One gated deployment, as a telling hears of it, whatever the path (a single gate is
-    a release of one, with no name)."""
+    """One gated deployment, as a telling hears of it on every path (a single gate's has no
+    name)."""
 
     name: str = ""
     """The target's name in a gate of many; empty for a single gate."""
