@@ -33,7 +33,7 @@ from gate.telling.github_deployments import (
 )
 from gate.waiting.engine import WaitOptions
 from gate.waiting.fleet import Target, wait_all
-from gate.waiting.telling import Telling
+from gate.waiting.telling import Gated, Telling
 from gate.wire.sharing import Sharing
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.parts.prism import (
@@ -168,6 +168,7 @@ def test_a_gate_that_succeeds_is_created_in_progress_then_success(
         "state": "in_progress",
         "description": "waiting for the latest Humanitec deployment in acme/shop/production",
         "log_url": run_page,
+        "environment_url": SHOP_PAGE + "production",
     }
     assert ended["description"].startswith("succeeded after ")
     assert ended["log_url"] == run_page
@@ -207,7 +208,7 @@ def test_the_description_is_cut_between_characters_and_never_holds_the_token(
     github: GitHubApiServer,
 ) -> None:
     told = telling(github.url)
-    reporter = told.for_gate("")
+    reporter = told.for_gate(Gated())
     reason = f"token {GITHUB_TOKEN} refused; " + "日本語のエラー🙂" * 30
     reporter.started("a deployment", 60.0)
     reporter.finished(outcome_of(OutcomeStatus.FAILED, reason=reason))
@@ -255,7 +256,7 @@ def test_a_gate_that_cannot_read_its_deployment_posts_error(
     assert statuses(github)[-1]["description"].startswith("could not be read after ")
 
 
-def test_a_single_gate_without_an_environment_records_its_target_s_when_it_ends(
+def test_a_single_gate_without_an_environment_is_in_progress_in_its_target_s_from_the_start(
     paced_emulator: Emulator, github: GitHubApiServer
 ) -> None:
     paced_emulator.add_humanitec("acme", "shop", "staging", SUCCEEDS_BY_READS)
@@ -265,14 +266,19 @@ def test_a_single_gate_without_an_environment_records_its_target_s_when_it_ends(
 
     assert outcome.succeeded
     assert told.close() == []
-    assert posted(github) == [("GET", "list"), ("POST", "create"), ("POST", "success")]
+    assert posted(github) == [
+        ("GET", "list"),
+        ("POST", "create"),
+        ("POST", "in_progress"),
+        ("POST", "success"),
+    ]
     assert github.requests[0].query["environment"] == "staging"
     assert github.deployments[0]["environment"] == "staging"
 
 
 def test_a_target_naming_no_environment_is_a_warning(github: GitHubApiServer) -> None:
     told = telling(github.url, environment=None)
-    reporter = told.for_gate("")
+    reporter = told.for_gate(Gated())
     reporter.started("Humanitec v2 deployment d-1 in acme", 60.0)
     reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target={"deployment_id": "d-1"}))
 
@@ -298,7 +304,7 @@ def test_a_greengrass_target_names_its_environment(
     github: GitHubApiServer, target: dict[str, str], environment: str
 ) -> None:
     told = telling(github.url, environment=None)
-    told.for_gate("").finished(outcome_of(OutcomeStatus.SUCCEEDED, target=target))
+    told.for_gate(Gated()).finished(outcome_of(OutcomeStatus.SUCCEEDED, target=target))
 
     assert told.close() == []
     assert github.deployments[0]["environment"] == environment
@@ -341,9 +347,9 @@ def test_a_given_environment_in_a_release_is_left_aside_with_a_warning(
     github: GitHubApiServer,
 ) -> None:
     told = telling(github.url, environment="production")
-    told.release_started(["eu", "us"])
+    told.release_started([Gated("eu"), Gated("us")])
     for name in ("eu", "us"):
-        told.for_gate(name).finished(
+        told.for_gate(Gated(name)).finished(
             outcome_of(OutcomeStatus.SUCCEEDED, target={"env": name}, name=name)
         )
 
@@ -352,7 +358,8 @@ def test_a_given_environment_in_a_release_is_left_aside_with_a_warning(
     assert [d["environment"] for d in github.deployments] == ["eu", "us"]
     assert warnings == [
         "GitHub deployment status not posted: the GitHub environment 'production' is for a "
-        "single gate: each target of a gate of many is recorded in its own, by its name"
+        "single gate: each target of a gate of many is recorded in its own, by its name or its "
+        "environment's"
     ]
 
 
@@ -369,7 +376,7 @@ def test_a_re_run_adds_statuses_to_the_deployment_its_run_created(
         ref=SHA, environment="production", task="deploy", payload={}
     )
     told = telling(github.url, GITHUB_RUN_ATTEMPT="2")
-    reporter = told.for_gate("")
+    reporter = told.for_gate(Gated())
     reporter.started("a deployment", 60.0)
     reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED))
 
@@ -384,7 +391,7 @@ def test_outside_a_workflow_run_nothing_is_reused_and_no_log_url_is_sent(
     github: GitHubApiServer,
 ) -> None:
     told = telling(github.url, GITHUB_RUN_ID=None, GITHUB_RUN_ATTEMPT=None, GITHUB_SHA=None)
-    told.for_gate("").started("a deployment", 60.0)
+    told.for_gate(Gated()).started("a deployment", 60.0)
 
     assert told.close() == []
     assert posted(github) == [("POST", "create"), ("POST", "in_progress")]
@@ -413,7 +420,7 @@ def test_a_5xx_that_lasts_is_a_warning_after_three_attempts(github: GitHubApiSer
     github.fail_next("POST", 503, times=10)
     sleeps: list[float] = []
     told = telling(github.url, sleeps=sleeps)
-    told.for_gate("").started("a deployment", 60.0)
+    told.for_gate(Gated()).started("a deployment", 60.0)
 
     assert told.close() == [
         "GitHub deployment status not posted: production: creating the deployment in "
@@ -434,7 +441,7 @@ def test_a_secondary_rate_limit_is_waited_out_as_retry_after_says(
     )
     sleeps: list[float] = []
     told = telling(github.url, sleeps=sleeps)
-    told.for_gate("").started("a deployment", 60.0)
+    told.for_gate(Gated()).started("a deployment", 60.0)
 
     assert told.close() == []
     assert sleeps == [3.0]
@@ -516,7 +523,7 @@ def test_a_refusal_is_a_warning_that_never_holds_the_token(
         "GET", status, body={"message": f"Resource not accessible with {GITHUB_TOKEN}"}
     )
     told = telling(github.url)
-    reporter = told.for_gate("")
+    reporter = told.for_gate(Gated())
     reporter.started("a deployment", 60.0)
     reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED))
 
@@ -565,7 +572,7 @@ def test_a_repository_that_is_not_owner_slash_repo_is_a_config_error(repository:
 
 def test_names_never_change_a_request_s_path(github: GitHubApiServer) -> None:
     told = telling(github.url, environment="../../orgs/x?y=1#z", GITHUB_REPOSITORY="a.b-c/.github")
-    reporter = told.for_gate("")
+    reporter = told.for_gate(Gated())
     reporter.started("a deployment", 60.0)
     reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED))
 
@@ -617,12 +624,12 @@ def test_every_request_validates_against_github_s_published_description(prism: s
     try:
         for status in (OutcomeStatus.SUCCEEDED, OutcomeStatus.FAILED, OutcomeStatus.CANCELLED):
             told = telling(proxy.url, environment_url="https://shop.example.com")
-            reporter = told.for_gate("")
+            reporter = told.for_gate(Gated())
             reporter.started("Humanitec deployment 0f3c9a in acme/shop/production", 60.0)
             reporter.finished(outcome_of(status, reason="the deployment ended as 'failed'"))
             assert told.close() == []
         told = telling(proxy.url, environment=None, GITHUB_RUN_ID=None, GITHUB_SHA=None)
-        told.for_gate("").finished(outcome_of(OutcomeStatus.TIMED_OUT, reason="no end"))
+        told.for_gate(Gated()).finished(outcome_of(OutcomeStatus.TIMED_OUT, reason="no end"))
         assert told.close() == []
     finally:
         proxy.close()
@@ -739,8 +746,8 @@ def test_a_target_cut_off_before_its_end_still_gets_its_final_status(
     from gate.waiting.outcomes import FleetOutcome
 
     told = telling(github.url, environment=None)
-    told.release_started(["eu"])
-    told.for_gate("eu").started("Humanitec deployment d1 in acme/shop/eu", 60.0)
+    told.release_started([Gated("eu")])
+    told.for_gate(Gated("eu")).started("Humanitec deployment d1 in acme/shop/eu", 60.0)
     cut_off = Outcome(
         status=OutcomeStatus.CANCELLED,
         provider="humanitec",
@@ -786,3 +793,89 @@ def test_a_pull_requests_head_commit_is_deployed_not_its_merge_commit(
     (listed, created) = github.requests[:2]
     assert listed.query["sha"] == head
     assert created.body["ref"] == head
+
+
+def test_a_target_that_learns_its_environment_at_its_first_read_is_in_progress_then(
+    github: GitHubApiServer,
+) -> None:
+    """A Greengrass v2 gate knows its thing group once it read the deployment: its GitHub
+    deployment is created then, in_progress while it waits, not only at its end."""
+    from gate.core.model import Snapshot, State
+
+    ids = {"deployment_id": "d-1"}
+    told = telling(github.url, environment=None)
+    reporter = told.for_gate(Gated(provider="greengrass_v2", ids=lambda: dict(ids)))
+    reporter.started("Greengrass v2 deployment d-1", 60.0)
+    ids["target_arn"] = "arn:aws:iot:eu-west-1:123456789012:thinggroup/Edge"
+    reporter.status_changed(None, Snapshot(State.RUNNING, "ACTIVE"), 1.0)
+    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target=ids))
+
+    assert told.close() == []
+    (deployment,) = github.deployments
+    assert deployment["environment"] == "Edge"
+    assert github.states(deployment["id"]) == ["in_progress", "success"]
+
+
+def test_two_targets_in_one_environment_get_a_deployment_each(github: GitHubApiServer) -> None:
+    told = telling(github.url, environment=None)
+    same = {"org": "acme", "app": "shop", "env": "production"}
+    gates = [
+        Gated(name, "humanitec", lambda name=name: {**same, "deploy_id": name}, named=False)
+        for name in ("a1", "b2")
+    ]
+    told.release_started(gates)
+    for gate_ in gates:
+        reporter = told.for_gate(gate_)
+        reporter.started(f"Humanitec deployment {gate_.name}", 60.0)
+        reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target=dict(gate_.ids())))
+
+    assert told.close() == []
+    assert [d["environment"] for d in github.deployments] == ["production", "production"]
+    for deployment in github.deployments:
+        assert github.states(deployment["id"]) == ["in_progress", "success"]
+
+
+def test_an_unnamed_target_naming_no_environment_is_a_warning_asking_for_a_name(
+    github: GitHubApiServer,
+) -> None:
+    told = telling(github.url, environment=None)
+    ids = {"org": "acme", "deployment_id": "d-1"}
+    gate_ = Gated("acme/d-1", "humanitec_v2", lambda: ids, named=False)
+    told.release_started([gate_])
+    reporter = told.for_gate(gate_)
+    reporter.started("Humanitec v2 deployment d-1 in acme", 60.0)
+    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target=dict(gate_.ids())))
+
+    assert told.close() == [
+        "GitHub deployment status not posted: acme/d-1: Humanitec v2 deployment d-1 in acme "
+        "names no environment: give the target a 'name'"
+    ]
+    assert github.requests == []
+
+
+def test_the_readme_names_every_variable_the_tellings_read_and_the_permission() -> None:
+    """Every ``GITHUB_*``/``RUNNER_*`` variable gate/telling reads is in the README's telling
+    section, and its workflow example grants ``deployments: write``."""
+    import re
+
+    import yaml
+
+    from tests.support import REPO
+
+    read = {
+        variable
+        for source in (REPO / "gate" / "telling").glob("*.py")
+        for variable in re.findall(r'"((?:GITHUB|RUNNER)_[A-Z_]+)"', source.read_text())
+    }
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("### Tell the platform what happened")
+    section = readme[start : readme.index("\n### ", start + 1)]
+    assert {"GITHUB_SERVER_URL", "GITHUB_RUN_ID", "GITHUB_TOKEN"} <= read
+    assert sorted(v for v in read if f"`{v}`" not in section) == []
+    (example,) = [
+        yaml.safe_load(block)
+        for block in re.findall(r"^```yaml\n(.*?)^```$", section, re.S | re.M)
+        if "deploy-gate@" in block
+    ]
+    (job,) = example["jobs"].values()
+    assert job["permissions"]["deployments"] == "write"

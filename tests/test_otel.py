@@ -45,7 +45,7 @@ from gate.telling.otel_attributes import (
     secrets_in,
 )
 from gate.waiting.fleet import FleetOutcome, wait_all
-from gate.waiting.telling import Telling
+from gate.waiting.telling import Gated, Telling
 from tests.parts.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support import TOKEN, RecordingReporter, VirtualClock
 from tests.test_bake_engine import BREACHED, ScriptedCheck
@@ -351,7 +351,7 @@ def test_a_bake_that_breached_is_an_event_with_each_breach_and_fails_the_span(
 
 def test_a_span_holds_a_bounded_number_of_events_of_each_kind(receiver: OtlpReceiver) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    gate = telling.for_gate("")
+    gate = telling.for_gate(Gated())
     gate.started("a long deployment", 3600)
     for n in range(200):
         gate.status_changed(None, Snapshot(State.RUNNING, f"step {n}"), float(n))
@@ -383,7 +383,7 @@ def test_a_trace_context_from_the_pipeline_makes_the_gate_part_of_its_trace(
 ) -> None:
     trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     telling = otel_telling({"TRACEPARENT": f"00-{trace_id}-{parent_id}-01"}, endpoint=receiver.url)
-    telling.for_gate("").finished(outcome_of())
+    telling.for_gate(Gated()).finished(outcome_of())
     assert telling.close() == []
     [span] = receiver.spans()
     assert (span.trace_id, span.parent_span_id) == (trace_id, parent_id)
@@ -459,10 +459,10 @@ def test_a_target_that_never_said_how_it_ended_is_still_a_child_and_an_open_gate
     receiver: OtlpReceiver,
 ) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    telling.release_started(["a", "b"])
+    telling.release_started([Gated("a"), Gated("b")])
     first = outcome_of(name="a")
-    telling.for_gate("a").finished(first)
-    stuck = telling.for_gate("b")  # its read was still under way when the release ended
+    telling.for_gate(Gated("a")).finished(first)
+    stuck = telling.for_gate(Gated("b"))  # its read was still under way when the release ended
     stuck.started("deployment b", 60)
     stuck.status_changed(None, Snapshot(State.RUNNING, "in progress"), 0.0)
     never = outcome_of(OutcomeStatus.CANCELLED, name="b", reason="cancelled by --fail-fast")
@@ -476,7 +476,7 @@ def test_a_target_that_never_said_how_it_ended_is_still_a_child_and_an_open_gate
         )
     )
     stuck.finished(outcome_of(OutcomeStatus.CANCELLED, name="b"))  # too late: said once
-    unfinished = telling.for_gate("")
+    unfinished = telling.for_gate(Gated())
     unfinished.started("a deployment that never ends", 60)
     assert telling.close() == []
     assert telling.close() == [], "closing twice sends nothing twice"
@@ -502,7 +502,7 @@ def test_the_lag_is_how_long_after_the_deployments_last_change_the_gate_saw_it(
     receiver: OtlpReceiver,
 ) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    telling.for_gate("").finished(outcome_of(deployment_changed_at="2026-11-23T10:00:11.000Z"))
+    telling.for_gate(Gated()).finished(outcome_of(deployment_changed_at="2026-11-23T10:00:11.000Z"))
     assert telling.close() == []
     [span] = receiver.spans()
     assert span.attributes["gate.lag"] == 1.5
@@ -612,6 +612,79 @@ def test_the_commands_exit_code_is_the_deployments_whatever_the_collector_says(
         f"gate: warning: OpenTelemetry: the collector at {refusing.url} did not take the trace"
         in err
     )
+
+
+@pytest.mark.parametrize(
+    ("variables", "spans", "points"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "none"}, 0, 2),
+        ({"OTEL_METRICS_EXPORTER": "none"}, 1, 0),
+        ({"OTEL_TRACES_EXPORTER": "None", "OTEL_METRICS_EXPORTER": "otlp"}, 0, 2),
+        ({"OTEL_SDK_DISABLED": "true"}, 0, 0),
+    ],
+    ids=["traces-off", "metrics-off", "any-case", "sdk-disabled"],
+)
+def test_a_signal_whose_exporter_is_none_is_not_sent(
+    paced_emulator: Emulator,
+    receiver: OtlpReceiver,
+    variables: dict[str, str],
+    spans: int,
+    points: int,
+) -> None:
+    paced_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
+    code, err = gate_command(
+        paced_emulator, "--otel-endpoint", receiver.url, env={**ENV, **variables}
+    )
+    assert code == 0, err
+    assert "warning" not in err
+    assert len(receiver.spans()) == spans
+    assert len(receiver.data_points()) == points
+    assert set(receiver.paths) <= {"/v1/traces", "/v1/metrics"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        (
+            {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            "gate: warning: OpenTelemetry: OTEL_EXPORTER_OTLP_PROTOCOL='grpc' is not one the "
+            "gate speaks: it sends the traces and the metrics over OTLP http/protobuf only (a "
+            "collector's port 4318); for gRPC, send to an OpenTelemetry Collector's OTLP/HTTP "
+            "receiver and export gRPC from it",
+        ),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json",
+            },
+            "gate: warning: OpenTelemetry: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL='http/json' is "
+            "not one the gate speaks: it sends the metrics over OTLP http/protobuf only",
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc", "OTEL_METRICS_EXPORTER": "none"},
+            "gate: warning: OpenTelemetry: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='grpc' is not one "
+            "the gate speaks: it sends the traces over OTLP http/protobuf only",
+        ),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp,console"},
+            "gate: warning: OpenTelemetry: OTEL_TRACES_EXPORTER='otlp,console': the gate exports "
+            "otlp (or none), so the traces go by OTLP, not by console",
+        ),
+    ],
+    ids=["grpc", "metrics-http-json", "traces-grpc", "console-exporter"],
+)
+def test_what_the_gate_does_not_speak_is_one_warning_line_and_otlp_http_is_sent(
+    paced_emulator: Emulator, receiver: OtlpReceiver, variables: dict[str, str], said: str
+) -> None:
+    paced_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
+    code, err = gate_command(
+        paced_emulator, "--otel-endpoint", receiver.url, env={**ENV, **variables}
+    )
+    assert code == 0, err
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    assert warning.startswith(said)
+    assert len(receiver.spans()) == 1
+    assert {headers["content-type"] for headers in receiver.headers} == {"application/x-protobuf"}
 
 
 # Configuration

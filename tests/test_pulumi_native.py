@@ -492,3 +492,26 @@ def test_a_gate_traced_under_pulumi_is_a_child_of_the_engines_trace(emulator: Em
     assert (span.trace_id, span.parent_span_id) == (trace_id, parent_id)
     assert span.attributes["deployment.id"] == deploy_id
     assert TOKEN not in " ".join(receiver.every_text())
+
+
+def test_a_gate_on_another_humanitec_api_gets_no_console_page_on_github(
+    emulator: Emulator,
+) -> None:
+    """The target's own apiUrl decides, as on the command line: a Humanitec that is not the
+    public one gets no environment_url on app.humanitec.io."""
+    from tests.parts.github_api import github_api
+    from tests.test_github_deployments import GITHUB_TOKEN, workflow
+
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    with github_api(GITHUB_TOKEN) as github:
+        env = {"HUMANITEC_TOKEN": TOKEN, **workflow(github.url)}
+        with native_host(env) as (client, _):
+            client.configure({})
+            Stack(client, URN).up(
+                {**humanitec(emulator, deployId=deploy_id), "githubDeployment": True}
+            )
+        (deployment,) = github.deployments
+        sent = github.statuses[deployment["id"]]
+    assert deployment["environment"] == "production"
+    assert [status["state"] for status in sent] == ["in_progress", "success"]
+    assert all("environment_url" not in status for status in sent)

@@ -204,3 +204,107 @@ def test_a_signal_while_telling_costs_what_was_not_told_never_the_outcome(
     assert outcome["status"] == "succeeded"
     assert code == 0, err
     assert "interrupted while telling the platform" in err
+
+
+def test_a_single_gate_without_an_environment_is_in_progress_from_the_start(
+    paced_emulator: Emulator, github: GitHubApiServer
+) -> None:
+    """Its environment is its target's, known before the first read: ``in_progress`` is
+    posted as the wait starts, on this path as on every other."""
+    result = gate(
+        paced_emulator,
+        *WAIT,
+        "--deploy-id",
+        deploy(paced_emulator, "succeeded"),
+        "--github-deployment",
+        extra_env=workflow(github.url),
+    )
+    assert result.returncode == 0, result.stderr
+    (deployment,) = github.deployments
+    assert deployment["environment"] == "production"
+    assert github.states(deployment["id"]) == ["in_progress", "success"]
+    assert "warning" not in result.stderr
+
+
+def test_an_unnamed_target_is_recorded_in_its_environment_never_by_its_deployment_id(
+    paced_emulator: Emulator, github: GitHubApiServer, tmp_path: Path
+) -> None:
+    """The same GitHub environments every release: the environment id alone where no other
+    target is in another environment of that id, else qualified by the app; a target's own
+    name where it has one."""
+    ids = {
+        (app, env): paced_emulator.add_humanitec(
+            "acme", app, env, Timeline([(0, "in progress"), (1, "succeeded")])
+        )
+        for app, env in (("shop", "eu"), ("shop", "us"), ("web", "eu"), ("web", "apac"))
+    }
+    targets = [
+        {"app": app, "env": env, "deploy-id": deploy_id}
+        for (app, env), deploy_id in ids.items()
+        if env != "apac"
+    ]
+    targets.append({"name": "edge", "app": "web", "env": "apac", "deploy-id": ids["web", "apac"]})
+    file = release(tmp_path, *targets, defaults={"provider": "humanitec", "org": "acme"})
+
+    result = gate(
+        paced_emulator, "wait-all", file, "--github-deployment", extra_env=workflow(github.url)
+    )
+
+    assert result.returncode == 0, result.stderr
+    by_environment = {d["environment"]: d for d in github.deployments}
+    assert set(by_environment) == {"shop/eu", "us", "web/eu", "edge"}
+    assert {d["description"] for d in github.deployments} >= {
+        f"Humanitec deployment {ids['shop', 'us']} in acme/shop/us"
+    }
+    for deployment in github.deployments:
+        assert github.states(deployment["id"]) == ["in_progress", "success"]
+    assert "warning" not in result.stderr
+
+
+def without_humanitec_api_url(github: GitHubApiServer) -> dict[str, str]:
+    """A workflow whose HUMANITEC_API_URL is unset: the public API, unless a target says."""
+    return {"HUMANITEC_TOKEN": TOKEN, **workflow(github.url)}
+
+
+def test_a_target_on_another_humanitec_api_gets_no_console_page_in_a_release(
+    paced_emulator: Emulator, github: GitHubApiServer, tmp_path: Path
+) -> None:
+    deploy_id = deploy(paced_emulator, "succeeded")
+    file = release(
+        tmp_path,
+        {"env": "production", "deploy-id": deploy_id},
+        defaults={
+            "provider": "humanitec",
+            "org": "acme",
+            "app": "shop",
+            "api-url": paced_emulator.url,
+        },
+    )
+    result = run_gate(
+        "wait-all", file, *QUICK, "--github-deployment", env=without_humanitec_api_url(github)
+    )
+    assert result.returncode == 0, result.stderr
+    (deployment,) = github.deployments
+    sent = github.statuses[deployment["id"]]
+    assert [status["state"] for status in sent] == ["in_progress", "success"]
+    assert all("environment_url" not in status for status in sent)
+
+
+def test_a_single_gate_on_another_humanitec_api_gets_no_console_page(
+    paced_emulator: Emulator, github: GitHubApiServer
+) -> None:
+    result = run_gate(
+        *WAIT,
+        "--deploy-id",
+        deploy(paced_emulator, "succeeded"),
+        "--api-url",
+        paced_emulator.url,
+        *QUICK,
+        "--github-deployment",
+        env=without_humanitec_api_url(github),
+    )
+    assert result.returncode == 0, result.stderr
+    (deployment,) = github.deployments
+    sent = github.statuses[deployment["id"]]
+    assert [status["state"] for status in sent] == ["in_progress", "success"]
+    assert all("environment_url" not in status for status in sent)

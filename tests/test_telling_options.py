@@ -65,10 +65,10 @@ class _Telling:
     def __init__(self) -> None:
         self.reporter = _Hearing()
 
-    def for_gate(self, name: str) -> _Hearing:
+    def for_gate(self, gate: Any) -> _Hearing:
         return self.reporter
 
-    def release_started(self, names: Any) -> None:
+    def release_started(self, gates: Any) -> None:
         pass
 
     def release_finished(self, outcome: Any) -> None:

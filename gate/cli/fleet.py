@@ -142,8 +142,8 @@ def run_fleet(
         with sharing.active():
             built = [_build(spec, env, providers, bakes, kept) for spec in specs]
         targets = [
-            replace(built_target, name=name)
-            for name, built_target in zip(_names(specs, providers), built, strict=True)
+            replace(built_target, name=name, named=bool(spec.name))
+            for spec, name, built_target in zip(specs, _names(specs, providers), built, strict=True)
         ]
         _check_distinct(targets, specs)
         reporter: FleetReporter = GitHubFleetReporter(out) if github else FleetTextReporter(err)
@@ -234,6 +234,7 @@ def _build(
         bake=bake,
         on_failure=on_failure_of(after),
         dry_run=after.flag("dry_run"),
+        api_url=target.text("api_url") if "api_url" in spec.plugin.description.keys else None,
     )
 
 

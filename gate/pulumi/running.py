@@ -113,7 +113,13 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
         after = AFTER_SUCCESS.read(after_fields(props, AFTER_SUCCESS), env=run.env)
         bake = bake_of(after, run.env, request_timeout=request_timeout(props))
         telling = TELLING.read(after_fields(props, TELLING), env=run.env)
-        tellings = tellings_of(telling, run.env, request_timeout=request_timeout(props))
+        api_url = props.get("api_url")  # a GitHub deployment links the public API's console only
+        tellings = tellings_of(
+            telling,
+            run.env,
+            request_timeout=request_timeout(props),
+            humanitec_api_url=api_url if isinstance(api_url, str) else None,
+        )
     except GateError as unusable:
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     provider = build_provider(props, run)

@@ -14,13 +14,18 @@ Requests (REST API ``2022-11-28``, through :mod:`gate.telling.github_api`)::
     POST /repos/{owner}/{repo}/deployments/{id}/statuses
          {state, description (140 characters at most), log_url, environment_url}
 
-**Which environment.** The one given (``--github-environment``) for a single gate; in a gate
-of many, each target's name (a given one would put every target in one deployment, so it is
-left aside, with a warning from :meth:`close`). A single gate given none takes its target's,
-known only from its outcome (Humanitec's ``env``, a Greengrass v2 thing or thing group, a
-Greengrass v1 group id): its deployment is then created when the gate ends, with its final
-status only (no ``in_progress`` while it waits). Every other gate's deployment is created when
-its wait starts and is ``in_progress`` until it ends.
+**Which environment** (:meth:`GitHubDeployments.environment_of`, one rule for a single gate
+and a gate of many): the one given (``--github-environment``) for a single gate; a target's
+own ``name`` in a gate of many (a given environment would put every target in one
+deployment, so it is left aside, with a warning from :meth:`close`); else the environment
+the target's ids name (Humanitec's ``env``, a Greengrass v1 group id, a Greengrass v2 thing
+group or thing), qualified only where another target of the release is in another
+environment of that id (:func:`~gate.telling.environments.environment_name`): never a
+deployment id, which would make a new GitHub environment every release.
+
+**When.** A gate's deployment is created, and ``in_progress`` posted, when its wait starts:
+as soon as its environment is known (a Greengrass v2 target's thing group, at its first
+read). A target that names none is not recorded (a warning says which, and what to give).
 
 **Reuse.** Before creating, the deployments of the same commit, environment and task are
 listed (one page, newest first), and one whose payload names the same workflow run
@@ -33,9 +38,10 @@ it (GitHub's "the deployment errored", as far as anyone can tell); ``inactive`` 
 was cancelled (a signal, ``--fail-fast``): the gate stopped watching, and GitHub shows the
 deployment as no longer the environment's live one rather than as failed. The description is
 the outcome's reason, on one line, cut to GitHub's 140 characters with the token redacted.
-``environment_url``: the one given (``--environment-url``); else, for a Humanitec target, the
-environment's page in Humanitec's console, unless Humanitec's API is not the public one
-(``HUMANITEC_API_URL``, or the ``humanitec_api_url`` given).
+``environment_url`` (:meth:`GitHubDeployments.url_of`, with every status): the one given
+(``--environment-url``); else, for a Humanitec target, the environment's page in Humanitec's
+console, only when the API that target reads is the public one (its own ``api_url``, else
+the ``humanitec_api_url`` given, else ``HUMANITEC_API_URL``).
 
 **Never the gate's outcome.** The reporter only queues what to post: one worker thread posts
 it in order, one request at a time (as GitHub asks, against its secondary limits), so a slow
@@ -59,13 +65,15 @@ from typing import TYPE_CHECKING, Any
 
 from gate.core.durations import format_duration
 from gate.core.errors import ConfigError
-from gate.core.model import Outcome, OutcomeStatus
+from gate.core.model import Outcome, OutcomeStatus, Snapshot
 from gate.core.secret import Secret, header_token
 from gate.core.text import one_line
 from gate.core.urls import require_api_url
+from gate.telling.environments import environment_name
 from gate.telling.github_api import GitHubApi, GitHubRefused, github_client, path_of
 from gate.telling.otel_attributes import Scrubber, secrets_in
 from gate.waiting.reporter import NullReporter
+from gate.waiting.telling import Gated
 
 if TYPE_CHECKING:
     import httpx
@@ -157,7 +165,7 @@ def github_deployments(
         log_url=_log_url(env, owner, repo),
         environment=environment or None,
         environment_url=environment_url or None,
-        humanitec_console=humanitec.rstrip("/") == HUMANITEC_API_URL,
+        humanitec_api_url=humanitec,
         sleep=sleep,
         flush_seconds=flush_seconds,
         secrets=secrets_in(env),
@@ -201,8 +209,9 @@ def _log_url(env: Mapping[str, str], owner: str, repo: str) -> str | None:
 class _Deployment:
     """One gate's GitHub deployment, as the worker knows it."""
 
-    name: str
-    environment: str | None
+    gate: Gated
+    environment: str | None = None
+    """Decided once (under the telling's lock), from the gate's ids or its outcome's."""
     description: str = ""
     id: int | None = None
     failed: bool = False
@@ -210,7 +219,7 @@ class _Deployment:
     """Its gate's end was told (else a gate of many tells it from the whole's outcome)."""
 
 
-_Task = tuple[str, _Deployment, Any]
+_Task = tuple[_Deployment, "_Start | Outcome"]
 
 
 class GitHubDeployments:
@@ -229,7 +238,7 @@ class GitHubDeployments:
         log_url: str | None,
         environment: str | None,
         environment_url: str | None,
-        humanitec_console: bool,
+        humanitec_api_url: str = HUMANITEC_API_URL,
         sleep: Callable[[float], None] | None = None,
         flush_seconds: float = FLUSH_SECONDS,
         secrets: Sequence[str] = (),
@@ -248,7 +257,7 @@ class GitHubDeployments:
         self._log_url = log_url
         self._environment = environment
         self._environment_url = environment_url
-        self._humanitec_console = humanitec_console
+        self._humanitec_api_url = humanitec_api_url
         self._flush_seconds = flush_seconds
         self._queue: queue.Queue[_Task | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -258,6 +267,9 @@ class GitHubDeployments:
         """Why nothing more is posted for any deployment (the token, the repository)."""
         self._warnings: list[str] = []
         self._by_name: dict[str, _Deployment] = {}
+        self._release: tuple[Gated, ...] = ()
+        self._taken: set[int] = set()
+        """Deployments this telling posts to: none is reused for a second gate."""
 
     def _pause(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -268,22 +280,54 @@ class GitHubDeployments:
     def _scrubbed(self, text: str) -> str:
         return self._scrubber.text(self._token.redact(text))
 
-    def for_gate(self, name: str) -> _GateReporter:
-        environment = self._environment
-        if name:
-            if environment and environment != name:
-                self._warn(
-                    f"the GitHub environment {environment!r} is for a single gate: each "
-                    "target of a gate of many is recorded in its own, by its name"
-                )
-            environment = name
-        deployment = _Deployment(name=name, environment=environment)
+    def for_gate(self, gate: Gated) -> _GateReporter:
+        if gate.name and self._environment:
+            self._warn(
+                f"the GitHub environment {self._environment!r} is for a single gate: each "
+                "target of a gate of many is recorded in its own, by its name or its "
+                "environment's"
+            )
+        deployment = _Deployment(gate)
         with self._lock:
-            self._by_name[name] = deployment
+            self._by_name[gate.name] = deployment
         return _GateReporter(self, deployment)
 
-    def release_started(self, names: Sequence[str]) -> None:
-        pass
+    def release_started(self, gates: Sequence[Gated]) -> None:
+        with self._lock:
+            self._release = tuple(gates)
+
+    def environment_of(self, gate: Gated, ids: Mapping[str, str]) -> str | None:
+        """The GitHub environment of ``gate`` whose ids are ``ids`` (see the module's
+        docstring); None while they name none."""
+        if gate.name and gate.named:
+            return gate.name
+        if not gate.name and self._environment:
+            return self._environment
+        with self._lock:
+            others = [other.ids() for other in self._release if other.name != gate.name]
+        return environment_name(ids, [ids, *others])
+
+    def url_of(self, gate: Gated, provider: str, ids: Mapping[str, str]) -> str | None:
+        """The ``environment_url`` of every status of ``gate`` (see the module's docstring)."""
+        if self._environment_url:
+            return self._environment_url
+        api = (gate.api_url or self._humanitec_api_url).rstrip("/")
+        if provider != "humanitec" or api != HUMANITEC_API_URL:
+            return None
+        if not all(ids.get(key) for key in ("org", "app", "env")):
+            return None
+        return HUMANITEC_CONSOLE + path_of(
+            "orgs", ids["org"], "apps", ids["app"], "envs", ids["env"]
+        )
+
+    def placed(self, deployment: _Deployment, ids: Mapping[str, str]) -> bool:
+        """Whether ``deployment``'s environment is known (decided now if ``ids`` name it)."""
+        if deployment.environment is None:
+            environment = self.environment_of(deployment.gate, ids)
+            with self._lock:
+                if deployment.environment is None:
+                    deployment.environment = environment
+        return deployment.environment is not None
 
     def release_finished(self, outcome: FleetOutcome) -> None:
         """A target whose gate was cut off before it said its end (a stop's grace ran out)
@@ -301,7 +345,7 @@ class GitHubDeployments:
             if deployment.ended:
                 return
             deployment.ended = True
-        self.tell("finished", deployment, outcome)
+        self.tell(deployment, outcome)
 
     def close(self) -> list[str]:
         """Wait for what is queued (at most ``flush_seconds``); every failure, in words."""
@@ -323,7 +367,7 @@ class GitHubDeployments:
 
     # Called by the gates' reporters
 
-    def tell(self, task: str, deployment: _Deployment, value: object) -> None:
+    def tell(self, deployment: _Deployment, value: _Start | Outcome) -> None:
         with self._lock:
             if self._closed:
                 return
@@ -332,7 +376,7 @@ class GitHubDeployments:
                     target=self._work, name="gate-github-deployments", daemon=True
                 )
                 self._worker.start()
-        self._queue.put((task, deployment, value))
+        self._queue.put((deployment, value))
 
     # The worker
 
@@ -340,13 +384,13 @@ class GitHubDeployments:
         while (task := self._queue.get()) is not None:
             if self._stop.is_set():
                 continue
-            kind, deployment, value = task
+            deployment, value = task
             if self._broken is not None or deployment.failed:
                 continue
             try:
-                if kind == "started":
-                    self._started(deployment, str(value))
-                elif isinstance(value, Outcome):
+                if isinstance(value, _Start):
+                    self._started(deployment, value)
+                else:
                     self._finished(deployment, value)
             except GitHubRefused as refused:
                 deployment.failed = True
@@ -355,29 +399,26 @@ class GitHubDeployments:
                     self._broken = said
                     self._warn(said)
                 else:
-                    where = deployment.environment or deployment.name
+                    where = deployment.environment or deployment.gate.name
                     self._warn(f"{where}: {said}" if where else said)
             except Exception as fault:  # a telling never changes the gate
                 deployment.failed = True
                 self._warn(f"{type(fault).__name__}: {one_line(str(fault), limit=300)}")
 
-    def _started(self, deployment: _Deployment, description: str) -> None:
-        deployment.description = one_line(description, limit=DESCRIPTION_LIMIT)
-        if deployment.environment is None:
-            return  # created when the gate ends, once its outcome names the environment
+    def _started(self, deployment: _Deployment, started: _Start) -> None:
         self._ensure(deployment)
-        self._post(deployment, "in_progress", f"waiting for {description}", self._environment_url)
+        said = f"waiting for {started.description}"
+        self._post(deployment, "in_progress", said, started.url)
 
     def _finished(self, deployment: _Deployment, outcome: Outcome) -> None:
-        if deployment.environment is None:
-            deployment.environment = _environment_of(outcome)
-            if deployment.environment is None:
-                raise GitHubRefused(
-                    f"{deployment.description or outcome.provider} names no environment: "
-                    "give --github-environment"
-                )
+        if not self.placed(deployment, outcome.target):
+            give = "the target a 'name'" if deployment.gate.name else "--github-environment"
+            raise GitHubRefused(
+                f"{deployment.description or outcome.provider} names no environment: give {give}"
+            )
         self._ensure(deployment)
-        self._post(deployment, STATES[outcome.status], _said(outcome), self._url_of(outcome))
+        url = self.url_of(deployment.gate, outcome.provider, outcome.target)
+        self._post(deployment, STATES[outcome.status], _said(outcome), url)
 
     def _ensure(self, deployment: _Deployment) -> None:
         """The deployment's id: one this run made before, or a new one."""
@@ -398,7 +439,7 @@ class GitHubDeployments:
                 },
             )
             for item in listed if isinstance(listed, list) else ():
-                if isinstance(item, dict) and self._is_ours(item):
+                if isinstance(item, dict) and self._is_ours(item) and self._claimed(item):
                     deployment.id = _id_of(item)
                     return
         created = self._api.call(
@@ -417,6 +458,17 @@ class GitHubDeployments:
             expect=(201,),
         )
         deployment.id = _id_of(created)
+        self._claimed(created)
+
+    def _claimed(self, deployment: object) -> bool:
+        """Whether ``deployment`` is now this gate's: no other gate of the run posts to it
+        (two targets in one environment get a deployment each)."""
+        ident = _id_of(deployment)
+        with self._lock:
+            if ident in self._taken:
+                return False
+            self._taken.add(ident)
+        return True
 
     def _is_ours(self, item: Mapping[str, Any]) -> bool:
         payload = item.get("payload")
@@ -441,46 +493,50 @@ class GitHubDeployments:
             expect=(201,),
         )
 
-    def _url_of(self, outcome: Outcome) -> str | None:
-        if self._environment_url:
-            return self._environment_url
-        ids = outcome.target
-        if outcome.provider != "humanitec" or not self._humanitec_console:
-            return None
-        if not all(ids.get(key) for key in ("org", "app", "env")):
-            return None
-        path = path_of("orgs", ids["org"], "apps", ids["app"], "envs", ids["env"])
-        return HUMANITEC_CONSOLE + path
-
     def _warn(self, said: str) -> None:
         with self._lock:
             if said not in self._warnings:
                 self._warnings.append(said)
 
 
+@dataclass(frozen=True)
+class _Start:
+    description: str
+    url: str | None
+
+
 class _GateReporter(NullReporter):
-    """One gate's :class:`~gate.waiting.reporter.Reporter`: queues its start and end; the
-    rest of a wait is not GitHub's to hear."""
+    """One gate's :class:`~gate.waiting.reporter.Reporter`: queues its start (once its
+    environment is known: at the start, or after a first read that names it) and its end;
+    the rest of a wait is not GitHub's to hear. Its calls come from the gate's thread."""
 
     def __init__(self, telling: GitHubDeployments, deployment: _Deployment) -> None:
         self._telling = telling
         self._deployment = deployment
+        self._description: str | None = None
+        self._told_start = False
 
     def started(self, description: str, timeout: float) -> None:
-        self._telling.tell("started", self._deployment, description)
+        self._description = description
+        self._deployment.description = one_line(description, limit=DESCRIPTION_LIMIT)
+        self._start_once_placed()
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        self._start_once_placed()
 
     def finished(self, outcome: Outcome) -> None:
         self._telling.end(self._deployment, outcome)
 
-
-def _environment_of(outcome: Outcome) -> str | None:
-    """The environment a target names, as its provider has it."""
-    ids = outcome.target
-    if ids.get("env"):
-        return ids["env"]
-    if ids.get("target_arn"):  # arn:aws:iot:...:thinggroup/Name
-        return ids["target_arn"].rpartition("/")[2] or None
-    return ids.get("group_id") or None
+    def _start_once_placed(self) -> None:
+        if self._told_start or self._description is None:
+            return
+        gate = self._deployment.gate
+        ids = gate.ids()
+        if not self._telling.placed(self._deployment, ids):
+            return
+        self._told_start = True
+        url = self._telling.url_of(gate, gate.provider, ids)
+        self._telling.tell(self._deployment, _Start(self._description, url))
 
 
 def _id_of(deployment: object) -> int:

@@ -19,6 +19,12 @@ behind the caller's back): ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or the ``_TRACES_`` 
 ``_METRICS_`` ones; an explicit endpoint overrides them all), ``OTEL_EXPORTER_OTLP_HEADERS``,
 ``OTEL_SERVICE_NAME`` (else ``deploy-gate``), ``OTEL_RESOURCE_ATTRIBUTES``; ``TRACEPARENT``
 (W3C trace context, as CI tracing tools pass it) makes the gate's spans part of that trace.
+``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER`` ``none`` (or ``OTEL_SDK_DISABLED=true``,
+both) leaves that signal unsent; any other exporter than ``otlp`` is said in a warning, and
+OTLP is sent. The gate sends OTLP over ``http/protobuf`` only: an
+``OTEL_EXPORTER_OTLP_PROTOCOL`` (or ``_TRACES_``, ``_METRICS_``) of ``grpc`` or
+``http/json`` is said in one warning line (:func:`otel_settings`' ``notes``), never
+silently left aside.
 The providers are the gate's own, never the process's global ones. (The OTLP exporter itself
 still reads its TLS and compression variables, and adds any OTLP headers, from the process's
 environment: a CLI's ``env`` is that one.)
@@ -63,7 +69,7 @@ from gate.telling.otel_attributes import (
     secrets_in,
 )
 from gate.waiting.reporter import Reporter
-from gate.waiting.telling import Telling
+from gate.waiting.telling import Gated, Telling
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -123,6 +129,12 @@ class OtelSettings:
     secrets: tuple[str, ...] = field(repr=False)
     traceparent: str = ""
     tracestate: str = ""
+    traces: bool = True
+    """Whether the trace is sent (``OTEL_TRACES_EXPORTER`` is not ``none``)."""
+    metrics: bool = True
+    """Whether the metrics are sent (``OTEL_METRICS_EXPORTER`` is not ``none``)."""
+    notes: tuple[str, ...] = ()
+    """What the environment asked that the gate does otherwise: warnings at close."""
 
 
 def _collector_url(source: str, value: str, error: type[GateError]) -> str:
@@ -154,6 +166,51 @@ def _signal_url(base: str, path: str) -> str:
     return f"{base.rstrip('/')}/{path}"
 
 
+PROTOCOL = "http/protobuf"
+"""The one OTLP protocol the gate sends (``opentelemetry-exporter-otlp-proto-http``)."""
+_SIGNALS = (("traces", "TRACES"), ("metrics", "METRICS"))
+
+
+def _exporters(env: Mapping[str, str]) -> tuple[dict[str, bool], list[str]]:
+    """Which signals are sent (``OTEL_*_EXPORTER``, ``OTEL_SDK_DISABLED``), and what is
+    said of an exporter the gate does not have."""
+    disabled = env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+    sent: dict[str, bool] = {}
+    notes: list[str] = []
+    for signal, name in _SIGNALS:
+        variable = f"OTEL_{name}_EXPORTER"
+        given = env.get(variable, "").strip()
+        chosen = {part.strip().lower() for part in given.split(",") if part.strip()} or {"otlp"}
+        sent[signal] = not disabled and chosen != {"none"}
+        others = sorted(chosen - {"otlp", "none"})
+        if others and sent[signal]:
+            notes.append(
+                f"{variable}={one_line(given, limit=100)!r}: the gate exports otlp (or none), "
+                f"so the {signal} go by OTLP, not by {', '.join(others)}"
+            )
+    return sent, notes
+
+
+def _protocol_notes(env: Mapping[str, str], sent: Mapping[str, bool]) -> list[str]:
+    """One line for each protocol variable that asks for another than http/protobuf."""
+    asked: dict[tuple[str, str], list[str]] = {}
+    for signal, name in _SIGNALS:
+        if not sent[signal]:
+            continue
+        variable = f"OTEL_EXPORTER_OTLP_{name}_PROTOCOL"
+        if not env.get(variable, "").strip():
+            variable = "OTEL_EXPORTER_OTLP_PROTOCOL"
+        value = env.get(variable, "").strip()
+        if value and value.lower() != PROTOCOL:
+            asked.setdefault((variable, value), []).append(signal)
+    return [
+        f"{variable}={one_line(value, limit=100)!r} is not one the gate speaks: it sends the "
+        f"{' and the '.join(signals)} over OTLP {PROTOCOL} only (a collector's port 4318); for "
+        "gRPC, send to an OpenTelemetry Collector's OTLP/HTTP receiver and export gRPC from it"
+        for (variable, value), signals in asked.items()
+    ]
+
+
 def otel_settings(env: Mapping[str, str], *, endpoint: str | None) -> OtelSettings:
     """What ``env`` (and an explicit ``endpoint``, which overrides every endpoint variable)
     say: OTLP/HTTP signal URLs, headers, resource attributes, the CI run, the secrets."""
@@ -177,9 +234,13 @@ def otel_settings(env: Mapping[str, str], *, endpoint: str | None) -> OtelSettin
     resource["service.name"] = (
         env.get("OTEL_SERVICE_NAME", "").strip() or resource.get("service.name") or SERVICE_NAME
     )
+    sent, notes = _exporters(env)
     return OtelSettings(
         traces_url=traces,
         metrics_url=metrics,
+        traces=sent["traces"],
+        metrics=sent["metrics"],
+        notes=(*notes, *_protocol_notes(env, sent)),
         headers=headers,
         resource=resource,
         pipeline=pipeline_attributes(env),
@@ -441,15 +502,16 @@ class OtelTelling:
 
     # The seam (gate.waiting.telling.Telling)
 
-    def for_gate(self, name: str) -> Reporter:
+    def for_gate(self, gated: Gated) -> Reporter:
         with self._lock:
-            gate = _GateReporter(self, name, self._release_context or self._root)
+            gate = _GateReporter(self, gated.name, self._release_context or self._root)
             self._gates.append(gate)
         return gate
 
-    def release_started(self, names: Sequence[str]) -> None:
+    def release_started(self, gates: Sequence[Gated]) -> None:
         from opentelemetry.trace import set_span_in_context
 
+        names = [gate.name for gate in gates]
         attributes = {
             **self._settings.pipeline,
             "gate.targets": len(names),
@@ -590,7 +652,7 @@ class OtelTelling:
         self._meter_provider.shutdown()
         settings, bound = self._settings, self._close_within
         sendings: list[_Sending] = []
-        if spans:
+        if spans and settings.traces:
             traces = OTLPSpanExporter(
                 endpoint=settings.traces_url,
                 headers=dict(settings.headers),
@@ -604,7 +666,7 @@ class OtelTelling:
                     traces.shutdown,
                 )
             )
-        if metrics is not None and metrics.resource_metrics:
+        if settings.metrics and metrics is not None and metrics.resource_metrics:
             exporter = OTLPMetricExporter(
                 endpoint=settings.metrics_url,
                 headers=dict(settings.headers),
@@ -634,7 +696,7 @@ class OtelTelling:
         for sending in sendings:
             if sending in late or sending in failed:
                 by_collector.setdefault(_shown(sending.url), []).append(sending)
-        warnings = []
+        warnings = [f"OpenTelemetry: {note}" for note in settings.notes]
         for url, unsent in by_collector.items():
             what = " and the ".join(sending.what for sending in unsent)
             how = f" within {bound:.1f}s" if any(sending in late for sending in unsent) else ""

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from gate.core.model import BakeResult, DeviceResult, ErrorDetail, Outcome, OutcomeStatus
 from gate.core.text import one_line
 from gate.core.timestamps import parse_timestamp
+from gate.telling.environments import environment_of
 
 __all__ = [
     "FAILED_DEVICE_STATUSES",
@@ -35,7 +36,6 @@ __all__ = [
     "Scrubber",
     "bake_events",
     "deployment_attributes",
-    "environment_of",
     "metric_attributes",
     "outcome_events",
     "parse_key_values",
@@ -219,19 +219,6 @@ def deployment_id_of(target: Mapping[str, str]) -> str:
         if value and value != "latest":
             return value
     return ""
-
-
-def _arn_name(arn: str) -> str:
-    """``NAME`` of ``arn:aws:iot:region:account:thinggroup/NAME`` (or ``thing/NAME``)."""
-    resource = arn.split(":", 5)[-1] if arn.startswith("arn:") else ""
-    kind, _, name = resource.partition("/")
-    return name if kind in ("thinggroup", "thing") else ""
-
-
-def environment_of(target: Mapping[str, str]) -> str:
-    """Where the deployment went, as its target names it: a Humanitec ``env``, a Greengrass
-    group, a Greengrass v2 thing group (or thing)."""
-    return target.get("env") or target.get("group_id") or _arn_name(target.get("target_arn", ""))
 
 
 def _seconds_between(earlier: str | None, later: str | None) -> float | None:

@@ -63,7 +63,7 @@ from gate.waiting.schedule import (
     HistorySchedule,
     Schedule,
 )
-from gate.waiting.telling import Telling, told
+from gate.waiting.telling import Gated, Telling, told
 from gate.wire import deadline
 from gate.wire.rate import explaining
 
@@ -180,7 +180,7 @@ def wait(
         interval=options.interval, max_interval=options.longest_gap
     )
     # The progress reporter guarded alone: a closed stdout silences it, never a telling.
-    watcher = told(GuardedReporter(reporter or NullReporter()), telemetry)
+    watcher = told(GuardedReporter(reporter or NullReporter()), telemetry, Gated.of(provider))
     run = _Wait(
         provider,
         options,

@@ -29,7 +29,7 @@ from gate.core.timestamps import iso_utc
 from gate.waiting.engine import WaitOptions, wait
 from gate.waiting.outcomes import ENDED_AS, WORST_FIRST, FleetOutcome, tally, worst
 from gate.waiting.reporter import NullReporter, Reporter
-from gate.waiting.telling import Telling, tell_each, told
+from gate.waiting.telling import Gated, Telling, tell_each, told
 from gate.wire import deadline
 from gate.wire.sharing import Sharing
 
@@ -63,6 +63,15 @@ class Target:
     bake: Bake | None = None
     on_failure: OnFailure = "nothing"
     dry_run: bool = False
+    named: bool = True
+    """Its name was given; False when it was made from its ids (a telling then names the
+    target by its environment, never by a deployment id)."""
+    api_url: str | None = None
+    """The API its provider reads, where that is an HTTP API."""
+
+    def gated(self) -> Gated:
+        """The target as a telling hears of it."""
+        return Gated.of(self.provider, self.name, named=self.named, api_url=self.api_url)
 
 
 class FleetReporter(Protocol):
@@ -149,7 +158,7 @@ def wait_all(
 
         check_release(targets, bake, on_failure)
     stopped = sharing.stopped if sharing is not None else threading.Event()
-    tell_each(telemetry, "release_started", [target.name for target in targets])
+    tell_each(telemetry, "release_started", [target.gated() for target in targets])
     run = _FleetRun(
         list(targets),
         fail_fast=fail_fast,
@@ -255,7 +264,7 @@ class _FleetRun:
             watcher: Reporter = self.reporter.for_target(target)
         except Exception:  # a reporter that cannot start reporting must not stop the wait
             watcher = NullReporter()
-        watcher = told(watcher, self.telemetry, target.name)
+        watcher = told(watcher, self.telemetry, target.gated())
         with deadline.stopped_by(self.stopped):
             outcome = wait(
                 target.provider,

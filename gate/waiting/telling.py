@@ -12,26 +12,56 @@ it is imported or run.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from gate.core.errors import TransientError
 from gate.core.model import Outcome, Snapshot
+from gate.core.provider import Provider
 from gate.waiting.outcomes import FleetOutcome
 from gate.waiting.reporter import Reporter
 
-__all__ = ["Telling", "ToldReporter", "closed", "tell_each", "told"]
+__all__ = ["Gated", "Telling", "ToldReporter", "closed", "tell_each", "told"]
+
+
+def _no_ids() -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Gated:
+    """One gated deployment, as a telling hears of it on every path (a single gate's has no
+    name)."""
+
+    name: str = ""
+    """The target's name in a gate of many; empty for a single gate."""
+    provider: str = ""
+    ids: Callable[[], Mapping[str, str]] = field(default=_no_ids, compare=False)
+    """Its provider's ids as resolved so far (a Greengrass v2 target learns its thing group
+    at its first read)."""
+    named: bool = True
+    """Its name was given, not made from its ids (``gate wait-all`` names a target that has
+    none by the ids that tell it from the others, a deployment id among them)."""
+    api_url: str | None = None
+    """The API it reads, where that is an HTTP API (else the telling's own default)."""
+
+    @classmethod
+    def of(
+        cls, provider: Provider, name: str = "", *, named: bool = True, api_url: str | None = None
+    ) -> Gated:
+        return cls(name, provider.name, lambda: provider.target, named, api_url)
 
 
 @runtime_checkable
 class Telling(Protocol):
-    def for_gate(self, name: str) -> Reporter:
-        """The reporter that hears one gated deployment (``name``: the target's name in a
-        gate of many, empty for one). Called from the thread that waits on it."""
+    def for_gate(self, gate: Gated) -> Reporter:
+        """The reporter that hears one gated deployment. Called from the thread that waits
+        on it."""
         ...
 
-    def release_started(self, names: Sequence[str]) -> None:
-        """A gate of many starts (before any ``for_gate``)."""
+    def release_started(self, gates: Sequence[Gated]) -> None:
+        """A gate of many starts (before any ``for_gate``): every one of its gates."""
         ...
 
     def release_finished(self, outcome: FleetOutcome) -> None:
@@ -92,15 +122,15 @@ class ToldReporter:
         self._tell("finished", outcome)
 
 
-def told(primary: Reporter, tellings: Sequence[Telling], name: str = "") -> Reporter:
-    """``primary``, and every telling's reporter for the gate ``name``; ``primary`` alone
-    when there is no telling (nothing of a telling runs unless one was asked for)."""
+def told(primary: Reporter, tellings: Sequence[Telling], gate: Gated) -> Reporter:
+    """``primary``, and every telling's reporter for ``gate``; ``primary`` alone when there
+    is no telling (nothing of a telling runs unless one was asked for)."""
     if not tellings:
         return primary
     reporters = []
     for telling in tellings:
         try:
-            reporters.append(telling.for_gate(name))
+            reporters.append(telling.for_gate(gate))
         except Exception:  # noqa: S112 - a telling that cannot start is left out, never fatal
             continue
     return ToldReporter(primary, reporters)
