@@ -214,6 +214,48 @@ def test_insufficient_data_follows_its_policy(
         assert "INSUFFICIENT_DATA" in bake["breaches"][0]["detail"] + bake["checks"][0]["summary"]
 
 
+def test_an_alarm_seen_in_alarm_fails_the_bake_though_a_history_read_fails(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    """A breach in hand ends the bake at once, and is rolled back, whatever else failed to
+    read: here the history of another alarm, which moto answers with its own HTTP 500."""
+    good = paced_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600
+    )
+
+    def breach() -> None:
+        cloudwatch.set_alarm_state(
+            AlarmName="checkout-latency", StateValue="ALARM", StateReason="p99 above 2s"
+        )
+        # changed during the bake, so its history is read: and that read fails
+        cloudwatch.set_alarm_state(AlarmName="checkout-5xx", StateValue="OK", StateReason="ok")
+
+    # DescribeAlarms 1: before waiting; 2: the bake's first read (the change is in its answer)
+    with alarm_history_served(after_reads={2: breach}, history_fails_after=2) as seen:
+        result = gate(
+            paced_emulator,
+            *LONG_BAKE,
+            "--alarm",
+            "checkout-*",
+            "--on-failure",
+            "rollback",
+            moto=moto_server,
+        )
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["bake"]["status"] == "breached"
+    (breach_said,) = outcome["bake"]["breaches"]
+    assert breach_said["check"] == "alarm checkout-latency"
+    assert "p99 above 2s" in outcome["reason"]
+    (notes,) = [check["notes"] for check in outcome["bake"]["checks"]]
+    assert any(note.startswith("not every alarm could be read: ") for note in notes), notes
+    assert "DescribeAlarmHistory" in seen[seen.index("DescribeAlarms", 1) :], "read, and failed"
+    assert outcome["rollback"]["plan"]["to"] == good
+    assert outcome["rollback"]["outcome"]["status"] == "succeeded"
+    ((path, _, _),) = paced_emulator.posted
+    assert path == "/orgs/acme/apps/shop/envs/production/deploys"
+
+
 @pytest.mark.parametrize(
     ("flags", "said"),
     [

@@ -456,6 +456,25 @@ def test_throttling_is_transient(stubbed: tuple[Any, Stubber], operation: str) -
         check(client, "checkout-5xx").read(SINCE, NOW)
 
 
+def test_an_alarm_listed_in_alarm_is_kept_when_a_later_listing_fails(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    """A breach in hand is a breach, whatever failed to read after it."""
+    client, stubber = stubbed
+    listed(stubber, [metric_alarm("checkout-5xx", "ALARM", REASON)], AlarmNames=["checkout-5xx"])
+    stubber.add_client_error(
+        "describe_alarms",
+        service_error_code="Throttling",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
+    reading = check(client, "checkout-5xx", "payments-*").read(SINCE, NOW)
+    assert [(b.check, b.detail) for b in reading.breaches] == [("alarm checkout-5xx", REASON)]
+    assert reading.notes == (
+        "not every alarm could be read: CloudWatch: HTTP 400 Throttling: Rate exceeded",
+    )
+
+
 def test_a_state_update_that_is_not_json_is_transient(stubbed: tuple[Any, Stubber]) -> None:
     client, stubber = stubbed
     listed(stubber, [metric_alarm("checkout-5xx")], AlarmNames=["checkout-5xx"])

@@ -5,8 +5,10 @@ Alarms are named as the user wrote them: ``checkout-5xx`` exactly, ``checkout-*`
 metric and composite alarms alike. Each read lists them again (``DescribeAlarms``, so an alarm
 added under a prefix is watched too) and, for every alarm not in ``ALARM`` now, reads its
 ``StateUpdate`` history over the bake's window (``DescribeAlarmHistory``), so an alarm that
-went to ``ALARM`` and back between two reads still fails the bake. Every listing is bounded in
-pages, and a cut one is said. botocore is reached through
+went to ``ALARM`` and back between two reads still fails the bake. A breach in hand is kept
+whatever else fails to read: a read that fails after one alarm was seen breaching ends as that
+breach (the failure named in a note), and fails as a whole only when nothing breached. Every
+listing is bounded in pages, and a cut one is said. botocore is reached through
 :func:`gate.providers.aws_calls.call_aws`, which raises only gate errors.
 """
 
@@ -19,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from gate.bake.check import Breach, Reading
-from gate.core.errors import RequestRejected, TransientError, UsageError
+from gate.core.errors import ReadError, RequestRejected, TransientError, UsageError
 from gate.core.text import from_api, one_line, quoted
 from gate.core.timestamps import parse_timestamp
 from gate.providers.aws_calls import call_aws
@@ -70,6 +72,9 @@ class _Found:
     """Names and prefixes, as the user wrote them, that matched no alarm."""
     cut: tuple[str, ...]
     """Names and prefixes whose listing stopped at :data:`MAX_LIST_PAGES`."""
+    unread: ReadError | None = None
+    """Why the listing stopped before every name and prefix was listed (``missing`` is then
+    only of those listed)."""
 
 
 class CloudWatchAlarms:
@@ -110,6 +115,8 @@ class CloudWatchAlarms:
 
     def prepare(self) -> None:
         found = self._find()
+        if found.unread is not None:
+            raise found.unread
         if found.cut:
             raise UsageError(
                 f"{_listed(found.cut)} matches more than {MAX_LIST_PAGES * PAGE_SIZE} "
@@ -123,10 +130,6 @@ class CloudWatchAlarms:
 
     def read(self, since: datetime, now: datetime) -> Reading:
         found = self._find()
-        if found.missing and self._missing == "refuse":
-            raise RequestRejected(
-                f"CloudWatch alarm {_listed(found.missing)} no longer exists in {self._region()}"
-            )
         notes = [f"no CloudWatch alarm {name} exists" for name in found.missing]
         notes += [
             f"{name} matches more than {MAX_LIST_PAGES * PAGE_SIZE} alarms; the rest were not read"
@@ -134,8 +137,8 @@ class CloudWatchAlarms:
         ]
         breaches: list[Breach] = []
         in_alarm = went = insufficient = 0
+        quiet: list[_Alarm] = []
         for alarm in found.alarms.values():
-            label = f"alarm {alarm.name}"
             if alarm.state == "INSUFFICIENT_DATA":
                 insufficient += 1
             if alarm.state in self._breaching:
@@ -143,11 +146,19 @@ class CloudWatchAlarms:
                 detail = (
                     alarm.reason if alarm.state == "ALARM" else f"{alarm.state}: {alarm.reason}"
                 )
-                breaches.append(Breach(label, detail, alarm.at))
-                continue
+                breaches.append(Breach(f"alarm {alarm.name}", detail, alarm.at))
+            else:
+                quiet.append(alarm)
+        unread = found.unread
+        for alarm in quiet if unread is None else ():
+            label = f"alarm {alarm.name}"
             if alarm.state == "INSUFFICIENT_DATA":
                 notes.append(f"{label} is INSUFFICIENT_DATA")
-            earlier, cut = self._breach_in_history(alarm.name, since, now)
+            try:
+                earlier, cut = self._breach_in_history(alarm.name, since, now)
+            except ReadError as fault:
+                unread = fault
+                break
             if earlier is not None:
                 went += 1
                 state, reason, at = earlier
@@ -158,6 +169,14 @@ class CloudWatchAlarms:
                     f"{label}: only its latest {MAX_HISTORY_PAGES * PAGE_SIZE} state changes "
                     "in the bake were read"
                 )
+        if unread is not None:
+            if not breaches:
+                raise unread
+            notes.append(f"not every alarm could be read: {one_line(str(unread), limit=300)}")
+        if found.missing and self._missing == "refuse" and not breaches:
+            raise RequestRejected(
+                f"CloudWatch alarm {_listed(found.missing)} no longer exists in {self._region()}"
+            )
         summary = _summary(len(found.alarms), in_alarm, went, insufficient)
         return Reading(summary, tuple(breaches), tuple(notes))
 
@@ -165,26 +184,32 @@ class CloudWatchAlarms:
         self._close()
 
     def _find(self) -> _Found:
+        """Every alarm the names and prefixes list, until a listing fails (said in
+        ``unread``: the alarms listed before it are kept, so a breach among them is not
+        lost)."""
         alarms: dict[str, _Alarm] = {}
         missing: list[str] = []
         cut: list[str] = []
         exact = [name for name in self._names if not name.endswith("*")]
-        for start in range(0, len(exact), PAGE_SIZE):
-            batch = exact[start : start + PAGE_SIZE]
-            listed, _ = self._list(", ".join(batch), AlarmNames=batch)
-            alarms.update((alarm.name, alarm) for alarm in listed)
-        missing += [name for name in exact if name not in alarms]
-        for name in self._names:
-            if name.endswith("*"):
-                listed, more = self._list(name, AlarmNamePrefix=name[:-1])
-                alarms.update((alarm.name, alarm) for alarm in listed)
-                missing += [name] if not listed else []
-                cut += [name] if more else []
+        try:
+            for start in range(0, len(exact), PAGE_SIZE):
+                batch = exact[start : start + PAGE_SIZE]
+                self._list(", ".join(batch), alarms, AlarmNames=batch)
+                missing += [name for name in batch if name not in alarms]
+            for name in self._names:
+                if name.endswith("*"):
+                    listed: dict[str, _Alarm] = {}
+                    more = self._list(name, listed, AlarmNamePrefix=name[:-1])
+                    alarms.update(listed)
+                    missing += [name] if not listed else []
+                    cut += [name] if more else []
+        except ReadError as fault:
+            return _Found(alarms, tuple(missing), tuple(cut), unread=fault)
         return _Found(alarms, tuple(missing), tuple(cut))
 
-    def _list(self, what: str, **params: Any) -> tuple[list[_Alarm], bool]:
-        """The alarms one name batch or prefix lists; whether pages were left unread."""
-        alarms: list[_Alarm] = []
+    def _list(self, what: str, into: dict[str, _Alarm], **params: Any) -> bool:
+        """Adds the alarms one name batch or prefix lists to ``into``, page by page (a page
+        read is kept if a later one fails); whether pages were left unread."""
         token = ""
         for _ in range(MAX_LIST_PAGES):
             page = self._call(
@@ -196,11 +221,11 @@ class CloudWatchAlarms:
                 **({"NextToken": token} if token else {}),
             )
             for key in ("MetricAlarms", "CompositeAlarms"):
-                alarms += [_alarm(item) for item in _items(page, key)]
+                into.update((alarm.name, alarm) for alarm in map(_alarm, _items(page, key)))
             token = from_api(page.get("NextToken"))
             if not token:
-                return alarms, False
-        return alarms, True
+                return False
+        return True
 
     def _breach_in_history(
         self, name: str, since: datetime, now: datetime

@@ -6,7 +6,8 @@ to moto's CloudWatch responses (in this process: the in-process mock and the loo
 server alike), answering StateUpdate items in CloudWatch's own shape, so the gate's real
 client reads a flap between two of its reads as it would from AWS. ``after_reads`` runs a
 step of the test's timeline once the alarms were described N times: driven by the gate's
-reads, never by the clock.
+reads, never by the clock. ``history_fails_after`` makes the history unreadable again, as
+moto has it (HTTP 500), once the alarms were described that many times.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def _utc(moment: Any) -> datetime | None:
 @contextmanager
 def alarm_history_served(
     after_reads: dict[int, Step] | None = None,
+    *,
+    history_fails_after: int | None = None,
 ) -> Iterator[list[str]]:
     """Serve DescribeAlarmHistory from moto's own records; yields the actions seen."""
     from moto.cloudwatch.responses import CloudWatchResponse
@@ -57,6 +60,9 @@ def alarm_history_served(
     def describe_alarm_history(self: CloudWatchResponse) -> ActionResult:
         with lock:
             seen.append("DescribeAlarmHistory")
+            described = seen.count("DescribeAlarms")
+        if history_fails_after is not None and described >= history_fails_after:
+            raise NotImplementedError("The describe_alarm_history action has not been implemented")
         name = self._get_param("AlarmName")
         start, end = _utc(self._get_param("StartDate")), _utc(self._get_param("EndDate"))
         alarm = self.cloudwatch_backend.alarms.get(name)
