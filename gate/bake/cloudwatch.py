@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from gate.bake.check import Breach, Reading
-from gate.core.errors import ReadError, RequestRejected, TransientError, UsageError
+from gate.core.errors import AuthError, ReadError, RequestRejected, TransientError, UsageError
 from gate.core.text import from_api, one_line, quoted
 from gate.core.timestamps import parse_timestamp
 from gate.providers.aws_calls import call_aws
@@ -114,7 +114,15 @@ class CloudWatchAlarms:
         return f"CloudWatch alarms {', '.join(self._names)}"
 
     def prepare(self) -> None:
+        """Before the wait, what every read will need: the alarms exist, and the credentials
+        may call both actions a read makes (a role copied from CodeDeploy's alarm setup has
+        ``DescribeAlarms`` only). A refusal is exit 2 naming the IAM action; a fault that may
+        pass stays a :class:`~gate.core.errors.TransientError`."""
         found = self._find()
+        if isinstance(found.unread, AuthError):
+            raise _not_permitted(
+                "cloudwatch:DescribeAlarms", "to read the alarms' states", found.unread
+            ) from found.unread
         if found.unread is not None:
             raise found.unread
         if found.cut:
@@ -127,6 +135,22 @@ class CloudWatchAlarms:
                 f"no CloudWatch alarm {_listed(found.missing)} in {self._region()}: "
                 "check the names and the region (or let missing alarms be ignored)"
             )
+        for name in list(found.alarms)[:1]:
+            try:
+                self._call(
+                    "describe_alarm_history",
+                    name,
+                    AlarmName=name,
+                    AlarmTypes=list(ALARM_TYPES),
+                    HistoryItemType="StateUpdate",
+                    MaxRecords=1,
+                )
+            except AuthError as refused:
+                raise _not_permitted(
+                    "cloudwatch:DescribeAlarmHistory",
+                    "to catch an alarm that flapped between reads",
+                    refused,
+                ) from refused
 
     def read(self, since: datetime, now: datetime) -> Reading:
         found = self._find()
@@ -381,6 +405,12 @@ def _utc(value: object) -> datetime | None:
             else value.astimezone(timezone.utc)
         )
     return parse_timestamp(value)
+
+
+def _not_permitted(action: str, why: str, refused: AuthError) -> UsageError:
+    return UsageError(
+        f"the credentials may not call {action}, which the bake needs {why}: {refused}"
+    )
 
 
 def _listed(names: Sequence[str]) -> str:

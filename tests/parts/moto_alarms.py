@@ -15,12 +15,16 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["alarm_history_served"]
+import boto3
+import httpx
+
+__all__ = ["alarm_history_served", "iam_enforced"]
 
 Step = Callable[[], None]
 
@@ -107,3 +111,30 @@ def alarm_history_served(
     finally:
         CloudWatchResponse.describe_alarms = original  # type: ignore[method-assign]
         del CloudWatchResponse.describe_alarm_history  # type: ignore[attr-defined]
+
+
+@contextmanager
+def iam_enforced(endpoint: str, *actions: str) -> Iterator[dict[str, str]]:
+    """moto's server checks every request against IAM (as AWS does) while inside; yields the
+    keys of a new user whose one policy allows ``actions`` (as AWS names them:
+    ``cloudwatch:DescribeAlarms``) and nothing else. moto names CloudWatch's actions by its
+    endpoint, ``monitoring:``, so the policy allows each under both names."""
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    user = f"gate-deployer-{uuid.uuid4().hex[:12]}"  # moto's backends outlive one server
+    iam.create_user(UserName=user)
+    named = [*actions, *(a.replace("cloudwatch:", "monitoring:", 1) for a in actions)]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": sorted(set(named)), "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="bake", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    iam.close()
+    httpx.post(f"{endpoint}/moto-api/reset-auth", content="0").raise_for_status()
+    try:
+        yield {
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        }
+    finally:
+        httpx.post(f"{endpoint}/moto-api/reset-auth", content="inf").raise_for_status()
