@@ -245,6 +245,57 @@ def test_moto_server_ok_alarm(moto_server: str) -> None:
         alarms.close()
 
 
+@pytest.fixture
+def fleet(moto_server: str) -> Iterator[tuple[Any, CloudWatchAlarms, list[str]]]:
+    """50 OK alarms on moto's server, all made before the bake begins; the gate's own client,
+    with every call it makes counted by botocore's ``before-call`` event."""
+    made = make_clients(
+        ["cloudwatch"], region=REGION, profile=None, endpoint_url=moto_server, request_timeout=10
+    )
+    client = made.clients["cloudwatch"]
+    for number in range(50):
+        put_alarm(client, f"fleet-{number:02}")
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.cloudwatch", lambda model, **_: calls.append(model.name)
+    )
+    alarms = check(client, "fleet-*", close=made.close)
+    try:
+        with alarm_history_served():
+            alarms.prepare()
+            yield client, alarms, calls
+    finally:
+        alarms.close()
+
+
+def test_unchanged_alarms_cost_one_call_a_round(
+    fleet: tuple[Any, CloudWatchAlarms, list[str]],
+) -> None:
+    """No alarm was updated since the bake began: no history can hold a flap, none is read."""
+    _, alarms, calls = fleet
+    began = datetime.now(timezone.utc)
+    calls.clear()
+    for _ in range(2):
+        assert alarms.read(began, datetime.now(timezone.utc)) == Reading("50 alarms OK")
+    assert calls == ["DescribeAlarms", "DescribeAlarms"]
+
+
+def test_an_alarm_updated_in_the_window_has_its_history_read_and_a_flap_caught(
+    fleet: tuple[Any, CloudWatchAlarms, list[str]],
+) -> None:
+    client, alarms, calls = fleet
+    began = datetime.now(timezone.utc)
+    client.set_alarm_state(AlarmName="fleet-07", StateValue="ALARM", StateReason=REASON)
+    client.set_alarm_state(AlarmName="fleet-07", StateValue="OK", StateReason="recovered")
+    calls.clear()
+    reading = alarms.read(began, datetime.now(timezone.utc))
+    assert calls == ["DescribeAlarms", "DescribeAlarmHistory"]
+    assert reading.summary == "1 of 50 alarms went to ALARM during the bake"
+    [breach] = reading.breaches
+    assert breach.check == "alarm fleet-07"
+    assert breach.detail == f"went to ALARM during the bake (now OK): {REASON}"
+
+
 # What moto does not implement, with botocore's Stubber (which checks every request and answer
 # against the service model).
 
@@ -261,12 +312,16 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
     made.close()
 
 
-def metric_alarm(name: str, state: str = "OK", reason: str = "fine") -> dict[str, Any]:
+def metric_alarm(
+    name: str, state: str = "OK", reason: str = "fine", updated: datetime = NOW
+) -> dict[str, Any]:
+    """An alarm as DescribeAlarms lists it; by default its state was updated during the
+    bake, so its history is read."""
     return {
         "AlarmName": name,
         "StateValue": state,
         "StateReason": reason,
-        "StateUpdatedTimestamp": SINCE - timedelta(days=1),
+        "StateUpdatedTimestamp": updated,
     }
 
 

@@ -3,9 +3,12 @@ began, is a breach.
 
 Alarms are named as the user wrote them: ``checkout-5xx`` exactly, ``checkout-*`` by prefix;
 metric and composite alarms alike. Each read lists them again (``DescribeAlarms``, so an alarm
-added under a prefix is watched too) and, for every alarm not in ``ALARM`` now, reads its
-``StateUpdate`` history over the bake's window (``DescribeAlarmHistory``), so an alarm that
-went to ``ALARM`` and back between two reads still fails the bake. A breach in hand is kept
+added under a prefix is watched too) and, for every alarm not in ``ALARM`` now whose state was
+updated since the bake began, reads its ``StateUpdate`` history over the bake's window
+(``DescribeAlarmHistory``), so an alarm that went to ``ALARM`` and back between two reads
+still fails the bake. An alarm whose ``StateUpdatedTimestamp`` is before the bake began has no
+state update in the window, so its history is not read: a round costs one ``DescribeAlarms``
+per 100 names or per prefix, however many healthy alarms they list. A breach in hand is kept
 whatever else fails to read: a read that fails after one alarm was seen breaching ends as that
 breach (the failure named in a note), and fails as a whole only when nothing breached. Every
 listing is bounded in pages, and a cut one is said. botocore is reached through
@@ -178,6 +181,8 @@ class CloudWatchAlarms:
             label = f"alarm {alarm.name}"
             if alarm.state == "INSUFFICIENT_DATA":
                 notes.append(f"{label} is INSUFFICIENT_DATA")
+            if alarm.at is not None and alarm.at < since:
+                continue  # the history holds no update in the window: none since `since`
             try:
                 earlier, cut = self._breach_in_history(alarm.name, since, now)
             except ReadError as fault:
