@@ -506,6 +506,22 @@ def test_an_alarm_listed_in_alarm_is_kept_when_a_later_listing_fails(
     )
 
 
+def test_an_alarm_on_a_page_before_a_failed_page_is_kept(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    listed(
+        stubber,
+        [metric_alarm("checkout-5xx", "ALARM", REASON)],
+        AlarmNamePrefix="checkout-",
+        next_token="p2",
+    )
+    stubber.add_client_error(
+        "describe_alarms", service_error_code="InternalFailure", http_status_code=500
+    )
+    reading = check(client, "checkout-*").read(SINCE, NOW)
+    assert [b.check for b in reading.breaches] == ["alarm checkout-5xx"]
+    assert reading.notes[0].startswith("not every alarm could be read: CloudWatch: HTTP 500")
+
+
 def test_prepare_reads_what_every_read_will_read(stubbed: tuple[Any, Stubber]) -> None:
     """One history read before the wait: its permission is proven then, not at the bake."""
     client, stubber = stubbed

@@ -177,12 +177,13 @@ class CloudWatchAlarms:
             else:
                 quiet.append(alarm)
         unread = found.unread
+        began = _utc(since)
         for alarm in quiet if unread is None else ():
             label = f"alarm {alarm.name}"
             if alarm.state == "INSUFFICIENT_DATA":
                 notes.append(f"{label} is INSUFFICIENT_DATA")
-            if alarm.at is not None and alarm.at < since:
-                continue  # the history holds no update in the window: none since `since`
+            if alarm.at is not None and began is not None and alarm.at < began:
+                continue  # no update since the bake began, so none in the history's window
             try:
                 earlier, cut = self._breach_in_history(alarm.name, since, now)
             except ReadError as fault:
@@ -228,8 +229,10 @@ class CloudWatchAlarms:
             for name in self._names:
                 if name.endswith("*"):
                     listed: dict[str, _Alarm] = {}
-                    more = self._list(name, listed, AlarmNamePrefix=name[:-1])
-                    alarms.update(listed)
+                    try:
+                        more = self._list(name, listed, AlarmNamePrefix=name[:-1])
+                    finally:
+                        alarms.update(listed)
                     missing += [name] if not listed else []
                     cut += [name] if more else []
         except ReadError as fault:
