@@ -130,11 +130,13 @@ def iam_enforced(endpoint: str, *actions: str) -> Iterator[dict[str, str]]:
     iam.put_user_policy(UserName=user, PolicyName="bake", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     iam.close()
-    httpx.post(f"{endpoint}/moto-api/reset-auth", content="0").raise_for_status()
+    enforced = httpx.post(f"{endpoint}/moto-api/reset-auth", content="0")
+    enforced.raise_for_status()
     try:
         yield {
             "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
         }
     finally:
-        httpx.post(f"{endpoint}/moto-api/reset-auth", content="inf").raise_for_status()
+        before = enforced.json()["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+        httpx.post(f"{endpoint}/moto-api/reset-auth", content=before).raise_for_status()
