@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import bounds, cost, fleet, lag, startup, telling
+from bench import alarms, bounds, cost, fleet, lag, startup, telling
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 Row = tuple[str, str, str, str]
@@ -72,6 +72,8 @@ def main() -> int:
     rows += startup_rows(startup.measure())
     print(f"bench: the cost of --otel, {args.telling} gates of each kind...", file=sys.stderr)
     rows += telling_rows(telling.measure(args.telling))
+    print("bench: a bake's round over 50 CloudWatch alarms...", file=sys.stderr)
+    rows += alarm_rows(alarms.measure())
     print(f"bench: {args.fleet} deployments in one gate wait-all...", file=sys.stderr)
     many = fleet.fleet(args.fleet)
     print(f"bench: {args.separate} separate gate processes...", file=sys.stderr)
@@ -228,6 +230,31 @@ def telling_rows(measured: list[telling.Figures]) -> list[Row]:
         rows.append(
             (
                 f"cost of --otel on one gate wait humanitec, whole command (median of {item.runs})",
+                item.who,
+                value,
+                "anchor" if item is anchor else ratio,
+            )
+        )
+    return rows
+
+
+def alarm_rows(measured: list[alarms.Figures]) -> list[Row]:
+    anchor = measured[0]
+    rows = []
+    for item in measured:
+        value = (
+            f"none changed: {item.steady_calls:.1f} calls a round ({item.steady_ms:.0f} ms); "
+            f"one went to ALARM and back: {item.flapped_calls} "
+            f"call{'' if item.flapped_calls == 1 else 's'}, "
+            f"{'caught' if item.caught else 'missed'}"
+        )
+        ratio = (
+            f"calls x{item.steady_calls / anchor.steady_calls:.2f} (none changed), "
+            f"x{item.flapped_calls / anchor.flapped_calls:.2f} (one flapped)"
+        )
+        rows.append(
+            (
+                f"a bake's round over {item.alarms} CloudWatch alarms on moto's server",
                 item.who,
                 value,
                 "anchor" if item is anchor else ratio,

@@ -17,7 +17,7 @@ import pytest
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
 from tests.actions_runner import parse_commands
-from tests.parts.moto_alarms import alarm_history_served
+from tests.parts.moto_alarms import alarm_history_served, iam_enforced
 from tests.parts.prometheus_stack import (
     PrometheusStack,
     prometheus_stack_fixture,  # noqa: F401 (the fixture prometheus_stack)
@@ -52,7 +52,11 @@ def cloudwatch(moto_server: str, aws_env: None) -> Any:
 
 
 def gate(
-    emulator: Emulator, *extra: str, moto: str | None = None, final: str = "succeeded"
+    emulator: Emulator,
+    *extra: str,
+    moto: str | None = None,
+    final: str = "succeeded",
+    aws: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     deploy_id = emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "in progress"), (1, final)])
@@ -75,7 +79,7 @@ def gate(
         "json",
         *alarms,
         *extra,
-        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **AWS},
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **AWS, **(aws or {})},
     )
 
 
@@ -212,6 +216,83 @@ def test_insufficient_data_follows_its_policy(
         assert any("INSUFFICIENT_DATA" in note for note in bake["checks"][0]["notes"])
     else:
         assert "INSUFFICIENT_DATA" in bake["breaches"][0]["detail"] + bake["checks"][0]["summary"]
+
+
+def test_an_alarm_seen_in_alarm_fails_the_bake_though_a_history_read_fails(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    """A breach in hand ends the bake at once, and is rolled back, whatever else failed to
+    read: here the history of another alarm, which moto answers with its own HTTP 500."""
+    good = paced_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600
+    )
+
+    def breach() -> None:
+        cloudwatch.set_alarm_state(
+            AlarmName="checkout-latency", StateValue="ALARM", StateReason="p99 above 2s"
+        )
+        # changed during the bake, so its history is read: and that read fails
+        cloudwatch.set_alarm_state(AlarmName="checkout-5xx", StateValue="OK", StateReason="ok")
+
+    # DescribeAlarms 1: before waiting; 2: the bake's first read (the change is in its answer)
+    with alarm_history_served(after_reads={2: breach}, history_fails_after=2) as seen:
+        result = gate(
+            paced_emulator,
+            *LONG_BAKE,
+            "--alarm",
+            "checkout-*",
+            "--on-failure",
+            "rollback",
+            moto=moto_server,
+        )
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["bake"]["status"] == "breached"
+    (breach_said,) = outcome["bake"]["breaches"]
+    assert breach_said["check"] == "alarm checkout-latency"
+    assert "p99 above 2s" in outcome["reason"]
+    (notes,) = [check["notes"] for check in outcome["bake"]["checks"]]
+    assert any(note.startswith("not every alarm could be read: ") for note in notes), notes
+    assert "DescribeAlarmHistory" in seen[seen.index("DescribeAlarms", 1) :], "read, and failed"
+    assert outcome["rollback"]["plan"]["to"] == good
+    assert outcome["rollback"]["outcome"]["status"] == "succeeded"
+    ((path, _, _),) = paced_emulator.posted
+    assert path == "/orgs/acme/apps/shop/envs/production/deploys"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "missing"),
+    [
+        (["cloudwatch:DescribeAlarms"], "cloudwatch:DescribeAlarmHistory"),
+        (["cloudwatch:DescribeAlarmHistory"], "cloudwatch:DescribeAlarms"),
+    ],
+    ids=["history-not-allowed", "alarms-not-allowed"],
+)
+def test_an_iam_action_the_bake_needs_is_refused_before_waiting(
+    emulator: Emulator, cloudwatch: Any, moto_server: str, allowed: list[str], missing: str
+) -> None:
+    """As CodeDeploy's alarm setup needs only DescribeAlarms, roles copied from it lack
+    DescribeAlarmHistory: said at once (exit 2) naming the action, not after the deployment."""
+    with alarm_history_served(), iam_enforced(moto_server, *allowed) as keys:
+        result = gate(emulator, *QUICK_BAKE, "--alarm", "checkout-*", moto=moto_server, aws=keys)
+    assert result.returncode == 2, result.stderr
+    assert f"the credentials may not call {missing}, which the bake needs" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+    assert keys["AWS_SECRET_ACCESS_KEY"] not in result.stderr
+    assert emulator.requests == [], "the deployment was never read"
+
+
+def test_the_iam_actions_the_bake_needs_are_enough(
+    paced_emulator: Emulator, cloudwatch: Any, moto_server: str
+) -> None:
+    actions = ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"]
+    with alarm_history_served(), iam_enforced(moto_server, *actions) as keys:
+        result = gate(
+            paced_emulator, *QUICK_BAKE, "--alarm", "checkout-*", moto=moto_server, aws=keys
+        )
+    assert result.returncode == 0, result.stderr
+    assert outcome_of(result)["bake"]["status"] == "passed"
 
 
 @pytest.mark.parametrize(

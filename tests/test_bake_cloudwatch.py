@@ -3,9 +3,9 @@ for what moto does not implement, botocore's Stubber.
 
 moto 5.2 answers DescribeAlarms (exact names, prefixes, metric and composite alarms) and
 SetAlarmState, but has no DescribeAlarmHistory or PutCompositeAlarm, ignores ``AlarmTypes``
-and never pages. So the moto tests answer DescribeAlarmHistory from a stubbed twin client
-(:class:`MotoWithHistory`), put composite alarms into moto's backend directly, and the
-Stubber tests cover the history itself (an alarm that flapped between reads), the
+and never pages. So the moto tests serve DescribeAlarmHistory from moto's own records
+(tests/parts/moto_alarms.py), put composite alarms into moto's backend directly, and the
+Stubber tests cover the history's shapes (an alarm that flapped between reads), the
 ``AlarmTypes`` sent, paging and its bounds, and throttling.
 """
 
@@ -27,6 +27,7 @@ from gate.bake.check import Breach, Check, Reading
 from gate.bake.cloudwatch import CloudWatchAlarms, cloudwatch_alarms
 from gate.core.errors import RequestRejected, TransientError, UsageError
 from gate.providers.aws import make_clients
+from tests.parts.moto_alarms import alarm_history_served
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -35,26 +36,6 @@ SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 NOW = SINCE + timedelta(minutes=5)
 TYPES = ["MetricAlarm", "CompositeAlarm"]
 REASON = "Threshold Crossed: 1 datapoint [7.0 (23/11/26 10:02:00)] was greater than 1.0"
-
-
-class MotoWithHistory:
-    """moto's client for what moto implements; DescribeAlarmHistory, which it does not, from a
-    stubbed twin that says no alarm changed state in the window (:meth:`quiet`)."""
-
-    def __init__(self, moto_client: Any) -> None:
-        self.moto = moto_client
-        self.twin = boto3.client("cloudwatch", region_name=REGION)
-        self.stubber = Stubber(self.twin)
-        self.stubber.activate()
-
-    def quiet(self, *names: str) -> None:
-        for name in names:
-            self.stubber.add_response(
-                "describe_alarm_history", {"AlarmHistoryItems": []}, history_params(name)
-            )
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.twin if name == "describe_alarm_history" else self.moto, name)
 
 
 def history_params(name: str, token: str | None = None) -> dict[str, Any]:
@@ -106,39 +87,37 @@ def put_composite_alarm(name: str, rule: str) -> None:
 
 
 @pytest.fixture
-def moto() -> Iterator[MotoWithHistory]:
-    with mock_aws():
-        client = MotoWithHistory(boto3.client("cloudwatch", region_name=REGION))
-        yield client
-        client.stubber.assert_no_pending_responses()
+def moto() -> Iterator[Any]:
+    """moto's CloudWatch in this process, its history served; every alarm's state changes
+    are at the real time, outside the window of :data:`SINCE` to :data:`NOW`."""
+    with mock_aws(), alarm_history_served():
+        yield boto3.client("cloudwatch", region_name=REGION)
 
 
 def check(client: Any, *names: str, **options: Any) -> CloudWatchAlarms:
     return CloudWatchAlarms(list(names), client, **options)
 
 
-def test_the_alarms_are_a_check(moto: MotoWithHistory) -> None:
+def test_the_alarms_are_a_check(moto: Any) -> None:
     alarms = check(moto, "checkout-5xx", "checkout-*", "checkout-5xx")
     assert isinstance(alarms, Check)
     assert alarms.kind == "alarm"
     assert alarms.describe() == "CloudWatch alarms checkout-5xx, checkout-*"
 
 
-def test_ok_alarms_pass(moto: MotoWithHistory) -> None:
+def test_ok_alarms_pass(moto: Any) -> None:
     names = ["checkout-5xx", "checkout-latency", "payments-5xx"]
     for name in names:
         put_alarm(moto, name)
     alarms = check(moto, *names)
     alarms.prepare()
-    moto.quiet(*names)
     assert alarms.read(SINCE, NOW) == Reading("3 alarms OK")
 
 
-def test_an_alarm_in_alarm_breaches_with_its_state_reason(moto: MotoWithHistory) -> None:
+def test_an_alarm_in_alarm_breaches_with_its_state_reason(moto: Any) -> None:
     put_alarm(moto, "checkout-5xx")
     put_alarm(moto, "checkout-latency")
     moto.set_alarm_state(AlarmName="checkout-5xx", StateValue="ALARM", StateReason=REASON)
-    moto.quiet("checkout-latency")
     reading = check(moto, "checkout-5xx", "checkout-latency").read(SINCE, NOW)
     assert reading.summary == "1 of 2 alarms in ALARM"
     [breach] = reading.breaches
@@ -147,13 +126,12 @@ def test_an_alarm_in_alarm_breaches_with_its_state_reason(moto: MotoWithHistory)
     assert breach.at.tzinfo is timezone.utc
 
 
-def test_insufficient_data_is_noted_not_a_breach_by_default(moto: MotoWithHistory) -> None:
+def test_insufficient_data_is_noted_not_a_breach_by_default(moto: Any) -> None:
     put_alarm(moto, "checkout-5xx")
     put_alarm(moto, "checkout-latency")
     moto.set_alarm_state(
         AlarmName="checkout-latency", StateValue="INSUFFICIENT_DATA", StateReason="no datapoints"
     )
-    moto.quiet("checkout-5xx", "checkout-latency")
     reading = check(moto, "checkout-5xx", "checkout-latency").read(SINCE, NOW)
     assert reading == Reading(
         "1 of 2 alarms OK, 1 INSUFFICIENT_DATA",
@@ -161,7 +139,7 @@ def test_insufficient_data_is_noted_not_a_breach_by_default(moto: MotoWithHistor
     )
 
 
-def test_insufficient_data_breaches_when_told(moto: MotoWithHistory) -> None:
+def test_insufficient_data_breaches_when_told(moto: Any) -> None:
     put_alarm(moto, "checkout-latency")
     moto.set_alarm_state(
         AlarmName="checkout-latency", StateValue="INSUFFICIENT_DATA", StateReason="no datapoints"
@@ -173,7 +151,7 @@ def test_insufficient_data_breaches_when_told(moto: MotoWithHistory) -> None:
 
 
 def test_a_missing_alarm_or_empty_prefix_is_refused_before_the_wait(
-    moto: MotoWithHistory,
+    moto: Any,
 ) -> None:
     put_alarm(moto, "checkout-5xx")
     alarms = check(moto, "checkout-5xx", "checkout-gone", "payments-*")
@@ -185,17 +163,16 @@ def test_a_missing_alarm_or_empty_prefix_is_refused_before_the_wait(
     assert refused.value.exit_code == 2
 
 
-def test_a_missing_alarm_is_noted_when_told_to_ignore_it(moto: MotoWithHistory) -> None:
+def test_a_missing_alarm_is_noted_when_told_to_ignore_it(moto: Any) -> None:
     put_alarm(moto, "checkout-5xx")
     alarms = check(moto, "checkout-5xx", "checkout-gone", missing="ignore")
     alarms.prepare()
-    moto.quiet("checkout-5xx")
     assert alarms.read(SINCE, NOW) == Reading(
         "1 alarm OK", notes=("no CloudWatch alarm checkout-gone exists",)
     )
 
 
-def test_an_alarm_deleted_during_the_bake_ends_it_unread(moto: MotoWithHistory) -> None:
+def test_an_alarm_deleted_during_the_bake_ends_it_unread(moto: Any) -> None:
     put_alarm(moto, "checkout-5xx")
     alarms = check(moto, "checkout-5xx")
     alarms.prepare()
@@ -204,23 +181,21 @@ def test_an_alarm_deleted_during_the_bake_ends_it_unread(moto: MotoWithHistory) 
         alarms.read(SINCE, NOW)
 
 
-def test_a_prefix_watches_every_alarm_it_matches_and_no_other(moto: MotoWithHistory) -> None:
+def test_a_prefix_watches_every_alarm_it_matches_and_no_other(moto: Any) -> None:
     for name in ("checkout-5xx", "checkout-latency", "payments-5xx"):
         put_alarm(moto, name)
     moto.set_alarm_state(AlarmName="payments-5xx", StateValue="ALARM", StateReason=REASON)
     alarms = check(moto, "checkout-*")
     alarms.prepare()
-    moto.quiet("checkout-5xx", "checkout-latency")  # and no history read of payments-5xx
     assert alarms.read(SINCE, NOW) == Reading("2 alarms OK")
 
 
-def test_a_composite_alarm_in_alarm_breaches(moto: MotoWithHistory) -> None:
+def test_a_composite_alarm_in_alarm_breaches(moto: Any) -> None:
     put_alarm(moto, "checkout-5xx")
     put_composite_alarm("checkout-health", 'ALARM("checkout-5xx")')
     moto.set_alarm_state(
         AlarmName="checkout-health", StateValue="ALARM", StateReason="checkout-5xx in ALARM"
     )
-    moto.quiet("checkout-5xx")
     reading = check(moto, "checkout-*").read(SINCE, NOW)
     assert reading.summary == "1 of 2 alarms in ALARM"
     assert [(b.check, b.detail) for b in reading.breaches] == [
@@ -246,7 +221,8 @@ def test_moto_server_over_the_gates_wire(moto_server: str) -> None:
         ) as aws:
             put_alarm(aws, "checkout-5xx")
             aws.set_alarm_state(AlarmName="checkout-5xx", StateValue="ALARM", StateReason=REASON)
-        alarms.prepare()
+        with alarm_history_served():
+            alarms.prepare()
         reading = alarms.read(SINCE, NOW)
         assert reading.summary == "1 of 1 alarm in ALARM"
         assert [b.detail for b in reading.breaches] == [REASON]
@@ -254,19 +230,70 @@ def test_moto_server_over_the_gates_wire(moto_server: str) -> None:
         alarms.close()
 
 
-def test_moto_server_ok_alarm_with_stubbed_history(moto_server: str) -> None:
+def test_moto_server_ok_alarm(moto_server: str) -> None:
     made = make_clients(
         ["cloudwatch"], region=REGION, profile=None, endpoint_url=moto_server, request_timeout=10
     )
-    routed = MotoWithHistory(made.clients["cloudwatch"])
-    put_alarm(routed, "checkout-5xx")
-    routed.quiet("checkout-5xx")
-    alarms = check(routed, "checkout-5xx", close=made.close)
+    client = made.clients["cloudwatch"]
+    put_alarm(client, "checkout-5xx")
+    alarms = check(client, "checkout-5xx", close=made.close)
     try:
-        assert alarms.read(SINCE, NOW) == Reading("1 alarm OK")
-        routed.stubber.assert_no_pending_responses()
+        with alarm_history_served():
+            alarms.prepare()
+            assert alarms.read(SINCE, NOW) == Reading("1 alarm OK")
     finally:
         alarms.close()
+
+
+@pytest.fixture
+def fleet(moto_server: str) -> Iterator[tuple[Any, CloudWatchAlarms, list[str]]]:
+    """50 OK alarms on moto's server, all made before the bake begins; the gate's own client,
+    with every call it makes counted by botocore's ``before-call`` event."""
+    made = make_clients(
+        ["cloudwatch"], region=REGION, profile=None, endpoint_url=moto_server, request_timeout=10
+    )
+    client = made.clients["cloudwatch"]
+    for number in range(50):
+        put_alarm(client, f"fleet-{number:02}")
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.cloudwatch", lambda model, **_: calls.append(model.name)
+    )
+    alarms = check(client, "fleet-*", close=made.close)
+    try:
+        with alarm_history_served():
+            alarms.prepare()
+            yield client, alarms, calls
+    finally:
+        alarms.close()
+
+
+def test_unchanged_alarms_cost_one_call_a_round(
+    fleet: tuple[Any, CloudWatchAlarms, list[str]],
+) -> None:
+    """No alarm was updated since the bake began: no history can hold a flap, none is read."""
+    _, alarms, calls = fleet
+    began = datetime.now(timezone.utc)
+    calls.clear()
+    for _ in range(2):
+        assert alarms.read(began, datetime.now(timezone.utc)) == Reading("50 alarms OK")
+    assert calls == ["DescribeAlarms", "DescribeAlarms"]
+
+
+def test_an_alarm_updated_in_the_window_has_its_history_read_and_a_flap_caught(
+    fleet: tuple[Any, CloudWatchAlarms, list[str]],
+) -> None:
+    client, alarms, calls = fleet
+    began = datetime.now(timezone.utc)
+    client.set_alarm_state(AlarmName="fleet-07", StateValue="ALARM", StateReason=REASON)
+    client.set_alarm_state(AlarmName="fleet-07", StateValue="OK", StateReason="recovered")
+    calls.clear()
+    reading = alarms.read(began, datetime.now(timezone.utc))
+    assert calls == ["DescribeAlarms", "DescribeAlarmHistory"]
+    assert reading.summary == "1 of 50 alarms went to ALARM during the bake"
+    [breach] = reading.breaches
+    assert breach.check == "alarm fleet-07"
+    assert breach.detail == f"went to ALARM during the bake (now OK): {REASON}"
 
 
 # What moto does not implement, with botocore's Stubber (which checks every request and answer
@@ -285,12 +312,16 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
     made.close()
 
 
-def metric_alarm(name: str, state: str = "OK", reason: str = "fine") -> dict[str, Any]:
+def metric_alarm(
+    name: str, state: str = "OK", reason: str = "fine", updated: datetime = NOW
+) -> dict[str, Any]:
+    """An alarm as DescribeAlarms lists it; by default its state was updated during the
+    bake, so its history is read."""
     return {
         "AlarmName": name,
         "StateValue": state,
         "StateReason": reason,
-        "StateUpdatedTimestamp": SINCE - timedelta(days=1),
+        "StateUpdatedTimestamp": updated,
     }
 
 
@@ -454,6 +485,80 @@ def test_throttling_is_transient(stubbed: tuple[Any, Stubber], operation: str) -
     )
     with pytest.raises(TransientError, match="Throttling: Rate exceeded"):
         check(client, "checkout-5xx").read(SINCE, NOW)
+
+
+def test_an_alarm_listed_in_alarm_is_kept_when_a_later_listing_fails(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    """A breach in hand is a breach, whatever failed to read after it."""
+    client, stubber = stubbed
+    listed(stubber, [metric_alarm("checkout-5xx", "ALARM", REASON)], AlarmNames=["checkout-5xx"])
+    stubber.add_client_error(
+        "describe_alarms",
+        service_error_code="Throttling",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
+    reading = check(client, "checkout-5xx", "payments-*").read(SINCE, NOW)
+    assert [(b.check, b.detail) for b in reading.breaches] == [("alarm checkout-5xx", REASON)]
+    assert reading.notes == (
+        "not every alarm could be read: CloudWatch: HTTP 400 Throttling: Rate exceeded",
+    )
+
+
+def test_an_alarm_on_a_page_before_a_failed_page_is_kept(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    listed(
+        stubber,
+        [metric_alarm("checkout-5xx", "ALARM", REASON)],
+        AlarmNamePrefix="checkout-",
+        next_token="p2",
+    )
+    stubber.add_client_error(
+        "describe_alarms", service_error_code="InternalFailure", http_status_code=500
+    )
+    reading = check(client, "checkout-*").read(SINCE, NOW)
+    assert [b.check for b in reading.breaches] == ["alarm checkout-5xx"]
+    assert reading.notes[0].startswith("not every alarm could be read: CloudWatch: HTTP 500")
+
+
+def test_prepare_reads_what_every_read_will_read(stubbed: tuple[Any, Stubber]) -> None:
+    """One history read before the wait: its permission is proven then, not at the bake."""
+    client, stubber = stubbed
+    listed(stubber, [metric_alarm("checkout-5xx")], AlarmNames=["checkout-5xx"])
+    stubber.add_response(
+        "describe_alarm_history",
+        {"AlarmHistoryItems": []},
+        {
+            "AlarmName": "checkout-5xx",
+            "AlarmTypes": TYPES,
+            "HistoryItemType": "StateUpdate",
+            "MaxRecords": 1,
+        },
+    )
+    check(client, "checkout-5xx").prepare()
+
+
+@pytest.mark.parametrize(
+    ("operation", "code", "status"),
+    [
+        ("describe_alarms", "Throttling", 400),
+        ("describe_alarm_history", "Throttling", 400),
+        ("describe_alarm_history", "InternalFailure", 500),
+    ],
+)
+def test_a_fault_that_may_pass_before_the_wait_is_transient(
+    stubbed: tuple[Any, Stubber], operation: str, code: str, status: int
+) -> None:
+    """Not a refusal (exit 2): the prepare path retries it within the deadline."""
+    client, stubber = stubbed
+    if operation == "describe_alarm_history":
+        listed(stubber, [metric_alarm("checkout-5xx")], AlarmNames=["checkout-5xx"])
+    stubber.add_client_error(
+        operation, service_error_code=code, service_message="try later", http_status_code=status
+    )
+    with pytest.raises(TransientError, match=f"{code}: try later"):
+        check(client, "checkout-5xx").prepare()
 
 
 def test_a_state_update_that_is_not_json_is_transient(stubbed: tuple[Any, Stubber]) -> None:

@@ -47,3 +47,19 @@ def test_the_bounds_rows_say_wall_time_against_the_timeout() -> None:
     )
     assert "pages of 7.43 MiB: exit 1, 20 lines kept (the log's last: yes)" in logs[1][2]
     assert logs[1][3] == "RSS x4.81"
+
+
+def test_the_alarm_rows_measure_each_watcher_on_moto() -> None:
+    """Which watcher sees a flap is behaviour, not a figure: asserted; the calls are not."""
+    from bench import alarms
+    from bench.__main__ import alarm_rows
+
+    measured = alarms.measure(alarms=3, rounds=1)
+    assert [(m.who, m.caught) for m in measured] == [
+        (alarms.ANCHOR, True),
+        (alarms.ALARMS_ONLY, False),
+        (alarms.GATE, True),
+    ]
+    rows = alarm_rows(measured)
+    assert rows[0][3] == "anchor"
+    assert render(rows).count("\n") == len(rows) + 1

@@ -3,10 +3,15 @@ began, is a breach.
 
 Alarms are named as the user wrote them: ``checkout-5xx`` exactly, ``checkout-*`` by prefix;
 metric and composite alarms alike. Each read lists them again (``DescribeAlarms``, so an alarm
-added under a prefix is watched too) and, for every alarm not in ``ALARM`` now, reads its
-``StateUpdate`` history over the bake's window (``DescribeAlarmHistory``), so an alarm that
-went to ``ALARM`` and back between two reads still fails the bake. Every listing is bounded in
-pages, and a cut one is said. botocore is reached through
+added under a prefix is watched too) and, for every alarm not in ``ALARM`` now whose state was
+updated since the bake began, reads its ``StateUpdate`` history over the bake's window
+(``DescribeAlarmHistory``), so an alarm that went to ``ALARM`` and back between two reads
+still fails the bake. An alarm whose ``StateUpdatedTimestamp`` is before the bake began has no
+state update in the window, so its history is not read: a round costs one ``DescribeAlarms``
+per 100 names or per prefix, however many healthy alarms they list. A breach in hand is kept
+whatever else fails to read: a read that fails after one alarm was seen breaching ends as that
+breach (the failure named in a note), and fails as a whole only when nothing breached. Every
+listing is bounded in pages, and a cut one is said. botocore is reached through
 :func:`gate.providers.aws_calls.call_aws`, which raises only gate errors.
 """
 
@@ -19,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from gate.bake.check import Breach, Reading
-from gate.core.errors import RequestRejected, TransientError, UsageError
+from gate.core.errors import AuthError, ReadError, RequestRejected, TransientError, UsageError
 from gate.core.text import from_api, one_line, quoted
 from gate.core.timestamps import parse_timestamp
 from gate.providers.aws_calls import call_aws
@@ -70,6 +75,9 @@ class _Found:
     """Names and prefixes, as the user wrote them, that matched no alarm."""
     cut: tuple[str, ...]
     """Names and prefixes whose listing stopped at :data:`MAX_LIST_PAGES`."""
+    unread: ReadError | None = None
+    """Why the listing stopped before every name and prefix was listed (``missing`` is then
+    only of those listed)."""
 
 
 class CloudWatchAlarms:
@@ -109,7 +117,17 @@ class CloudWatchAlarms:
         return f"CloudWatch alarms {', '.join(self._names)}"
 
     def prepare(self) -> None:
+        """Before the wait, what every read will need: the alarms exist, and the credentials
+        may call both actions a read makes (a role copied from CodeDeploy's alarm setup has
+        ``DescribeAlarms`` only). A refusal is exit 2 naming the IAM action; a fault that may
+        pass stays a :class:`~gate.core.errors.TransientError`."""
         found = self._find()
+        if isinstance(found.unread, AuthError):
+            raise _not_permitted(
+                "cloudwatch:DescribeAlarms", "to read the alarms' states", found.unread
+            ) from found.unread
+        if found.unread is not None:
+            raise found.unread
         if found.cut:
             raise UsageError(
                 f"{_listed(found.cut)} matches more than {MAX_LIST_PAGES * PAGE_SIZE} "
@@ -120,13 +138,25 @@ class CloudWatchAlarms:
                 f"no CloudWatch alarm {_listed(found.missing)} in {self._region()}: "
                 "check the names and the region (or let missing alarms be ignored)"
             )
+        for name in list(found.alarms)[:1]:
+            try:
+                self._call(
+                    "describe_alarm_history",
+                    name,
+                    AlarmName=name,
+                    AlarmTypes=list(ALARM_TYPES),
+                    HistoryItemType="StateUpdate",
+                    MaxRecords=1,
+                )
+            except AuthError as refused:
+                raise _not_permitted(
+                    "cloudwatch:DescribeAlarmHistory",
+                    "to catch an alarm that flapped between reads",
+                    refused,
+                ) from refused
 
     def read(self, since: datetime, now: datetime) -> Reading:
         found = self._find()
-        if found.missing and self._missing == "refuse":
-            raise RequestRejected(
-                f"CloudWatch alarm {_listed(found.missing)} no longer exists in {self._region()}"
-            )
         notes = [f"no CloudWatch alarm {name} exists" for name in found.missing]
         notes += [
             f"{name} matches more than {MAX_LIST_PAGES * PAGE_SIZE} alarms; the rest were not read"
@@ -134,8 +164,8 @@ class CloudWatchAlarms:
         ]
         breaches: list[Breach] = []
         in_alarm = went = insufficient = 0
+        quiet: list[_Alarm] = []
         for alarm in found.alarms.values():
-            label = f"alarm {alarm.name}"
             if alarm.state == "INSUFFICIENT_DATA":
                 insufficient += 1
             if alarm.state in self._breaching:
@@ -143,11 +173,22 @@ class CloudWatchAlarms:
                 detail = (
                     alarm.reason if alarm.state == "ALARM" else f"{alarm.state}: {alarm.reason}"
                 )
-                breaches.append(Breach(label, detail, alarm.at))
-                continue
+                breaches.append(Breach(f"alarm {alarm.name}", detail, alarm.at))
+            else:
+                quiet.append(alarm)
+        unread = found.unread
+        began = _utc(since)
+        for alarm in quiet if unread is None else ():
+            label = f"alarm {alarm.name}"
             if alarm.state == "INSUFFICIENT_DATA":
                 notes.append(f"{label} is INSUFFICIENT_DATA")
-            earlier, cut = self._breach_in_history(alarm.name, since, now)
+            if alarm.at is not None and began is not None and alarm.at < began:
+                continue  # no update since the bake began, so none in the history's window
+            try:
+                earlier, cut = self._breach_in_history(alarm.name, since, now)
+            except ReadError as fault:
+                unread = fault
+                break
             if earlier is not None:
                 went += 1
                 state, reason, at = earlier
@@ -158,6 +199,14 @@ class CloudWatchAlarms:
                     f"{label}: only its latest {MAX_HISTORY_PAGES * PAGE_SIZE} state changes "
                     "in the bake were read"
                 )
+        if unread is not None:
+            if not breaches:
+                raise unread
+            notes.append(f"not every alarm could be read: {one_line(str(unread), limit=300)}")
+        if found.missing and self._missing == "refuse" and not breaches:
+            raise RequestRejected(
+                f"CloudWatch alarm {_listed(found.missing)} no longer exists in {self._region()}"
+            )
         summary = _summary(len(found.alarms), in_alarm, went, insufficient)
         return Reading(summary, tuple(breaches), tuple(notes))
 
@@ -165,26 +214,34 @@ class CloudWatchAlarms:
         self._close()
 
     def _find(self) -> _Found:
+        """Every alarm the names and prefixes list, until a listing fails (said in
+        ``unread``: the alarms listed before it are kept, so a breach among them is not
+        lost)."""
         alarms: dict[str, _Alarm] = {}
         missing: list[str] = []
         cut: list[str] = []
         exact = [name for name in self._names if not name.endswith("*")]
-        for start in range(0, len(exact), PAGE_SIZE):
-            batch = exact[start : start + PAGE_SIZE]
-            listed, _ = self._list(", ".join(batch), AlarmNames=batch)
-            alarms.update((alarm.name, alarm) for alarm in listed)
-        missing += [name for name in exact if name not in alarms]
-        for name in self._names:
-            if name.endswith("*"):
-                listed, more = self._list(name, AlarmNamePrefix=name[:-1])
-                alarms.update((alarm.name, alarm) for alarm in listed)
-                missing += [name] if not listed else []
-                cut += [name] if more else []
+        try:
+            for start in range(0, len(exact), PAGE_SIZE):
+                batch = exact[start : start + PAGE_SIZE]
+                self._list(", ".join(batch), alarms, AlarmNames=batch)
+                missing += [name for name in batch if name not in alarms]
+            for name in self._names:
+                if name.endswith("*"):
+                    listed: dict[str, _Alarm] = {}
+                    try:
+                        more = self._list(name, listed, AlarmNamePrefix=name[:-1])
+                    finally:
+                        alarms.update(listed)
+                    missing += [name] if not listed else []
+                    cut += [name] if more else []
+        except ReadError as fault:
+            return _Found(alarms, tuple(missing), tuple(cut), unread=fault)
         return _Found(alarms, tuple(missing), tuple(cut))
 
-    def _list(self, what: str, **params: Any) -> tuple[list[_Alarm], bool]:
-        """The alarms one name batch or prefix lists; whether pages were left unread."""
-        alarms: list[_Alarm] = []
+    def _list(self, what: str, into: dict[str, _Alarm], **params: Any) -> bool:
+        """Adds the alarms one name batch or prefix lists to ``into``, page by page (a page
+        read is kept if a later one fails); whether pages were left unread."""
         token = ""
         for _ in range(MAX_LIST_PAGES):
             page = self._call(
@@ -196,11 +253,11 @@ class CloudWatchAlarms:
                 **({"NextToken": token} if token else {}),
             )
             for key in ("MetricAlarms", "CompositeAlarms"):
-                alarms += [_alarm(item) for item in _items(page, key)]
+                into.update((alarm.name, alarm) for alarm in map(_alarm, _items(page, key)))
             token = from_api(page.get("NextToken"))
             if not token:
-                return alarms, False
-        return alarms, True
+                return False
+        return True
 
     def _breach_in_history(
         self, name: str, since: datetime, now: datetime
@@ -356,6 +413,12 @@ def _utc(value: object) -> datetime | None:
             else value.astimezone(timezone.utc)
         )
     return parse_timestamp(value)
+
+
+def _not_permitted(action: str, why: str, refused: AuthError) -> UsageError:
+    return UsageError(
+        f"the credentials may not call {action}, which the bake needs {why}: {refused}"
+    )
 
 
 def _listed(names: Sequence[str]) -> str:
