@@ -274,3 +274,45 @@ def test_greengrass_v2_nothing_to_roll_back_to_when_no_earlier_deployment_worked
     assert rollback["plan"] is None
     assert rollback["reason"].startswith("nothing to roll back to: no deployment to ")
     assert paced_emulator.posted == []
+
+
+def test_wait_all_rolls_every_target_back_through_a_storm_of_429s(tmp_path: Path) -> None:
+    """20 environments fail together and the API allows 10 requests a second, answering more
+    with 429: every rollback is sent again after the pause until it starts, once each."""
+    envs = [f"env-{n:02d}" for n in range(20)]
+    with Emulator(token=TOKEN, rate_limit=10) as emulator:
+        good = {
+            env: emulator.add_humanitec_v2("acme", SUCCEEDED, env=env, started_ago=3600)
+            for env in envs
+        }
+        failing = Timeline([(0, "in progress"), (0.5, "failed")])
+        targets = [
+            {"org": "acme", "deployment_id": emulator.add_humanitec_v2("acme", failing, env=env)}
+            for env in envs
+        ]
+        release = tmp_path / "release.yaml"
+        release.write_text(
+            json.dumps({"defaults": {"provider": "humanitec-v2"}, "targets": targets})
+        )
+        result = run_gate(
+            "wait-all",
+            str(release),
+            "--max-rate",
+            "100",
+            "--timeout",
+            "120s",
+            *FAST,
+            "--on-failure",
+            "rollback",
+            env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_AUTH_TOKEN": TOKEN},
+            timeout=180,
+        )
+        made = started_by_the_api(emulator)
+        throttled = emulator.throttled
+    assert result.returncode == 1, result.stderr
+    assert throttled > 0
+    rollbacks = [target["rollback"] for target in json.loads(result.stdout)["targets"]]
+    assert [r["outcome"]["status"] if r["outcome"] else r["reason"] for r in rollbacks] == [
+        "succeeded"
+    ] * 20
+    assert sorted(item["rollback_to_deployment_id"] for item in made) == sorted(good.values())
