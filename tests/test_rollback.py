@@ -814,6 +814,30 @@ def test_greengrass_v2_nothing_to_roll_back_to_when_no_earlier_deployment_worked
 
 
 @pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_a_deployment_whose_job_is_gone_is_not_known_to_have_worked(
+    stubbed: StubbedAws,
+) -> None:
+    older = "01d00000-1111-2222-3333-444455556666"
+    stubbed.plan(
+        [
+            listed(FAILED_ID, 30, "FAILED"),
+            listed(older, 5, "INACTIVE"),
+            listed(GOOD_ID, 10, "INACTIVE"),
+        ]
+    )
+    stubbed.stub.add_response(
+        "get_deployment",
+        {"targetArn": THING, "deploymentId": GOOD_ID, "iotJobId": "job-gone", **GOOD_SPEC},
+        {"deploymentId": GOOD_ID},
+    )
+    stubbed.iot_stub.add_client_error(
+        "describe_job", "ResourceNotFoundException", "Job job-gone not found", 404
+    )
+    stubbed.earlier(older, WORKED, **GOOD_SPEC)
+    assert stubbed.provider().plan_rollback().to == older
+
+
+@pytest.mark.usefixtures("aws_env")
 def test_greengrass_v2_first_deployment_has_nothing_to_roll_back_to(stubbed: StubbedAws) -> None:
     stubbed.plan([listed(FAILED_ID, 30, "FAILED"), listed(GOOD_ID, 10, "FAILED")])
     with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {FAILED_ID}"):

@@ -54,8 +54,9 @@ def successes(emulator: Emulator, count: int) -> list[str]:
 
 def started_by_the_api(emulator: Emulator) -> list[dict[str, Any]]:
     """The deployments the emulator made in answer to a POST (rollbacks), by listing them."""
-    listing = emulator._orchestrator_list("acme", {"per_page": "100000"})[1]
-    return [item for item in listing["items"] if item["mode"] == "rollback"]
+    return [
+        item for item in emulator.humanitec_v2_deployments("acme") if item["mode"] == "rollback"
+    ]
 
 
 # The version to restore: the whole history, in whatever order the API lists it.

@@ -292,6 +292,15 @@ class Emulator:
             self._orchestrator[(org, deployment_id)] = script
         return deployment_id
 
+    def humanitec_v2_deployments(self, org: str) -> list[dict[str, Any]]:
+        """The org's v2 deployments as ``listDeployments`` lists them (``DeploymentSummary``),
+        oldest first: what a test asks of the state, without a request."""
+        with self._lock:
+            scripts = sorted(
+                (s for s in self._orchestrator.values() if s.org == org), key=lambda s: s.created
+            )
+        return [shapes.v2_summary(s, self._elapsed(s), self._iso) for s in scripts]
+
     def then_humanitec_v2(
         self,
         org: str,

@@ -175,10 +175,15 @@ def _shown(components: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _job_worked(iot: Any, iot_call: AwsCall, deployment: Mapping[str, Any]) -> bool:
+    """Whether ``deployment``'s IoT job says it worked; a job never made, or since deleted,
+    says nothing, so not."""
     job_id = from_api(deployment.get("iotJobId"))
     if not job_id:
         return False
-    job = iot_call(iot.describe_job, jobId=api_id("IoT job id", job_id)).get("job")
+    try:
+        job = iot_call(iot.describe_job, jobId=api_id("IoT job id", job_id)).get("job")
+    except NotFoundError:
+        return False
     return isinstance(job, Mapping) and worked(job)
 
 
