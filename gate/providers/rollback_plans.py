@@ -1,15 +1,16 @@
 """What every provider's rollback shares: reading a plan back, the comment it carries, and
 the rules of starting one.
 
-A plan's ``request`` is what ``roll_back`` sends. It comes back from the caller, so it is read
-back strictly: the operation and the target it names must be the provider's own, or nothing
-is sent (:func:`planned_request`).
+A plan's ``request`` is what ``roll_back`` sends (save values a plan must not show, such as a
+Greengrass v2 component's configuration, read again at the start). It comes back from the
+caller, so it is read back strictly: the operation and the target it names must be the
+provider's own, or nothing is sent (:func:`planned_request`).
 
 A rollback is planned only while the failed deployment is still its target's latest: one
 started since (by someone else, or an earlier rollback) would be undone by it
-(:func:`started_since`). No backend promises the order of a target's history, so a plan reads
-all of it or refuses (:func:`unread_history`): the version to restore may be on the page left
-unread.
+(:func:`started_since`). Where a backend promises no order of a target's history (Humanitec
+v2, Greengrass), a plan reads all of it or refuses (:func:`unread_history`): the version to
+restore may be on the page left unread.
 
 The rules of a start live in :func:`unclear_start`, around the request: a 429 (throttling)
 means the backend did not act on it, so it stays a TransientError that the caller sends again
