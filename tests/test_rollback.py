@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,6 +26,7 @@ from gate.core.errors import (
     NotFoundError,
     ReadError,
     RequestRejected,
+    Throttled,
     TransientError,
     UsageError,
 )
@@ -32,6 +34,7 @@ from gate.core.model import OutcomeStatus, RollbackPlan
 from gate.core.provider import RollsBack
 from gate.core.secret import Secret
 from gate.emulator import Device, Emulator, Fault, Timeline
+from gate.providers import greengrass_v2_rollback
 from gate.providers.aws import make_clients
 from gate.providers.greengrass import GreengrassDeployment
 from gate.providers.greengrass_v2 import GreengrassV2Deployment
@@ -366,16 +369,22 @@ def test_humanitec_v2_a_later_plan_only_run_changed_nothing_to_undo(
     assert orchestrator(ids["failed"]).plan_rollback().to == ids["good"]
 
 
-def test_humanitec_v2_conflict_on_start_is_refused(emulator: Emulator, orchestrator: Any) -> None:
+def test_humanitec_v2_a_conflict_to_a_keyed_start_may_be_the_rollback_starting(
+    emulator: Emulator, orchestrator: Any
+) -> None:
+    """A 409 to a request sent with an Idempotency-Key usually means that key is still being
+    processed: the rollback may have started, never "not started"."""
     ids = orchestrator_history(emulator)
     failed = orchestrator(ids["failed"])
     plan = failed.plan_rollback()
     emulator.inject(
         Fault.http(409, body=b'{"error":"API-409","message":"in flight"}'),
         path_contains="/orgs/acme/deployments",
+        method="POST",
     )
-    with pytest.raises(RequestRejected, match="in flight"):
+    with pytest.raises(ReadError, match="in flight") as unknown:
         failed.roll_back(plan, "")
+    assert_outcome_unknown(unknown, "the deployments to acme/shop/staging")
 
 
 def test_humanitec_v2_a_server_fault_on_start_leaves_the_outcome_unknown_and_a_retry_is_safe(
@@ -551,13 +560,15 @@ def test_greengrass_a_reset_before_the_failure_leaves_nothing_to_roll_back_to() 
     [
         ("BadRequestException", 400, False),
         ("InternalServerErrorException", 500, True),
-        ("TooManyRequestsException", 429, True),
+        ("TooManyRequestsException", 429, False),
+        ("ConflictException", 409, True),
     ],
-    ids=["refused", "server-fault", "throttled"],
+    ids=["refused", "server-fault", "throttled", "conflict"],
 )
 def test_greengrass_faults_on_start_are_gate_errors(code: str, status: int, unknown: bool) -> None:
-    """A refusal is said as one; a transient fault leaves the outcome unknown, and the retry
-    a person makes carries the same client token."""
+    """A refusal is said as one, and so is throttling (not acted on: a Throttled the caller
+    sends again); a transient fault, or a conflict to a request with a client token, leaves
+    the outcome unknown, and the retry a person makes carries the same client token."""
     gg = boto3.client("greengrass", region_name="eu-west-1")
     group, (_, failed), _ = moto_history(gg, ("Success", "0"), ("Failure", "1"))
     provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
@@ -573,7 +584,7 @@ def test_greengrass_faults_on_start_are_gate_errors(code: str, status: int, unkn
         if unknown:
             assert_outcome_unknown(said, f"the deployments of group {group}")
         else:
-            assert type(said.value) is RequestRejected
+            assert type(said.value) is (Throttled if status == 429 else RequestRejected)
         assert provider.roll_back(plan, "").target["deployment_id"] == "d-again"
         stub.assert_no_pending_responses()
 
@@ -613,67 +624,114 @@ def listed(deployment_id: str, minutes: int, status: str) -> dict[str, Any]:
     }
 
 
+@dataclass
+class StubbedAws:
+    """Greengrass v2 and IoT clients, each answering only what its Stubber was given."""
+
+    greengrass: Any
+    stub: Stubber
+    iot: Any
+    iot_stub: Stubber
+
+    def provider(self) -> GreengrassV2Deployment:
+        return GreengrassV2Deployment(self.greengrass, self.iot, deployment_id=FAILED_ID)
+
+    def plan(self, history: list[dict[str, Any]], *, latest: bool | None = True) -> None:
+        """The failed deployment (``isLatestForTarget`` as ``latest`` says; None: not said),
+        then the target's history."""
+        failed: dict[str, Any] = {
+            "targetArn": THING,
+            "deploymentId": FAILED_ID,
+            "creationTimestamp": WHEN + timedelta(minutes=30),
+        }
+        if latest is not None:
+            failed["isLatestForTarget"] = latest
+        self.stub.add_response("get_deployment", failed, {"deploymentId": FAILED_ID})
+        self.stub.add_response(
+            "list_deployments",
+            {"deployments": history},
+            {"targetArn": THING, "historyFilter": "ALL", "maxResults": 50},
+        )
+
+    def earlier(self, deployment_id: str, counts: dict[str, int], **spec: Any) -> None:
+        """GetDeployment of an earlier deployment, then DescribeJob of its IoT job."""
+        job = f"job-{deployment_id[:8]}"
+        self.stub.add_response(
+            "get_deployment",
+            {
+                "targetArn": THING,
+                "deploymentId": deployment_id,
+                "deploymentStatus": "INACTIVE",
+                "iotJobId": job,
+                **spec,
+            },
+            {"deploymentId": deployment_id},
+        )
+        self.iot_stub.add_response(
+            "describe_job", {"job": {"jobId": job, "jobProcessDetails": counts}}, {"jobId": job}
+        )
+
+
 @pytest.fixture
-def stubbed() -> Iterator[tuple[Any, Stubber]]:
+def stubbed() -> Iterator[StubbedAws]:
     greengrass = boto3.client("greengrassv2", region_name="eu-west-1")
-    with Stubber(greengrass) as stub:
-        yield greengrass, stub
+    iot = boto3.client("iot", region_name="eu-west-1")
+    with Stubber(greengrass) as stub, Stubber(iot) as iot_stub:
+        yield StubbedAws(greengrass, stub, iot, iot_stub)
         stub.assert_no_pending_responses()
+        iot_stub.assert_no_pending_responses()
 
 
-def stub_plan(stub: Stubber, history: list[dict[str, Any]], *, latest: bool | None = True) -> None:
-    """The failed deployment (``isLatestForTarget`` as ``latest`` says; None: not said),
-    then the target's history."""
-    failed: dict[str, Any] = {
-        "targetArn": THING,
-        "deploymentId": FAILED_ID,
-        "creationTimestamp": WHEN + timedelta(minutes=30),
-    }
-    if latest is not None:
-        failed["isLatestForTarget"] = latest
-    stub.add_response("get_deployment", failed, {"deploymentId": FAILED_ID})
-    stub.add_response(
-        "list_deployments",
-        {"deployments": history},
-        {"targetArn": THING, "historyFilter": "ALL", "maxResults": 50},
-    )
+WORKED = {"numberOfSucceededThings": 3, "numberOfCanceledThings": 1}
+FAILED_EVERYWHERE = {"numberOfSucceededThings": 0, "numberOfFailedThings": 3}
+SHOWN_SPEC = {
+    **GOOD_SPEC,
+    "components": {
+        "com.acme.Sensor": {
+            "componentVersion": "1.4.0",
+            "configurationUpdate": "(not shown: sent as the deployment restored has it)",
+        }
+    },
+}
 
 
 @pytest.mark.usefixtures("aws_env")
-def test_greengrass_v2_redeploys_the_targets_previous_deployment(
-    stubbed: tuple[Any, Stubber], clock: VirtualClock
+def test_greengrass_v2_redeploys_the_targets_last_deployment_that_worked(
+    stubbed: StubbedAws, clock: VirtualClock
 ) -> None:
-    greengrass, stub = stubbed
-    stub_plan(
-        stub,
+    """The newest earlier deployment whose IoT job succeeded on its devices, not the newest
+    earlier one: every replaced deployment reads INACTIVE, whatever its devices did. Its
+    configuration is sent, never shown in the plan; its tags are copied."""
+    bad_id = "bad00000-1111-2222-3333-444455556666"
+    stubbed.plan(
         [
             listed(FAILED_ID, 30, "FAILED"),
             listed("b0b00000-1111-2222-3333-444455556666", 20, "FAILED"),
             listed("c0c00000-1111-2222-3333-444455556666", 15, "CANCELED"),
+            listed(bad_id, 12, "INACTIVE"),
             listed(GOOD_ID, 10, "INACTIVE"),
             listed("01d00000-1111-2222-3333-444455556666", 5, "INACTIVE"),
         ],
     )
-    stub.add_response(
+    stubbed.earlier(bad_id, FAILED_EVERYWHERE, **GOOD_SPEC)
+    tags = {"team": "sensors"}
+    stubbed.earlier(GOOD_ID, WORKED, **GOOD_SPEC, tags=tags)
+    provider = stubbed.provider()
+    plan = provider.plan_rollback()
+    token = f"deploy-gate-rollback-{FAILED_ID}"
+    shown = {"targetArn": THING, **SHOWN_SPEC, "tags": tags, "clientToken": token}
+    assert (plan.to, plan.request) == (GOOD_ID, {"operation": "CreateDeployment", "params": shown})
+    assert "rate" not in json.dumps(plan.as_dict())
+    new_id = "eeee0000-1111-2222-3333-444455556666"
+    stubbed.stub.add_response(
         "get_deployment",
-        {"targetArn": THING, "deploymentId": GOOD_ID, "deploymentStatus": "INACTIVE", **GOOD_SPEC},
+        {"targetArn": THING, "deploymentId": GOOD_ID, **GOOD_SPEC, "tags": tags},
         {"deploymentId": GOOD_ID},
     )
-    provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
-    plan = provider.plan_rollback()
-    expected = {
-        "targetArn": THING,
-        **GOOD_SPEC,
-        "clientToken": f"deploy-gate-rollback-{FAILED_ID}",
-    }
-    assert (plan.to, plan.request) == (
-        GOOD_ID,
-        {"operation": "CreateDeployment", "params": expected},
-    )
-    new_id = "eeee0000-1111-2222-3333-444455556666"
-    stub.add_response("create_deployment", {"deploymentId": new_id}, expected)
+    sent = {"targetArn": THING, **GOOD_SPEC, "tags": tags, "clientToken": token}
+    stubbed.stub.add_response("create_deployment", {"deploymentId": new_id}, sent)
     rollback = provider.roll_back(plan, "")
-    stub.add_response(
+    stubbed.stub.add_response(
         "get_deployment",
         {
             "targetArn": THING,
@@ -683,7 +741,7 @@ def test_greengrass_v2_redeploys_the_targets_previous_deployment(
         },
         {"deploymentId": new_id},
     )
-    stub.add_response(
+    stubbed.stub.add_response(
         "list_effective_deployments",
         {
             "effectiveDeployments": [
@@ -706,15 +764,84 @@ def test_greengrass_v2_redeploys_the_targets_previous_deployment(
     assert outcome.target == {"deployment_id": new_id, "target_arn": THING}
 
 
-@pytest.mark.usefixtures("aws_env")
-def test_greengrass_v2_first_deployment_has_nothing_to_roll_back_to(
-    stubbed: tuple[Any, Stubber],
+@pytest.mark.parametrize(
+    ("counts", "worked"),
+    [
+        ({"numberOfSucceededThings": 2}, True),
+        ({"numberOfSucceededThings": 2, "numberOfCanceledThings": 5}, True),
+        ({"numberOfSucceededThings": 2, "numberOfRemovedThings": 1}, True),
+        ({"numberOfSucceededThings": 2, "numberOfFailedThings": 1}, False),
+        ({"numberOfSucceededThings": 2, "numberOfTimedOutThings": 1}, False),
+        ({"numberOfSucceededThings": 2, "numberOfRejectedThings": 1}, False),
+        ({"numberOfQueuedThings": 2}, False),
+        ({}, False),
+    ],
+    ids=[
+        "succeeded",
+        "rest-cancelled",
+        "one-left",
+        "failed",
+        "timed-out",
+        "rejected",
+        "none",
+        "no-counts",
+    ],
+)
+def test_greengrass_v2_a_deployment_worked_when_its_job_succeeded_on_its_devices(
+    counts: dict[str, int], worked: bool
 ) -> None:
-    greengrass, stub = stubbed
-    stub_plan(stub, [listed(FAILED_ID, 30, "FAILED"), listed(GOOD_ID, 10, "FAILED")])
-    provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
+    assert greengrass_v2_rollback.worked({"jobProcessDetails": counts}) is worked
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_nothing_to_roll_back_to_when_no_earlier_deployment_worked(
+    stubbed: StubbedAws,
+) -> None:
+    older = "01d00000-1111-2222-3333-444455556666"
+    stubbed.plan(
+        [
+            listed(FAILED_ID, 30, "FAILED"),
+            listed(GOOD_ID, 10, "INACTIVE"),
+            listed(older, 5, "FAILED"),
+        ]
+    )
+    stubbed.earlier(GOOD_ID, FAILED_EVERYWHERE, **GOOD_SPEC)
+    with pytest.raises(
+        NotFoundError,
+        match=f"nothing to roll back to: no deployment to {THING} before {FAILED_ID} succeeded",
+    ):
+        stubbed.provider().plan_rollback()
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_a_deployment_whose_job_is_gone_is_not_known_to_have_worked(
+    stubbed: StubbedAws,
+) -> None:
+    older = "01d00000-1111-2222-3333-444455556666"
+    stubbed.plan(
+        [
+            listed(FAILED_ID, 30, "FAILED"),
+            listed(older, 5, "INACTIVE"),
+            listed(GOOD_ID, 10, "INACTIVE"),
+        ]
+    )
+    stubbed.stub.add_response(
+        "get_deployment",
+        {"targetArn": THING, "deploymentId": GOOD_ID, "iotJobId": "job-gone", **GOOD_SPEC},
+        {"deploymentId": GOOD_ID},
+    )
+    stubbed.iot_stub.add_client_error(
+        "describe_job", "ResourceNotFoundException", "Job job-gone not found", 404
+    )
+    stubbed.earlier(older, WORKED, **GOOD_SPEC)
+    assert stubbed.provider().plan_rollback().to == older
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_first_deployment_has_nothing_to_roll_back_to(stubbed: StubbedAws) -> None:
+    stubbed.plan([listed(FAILED_ID, 30, "FAILED"), listed(GOOD_ID, 10, "FAILED")])
     with pytest.raises(NotFoundError, match=f"nothing to roll back to.*before {FAILED_ID}"):
-        provider.plan_rollback()
+        stubbed.provider().plan_rollback()
 
 
 NEWER_ID = "1a7e0000-1111-2222-3333-444455556666"
@@ -731,19 +858,17 @@ NEWER_ID = "1a7e0000-1111-2222-3333-444455556666"
     ids=["superseded", "superseded-unlisted", "newer-in-history"],
 )
 def test_greengrass_v2_never_plans_over_a_deployment_started_after_the_failed_one(
-    stubbed: tuple[Any, Stubber], latest: bool | None, newer: list[dict[str, Any]], named: str
+    stubbed: StubbedAws, latest: bool | None, newer: list[dict[str, Any]], named: str
 ) -> None:
     """A superseded deployment (the gate reads it as FAILED, SUPERSEDED) or one the history
     shows a later deployment after: re-creating what came before would undo the newer one.
     Nothing else is read, and nothing is created (the Stubber holds no more answers)."""
-    greengrass, stub = stubbed
-    stub_plan(
-        stub,
+    stubbed.plan(
         [*newer, listed(FAILED_ID, 30, "FAILED"), listed(GOOD_ID, 10, "INACTIVE")],
         latest=latest,
     )
     with pytest.raises(RequestRejected) as refused:
-        GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID).plan_rollback()
+        stubbed.provider().plan_rollback()
     assert str(refused.value) == (
         f"{named} was started on {THING} after {FAILED_ID} failed, and a rollback would undo it"
     )
@@ -751,29 +876,52 @@ def test_greengrass_v2_never_plans_over_a_deployment_started_after_the_failed_on
 
 @pytest.mark.usefixtures("aws_env")
 @pytest.mark.parametrize(
-    ("code", "status", "unknown"),
+    ("code", "status", "said"),
     [
-        ("ConflictException", 409, False),
-        ("ThrottlingException", 429, True),
-        ("InternalServerException", 500, True),
+        ("ValidationException", 400, RequestRejected),
+        ("ConflictException", 409, "unknown"),
+        ("ThrottlingException", 429, Throttled),
+        ("InternalServerException", 500, "unknown"),
     ],
-    ids=["conflict", "throttled", "server-fault"],
+    ids=["refused", "conflict", "throttled", "server-fault"],
 )
 def test_greengrass_v2_faults_on_start_are_gate_errors(
-    stubbed: tuple[Any, Stubber], code: str, status: int, unknown: bool
+    stubbed: StubbedAws, code: str, status: int, said: Any
 ) -> None:
-    greengrass, stub = stubbed
+    """A start sent with a client token: a refusal is said as one; throttling was not acted
+    on (a Throttled, for the caller to send again); a conflict (the token in progress) or a
+    server fault leaves the outcome unknown."""
     plan = RollbackPlan(
-        "", GOOD_ID, {"operation": "CreateDeployment", "params": {"targetArn": THING, **GOOD_SPEC}}
+        "",
+        GOOD_ID,
+        {
+            "operation": "CreateDeployment",
+            "params": {"targetArn": THING, **SHOWN_SPEC, "clientToken": "t-1"},
+        },
     )
-    stub.add_client_error("create_deployment", code, "not now", status)
-    provider = GreengrassV2Deployment(greengrass, None, deployment_id=FAILED_ID)
-    with pytest.raises(ReadError, match="not now") as said:
-        provider.roll_back(plan, "")
-    if unknown:
-        assert_outcome_unknown(said, f"the deployments to {THING}")
+    stubbed.stub.add_response(
+        "get_deployment", {"deploymentId": GOOD_ID, **GOOD_SPEC}, {"deploymentId": GOOD_ID}
+    )
+    stubbed.stub.add_client_error("create_deployment", code, "not now", status)
+    with pytest.raises(ReadError, match="not now") as raised:
+        stubbed.provider().roll_back(plan, "")
+    if said == "unknown":
+        assert_outcome_unknown(raised, f"the deployments to {THING}")
     else:
-        assert type(said.value) is RequestRejected
+        assert type(raised.value) is said
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_greengrass_v2_a_deployment_changed_since_the_plan_is_not_sent(stubbed: StubbedAws) -> None:
+    plan = RollbackPlan(
+        "", GOOD_ID, {"operation": "CreateDeployment", "params": {"targetArn": THING, **SHOWN_SPEC}}
+    )
+    other = {"com.acme.Sensor": {"componentVersion": "9.9.9"}}
+    stubbed.stub.add_response(
+        "get_deployment", {"deploymentId": GOOD_ID, "components": other}, {"deploymentId": GOOD_ID}
+    )
+    with pytest.raises(ReadError, match="no longer those the rollback plan shows"):
+        stubbed.provider().roll_back(plan, "")
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -849,7 +997,8 @@ def test_greengrass_v2_rollback_on_the_emulator_ends_a_failed_fleet_deployment(
     assert plan.to == good
     rollback = provider.roll_back(plan, "")
     ((path, body, _),) = virtual_emulator.posted
-    assert (path, body) == ("/greengrass/v2/deployments", plan.request["params"])
+    sent = {**plan.request["params"], "components": GOOD_SPEC["components"]}
+    assert (path, body) == ("/greengrass/v2/deployments", sent)
     provider.close()
     outcome = wait(
         rollback, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep

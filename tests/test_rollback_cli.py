@@ -163,8 +163,9 @@ def test_greengrass_v2_recreates_the_previous_deployment_and_gates_it(
 ) -> None:
     ok = Timeline([(0, "QUEUED"), (1, "SUCCEEDED")])
     broken = Timeline([(0, "QUEUED"), (1, "FAILED")])
+    done = Timeline([(0, "SUCCEEDED")])  # history: never read, so done from the start
     previous = paced_emulator.add_greengrass_v2(
-        [Device("press-1", ok), Device("press-2", ok)], thing_group="line-a", started_ago=3600
+        [Device("press-1", done), Device("press-2", done)], thing_group="line-a", started_ago=3600
     )
     failed = paced_emulator.add_greengrass_v2(
         [Device("press-1", ok), Device("press-2", broken, reason="component crashed")],

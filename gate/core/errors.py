@@ -9,8 +9,10 @@
         ├── AuthError          the API refused the credentials (401/403, AWS auth codes)
         ├── NotFoundError      the deployment or environment does not exist (yet)
         ├── RequestRejected    any other permanent refusal (invalid parameters)
+        │   └── Conflict       HTTP 409: the request conflicts with the target's state
         └── TransientError     worth retrying: 429, 5xx, throttling, resets, timeouts,
             │                  bodies that are not what the API promises
+            ├── Throttled      HTTP 429, throttling: the API did not act on the request
             └── OutOfRequestBudget  the gate's own shared request budget has no slot for
                                the read before the deadline (not worth retrying)
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "ConfigError",
+    "Conflict",
     "GateError",
     "Interrupted",
     "NotFoundError",
@@ -30,6 +33,7 @@ __all__ = [
     "ReadError",
     "RequestRejected",
     "Stopped",
+    "Throttled",
     "TransientError",
     "UsageError",
 ]
@@ -71,12 +75,22 @@ class RequestRejected(ReadError):
     """The API refused the request for a reason other than auth or not-found."""
 
 
+class Conflict(RequestRejected):
+    """HTTP 409: the request conflicts with the state of its target (another deployment in
+    flight; or, for a request sent with an idempotency key, the same key still in progress)."""
+
+
 class TransientError(ReadError):
     """A fault that may pass: retried within the deadline, never read as a status."""
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Throttled(TransientError):
+    """The API answered 429 or throttled the request: it refused it before acting on it, so
+    sending it again after the pause asked for is safe, even a request that starts something."""
 
 
 class OutOfRequestBudget(TransientError):

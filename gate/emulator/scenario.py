@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "Device",
@@ -185,7 +185,7 @@ class GreengrassV2Script:
     """The IoT job's ``forceCanceled``, ``reasonCode`` and ``comment`` once AWS cancelled it."""
     spec: Mapping[str, object] = field(default_factory=dict)
     """What was deployed, as CreateDeployment was given it: ``deploymentName``, ``components``,
-    ``deploymentPolicies``, ``iotJobConfiguration``."""
+    ``deploymentPolicies``, ``iotJobConfiguration``, ``tags``."""
     client_token: str = ""
 
 
@@ -198,6 +198,9 @@ class Fault:
     and the slow ones, each sending a piece every ``seconds`` for as long as it is let:
     ``trickle-headers`` (one header line at a time), ``trickle-body`` (one byte at a time of
     a long body) and ``endless-chunks`` (a chunked body that never ends).
+
+    ``after_acting``: the request is served first (a start starts its deployment), then the
+    fault is shown instead of the answer, as when an answer is lost on its way back.
     """
 
     kind: str
@@ -205,6 +208,11 @@ class Fault:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    after_acting: bool = False
+
+    def acting_first(self) -> Fault:
+        """This fault, shown after the request was served (see ``after_acting``)."""
+        return replace(self, after_acting=True)
 
     @classmethod
     def http(

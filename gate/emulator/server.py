@@ -128,6 +128,8 @@ class Emulator:
         self.seconds_per_read = seconds_per_read
         self.log_page_lines = _LOG_PAGE
         """Lines in a page of a step's log (a hostile API may send 8 MiB pages)."""
+        self.oldest_first = False
+        """The v2 orchestrator lists deployments oldest first (its spec promises no order)."""
         self._runtime_reads: dict[tuple[str, str, str], int] = {}
         self.rate_limit = rate_limit
         self.throttled = 0
@@ -141,7 +143,7 @@ class Emulator:
         self._pipeline_runs: dict[tuple[str, str, str, str], PipelineRunScript] = {}
         self._workloads: dict[tuple[str, str, str], list[tuple[Workload, float]]] = {}
         self._orchestrator: dict[tuple[str, str], HumanitecV2Script] = {}
-        self._faults: list[tuple[str, Fault]] = []
+        self._faults: list[tuple[str, str, Fault]] = []
         self._released = threading.Event()
         self.requests: list[str] = []
         self.posted: list[tuple[str, object, dict[str, str]]] = []
@@ -290,6 +292,15 @@ class Emulator:
             self._orchestrator[(org, deployment_id)] = script
         return deployment_id
 
+    def humanitec_v2_deployments(self, org: str) -> list[dict[str, Any]]:
+        """The org's v2 deployments as ``listDeployments`` lists them (``DeploymentSummary``),
+        oldest first: what a test asks of the state, without a request."""
+        with self._lock:
+            scripts = sorted(
+                (s for s in self._orchestrator.values() if s.org == org), key=lambda s: s.created
+            )
+        return [shapes.v2_summary(s, self._elapsed(s), self._iso) for s in scripts]
+
     def then_humanitec_v2(
         self,
         org: str,
@@ -387,10 +398,13 @@ class Emulator:
             script = self._greengrass_v2[deployment_id]
             script.superseded_after = self._elapsed(script) + after
 
-    def inject(self, fault: Fault, *, times: int = 1, path_contains: str = "") -> None:
-        """Answer the next ``times`` requests whose path holds ``path_contains`` with ``fault``."""
+    def inject(
+        self, fault: Fault, *, times: int = 1, path_contains: str = "", method: str = ""
+    ) -> None:
+        """Answer the next ``times`` requests whose path holds ``path_contains`` (made with
+        ``method``, if given: ``POST`` for the starts) with ``fault``."""
         with self._lock:
-            self._faults.extend([(path_contains, fault)] * times)
+            self._faults.extend([(path_contains, method, fault)] * times)
 
     def pending_faults(self) -> int:
         with self._lock:
@@ -410,10 +424,10 @@ class Emulator:
             self._recent.append(now)
             return False
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
-            for index, (needle, fault) in enumerate(self._faults):
-                if needle in path:
+            for index, (needle, only, fault) in enumerate(self._faults):
+                if needle in path and only in ("", method):
                     del self._faults[index]
                     return fault
         return None
@@ -642,7 +656,8 @@ class Emulator:
     def _orchestrator_list(
         self, org: str, query: Mapping[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
-        """``listDeployments``: a ``DeploymentPage``, newest first, its token an offset."""
+        """``listDeployments``: a ``DeploymentPage``, newest first (or oldest, as
+        :attr:`oldest_first` says), its token an offset."""
         with self._lock:
             scripts = [
                 s
@@ -651,19 +666,23 @@ class Emulator:
                 and query.get("project_id") in (None, s.project)
                 and query.get("env_id") in (None, s.env)
             ]
-        scripts.sort(key=lambda s: s.created, reverse=True)
+        scripts.sort(key=lambda s: s.created, reverse=not self.oldest_first)
         size = int(query.get("per_page", "50"))
         start = int(query.get("page", "0") or 0)
-        items = [shapes.v2_summary(s, self._elapsed(s), self._iso) for s in scripts]
-        page: dict[str, Any] = {"items": items[start : start + size]}
-        if start + size < len(items):
+        listed = scripts[start : start + size]
+        page: dict[str, Any] = {
+            "items": [shapes.v2_summary(s, self._elapsed(s), self._iso) for s in listed]
+        }
+        if start + size < len(scripts):
             page["next_page_token"] = str(start + size)
         return 200, page, {}
 
     def _orchestrator_start(
         self, org: str, body: object, idempotency_key: str
     ) -> tuple[int, Any, dict[str, str]]:
-        """``createDeployment``: a deployment or a rollback to an earlier one's graph."""
+        """``createDeployment``: a deployment or a rollback to an earlier one's graph. The
+        ``Idempotency-Key`` of the environment's last deployment answers with it again (200:
+        nothing new was made)."""
         refusal = starts.v2_refusal(body)
         if refusal:
             return 400, {"error": "API-400", "message": refusal}, {}
@@ -675,7 +694,7 @@ class Emulator:
                 key=lambda s: s.created,
             )
             if known and idempotency_key and known[-1].idempotency_key == idempotency_key:
-                return 201, shapes.v2_deployment(known[-1], self._elapsed(known[-1]), self._iso), {}
+                return 200, shapes.v2_deployment(known[-1], self._elapsed(known[-1]), self._iso), {}
             if any(not shapes.v2_complete(s, self._elapsed(s)) for s in known):
                 message = "A deployment to this environment is already in flight."
                 return 409, {"error": "API-409", "message": message}, {}
@@ -969,7 +988,7 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-_SPEC_KEYS = ("deploymentName", "components", "deploymentPolicies", "iotJobConfiguration")
+_SPEC_KEYS = ("deploymentName", "components", "deploymentPolicies", "iotJobConfiguration", "tags")
 _DEFAULT_SPEC: Mapping[str, object] = {
     "deploymentName": "deployed by the gate emulator",
     "components": {"com.example.Sensor": {"componentVersion": "1.0.0"}},
@@ -1066,12 +1085,15 @@ def _handler_for(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if emulator._over_rate():
                 self._send(*_throttled(path))
                 return
-            fault = emulator._take_fault(path)
-            if fault is not None:
+            fault = emulator._take_fault(method, path)
+            if fault is not None and not fault.after_acting:
                 self._misbehave(fault)
                 return
             headers = {key.lower(): value for key, value in self.headers.items()}
             status, answer, extra = emulator._answer(method, path, headers, query, body)
+            if fault is not None:
+                self._misbehave(fault)
+                return
             self._send(status, json.dumps(answer).encode(), extra)
 
         def _send(self, status: int, payload: bytes, headers: Mapping[str, str]) -> None:

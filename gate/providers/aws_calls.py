@@ -12,7 +12,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from gate.core.errors import AuthError, GateError, NotFoundError, RequestRejected, TransientError
+from gate.core.errors import (
+    AuthError,
+    Conflict,
+    GateError,
+    NotFoundError,
+    RequestRejected,
+    Throttled,
+    TransientError,
+)
 from gate.core.model import ErrorDetail
 from gate.core.text import from_api, one_line
 from gate.wire.retry_after import parse_retry_after
@@ -162,11 +170,12 @@ def _translate(
     if (
         code in THROTTLING_CODES
         or code in SERVER_FAULT_CODES
-        or http_status in (429,)
-        or (http_status >= 500)
+        or http_status >= 500
+        or (http_status == 429)
     ):
         headers = meta.get("HTTPHeaders") or {}
-        return TransientError(
+        throttled = code in THROTTLING_CODES or http_status == 429
+        return (Throttled if throttled else TransientError)(
             f"{service}: {said}", retry_after=parse_retry_after(headers.get("retry-after"))
         )
     if code in AUTH_CODES or http_status in (401, 403):
@@ -175,7 +184,8 @@ def _translate(
         )
     if (code in NOT_FOUND_CODES and _NOT_FOUND_WORDS.search(message)) or http_status == 404:
         return NotFoundError(f"{missing()} was not found ({said})")
-    return RequestRejected(f"{service} refused the request ({said})")
+    conflict = code == "ConflictException" or http_status == 409
+    return (Conflict if conflict else RequestRejected)(f"{service} refused the request ({said})")
 
 
 def _credential_faults() -> tuple[type[Exception], ...]:

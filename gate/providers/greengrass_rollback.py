@@ -33,10 +33,12 @@ from gate.providers.rollback_plans import (
     unclear_start,
 )
 
-__all__ = ["MAX_PAGES", "MAX_STATUS_READS", "plan_rollback", "start_rollback"]
+__all__ = ["MAX_PAGES", "MAX_STATUS_READS", "PER_PAGE", "plan_rollback", "start_rollback"]
 
-MAX_PAGES = 10
-"""Pages of the group's history read (of 50 deployments each)."""
+MAX_PAGES = 100
+"""Pages of the group's history read (of PER_PAGE deployments each); a longer history is
+not planned from."""
+PER_PAGE = 50
 MAX_STATUS_READS = 20
 """Earlier deployments whose status is read, newest first, to find one that succeeded."""
 _RESETS = frozenset({"ResetDeployment", "ForceResetDeployment"})
@@ -119,7 +121,7 @@ def start_rollback(
     request = planned_request(plan, operation="CreateDeployment")
     params = body_of(request, "params", GroupId=group_id, DeploymentType="Redeployment")
     params["AmznClientToken"] = client_token(failed)
-    with unclear_start(f"the deployments of group {group_id}"):
+    with unclear_start(f"the deployments of group {group_id}", keyed=True):
         answer = call(client.create_deployment, **params)
     said = from_api(answer.get("DeploymentId"))
     if not said:
@@ -137,8 +139,10 @@ def _history(client: Any, call: AwsCall, group_id: str) -> Iterator[Mapping[str,
         items="Deployments",
         next_key="NextToken",
         pages=MAX_PAGES,
+        per_page=PER_PAGE,
+        where=f"group {group_id}",
         GroupId=group_id,
-        MaxResults="50",
+        MaxResults=str(PER_PAGE),
     )
 
 

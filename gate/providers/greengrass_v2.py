@@ -26,7 +26,7 @@ A deployment that is no longer the latest for its target (``isLatestForTarget`` 
 one whose IoT job AWS cancelled (with its reason code and comment). No botocore waiter
 exists for these services.
 
-It rolls back by deploying again what the target had before
+It rolls back by deploying again the target's last deployment that worked on its devices
 (:mod:`gate.providers.greengrass_v2_rollback`).
 """
 
@@ -207,9 +207,13 @@ class GreengrassV2Deployment:
         return self._read(at_deadline=False)
 
     def plan_rollback(self) -> RollbackPlan:
-        """Deploy again what the target had before this deployment."""
+        """Deploy again the target's last deployment before this one that worked."""
         return greengrass_v2_rollback.plan_rollback(
-            self._greengrass, self._greengrass_call, failed=self._deployment_id
+            self._greengrass,
+            self._greengrass_call,
+            self._iot,
+            self._iot_call,
+            failed=self._deployment_id,
         )
 
     def roll_back(self, plan: RollbackPlan, comment: str) -> GreengrassV2Deployment:
@@ -230,6 +234,9 @@ class GreengrassV2Deployment:
 
     def _greengrass_call(self, operation: Callable[..., Any], **params: Any) -> Mapping[str, Any]:
         return self._call(operation, "Greengrass", **params)
+
+    def _iot_call(self, operation: Callable[..., Any], **params: Any) -> Mapping[str, Any]:
+        return self._call(operation, "IoT", **params)
 
     def fetch_at_deadline(self) -> Snapshot:
         return self._read(at_deadline=True)

@@ -17,7 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from gate.core.description import TargetValues
-from gate.core.errors import AuthError, NotFoundError, RequestRejected, TransientError
+from gate.core.errors import (
+    AuthError,
+    Conflict,
+    NotFoundError,
+    RequestRejected,
+    Throttled,
+    TransientError,
+)
 from gate.core.ids import path_of
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
@@ -188,13 +195,14 @@ class HumanitecApi:
         said = f"HTTP {code}{self._refusal(response)}"
         if code == 429 or code >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise TransientError(f"{what}: {said}", retry_after=retry_after)
+            fault = Throttled if code == 429 else TransientError
+            raise fault(f"{what}: {said}", retry_after=retry_after)
         if code in (401, 403):
             source = f" from {self._token.source}" if self._token and self._token.source else ""
             raise AuthError(f"Humanitec refused the token{source} ({said})")
         if code == 404 and not_found is not None:
             raise NotFoundError(f"{not_found} was not found ({said})")
-        raise RequestRejected(f"{what}: {said}")
+        raise (Conflict if code == 409 else RequestRejected)(f"{what}: {said}")
 
     def _send(
         self,

@@ -111,7 +111,7 @@ def start_rollback(
     body = body_of(request)
     default = f"deploy-gate: deployment {failed} failed; rolled back to {plan.to}"
     body["comment"] = comment_of(comment, default)
-    with unclear_start(f"the deployments of {org}/{app}/{env}"):
+    with unclear_start(f"the deployments of {org}/{app}/{env}", keyed=False):
         _, answer = api.post(path, "starting the rollback deployment", body)
     said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
     if not said:

@@ -6,9 +6,16 @@ items in a ``DeploymentPage`` (``next_page_token``; no order promised). ``POST``
 path with a ``DeploymentCreateBody`` of ``mode: rollback`` and ``rollback_to_deployment_id``
 "rolls back to the graph used in" that deployment, answering 201 with the new ``Deployment``.
 The body has no comment; an ``Idempotency-Key`` made from the failed deployment's id makes
-a second request for the same rollback answer with the first one's deployment. It is planned
-only while no deployment to the environment was started after the failed one (a plan-only
-run, which changes nothing, aside).
+a second request for the same rollback answer with the first one's deployment (with 200 or
+201: either is that deployment, to be gated).
+
+The deployment restored is the newest to the same project and environment, created before the
+failed one, whose mode changed the environment (``deploy`` or ``rollback``, not plan-only)
+and that ``succeeded``. The whole history is read, in whatever order the API lists it, up to
+:data:`MAX_PAGES` pages: a longer one is refused, since the one to restore may be unread. It
+is planned only while no deployment to the environment was started after the failed one (a
+plan-only run, which changes nothing, aside), and never for a failed plan-only run: it
+changed nothing, so there is nothing to undo.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from gate.core.errors import NotFoundError, ReadError, TransientError
+from gate.core.errors import NotFoundError, ReadError, RequestRejected, TransientError
 from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.timestamps import parse_timestamp
@@ -28,12 +35,15 @@ from gate.providers.rollback_plans import (
     planned_request,
     started_since,
     unclear_start,
+    unread_history,
 )
 
-__all__ = ["MAX_PAGES", "PER_PAGE", "plan_rollback", "start_rollback"]
+__all__ = ["MAX_PAGES", "PER_PAGE", "PLAN_ONLY_SKIPPED", "plan_rollback", "start_rollback"]
 
-MAX_PAGES = 10
+MAX_PAGES = 100
+"""Pages of the environment's history read; a longer history is not planned from."""
 PER_PAGE = 50
+PLAN_ONLY_SKIPPED = "skipped: the deployment was plan-only, nothing changed"
 _STATE_CHANGES = ("deploy", "rollback")
 """Modes whose success changed the environment: a plan-only run changed nothing."""
 _PLANS_ONLY = ("plan_only", "rollback_plan")
@@ -49,6 +59,8 @@ def plan_rollback(api: HumanitecApi, *, org: str, failed: str) -> RollbackPlan:
         "deployment",
         not_found=f"Humanitec v2 deployment {failed} in {org}",
     )
+    if _plan_only(api, read):
+        raise RequestRejected(PLAN_ONLY_SKIPPED)
     project, env = api.said(read.get("project_id")), api.said(read.get("env_id"))
     failed_at = parse_timestamp(read.get("created_at"))
     if not project or not env or failed_at is None:
@@ -59,20 +71,19 @@ def plan_rollback(api: HumanitecApi, *, org: str, failed: str) -> RollbackPlan:
     for item in _summaries(api, org, project=project, env=env):
         created = parse_timestamp(item.get("created_at"))
         said = api.said(item.get("id"))
-        mode = api.said(item.get("mode"))
         if (
             created is None
             or said == failed
             or (api.said(item.get("project_id")), api.said(item.get("env_id"))) != (project, env)
         ):
             continue
-        if created > failed_at and item.get("plan_only") is not True and mode not in _PLANS_ONLY:
+        if created > failed_at and not _plan_only(api, item):
             later.append((created, said))
         if (
             created < failed_at
             and api.said(item.get("status")) == "succeeded"
-            and mode in _STATE_CHANGES
-            and item.get("plan_only") is not True
+            and api.said(item.get("mode")) in _STATE_CHANGES
+            and not _plan_only(api, item)
         ):
             earlier.append((created, said))
     if later:
@@ -108,10 +119,11 @@ def start_rollback(api: HumanitecApi, plan: RollbackPlan, *, org: str) -> str:
     headers = {str(key): str(value) for key, value in body_of(request, "headers").items()}
     body = body_of(request)
     where = "/".join([org, *(api.said(body.get(key)) or "?" for key in ("project_id", "env_id"))])
-    with unclear_start(f"the deployments to {where}"):
+    with unclear_start(f"the deployments to {where}", keyed="Idempotency-Key" in headers):
         code, answer = api.post(path, "starting the rollback deployment", body, headers=headers)
+    # 201 made it; 200 with an id is the deployment a request with the same key made.
     said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
-    if code != 201 or not said:
+    if not said:
         raise ReadError(
             f"the rollback deployment was asked for, but the answer (HTTP {code}) names no "
             f"deployment started; see the deployments of {org}"
@@ -119,8 +131,12 @@ def start_rollback(api: HumanitecApi, plan: RollbackPlan, *, org: str) -> str:
     return api_id("deployment id", said)
 
 
+def _plan_only(api: HumanitecApi, deployment: dict[str, Any]) -> bool:
+    return deployment.get("plan_only") is True or api.said(deployment.get("mode")) in _PLANS_ONLY
+
+
 def _summaries(api: HumanitecApi, org: str, *, project: str, env: str) -> Iterator[dict[str, Any]]:
-    """The deployments to one environment, MAX_PAGES pages of PER_PAGE at most."""
+    """Every deployment to one environment, or :func:`unread_history` after MAX_PAGES pages."""
     query: dict[str, str | int] = {"project_id": project, "env_id": env, "per_page": PER_PAGE}
     for _ in range(MAX_PAGES):
         page = api.get_object(path_of("orgs", org, "deployments"), "deployments", params=query)
@@ -132,3 +148,4 @@ def _summaries(api: HumanitecApi, org: str, *, project: str, env: str) -> Iterat
         if not token:
             return
         query["page"] = token
+    raise unread_history(f"{org}/{project}/{env}", MAX_PAGES * PER_PAGE)

@@ -1,16 +1,25 @@
 """What every provider's rollback shares: reading a plan back, the comment it carries, and
 the rules of starting one.
 
-A plan's ``request`` is what ``roll_back`` sends. It comes back from the caller, so it is read
-back strictly: the operation and the target it names must be the provider's own, or nothing
-is sent (:func:`planned_request`).
+A plan's ``request`` is what ``roll_back`` sends (save values a plan must not show, such as a
+Greengrass v2 component's configuration, read again at the start). It comes back from the
+caller, so it is read back strictly: the operation and the target it names must be the
+provider's own, or nothing is sent (:func:`planned_request`).
 
 A rollback is planned only while the failed deployment is still its target's latest: one
 started since (by someone else, or an earlier rollback) would be undone by it
-(:func:`started_since`). A transient fault in answer to the start request leaves unknown
-whether the backend acted on it, so it is said as such, never as "not started"
-(:func:`unclear_start`); where the backend takes one, a key made from the failed deployment's
-id (:func:`client_token`) makes a second request for the same rollback start nothing new.
+(:func:`started_since`). Where a backend promises no order of a target's history (Humanitec
+v2, Greengrass), a plan reads all of it or refuses (:func:`unread_history`): the version to
+restore may be on the page left unread.
+
+The rules of a start live in :func:`unclear_start`, around the request: a 429 (throttling)
+means the backend did not act on it, so it stays a TransientError that the caller sends again
+after the pause asked for, within its deadline; any other transient fault (a 5xx, a timeout, a
+reset) may have come after the backend acted, so it is said as such, never as "not started",
+and never sent again; a 409 to a request sent with an idempotency key usually means that key
+is still being processed, so it too says the rollback may have started. Where the backend
+takes one, a key made from the failed deployment's id (:func:`client_token`) makes a second
+request for the same rollback start nothing new.
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from gate.core.errors import (
+    Conflict,
     OutOfRequestBudget,
     ReadError,
     RequestRejected,
+    Throttled,
     TransientError,
     UsageError,
 )
@@ -41,6 +52,7 @@ __all__ = [
     "short",
     "started_since",
     "unclear_start",
+    "unread_history",
 ]
 
 _TOKEN_CHARACTERS = re.compile(r"[^A-Za-z0-9-]")
@@ -94,20 +106,42 @@ def started_since(failed: str, where: str, newer: str = "") -> RequestRejected:
 
 
 @contextmanager
-def unclear_start(check: str) -> Iterator[None]:
-    """Around the request that starts a rollback: a transient fault (a 5xx, throttling, a
-    timeout, a reset) may have come after the backend acted on it, so it becomes a ReadError
-    that says the outcome is unknown and names ``check``, where a person can see. A request
-    the gate's own budget never sent (:class:`OutOfRequestBudget`) is left as it is."""
+def unclear_start(check: str, *, keyed: bool) -> Iterator[None]:
+    """Around the request that starts a rollback (``keyed``: sent with an idempotency key or
+    client token). A throttled answer (:class:`Throttled`: not acted on) and a request the
+    gate's own budget never sent (:class:`OutOfRequestBudget`) are left as they are, for the
+    caller to send again or give up. Any other transient fault may have come after the backend
+    acted on the request, and so may a 409 to a keyed one (the key still in progress): each
+    becomes a ReadError, caused by a TransientError, that says the outcome is unknown and
+    names ``check``, where a person can see."""
     try:
         yield
-    except OutOfRequestBudget:
+    except (Throttled, OutOfRequestBudget):
         raise
     except TransientError as fault:
-        raise ReadError(
-            f"the rollback request got no clear answer ({fault}): it may have started; "
-            f"check {check} before retrying"
-        ) from fault
+        raise _unclear(str(fault), check) from fault
+    except Conflict as conflict:
+        if not keyed:
+            raise
+        said = f"{conflict}; a request with the same key may still be in progress"
+        raise _unclear(said, check) from TransientError(said)
+
+
+def _unclear(said: str, check: str) -> ReadError:
+    return ReadError(
+        f"the rollback request got no clear answer ({said}): it may have started; "
+        f"check {check} before retrying"
+    )
+
+
+def unread_history(where: str, read: int) -> RequestRejected:
+    """The refusal to plan from part of a history: ``where`` lists more than the ``read``
+    deployments the gate reads, in no promised order, so the one to restore (or a newer one
+    a rollback would undo) may be among those left unread."""
+    return RequestRejected(
+        f"the deployment history of {where} is longer than the {read:,} deployments the gate "
+        "reads (listed in no promised order): what to roll back to cannot be known"
+    )
 
 
 def client_token(failed: str) -> str:
@@ -123,10 +157,13 @@ def aws_pages(
     items: str,
     next_key: str,
     pages: int,
+    per_page: int,
+    where: str,
     **params: Any,
 ) -> Iterator[Mapping[str, Any]]:
-    """The objects listed under ``items`` by up to ``pages`` pages of an AWS list
-    ``operation``, each page asked for with the ``next_key`` (``NextToken``) the last gave."""
+    """Every object listed under ``items`` by an AWS list ``operation`` of ``where``'s
+    history, each page asked for (``per_page`` at most) with the ``next_key``
+    (``NextToken``) the last gave; :func:`unread_history` after ``pages`` pages."""
     following = ""
     for _ in range(pages):
         page = call(operation, **params, **({next_key: following} if following else {}))
@@ -136,3 +173,4 @@ def aws_pages(
         following = from_api(page.get(next_key))
         if not following:
             return
+    raise unread_history(where, pages * per_page)

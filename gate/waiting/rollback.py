@@ -5,8 +5,10 @@ and the engine gates it with the same options (no bake). Its outcome is reported
 original's, whose status and exit code it never changes: a release that needed a rollback
 failed. A timeout or an unreadable outcome is rolled back only when asked
 (``rollback-also-on-timeout``): the deployment may yet succeed, and two deployments racing
-in one environment are worse than one slow one. Starting the rollback is never retried: a
-request that timed out may have started it.
+in one environment are worse than one slow one. Starting the rollback is retried only when
+the backend said it did not act (a 429, throttling; see
+:func:`gate.providers.rollback_plans.unclear_start`): a request that timed out may have
+started it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from gate.core.errors import GateError, Interrupted, Stopped, TransientError, UsageError
 from gate.core.model import (
@@ -40,7 +43,10 @@ __all__ = [
 ]
 
 PLAN_SECONDS = 60.0
-"""How long the gate tries to read what to roll back to (retries included)."""
+"""How long the gate tries to read what to roll back to, and then to start it (retries
+included)."""
+
+T = TypeVar("T")
 
 
 def check_rollback(provider: Provider, on_failure: str, *, dry_run: bool) -> None:
@@ -125,8 +131,8 @@ def _roll_back(
         return replace(outcome, rollback=RollbackResult(plan, dry_run=True))
     say(f"rolling back: {plan.summary}")
     try:
-        with deadline.within(PLAN_SECONDS):
-            rollback = provider.roll_back(plan, _comment(provider, outcome))
+        comment = _comment(provider, outcome)
+        rollback = _retried(lambda: provider.roll_back(plan, comment), clock, sleep)
     except GateError as unstarted:
         unclear = isinstance(unstarted.__cause__, TransientError)  # sent, no answer came
         say(f"rollback: {unstarted}" if unclear else f"the rollback was not started: {unstarted}")
@@ -141,20 +147,25 @@ def _roll_back(
 def _plan(
     provider: RollsBack, clock: Callable[[], float], sleep: Callable[[float], None]
 ) -> RollbackPlan:
+    try:
+        return _retried(provider.plan_rollback, clock, sleep)
+    except TransientError as fault:
+        raise TransientError(f"what to roll back to could not be read: {fault}") from None
+
+
+def _retried(
+    call: Callable[[], T], clock: Callable[[], float], sleep: Callable[[float], None]
+) -> T:
+    """``call`` retried through the transient faults it raises, for PLAN_SECONDS at most."""
     from gate.wire.retry import call_with_retries  # tenacity: not for `gate --help`
 
     until = clock() + PLAN_SECONDS
 
-    def bounded() -> RollbackPlan:
+    def bounded() -> T:
         with deadline.within(max(until - clock(), 1.0)):
-            return provider.plan_rollback()
+            return call()
 
-    try:
-        return call_with_retries(
-            bounded, deadline=until, clock=clock, sleep=sleep, max_backoff=10.0
-        )
-    except TransientError as fault:
-        raise TransientError(f"what to roll back to could not be read: {fault}") from None
+    return call_with_retries(bounded, deadline=until, clock=clock, sleep=sleep, max_backoff=10.0)
 
 
 def _comment(provider: Provider, outcome: Outcome) -> str:
