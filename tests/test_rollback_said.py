@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from gate.emulator import Emulator
+from gate.emulator.health import HealthEndpoint
 from tests.actions_runner import parse_commands, parse_output_file
 from tests.support import HUMANITEC_PRODUCTION, TOKEN, clean_env, killed_if_failed, run_gate
 from tests.test_fleet import release
@@ -123,28 +124,14 @@ def test_a_start_without_a_clear_answer_is_may_have_started_on_every_face(
         assert "not started" not in face
 
 
-def test_sigterm_while_the_start_is_in_flight_is_143_and_may_have_started(
-    holding: HoldsTheStart,
-) -> None:
-    """The runner's SIGTERM while the emulator holds the start: exit 128 + 15, and the words
-    that say to check before retrying, in text and JSON."""
-    _, failed = history(holding)
+def sigterm_once_the_start_is_held(
+    holding: HoldsTheStart, *args: str
+) -> tuple[int, dict[str, Any], str]:
+    """Run ``gate ARGS --on-failure rollback --output json``; send SIGTERM once the emulator
+    holds the rollback's start. Its exit code, JSON outcome and stderr."""
     with (
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gate",
-                "wait",
-                *HUMANITEC_PRODUCTION,
-                "--deploy-id",
-                failed,
-                *QUICK,
-                "--on-failure",
-                "rollback",
-                "--output",
-                "json",
-            ],
+            [sys.executable, "-m", "gate", *args, "--on-failure", "rollback", "--output", "json"],
             env={**clean_env(), "HUMANITEC_API_URL": holding.url, "HUMANITEC_TOKEN": TOKEN},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -156,14 +143,61 @@ def test_sigterm_while_the_start_is_in_flight_is_143_and_may_have_started(
             assert process.poll() is None, "the gate ended before it started the rollback"
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM, stderr
-    outcome = json.loads(stdout)
+    assert stdout.count("\n") == 1, (stdout, stderr)
+    return process.returncode, json.loads(stdout), stderr
+
+
+@pytest.mark.parametrize("command", ["wait", "wait-all"])
+def test_sigterm_while_the_start_is_in_flight_is_143_and_may_have_started(
+    holding: HoldsTheStart, tmp_path: Path, command: str
+) -> None:
+    """The runner's SIGTERM while the emulator holds the start: exit 128 + 15, and the words
+    that say to check before retrying, in text and JSON."""
+    _, failed = history(holding)
+    if command == "wait":
+        target = ["wait", *HUMANITEC_PRODUCTION, "--deploy-id", failed]
+    else:
+        target = ["wait-all", release(tmp_path, {"env": "production"})]
+    code, whole, stderr = sigterm_once_the_start_is_held(holding, *target, *QUICK)
+    assert code == 128 + signal.SIGTERM, stderr
+    assert whole["exit_code"] == 143
+    outcome = whole if command == "wait" else whole["targets"][0]
     assert outcome["status"] == "failed", "the deployment did fail"
-    assert outcome["exit_code"] == 143
     rollback = outcome["rollback"]
     assert rollback["status"] == "may-have-started"
-    words = "while the rollback's start was in flight: it may have started; check"
-    assert f"interrupted by signal {signal.SIGTERM} {words}" in rollback["reason"]
+    assert "it may have started; check" in rollback["reason"]
     assert "before retrying" in rollback["reason"]
+    if command == "wait":
+        words = "while the rollback's start was in flight: it may have started; check"
+        assert f"interrupted by signal {signal.SIGTERM} {words}" in rollback["reason"]
     assert "rollback may-have-started: redeploy set" in stderr
-    assert words in stderr
+    assert "it may have started; check" in stderr
+
+
+def test_sigterm_during_the_releases_rollback_is_143_with_the_outcome_written(
+    holding: HoldsTheStart, tmp_path: Path
+) -> None:
+    """The release failed its bake and rolls its target back: SIGTERM while the start is
+    held ends the gate at once, 143, with the outcome written and the start said as it is."""
+    history(holding, final="succeeded")
+    with HealthEndpoint([503], body="checkout: payments unreachable") as probe:
+        code, whole, stderr = sigterm_once_the_start_is_held(
+            holding,
+            "wait-all",
+            release(tmp_path, {"env": "production"}),
+            *QUICK,
+            "--bake",
+            "5m",
+            "--bake-interval",
+            "0.2s",
+            "--probe",
+            probe.url,
+            "--request-timeout",
+            "5s",
+        )
+    assert code == 128 + signal.SIGTERM, stderr
+    assert whole["exit_code"] == 143
+    assert whole["reason"].startswith("every deployment succeeded, then the release failed")
+    (target,) = whole["targets"]
+    assert target["rollback"]["status"] == "may-have-started"
+    assert "it may have started; check" in target["rollback"]["reason"]
