@@ -19,8 +19,8 @@ import pytest
 
 from gate.emulator import Emulator
 from gate.emulator.health import HealthEndpoint
-from tests.actions_runner import parse_commands, parse_output_file
-from tests.support import HUMANITEC_PRODUCTION, TOKEN, clean_env, killed_if_failed, run_gate
+from tests.actions_runner import parse_commands, parse_output_file, run_action
+from tests.support import HUMANITEC_PRODUCTION, REPO, TOKEN, clean_env, killed_if_failed, run_gate
 from tests.test_fleet import release
 from tests.test_rollback_cli import history
 
@@ -201,3 +201,35 @@ def test_sigterm_during_the_releases_rollback_is_143_with_the_outcome_written(
     (target,) = whole["targets"]
     assert target["rollback"]["status"] == "may-have-started"
     assert "it may have started; check" in target["rollback"]["reason"]
+
+
+def test_the_actions_rollback_status_says_may_have_started(
+    holding: HoldsTheStart, tmp_path: Path
+) -> None:
+    """Through action.yml, as a workflow reads it: the output it would branch on."""
+    _, failed = history(holding)
+    inputs = {
+        "provider": "humanitec",
+        "org": "acme",
+        "app": "shop",
+        "env": "production",
+        "deploy-id": failed,
+        "humanitec-token": TOKEN,
+        "interval": "0.05s",
+        "max-interval": "0.2s",
+        "on-failure": "rollback",
+        "request-timeout": "1s",
+    }
+    (tmp_path / "workspace").mkdir()
+    run = run_action(
+        REPO,
+        inputs,
+        env={**clean_env(), "HUMANITEC_API_URL": holding.url},
+        runner_temp=tmp_path / "runner_temp",
+        workspace=tmp_path / "workspace",
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.outputs["rollback-status"] == "may-have-started"
+    (said,) = [c for c in parse_commands(run.stdout) if c.name == "warning"]
+    assert said.properties["title"] == "Rollback may-have-started"
+    assert "it may have started; check the deployments of acme/shop/production" in said.data
