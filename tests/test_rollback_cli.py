@@ -78,6 +78,8 @@ def test_a_failed_deployment_is_rolled_back_and_the_rollback_gated(
     assert body["set_id"] == GOOD_SET
     assert failed in body["comment"]
     assert f"rolling back: redeploy set {GOOD_SET}" in result.stderr
+    assert rollback["status"] == "succeeded"
+    assert f"rollback succeeded: redeploy set {GOOD_SET}" in result.stderr
     assert TOKEN not in result.stdout + result.stderr
 
 

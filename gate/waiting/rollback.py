@@ -176,6 +176,7 @@ def _roll_back(
     finally:
         rollback.close()
     result = RollbackResult(RollbackStatus.of_gate(rolled), plan, outcome=rolled)
+    say(result.said())
     return replace(outcome, rollback=result, signal=rolled.signal or outcome.signal)
 
 
