@@ -137,7 +137,8 @@ def _rolled_back(
 
     def sleep(seconds: float) -> None:
         if stopped.wait(seconds):
-            raise Stopped("the gate was stopped during the release's rollback", signum=signals[0])
+            signum = signals[0] if signals else None
+            raise Stopped("the gate was stopped during the release's rollback", signum=signum)
 
     def one(pair: tuple[Outcome, Target]) -> Outcome:
         passed, target = pair
