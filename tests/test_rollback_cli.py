@@ -78,6 +78,8 @@ def test_a_failed_deployment_is_rolled_back_and_the_rollback_gated(
     assert body["set_id"] == GOOD_SET
     assert failed in body["comment"]
     assert f"rolling back: redeploy set {GOOD_SET}" in result.stderr
+    assert rollback["status"] == "succeeded"
+    assert f"rollback succeeded: redeploy set {GOOD_SET}" in result.stderr
     assert TOKEN not in result.stdout + result.stderr
 
 
@@ -92,7 +94,7 @@ def test_a_dry_run_says_what_it_would_redeploy_and_starts_nothing(
     assert rollback["plan"]["request"]["body"] == {"set_id": GOOD_SET}
     assert rollback["outcome"] is None
     assert paced_emulator.posted == []
-    assert f"would roll back (dry run): redeploy set {GOOD_SET} of deployment {good}" in (
+    assert f"rollback dry-run: would redeploy set {GOOD_SET} of deployment {good}" in (
         result.stderr
     )
 
@@ -189,7 +191,7 @@ def test_greengrass_v2_recreates_the_previous_deployment_and_gates_it(
     assert rollback["outcome"]["progress"].startswith("2/2 devices succeeded")
 
 
-def test_under_github_the_rollback_is_said_with_commands_off_and_adds_no_annotation(
+def test_under_github_the_rollback_is_said_with_commands_off_and_in_one_annotation(
     paced_emulator: Emulator,
 ) -> None:
     _, failed = history(paced_emulator)
@@ -214,9 +216,13 @@ def test_under_github_the_rollback_is_said_with_commands_off_and_adds_no_annotat
     )
     assert result.returncode == 1, result.stderr
     commands = parse_commands(result.stdout)
-    assert [c.name for c in commands if c.name in ("notice", "error", "warning")] == ["error"]
+    annotations = [c for c in commands if c.name in ("notice", "error", "warning")]
+    assert [c.name for c in annotations] == ["error", "notice"]
+    assert annotations[1].properties["title"] == "Rollback succeeded"
+    assert annotations[1].data.startswith(f"rollback succeeded: redeploy set {GOOD_SET}")
     assert not [c for c in commands if c.legacy]
     said = [line for line in result.stdout.splitlines() if "rollback" in line]
+    said = [line for line in said if not line.startswith("::notice")]
     assert said, result.stdout
     for line in said:  # each is said between a stop-commands line and its resume
         index = result.stdout.splitlines().index(line)

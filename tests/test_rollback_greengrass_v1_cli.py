@@ -184,7 +184,7 @@ def test_a_dry_run_says_what_it_would_redeploy_and_creates_no_deployment(
         good,
         failed,
     }
-    assert f"would roll back (dry run): redeploy group version {versions[0]}" in result.stderr
+    assert f"rollback dry-run: would redeploy group version {versions[0]}" in result.stderr
 
 
 def test_a_group_whose_only_deployment_failed_has_nothing_to_roll_back_to(
@@ -201,4 +201,4 @@ def test_a_group_whose_only_deployment_failed_has_nothing_to_roll_back_to(
     assert rollback["reason"].startswith("nothing to roll back to"), rollback["reason"]
     assert failed in rollback["reason"]
     assert set(deployments_of(group)) == {failed}
-    assert "not rolled back: nothing to roll back to" in result.stderr
+    assert "rollback skipped: nothing to roll back to" in result.stderr

@@ -1,8 +1,9 @@
 """``gate wait`` and the top-level command: parse, build a provider, call the engine, render
 the outcome.
 
-Exit codes (a contract, see README): 0 succeeded, 1 failed, 2 usage or configuration error,
-3 deadline passed, 4 status could not be read, 128+N interrupted by signal N.
+Exit codes (a contract, see README): 0 succeeded, 1 failed (the deployment, or its bake), 2
+usage or configuration error, 3 deadline passed, 4 status (or a bake's checks) could not be
+read, 128+N interrupted by signal N (during a rollback too).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from gate.core.errors import Interrupted
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.provider import ProviderPlugin
 from gate.core.timestamps import iso_utc
-from gate.render.github import GitHubReporter, step_outputs
+from gate.render.github import GitHubReporter, rollback_annotation, step_outputs
 from gate.render.json import outcome_to_json
 from gate.render.junit import junit_xml
 from gate.render.summary import summary_markdown
@@ -81,6 +81,8 @@ def run_one(
             if bake is not None:
                 bake.close()
     with signals_deferred():
+        if github and outcome.rollback is not None:  # it ended after the wait's annotations
+            say(out, rollback_annotation(outcome.rollback) + "\n", err=err, what="an annotation")
         if output == "json":
             say(out, outcome_to_json(outcome) + "\n", err=err, what="the JSON outcome")
         write_reports(_reports_of(outcome), parsed, env, github=github, err=err)

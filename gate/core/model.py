@@ -27,6 +27,7 @@ __all__ = [
     "OutcomeStatus",
     "RollbackPlan",
     "RollbackResult",
+    "RollbackStatus",
     "Snapshot",
     "State",
     "ended_as",
@@ -276,7 +277,8 @@ class Outcome:
     """Per-device results, for providers whose deployments run on many devices."""
     warnings: tuple[str, ...] = ()
     signal: int | None = field(default=None)
-    """The signal that cancelled the wait, when ``status is CANCELLED``."""
+    """The signal that ended the gate: it cancelled the wait (``status is CANCELLED``), or
+    interrupted the rollback after it (the status stays the failure's); exit 128 + it."""
     name: str = ""
     """The target's name in a gate of many (``production``); empty for a single wait."""
     bake: BakeResult | None = None
@@ -300,24 +302,85 @@ out or could not read its outcome too, with ``rollback-also-on-timeout``)."""
 ON_FAILURE: tuple[OnFailure, ...] = ("nothing", "rollback", "rollback-also-on-timeout")
 
 
+class RollbackStatus(enum.Enum):
+    """What a rollback did: the one vocabulary of every report (text, JSON, step outputs,
+    job summary, JUnit, annotations, telemetry)."""
+
+    SUCCEEDED = "succeeded"
+    """Started, and its own gate succeeded."""
+    FAILED = "failed"
+    """Started, and its own gate failed."""
+    UNFINISHED = "unfinished"
+    """Started, and its own gate ended before it did (timed out, unreadable, interrupted)."""
+    MAY_HAVE_STARTED = "may-have-started"
+    """The start got no clear answer (a timeout, a reset, a 5xx, a signal while it was in
+    flight): the backend may have acted on it. Check before starting another."""
+    NOT_STARTED = "not-started"
+    """The start was refused with a clear answer: nothing was created."""
+    SKIPPED = "skipped"
+    """Never sent: nothing to roll back to, something newer replaced the failed deployment, a
+    plan that could not be read; ``reason`` says why."""
+    DRY_RUN = "dry-run"
+    """A dry run: planned and said, nothing sent."""
+
+    @classmethod
+    def of_gate(cls, rolled: Outcome) -> RollbackStatus:
+        """A started rollback's status, from how its own gate ended."""
+        if rolled.status is OutcomeStatus.SUCCEEDED:
+            return cls.SUCCEEDED
+        if rolled.status is OutcomeStatus.FAILED:
+            return cls.FAILED
+        return cls.UNFINISHED
+
+
 @dataclass(frozen=True)
 class RollbackResult:
-    """A rollback after a failed gate: what was (or, in a dry run, would be) done, and how
-    the rolled-back deployment's own gate ended."""
+    """A rollback after a failed gate: what was (or, in a dry run, would be) done, how the
+    rolled-back deployment's own gate ended, and its ``status`` in the one vocabulary."""
 
+    status: RollbackStatus
     plan: RollbackPlan | None
     dry_run: bool = False
     outcome: Outcome | None = None
     """The rollback deployment's gate, when it was started."""
     reason: str | None = None
-    """Why nothing was rolled back, or why the rollback could not be started."""
+    """Why nothing was rolled back, why the start was refused or may have started, or what
+    broke off the rollback's gate."""
+
+    def said(self) -> str:
+        """One line, its status word first: ``rollback succeeded: redeploy set 3f2a… of
+        deployment 0f3c9a; its gate succeeded after 1m12s``."""
+        head = f"rollback {self.status.value}"
+        planned = self.plan.summary if self.plan is not None else ""
+        if self.status is RollbackStatus.DRY_RUN:
+            return f"{head}: would {planned}"
+        rolled = self.outcome
+        if rolled is None:
+            parts = [part for part in (planned, self.reason or "") if part]
+            return one_line(f"{head}: {'; '.join(parts)}", limit=4000)
+        took = format_duration(rolled.elapsed_seconds)
+        why = f": {rolled.reason}" if rolled.reason and not rolled.succeeded else ""
+        ended = f"its gate {rolled.status.value} after {took}{why}"
+        broke = f"; {self.reason}" if self.reason else ""
+        return one_line(f"{head}: {planned}; {ended}{broke}", limit=4000)
+
+    def as_dict(self) -> dict[str, object]:
+        """Everything but the rollback's own outcome (the caller renders it)."""
+        return {
+            "status": self.status.value,
+            "plan": self.plan.as_dict() if self.plan else None,
+            "dry_run": self.dry_run,
+            "reason": self.reason,
+        }
 
 
 def exit_code_of(status: OutcomeStatus, signum: int | None) -> int:
-    """The command's exit code for an ending (README, "Exit codes"): cancelled is 128 + the
-    signal that cancelled it."""
+    """The command's exit code for an ending (README, "Exit codes"): a gate a signal ended
+    (cancelled, or failed and then interrupted during its rollback) is 128 + the signal."""
+    if signum is not None:
+        return 128 + signum
     if status is OutcomeStatus.CANCELLED:
-        return 128 + (signum or signal.SIGINT)
+        return 128 + signal.SIGINT
     return _EXIT_CODES[status]
 
 

@@ -13,7 +13,7 @@ from gate.core.durations import format_duration
 from gate.core.model import BakeStatus, Outcome, OutcomeStatus, Snapshot
 from gate.core.text import one_line
 from gate.render.github import fleet_annotation_lines, workflow_command
-from gate.render.text import TextReporter, bake_summary, rollback_line
+from gate.render.text import TextReporter, bake_summary
 from gate.waiting.fleet import FleetOutcome, Target, tally
 from gate.waiting.reporter import GuardedReporter, Reporter
 
@@ -112,7 +112,7 @@ def final_lines(outcome: FleetOutcome) -> list[str]:
         )
     for ended in outcome.outcomes:
         if ended.rollback is not None:
-            lines.append(f"  - {one_line(ended.name, limit=80)}: {rollback_line(ended.rollback)}")
+            lines.append(f"  - {one_line(ended.name, limit=80)}: {ended.rollback.said()}")
     alike: dict[tuple[OutcomeStatus, str], list[str]] = {}
     for ended in outcome.outcomes:
         if ended.status is not OutcomeStatus.SUCCEEDED:

@@ -13,12 +13,20 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
 
 from gate.core.durations import format_duration
 from gate.core.errors import TransientError
-from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot
+from gate.core.model import (
+    ErrorDetail,
+    Outcome,
+    OutcomeStatus,
+    RollbackResult,
+    RollbackStatus,
+    Snapshot,
+)
 from gate.render.text import TextReporter, format_error
 from gate.waiting.fleet import FleetOutcome
 
@@ -29,6 +37,7 @@ __all__ = [
     "fleet_annotation_lines",
     "fleet_step_outputs",
     "format_outputs",
+    "rollback_annotation",
     "step_outputs",
     "workflow_command",
 ]
@@ -165,6 +174,14 @@ def annotation_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
+def rollback_annotation(rollback: RollbackResult) -> str:
+    """The rollback after a single gate, once it ended: a notice if it succeeded (or was only
+    planned), else a warning; its status word in the title."""
+    fine = rollback.status in (RollbackStatus.SUCCEEDED, RollbackStatus.DRY_RUN)
+    title = f"Rollback {rollback.status.value}"
+    return workflow_command("notice" if fine else "warning", rollback.said(), title=title)
+
+
 _FLEET_TITLES = {
     OutcomeStatus.FAILED: "Deployment failed",
     OutcomeStatus.TIMED_OUT: "Deployment gate timed out",
@@ -185,7 +202,10 @@ def fleet_annotation_lines(outcome: FleetOutcome) -> list[str]:
     lines: list[str] = []
     if outcome.reason:
         title = "Release bake failed" if outcome.bake else _FLEET_TITLES[outcome.status]
-        lines.append(workflow_command("error", outcome.reason, title=title))
+        statuses = Counter(o.rollback.status.value for o in outcome.outcomes if o.rollback)
+        said = ", ".join(f"{count} {status}" for status, count in statuses.items())
+        message = f"{outcome.reason}\nrollbacks: {said}" if said else outcome.reason
+        lines.append(workflow_command("error", message, title=title))
     for kind, wanted in (("error", False), ("warning", True)):
         ended = [
             o
@@ -198,7 +218,8 @@ def fleet_annotation_lines(outcome: FleetOutcome) -> list[str]:
             details = [format_error(error) for error in target.errors[:DETAILS_PER_TARGET]]
             more = len(target.errors) - len(details)
             details += [f"{more} more errors: see the job summary"] if more > 0 else []
-            message = "\n".join([target.reason or target.status.value, *details])
+            rolled = [target.rollback.said()] if target.rollback is not None else []
+            message = "\n".join([target.reason or target.status.value, *rolled, *details])
             title = f"{_FLEET_TITLES[target.status]}: {target.name}"
             lines.append(workflow_command(kind, message, title=title))
         if len(ended) > len(shown):
@@ -224,6 +245,7 @@ def fleet_step_outputs(outcome: FleetOutcome, reports: Mapping[str, str]) -> dic
                 "raw_status": ended.raw_status,
                 "reason": (ended.reason or "")[:MAX_MESSAGE],
                 "target": dict(ended.target),
+                "rollback_status": ended.rollback.status.value if ended.rollback else None,
             },
             ensure_ascii=True,
         )
@@ -271,20 +293,10 @@ def step_outputs(outcome: Outcome, reports: Mapping[str, str]) -> dict[str, str]
         "reason": (outcome.reason or "")[:MAX_MESSAGE],
         "progress": (outcome.progress or "")[:MAX_MESSAGE],
         "bake-status": outcome.bake.status.value if outcome.bake else "",
-        "rollback-status": _rollback_status(outcome),
+        "rollback-status": outcome.rollback.status.value if outcome.rollback else "",
     }
     values.update(reports)
     return values
-
-
-def _rollback_status(outcome: Outcome) -> str:
-    """``succeeded`` (the rollback's gate), ``dry-run``, ``not-started``, or empty."""
-    rollback = outcome.rollback
-    if rollback is None:
-        return ""
-    if rollback.dry_run:
-        return "dry-run"
-    return rollback.outcome.status.value if rollback.outcome else "not-started"
 
 
 def _errors_within(outcome: Outcome, budget: int) -> tuple[str, int]:

@@ -39,11 +39,9 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
 
 
 def _rollback_to_dict(rollback: RollbackResult) -> dict[str, Any]:
-    """What was rolled back to, and the rollback deployment's own outcome, whole."""
+    """What was rolled back to, its status, and the rollback deployment's own outcome, whole."""
     return {
-        "plan": rollback.plan.as_dict() if rollback.plan else None,
-        "dry_run": rollback.dry_run,
-        "reason": rollback.reason,
+        **rollback.as_dict(),
         "outcome": outcome_to_dict(rollback.outcome) if rollback.outcome else None,
     }
 

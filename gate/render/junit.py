@@ -59,12 +59,15 @@ def _testcase(suite: ET.Element, outcome: Outcome) -> None:
         name=_clean(name),
         time=f"{outcome.elapsed_seconds:.3f}",
     )
+    rolled = [outcome.rollback.said()] if outcome.rollback is not None else []
     if outcome.status is OutcomeStatus.SUCCEEDED:
+        if rolled:  # it passed; the release it belongs to failed its bake and rolled it back
+            ET.SubElement(case, "system-out").text = _clean(rolled[0])
         return
     kind = "failure" if outcome.status is OutcomeStatus.FAILED else "error"
     reason = outcome.reason or outcome.status.value
     element = ET.SubElement(
         case, kind, message=_clean(reason), type=_clean(outcome.raw_status or outcome.status.value)
     )
-    lines = [reason, *(f"- {format_error(error)}" for error in outcome.errors)]
+    lines = [reason, *rolled, *(f"- {format_error(error)}" for error in outcome.errors)]
     element.text = _clean("\n".join(lines))

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from gate.core.durations import format_duration
-from gate.core.model import BakeResult, ErrorDetail, Outcome, OutcomeStatus, RollbackResult
+from gate.core.model import BakeResult, ErrorDetail, Outcome, OutcomeStatus
 from gate.waiting.fleet import FleetOutcome
 
 __all__ = ["escape_cell", "fleet_summary_markdown", "summary_markdown"]
@@ -58,7 +58,7 @@ def summary_markdown(outcome: Outcome) -> str:
     if outcome.bake is not None:
         rows.append(("Bake", _bake_row(outcome.bake)))
     if outcome.rollback is not None:
-        rows.append(("Rollback", _rollback_row(outcome.rollback)))
+        rows.append(("Rollback", outcome.rollback.said()))
     lines = [f"### {_HEADINGS[outcome.status]}", "", "| | |", "| --- | --- |"]
     lines += [f"| {name} | {escape_cell(value)} |" for name, value in rows]
     if outcome.errors:
@@ -75,18 +75,6 @@ def _bake_row(bake: BakeResult) -> str:
         f"{check.watched}: {check.summary or check.fault or 'not read'}" for check in bake.checks
     )
     return f"{bake.status.value} after {took} ({bake.reads} reads): {checks}"
-
-
-def _rollback_row(rollback: RollbackResult) -> str:
-    planned = rollback.plan.summary if rollback.plan else "nothing rolled back"
-    if rollback.dry_run:
-        return f"dry run: would {planned}" if rollback.plan else f"dry run: {rollback.reason}"
-    if rollback.outcome is None:
-        return f"{planned}: {rollback.reason}"
-    rolled = rollback.outcome
-    ended = f"{rolled.status.value} after {format_duration(rolled.elapsed_seconds)}"
-    why = f": {rolled.reason}" if rolled.reason and not rolled.succeeded else ""
-    return f"{planned}; the rollback {ended}{why}"
 
 
 def fleet_summary_markdown(outcome: FleetOutcome) -> str:
@@ -114,7 +102,7 @@ def fleet_summary_markdown(outcome: FleetOutcome) -> str:
             "" if ended.status is OutcomeStatus.SUCCEEDED else ended.reason or "",
         )
         if ended.rollback is not None:
-            cells = (*cells[:5], " ".join([cells[5], f"Rollback: {_rollback_row(ended.rollback)}"]))
+            cells = (*cells[:5], " ".join([cells[5], f"{ended.rollback.said()}."]))
         lines.append("| " + " | ".join(escape_cell(cell) for cell in cells) + " |")
         shown += 1
     if shown < len(outcome.outcomes):

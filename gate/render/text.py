@@ -11,13 +11,12 @@ from gate.core.model import (
     ErrorDetail,
     Outcome,
     OutcomeStatus,
-    RollbackResult,
     Snapshot,
     ended_as,
 )
 from gate.core.text import one_line
 
-__all__ = ["TextReporter", "bake_summary", "format_error", "rollback_line"]
+__all__ = ["TextReporter", "bake_summary", "format_error"]
 
 LINE_LIMIT = 4000
 
@@ -110,20 +109,6 @@ def bake_summary(bake: BakeResult) -> str:
         f"healthy through its {format_duration(bake.duration_seconds)} bake ({reads}): "
         f"{said}{noted}"
     )
-
-
-def rollback_line(rollback: RollbackResult) -> str:
-    """``rolled back (redeploy set …): succeeded after 1m12s``, or why it was not."""
-    if rollback.plan is None:
-        return f"not rolled back: {rollback.reason}"
-    if rollback.dry_run:
-        return f"would roll back (dry run): {rollback.plan.summary}"
-    if rollback.outcome is None:
-        return f"rollback ({rollback.plan.summary}) not started: {rollback.reason}"
-    rolled = rollback.outcome
-    took = format_duration(rolled.elapsed_seconds)
-    why = f": {rolled.reason}" if rolled.reason and not rolled.succeeded else ""
-    return f"rolled back ({rollback.plan.summary}): {rolled.status.value} after {took}{why}"
 
 
 def format_error(error: ErrorDetail) -> str:

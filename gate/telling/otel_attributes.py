@@ -273,9 +273,7 @@ def deployment_attributes(outcome: Outcome, name: str) -> dict[str, object]:
     if rollback is not None:
         attributes["gate.rollback.to"] = rollback.plan.to if rollback.plan else None
         attributes["gate.rollback.dry_run"] = rollback.dry_run
-        attributes["gate.rollback.status"] = (
-            rollback.outcome.status.value if rollback.outcome else None
-        )
+        attributes["gate.rollback.status"] = rollback.status.value
     return attributes
 
 
@@ -406,9 +404,7 @@ def outcome_events(outcome: Outcome) -> tuple[list[Event], int]:
                     "gate.rollback.summary": _text(plan.summary) if plan else None,
                     "gate.rollback.to": plan.to if plan else None,
                     "gate.rollback.dry_run": rollback.dry_run,
-                    "gate.rollback.status": (
-                        rollback.outcome.status.value if rollback.outcome else None
-                    ),
+                    "gate.rollback.status": rollback.status.value,
                     "gate.rollback.reason": _text(rollback.reason),
                 },
             )

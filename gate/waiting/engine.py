@@ -143,6 +143,7 @@ def wait(
     dry_run: bool = False,
     kept_for_release: float = 0.0,
     telemetry: Sequence[Telling] = (),
+    decided: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
 
@@ -157,6 +158,8 @@ def wait(
     of many (the release's own bake); the deployment and its bake must end before them.
     ``telemetry``: what is told of the gate as data (:mod:`gate.waiting.telling`: a trace, a
     GitHub deployment); never blocking nor failing it. The caller closes each, to flush.
+    ``decided``: told the gate's own outcome as soon as it is decided, before any rollback
+    (a gate of many fails fast on it, and lets the rollback run: see :mod:`.fleet`).
 
     ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
     starts every target's clock at once, however long its thread takes to start.
@@ -199,6 +202,8 @@ def wait(
     else:
         outcome = run.run(began)
     watcher.finished(outcome)
+    if decided is not None:
+        decided(outcome)
     if not rolls_back_after(outcome, on_failure):
         return outcome
     return roll_back(
@@ -446,6 +451,10 @@ class _Wait:
                 return tuple(self._with_retries(self.provider.failure_details, until=until))
         except GateError as unreadable:
             reason = str(unreadable)
+        except Stopped as stop:
+            if stop.signum is not None:
+                raise
+            reason = stop.reason  # --fail-fast stops the waits of the others, not a failure read
         except Exception as bug:  # details are an explanation: never worth the failure itself
             reason = f"{type(bug).__name__}: {one_line(str(bug), limit=200)}"
         return (

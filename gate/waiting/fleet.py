@@ -9,7 +9,10 @@ so a thousand targets cost a thousand sleeping threads and a few reads a second.
 
 The whole ends as the worst of its targets: failed, then timed out, then unreadable (exit 1,
 3, 4); it succeeded only if every target did. With ``fail_fast``, the first target that cannot
-succeed ends the rest as cancelled, each naming why. A signal ends them all as cancelled.
+succeed ends the waits of the targets still undecided as cancelled, each naming why; a target
+whose own gate already ended is left to roll back: a rollback once due is planned, started and
+gated to its end (within its deadline) whatever fails after. A signal ends everything as
+cancelled, rollbacks included.
 """
 
 from __future__ import annotations
@@ -219,6 +222,11 @@ class _FleetRun:
         self.stopped = stopped
         self.clock = clock
         self.ended: dict[int, Outcome] = {}
+        """Each target's outcome, rollback included: its thread is done."""
+        self.decided: dict[int, Outcome] = {}
+        """Each target's own gate, as soon as it ended (before its rollback)."""
+        self.stops = [threading.Event() for _ in targets]
+        """Each target's own stop: --fail-fast sets those of the undecided, a signal all."""
         self.changed = threading.Condition()
         self.stop_reason = ""
         self.stop_signal: int | None = None
@@ -265,26 +273,38 @@ class _FleetRun:
         except Exception:  # a reporter that cannot start reporting must not stop the wait
             watcher = NullReporter()
         watcher = told(watcher, self.telemetry, target.gated())
-        with deadline.stopped_by(self.stopped):
+        stop = self.stops[index]
+
+        def sleep(seconds: float) -> None:
+            if stop.wait(seconds):
+                raise Stopped(self.stop_reason, signum=self.stop_signal)
+
+        with deadline.stopped_by(stop):
             outcome = wait(
                 target.provider,
                 options=target.options,
                 reporter=watcher,
                 clock=self.clock,
-                sleep=self._sleep,
+                sleep=sleep,
                 started=self.started,
                 bake=target.bake,
                 on_failure=target.on_failure,
                 dry_run=target.dry_run,
                 kept_for_release=self.kept_for_release,
+                decided=lambda decided: self._decided(index, decided),
             )
         with self.changed:
             self.ended[index] = replace(outcome, name=target.name)
             self.changed.notify_all()
 
-    def _sleep(self, seconds: float) -> None:
-        if self.stopped.wait(seconds):
-            raise Stopped(self.stop_reason, signum=self.stop_signal)
+    def _decided(self, index: int, outcome: Outcome) -> None:
+        """The target's own gate ended: from now on only a signal stops it (its rollback), not
+        --fail-fast, which may have stopped it in the moment its failure was read."""
+        with self.changed:
+            self.decided[index] = outcome
+            if self.stop_signal is None:
+                self.stops[index].clear()
+            self.changed.notify_all()
 
     def _watch(self, started: float, summary_every: float) -> None:
         said_at = self.clock()
@@ -293,8 +313,8 @@ class _FleetRun:
             while len(self.ended) < len(self.targets):
                 # Look before waiting: a target that ended while the threads were still being
                 # started notified no one, and would have been seen a summary later (30 s).
-                if len(self.ended) > seen:
-                    seen = len(self.ended)
+                if len(self.decided) > seen:
+                    seen = len(self.decided)
                     self._maybe_fail_fast()
                 if self.clock() - said_at >= summary_every:
                     said_at = self.clock()
@@ -304,17 +324,27 @@ class _FleetRun:
                 self.changed.wait(timeout=max(0.0, said_at + summary_every - self.clock()))
 
     def _maybe_fail_fast(self) -> None:
-        if not self.fail_fast or self.stopped.is_set():
+        """Called with ``changed`` held: the first target whose own gate did not succeed
+        cancels the waits of those still undecided (never a rollback: see ``_decided``)."""
+        if not self.fail_fast or self.stop_reason:
             return
-        for index in sorted(self.ended):
-            outcome = self.ended[index]
+        for index in sorted(self.decided):
+            outcome = self.decided[index]
             if outcome.status not in (OutcomeStatus.SUCCEEDED, OutcomeStatus.CANCELLED):
                 word = ENDED_AS[outcome.status]
-                self._stop_all(f"cancelled by --fail-fast: {outcome.name} {word}", None)
+                name = self.targets[index].name
+                self.stop_reason = f"cancelled by --fail-fast: {name} {word}"
+                for undecided, stop in enumerate(self.stops):
+                    if undecided not in self.decided:
+                        stop.set()
                 return
 
-    def _stop_all(self, reason: str, signum: int | None) -> None:
-        self.stop_reason, self.stop_signal = reason, signum
+    def _stop_all(self, reason: str, signum: int) -> None:
+        """A signal: every wait and every rollback ends, and so do the request queues."""
+        with self.changed:
+            self.stop_reason, self.stop_signal = reason, signum
+            for stop in self.stops:
+                stop.set()
         self.stopped.set()
 
     def _let_stopped_waits_end(self, threads: list[threading.Thread]) -> None:

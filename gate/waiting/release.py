@@ -113,9 +113,12 @@ def bake_release(
     reason = f"{reason} {baked.how_far}: {baked.why()}"
     say(reason)
     outcomes = tuple(ended)
+    signum = None
     if rolls_back_on(status, on_failure):
-        outcomes = _rolled_back(outcomes, targets, reason, dry_run=dry_run, say=say)
-    return ReleaseBaked(status, baked, outcomes, reason)
+        outcomes, signum = _rolled_back(
+            outcomes, targets, reason, dry_run=dry_run, say=say, stopped=stopped
+        )
+    return ReleaseBaked(status, baked, outcomes, reason, signum)
 
 
 def _rolled_back(
@@ -125,29 +128,50 @@ def _rolled_back(
     *,
     dry_run: bool,
     say: Callable[[str], None],
-) -> tuple[Outcome, ...]:
+    stopped: threading.Event,
+) -> tuple[tuple[Outcome, ...], int | None]:
     """Every target rolled back, each gated by its own options; each outcome gains its
-    rollback and keeps its own status (it succeeded: the release failed)."""
+    rollback and keeps its own status (it succeeded: the release failed). A signal stops
+    them all (each says how far it got) and is returned with them."""
+    signals: list[int] = []
+
+    def sleep(seconds: float) -> None:
+        if stopped.wait(seconds):
+            signum = signals[0] if signals else None
+            raise Stopped("the gate was stopped during the release's rollback", signum=signum)
 
     def one(pair: tuple[Outcome, Target]) -> Outcome:
         passed, target = pair
         why = replace(passed, status=OutcomeStatus.FAILED, reason=reason)
-        rolled = roll_back(
-            target.provider,
-            why,
-            dry_run=dry_run,
-            gate_rollback=lambda rollback: wait(
-                rollback,
-                options=target.options,
-                reporter=PhaseReporter(lambda line: say(f"{target.name}: {line}"), "rollback"),
-            ),
-            say=lambda line: say(f"{target.name}: {line}"),
-        )
+        with deadline.stopped_by(stopped):
+            rolled = roll_back(
+                target.provider,
+                why,
+                dry_run=dry_run,
+                gate_rollback=lambda rollback: wait(
+                    rollback,
+                    options=target.options,
+                    reporter=PhaseReporter(lambda line: say(f"{target.name}: {line}"), "rollback"),
+                    sleep=sleep,
+                ),
+                say=lambda line: say(f"{target.name}: {line}"),
+                sleep=sleep,
+            )
         return replace(passed, rollback=rolled.rollback)
 
     workers = max(1, min(MAX_PARALLEL_ROLLBACKS, len(targets)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gate-rollback") as pool:
-        return tuple(pool.map(one, zip(outcomes, targets, strict=True)))
+        rolling = [pool.submit(one, pair) for pair in zip(outcomes, targets, strict=True)]
+        while True:  # a second signal, while the stopped rollbacks end, changes nothing
+            try:
+                done = tuple(future.result() for future in rolling)
+            except KeyboardInterrupt:
+                signals.append(signal.SIGINT)
+            except Interrupted as interrupt:
+                signals.append(interrupt.signum)
+            else:
+                return done, (signals[0] if signals else None)
+            stopped.set()
 
 
 def _cancelled(ended: Sequence[Outcome], baked: BakeResult, signum: int | None) -> ReleaseBaked:

@@ -13,9 +13,10 @@ started it.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from gate.core.errors import GateError, Interrupted, Stopped, TransientError, UsageError
@@ -27,6 +28,7 @@ from gate.core.model import (
     OutcomeStatus,
     RollbackPlan,
     RollbackResult,
+    RollbackStatus,
 )
 from gate.core.provider import Provider, RollsBack
 from gate.core.text import one_line
@@ -88,25 +90,56 @@ def roll_back(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """``outcome`` with what rolling ``provider``'s target back did (or would do). Always
-    returns: whatever breaks the rollback (a bug, a signal) is said in its result, and the
-    outcome's own status stands."""
-    planned: list[RollbackPlan] = []
-
-    def ended(reason: str) -> Outcome:
-        plan = planned[0] if planned else None
-        return replace(outcome, rollback=RollbackResult(plan, dry_run=dry_run, reason=reason))
-
+    returns: whatever breaks the rollback (a bug, a signal) is said in its result, with the
+    status its phase allows (a start in flight may have started), and the outcome's own
+    status stands; a signal is kept on the outcome (its exit code is 128 + the signal)."""
+    rolling = _Rolling()
     try:
-        return _roll_back(provider, outcome, dry_run, gate_rollback, say, clock, sleep, planned)
+        return _roll_back(provider, outcome, dry_run, gate_rollback, say, clock, sleep, rolling)
     except (KeyboardInterrupt, Interrupted, Stopped) as stop:
-        signum = stop.signum if isinstance(stop, Interrupted) else None
-        said = f"interrupted during the rollback{f' by signal {signum}' if signum else ''}"
-        say(said)
-        return ended(reason=said)
+        signum = _signal_of(stop)
+        by = f"by signal {signum}" if signum is not None else f"({stop})"
+        said = rolling.broken_off(f"interrupted {by}", provider)
     except Exception as bug:  # the promise: the outcome of the gate itself is never lost
-        said = f"the rollback broke off ({type(bug).__name__}: {one_line(str(bug), limit=200)})"
-        say(said)
-        return ended(reason=said)
+        signum = None
+        said = rolling.broken_off(
+            f"the rollback broke off ({type(bug).__name__}: {one_line(str(bug), limit=200)})",
+            provider,
+        )
+    say(said.said())
+    return replace(outcome, rollback=said, signal=signum or outcome.signal)
+
+
+def _signal_of(stop: BaseException) -> int | None:
+    if isinstance(stop, KeyboardInterrupt):
+        return signal.SIGINT
+    if isinstance(stop, Interrupted | Stopped):
+        return stop.signum
+    return None
+
+
+@dataclass
+class _Rolling:
+    """How far a rollback got, so that what breaks it off is said as it is."""
+
+    plan: RollbackPlan | None = None
+    dry_run: bool = False
+    sending: bool = False
+    """The start request is on its way: from now on the rollback may have started."""
+    started: Provider | None = None
+    """The rollback deployment, once the start was answered."""
+
+    def broken_off(self, why: str, provider: Provider) -> RollbackResult:
+        if self.started is not None:
+            return RollbackResult(RollbackStatus.UNFINISHED, self.plan, reason=why)
+        if not self.sending:
+            return RollbackResult(RollbackStatus.SKIPPED, self.plan, self.dry_run, reason=why)
+        return RollbackResult(
+            RollbackStatus.MAY_HAVE_STARTED,
+            self.plan,
+            reason=f"{why} while the rollback's start was in flight: it may have started; "
+            f"check what was deployed after {provider.describe()} before retrying",
+        )
 
 
 def _roll_back(
@@ -117,31 +150,40 @@ def _roll_back(
     say: Callable[[str], None],
     clock: Callable[[], float],
     sleep: Callable[[float], None],
-    planned: list[RollbackPlan],
+    rolling: _Rolling,
 ) -> Outcome:
     assert isinstance(provider, RollsBack)
+    rolling.dry_run = dry_run
     try:
         plan = _plan(provider, clock, sleep)
     except GateError as unplanned:
-        say(f"not rolled back: {unplanned}")
-        return replace(outcome, rollback=RollbackResult(None, dry_run, reason=str(unplanned)))
-    planned.append(plan)
+        skipped = RollbackResult(RollbackStatus.SKIPPED, None, dry_run, reason=str(unplanned))
+        say(skipped.said())
+        return replace(outcome, rollback=skipped)
+    rolling.plan = plan
     if dry_run:
-        say(f"would roll back (dry run): {plan.summary}")
-        return replace(outcome, rollback=RollbackResult(plan, dry_run=True))
+        planned = RollbackResult(RollbackStatus.DRY_RUN, plan, dry_run=True)
+        say(planned.said())
+        return replace(outcome, rollback=planned)
     say(f"rolling back: {plan.summary}")
+    rolling.sending = True
     try:
         comment = _comment(provider, outcome)
         rollback = _retried(lambda: provider.roll_back(plan, comment), clock, sleep)
     except GateError as unstarted:
         unclear = isinstance(unstarted.__cause__, TransientError)  # sent, no answer came
-        say(f"rollback: {unstarted}" if unclear else f"the rollback was not started: {unstarted}")
-        return replace(outcome, rollback=RollbackResult(plan, reason=str(unstarted)))
+        status = RollbackStatus.MAY_HAVE_STARTED if unclear else RollbackStatus.NOT_STARTED
+        result = RollbackResult(status, plan, reason=str(unstarted))
+        say(result.said())
+        return replace(outcome, rollback=result)
+    rolling.started = rollback
     try:
         rolled = gate_rollback(rollback)
     finally:
         rollback.close()
-    return replace(outcome, rollback=RollbackResult(plan, outcome=rolled))
+    result = RollbackResult(RollbackStatus.of_gate(rolled), plan, outcome=rolled)
+    say(result.said())
+    return replace(outcome, rollback=result, signal=rolled.signal or outcome.signal)
 
 
 def _plan(

@@ -6,7 +6,9 @@ providers that connect to the same API with the same credentials get the same cl
 and proxy, for every host), and every request to an origin first takes a slot from that
 origin's :class:`~gate.wire.rate.RateLimiter`. Outside one, each provider has its own, unlimited.
 
-The limiters wait on :attr:`Sharing.stopped`, so a stopped gate does not sit out its queue.
+A request waiting in line for a slot leaves it once its wait is stopped (the stop of
+:func:`gate.wire.deadline.stopped_by`, else :attr:`Sharing.stopped`), so a stopped wait does
+not sit out its queue, and a wait no one stopped keeps its place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from gate.wire import deadline
 from gate.wire.rate import RateLimiter
 
 __all__ = ["DEFAULT_MAX_RATE", "Sharing", "current", "made_once"]
@@ -76,8 +79,12 @@ class Sharing:
         """The request budget of the API at ``origin`` (``https://api.humanitec.io:443``)."""
         with self._lock:
             if origin not in self._limiters:
-                self._limiters[origin] = RateLimiter(self.max_rate, pause=self.stopped.wait)
+                self._limiters[origin] = RateLimiter(self.max_rate, pause=self._pause)
             return self._limiters[origin]
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait in line; True once the waiting thread's wait was stopped."""
+        return (deadline.stop_event() or self.stopped).wait(seconds)
 
     def ran_short(self, origin: str) -> None:
         """A read on ``origin`` found no slot before its deadline (see :attr:`on_short`)."""
