@@ -107,7 +107,7 @@ def test_humanitec_v2_refuses_to_plan_from_a_history_longer_than_it_reads(
         "the gate reads (listed in no promised order): what to roll back to cannot be known"
     )
     assert paced_emulator.posted == []
-    assert "not rolled back: the deployment history of acme/shop/staging" in result.stderr
+    assert "rollback skipped: the deployment history of acme/shop/staging" in result.stderr
 
 
 def test_humanitec_v2_a_failed_plan_only_run_is_never_rolled_back(
@@ -118,9 +118,10 @@ def test_humanitec_v2_a_failed_plan_only_run_is_never_rolled_back(
     result = orchestrator_gate(paced_emulator, failed)
     rollback = rollback_of(result)
     assert rollback["plan"] is None
-    assert rollback["reason"] == "skipped: the deployment was plan-only, nothing changed"
+    assert rollback["status"] == "skipped"
+    assert rollback["reason"] == "the deployment was plan-only, nothing changed"
     assert paced_emulator.posted == []
-    assert "skipped: the deployment was plan-only, nothing changed" in result.stderr
+    assert "rollback skipped: the deployment was plan-only, nothing changed" in result.stderr
 
 
 # Starting it: a 429 is sent again; a 409 to a keyed start may be the rollback starting.
@@ -187,8 +188,9 @@ def test_humanitec_v2_a_conflict_to_a_keyed_start_says_the_rollback_may_have_sta
     assert len(paced_emulator.posted) == 1
     assert rollback["outcome"] is None
     assert "it may have started; check the deployments to acme/shop/staging" in (rollback["reason"])
-    assert "the rollback was not started" not in result.stderr
-    assert "rollback: the rollback request got no clear answer (" in result.stderr
+    assert "rollback not-started" not in result.stderr
+    assert "rollback may-have-started: " in result.stderr
+    assert "the rollback request got no clear answer (" in result.stderr
 
 
 # Greengrass v2: the last deployment that worked on its devices, its configuration unsaid.

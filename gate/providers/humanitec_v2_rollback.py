@@ -43,7 +43,7 @@ __all__ = ["MAX_PAGES", "PER_PAGE", "PLAN_ONLY_SKIPPED", "plan_rollback", "start
 MAX_PAGES = 100
 """Pages of the environment's history read; a longer history is not planned from."""
 PER_PAGE = 50
-PLAN_ONLY_SKIPPED = "skipped: the deployment was plan-only, nothing changed"
+PLAN_ONLY_SKIPPED = "the deployment was plan-only, nothing changed"
 _STATE_CHANGES = ("deploy", "rollback")
 """Modes whose success changed the environment: a plan-only run changed nothing."""
 _PLANS_ONLY = ("plan_only", "rollback_plan")
