@@ -5,18 +5,22 @@ nothing taken from the environment but a proxy). A 2xx answer is a success and r
 count; any other status, or no answer at all (refused, reset, timed out, larger than the wire
 reads), is a failure. The probe's failures are what it measures, so they are returned as a
 :class:`~gate.bake.check.Reading`, never raised. A user and password in the URL are sent as
-basic auth and shown nowhere.
+basic auth and shown nowhere; the query is never shown either, and neither comes back
+through the answer's body (``Cannot GET /healthz?token=...``): they are remembered as
+secrets (:func:`gate.core.secret.remember`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import unquote
 
 import httpx
 
 from gate.bake.check import Breach, Reading
 from gate.core.errors import TransientError, UsageError
+from gate.core.secret import remember
 from gate.core.text import from_api, quoted
 from gate.core.urls import is_loopback
 from gate.wire import deadline
@@ -25,7 +29,6 @@ __all__ = ["EXCERPT_LIMIT", "HttpProbe"]
 
 EXCERPT_LIMIT = 200
 """Characters of a failed answer's body kept in a breach."""
-_EXCERPT_BYTES = 4 * EXCERPT_LIMIT
 _USERINFO = re.compile(r"//.*@")
 
 
@@ -37,6 +40,7 @@ class HttpProbe:
     def __init__(self, url: str, *, failures_in_a_row: int = 3, request_timeout: float) -> None:
         self._url = _checked_url(url)
         self._shown = _shown(self._url)
+        remember(*_secrets_of(self._url))
         if isinstance(failures_in_a_row, bool) or failures_in_a_row < 1:
             raise UsageError(f"failures_in_a_row must be 1 or more, not {failures_in_a_row!r}")
         if not request_timeout > 0:
@@ -130,8 +134,19 @@ def _shown(url: httpx.URL) -> str:
     return f"{shown}?…" if url.query else shown
 
 
+def _secrets_of(url: httpx.URL) -> list[str]:
+    """What the URL holds that a server may echo: the password, and the query whole, as the
+    request's target (``/healthz?token=...``) and value by value."""
+    if not url.query:
+        return [url.password or ""]
+    query = url.query.decode("ascii")
+    target = url.raw_path.decode("ascii")
+    return [url.password or "", target, unquote(target), query, *url.params.values()]
+
+
 def _excerpt(body: bytes) -> str:
-    text = " ".join(from_api(body[:_EXCERPT_BYTES].decode("utf-8", "replace")).split())
+    # Scrubbed whole before it is cut: a secret cut in two would keep its half.
+    text = " ".join(from_api(body.decode("utf-8", "replace")).split())[: 2 * EXCERPT_LIMIT]
     if not text:
         return "empty body"
     return f"body {quoted(text, limit=EXCERPT_LIMIT)}"
