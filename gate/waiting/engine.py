@@ -287,8 +287,9 @@ class _Wait:
         assert self.bake is not None
         self.started = began
         try:
-            with deadline.within(DETAILS_SECONDS):
-                self.bake.prepare()
+            self.bake.prepare(
+                until=self.deadline, clock=self.clock, sleep=self.sleep, on_retry=self._on_retry
+            )
         except UsageError:
             raise
         except GateError as unreadable:

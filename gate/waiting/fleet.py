@@ -144,11 +144,14 @@ def wait_all(
     reporter = reporter or NullFleetReporter()
     if sharing is not None:
         sharing.on_short = reporter.short_of_requests
+    stopped = sharing.stopped if sharing is not None else threading.Event()
+    began = clock() if started is None else started
     if bake is not None:
         from gate.waiting.release import check_release
 
-        check_release(targets, bake, on_failure)
-    stopped = sharing.stopped if sharing is not None else threading.Event()
+        check_release(
+            targets, bake, on_failure, began=began, clock=clock, sleep=_stoppable(stopped)
+        )
     tell_each(telemetry, "release_started", [target.name for target in targets])
     run = _FleetRun(
         list(targets),
@@ -159,7 +162,6 @@ def wait_all(
         kept_for_release=bake.duration if bake is not None else 0.0,
         telemetry=telemetry,
     )
-    began = clock() if started is None else started
     outcome = run.run(began, summary_every)
     if bake is not None and outcome.succeeded:
         from gate.waiting.release import bake_release  # with the bake's checks
@@ -188,6 +190,16 @@ def wait_all(
     run.reporter.finished(outcome)
     tell_each(telemetry, "release_finished", outcome)
     return outcome
+
+
+def _stoppable(stopped: threading.Event) -> Callable[[float], None]:
+    """A sleep that ends the gate once it is stopped (``--fail-fast``, a signal)."""
+
+    def sleep(seconds: float) -> None:
+        if stopped.wait(seconds):
+            raise Stopped("the gate was stopped before waiting")
+
+    return sleep
 
 
 class _FleetRun:

@@ -24,7 +24,6 @@ from gate.core.text import one_line
 from gate.waiting.engine import WaitOptions, wait
 from gate.waiting.reporter import PhaseReporter
 from gate.waiting.rollback import check_rollback, roll_back, rolls_back_on
-from gate.wire import deadline
 
 if TYPE_CHECKING:
     from gate.bake.run import Bake
@@ -56,18 +55,26 @@ class ReleaseBaked:
     signal: int | None = None
 
 
-PREPARE_SECONDS = 30.0
-"""How long the release's checks may take to be made ready, before anything is waited on."""
 MAX_PARALLEL_ROLLBACKS = 8
 """Targets rolled back at once: each starts a deployment, and an API may refuse a burst."""
 
 
-def check_release(targets: Sequence[Target], bake: Bake, on_failure: OnFailure) -> None:
-    """Before waiting: a rollback every target can do, and checks that can work."""
+def check_release(
+    targets: Sequence[Target],
+    bake: Bake,
+    on_failure: OnFailure,
+    *,
+    began: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    """Before waiting: a rollback every target can do, and checks that can work, their
+    transient faults retried while every target's deployment could still fit before its
+    deadline (its timeout from ``began``, less the release's bake)."""
     for target in targets:
         check_rollback(target.provider, on_failure, dry_run=False)
-    with deadline.within(PREPARE_SECONDS):
-        bake.prepare()
+    shortest = min(target.options.timeout for target in targets)
+    bake.prepare(until=began + shortest - bake.duration, clock=clock, sleep=sleep)
 
 
 def bake_release(

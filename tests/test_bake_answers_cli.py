@@ -1,0 +1,94 @@
+"""What a Prometheus or Alertmanager answers, through the real command, where the real servers
+cannot be made to answer it on cue: a 503 or no answer before the wait, a native-histogram
+series, a partial answer (tests/parts/monitoring_api.py answers their documented formats)."""
+
+from __future__ import annotations
+
+from gate.emulator import Emulator
+from tests.parts.monitoring_api import HANG, clear_matrix, monitoring_api, vector
+from tests.test_bake_cli import LONG_BAKE, QUICK_BAKE, gate, outcome_of
+
+QUERY = 'sum(rate(http_requests_total{code=~"5.."}[1m])) > 0'
+UNAVAILABLE = (503, {"status": "error", "errorType": "unavailable", "error": "overloaded"})
+ALERTMANAGER_STATUS = (
+    200,
+    {
+        "cluster": {"status": "disabled", "peers": []},
+        "config": {"original": ""},
+        "uptime": "2026-01-01T00:00:00.000Z",
+        "versionInfo": {"version": "0.25.0"},
+    },
+)
+
+
+# --- A transient fault before the wait is retried like one during it --------------------
+
+
+def test_a_prometheus_unavailable_at_the_first_query_is_retried(
+    paced_emulator: Emulator,
+) -> None:
+    scripts = {"/api/v1/query": [UNAVAILABLE, UNAVAILABLE, vector()], "/api/v1/query_range": [clear_matrix()]}  # fmt: skip
+    with monitoring_api(scripts) as prometheus:
+        result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
+        assert prometheus.asked_for("/api/v1/query") == 3
+    assert result.returncode == 0, result.stderr
+    assert outcome_of(result)["bake"]["status"] == "passed"
+    assert "HTTP 503: overloaded; retrying in" in result.stderr
+
+
+def test_a_prometheus_that_does_not_answer_the_first_query_in_time_is_retried(
+    paced_emulator: Emulator,
+) -> None:
+    scripts = {"/api/v1/query": [HANG, vector()], "/api/v1/query_range": [clear_matrix()]}
+    with monitoring_api(scripts) as prometheus:
+        result = gate(
+            paced_emulator,
+            *QUICK_BAKE,
+            "--request-timeout",
+            "1s",
+            "--prometheus",
+            prometheus.url,
+            "--query",
+            QUERY,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "no answer within the request timeout; retrying in" in result.stderr
+
+
+def test_an_alertmanager_unavailable_before_the_wait_is_retried(
+    paced_emulator: Emulator,
+) -> None:
+    scripts = {"/api/v2/status": [UNAVAILABLE, ALERTMANAGER_STATUS], "/api/v2/alerts": [(200, [])]}
+    with monitoring_api(scripts) as alertmanager:
+        result = gate(
+            paced_emulator,
+            *QUICK_BAKE,
+            "--alertmanager",
+            alertmanager.url,
+            "--alert-filter",
+            'service="checkout"',
+        )
+    assert result.returncode == 0, result.stderr
+    assert outcome_of(result)["bake"]["status"] == "passed"
+
+
+def test_a_prometheus_unavailable_until_the_deadline_is_exit_4_naming_the_fault(
+    paced_emulator: Emulator,
+) -> None:
+    with monitoring_api({"/api/v1/query": [UNAVAILABLE]}) as prometheus:
+        result = gate(
+            paced_emulator,
+            *LONG_BAKE,
+            "--timeout",
+            "5m3s",
+            "--prometheus",
+            prometheus.url,
+            "--query",
+            QUERY,
+        )
+        assert prometheus.asked_for("/api/v1/query") > 1
+        assert prometheus.asked_for("/api/v1/query_range") == 0
+    assert result.returncode == 4, result.stderr
+    reason = outcome_of(result)["reason"]
+    assert reason.startswith("the bake's checks could not be read: ")
+    assert "HTTP 503: overloaded" in reason
