@@ -4,8 +4,12 @@ series, a partial answer (tests/parts/monitoring_api.py answers their documented
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from gate.emulator import Emulator
-from tests.parts.monitoring_api import HANG, clear_matrix, monitoring_api, vector
+from tests.parts.monitoring_api import HANG, clear_matrix, matrix, monitoring_api, vector
 from tests.test_bake_cli import LONG_BAKE, QUICK_BAKE, gate, outcome_of
 
 QUERY = 'sum(rate(http_requests_total{code=~"5.."}[1m])) > 0'
@@ -27,7 +31,10 @@ ALERTMANAGER_STATUS = (
 def test_a_prometheus_unavailable_at_the_first_query_is_retried(
     paced_emulator: Emulator,
 ) -> None:
-    scripts = {"/api/v1/query": [UNAVAILABLE, UNAVAILABLE, vector()], "/api/v1/query_range": [clear_matrix()]}  # fmt: skip
+    scripts = {
+        "/api/v1/query": [UNAVAILABLE, UNAVAILABLE, vector()],
+        "/api/v1/query_range": [clear_matrix()],
+    }
     with monitoring_api(scripts) as prometheus:
         result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
         assert prometheus.asked_for("/api/v1/query") == 3
@@ -92,3 +99,35 @@ def test_a_prometheus_unavailable_until_the_deadline_is_exit_4_naming_the_fault(
     reason = outcome_of(result)["reason"]
     assert reason.startswith("the bake's checks could not be read: ")
     assert "HTTP 503: overloaded" in reason
+
+
+# --- Native histograms are values -----------------------------------------------------------
+
+NATIVE_HISTOGRAM = {
+    "count": "12",
+    "sum": "3.75",
+    "buckets": [[0, "0.25", "0.5", "4"], [0, "0.5", "1", "8"]],
+}
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        {"histograms": [[1767268801, NATIVE_HISTOGRAM]]},
+        {"values": [], "histograms": [[1767268801, NATIVE_HISTOGRAM]]},
+    ],
+    ids=["histograms-only", "beside-empty-values"],
+)
+def test_a_native_histogram_series_is_a_breach(
+    paced_emulator: Emulator, series: dict[str, Any]
+) -> None:
+    found = {"metric": {"__name__": "request_seconds", "service": "checkout"}, **series}
+    scripts = {"/api/v1/query": [vector()], "/api/v1/query_range": [matrix(found)]}
+    with monitoring_api(scripts) as prometheus:
+        result = gate(paced_emulator, *LONG_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
+        assert prometheus.asked_for("/api/v1/query_range") == 1, "the first read breached"
+    assert result.returncode == 1, result.stderr
+    (breach,) = outcome_of(result)["bake"]["breaches"]
+    assert breach["detail"] == (
+        'request_seconds{service="checkout"} = histogram (count 12, sum 3.75)'
+    )
