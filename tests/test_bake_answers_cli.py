@@ -131,3 +131,38 @@ def test_a_native_histogram_series_is_a_breach(
     assert breach["detail"] == (
         'request_seconds{service="checkout"} = histogram (count 12, sum 3.75)'
     )
+
+
+# --- A partial answer proves nothing ---------------------------------------------------------
+
+PARTIAL = "partial response: store gateway 10.0.0.7:10901 unavailable"
+
+
+def test_an_empty_answer_with_a_partial_response_warning_is_not_clear(
+    paced_emulator: Emulator,
+) -> None:
+    scripts = {
+        "/api/v1/query": [vector()],
+        "/api/v1/query_range": [matrix(warnings=[PARTIAL])],
+    }
+    with monitoring_api(scripts) as thanos:
+        result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", thanos.url, "--query", QUERY)
+    assert result.returncode == 4, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["bake"]["status"] == "unreadable"
+    assert f"the answer may be partial: {PARTIAL}" in outcome["reason"]
+    assert f"query unread (reading the query {QUERY}: the answer may be partial" in (
+        result.stderr
+    ), "said in progress too"
+
+
+def test_an_informational_note_doubts_no_answer(paced_emulator: Emulator) -> None:
+    info = 'PromQL info: metric might not be a counter, name does not end in _total: "errors"'
+    scripts = {
+        "/api/v1/query": [vector()],
+        "/api/v1/query_range": [matrix(warnings=[info])],
+    }
+    with monitoring_api(scripts) as prometheus:
+        result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
+    assert result.returncode == 0, result.stderr
+    assert outcome_of(result)["bake"]["checks"][0]["notes"] == [f"Prometheus warns: {info}"]

@@ -31,6 +31,7 @@ SERIES_SHOWN = 5
 _QUERY_SHOWN = 200
 _LABELS_SHOWN = 300
 _VALUE_SHOWN = 40
+_WARNINGS_READ = 20
 
 
 def range_step(window_seconds: float) -> int:
@@ -126,7 +127,12 @@ class PrometheusQuery:
         if data.get("resultType") != "matrix" or not isinstance(result, list):
             raise TransientError(f"{what}: the answer is not a matrix of series")
         found = [series for item in result if (series := _series(item, what)) is not None]
-        notes = _warnings(body)
+        warnings = _warnings(body)
+        if not found and (doubts := [words for words in warnings if not _is_info(words)]):
+            # A partial answer (a store, a shard, a remote read that failed: Thanos' and
+            # Mimir's "partial response") proves nothing clear: an unreadable round.
+            raise TransientError(f"{what}: the answer may be partial: {'; '.join(doubts[:2])}")
+        notes = tuple(f"Prometheus warns: {words}" for words in warnings[:2])
         if not found:
             return Reading(summary="query clear", notes=notes)
         found.sort(key=lambda series: (series.first_at, series.labels))
@@ -229,8 +235,14 @@ def _warnings(body: object) -> tuple[str, ...]:
     warnings = body.get("warnings") if isinstance(body, dict) else None
     if not isinstance(warnings, list):
         return ()
-    said = (one_line(from_api(warning), limit=300) for warning in warnings[:2])
-    return tuple(f"Prometheus warns: {words}" for words in said if words)
+    said = (one_line(from_api(warning), limit=300) for warning in warnings[:_WARNINGS_READ])
+    return tuple(words for words in said if words)
+
+
+def _is_info(warning: str) -> bool:
+    """Prometheus 2.45 to 2.49 sent its informational notes (``PromQL info: metric might
+    not be a counter``) as warnings; they doubt no answer."""
+    return warning.startswith("PromQL info:")
 
 
 def _utc(moment: datetime) -> datetime:
