@@ -1,6 +1,7 @@
-"""A check's answer is text from outside, and no secret comes back through it: a probe whose
-failing answer echoes the gate's credentials and its own query, through the real command,
-with every report, a trace and a rollback that writes the reason into Humanitec."""
+"""A check's answer is text from outside, and no secret comes back through it: each kind of
+check answering with the gate's credentials (a probe its own query and password too), through
+the real command, with every report, a trace and a rollback that writes the reason into
+Humanitec."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
+from tests.parts.monitoring_api import matrix, monitoring_api, vector
+from tests.parts.moto_alarms import alarm_history_served
 from tests.parts.otlp_receiver import OtlpReceiver
 from tests.support import TOKEN, run_gate
 
@@ -23,9 +27,9 @@ GOOD_SET = "5e7b0c2f91d4"
 
 
 def baked_and_rolled_back(
-    emulator: Emulator, probe_url: str, tmp_path: Path, receiver: OtlpReceiver
+    emulator: Emulator, checks: list[str], tmp_path: Path, receiver: OtlpReceiver
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """A deployment that succeeds and fails its bake on ``probe_url``, rolled back; what the
+    """A deployment that succeeds and fails its bake on ``checks``, rolled back; what the
     gate said, wrote and sent."""
     emulator.add_humanitec(
         "acme",
@@ -42,14 +46,15 @@ def baked_and_rolled_back(
     result = run_gate(
         "wait", "humanitec", "--org", "acme", "--app", "shop", "--env", "production",
         "--deploy-id", deploy_id, "--interval", "0.05s", "--max-interval", "0.2s",
-        "--output", "json", "--bake", "5m", "--bake-interval", "0.2s",
-        "--probe", probe_url, "--probe-failures", "1", "--on-failure", "rollback",
-        "--junit", str(junit), "--json-report", str(report), "--otel-endpoint", receiver.url,
+        "--output", "json", "--bake", "5m", "--bake-interval", "0.2s", *checks,
+        "--on-failure", "rollback", "--junit", str(junit), "--json-report", str(report),
+        "--otel-endpoint", receiver.url,
         env={
             "HUMANITEC_API_URL": emulator.url,
             "HUMANITEC_TOKEN": TOKEN,
             "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
             "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
+            "AWS_REGION": "eu-west-1",
         },
     )  # fmt: skip
     comments = [str(body["comment"]) for _, body, _ in emulator.posted if isinstance(body, dict)]
@@ -64,6 +69,17 @@ def baked_and_rolled_back(
     return result, said
 
 
+def assert_said_without(
+    result: subprocess.CompletedProcess[str], said: list[str], *secrets: str
+) -> dict[str, Any]:
+    assert result.returncode == 1, result.stderr
+    outcome: dict[str, Any] = json.loads(result.stdout)
+    assert outcome["rollback"]["outcome"]["status"] == "succeeded", "the comment was written"
+    for secret in secrets:
+        assert [text for text in said if secret in text] == [], secret
+    return outcome
+
+
 @pytest.mark.parametrize("status", [500, 401, 404])
 def test_no_secret_comes_back_through_a_probes_answer(
     paced_emulator: Emulator, tmp_path: Path, status: int
@@ -71,13 +87,71 @@ def test_no_secret_comes_back_through_a_probes_answer(
     body = f"Cannot GET {{target}} with token {TOKEN} and key {AWS_SECRET}"
     with HealthEndpoint([status], body=body) as health, OtlpReceiver() as receiver:
         url = health.url.replace("//", f"//ops:{PROBE_PASSWORD}@") + f"?token={PROBE_TOKEN}"
-        result, said = baked_and_rolled_back(paced_emulator, url, tmp_path, receiver)
-    assert result.returncode == 1, result.stderr
-    outcome: dict[str, Any] = json.loads(result.stdout)
-    assert outcome["rollback"]["outcome"]["status"] == "succeeded", "the comment was written"
+        checks = ["--probe", url, "--probe-failures", "1"]
+        result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver)
+    outcome = assert_said_without(result, said, TOKEN, AWS_SECRET, PROBE_TOKEN, PROBE_PASSWORD)
     assert "Cannot GET ***" in outcome["reason"], "the body is still said, without the secrets"
-    for secret in (TOKEN, AWS_SECRET, PROBE_TOKEN, PROBE_PASSWORD):
-        assert [text for text in said if secret in text] == [], secret
+
+
+ECHOED = f"echoing {TOKEN} and {AWS_SECRET}"
+
+
+def test_no_secret_comes_back_through_a_prometheus_series(
+    paced_emulator: Emulator, tmp_path: Path
+) -> None:
+    series = {"metric": {"__name__": "errors", "why": ECHOED}, "values": [[1767268801, "1"]]}
+    scripts = {"/api/v1/query": [vector()], "/api/v1/query_range": [matrix(series)]}
+    with monitoring_api(scripts) as prometheus, OtlpReceiver() as receiver:
+        checks = ["--prometheus", prometheus.url, "--query", "errors > 0"]
+        result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver)
+    outcome = assert_said_without(result, said, TOKEN, AWS_SECRET)
+    assert 'why="echoing *** and ***"' in outcome["reason"]
+
+
+def test_no_secret_comes_back_through_an_alertmanager_alert(
+    paced_emulator: Emulator, tmp_path: Path
+) -> None:
+    alert = {
+        "labels": {"alertname": "CheckoutErrors", "service": "checkout"},
+        "annotations": {"summary": ECHOED},
+        "startsAt": "2026-01-01T12:00:00Z",
+        "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+    }
+    status = {"versionInfo": {"version": "0.25.0"}}
+    scripts = {"/api/v2/status": [(200, status)], "/api/v2/alerts": [(200, [alert])]}
+    with monitoring_api(scripts) as alertmanager, OtlpReceiver() as receiver:
+        checks = ["--alertmanager", alertmanager.url, "--alert-filter", 'service="checkout"']
+        result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver)
+    outcome = assert_said_without(result, said, TOKEN, AWS_SECRET)
+    assert "echoing *** and ***" in outcome["reason"]
+
+
+def test_no_secret_comes_back_through_a_cloudwatch_alarms_reason(
+    paced_emulator: Emulator, tmp_path: Path, moto_server: str
+) -> None:
+    cloudwatch = boto3.client(
+        "cloudwatch",
+        endpoint_url=moto_server,
+        region_name="eu-west-1",
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key=AWS_SECRET,
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName="checkout-5xx",
+        MetricName="checkout-5xx",
+        Namespace="Shop",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="checkout-5xx", StateValue="ALARM", StateReason=ECHOED)
+    with alarm_history_served(), OtlpReceiver() as receiver:
+        checks = ["--alarm", "checkout-5xx", "--alarm-endpoint-url", moto_server]
+        result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver)
+    outcome = assert_said_without(result, said, TOKEN, AWS_SECRET)
+    assert "echoing *** and ***" in outcome["reason"]
 
 
 def test_a_remembered_secret_is_cut_from_text_from_outside_in_the_forms_it_is_echoed() -> None:
