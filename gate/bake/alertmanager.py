@@ -4,10 +4,10 @@ Each read asks ``GET /api/v2/alerts`` for the alerts active now that match every
 (Alertmanager matchers: ``service="checkout"``, ``severity=~"page|critical"``). One that
 Alertmanager holds silenced or inhibited does not breach (a maintenance window), but is said:
 ``1 matching alert suppressed by silence``, naming it and the silence. Alertmanager keeps no
-history: an alert that fired and was
-resolved between two reads is not seen. To fail the bake on those too, also watch a
-Prometheus query over the same condition (or over Prometheus' own ``ALERTS`` series,
-``ALERTS{alertstate="firing", service="checkout"}``), which is read over the whole window.
+history: an alert that fired and was resolved between two reads is not seen. To fail the
+bake on those too, also watch a Prometheus query over the same condition (or over
+Prometheus' own ``ALERTS`` series, ``ALERTS{alertstate="firing", service="checkout"}``),
+which is read over the whole window.
 """
 
 from __future__ import annotations

@@ -150,7 +150,13 @@ def wait_all(
         from gate.waiting.release import check_release
 
         check_release(
-            targets, bake, on_failure, began=began, clock=clock, sleep=_stoppable(stopped)
+            targets,
+            bake,
+            on_failure,
+            began=began,
+            clock=clock,
+            sleep=_stoppable(stopped),
+            say=lambda line: reporter.phase(line, clock() - began),
         )
     tell_each(telemetry, "release_started", [target.name for target in targets])
     run = _FleetRun(

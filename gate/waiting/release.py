@@ -67,14 +67,22 @@ def check_release(
     began: float,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
+    say: Callable[[str], None],
 ) -> None:
     """Before waiting: a rollback every target can do, and checks that can work, their
-    transient faults retried while every target's deployment could still fit before its
-    deadline (its timeout from ``began``, less the release's bake)."""
+    transient faults retried (and said) while every target's deployment could still fit
+    before its deadline (its timeout from ``began``, less the release's bake)."""
     for target in targets:
         check_rollback(target.provider, on_failure, dry_run=False)
-    shortest = min(target.options.timeout for target in targets)
-    bake.prepare(until=began + shortest - bake.duration, clock=clock, sleep=sleep)
+    shortest = min((target.options.timeout for target in targets), default=bake.duration)
+    bake.prepare(
+        until=began + shortest - bake.duration,
+        clock=clock,
+        sleep=sleep,
+        on_retry=lambda fault, delay: say(
+            f"release: {fault}; retrying in {format_duration(delay)}"
+        ),
+    )
 
 
 def bake_release(
