@@ -24,13 +24,19 @@ AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 PROBE_TOKEN = "pr0be-qu3ry-t0ken-77"
 PROBE_PASSWORD = "pr0be-pa55w0rd-1234"
 GOOD_SET = "5e7b0c2f91d4"
+AWS_IN_ENV = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": AWS_SECRET}
 
 
 def baked_and_rolled_back(
-    emulator: Emulator, checks: list[str], tmp_path: Path, receiver: OtlpReceiver
+    emulator: Emulator,
+    checks: list[str],
+    tmp_path: Path,
+    receiver: OtlpReceiver,
+    aws: dict[str, str] | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """A deployment that succeeds and fails its bake on ``checks``, rolled back; what the
-    gate said, wrote and sent."""
+    gate said, wrote and sent. ``aws``: where the AWS credentials are (the environment's
+    variables unless said)."""
     emulator.add_humanitec(
         "acme",
         "shop",
@@ -52,9 +58,8 @@ def baked_and_rolled_back(
         env={
             "HUMANITEC_API_URL": emulator.url,
             "HUMANITEC_TOKEN": TOKEN,
-            "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-            "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
             "AWS_REGION": "eu-west-1",
+            **(AWS_IN_ENV if aws is None else aws),
         },
     )  # fmt: skip
     comments = [str(body["comment"]) for _, body, _ in emulator.posted if isinstance(body, dict)]
@@ -126,9 +131,20 @@ def test_no_secret_comes_back_through_an_alertmanager_alert(
     assert "echoing *** and ***" in outcome["reason"]
 
 
+@pytest.mark.parametrize("credentials", ["environment", "shared-file"])
 def test_no_secret_comes_back_through_a_cloudwatch_alarms_reason(
-    paced_emulator: Emulator, tmp_path: Path, moto_server: str
+    paced_emulator: Emulator, tmp_path: Path, moto_server: str, credentials: str
 ) -> None:
+    """The AWS chain's keys are secrets wherever they came from: a shared credentials file's
+    too, which no variable names."""
+    aws = None
+    if credentials == "shared-file":
+        shared = tmp_path / "credentials"
+        shared.write_text(
+            f"[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+            f"aws_secret_access_key = {AWS_SECRET}\n"
+        )
+        aws = {"AWS_SHARED_CREDENTIALS_FILE": str(shared)}
     cloudwatch = boto3.client(
         "cloudwatch",
         endpoint_url=moto_server,
@@ -149,7 +165,7 @@ def test_no_secret_comes_back_through_a_cloudwatch_alarms_reason(
     cloudwatch.set_alarm_state(AlarmName="checkout-5xx", StateValue="ALARM", StateReason=ECHOED)
     with alarm_history_served(), OtlpReceiver() as receiver:
         checks = ["--alarm", "checkout-5xx", "--alarm-endpoint-url", moto_server]
-        result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver)
+        result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver, aws)
     outcome = assert_said_without(result, said, TOKEN, AWS_SECRET)
     assert "echoing *** and ***" in outcome["reason"]
 
