@@ -5,10 +5,11 @@ Every credential the gate learns in a run is remembered here (:func:`remember`),
 runner remembers what ``::add-mask::`` names: each :class:`Secret` (the Humanitec and GitHub
 tokens) as it is made, the secrets the environment names (:func:`secrets_in`: AWS' secret key
 and session token among them) where a face starts, the AWS chain's keys where its clients
-are made, a probe URL's password and query. :func:`scrubbed` cuts them all out of a text;
-:func:`gate.core.text.from_api`, the one door of text from outside (an API's answer, a
-check's, a probe's body), applies it to every text it lets in, so whatever is shown or sent
-after (stderr, JSON, JUnit, spans, GitHub, a rollback's comment) never holds one.
+are made, a probe URL's password, query and credential values. :func:`scrubbed` cuts them
+all out of a text; :func:`gate.core.text.from_api`, the one door of text from outside (an
+API's answer, a check's, a probe's body), applies it to every text it lets in, so whatever
+is shown or sent after (stderr, JSON, JUnit, spans, GitHub, a rollback's comment) never
+holds one.
 """
 
 from __future__ import annotations
