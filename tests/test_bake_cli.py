@@ -470,6 +470,36 @@ def test_an_alert_filter_that_matches_nothing_passes(
     assert result.returncode == 0, result.stderr
 
 
+def test_a_silenced_alert_matching_the_filter_passes_and_is_said(
+    paced_emulator: Emulator, prometheus_stack: PrometheusStack
+) -> None:
+    prometheus_stack.exporter.set("checkout_errors_total", 2)
+    prometheus_stack.wait_for(
+        "Alertmanager lists CheckoutErrors",
+        lambda: prometheus_stack.alerts('alertname="CheckoutErrors"'),
+    )
+    with prometheus_stack.silence(("alertname", "CheckoutErrors")) as silence:
+        result = gate(
+            paced_emulator,
+            *QUICK_BAKE,
+            "--alertmanager",
+            prometheus_stack.alertmanager_url,
+            "--alert-filter",
+            'service="checkout"',
+        )
+    assert result.returncode == 0, result.stderr
+    said = "no alert firing, 1 matching alert suppressed by silence"
+    assert f" of 2.0s: {said}" in result.stderr, "in progress"
+    outcome_line = result.stderr.splitlines()[-1]
+    assert "bake passed: healthy through its 2.0s bake" in outcome_line
+    assert said in outcome_line, "in the outcome"
+    (check,) = outcome_of(result)["bake"]["checks"]
+    assert check["summary"] == said
+    (note,) = check["notes"]
+    assert note.startswith("alert CheckoutErrors {")
+    assert note.endswith(f"suppressed by silence {silence}: not counted as a breach")
+
+
 @pytest.mark.parametrize("probed", [[200, 503]], indirect=True)
 def test_a_probe_failing_at_the_end_of_the_bake_is_probed_until_it_breaches(
     paced_emulator: Emulator, probed: HealthEndpoint

@@ -173,6 +173,57 @@ def test_a_bake_interrupted_is_cancelled_with_how_far_it_got(clock: VirtualClock
     assert "45.0s into the bake" in (outcome.reason or "")
 
 
+class UnavailableAtFirst(ScriptedCheck):
+    """A check whose system answers its first reads before the wait with ``faults``."""
+
+    def __init__(self, *faults: BaseException) -> None:
+        super().__init__(lambda n: HEALTHY)
+        self.faults = list(faults)
+        self.prepares = 0
+
+    def prepare(self) -> None:
+        self.prepares += 1
+        if self.faults:
+            raise self.faults.pop(0)
+
+
+def test_a_transient_fault_before_the_wait_is_retried_within_the_deadline(
+    clock: VirtualClock,
+) -> None:
+    check = UnavailableAtFirst(TransientError("HTTP 503"), TransientError("no answer in time"))
+    outcome, _, reporter = gate_with_bake(clock, finishing_at(60), check)
+    assert outcome.status is OutcomeStatus.SUCCEEDED
+    assert check.prepares == 3
+    assert reporter.kinds("retrying") == ["HTTP 503", "no answer in time"]
+
+
+def test_a_transient_fault_lasting_until_the_deadline_ends_the_gate_unread(
+    clock: VirtualClock,
+) -> None:
+    check = UnavailableAtFirst(*(TransientError("HTTP 503") for _ in range(10_000)))
+    outcome, _, _ = gate_with_bake(clock, finishing_at(60), check, timeout=900)
+    assert outcome.status is OutcomeStatus.ERROR
+    assert outcome.reason == "the bake's checks could not be read: HTTP 503"
+    assert 1 < check.prepares < 10_000
+    assert clock() - 1000 <= 900 - 600, "within the deployment's deadline"
+
+
+def test_a_refusal_before_the_wait_is_not_retried(clock: VirtualClock) -> None:
+    check = UnavailableAtFirst(UsageError("Prometheus cannot run the query"))
+    with pytest.raises(UsageError):
+        gate_with_bake(clock, finishing_at(60), check)
+    assert check.prepares == 1
+
+
+def test_a_gate_interrupted_while_retrying_before_the_wait_is_cancelled(
+    clock: VirtualClock,
+) -> None:
+    check = UnavailableAtFirst(TransientError("HTTP 503"), Interrupted(15))
+    outcome, _, _ = gate_with_bake(clock, finishing_at(60), check)
+    assert outcome.status is OutcomeStatus.CANCELLED
+    assert outcome.signal == 15
+
+
 class RollingBack(ScriptedProvider):
     """A scripted provider that rolls back to a scripted deployment."""
 

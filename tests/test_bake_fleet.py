@@ -12,6 +12,7 @@ import pytest
 
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
+from tests.parts.monitoring_api import clear_matrix, monitoring_api, vector
 from tests.test_fleet import QUICK, gate, release
 
 QUICK_BAKE = ["--bake", "2s", "--bake-interval", "0.2s"]
@@ -71,6 +72,35 @@ def test_the_release_bakes_once_after_every_target_passed(
     assert [target["bake"] for target in whole["targets"]] == [None, None, None]
     assert "release: baking for 2.0s" in err
     assert "gate: release bake passed: healthy through its 2.0s bake" in err
+
+
+def test_the_releases_checks_unavailable_before_the_wait_are_retried(
+    paced_emulator: Emulator, tmp_path: Path
+) -> None:
+    three_environments(paced_emulator)
+    file = release(tmp_path, {"env": "eu"}, {"env": "us"}, {"env": "apac"})
+    unavailable = (503, {"status": "error", "errorType": "unavailable", "error": "overloaded"})
+    scripts = {
+        "/api/v1/query": [unavailable, vector()],
+        "/api/v1/query_range": [clear_matrix()],
+    }
+    with monitoring_api(scripts) as prometheus:
+        code, out, err = gate(
+            paced_emulator,
+            "wait-all",
+            file,
+            *QUICK,
+            *QUICK_BAKE,
+            "--prometheus",
+            prometheus.url,
+            "--query",
+            "errors > 0",
+            "--output",
+            "json",
+        )
+    assert code == 0, err
+    assert json.loads(out)["bake"]["status"] == "passed"
+    assert "release: running the query errors > 0 once: HTTP 503: overloaded; retrying" in err
 
 
 def test_a_release_that_fails_its_bake_rolls_every_target_back(

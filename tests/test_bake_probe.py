@@ -219,3 +219,22 @@ def test_urls_that_cannot_work_are_refused_without_their_userinfo(url: str) -> N
 def test_failures_in_a_row_must_be_positive(count: int) -> None:
     with pytest.raises(UsageError, match="failures_in_a_row"):
         HttpProbe("https://shop.example/", failures_in_a_row=count, request_timeout=1.0)
+
+
+def test_the_query_never_comes_back_through_the_answer_and_only_credentials_go_further(
+    serve: Any, probes: Any
+) -> None:
+    from gate.core.text import from_api
+
+    token = "pr0be-t0ken-0123456789"
+    echo = f"Cannot GET /health?service=checkout-eu-west&token={token}: service checkout-eu-west"
+    server = serve((404, echo.encode()))
+    probe = probes(
+        f"{server.url}/health?service=checkout-eu-west&token={token}", failures_in_a_row=1
+    )
+    [breach] = probe.read(SINCE, NOW).breaches
+    assert breach.detail == "HTTP 404, body 'Cannot GET ***: service ***'"
+    assert from_api(f"echoed {token}") == "echoed ***", "a credential: cut from every answer"
+    assert from_api("thinggroup/checkout-eu-west") == "thinggroup/checkout-eu-west", (
+        "no credential: a name the gate decides on elsewhere stays whole"
+    )

@@ -395,30 +395,43 @@ def test_the_step_keeps_a_series_far_below_11000_points(seconds: float, step: in
     assert seconds / step + 1 <= 1001
 
 
-def test_the_alerts_asked_are_active_unsilenced_uninhibited_and_filtered(
+def test_the_alerts_asked_are_active_and_filtered_and_suppressed_ones_are_said(
     canned: tuple[str, Canned],
 ) -> None:
-    url, answer = canned
-    answer.body = json.dumps(
-        [
-            {
-                "labels": {"alertname": f"A{number}", "service": "checkout"},
-                "startsAt": f"2026-01-01T12:00:0{number}.123456789Z",
-            }
-            for number in range(7)
-        ]
-    ).encode()
+    def alert(number: int, **status: Any) -> dict[str, Any]:
+        return {
+            "labels": {"alertname": f"A{number}", "service": "checkout"},
+            "startsAt": f"2026-01-01T12:00:0{number}.123456789Z",
+            "status": {"state": "active", "silencedBy": [], "inhibitedBy": [], **status},
+        }
+
+    held = {"state": "suppressed"}
+    answer = [alert(number) for number in range(7)] + [
+        alert(7, **held, silencedBy=["5b1c6f8e-silence"]),
+        alert(8, **held, inhibitedBy=["a1b2c3d4e5f60718"]),
+    ]
+    url, canned_answer = canned
+    canned_answer.body = json.dumps(answer).encode()
     check = alerts_check(url, 'service="checkout"', 'severity=~"page|critical"')
     with closing(check):
         reading = check.read(utcnow(), utcnow())
-    assert answer.asked == [
-        "/api/v2/alerts?active=true&silenced=false&inhibited=false"
+    assert canned_answer.asked == [
+        "/api/v2/alerts?active=true&silenced=true&inhibited=true"
         "&filter=service%3D%22checkout%22&filter=severity%3D~%22page%7Ccritical%22"
     ]
-    assert reading.summary == "7 alerts firing"
+    assert reading.summary == (
+        "7 alerts firing, 1 matching alert suppressed by silence, "
+        "1 matching alert suppressed by inhibition"
+    )
     assert [breach.check for breach in reading.breaches] == [f"alert A{n}" for n in range(5)]
     assert reading.breaches[0].at == datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
-    assert reading.notes == ("2 more alerts active",)
+    assert reading.notes == (
+        "2 more alerts active",
+        'alert A7 {service="checkout"} suppressed by silence 5b1c6f8e-silence: '
+        "not counted as a breach",
+        'alert A8 {service="checkout"} suppressed by inhibition a1b2c3d4e5f60718: '
+        "not counted as a breach",
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,13 @@
 """The alerts an Alertmanager has active: any that matches the filters is a breach.
 
-Each read asks ``GET /api/v2/alerts`` for the alerts active now, neither silenced nor
-inhibited, that match every filter (Alertmanager matchers: ``service="checkout"``,
-``severity=~"page|critical"``). Alertmanager keeps no history: an alert that fired and was
-resolved between two reads is not seen. To fail the bake on those too, also watch a
-Prometheus query over the same condition (or over Prometheus' own ``ALERTS`` series,
-``ALERTS{alertstate="firing", service="checkout"}``), which is read over the whole window.
+Each read asks ``GET /api/v2/alerts`` for the alerts active now that match every filter
+(Alertmanager matchers: ``service="checkout"``, ``severity=~"page|critical"``). One that
+Alertmanager holds silenced or inhibited does not breach (a maintenance window), but is said:
+``1 matching alert suppressed by silence``, naming it and the silence. Alertmanager keeps no
+history: an alert that fired and was resolved between two reads is not seen. To fail the
+bake on those too, also watch a Prometheus query over the same condition (or over
+Prometheus' own ``ALERTS`` series, ``ALERTS{alertstate="firing", service="checkout"}``),
+which is read over the whole window.
 """
 
 from __future__ import annotations
@@ -78,24 +80,29 @@ class AlertmanagerAlerts:
 
     def read(self, since: datetime, now: datetime) -> Reading:
         alerts = self._alerts("reading Alertmanager's alerts")
-        if not alerts:
-            return Reading(summary="no alert firing")
+        held = [alert for alert in alerts if _suppressed_by(alert)]
+        firing = [alert for alert in alerts if not _suppressed_by(alert)]
         breaches = sorted(
-            (_breach(alert) for alert in alerts),
+            (_breach(alert) for alert in firing),
             key=lambda breach: (breach.at is None, breach.at or now, breach.check),
         )
         notes: tuple[str, ...] = ()
         if len(breaches) > ALERTS_SHOWN:
             notes = (f"{len(breaches) - ALERTS_SHOWN} more alerts active",)
+        notes += tuple(_held_note(alert) for alert in held[:ALERTS_SHOWN])
+        if len(held) > ALERTS_SHOWN:
+            notes += (f"{len(held) - ALERTS_SHOWN} more matching alerts suppressed",)
         count = len(breaches)
-        summary = f"{count} alerts firing" if count > 1 else "1 alert firing"
+        summary = {0: "no alert firing", 1: "1 alert firing"}.get(count, f"{count} alerts firing")
+        summary += "".join(f", {said}" for said in _held_counts(held))
         return Reading(summary=summary, breaches=tuple(breaches[:ALERTS_SHOWN]), notes=notes)
 
     def close(self) -> None:
         self._api.close()
 
     def _alerts(self, what: str, **kwargs: Any) -> list[dict[str, Any]]:
-        params = [("active", "true"), ("silenced", "false"), ("inhibited", "false")]
+        # Silenced and inhibited ones too: they do not breach, but are said.
+        params = [("active", "true"), ("silenced", "true"), ("inhibited", "true")]
         params += [("filter", matcher) for matcher in self.filters]
         body = self._api.get("/api/v2/alerts", what, params=params, **kwargs)
         if not isinstance(body, list) or not all(
@@ -125,3 +132,40 @@ def _breach(alert: dict[str, Any]) -> Breach:
     if isinstance(starts_at, str):
         starts_at = _SUB_MICROSECONDS.sub(r"\1", starts_at)
     return Breach(check=f"alert {name}", detail=detail, at=parse_timestamp(starts_at))
+
+
+def _suppressed_by(alert: dict[str, Any]) -> str | None:
+    """``silence`` or ``inhibition`` when Alertmanager holds ``alert`` back, else None (an
+    alert whose status says neither is firing)."""
+    status = alert.get("status")
+    if not isinstance(status, dict):
+        return None
+    if status.get("silencedBy"):
+        return "silence"
+    if status.get("inhibitedBy") or status.get("state") == "suppressed":
+        return "inhibition"
+    return None
+
+
+def _held_counts(held: list[dict[str, Any]]) -> list[str]:
+    """``1 matching alert suppressed by silence``, and likewise by inhibition."""
+    said = []
+    for cause in ("silence", "inhibition"):
+        count = sum(1 for alert in held if _suppressed_by(alert) == cause)
+        if count:
+            alerts = "1 matching alert" if count == 1 else f"{count} matching alerts"
+            said.append(f"{alerts} suppressed by {cause}")
+    return said
+
+
+def _held_note(alert: dict[str, Any]) -> str:
+    """``alert CheckoutErrors {service="checkout"} suppressed by silence 3fa8...``."""
+    breach = _breach(alert)
+    status = alert["status"]
+    cause = _suppressed_by(alert)
+    ids = status.get("silencedBy") if cause == "silence" else status.get("inhibitedBy")
+    named = ", ".join(
+        one_line(from_api(one), limit=_NAME_SHOWN) for one in (ids if isinstance(ids, list) else [])
+    )
+    by = f"{cause} {named}" if named else str(cause)
+    return f"{breach.check} {breach.detail} suppressed by {by}: not counted as a breach"

@@ -48,8 +48,9 @@ class Check(Protocol):
     def prepare(self) -> None:
         """Before the deployment is waited on: refuse what cannot work with a
         :class:`~gate.core.errors.UsageError` (exit 2): an alarm that does not exist, a
-        query Prometheus cannot parse. May raise a ReadError when the system is unreadable
-        (the gate ends with exit 4 before waiting)."""
+        query Prometheus cannot parse. A TransientError (5xx, 429, no answer in time) is
+        retried within the deadline, as during the bake; another ReadError ends the gate
+        with exit 4 before waiting."""
         ...
 
     def read(self, since: datetime, now: datetime) -> Reading:

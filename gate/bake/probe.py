@@ -5,18 +5,25 @@ nothing taken from the environment but a proxy). A 2xx answer is a success and r
 count; any other status, or no answer at all (refused, reset, timed out, larger than the wire
 reads), is a failure. The probe's failures are what it measures, so they are returned as a
 :class:`~gate.bake.check.Reading`, never raised. A user and password in the URL are sent as
-basic auth and shown nowhere.
+basic auth and shown nowhere; the query is never shown either, and neither comes back
+through the answer's body (``Cannot GET /healthz?token=...``). The password, the query
+whole and the values of keys that name a credential (``token``, ``key``, ``sig``...) are
+remembered as secrets of the run (:func:`gate.core.secret.remember`), cut from every text
+from outside; every other value of the query only from the probe's own answers (a
+``?service=checkout`` is no secret, and ``checkout`` is in many a name the gate decides on).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import unquote
 
 import httpx
 
 from gate.bake.check import Breach, Reading
 from gate.core.errors import TransientError, UsageError
+from gate.core.secret import Scrubber, remember
 from gate.core.text import from_api, quoted
 from gate.core.urls import is_loopback
 from gate.wire import deadline
@@ -25,8 +32,9 @@ __all__ = ["EXCERPT_LIMIT", "HttpProbe"]
 
 EXCERPT_LIMIT = 200
 """Characters of a failed answer's body kept in a breach."""
-_EXCERPT_BYTES = 4 * EXCERPT_LIMIT
 _USERINFO = re.compile(r"//.*@")
+_CREDENTIAL_KEY = re.compile(r"token|secret|pass|pwd|key|auth|sig|credential|session", re.I)
+"""Query keys whose values are credentials (``access_token``, ``apiKey``, ``X-Amz-Signature``)."""
 
 
 class HttpProbe:
@@ -37,6 +45,8 @@ class HttpProbe:
     def __init__(self, url: str, *, failures_in_a_row: int = 3, request_timeout: float) -> None:
         self._url = _checked_url(url)
         self._shown = _shown(self._url)
+        remember(*_secrets_of(self._url))
+        self._query_values = Scrubber(self._url.params.values())
         if isinstance(failures_in_a_row, bool) or failures_in_a_row < 1:
             raise UsageError(f"failures_in_a_row must be 1 or more, not {failures_in_a_row!r}")
         if not request_timeout > 0:
@@ -89,7 +99,15 @@ class HttpProbe:
         said = f"HTTP {answer.status_code}"
         if 300 <= answer.status_code < 400:
             said += " (redirects are not followed)"
-        return answer.status_code, f"{said}, {_excerpt(answer.content)}"
+        return answer.status_code, f"{said}, {self._excerpt(answer.content)}"
+
+    def _excerpt(self, body: bytes) -> str:
+        # Scrubbed whole before it is cut: a secret cut in two would keep its half.
+        text = self._query_values.text(" ".join(from_api(body.decode("utf-8", "replace")).split()))
+        text = text[: 2 * EXCERPT_LIMIT]
+        if not text:
+            return "empty body"
+        return f"body {quoted(text, limit=EXCERPT_LIMIT)}"
 
     def _wire(self) -> httpx.Client:
         if self._client is None:
@@ -130,8 +148,11 @@ def _shown(url: httpx.URL) -> str:
     return f"{shown}?…" if url.query else shown
 
 
-def _excerpt(body: bytes) -> str:
-    text = " ".join(from_api(body[:_EXCERPT_BYTES].decode("utf-8", "replace")).split())
-    if not text:
-        return "empty body"
-    return f"body {quoted(text, limit=EXCERPT_LIMIT)}"
+def _secrets_of(url: httpx.URL) -> list[str]:
+    """The credentials in the URL a server may echo: the password, the query whole (as the
+    request's target, ``/healthz?token=...``, too) and the values of credential keys."""
+    if not url.query:
+        return [url.password or ""]
+    query, target = url.query.decode("ascii"), url.raw_path.decode("ascii")
+    keyed = [value for key, value in url.params.multi_items() if _CREDENTIAL_KEY.search(key)]
+    return [url.password or "", target, unquote(target), query, *keyed]

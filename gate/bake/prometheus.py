@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -30,6 +31,7 @@ SERIES_SHOWN = 5
 _QUERY_SHOWN = 200
 _LABELS_SHOWN = 300
 _VALUE_SHOWN = 40
+_WARNINGS_READ = 20
 
 
 def range_step(window_seconds: float) -> int:
@@ -125,7 +127,12 @@ class PrometheusQuery:
         if data.get("resultType") != "matrix" or not isinstance(result, list):
             raise TransientError(f"{what}: the answer is not a matrix of series")
         found = [series for item in result if (series := _series(item, what)) is not None]
-        notes = _warnings(body)
+        warnings = _warnings(body)
+        if not found and (doubts := [words for words in warnings if not _is_info(words)]):
+            # A partial answer (a store, a shard, a remote read that failed: Thanos' and
+            # Mimir's "partial response") proves nothing clear: an unreadable round.
+            raise TransientError(f"{what}: the answer may be partial: {'; '.join(doubts[:2])}")
+        notes = tuple(f"Prometheus warns: {words}" for words in warnings[:2])
         if not found:
             return Reading(summary="query clear", notes=notes)
         found.sort(key=lambda series: (series.first_at, series.labels))
@@ -161,29 +168,56 @@ def _data(body: object, what: str) -> dict[str, Any]:
 
 
 def _series(item: object, what: str) -> _Series | None:
-    """One series of a matrix, or None when it has no sample in the window."""
-    metric = item.get("metric") if isinstance(item, dict) else None
-    values = item.get("values") if isinstance(item, dict) else None
+    """One series of a matrix, or None when it has no sample in the window. Its samples are
+    floats (``values``), native histograms (``histograms``), or both: a value either way."""
+    malformed = TransientError(
+        f"{what}: a series of the answer has no metric, values or histograms"
+    )
+    if not isinstance(item, dict) or ("values" not in item and "histograms" not in item):
+        raise malformed
+    metric, values = item.get("metric"), item.get("values", [])
+    histograms = item.get("histograms", [])
     if not isinstance(metric, dict) or not isinstance(values, list):
-        raise TransientError(f"{what}: a series of the answer has no metric or values")
-    if not values:
+        raise malformed
+    if not isinstance(histograms, list):
+        raise malformed
+    points = sorted(
+        [_point(point, what, _float_value) for point in values]
+        + [_point(point, what, _histogram_value) for point in histograms],
+        key=lambda point: point[0],
+    )
+    if not points:
         return None
-    first_at, first_value = _point(values[0], what)
-    last_at, last_value = _point(values[-1], what)
+    (first_at, first_value), (last_at, last_value) = points[0], points[-1]
     return _Series(_labels(metric), first_at, first_value, last_at, last_value)
 
 
-def _point(point: object, what: str) -> tuple[float, str]:
+def _point(point: object, what: str, value_of: Callable[[object], str | None]) -> tuple[float, str]:
+    value = value_of(point[1]) if isinstance(point, list) and len(point) == 2 else None
     if (
-        not isinstance(point, list)
-        or len(point) != 2
+        value is None
+        or not isinstance(point, list)
         or not isinstance(point[0], (int, float))
         or isinstance(point[0], bool)
         or not math.isfinite(point[0])
-        or not isinstance(point[1], str)
     ):
-        raise TransientError(f'{what}: a sample of the answer is not [time, "value"]')
-    return float(point[0]), one_line(from_api(point[1]), limit=_VALUE_SHOWN)
+        raise TransientError(
+            f'{what}: a sample of the answer is not [time, "value"] nor [time, histogram]'
+        )
+    return float(point[0]), one_line(value, limit=_VALUE_SHOWN)
+
+
+def _float_value(value: object) -> str | None:
+    return from_api(value) if isinstance(value, str) else None
+
+
+def _histogram_value(value: object) -> str | None:
+    """A native histogram as Prometheus writes it (``{"count": "5", "sum": "2.5",
+    "buckets": [...]}``), said by its count and sum."""
+    if not isinstance(value, dict) or not isinstance(value.get("count"), str):
+        return None
+    said = f"histogram (count {from_api(value['count'])}"
+    return said + (f", sum {from_api(value['sum'])})" if isinstance(value.get("sum"), str) else ")")
 
 
 def _labels(metric: dict[Any, Any]) -> str:
@@ -201,8 +235,14 @@ def _warnings(body: object) -> tuple[str, ...]:
     warnings = body.get("warnings") if isinstance(body, dict) else None
     if not isinstance(warnings, list):
         return ()
-    said = (one_line(from_api(warning), limit=300) for warning in warnings[:2])
-    return tuple(f"Prometheus warns: {words}" for words in said if words)
+    said = (one_line(from_api(warning), limit=300) for warning in warnings[:_WARNINGS_READ])
+    return tuple(words for words in said if words)
+
+
+def _is_info(warning: str) -> bool:
+    """Prometheus 2.45 to 2.49 sent its informational notes (``PromQL info: metric might
+    not be a counter``) as warnings; they doubt no answer."""
+    return warning.startswith("PromQL info:")
 
 
 def _utc(moment: datetime) -> datetime:

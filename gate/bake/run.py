@@ -65,10 +65,34 @@ class Bake:
         watched = "; ".join(check.describe() for check in self.checks)
         return f"{format_duration(self.duration)}, watching {watched}"
 
-    def prepare(self) -> None:
-        """Every check's :meth:`~gate.bake.check.Check.prepare`, before anything is waited on."""
+    def prepare(
+        self,
+        *,
+        until: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[TransientError, float], None] = lambda fault, delay: None,
+    ) -> None:
+        """Every check's :meth:`~gate.bake.check.Check.prepare`, before anything is waited on.
+        A transient fault (5xx, 429, no answer in time) is retried until ``until`` (on
+        ``clock``), as it would be during the bake; a refusal (a query Prometheus cannot
+        parse) ends it at once."""
+        from gate.wire.retry import call_with_retries  # tenacity: not for `gate --help`
+
         for check in self.checks:
-            check.prepare()
+
+            def prepared(check: Check = check) -> None:
+                with deadline.within(max(until - clock(), 1.0)):
+                    check.prepare()
+
+            call_with_retries(
+                prepared,
+                deadline=until,
+                clock=clock,
+                sleep=sleep,
+                max_backoff=self.interval,
+                on_retry=on_retry,
+            )
 
     def close(self) -> None:
         for check in self.checks:

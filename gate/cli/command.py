@@ -34,6 +34,7 @@ from gate.cli.flags import (
     repeated_flag,
 )
 from gate.core.errors import GateError, Interrupted
+from gate.core.secret import remember, secrets_in
 from gate.providers import ProviderPlugin
 from gate.providers.registry import available_providers, load_plugin
 from gate.render.runner import CommandFreeStream
@@ -56,6 +57,7 @@ def main(
     """
     args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
+    remember(*secrets_in(env))  # no secret the environment holds comes back through an answer
     out = usable(stdout, sys.stdout)
     err = usable(stderr, sys.stderr)
     if env.get("GITHUB_ACTIONS") == "true":  # the runner reads stderr too, in any output mode

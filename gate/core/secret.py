@@ -1,12 +1,39 @@
-"""A credential that never shows itself in ``repr``, ``str``, logs or exceptions."""
+"""Credentials: a :class:`Secret` never shows itself in ``repr``, ``str``, logs or
+exceptions, and no credential the gate knows of comes back through what a server says.
+
+Every credential the gate learns in a run is remembered here (:func:`remember`), as GitHub's
+runner remembers what ``::add-mask::`` names: each :class:`Secret` (the Humanitec and GitHub
+tokens) as it is made, the secrets the environment names (:func:`secrets_in`: AWS' secret key
+and session token among them) where a face starts, the AWS chain's keys where its clients
+are made, a probe URL's password, query and credential values. :func:`scrubbed` cuts them
+all out of a text; :func:`gate.core.text.from_api`, the one door of text from outside (an
+API's answer, a check's, a probe's body), applies it to every text it lets in, so whatever
+is shown or sent after (stderr, JSON, JUnit, spans, GitHub, a rollback's comment) never
+holds one.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, unquote
 
 from gate.core.errors import ConfigError
 
-__all__ = ["MIN_TOKEN_LENGTH", "Secret", "header_token"]
+__all__ = [
+    "EXACT_SECRET_LENGTH",
+    "MIN_TOKEN_LENGTH",
+    "WITHIN_SECRET_LENGTH",
+    "Scrubber",
+    "Secret",
+    "header_token",
+    "parse_key_values",
+    "remember",
+    "scrubbed",
+    "secrets_in",
+]
 
 MIN_TOKEN_LENGTH = 16
 """Shorter tokens are refused: every echo of a token is redacted from what the gate shows,
@@ -18,6 +45,7 @@ class Secret:
 
     def __init__(self, value: str, *, source: str = "") -> None:
         self._value = value
+        remember(value)
         self.source = source
         """Where the value came from, in words (``HUMANITEC_TOKEN``), for a refusal to name."""
 
@@ -64,3 +92,100 @@ def header_token(source: str, raw: str) -> Secret:
             f"cannot be kept out of what the gate shows (at least {MIN_TOKEN_LENGTH} characters)"
         )
     return Secret(token, source=source)
+
+
+EXACT_SECRET_LENGTH = 4
+"""A value this long or longer that is a secret as a whole is never shown."""
+WITHIN_SECRET_LENGTH = 8
+"""A secret this long or longer is cut out of any text it shows up in (a shorter one would
+turn ordinary words into ``***``)."""
+
+
+class Scrubber:
+    """Cuts known secrets out of text: a value equal to one becomes ``***``, and a long one
+    is replaced wherever it shows up inside another."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        kept = {secret for secret in secrets if len(secret) >= EXACT_SECRET_LENGTH}
+        self._whole = frozenset(kept)
+        self._within = sorted(
+            (secret for secret in kept if len(secret) >= WITHIN_SECRET_LENGTH),
+            key=len,
+            reverse=True,
+        )
+
+    def text(self, value: str) -> str:
+        if value in self._whole:
+            return "***"
+        for secret in self._within:
+            if secret in value:
+                value = value.replace(secret, "***")
+        return value
+
+
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|API_?KEY|PRIVATE_KEY|AUTH)(?:_|$)"
+)
+"""Names of environment variables whose values are secrets wherever they show up."""
+_HEADER_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+)
+
+
+def secrets_in(env: Mapping[str, str]) -> list[str]:
+    """Every value in ``env`` that is a secret: tokens, passwords, keys (by their variable's
+    name) and the OTLP headers' values, whole and word by word (``Bearer abc...``)."""
+    found: list[str] = []
+    for name, value in env.items():
+        if _SECRET_NAME.search(name.upper()) and value.strip():
+            found.append(value.strip())
+    for name in _HEADER_VARIABLES:
+        raw = env.get(name, "")
+        if not raw.strip():
+            continue
+        found.append(raw.strip())
+        for value in parse_key_values(raw).values():
+            found.append(value)
+            found.extend(value.split())
+    return [secret for secret in found if secret]
+
+
+def parse_key_values(raw: str) -> dict[str, str]:
+    """``key1=value1,key2=value2`` as OpenTelemetry's variables write headers and resource
+    attributes: values percent-decoded, entries without ``=`` or without a key left out."""
+    pairs: dict[str, str] = {}
+    for entry in raw.split(","):
+        key, equals, value = entry.partition("=")
+        key = key.strip()
+        if equals and key:
+            pairs[key] = unquote(value.strip())
+    return pairs
+
+
+_known: frozenset[str] = frozenset()
+_known_scrubber = Scrubber(())
+_known_lock = threading.Lock()
+
+
+def remember(*secrets: str) -> None:
+    """Cut ``secrets`` out of every text from outside from now on (:func:`scrubbed`), as
+    written and as a server may echo them: percent-encoded, or with JSON's ``\\/``."""
+    global _known, _known_scrubber
+    forms = {
+        form
+        for secret in secrets
+        if isinstance(secret, str) and len(secret) >= EXACT_SECRET_LENGTH
+        for form in (secret, quote(secret, safe=""), secret.replace("/", "\\/"))
+    }
+    with _known_lock:
+        if forms <= _known:
+            return
+        _known = _known | forms
+        _known_scrubber = Scrubber(_known)
+
+
+def scrubbed(text: str) -> str:
+    """``text`` with every credential the gate knows of in this run cut out."""
+    return _known_scrubber.text(text)

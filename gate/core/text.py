@@ -1,10 +1,10 @@
-"""Text from an API: safe to keep (:func:`from_api`) and to show on one line (:func:`one_line`)."""
+"""Text from outside: safe to keep (:func:`from_api`) and to show on one line (:func:`one_line`)."""
 
 from __future__ import annotations
 
 import re
 
-from gate.core.secret import Secret
+from gate.core.secret import Secret, scrubbed
 
 __all__ = ["from_api", "one_line", "quoted"]
 
@@ -15,12 +15,14 @@ _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def from_api(value: object, *, secret: Secret | None = None) -> str:
-    """A string field of an API answer, fit to keep: ``""`` when it is not a string, lone
-    surrogates (which no encoder can write) as U+FFFD, and ``secret`` redacted wherever the
-    API echoes it."""
+    """A string from outside (a field of an API's answer, a check's, a probe's body), fit to
+    keep: ``""`` when it is not a string, lone surrogates (which no encoder can write) as
+    U+FFFD, and every credential the gate knows of (:func:`gate.core.secret.scrubbed`),
+    ``secret`` too, cut out wherever it is echoed. Whole, before any cut: a secret cut in
+    two would keep its half."""
     if not isinstance(value, str):
         return ""
-    text = _LONE_SURROGATE.sub("\ufffd", value)
+    text = scrubbed(_LONE_SURROGATE.sub("\ufffd", value))
     return secret.redact(text) if secret is not None else text
 
 

@@ -1,6 +1,7 @@
 """A service's health endpoint on loopback, for the demo's bake: it answers the n-th probe
 with the n-th status of its script (the last one thereafter), so a release "breaks" after a
-number of probes, not after a time."""
+number of probes, not after a time. A ``{target}`` in its body is the request's target
+(``/healthz?token=...``), as a framework's 404 page echoes it."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ class HealthEndpoint:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 status = endpoint._next()
-                said = endpoint._body or ("ok" if status < 400 else "unhealthy")
+                said = endpoint._body.replace("{target}", self.path) or (
+                    "ok" if status < 400 else "unhealthy"
+                )
                 body = f"{said}\n".encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")

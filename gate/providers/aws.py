@@ -21,6 +21,7 @@ import httpx
 
 from gate.core.description import TargetValues
 from gate.core.errors import ConfigError
+from gate.core.secret import remember
 from gate.core.urls import require_api_url
 from gate.wire import sharing
 from gate.wire.transport import BoundedTransport, proxy_for
@@ -96,6 +97,7 @@ def _make_clients(
         raise ConfigError(
             "no usable AWS credentials: none in the environment, shared files, SSO or roles"
         )
+    remember(frozen.secret_key, frozen.token or "")  # from a file, SSO or a role too
     ca_bundle = core.get_config_variable("ca_bundle") or None
     if ca_bundle is not None and not Path(ca_bundle).exists():
         raise ConfigError(f"the AWS CA bundle {ca_bundle!r} does not exist")

@@ -20,7 +20,7 @@ from typing import Any, TextIO, cast
 from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
 from gate.core.errors import ConfigError, GateError, Stopped
 from gate.core.model import Outcome, OutcomeStatus
-from gate.core.secret import Secret, header_token
+from gate.core.secret import Secret, header_token, remember, secrets_in
 from gate.providers import Provider
 from gate.providers.registry import load_plugin
 from gate.pulumi.inputs import after_fields, request_timeout, target_fields, wait_options
@@ -88,6 +88,7 @@ class Run:
 def build_provider(props: Mapping[str, Any], run: Run) -> Provider:
     """The provider of checked ``props``; a refusal to start is :class:`DeploymentGateFailed`."""
     env = {key: value for key, value in run.env.items() if key not in _AMBIENT_IDS}
+    remember(*secrets_in(run.env))  # no secret the environment holds comes back through an answer
     try:
         # Humanitec v1 always sends a token; v2 takes the stack's when set, else its own
         # variables (HUMANITEC_AUTH_TOKEN first).

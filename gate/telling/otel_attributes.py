@@ -10,15 +10,15 @@ echoed one the provider did not know of.
 
 from __future__ import annotations
 
-import re
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar, Union
-from urllib.parse import unquote
 
 from gate.core.model import BakeResult, DeviceResult, ErrorDetail, Outcome, OutcomeStatus
+from gate.core.secret import Scrubber as TextScrubber
+from gate.core.secret import parse_key_values, secrets_in
 from gate.core.text import one_line
 from gate.core.timestamps import parse_timestamp
 from gate.telling.environments import environment_of
@@ -67,21 +67,6 @@ FAILED_DEVICE_STATUSES = frozenset({"FAILED", "TIMED_OUT", "REJECTED", "CANCELED
 """A device of a fleet deployment (Greengrass v2's execution words) that failed; the
 others succeeded, are still running, or left the fleet."""
 
-_SECRET_NAME = re.compile(
-    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|API_?KEY|PRIVATE_KEY|AUTH)(?:_|$)"
-)
-"""Names of environment variables whose values are secrets wherever they show up."""
-_HEADER_VARIABLES = (
-    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-)
-EXACT_SECRET_LENGTH = 4
-"""A value this long or longer that is a secret as a whole is never an attribute."""
-WITHIN_SECRET_LENGTH = 8
-"""A secret this long or longer is cut out of any text it shows up in (a shorter one would
-turn ordinary words into ``***``)."""
-
 T = TypeVar("T")
 
 
@@ -117,26 +102,8 @@ class Kept(Generic[T]):
         return [*self.head, *self.tail]
 
 
-class Scrubber:
-    """Cuts known secrets out of text: a value equal to one becomes ``***``, and a long one
-    is replaced wherever it shows up inside another."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        kept = {secret for secret in secrets if len(secret) >= EXACT_SECRET_LENGTH}
-        self._whole = frozenset(kept)
-        self._within = sorted(
-            (secret for secret in kept if len(secret) >= WITHIN_SECRET_LENGTH),
-            key=len,
-            reverse=True,
-        )
-
-    def text(self, value: str) -> str:
-        if value in self._whole:
-            return "***"
-        for secret in self._within:
-            if secret in value:
-                value = value.replace(secret, "***")
-        return value
+class Scrubber(TextScrubber):
+    """The gate's one scrubber (:class:`gate.core.secret.Scrubber`), for span attributes too."""
 
     def attributes(self, attributes: Mapping[str, object]) -> Attributes:
         """``attributes`` as OpenTelemetry takes them: None, empty text and empty lists
@@ -154,36 +121,6 @@ class Scrubber:
             else:
                 clean[key] = self.text(str(value))
         return clean
-
-
-def secrets_in(env: Mapping[str, str]) -> list[str]:
-    """Every value in ``env`` that is a secret: tokens, passwords, keys (by their variable's
-    name) and the OTLP headers' values, whole and word by word (``Bearer abc...``)."""
-    found: list[str] = []
-    for name, value in env.items():
-        if _SECRET_NAME.search(name.upper()) and value.strip():
-            found.append(value.strip())
-    for name in _HEADER_VARIABLES:
-        raw = env.get(name, "")
-        if not raw.strip():
-            continue
-        found.append(raw.strip())
-        for value in parse_key_values(raw).values():
-            found.append(value)
-            found.extend(value.split())
-    return [secret for secret in found if secret]
-
-
-def parse_key_values(raw: str) -> dict[str, str]:
-    """``key1=value1,key2=value2`` as OpenTelemetry's variables write headers and resource
-    attributes: values percent-decoded, entries without ``=`` or without a key left out."""
-    pairs: dict[str, str] = {}
-    for entry in raw.split(","):
-        key, equals, value = entry.partition("=")
-        key = key.strip()
-        if equals and key:
-            pairs[key] = unquote(value.strip())
-    return pairs
 
 
 def pipeline_attributes(env: Mapping[str, str]) -> dict[str, str]:

@@ -292,8 +292,11 @@ class _Wait:
         assert self.bake is not None
         self.started = began
         try:
-            with deadline.within(DETAILS_SECONDS):
-                self.bake.prepare()
+            self.bake.prepare(
+                until=self.deadline, clock=self.clock, sleep=self.sleep, on_retry=self._on_retry
+            )
+        except (KeyboardInterrupt, Interrupted, Stopped) as stop:  # while retrying
+            return self._stopped_by(stop)
         except UsageError:
             raise
         except GateError as unreadable:
@@ -311,12 +314,8 @@ class _Wait:
         self.reporter.started(self.provider.describe(), self.options.timeout)
         try:
             return self._loop()
-        except KeyboardInterrupt:
-            return self._cancelled(f"interrupted by signal {signal.SIGINT}", signal.SIGINT)
-        except Interrupted as interrupt:
-            return self._cancelled(f"interrupted by signal {interrupt.signum}", interrupt.signum)
-        except Stopped as stop:
-            return self._cancelled(stop.reason, stop.signum)
+        except (KeyboardInterrupt, Interrupted, Stopped) as stop:
+            return self._stopped_by(stop)
         except Exception as bug:  # the promise: every ending is an Outcome, a bug's too
             said = one_line(str(bug), limit=200)
             broken = self.baking.result(BakeStatus.UNREADABLE) if self.baking else None
@@ -577,6 +576,13 @@ class _Wait:
             f"rate limited: the API asked the gate to wait {asked} before its next request, "
             f"past the deadline ({left} left); last answer: {self.last_fault}",
         )
+
+    def _stopped_by(self, stop: KeyboardInterrupt | Interrupted | Stopped) -> Outcome:
+        """The outcome of a wait a signal or its caller stopped."""
+        if isinstance(stop, Stopped):
+            return self._cancelled(stop.reason, stop.signum)
+        signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+        return self._cancelled(f"interrupted by signal {signum}", signum)
 
     def _cancelled(self, reason: str, signum: int | None) -> Outcome:
         status = f"; last status {quoted(self.last.raw_status)}" if self.last else ""

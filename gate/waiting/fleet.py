@@ -156,11 +156,20 @@ def wait_all(
     reporter = reporter or NullFleetReporter()
     if sharing is not None:
         sharing.on_short = reporter.short_of_requests
+    stopped = sharing.stopped if sharing is not None else threading.Event()
+    began = clock() if started is None else started
     if bake is not None:
         from gate.waiting.release import check_release
 
-        check_release(targets, bake, on_failure)
-    stopped = sharing.stopped if sharing is not None else threading.Event()
+        check_release(
+            targets,
+            bake,
+            on_failure,
+            began=began,
+            clock=clock,
+            sleep=_stoppable(stopped),
+            say=lambda line: reporter.phase(line, clock() - began),
+        )
     tell_each(telemetry, "release_started", [target.gated() for target in targets])
     run = _FleetRun(
         list(targets),
@@ -171,7 +180,6 @@ def wait_all(
         kept_for_release=bake.duration if bake is not None else 0.0,
         telemetry=telemetry,
     )
-    began = clock() if started is None else started
     outcome = run.run(began, summary_every)
     if bake is not None and outcome.succeeded:
         from gate.waiting.release import bake_release  # with the bake's checks
@@ -200,6 +208,16 @@ def wait_all(
     run.reporter.finished(outcome)
     tell_each(telemetry, "release_finished", outcome)
     return outcome
+
+
+def _stoppable(stopped: threading.Event) -> Callable[[float], None]:
+    """A sleep that ends the gate once it is stopped (``--fail-fast``, a signal)."""
+
+    def sleep(seconds: float) -> None:
+        if stopped.wait(seconds):
+            raise Stopped("the gate was stopped before waiting")
+
+    return sleep
 
 
 class _FleetRun:

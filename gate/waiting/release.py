@@ -56,18 +56,34 @@ class ReleaseBaked:
     signal: int | None = None
 
 
-PREPARE_SECONDS = 30.0
-"""How long the release's checks may take to be made ready, before anything is waited on."""
 MAX_PARALLEL_ROLLBACKS = 8
 """Targets rolled back at once: each starts a deployment, and an API may refuse a burst."""
 
 
-def check_release(targets: Sequence[Target], bake: Bake, on_failure: OnFailure) -> None:
-    """Before waiting: a rollback every target can do, and checks that can work."""
+def check_release(
+    targets: Sequence[Target],
+    bake: Bake,
+    on_failure: OnFailure,
+    *,
+    began: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    say: Callable[[str], None],
+) -> None:
+    """Before waiting: a rollback every target can do, and checks that can work, their
+    transient faults retried (and said) while every target's deployment could still fit
+    before its deadline (its timeout from ``began``, less the release's bake)."""
     for target in targets:
         check_rollback(target.provider, on_failure, dry_run=False)
-    with deadline.within(PREPARE_SECONDS):
-        bake.prepare()
+    shortest = min((target.options.timeout for target in targets), default=bake.duration)
+    bake.prepare(
+        until=began + shortest - bake.duration,
+        clock=clock,
+        sleep=sleep,
+        on_retry=lambda fault, delay: say(
+            f"release: {fault}; retrying in {format_duration(delay)}"
+        ),
+    )
 
 
 def bake_release(

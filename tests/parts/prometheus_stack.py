@@ -120,6 +120,28 @@ class PrometheusStack:
         params = [("active", "true"), *(("filter", matcher) for matcher in filters)]
         return list(_get_json(self.alertmanager_url, "/api/v2/alerts", params))
 
+    @contextmanager
+    def silence(self, *matchers: tuple[str, str]) -> Iterator[str]:
+        """A silence of the alerts whose labels equal ``matchers`` (name, value), made through
+        Alertmanager's API for an hour and expired at the end; its id."""
+        now = time.time()
+        body = {
+            "matchers": [
+                {"name": name, "value": value, "isRegex": False, "isEqual": True}
+                for name, value in matchers
+            ],
+            "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60)),
+            "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600)),
+            "createdBy": "tests",
+            "comment": "maintenance",
+        }
+        made = _send_json(self.alertmanager_url, "POST", "/api/v2/silences", body)
+        silence_id = str(made["silenceID"])
+        try:
+            yield silence_id
+        finally:
+            _send_json(self.alertmanager_url, "DELETE", f"/api/v2/silence/{silence_id}", None)
+
     def wait_for(self, what: str, condition: Callable[[], _T | None]) -> _T:
         """``condition()`` once it is neither None nor empty; a failure naming ``what`` if
         it never is within :data:`WAIT_SECONDS`."""
@@ -144,6 +166,16 @@ class PrometheusStack:
 
     def _series(self, promql: str) -> Callable[[], list[dict[str, Any]]]:
         return lambda: list(self.query(promql)["result"])
+
+
+def _send_json(base: str, method: str, path: str, body: object) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"{base}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with _NO_PROXY.open(request, timeout=10) as answer:
+        raw = answer.read()
+    return json.loads(raw) if raw.strip() else None
 
 
 def _get_json(base: str, path: str, params: list[tuple[str, str]]) -> Any:
