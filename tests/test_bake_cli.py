@@ -160,7 +160,7 @@ def test_a_failed_deployment_is_not_baked(
         )
     assert result.returncode == 1
     assert outcome_of(result)["bake"] is None
-    assert seen == ["DescribeAlarms"], "only the check before waiting"
+    assert seen == ["DescribeAlarms", "DescribeAlarmHistory"], "only the proof before waiting"
 
 
 def test_an_alarm_that_does_not_exist_is_refused_before_waiting(
