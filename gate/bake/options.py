@@ -23,6 +23,7 @@ BAKING = (
         "gate passes (inside --timeout), such as 10m",
         kind="duration",
         metavar="DURATION",
+        more_than=0,
     ),
     Field(
         "alarm",
@@ -87,6 +88,9 @@ BAKING = (
         kind="number",
         default=DEFAULT_PROBE_FAILURES,
         metavar="N",
+        least=1,
+        most=1000,
+        whole=True,
     ),
     Field(
         "bake_interval",
@@ -94,6 +98,7 @@ BAKING = (
         kind="duration",
         metavar="DURATION",
         default=DEFAULT_BAKE_INTERVAL,
+        more_than=0,
     ),
 )
 ROLLING_BACK = (
@@ -141,14 +146,6 @@ def _each_needs_its_server(values: TargetValues) -> None:
             raise FieldError(server, f"{named(server)} needs {_WHICH[server]}")
 
 
-def _probe_failures_counted(values: TargetValues) -> None:
-    failures = values.number("probe_failures") or 0
-    if failures < 1 or failures != int(failures) or failures > 1000:
-        raise FieldError(
-            "probe_failures", f"{named('probe_failures')} must be a whole number 1 to 1000"
-        )
-
-
 def _dry_run_of_a_rollback(values: TargetValues) -> None:
     if values.flag("dry_run") and values.text("on_failure") == "nothing":
         raise FieldError("dry_run", f"{named('dry_run')} needs {named('on_failure')} rollback")
@@ -161,7 +158,6 @@ AFTER_SUCCESS = TargetDescription(
     rules=(
         _checks_need_a_bake,
         _each_needs_its_server,
-        _probe_failures_counted,
         _dry_run_of_a_rollback,
     ),
 )
@@ -226,12 +222,12 @@ def _made(
     if values.given("probe"):
         from gate.bake.probe import HttpProbe
 
-        failures = int(values.number("probe_failures") or DEFAULT_PROBE_FAILURES)
+        failures = int(values.number_of("probe_failures"))
         for url in values.texts("probe"):
             checks.append(
                 HttpProbe(url, failures_in_a_row=failures, request_timeout=request_timeout)
             )
-    return Bake(duration, checks, interval=values.number("bake_interval") or DEFAULT_BAKE_INTERVAL)
+    return Bake(duration, checks, interval=values.number_of("bake_interval"))
 
 
 def on_failure_of(values: TargetValues) -> OnFailure:

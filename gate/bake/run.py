@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from gate.bake.check import Check, Reading
-from gate.core.durations import LONGEST_DURATION, format_duration
+from gate.core.durations import format_duration
 from gate.core.errors import GateError, TransientError, UsageError
 from gate.core.model import BakeResult, BakeStatus, Breach, CheckResult
 from gate.core.text import one_line
@@ -51,11 +51,10 @@ class Bake:
     interval: float = DEFAULT_BAKE_INTERVAL
 
     def __post_init__(self) -> None:
-        most = format_duration(LONGEST_DURATION)
-        if not 0 < self.duration <= LONGEST_DURATION:
-            raise UsageError(f"bake must be more than 0 and at most {most}")
-        if not 0 < self.interval <= LONGEST_DURATION:
-            raise UsageError(f"bake-interval must be more than 0 and at most {most}")
+        from gate.bake.options import AFTER_SUCCESS  # the fields' bounds, said as every face
+
+        AFTER_SUCCESS.field("bake").seconds(self.duration)
+        AFTER_SUCCESS.field("bake_interval").seconds(self.interval)
         if not self.checks:
             raise UsageError(
                 "a bake needs something to watch: an alarm, a query, an alertmanager or a probe"

@@ -50,9 +50,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def wait_options_of(flags: argparse.Namespace) -> WaitOptions:
-    """The waiting flags' options; a request timeout that cannot work is a usage error."""
-    if flags.request_timeout <= 0:
-        raise UsageError("--request-timeout must be more than 0")
+    """The waiting flags' options (each checked by its field as it was read)."""
     return WaitOptions(
         timeout=flags.timeout,
         interval=flags.interval,

@@ -15,7 +15,7 @@ from typing import Any
 
 from gate.bake.options import AFTER_SUCCESS
 from gate.core.description import FieldError, TargetDescription
-from gate.core.durations import LONGEST_DURATION, format_duration
+from gate.core.durations import format_duration
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
 from gate.telling.options import TELLING
@@ -156,12 +156,6 @@ def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fai
             parsed[key] = seconds(value, key, name_of)
         except GateError as bad:
             failures.append(Failure(key, str(bad)))
-            continue
-        too_low = parsed[key] < 0 if key == "not_found_grace" else parsed[key] <= 0
-        if too_low or parsed[key] > LONGEST_DURATION:
-            bound = "0 or more" if key == "not_found_grace" else "more than 0"
-            most = format_duration(LONGEST_DURATION)
-            failures.append(Failure(key, f"{name_of(key)} must be {bound} and at most {most}"))
     interval = parsed.get("interval")
     longest = parsed.get("max_interval", DEFAULT_MAX_INTERVAL)
     if interval is not None and interval > longest and not _names_failed(failures, "max_interval"):

@@ -99,16 +99,16 @@ class WaitOptions:
     """Longest silence while waiting: a progress line is said at least this often."""
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "interval", "max_interval", "heartbeat", "not_found_grace"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            flag = name.replace("_", "-")
-            if not 0 <= value <= LONGEST_DURATION or (value == 0 and name != "not_found_grace"):
-                low = "0 or more" if name == "not_found_grace" else "more than 0"
-                raise UsageError(
-                    f"{flag} must be {low} and at most {format_duration(LONGEST_DURATION)}"
-                )
+        from gate.waiting.options import WAITING  # the fields' bounds; they import our defaults
+
+        for option in WAITING:
+            value = getattr(self, option.key, None)
+            if value is not None:
+                option.seconds(value)
+        if not 0 < self.heartbeat <= LONGEST_DURATION:
+            raise UsageError(
+                f"heartbeat must be more than 0 and at most {format_duration(LONGEST_DURATION)}"
+            )
         if self.interval > self.longest_gap:
             raise UsageError(
                 f"interval ({format_duration(self.interval)}) must not exceed "

@@ -1,7 +1,8 @@
 """The waiting options, declared once as fields: how long a gate waits and how often it
 reads. Every face is made from them, as it is from a target's description: the command
 line's flags (``--max-interval``), a targets file's keys (``max-interval``), the Pulumi
-inputs (``max_interval``, ``maxInterval``)."""
+inputs (``max_interval``, ``maxInterval``). Each field's bounds are its own (none is 0 but
+``not_found_grace``; none is longer than 7 days), so every face refuses alike."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ WAITING = (
         "timeout",
         "the gate's own deadline, such as 90, 90s, 15m, 1h",
         kind="duration",
+        more_than=0,
         default=DEFAULT_TIMEOUT,
     ),
     Field(
@@ -23,6 +25,7 @@ WAITING = (
         "first gap between reads; later gaps follow the deployment's history or grow with "
         "the time waited",
         kind="duration",
+        more_than=0,
         default=DEFAULT_INTERVAL,
     ),
     Field(
@@ -30,11 +33,13 @@ WAITING = (
         "longest gap between reads (15s, and up to 1m while the deployment's history says it "
         "is far from done; when given, never longer)",
         kind="duration",
+        more_than=0,
     ),
     Field(
         "request_timeout",
         "longest wait for one API answer",
         kind="duration",
+        more_than=0,
         default=DEFAULT_REQUEST_TIMEOUT,
     ),
     Field(
