@@ -1,0 +1,154 @@
+"""One refusal everywhere: each bad value of each number and duration option, fed through every
+face (``gate wait``'s flags, ``gate wait-all``'s flags, a targets file's target and its
+defaults, the Python component's dynamic provider in Pulumi's real host, the native provider
+over gRPC), is refused with the same one-line reason, the option spelled as that face spells
+it, and exit 2 on the command. The action's inputs are ``gate wait`` flags (action.yml)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from gate.cli.command import main
+from gate.core.description import camel_case, cli_flag, file_key
+from gate.pulumi.provider import DeploymentWaitProvider
+from tests.provider_host import CheckFailed, Client, dynamic_host, native_host
+from tests.support import TOKEN
+from tests.test_pulumi_host import ambient
+
+PROBE = "http://127.0.0.1:9/health"
+IDS = {"org": "acme", "app": "shop", "env": "production", "deploy_id": "d1"}
+NEEDS: dict[str, dict[str, Any]] = {
+    "timeout": {},
+    "interval": {},
+    "max_interval": {},
+    "request_timeout": {},
+    "not_found_grace": {},
+    "bake": {"probe": [PROBE]},
+    "bake_interval": {"bake": "1m", "probe": [PROBE]},
+    "probe_failures": {"bake": "1m", "probe": [PROBE]},
+}
+"""Each option, and what it needs beside it to be read at all (a bake's checks)."""
+
+MORE_THAN_0 = " must be more than 0 and at most 168h"
+WRONG_DURATION = " must be a duration such as 90s or 20m, not true or false"
+DURATION = [
+    ("0", MORE_THAN_0),
+    (0, MORE_THAN_0),
+    ("0s", MORE_THAN_0),
+    ("-5", MORE_THAN_0),
+    (-5, MORE_THAN_0),
+    ("200h", MORE_THAN_0),
+    (1e9, MORE_THAN_0),
+    ("soon", " 'soon' is not a duration (try 90, 90s, 15m, 1h or 1h30m)"),
+    (True, WRONG_DURATION),
+]
+GRACE = [
+    ("-1", " must be 0 or more and at most 168h"),
+    (-1, " must be 0 or more and at most 168h"),
+    ("200h", " must be 0 or more and at most 168h"),
+    ("soon", " 'soon' is not a duration (try 90, 90s, 15m, 1h or 1h30m)"),
+    (True, WRONG_DURATION),
+]
+COUNT = [
+    ("0", " must be a whole number 1 to 1000"),
+    (0, " must be a whole number 1 to 1000"),
+    ("-5", " must be a whole number 1 to 1000"),
+    ("2.5", " must be a whole number 1 to 1000"),
+    (1001, " must be a whole number 1 to 1000"),
+    ("most", " must be a number, not 'most'"),
+    (True, " must be a number, not true or false"),
+]
+BAD = [
+    (key, value, reason)
+    for key in NEEDS
+    for value, reason in {"not_found_grace": GRACE, "probe_failures": COUNT}.get(key, DURATION)
+]
+
+
+@pytest.fixture(scope="module")
+def dynamic() -> Iterator[Client]:
+    with dynamic_host(ambient(HUMANITEC_TOKEN=TOKEN)) as client:
+        client.configure({})
+        yield client
+
+
+@pytest.fixture(scope="module")
+def native() -> Iterator[Client]:
+    with native_host({"HUMANITEC_TOKEN": TOKEN}) as (client, _):
+        client.configure({})
+        yield client
+
+
+def command(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    code = main(argv, env={}, stdout=io.StringIO(), stderr=err)
+    return code, err.getvalue().strip()
+
+
+def flags(given: dict[str, Any]) -> list[str]:
+    said = []
+    for key, value in given.items():
+        for each in value if isinstance(value, list) else [value]:
+            said.append(f"{cli_flag(key)}={each}")
+    return said
+
+
+def targets_file(path: Path, target: dict[str, Any], defaults: dict[str, Any]) -> str:
+    spelled = {file_key(key): value for key, value in target.items()}
+    document = {
+        "defaults": {file_key(key): value for key, value in defaults.items()},
+        "targets": [{"provider": "humanitec", **spelled}],
+    }
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def refused_by_check(client: Client, urn: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(CheckFailed) as refused:
+        client.check(urn, {}, inputs)
+    return refused.value.failures
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"), BAD, ids=[f"{key}={value!r}" for key, value, _ in BAD]
+)
+def test_every_face_refuses_a_bad_value_with_the_same_reason(
+    key: str, value: object, reason: str, tmp_path: Path, dynamic: Client, native: Client
+) -> None:
+    needs = NEEDS[key]
+    if isinstance(value, str):  # a command line has only text
+        ids = flags(IDS)
+        said = command(["wait", "humanitec", *ids, *flags({**needs, key: value})])
+        assert said == (2, f"gate: error: {cli_flag(key)}{reason}"), "gate wait"
+
+        plain = targets_file(tmp_path / "plain.json", IDS, {})
+        said = command(["wait-all", plain, *flags({**needs, key: value})])
+        assert said == (2, f"gate: error: {cli_flag(key)}{reason}"), "gate wait-all's flags"
+
+    where = f"{tmp_path / 'targets.json'}: target 1: field '{file_key(key)}'"
+    path = targets_file(tmp_path / "targets.json", {**IDS, **needs, key: value}, {})
+    assert command(["wait-all", path]) == (2, f"gate: error: {where}{reason}"), "a target"
+    path = targets_file(tmp_path / "targets.json", {**IDS, **needs}, {key: value})
+    assert command(["wait-all", path]) == (2, f"gate: error: {where}{reason}"), "defaults"
+
+    inputs = {"provider": "humanitec", **IDS, **needs, key: value}
+    python = {
+        **inputs,
+        "secret_inputs": [],
+        "__provider": serialize_provider(DeploymentWaitProvider()),
+    }
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate$pulumi-python:dynamic:Resource::g"
+    assert refused_by_check(dynamic, urn, python) == [(key, f"{key}{reason}")], "dynamic"
+
+    block = {camel_case(k): v for k, v in IDS.items()}
+    top = {camel_case(k): v for k, v in {**needs, key: value}.items()}
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate::g"
+    failures = refused_by_check(native, urn, {"humanitec": block, **top})
+    assert failures == [(camel_case(key), f"{camel_case(key)}{reason}")], "native"
