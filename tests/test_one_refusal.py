@@ -152,3 +152,70 @@ def test_every_face_refuses_a_bad_value_with_the_same_reason(
     urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate::g"
     failures = refused_by_check(native, urn, {"humanitec": block, **top})
     assert failures == [(camel_case(key), f"{camel_case(key)}{reason}")], "native"
+
+
+RATE = [
+    ("0", " must be more than 0 and at most 1000"),
+    (0, " must be more than 0 and at most 1000"),
+    ("-5", " must be more than 0 and at most 1000"),
+    ("1001", " must be more than 0 and at most 1000"),
+    ("many", " must be a number, not 'many'"),
+    (True, " must be a number, not true or false"),
+]
+
+
+@pytest.mark.parametrize(("value", "reason"), RATE, ids=[repr(value) for value, _ in RATE])
+def test_every_face_of_many_targets_refuses_a_bad_max_rate_alike(
+    value: object, reason: str, tmp_path: Path, dynamic: Client
+) -> None:
+    from gate.pulumi.fleet_provider import DeploymentsWaitProvider
+
+    if isinstance(value, str):
+        said = command(["wait", "humanitec", *flags(IDS), f"--max-rate={value}"])
+        assert said == (2, f"gate: error: --max-rate{reason}"), "gate wait"
+        plain = targets_file(tmp_path / "plain.json", IDS, {})
+        said = command(["wait-all", plain, f"--max-rate={value}"])
+        assert said == (2, f"gate: error: --max-rate{reason}"), "gate wait-all"
+    inputs = {
+        "targets": [{"name": "production", "provider": "humanitec", **IDS}],
+        "max_rate": value,
+        "secret_inputs": [],
+        "__provider": serialize_provider(DeploymentsWaitProvider()),
+    }
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGates$pulumi-python:dynamic:Resource::g"
+    assert refused_by_check(dynamic, urn, inputs) == [("max_rate", f"max_rate{reason}")]
+
+
+SHARE = [
+    ("0", " must be more than 0% and at most 100%"),
+    (0, " must be more than 0% and at most 100%"),
+    ("-5%", " must be more than 0% and at most 100%"),
+    ("150", " must be more than 0% and at most 100%"),
+    ("most", " must be a percentage such as 95 or 95%, not 'most'"),
+    (True, " must be a percentage such as 95 or 95%, not true or false"),
+]
+
+
+@pytest.mark.parametrize(("value", "reason"), SHARE, ids=[repr(value) for value, _ in SHARE])
+def test_every_face_refuses_a_bad_share_of_devices_alike(
+    value: object, reason: str, tmp_path: Path, dynamic: Client, native: Client
+) -> None:
+    """A provider's own number field (greengrass-v2's min_success) is read as the options are."""
+    target = {"deployment_id": "d1", "min_success": value}
+    if isinstance(value, str):
+        said = command(["wait", "greengrass-v2", *flags(target)])
+        assert said == (2, f"gate: error: --min-success{reason}"), "gate wait"
+    path = tmp_path / "targets.json"
+    path.write_text(json.dumps([{"provider": "greengrass-v2", **target}]))
+    where = f"{path}: target 1: field 'min-success'"
+    assert command(["wait-all", str(path)]) == (2, f"gate: error: {where}{reason}"), "a file"
+
+    inputs = {"provider": "greengrass-v2", **target, "secret_inputs": []}
+    inputs["__provider"] = serialize_provider(DeploymentWaitProvider())
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate$pulumi-python:dynamic:Resource::g"
+    assert refused_by_check(dynamic, urn, inputs) == [("min_success", f"min_success{reason}")]
+
+    block = {"deploymentId": "d1", "minSuccess": value}
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate::g"
+    failures = refused_by_check(native, urn, {"greengrassV2": block})
+    assert failures == [("greengrassV2.minSuccess", f"greengrassV2.minSuccess{reason}")]

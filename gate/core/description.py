@@ -136,9 +136,16 @@ class Field:
 
     def seconds(self, value: object) -> float:
         """A ``duration`` field's value in seconds, checked as :meth:`check` does."""
+        if self.kind != "duration":
+            raise TypeError(f"{self.key} is a {self.kind}, not a duration")
+        return self.number(value)
+
+    def number(self, value: object) -> float:
+        """A ``number``, ``percent`` or ``duration`` field's value (a duration in seconds),
+        checked as :meth:`check` does."""
         checked = self.check(value, {})
         if not isinstance(checked, float):
-            raise TypeError(f"{self.key} is a {self.kind}, not a duration")
+            raise TypeError(f"{self.key} is a {self.kind}, not a number")
         return checked
 
     def _check(self, value: object, given: Mapping[str, object]) -> object:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from gate.core.description import Field
 from gate.waiting.engine import DEFAULT_NOT_FOUND_GRACE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT
 from gate.waiting.schedule import DEFAULT_INTERVAL
+from gate.wire.sharing import DEFAULT_MAX_RATE
 
-__all__ = ["WAITING"]
+__all__ = ["MAX_RATE", "WAITING"]
 
 WAITING = (
     Field(
@@ -49,3 +50,14 @@ WAITING = (
         default=DEFAULT_NOT_FOUND_GRACE,
     ),
 )
+
+MAX_RATE = Field(
+    "max_rate",
+    "requests a second to each API, shared by all targets",
+    kind="number",
+    default=DEFAULT_MAX_RATE,
+    metavar="N",
+    more_than=0,
+    most=1000,
+)
+"""Many targets' one request budget per API (``--max-rate``, Pulumi's ``max_rate``)."""
