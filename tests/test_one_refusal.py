@@ -219,3 +219,44 @@ def test_every_face_refuses_a_bad_share_of_devices_alike(
     urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate::g"
     failures = refused_by_check(native, urn, {"greengrassV2": block})
     assert failures == [("greengrassV2.minSuccess", f"greengrassV2.minSuccess{reason}")]
+
+
+TOGETHER = [
+    (
+        {"interval": "5m", "max_interval": "1m"},
+        "{interval} (5m00s) must not exceed {max_interval} (1m00s)",
+    ),
+    (
+        {"interval": "1m"},
+        "{interval} (1m00s) must not exceed 15.0s, the longest gap between reads unless "
+        "{max_interval} is set",
+    ),
+]
+
+
+@pytest.mark.parametrize(("given", "reason"), TOGETHER, ids=["over-max-interval", "over-15s"])
+def test_every_face_refuses_options_that_do_not_go_together_alike(
+    given: dict[str, Any], reason: str, tmp_path: Path, dynamic: Client, native: Client
+) -> None:
+    def said(spelling: Any) -> str:
+        return reason.format(interval=spelling("interval"), max_interval=spelling("max_interval"))
+
+    assert command(["wait", "humanitec", *flags({**IDS, **given})]) == (
+        2,
+        f"gate: error: {said(cli_flag)}",
+    )
+    path = targets_file(tmp_path / "targets.json", {**IDS, **given}, {})
+    in_file = said(lambda key: f"field '{file_key(key)}'")
+    assert command(["wait-all", path]) == (2, f"gate: error: {path}: target 1: {in_file}")
+
+    inputs = {"provider": "humanitec", **IDS, **given, "secret_inputs": []}
+    inputs["__provider"] = serialize_provider(DeploymentWaitProvider())
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate$pulumi-python:dynamic:Resource::g"
+    assert refused_by_check(dynamic, urn, inputs) == [("interval", said(str))]
+
+    block = {camel_case(k): v for k, v in IDS.items()}
+    top = {camel_case(k): v for k, v in given.items()}
+    urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate::g"
+    assert refused_by_check(native, urn, {"humanitec": block, **top}) == [
+        ("interval", said(camel_case))
+    ]

@@ -99,20 +99,14 @@ class WaitOptions:
     """Longest silence while waiting: a progress line is said at least this often."""
 
     def __post_init__(self) -> None:
-        from gate.waiting.options import WAITING  # the fields' bounds; they import our defaults
+        from gate.waiting.options import WAITING_OPTIONS  # the rules; they take our defaults
 
-        for option in WAITING:
-            value = getattr(self, option.key, None)
-            if value is not None:
-                option.seconds(value)
+        WAITING_OPTIONS.read(
+            {key: getattr(self, key) for key in WAITING_OPTIONS.keys if hasattr(self, key)}
+        )
         if not 0 < self.heartbeat <= LONGEST_DURATION:
             raise UsageError(
                 f"heartbeat must be more than 0 and at most {format_duration(LONGEST_DURATION)}"
-            )
-        if self.interval > self.longest_gap:
-            raise UsageError(
-                f"interval ({format_duration(self.interval)}) must not exceed "
-                f"max-interval ({format_duration(self.longest_gap)})"
             )
 
     @property

@@ -6,12 +6,13 @@ inputs (``max_interval``, ``maxInterval``). Each field's bounds are its own (non
 
 from __future__ import annotations
 
-from gate.core.description import Field
+from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
+from gate.core.durations import format_duration
 from gate.waiting.engine import DEFAULT_NOT_FOUND_GRACE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT
-from gate.waiting.schedule import DEFAULT_INTERVAL
+from gate.waiting.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
 from gate.wire.sharing import DEFAULT_MAX_RATE
 
-__all__ = ["MAX_RATE", "WAITING"]
+__all__ = ["MAX_RATE", "WAITING", "WAITING_OPTIONS"]
 
 WAITING = (
     Field(
@@ -50,6 +51,31 @@ WAITING = (
         default=DEFAULT_NOT_FOUND_GRACE,
     ),
 )
+
+
+def _interval_within_the_longest_gap(values: TargetValues) -> None:
+    interval, given = values.number_of("interval"), values.number("max_interval")
+    longest = DEFAULT_MAX_INTERVAL if given is None else given
+    if interval <= longest:
+        return
+    source = (
+        f"{named('max_interval')} ({format_duration(longest)})"
+        if given is not None
+        else f"{format_duration(longest)}, the longest gap between reads unless "
+        f"{named('max_interval')} is set"
+    )
+    raise FieldError(
+        "interval", f"{named('interval')} ({format_duration(interval)}) must not exceed {source}"
+    )
+
+
+WAITING_OPTIONS = TargetDescription(
+    "gate",
+    "how long the gate waits and how often it reads",
+    WAITING,
+    rules=(_interval_within_the_longest_gap,),
+)
+"""The waiting options read together, as every face reads them."""
 
 MAX_RATE = Field(
     "max_rate",
