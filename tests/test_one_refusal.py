@@ -86,9 +86,9 @@ def native() -> Iterator[Client]:
         yield client
 
 
-def command(argv: list[str]) -> tuple[int, str]:
+def command(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
     err = io.StringIO()
-    code = main(argv, env={}, stdout=io.StringIO(), stderr=err)
+    code = main(argv, env=env or {}, stdout=io.StringIO(), stderr=err)
     return code, err.getvalue().strip()
 
 
@@ -224,39 +224,53 @@ def test_every_face_refuses_a_bad_share_of_devices_alike(
 TOGETHER = [
     (
         {"interval": "5m", "max_interval": "1m"},
+        "interval",
         "{interval} (5m00s) must not exceed {max_interval} (1m00s)",
     ),
     (
         {"interval": "1m"},
+        "interval",
         "{interval} (1m00s) must not exceed 15.0s, the longest gap between reads unless "
         "{max_interval} is set",
+    ),
+    (
+        {"bake": "40m", "probe": [PROBE]},
+        "bake",
+        "{bake} (40m00s) must fit inside {timeout} (30m00s), with time left for the deployment",
     ),
 ]
 
 
-@pytest.mark.parametrize(("given", "reason"), TOGETHER, ids=["over-max-interval", "over-15s"])
+@pytest.mark.parametrize(
+    ("given", "key", "reason"), TOGETHER, ids=["over-max-interval", "over-15s", "bake-too-long"]
+)
 def test_every_face_refuses_options_that_do_not_go_together_alike(
-    given: dict[str, Any], reason: str, tmp_path: Path, dynamic: Client, native: Client
+    given: dict[str, Any],
+    key: str,
+    reason: str,
+    tmp_path: Path,
+    dynamic: Client,
+    native: Client,
 ) -> None:
     def said(spelling: Any) -> str:
-        return reason.format(interval=spelling("interval"), max_interval=spelling("max_interval"))
+        keys = ("interval", "max_interval", "bake", "timeout")
+        return reason.format_map({each: spelling(each) for each in keys})
 
-    assert command(["wait", "humanitec", *flags({**IDS, **given})]) == (
-        2,
-        f"gate: error: {said(cli_flag)}",
-    )
+    argv = ["wait", "humanitec", *flags({**IDS, **given})]
+    assert command(argv, {"HUMANITEC_TOKEN": TOKEN}) == (2, f"gate: error: {said(cli_flag)}")
     path = targets_file(tmp_path / "targets.json", {**IDS, **given}, {})
-    in_file = said(lambda key: f"field '{file_key(key)}'")
-    assert command(["wait-all", path]) == (2, f"gate: error: {path}: target 1: {in_file}")
+    in_file = said(lambda each: f"field '{file_key(each)}'")
+    assert command(["wait-all", path], {"HUMANITEC_TOKEN": TOKEN}) == (
+        2,
+        f"gate: error: {path}: target 1: {in_file}",
+    )
 
     inputs = {"provider": "humanitec", **IDS, **given, "secret_inputs": []}
     inputs["__provider"] = serialize_provider(DeploymentWaitProvider())
     urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate$pulumi-python:dynamic:Resource::g"
-    assert refused_by_check(dynamic, urn, inputs) == [("interval", said(str))]
+    assert refused_by_check(dynamic, urn, inputs) == [(key, said(str))]
 
-    block = {camel_case(k): v for k, v in IDS.items()}
-    top = {camel_case(k): v for k, v in given.items()}
+    block = {camel_case(each): value for each, value in IDS.items()}
+    top = {camel_case(each): value for each, value in given.items()}
     urn = "urn:pulumi:prod::shop::gate:index:DeploymentGate::g"
-    assert refused_by_check(native, urn, {"humanitec": block, **top}) == [
-        ("interval", said(camel_case))
-    ]
+    assert refused_by_check(native, urn, {"humanitec": block, **top}) == [(key, said(camel_case))]

@@ -18,7 +18,12 @@ from gate.core.description import FieldError, TargetDescription
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
 from gate.telling.options import TELLING
-from gate.waiting.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
+from gate.waiting.engine import (
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    WaitOptions,
+    bake_fits,
+)
 from gate.waiting.options import WAITING, WAITING_OPTIONS
 
 __all__ = [
@@ -165,21 +170,17 @@ def after_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fail
             unknown=[key for key in unknown if key in description.keys],
         )
     ]
-    bake, timeout = given.get("bake"), props.get("timeout", "30m")
+    bake, timeout = given.get("bake"), props.get("timeout")
     if failures or bake is None or unknown or not known(timeout):
         return failures
     try:
-        fits = AFTER_SUCCESS.field("bake").seconds(bake) < seconds(timeout, "timeout")
+        limit = DEFAULT_TIMEOUT if timeout is None else seconds(timeout, "timeout")
     except GateError:
         return failures  # the timing's own check names it
-    if not fits:
-        failures.append(
-            Failure(
-                "bake",
-                f"{name_of('bake')} must fit inside {name_of('timeout')}, with time left for "
-                "the deployment",
-            )
-        )
+    try:
+        bake_fits(AFTER_SUCCESS.field("bake").seconds(bake), limit)
+    except FieldError as refused:
+        failures.append(Failure(refused.key, refused.worded(name_of)))
     return failures
 
 

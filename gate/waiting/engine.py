@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, TypeVar
 
+from gate.core.description import FieldError, named
 from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import (
     GateError,
@@ -70,7 +71,7 @@ from gate.wire.rate import explaining
 if TYPE_CHECKING:
     from gate.bake.run import Bake, Baking
 
-__all__ = ["WaitOptions", "check_bake_fits", "wait"]
+__all__ = ["WaitOptions", "bake_fits", "check_bake_fits", "wait"]
 
 DEFAULT_TIMEOUT = 30 * 60.0
 DEFAULT_NOT_FOUND_GRACE = 30.0
@@ -216,15 +217,21 @@ def wait(
 def check_bake_fits(bake: Bake | None, options: WaitOptions, kept_for_release: float = 0.0) -> None:
     """A UsageError unless the deployment has time left once its bake (and the release's)
     are taken from the timeout."""
-    baking = (bake.duration if bake is not None else 0.0) + kept_for_release
-    if baking < options.timeout:
+    bake_fits(bake.duration if bake is not None else None, options.timeout, kept_for_release)
+
+
+def bake_fits(bake: float | None, timeout: float, kept_for_release: float = 0.0) -> None:
+    """The rule every face checks: a :class:`FieldError` unless ``timeout`` leaves the
+    deployment time once ``bake`` (and the release's own bake) are taken from it."""
+    if (bake or 0.0) + kept_for_release < timeout:
         return
-    bakes = [f"the bake ({format_duration(bake.duration)})"] if bake is not None else []
+    bakes = [f"{named('bake')} ({format_duration(bake)})"] if bake is not None else []
     if kept_for_release:
         bakes.append(f"the release's bake ({format_duration(kept_for_release)})")
-    raise UsageError(
-        f"{' and '.join(bakes)} must fit inside the timeout "
-        f"({format_duration(options.timeout)}), with time left for the deployment"
+    raise FieldError(
+        "bake" if bake is not None else "timeout",
+        f"{' and '.join(bakes)} must fit inside {named('timeout')} "
+        f"({format_duration(timeout)}), with time left for the deployment",
     )
 
 
