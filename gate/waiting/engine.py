@@ -223,7 +223,7 @@ def check_bake_fits(bake: Bake | None, options: WaitOptions, kept_for_release: f
 def bake_fits(bake: float | None, timeout: float, kept_for_release: float = 0.0) -> None:
     """The rule every face checks: a :class:`FieldError` unless ``timeout`` leaves the
     deployment time once ``bake`` (and the release's own bake) are taken from it."""
-    if (bake or 0.0) + kept_for_release < timeout:
+    if (0.0 if bake is None else bake) + kept_for_release < timeout:
         return
     bakes = [f"{named('bake')} ({format_duration(bake)})"] if bake is not None else []
     if kept_for_release:
