@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gate.bake.check import Check
-from gate.bake.run import DEFAULT_BAKE_INTERVAL, Bake
+from gate.bake.lengths import BAKE, BAKE_INTERVAL
+from gate.bake.run import Bake
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.core.model import ON_FAILURE, OnFailure
 
@@ -17,14 +18,7 @@ __all__ = ["AFTER_SUCCESS", "BAKING", "ROLLING_BACK", "bake_of", "on_failure_of"
 DEFAULT_PROBE_FAILURES = 3.0
 
 BAKING = (
-    Field(
-        "bake",
-        "after the deployment succeeded, how long its checks must stay healthy before the "
-        "gate passes (inside --timeout), such as 10m",
-        kind="duration",
-        metavar="DURATION",
-        more_than=0,
-    ),
+    BAKE,
     Field(
         "alarm",
         "a CloudWatch alarm that fails the bake if it is (or was, during the bake) in ALARM; "
@@ -92,14 +86,7 @@ BAKING = (
         most=1000,
         whole=True,
     ),
-    Field(
-        "bake_interval",
-        "how often every check is read during the bake",
-        kind="duration",
-        metavar="DURATION",
-        default=DEFAULT_BAKE_INTERVAL,
-        more_than=0,
-    ),
+    BAKE_INTERVAL,
 )
 ROLLING_BACK = (
     Field(

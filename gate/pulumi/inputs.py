@@ -18,13 +18,8 @@ from gate.core.description import FieldError, TargetDescription
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
 from gate.telling.options import TELLING
-from gate.waiting.engine import (
-    DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_TIMEOUT,
-    WaitOptions,
-    bake_fits,
-)
-from gate.waiting.options import WAITING, WAITING_OPTIONS
+from gate.waiting.engine import WaitOptions, bake_fits
+from gate.waiting.options import DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, WAITING, WAITING_OPTIONS
 
 __all__ = [
     "AFTER_KEYS",

@@ -53,6 +53,11 @@ from gate.core.provider import (
 )
 from gate.core.text import one_line, quoted
 from gate.core.timestamps import iso_utc, parse_timestamp
+from gate.waiting.options import (
+    DEFAULT_NOT_FOUND_GRACE,
+    DEFAULT_TIMEOUT,
+    WAITING_OPTIONS,
+)
 from gate.waiting.reporter import GuardedReporter, NullReporter, PhaseReporter, Reporter
 from gate.waiting.rollback import OnFailure, check_rollback, roll_back, rolls_back_after
 from gate.waiting.schedule import (
@@ -73,10 +78,6 @@ if TYPE_CHECKING:
 
 __all__ = ["WaitOptions", "bake_fits", "check_bake_fits", "wait"]
 
-DEFAULT_TIMEOUT = 30 * 60.0
-DEFAULT_NOT_FOUND_GRACE = 30.0
-DEFAULT_REQUEST_TIMEOUT = 10.0
-"""Longest wait for one API answer, for the providers the faces build."""
 DEFAULT_HEARTBEAT = 60.0
 LAST_READ_SECONDS = 1.0
 """The most a read made at the deadline may take: the wait ends by --timeout plus this."""
@@ -100,8 +101,6 @@ class WaitOptions:
     """Longest silence while waiting: a progress line is said at least this often."""
 
     def __post_init__(self) -> None:
-        from gate.waiting.options import WAITING_OPTIONS  # the rules; they take our defaults
-
         WAITING_OPTIONS.read(
             {key: getattr(self, key) for key in WAITING_OPTIONS.keys if hasattr(self, key)}
         )

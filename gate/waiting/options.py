@@ -8,11 +8,22 @@ from __future__ import annotations
 
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.core.durations import format_duration
-from gate.waiting.engine import DEFAULT_NOT_FOUND_GRACE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT
 from gate.waiting.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
 from gate.wire.sharing import DEFAULT_MAX_RATE
 
-__all__ = ["MAX_RATE", "WAITING", "WAITING_OPTIONS"]
+__all__ = [
+    "DEFAULT_NOT_FOUND_GRACE",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "MAX_RATE",
+    "WAITING",
+    "WAITING_OPTIONS",
+]
+
+DEFAULT_TIMEOUT = 30 * 60.0
+DEFAULT_NOT_FOUND_GRACE = 30.0
+DEFAULT_REQUEST_TIMEOUT = 10.0
+"""Longest wait for one API answer, for the providers the faces build."""
 
 WAITING = (
     Field(
