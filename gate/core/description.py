@@ -114,13 +114,15 @@ class Field:
     """Fields that, when given, leave ``env`` unread (an environment id a pipeline run has
     no use for is neither taken nor checked)."""
     more_than: float | None = None
-    """A ``number``, ``percent`` or ``duration`` must be more than this (``0``: no zero)."""
+    """A ``number``, ``percent`` or ``duration`` must be more than this (``0``: no zero).
+    The bounds are the field's one rule about its value: :meth:`check` applies them, in the
+    same words, to whatever face the value came from."""
     least: float | None = None
-    """...or at least this (a ``duration``: 0 unless ``more_than`` is set)."""
+    """It must be at least this (a ``duration``: 0 unless ``more_than`` is set)."""
     most: float | None = None
-    """...and at most this (a ``duration``: 7 days)."""
+    """It must be at most this (a ``duration``: 7 days unless set)."""
     whole: bool = False
-    """A ``number`` that counts: a whole number."""
+    """It counts something: a whole number."""
 
     def check(self, value: object, given: Mapping[str, object]) -> object:
         """``value`` as this field's type, or a :class:`FieldError` naming the field (a
