@@ -300,7 +300,7 @@ def test_the_iam_actions_the_bake_needs_are_enough(
     [
         (
             ["--bake", "30m", "--timeout", "10m", "--probe", "http://127.0.0.1:9/"],
-            "must fit inside the timeout",
+            "--bake (30m00s) must fit inside --timeout (10m00s), with time left for",
         ),
         (["--alarm", "checkout-5xx"], "--alarm is read during a bake: give --bake"),
         (["--bake", "1m"], "--bake needs something to watch"),

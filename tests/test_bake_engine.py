@@ -130,7 +130,9 @@ def test_a_bake_that_cannot_fit_the_timeout_is_refused_before_waiting(
     clock: VirtualClock,
 ) -> None:
     check = ScriptedCheck(lambda n: HEALTHY)
-    with pytest.raises(UsageError, match=r"bake \(30m00s\) must fit inside the timeout"):
+    with pytest.raises(
+        UsageError, match=r"^--bake \(30m00s\) must fit inside --timeout \(30m00s\)"
+    ):
         gate_with_bake(clock, finishing_at(60), check, bake=1800, timeout=1800)
     assert not check.prepared
 

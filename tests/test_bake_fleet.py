@@ -172,5 +172,5 @@ def test_the_releases_bake_must_fit_every_targets_timeout(
     file = release(tmp_path, {"env": "eu", "timeout": "10s"}, {"env": "us"})
     code, out, err = gate(emulator, "wait-all", file, "--bake", "20s", "--probe", healthy.url)
     assert code == 2
-    assert "the release's bake (20.0s) must fit inside the timeout (10.0s)" in err
+    assert "target 1: the release's bake (20.0s) must fit inside field 'timeout' (10.0s)" in err
     assert out == ""

@@ -287,7 +287,7 @@ def test_a_garbage_body_is_retried(emulator: Emulator) -> None:
         (["--deploy-id", "d1"], {"HUMANITEC_TOKEN": ""}, "HUMANITEC_TOKEN is not set"),
         ([], {}, "one of the arguments --deploy-id --latest --run is required"),
         (["--deploy-id", "d1", "--latest"], {}, "not allowed with argument"),
-        (["--deploy-id", "d1", "--interval", "30s"], {}, "must not exceed max-interval"),
+        (["--deploy-id", "d1", "--interval", "30s"], {}, "unless --max-interval is set"),
         (["--deploy-id", "d1", "--output", "yaml"], {}, "invalid choice"),
         (["--deploy-id", "d1", "--api-url", "ftp://x"], {}, "not an http(s) URL"),
     ],

@@ -219,7 +219,7 @@ def test_two_repeated_ids_are_refused_before_any_read(emulator: Emulator) -> Non
         ),
         (
             [{"env": "staging"}, {"env": "qa", "interval": "1m", "max-interval": "10s"}],
-            "release.yaml: target 2: interval (1m00s) must not exceed max-interval",
+            "release.yaml: target 2: field 'interval' (1m00s) must not exceed field 'max-interval'",
         ),
     ],
 )

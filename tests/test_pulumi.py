@@ -747,7 +747,10 @@ def test_a_bake_that_breaches_fails_the_update_saying_the_deployment_succeeded(
     ("options", "words"),
     [
         ({"alarm": ["checkout-5xx"]}, "alarm: alarm is read during a bake: give bake"),
-        ({"bake": "40m", "probe": ["http://127.0.0.1:9/"]}, "bake: bake must fit inside timeout"),
+        (
+            {"bake": "40m", "probe": ["http://127.0.0.1:9/"]},
+            "bake: bake \\(40m00s\\) must fit inside timeout \\(30m00s\\)",
+        ),
         ({"on_failure": "pray"}, "on_failure: on_failure must be nothing or rollback"),
     ],
 )

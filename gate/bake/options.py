@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gate.bake.check import Check
-from gate.bake.run import DEFAULT_BAKE_INTERVAL, Bake
+from gate.bake.lengths import BAKE, BAKE_INTERVAL
+from gate.bake.run import Bake
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
 from gate.core.model import ON_FAILURE, OnFailure
 
@@ -17,13 +18,7 @@ __all__ = ["AFTER_SUCCESS", "BAKING", "ROLLING_BACK", "bake_of", "on_failure_of"
 DEFAULT_PROBE_FAILURES = 3.0
 
 BAKING = (
-    Field(
-        "bake",
-        "after the deployment succeeded, how long its checks must stay healthy before the "
-        "gate passes (inside --timeout), such as 10m",
-        kind="duration",
-        metavar="DURATION",
-    ),
+    BAKE,
     Field(
         "alarm",
         "a CloudWatch alarm that fails the bake if it is (or was, during the bake) in ALARM; "
@@ -87,14 +82,11 @@ BAKING = (
         kind="number",
         default=DEFAULT_PROBE_FAILURES,
         metavar="N",
+        least=1,
+        most=1000,
+        whole=True,
     ),
-    Field(
-        "bake_interval",
-        "how often every check is read during the bake",
-        kind="duration",
-        metavar="DURATION",
-        default=DEFAULT_BAKE_INTERVAL,
-    ),
+    BAKE_INTERVAL,
 )
 ROLLING_BACK = (
     Field(
@@ -141,14 +133,6 @@ def _each_needs_its_server(values: TargetValues) -> None:
             raise FieldError(server, f"{named(server)} needs {_WHICH[server]}")
 
 
-def _probe_failures_counted(values: TargetValues) -> None:
-    failures = values.number("probe_failures") or 0
-    if failures < 1 or failures != int(failures) or failures > 1000:
-        raise FieldError(
-            "probe_failures", f"{named('probe_failures')} must be a whole number 1 to 1000"
-        )
-
-
 def _dry_run_of_a_rollback(values: TargetValues) -> None:
     if values.flag("dry_run") and values.text("on_failure") == "nothing":
         raise FieldError("dry_run", f"{named('dry_run')} needs {named('on_failure')} rollback")
@@ -161,7 +145,6 @@ AFTER_SUCCESS = TargetDescription(
     rules=(
         _checks_need_a_bake,
         _each_needs_its_server,
-        _probe_failures_counted,
         _dry_run_of_a_rollback,
     ),
 )
@@ -226,12 +209,12 @@ def _made(
     if values.given("probe"):
         from gate.bake.probe import HttpProbe
 
-        failures = int(values.number("probe_failures") or DEFAULT_PROBE_FAILURES)
+        failures = int(values.number_of("probe_failures"))
         for url in values.texts("probe"):
             checks.append(
                 HttpProbe(url, failures_in_a_row=failures, request_timeout=request_timeout)
             )
-    return Bake(duration, checks, interval=values.number("bake_interval") or DEFAULT_BAKE_INTERVAL)
+    return Bake(duration, checks, interval=values.number_of("bake_interval"))
 
 
 def on_failure_of(values: TargetValues) -> OnFailure:

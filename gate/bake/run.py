@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from gate.bake.check import Check, Reading
-from gate.core.durations import LONGEST_DURATION, format_duration
+from gate.bake.lengths import BAKE, BAKE_INTERVAL, DEFAULT_BAKE_INTERVAL
+from gate.core.durations import format_duration
 from gate.core.errors import GateError, TransientError, UsageError
 from gate.core.model import BakeResult, BakeStatus, Breach, CheckResult
 from gate.core.text import one_line
@@ -25,7 +26,6 @@ from gate.wire import deadline
 
 __all__ = ["DEFAULT_BAKE_INTERVAL", "LAST_ROUND_SECONDS", "Bake", "Baking"]
 
-DEFAULT_BAKE_INTERVAL = 15.0
 LAST_ROUND_SECONDS = 10.0
 """The most the bake's last round may take, retries included: a gate with a bake ends by
 ``--timeout`` plus this."""
@@ -51,11 +51,8 @@ class Bake:
     interval: float = DEFAULT_BAKE_INTERVAL
 
     def __post_init__(self) -> None:
-        most = format_duration(LONGEST_DURATION)
-        if not 0 < self.duration <= LONGEST_DURATION:
-            raise UsageError(f"bake must be more than 0 and at most {most}")
-        if not 0 < self.interval <= LONGEST_DURATION:
-            raise UsageError(f"bake-interval must be more than 0 and at most {most}")
+        BAKE.seconds(self.duration)  # the fields' bounds, said as every face says them
+        BAKE_INTERVAL.seconds(self.interval)
         if not self.checks:
             raise UsageError(
                 "a bake needs something to watch: an alarm, a query, an alertmanager or a probe"

@@ -5,7 +5,6 @@ writing the report files, and how signals and broken streams are handled.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
@@ -17,12 +16,13 @@ from types import FrameType
 from typing import NoReturn, TextIO
 
 from gate.cli.files import require_writable, write_atomically
+from gate.core.description import cli_flag
 from gate.core.errors import Interrupted, UsageError
 from gate.render.runner import CommandFreeStream
 from gate.waiting.engine import (
     WaitOptions,
 )
-from gate.wire.sharing import DEFAULT_MAX_RATE
+from gate.waiting.options import MAX_RATE
 
 __all__ = [
     "Parser",
@@ -39,8 +39,6 @@ __all__ = [
     "write_reports",
 ]
 
-MAX_RATE = 1000.0
-
 
 class Parser(argparse.ArgumentParser):
     """Turns argparse's complaints into one-line :class:`UsageError` s (exit 2)."""
@@ -50,9 +48,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def wait_options_of(flags: argparse.Namespace) -> WaitOptions:
-    """The waiting flags' options; a request timeout that cannot work is a usage error."""
-    if flags.request_timeout <= 0:
-        raise UsageError("--request-timeout must be more than 0")
+    """The waiting flags' options (each checked by its field as it was read)."""
     return WaitOptions(
         timeout=flags.timeout,
         interval=flags.interval,
@@ -135,12 +131,12 @@ def add_fleet_flags(parser: argparse.ArgumentParser, when: str) -> None:
             "(default: wait for all, so every failure is reported together)",
         )
     fleet.add_argument(
-        "--max-rate",
-        type=_rate,
-        default=DEFAULT_MAX_RATE,
-        metavar="N",
-        help=f"requests a second to each API, shared by all targets (default: "
-        f"{DEFAULT_MAX_RATE:g})",
+        cli_flag(MAX_RATE.key),
+        dest=MAX_RATE.key,
+        type=MAX_RATE.number,
+        default=MAX_RATE.default,
+        metavar=MAX_RATE.metavar,
+        help=f"{MAX_RATE.doc} (default: {MAX_RATE.default:g})",
     )
 
 
@@ -155,16 +151,6 @@ def add_report_flags(parser: argparse.ArgumentParser) -> None:
     )
     reports.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     reports.add_argument("--json-report", metavar="FILE", help="write the JSON outcome to FILE")
-
-
-def _rate(text: str) -> float:
-    try:
-        rate = float(text)
-    except ValueError:
-        rate = math.nan
-    if not 0 < rate <= MAX_RATE:
-        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_RATE:g}")
-    return rate
 
 
 def usable(given: TextIO | None, standard: TextIO | None) -> TextIO:

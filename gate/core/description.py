@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gate.core.durations import LONGEST_DURATION, compact_duration
 from gate.core.errors import GateError, UsageError
 from gate.core.text import one_line
 
@@ -42,8 +43,9 @@ Kind = Literal["text", "id", "url", "flag", "number", "percent", "choice", "dura
 """``id``: goes into a request path (letters, digits, ``.``, ``_``, ``-``); ``url``: an API
 base URL (checked as :func:`gate.core.urls.require_api_url` does); ``flag``: true or false;
 ``number``: a finite number; ``percent``: one that may be written ``95%``; ``duration``:
-seconds, or text such as ``90s`` or ``15m`` (read as seconds); ``list``: texts, given
-once each (``--alarm a --alarm b``), as a list, or as one text (read as a list of one)."""
+seconds, or text such as ``90s`` or ``15m`` (read as seconds), 0 to 7 days unless its field
+says otherwise; ``list``: texts, given once each (``--alarm a --alarm b``), as a list, or as
+one text (read as a list of one). A number's bounds are its field's (:class:`Field`)."""
 
 Spelling = Callable[[str], str]
 """How a face spells a field's key (``deploy_id`` -> ``--deploy-id``, ``deployId``)."""
@@ -111,6 +113,16 @@ class Field:
     env_unless: tuple[str, ...] = ()
     """Fields that, when given, leave ``env`` unread (an environment id a pipeline run has
     no use for is neither taken nor checked)."""
+    more_than: float | None = None
+    """A ``number``, ``percent`` or ``duration`` must be more than this (``0``: no zero).
+    The bounds are the field's one rule about its value: :meth:`check` applies them, in the
+    same words, to whatever face the value came from."""
+    least: float | None = None
+    """It must be at least this (a ``duration``: 0 unless ``more_than`` is set)."""
+    most: float | None = None
+    """It must be at most this (a ``duration``: 7 days unless set)."""
+    whole: bool = False
+    """It counts something: a whole number."""
 
     def check(self, value: object, given: Mapping[str, object]) -> object:
         """``value`` as this field's type, or a :class:`FieldError` naming the field (a
@@ -126,9 +138,16 @@ class Field:
 
     def seconds(self, value: object) -> float:
         """A ``duration`` field's value in seconds, checked as :meth:`check` does."""
+        if self.kind != "duration":
+            raise TypeError(f"{self.key} is a {self.kind}, not a duration")
+        return self.number(value)
+
+    def number(self, value: object) -> float:
+        """A ``number``, ``percent`` or ``duration`` field's value (a duration in seconds),
+        checked as :meth:`check` does."""
         checked = self.check(value, {})
         if not isinstance(checked, float):
-            raise TypeError(f"{self.key} is a {self.kind}, not a duration")
+            raise TypeError(f"{self.key} is a {self.kind}, not a number")
         return checked
 
     def _check(self, value: object, given: Mapping[str, object]) -> object:
@@ -138,9 +157,9 @@ class Field:
                 raise FieldError(self.key, f"{name} must be true or false, not {kind_of(value)}")
             return value
         if self.kind in ("number", "percent"):
-            return _number(self.key, value, percent=self.kind == "percent")
+            return self._bounded(_number(self.key, value, percent=self.kind == "percent"))
         if self.kind == "duration":
-            return _seconds(self.key, value)
+            return self._bounded(_seconds(self.key, value))
         if self.kind == "list":
             return _texts(self.key, value)
         if not isinstance(value, str):
@@ -156,6 +175,38 @@ class Field:
             plain_http = given.get("allow_plain_http") is True
             _checked(self.key, lambda flag: _require_url(flag, value, plain_http))
         return value
+
+    def _bounded(self, number: float) -> float:
+        """``number`` if it is within the field's bounds; else the one refusal every face
+        says: ``--bake-interval must be more than 0 and at most 168h``."""
+        least, most = self.least, self.most
+        if self.kind == "duration":
+            least = 0.0 if least is None and self.more_than is None else least
+            most = LONGEST_DURATION if most is None else most
+        low_ok = (self.more_than is None or number > self.more_than) and (
+            least is None or number >= least
+        )
+        high_ok = most is None or number <= most
+        if low_ok and high_ok and (not self.whole or number.is_integer()):
+            return number
+        raise FieldError(self.key, f"{named(self.key)} must be {self._range(least, most)}")
+
+    def _range(self, least: float | None, most: float | None) -> str:
+        def shown(number: float) -> str:
+            if self.kind == "duration" and number:
+                return compact_duration(number)
+            return f"{number:g}%" if self.kind == "percent" else f"{number:g}"
+
+        if self.whole and least is not None and most is not None:
+            return f"a whole number {shown(least)} to {shown(most)}"
+        said = []
+        if self.more_than is not None:
+            said.append(f"more than {shown(self.more_than)}")
+        elif least is not None:
+            said.append(f"{shown(least)} or more")
+        if most is not None:
+            said.append(f"at most {shown(most)}")
+        return ("a whole number " if self.whole else "") + " and ".join(said)
 
 
 @dataclass(frozen=True)
@@ -303,6 +354,14 @@ class TargetValues:
         value = self.values.get(key, self._default(key))
         return float(value) if isinstance(value, (int, float)) else None
 
+    def number_of(self, key: str) -> float:
+        """The number ``key`` was given (checked within its bounds), else its declared
+        default: never a stand-in for a value that was given (a 0 is refused, not replaced)."""
+        number = self.number(key)
+        if number is None:
+            raise TypeError(f"{key} has no number and no default")
+        return number
+
     def _default(self, key: str) -> object:
         return self.description.field(key).default
 
@@ -353,7 +412,7 @@ def _seconds(key: str, value: object) -> float:
     from gate.core.durations import parse_duration
 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        if math.isnan(value):
             raise FieldError(key, f"{named(key)} must be a number of seconds, not {value}")
         return float(value)
     if not isinstance(value, str):

@@ -17,19 +17,20 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 
 
 def parse_duration(text: str, *, flag: str = "duration") -> float:
-    """Seconds in ``text``; a bare number is seconds. Raises :class:`UsageError` otherwise."""
+    """Seconds in ``text``; a bare number is seconds. Raises :class:`UsageError` otherwise.
+    A sign is read (``-5`` is -5 seconds) and no bound is applied: which durations a value may
+    take is its field's rule (:class:`gate.core.description.Field`), said the same way whether
+    it was written as text or as a number."""
     cleaned = text.strip().lower()
     shown = repr(text) if len(text) <= 40 else repr(text[:39] + "…")
+    sign = -1.0 if cleaned.startswith("-") else 1.0
+    cleaned = cleaned.removeprefix("-")
     if re.fullmatch(r"\d+(?:\.\d+)?", cleaned):
-        seconds = float(cleaned)
-    else:
-        parts = _PART.findall(cleaned)
-        if not parts or "".join(number + unit for number, unit in parts) != cleaned:
-            raise UsageError(f"{flag} {shown} is not a duration (try 90, 90s, 15m, 1h or 1h30m)")
-        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if not math.isfinite(seconds) or seconds > LONGEST_DURATION:
-        raise UsageError(f"{flag} {shown} is longer than the longest the gate accepts (7 days)")
-    return seconds
+        return sign * float(cleaned)
+    parts = _PART.findall(cleaned)
+    if not parts or "".join(number + unit for number, unit in parts) != cleaned:
+        raise UsageError(f"{flag} {shown} is not a duration (try 90, 90s, 15m, 1h or 1h30m)")
+    return sign * sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
 def format_duration(seconds: float) -> str:

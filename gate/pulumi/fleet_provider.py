@@ -14,6 +14,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure
 
+from gate.core.description import FieldError
 from gate.core.model import OutcomeStatus
 from gate.providers import Provider
 from gate.pulumi.changes import Change, fleet_change_of
@@ -36,7 +37,8 @@ from gate.pulumi.outcomes import (
 from gate.pulumi.provider import DeploymentWaitProvider
 from gate.pulumi.running import Run, build_provider, token_problem
 from gate.waiting.fleet import FleetOutcome, Target, wait_all
-from gate.wire.sharing import DEFAULT_MAX_RATE, Sharing
+from gate.waiting.options import MAX_RATE
+from gate.wire.sharing import Sharing
 
 __all__ = ["DeploymentsWaitProvider"]
 
@@ -69,10 +71,11 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
             if problem and not any(failure.property == "" for failure in failures):
                 failures.append(CheckFailure("", problem))
         max_rate = news.get("max_rate")
-        if known(max_rate) and not (
-            isinstance(max_rate, (int, float)) and not isinstance(max_rate, bool) and max_rate > 0
-        ):
-            failures.append(CheckFailure("max_rate", "max_rate must be a number above 0"))
+        if known(max_rate) and max_rate is not None:
+            try:
+                MAX_RATE.number(max_rate)
+            except FieldError as refused:
+                failures.append(CheckFailure("max_rate", refused.worded(str)))
         return failures
 
     recorded_keys = FLEET_OUTPUT_KEYS
@@ -96,7 +99,8 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
         return _fleet_outputs(self._wait_all(props))
 
     def _wait_all(self, props: Mapping[str, Any]) -> FleetOutcome:
-        sharing = Sharing(max_rate=float(props.get("max_rate") or DEFAULT_MAX_RATE))
+        given = props.get("max_rate")
+        sharing = Sharing(max_rate=MAX_RATE.number(MAX_RATE.default if given is None else given))
         run = Run(configured_token=self._configured_token)
         timing = {key: props.get(key) for key in DURATION_KEYS}
         options = wait_options(props)

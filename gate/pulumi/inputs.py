@@ -15,13 +15,11 @@ from typing import Any
 
 from gate.bake.options import AFTER_SUCCESS
 from gate.core.description import FieldError, TargetDescription
-from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import GateError, UsageError
 from gate.providers.registry import available_providers, load_plugin
 from gate.telling.options import TELLING
-from gate.waiting.engine import DEFAULT_REQUEST_TIMEOUT, WaitOptions
-from gate.waiting.options import WAITING
-from gate.waiting.schedule import DEFAULT_MAX_INTERVAL
+from gate.waiting.engine import WaitOptions, bake_fits
+from gate.waiting.options import DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, WAITING, WAITING_OPTIONS
 
 __all__ = [
     "AFTER_KEYS",
@@ -146,38 +144,12 @@ def _unresolved_deploy_id(
 
 def timing_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
     """The durations of ``props`` that are not usable, alone or together."""
-    failures = []
-    parsed: dict[str, float] = {}
-    for key in DURATION_KEYS:
-        value = props.get(key)
-        if value is None or not known(value):
-            continue
-        try:
-            parsed[key] = seconds(value, key, name_of)
-        except GateError as bad:
-            failures.append(Failure(key, str(bad)))
-            continue
-        too_low = parsed[key] < 0 if key == "not_found_grace" else parsed[key] <= 0
-        if too_low or parsed[key] > LONGEST_DURATION:
-            bound = "0 or more" if key == "not_found_grace" else "more than 0"
-            most = format_duration(LONGEST_DURATION)
-            failures.append(Failure(key, f"{name_of(key)} must be {bound} and at most {most}"))
-    interval = parsed.get("interval")
-    longest = parsed.get("max_interval", DEFAULT_MAX_INTERVAL)
-    if interval is not None and interval > longest and not _names_failed(failures, "max_interval"):
-        source = (
-            f"{name_of('max_interval')} ({format_duration(longest)})"
-            if "max_interval" in parsed
-            else f"{format_duration(longest)}, the longest gap between reads unless "
-            f"{name_of('max_interval')} is set"
-        )
-        failures.append(
-            Failure(
-                "interval",
-                f"{name_of('interval')} ({format_duration(interval)}) must not exceed {source}",
-            )
-        )
-    return failures
+    given = {key: props[key] for key in DURATION_KEYS if props.get(key) is not None}
+    unknown = [key for key, value in given.items() if not known(value)]
+    return [
+        Failure(problem.key, problem.worded(name_of))
+        for problem in WAITING_OPTIONS.problems(given, unknown=unknown)
+    ]
 
 
 def after_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
@@ -193,21 +165,17 @@ def after_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Fail
             unknown=[key for key in unknown if key in description.keys],
         )
     ]
-    bake, timeout = given.get("bake"), props.get("timeout", "30m")
+    bake, timeout = given.get("bake"), props.get("timeout")
     if failures or bake is None or unknown or not known(timeout):
         return failures
     try:
-        fits = AFTER_SUCCESS.field("bake").seconds(bake) < seconds(timeout, "timeout")
+        limit = DEFAULT_TIMEOUT if timeout is None else seconds(timeout, "timeout")
     except GateError:
         return failures  # the timing's own check names it
-    if not fits:
-        failures.append(
-            Failure(
-                "bake",
-                f"{name_of('bake')} must fit inside {name_of('timeout')}, with time left for "
-                "the deployment",
-            )
-        )
+    try:
+        bake_fits(AFTER_SUCCESS.field("bake").seconds(bake), limit)
+    except FieldError as refused:
+        failures.append(Failure(refused.key, refused.worded(name_of)))
     return failures
 
 
@@ -218,10 +186,6 @@ def after_fields(
     ``props`` give."""
     keys = description.keys if description is not None else AFTER_KEYS
     return {key: props[key] for key in keys if props.get(key) is not None}
-
-
-def _names_failed(failures: list[Failure], key: str) -> bool:
-    return any(failure.key == key for failure in failures)
 
 
 def seconds(value: object, key: str, name_of: NameOf = str) -> float:
@@ -242,7 +206,10 @@ def wait_options(props: Mapping[str, Any], *, engine_timeout: float = 0.0) -> Wa
         for key in ("timeout", "interval", "max_interval", "not_found_grace")
         if props.get(key) is not None
     }
-    options = WaitOptions(**given)
+    try:
+        options = WaitOptions(**given)
+    except FieldError as bad:  # read as every face reads them; said as Pulumi names them
+        raise UsageError(bad.worded(str)) from None
     if 0 < engine_timeout < options.timeout:
         options = replace(options, timeout=engine_timeout)
     return options

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, TypeVar
 
+from gate.core.description import FieldError, named
 from gate.core.durations import LONGEST_DURATION, format_duration
 from gate.core.errors import (
     GateError,
@@ -52,6 +53,11 @@ from gate.core.provider import (
 )
 from gate.core.text import one_line, quoted
 from gate.core.timestamps import iso_utc, parse_timestamp
+from gate.waiting.options import (
+    DEFAULT_NOT_FOUND_GRACE,
+    DEFAULT_TIMEOUT,
+    WAITING_OPTIONS,
+)
 from gate.waiting.reporter import GuardedReporter, NullReporter, PhaseReporter, Reporter
 from gate.waiting.rollback import OnFailure, check_rollback, roll_back, rolls_back_after
 from gate.waiting.schedule import (
@@ -70,12 +76,8 @@ from gate.wire.rate import explaining
 if TYPE_CHECKING:
     from gate.bake.run import Bake, Baking
 
-__all__ = ["WaitOptions", "check_bake_fits", "wait"]
+__all__ = ["WaitOptions", "bake_fits", "check_bake_fits", "wait"]
 
-DEFAULT_TIMEOUT = 30 * 60.0
-DEFAULT_NOT_FOUND_GRACE = 30.0
-DEFAULT_REQUEST_TIMEOUT = 10.0
-"""Longest wait for one API answer, for the providers the faces build."""
 DEFAULT_HEARTBEAT = 60.0
 LAST_READ_SECONDS = 1.0
 """The most a read made at the deadline may take: the wait ends by --timeout plus this."""
@@ -99,20 +101,12 @@ class WaitOptions:
     """Longest silence while waiting: a progress line is said at least this often."""
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "interval", "max_interval", "heartbeat", "not_found_grace"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            flag = name.replace("_", "-")
-            if not 0 <= value <= LONGEST_DURATION or (value == 0 and name != "not_found_grace"):
-                low = "0 or more" if name == "not_found_grace" else "more than 0"
-                raise UsageError(
-                    f"{flag} must be {low} and at most {format_duration(LONGEST_DURATION)}"
-                )
-        if self.interval > self.longest_gap:
+        WAITING_OPTIONS.read(
+            {key: getattr(self, key) for key in WAITING_OPTIONS.keys if hasattr(self, key)}
+        )
+        if not 0 < self.heartbeat <= LONGEST_DURATION:
             raise UsageError(
-                f"interval ({format_duration(self.interval)}) must not exceed "
-                f"max-interval ({format_duration(self.longest_gap)})"
+                f"heartbeat must be more than 0 and at most {format_duration(LONGEST_DURATION)}"
             )
 
     @property
@@ -227,15 +221,21 @@ def wait(
 def check_bake_fits(bake: Bake | None, options: WaitOptions, kept_for_release: float = 0.0) -> None:
     """A UsageError unless the deployment has time left once its bake (and the release's)
     are taken from the timeout."""
-    baking = (bake.duration if bake is not None else 0.0) + kept_for_release
-    if baking < options.timeout:
+    bake_fits(bake.duration if bake is not None else None, options.timeout, kept_for_release)
+
+
+def bake_fits(bake: float | None, timeout: float, kept_for_release: float = 0.0) -> None:
+    """The rule every face checks: a :class:`FieldError` unless ``timeout`` leaves the
+    deployment time once ``bake`` (and the release's own bake) are taken from it."""
+    if (0.0 if bake is None else bake) + kept_for_release < timeout:
         return
-    bakes = [f"the bake ({format_duration(bake.duration)})"] if bake is not None else []
+    bakes = [f"{named('bake')} ({format_duration(bake)})"] if bake is not None else []
     if kept_for_release:
         bakes.append(f"the release's bake ({format_duration(kept_for_release)})")
-    raise UsageError(
-        f"{' and '.join(bakes)} must fit inside the timeout "
-        f"({format_duration(options.timeout)}), with time left for the deployment"
+    raise FieldError(
+        "bake" if bake is not None else "timeout",
+        f"{' and '.join(bakes)} must fit inside {named('timeout')} "
+        f"({format_duration(timeout)}), with time left for the deployment",
     )
 
 
