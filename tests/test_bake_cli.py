@@ -261,20 +261,31 @@ def test_an_alarm_seen_in_alarm_fails_the_bake_though_a_history_read_fails(
 
 
 @pytest.mark.parametrize(
-    ("allowed", "missing"),
+    ("allowed", "missing", "watched"),
     [
-        (["cloudwatch:DescribeAlarms"], "cloudwatch:DescribeAlarmHistory"),
-        (["cloudwatch:DescribeAlarmHistory"], "cloudwatch:DescribeAlarms"),
+        (["cloudwatch:DescribeAlarms"], "cloudwatch:DescribeAlarmHistory", ["checkout-*"]),
+        (["cloudwatch:DescribeAlarmHistory"], "cloudwatch:DescribeAlarms", ["checkout-*"]),
+        (
+            ["cloudwatch:DescribeAlarms"],
+            "cloudwatch:DescribeAlarmHistory",
+            ["made-by-the-deploy-*", "--missing-alarm", "ignore"],
+        ),
     ],
-    ids=["history-not-allowed", "alarms-not-allowed"],
+    ids=["history-not-allowed", "alarms-not-allowed", "history-not-allowed-none-found-yet"],
 )
 def test_an_iam_action_the_bake_needs_is_refused_before_waiting(
-    emulator: Emulator, cloudwatch: Any, moto_server: str, allowed: list[str], missing: str
+    emulator: Emulator,
+    cloudwatch: Any,
+    moto_server: str,
+    allowed: list[str],
+    missing: str,
+    watched: list[str],
 ) -> None:
     """As CodeDeploy's alarm setup needs only DescribeAlarms, roles copied from it lack
-    DescribeAlarmHistory: said at once (exit 2) naming the action, not after the deployment."""
+    DescribeAlarmHistory: said at once (exit 2) naming the action, not after the deployment,
+    even when the alarms are yet to be made by the deployment."""
     with alarm_history_served(), iam_enforced(moto_server, *allowed) as keys:
-        result = gate(emulator, *QUICK_BAKE, "--alarm", "checkout-*", moto=moto_server, aws=keys)
+        result = gate(emulator, *QUICK_BAKE, "--alarm", *watched, moto=moto_server, aws=keys)
     assert result.returncode == 2, result.stderr
     assert f"the credentials may not call {missing}, which the bake needs" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

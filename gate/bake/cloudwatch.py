@@ -138,22 +138,24 @@ class CloudWatchAlarms:
                 f"no CloudWatch alarm {_listed(found.missing)} in {self._region()}: "
                 "check the names and the region (or let missing alarms be ignored)"
             )
-        for name in list(found.alarms)[:1]:
-            try:
-                self._call(
-                    "describe_alarm_history",
-                    name,
-                    AlarmName=name,
-                    AlarmTypes=list(ALARM_TYPES),
-                    HistoryItemType="StateUpdate",
-                    MaxRecords=1,
-                )
-            except AuthError as refused:
-                raise _not_permitted(
-                    "cloudwatch:DescribeAlarmHistory",
-                    "to catch an alarm that flapped between reads",
-                    refused,
-                ) from refused
+        # Proven even when nothing is found yet: the deployment may create the alarms.
+        first = next(iter(found.alarms), None)
+        named = {"AlarmName": first} if first is not None else {}
+        try:
+            self._call(
+                "describe_alarm_history",
+                first or "history",
+                **named,
+                AlarmTypes=list(ALARM_TYPES),
+                HistoryItemType="StateUpdate",
+                MaxRecords=1,
+            )
+        except AuthError as refused:
+            raise _not_permitted(
+                "cloudwatch:DescribeAlarmHistory",
+                "to catch an alarm that flapped between reads",
+                refused,
+            ) from refused
 
     def read(self, since: datetime, now: datetime) -> Reading:
         found = self._find()
