@@ -67,10 +67,6 @@ class Secret:
         """A digest that tells two secrets apart without holding either (a cache key)."""
         return hashlib.sha256(self._value.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def redact(self, text: str) -> str:
-        """``text`` with every occurrence of the value replaced, for echoing API messages."""
-        return text.replace(self._value, "***") if self._value else text
-
     def __repr__(self) -> str:
         return "Secret('***')"
 
