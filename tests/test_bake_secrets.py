@@ -5,6 +5,7 @@ Humanitec."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
@@ -23,6 +24,8 @@ from tests.support import TOKEN, run_gate
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 PROBE_TOKEN = "pr0be-qu3ry-t0ken-77"
 PROBE_PASSWORD = "pr0be-pa55w0rd-1234"
+PROBE_SIGNATURE = "q7x9k2"
+"""Too short to cut from every text, but a credential: never comes back through its probe."""
 GOOD_SET = "5e7b0c2f91d4"
 AWS_IN_ENV = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": AWS_SECRET}
 
@@ -80,8 +83,7 @@ def assert_said_without(
     assert result.returncode == 1, result.stderr
     outcome: dict[str, Any] = json.loads(result.stdout)
     assert outcome["rollback"]["outcome"]["status"] == "succeeded", "the comment was written"
-    for secret in secrets:
-        assert [text for text in said if secret in text] == [], secret
+    assert [secret for secret in secrets if any(secret in text for text in said)] == []
     return outcome
 
 
@@ -89,13 +91,23 @@ def assert_said_without(
 def test_no_secret_comes_back_through_a_probes_answer(
     paced_emulator: Emulator, tmp_path: Path, status: int
 ) -> None:
-    body = f"Cannot GET {{target}} with token {TOKEN} and key {AWS_SECRET}"
+    """Its query, password and the basic-auth header they are sent in too, a short
+    credential value as well, echoed as a framework's error page or a debugging 401 does."""
+    body = (
+        f"Authorization: {{authorization}} refused; sig {PROBE_SIGNATURE}; "
+        f"Cannot GET {{target}} with token {TOKEN} and key {AWS_SECRET}"
+    )
     with HealthEndpoint([status], body=body) as health, OtlpReceiver() as receiver:
-        url = health.url.replace("//", f"//ops:{PROBE_PASSWORD}@") + f"?token={PROBE_TOKEN}"
+        url = health.url.replace("//", f"//ops:{PROBE_PASSWORD}@")
+        url += f"?token={PROBE_TOKEN}&sig={PROBE_SIGNATURE}"
         checks = ["--probe", url, "--probe-failures", "1"]
         result, said = baked_and_rolled_back(paced_emulator, checks, tmp_path, receiver)
-    outcome = assert_said_without(result, said, TOKEN, AWS_SECRET, PROBE_TOKEN, PROBE_PASSWORD)
+    basic = base64.b64encode(f"ops:{PROBE_PASSWORD}".encode()).decode()
+    secrets = (TOKEN, AWS_SECRET, PROBE_TOKEN, PROBE_PASSWORD, PROBE_SIGNATURE, basic)
+    outcome = assert_said_without(result, said, *secrets)
     assert "Cannot GET ***" in outcome["reason"], "the body is still said, without the secrets"
+    assert "sig ***" in outcome["reason"]
+    assert "Authorization: ***" in outcome["reason"]
 
 
 ECHOED = f"echoing {TOKEN} and {AWS_SECRET}"
@@ -184,3 +196,93 @@ def test_a_remembered_secret_is_cut_from_text_from_outside_in_the_forms_it_is_ec
     assert from_api(f'{{"json": "{escaped}"}}') == '{"json": "***"}'
     remember("abc")  # too short to mean anything: never cut
     assert from_api("abc def") == "abc def"
+
+
+def test_a_probes_short_or_ordinary_query_values_are_not_cut_from_what_the_gate_decides_on(
+    paced_emulator: Emulator,
+) -> None:
+    """``?key=deploy&passive=true&monkey=prod`` makes no word a secret of the run: the
+    Humanitec v2 history still says which deployment ``deploy``-ed, and the bake's breach is
+    rolled back to it."""
+    good = paced_emulator.add_humanitec_v2("acme", Timeline([(0, "succeeded")]), started_ago=3600)
+    deployed = paced_emulator.add_humanitec_v2(
+        "acme", Timeline([(0, "in progress"), (1, "succeeded")])
+    )
+    with HealthEndpoint([503]) as health:
+        result = run_gate(
+            "wait", "humanitec-v2", "--org", "acme", "--deployment-id", deployed,
+            "--interval", "0.05s", "--max-interval", "0.2s", "--output", "json",
+            "--bake", "5m", "--bake-interval", "0.2s", "--probe-failures", "1",
+            "--probe", f"{health.url}?key=deploy&passive=true&monkey=prod",
+            "--on-failure", "rollback",
+            env={"HUMANITEC_API_URL": paced_emulator.url, "HUMANITEC_AUTH_TOKEN": TOKEN},
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    rollback = json.loads(result.stdout)["rollback"]
+    assert rollback["plan"]["to"] == good, rollback["reason"]
+    assert rollback["outcome"]["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "everywhere"),
+    [
+        ("token", "t0k-7e1d9c3a", True),
+        ("access_token", "at-5b2f8e04", True),
+        ("apiKey", "ak-91c4d7e2", True),
+        ("X-Amz-Signature", "sg-3a8e6f1b", True),
+        ("client-secret", "cs-d24b7c90", True),
+        ("passive", "pv-6f0a3e5d", False),
+        ("monkey", "mk-8c1e4b7a", False),
+        ("keyword", "kw-2d9f5a63", False),
+        ("key", "deploy", False),
+        ("sig", "q1w2e3", False),
+    ],
+)
+def test_a_probes_query_value_is_a_secret_of_the_run_when_its_key_names_a_credential_and_it_is_long(
+    key: str, value: str, everywhere: bool
+) -> None:
+    from gate.bake.probe import HttpProbe
+    from gate.core.text import from_api
+
+    HttpProbe(f"https://shop.example/healthz?{key}={value}", request_timeout=1.0)
+    assert (from_api(f"said {value}") == "said ***") is everywhere
+    assert from_api(value) == ("***" if everywhere else value)
+
+
+@pytest.mark.parametrize(
+    ("env", "secrets"),
+    [
+        ({"MY_API_KEY": "k-0123456789"}, ["k-0123456789"]),
+        ({"DB_PASSWORD": "hunter2!"}, ["hunter2!"]),
+        ({"GIT_AUTH_ENABLED": "true"}, []),
+        ({"NPM_AUTH_REQUIRED": "Yes"}, []),
+        ({"SSO_AUTH": "1"}, []),
+        ({"PROXY_AUTH": "disabled"}, []),
+        ({"CI_TOKEN_SCOPE": "off"}, []),
+        ({"GIT_AUTHOR_NAME": "Ada Lovelace"}, []),
+        (
+            {"OTEL_EXPORTER_OTLP_HEADERS": "x-key=abc%20def"},
+            ["x-key=abc%20def", "abc def", "abc", "def"],
+        ),
+    ],
+    ids=lambda value: ",".join(value) if isinstance(value, dict) else None,
+)
+def test_a_variable_is_a_secret_by_its_name_unless_its_value_is_a_setting(
+    env: dict[str, str], secrets: list[str]
+) -> None:
+    from gate.core.secret import secrets_in
+
+    assert secrets_in(env) == secrets
+
+
+def test_a_secret_too_short_to_cut_from_every_text_is_not_remembered() -> None:
+    """A word the gate decides on (a status, a mode) is never blanked by a short value."""
+    from gate.core.secret import remember
+    from gate.core.text import from_api
+
+    remember("deploy", "true", "prod123")
+    assert [from_api(word) for word in ("deploy", "true", "prod123")] == [
+        "deploy",
+        "true",
+        "prod123",
+    ]

@@ -19,7 +19,7 @@ import pytest
 import gate
 from gate.core.errors import ConfigError, UsageError
 from gate.core.model import Outcome, OutcomeStatus
-from gate.core.secret import Secret
+from gate.core.secret import Secret, scrubbed
 from gate.core.text import one_line
 from gate.emulator import Emulator, Timeline
 from gate.providers.humanitec import HumanitecDeployment
@@ -729,9 +729,7 @@ def test_every_secret_of_the_environment_is_cut_out_of_what_github_is_told(
         request_timeout=5.0,
         sleep=[].append,
     )
-    said = told._scrubbed(
-        f"probe https://shop/healthz: HTTP 500, body 'key={other}' {GITHUB_TOKEN}"
-    )
+    said = scrubbed(f"probe https://shop/healthz: HTTP 500, body 'key={other}' {GITHUB_TOKEN}")
     assert other not in said
     assert GITHUB_TOKEN not in said
     assert "***" in said

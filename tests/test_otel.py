@@ -24,7 +24,7 @@ from gate.bake.run import Bake
 from gate.cli.command import main
 from gate.core.errors import ConfigError, UsageError
 from gate.core.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
-from gate.core.secret import Secret
+from gate.core.secret import Secret, remember, scrubbed, secrets_in
 from gate.emulator import Device, Emulator, Timeline
 from gate.providers.humanitec import HumanitecDeployment
 from gate.providers.humanitec_api import connect
@@ -41,8 +41,7 @@ from gate.telling.otel_attributes import (
     KEPT_FAILED_STEPS,
     KEPT_PHASE_LINES,
     KEPT_STATUS_CHANGES,
-    Scrubber,
-    secrets_in,
+    scrubbed_attributes,
 )
 from gate.waiting.fleet import FleetOutcome, wait_all
 from gate.waiting.telling import Gated, Telling
@@ -802,13 +801,13 @@ def test_secrets_are_found_by_name_and_cut_out_of_any_text() -> None:
         "GIT_AUTHOR_NAME": "Ada Lovelace",
         "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Basic%20dXNlcjpwYXNz",
     }
-    scrub = Scrubber(secrets_in(env))
-    assert scrub.text(f"echoed {TOKEN}!") == "echoed ***!"
-    assert scrub.text("hunter2!") == "***"
-    assert scrub.text("Basic dXNlcjpwYXNz") == "***"
-    assert scrub.text("auth dXNlcjpwYXNz") == "auth ***"
-    assert scrub.text("by Ada Lovelace") == "by Ada Lovelace", "an author is no secret"
-    assert scrub.attributes({"a": ["k-0123456789"], "b": None, "c": "", "d": 3}) == {
+    remember(*secrets_in(env))
+    assert scrubbed(f"echoed {TOKEN}!") == "echoed ***!"
+    assert scrubbed("hunter2!") == "***"
+    assert scrubbed("Basic dXNlcjpwYXNz") == "***"
+    assert scrubbed("auth dXNlcjpwYXNz") == "auth ***"
+    assert scrubbed("by Ada Lovelace") == "by Ada Lovelace", "an author is no secret"
+    assert scrubbed_attributes({"a": ["k-0123456789"], "b": None, "c": "", "d": 3}) == {
         "a": ["***"],
         "d": 3,
     }

@@ -6,15 +6,18 @@ count; any other status, or no answer at all (refused, reset, timed out, larger 
 reads), is a failure. The probe's failures are what it measures, so they are returned as a
 :class:`~gate.bake.check.Reading`, never raised. A user and password in the URL are sent as
 basic auth and shown nowhere; the query is never shown either, and neither comes back
-through the answer's body (``Cannot GET /healthz?token=...``). The password, the query
-whole and the values of keys that name a credential (``token``, ``key``, ``sig``...) are
+through the answer's body (``Cannot GET /healthz?token=...``, a 401 page that echoes the
+``Authorization`` header). The password, the basic-auth header, the query whole and the
+values of keys named for a credential (``token``, ``api_key``, ``X-Amz-Signature``...) are
 remembered as secrets of the run (:func:`gate.core.secret.remember`), cut from every text
-from outside; every other value of the query only from the probe's own answers (a
+from outside when 8 characters or more; the probe's own answers are cut of its password and
+credential values whatever their length, and of its other query values as any secret (a
 ``?service=checkout`` is no secret, and ``checkout`` is in many a name the gate decides on).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime
 from urllib.parse import unquote
@@ -33,8 +36,13 @@ __all__ = ["EXCERPT_LIMIT", "HttpProbe"]
 EXCERPT_LIMIT = 200
 """Characters of a failed answer's body kept in a breach."""
 _USERINFO = re.compile(r"//.*@")
-_CREDENTIAL_KEY = re.compile(r"token|secret|pass|pwd|key|auth|sig|credential|session", re.I)
-"""Query keys whose values are credentials (``access_token``, ``apiKey``, ``X-Amz-Signature``)."""
+_CREDENTIAL_KEY = re.compile(
+    r"(?:^|[_.-])(?:token|secret|password|passwd|pass|pwd|key|apikey|auth|authorization|"
+    r"sig|signature|credentials?|session|jwt)$"
+)
+"""Query keys whose values are credentials, by their last word (``access_token``,
+``apiKey``, ``X-Amz-Signature``; not ``passive`` or ``monkey``)."""
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 class HttpProbe:
@@ -45,8 +53,9 @@ class HttpProbe:
     def __init__(self, url: str, *, failures_in_a_row: int = 3, request_timeout: float) -> None:
         self._url = _checked_url(url)
         self._shown = _shown(self._url)
-        remember(*_secrets_of(self._url))
-        self._query_values = Scrubber(self._url.params.values())
+        credentials = _credentials_of(self._url)
+        remember(*credentials)
+        self._own = Scrubber(self._url.params.values(), anywhere=credentials)
         if isinstance(failures_in_a_row, bool) or failures_in_a_row < 1:
             raise UsageError(f"failures_in_a_row must be 1 or more, not {failures_in_a_row!r}")
         if not request_timeout > 0:
@@ -103,7 +112,7 @@ class HttpProbe:
 
     def _excerpt(self, body: bytes) -> str:
         # Scrubbed whole before it is cut: a secret cut in two would keep its half.
-        text = self._query_values.text(" ".join(from_api(body.decode("utf-8", "replace")).split()))
+        text = self._own.text(" ".join(from_api(body.decode("utf-8", "replace")).split()))
         text = text[: 2 * EXCERPT_LIMIT]
         if not text:
             return "empty body"
@@ -148,11 +157,21 @@ def _shown(url: httpx.URL) -> str:
     return f"{shown}?…" if url.query else shown
 
 
-def _secrets_of(url: httpx.URL) -> list[str]:
-    """The credentials in the URL a server may echo: the password, the query whole (as the
-    request's target, ``/healthz?token=...``, too) and the values of credential keys."""
-    if not url.query:
-        return [url.password or ""]
-    query, target = url.query.decode("ascii"), url.raw_path.decode("ascii")
-    keyed = [value for key, value in url.params.multi_items() if _CREDENTIAL_KEY.search(key)]
-    return [url.password or "", target, unquote(target), query, *keyed]
+def _credentials_of(url: httpx.URL) -> list[str]:
+    """The credentials in the URL a server may echo: the password and the basic-auth header
+    it is sent in, the query whole (as the request's target, ``/healthz?token=...``, too) and
+    the values of credential keys."""
+    found = []
+    if url.password:
+        pair = f"{url.username}:{url.password}".encode()  # as httpx sends it
+        header = base64.b64encode(pair).decode("ascii")
+        found += [url.password, header, f"Basic {header}"]
+    if url.query:
+        query, target = url.query.decode("ascii"), url.raw_path.decode("ascii")
+        found += [target, unquote(target), query]
+        found += [value for key, value in url.params.multi_items() if _names_a_credential(key)]
+    return found
+
+
+def _names_a_credential(key: str) -> bool:
+    return bool(_CREDENTIAL_KEY.search(_WORD_START.sub("_", key).lower()))

@@ -4,12 +4,22 @@ exceptions, and no credential the gate knows of comes back through what a server
 Every credential the gate learns in a run is remembered here (:func:`remember`), as GitHub's
 runner remembers what ``::add-mask::`` names: each :class:`Secret` (the Humanitec and GitHub
 tokens) as it is made, the secrets the environment names (:func:`secrets_in`: AWS' secret key
-and session token among them) where a face starts, the AWS chain's keys where its clients
-are made, a probe URL's password, query and credential values. :func:`scrubbed` cuts them
-all out of a text; :func:`gate.core.text.from_api`, the one door of text from outside (an
-API's answer, a check's, a probe's body), applies it to every text it lets in, so whatever
-is shown or sent after (stderr, JSON, JUnit, spans, GitHub, a rollback's comment) never
-holds one.
+and session token among them) where a face or a telling is built from an environment, the AWS
+chain's keys where its clients are made, a probe URL's password, its basic-auth header, its
+query and its credential values. :func:`scrubbed` cuts them all out of a text wherever they
+show up; :func:`gate.core.text.from_api`, the one door of text from outside (an API's answer,
+a check's, a probe's body), applies it to every text it lets in, and the tellings apply it
+again to all they send (OpenTelemetry, GitHub), so whatever is shown or sent after (stderr,
+JSON, JUnit, spans, GitHub, a rollback's comment) never holds one.
+
+Only a value of :data:`WITHIN_SECRET_LENGTH` characters or more is remembered: a shorter one
+would blank words the gate decides on (``deploy``, ``true``) in every answer. A probe cuts its
+own shorter credentials from its own answers (:class:`Scrubber`'s ``anywhere``).
+
+The set only grows: in the Pulumi provider host, a process that serves many resources, it
+holds every credential of every resource it has served. That is on purpose: each is a
+credential (8 characters or more, named so), cutting it from a later answer only ever hides a
+credential, and a handful a resource is no memory to speak of.
 """
 
 from __future__ import annotations
@@ -57,10 +67,6 @@ class Secret:
         """A digest that tells two secrets apart without holding either (a cache key)."""
         return hashlib.sha256(self._value.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def redact(self, text: str) -> str:
-        """``text`` with every occurrence of the value replaced, for echoing API messages."""
-        return text.replace(self._value, "***") if self._value else text
-
     def __repr__(self) -> str:
         return "Secret('***')"
 
@@ -95,24 +101,34 @@ def header_token(source: str, raw: str) -> Secret:
 
 
 EXACT_SECRET_LENGTH = 4
-"""A value this long or longer that is a secret as a whole is never shown."""
+"""A value this long or longer of a probe's query is cut from its own answers where it is the
+whole text."""
 WITHIN_SECRET_LENGTH = 8
-"""A secret this long or longer is cut out of any text it shows up in (a shorter one would
-turn ordinary words into ``***``)."""
+"""A secret this long or longer is remembered for the run and cut out of any text it shows
+up in (a shorter one would turn ordinary words into ``***``)."""
+
+
+def _echoed_forms(secret: str) -> set[str]:
+    """``secret`` as a server may echo it: as sent, percent-encoded, or with JSON's ``\\/``."""
+    return {secret, quote(secret, safe=""), secret.replace("/", "\\/")}
 
 
 class Scrubber:
-    """Cuts known secrets out of text: a value equal to one becomes ``***``, and a long one
-    is replaced wherever it shows up inside another."""
+    """Cuts secrets out of text, in every form a server echoes them: a text equal to one of
+    ``secrets`` (4 characters or more) becomes ``***``, and one of 8 or more is cut wherever
+    it shows up inside another; each of ``anywhere`` is cut wherever it shows up whatever its
+    length (a probe's own credentials, from its own answers)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        kept = {secret for secret in secrets if len(secret) >= EXACT_SECRET_LENGTH}
-        self._whole = frozenset(kept)
-        self._within = sorted(
-            (secret for secret in kept if len(secret) >= WITHIN_SECRET_LENGTH),
-            key=len,
-            reverse=True,
-        )
+    def __init__(self, secrets: Iterable[str] = (), *, anywhere: Iterable[str] = ()) -> None:
+        kept = [secret for secret in secrets if len(secret) >= EXACT_SECRET_LENGTH]
+        self._whole = frozenset(form for secret in kept for form in _echoed_forms(secret))
+        within = {
+            form
+            for secret in [*(s for s in kept if len(s) >= WITHIN_SECRET_LENGTH), *anywhere]
+            if secret
+            for form in _echoed_forms(secret)
+        }
+        self._within = sorted(within, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         if value in self._whole:
@@ -134,12 +150,19 @@ _HEADER_VARIABLES = (
 )
 
 
+_SETTING_WORDS = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null", "0", "1"}
+)
+"""Values that are settings whatever their variable is named (``GIT_AUTH_ENABLED=true``)."""
+
+
 def secrets_in(env: Mapping[str, str]) -> list[str]:
     """Every value in ``env`` that is a secret: tokens, passwords, keys (by their variable's
-    name) and the OTLP headers' values, whole and word by word (``Bearer abc...``)."""
+    name, a setting such as ``true`` never) and the OTLP headers' values, whole and word by
+    word (``Bearer abc...``)."""
     found: list[str] = []
     for name, value in env.items():
-        if _SECRET_NAME.search(name.upper()) and value.strip():
+        if _SECRET_NAME.search(name.upper()) and value.strip().lower() not in _SETTING_WORDS:
             found.append(value.strip())
     for name in _HEADER_VARIABLES:
         raw = env.get(name, "")
@@ -171,18 +194,18 @@ _known_lock = threading.Lock()
 
 def remember(*secrets: str) -> None:
     """Cut ``secrets`` out of every text from outside from now on (:func:`scrubbed`), as
-    written and as a server may echo them: percent-encoded, or with JSON's ``\\/``."""
+    written and as a server may echo them: percent-encoded, or with JSON's ``\\/``. One
+    shorter than :data:`WITHIN_SECRET_LENGTH` is not remembered (see the module's docstring)."""
     global _known, _known_scrubber
-    forms = {
-        form
+    kept = {
+        secret
         for secret in secrets
-        if isinstance(secret, str) and len(secret) >= EXACT_SECRET_LENGTH
-        for form in (secret, quote(secret, safe=""), secret.replace("/", "\\/"))
+        if isinstance(secret, str) and len(secret) >= WITHIN_SECRET_LENGTH
     }
     with _known_lock:
-        if forms <= _known:
+        if kept <= _known:
             return
-        _known = _known | forms
+        _known = _known | kept
         _known_scrubber = Scrubber(_known)
 
 

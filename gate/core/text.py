@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from gate.core.secret import Secret, scrubbed
+from gate.core.secret import scrubbed
 
 __all__ = ["from_api", "one_line", "quoted"]
 
@@ -14,16 +14,15 @@ can make a line read as something it does not say."""
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def from_api(value: object, *, secret: Secret | None = None) -> str:
+def from_api(value: object) -> str:
     """A string from outside (a field of an API's answer, a check's, a probe's body), fit to
     keep: ``""`` when it is not a string, lone surrogates (which no encoder can write) as
-    U+FFFD, and every credential the gate knows of (:func:`gate.core.secret.scrubbed`),
-    ``secret`` too, cut out wherever it is echoed. Whole, before any cut: a secret cut in
-    two would keep its half."""
+    U+FFFD, and every credential the gate knows of (:func:`gate.core.secret.scrubbed`) cut
+    out wherever it is echoed. Whole, before any cut: a secret cut in two would keep its
+    half."""
     if not isinstance(value, str):
         return ""
-    text = scrubbed(_LONE_SURROGATE.sub("\ufffd", value))
-    return secret.redact(text) if secret is not None else text
+    return scrubbed(_LONE_SURROGATE.sub("\ufffd", value))
 
 
 def one_line(text: str, *, limit: int = 300) -> str:

@@ -1,7 +1,8 @@
 """A service's health endpoint on loopback, for the demo's bake: it answers the n-th probe
 with the n-th status of its script (the last one thereafter), so a release "breaks" after a
 number of probes, not after a time. A ``{target}`` in its body is the request's target
-(``/healthz?token=...``), as a framework's 404 page echoes it."""
+(``/healthz?token=...``), as a framework's 404 page echoes it; ``{authorization}`` the request's
+``Authorization`` header (``Basic ...``), as a debugging 401 page does."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ class HealthEndpoint:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 status = endpoint._next()
-                said = endpoint._body.replace("{target}", self.path) or (
-                    "ok" if status < 400 else "unhealthy"
-                )
+                said = endpoint._body.replace("{target}", self.path).replace(
+                    "{authorization}", self.headers.get("Authorization", "")
+                ) or ("ok" if status < 400 else "unhealthy")
                 body = f"{said}\n".encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")

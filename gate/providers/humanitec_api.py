@@ -93,8 +93,9 @@ class HumanitecApi:
         self._token = token
 
     def said(self, value: object) -> str:
-        """A string the API sent, cleaned and with the token redacted (see gate.core.text)."""
-        return from_api(value, secret=self._token)
+        """A string the API sent, cleaned and with every known credential cut (see
+        gate.core.text)."""
+        return from_api(value)
 
     def get(
         self,

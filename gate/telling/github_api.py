@@ -17,7 +17,8 @@ A 401, a 403 that is not a rate limit, a 404 (the repository, as the token sees 
 wire that stays down are :class:`GitHubRefused` with ``whole=True``: no later request can
 do better. Any other refusal (a 422) concerns that request only.
 
-The token is sent in one header and never said: GitHub's messages are kept with it redacted.
+The token is sent in one header and never said: GitHub's messages are kept with it (and every
+other secret the run knows of) cut out, as all text from outside (:func:`gate.core.text.from_api`).
 """
 
 from __future__ import annotations
@@ -189,12 +190,11 @@ class GitHubApi:
             return ""
         if not isinstance(body, dict):
             return ""
-        message = one_line(from_api(body.get("message"), secret=self._token), limit=MESSAGE_LIMIT)
+        message = one_line(from_api(body.get("message")), limit=MESSAGE_LIMIT)
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
-            detail = one_line(
-                from_api(str(errors), secret=self._token), limit=MESSAGE_LIMIT
-            )  # what GitHub's 422 says of each field
+            # what GitHub's 422 says of each field
+            detail = one_line(from_api(str(errors)), limit=MESSAGE_LIMIT)
             message = f"{message} {detail}".strip()
         return f": {message}" if message else ""
 

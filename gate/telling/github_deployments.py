@@ -37,7 +37,9 @@ when the deployment (or its bake) failed; ``error`` when the gate timed out or c
 it (GitHub's "the deployment errored", as far as anyone can tell); ``inactive`` when the gate
 was cancelled (a signal, ``--fail-fast``): the gate stopped watching, and GitHub shows the
 deployment as no longer the environment's live one rather than as failed. The description is
-the outcome's reason, on one line, cut to GitHub's 140 characters with the token redacted.
+the outcome's reason, on one line, cut to GitHub's 140 characters, with every secret the run
+knows of cut out (:func:`gate.core.secret.scrubbed`: the environment's are remembered as the
+telling is built; statuses of a public repository are public).
 ``environment_url`` (:meth:`GitHubDeployments.url_of`, with every status): the one given
 (``--environment-url``); else, for a Humanitec target, the environment's page in Humanitec's
 console, only when the API that target reads is the public one (its own ``api_url``, else
@@ -66,12 +68,11 @@ from typing import TYPE_CHECKING, Any
 from gate.core.durations import format_duration
 from gate.core.errors import ConfigError
 from gate.core.model import Outcome, OutcomeStatus, Snapshot
-from gate.core.secret import Secret, header_token
+from gate.core.secret import Secret, header_token, remember, scrubbed, secrets_in
 from gate.core.text import one_line
 from gate.core.urls import require_api_url
 from gate.telling.environments import environment_name
 from gate.telling.github_api import GitHubApi, GitHubRefused, github_client, path_of
-from gate.telling.otel_attributes import Scrubber, secrets_in
 from gate.waiting.reporter import NullReporter
 from gate.waiting.telling import Gated
 
@@ -141,6 +142,8 @@ def github_deployments(
             "deployments (in a workflow: `permissions: deployments: write`)"
         )
     token = header_token("GITHUB_TOKEN", env["GITHUB_TOKEN"])
+    # Statuses of a public repository are public: no secret of the environment is told.
+    remember(*secrets_in(env))
     owner, repo = _repository(env.get("GITHUB_REPOSITORY", ""))
     given = (ref or "").strip()
     sha = given if _SHA.fullmatch(given) else ("" if given else env.get("GITHUB_SHA", "").strip())
@@ -168,7 +171,6 @@ def github_deployments(
         humanitec_api_url=humanitec,
         sleep=sleep,
         flush_seconds=flush_seconds,
-        secrets=secrets_in(env),
     )
 
 
@@ -241,11 +243,7 @@ class GitHubDeployments:
         humanitec_api_url: str = HUMANITEC_API_URL,
         sleep: Callable[[float], None] | None = None,
         flush_seconds: float = FLUSH_SECONDS,
-        secrets: Sequence[str] = (),
     ) -> None:
-        """``secrets``: every secret of the environment, cut out of what GitHub is told
-        (statuses of a public repository are public) and of the warnings."""
-        self._scrubber = Scrubber(secrets)
         self._stop = threading.Event()
         self._api = GitHubApi(client, token, sleep=sleep or self._pause)
         self._client = client
@@ -276,9 +274,6 @@ class GitHubDeployments:
             raise GitHubRefused("the gate stopped waiting for GitHub")
 
     # The Telling
-
-    def _scrubbed(self, text: str) -> str:
-        return self._scrubber.text(self._token.redact(text))
 
     def for_gate(self, gate: Gated) -> _GateReporter:
         if gate.name and self._environment:
@@ -363,7 +358,7 @@ class GitHubDeployments:
                 self._warn(f"GitHub did not take every status within {within}")
         self._client.close()
         with self._lock:
-            return [self._scrubbed(f"{_WARNING}: {warning}") for warning in self._warnings]
+            return [scrubbed(f"{_WARNING}: {warning}") for warning in self._warnings]
 
     # Called by the gates' reporters
 
@@ -479,7 +474,7 @@ class GitHubDeployments:
         assert deployment.id is not None
         body: dict[str, object] = {
             "state": state,
-            "description": _cut(self._scrubbed(said)),
+            "description": _cut(scrubbed(said)),
         }
         if self._log_url:
             body["log_url"] = self._log_url

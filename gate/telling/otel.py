@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 
 from gate.core.errors import ConfigError, GateError, TransientError, UsageError
 from gate.core.model import Outcome, Snapshot
+from gate.core.secret import remember, scrubbed, secrets_in
 from gate.core.text import one_line
 from gate.core.timestamps import parse_timestamp
 from gate.telling.otel_attributes import (
@@ -59,14 +60,13 @@ from gate.telling.otel_attributes import (
     KEPT_STATUS_CHANGES,
     Event,
     Kept,
-    Scrubber,
     bake_events,
     deployment_attributes,
     metric_attributes,
     outcome_events,
     parse_key_values,
     pipeline_attributes,
-    secrets_in,
+    scrubbed_attributes,
 )
 from gate.waiting.reporter import Reporter
 from gate.waiting.telling import Gated, Telling
@@ -439,10 +439,10 @@ class OtelTelling:
         _quiet_sdk_logs()
         self._settings = settings
         self._close_within = close_within
-        self._scrub = Scrubber(settings.secrets)
+        remember(*settings.secrets)  # a library user's too, who never goes through the command
         version = _gate_version()
         resource = Resource(
-            self._scrub.attributes(
+            scrubbed_attributes(
                 {
                     "telemetry.sdk.language": "python",
                     "telemetry.sdk.name": "opentelemetry",
@@ -523,7 +523,7 @@ class OtelTelling:
             span = self._tracer.start_span(
                 "gate wait-all",
                 context=self._root,
-                attributes=self._scrub.attributes(attributes),
+                attributes=scrubbed_attributes(attributes),
                 start_time=_now_ns(),
             )
             self._release = span
@@ -546,7 +546,7 @@ class OtelTelling:
         try:
             return self._close()
         except Exception as fault:  # close never raises
-            said = self._scrub.text(one_line(str(fault), limit=300))
+            said = scrubbed(one_line(str(fault), limit=300))
             return [f"OpenTelemetry: nothing was sent ({type(fault).__name__}: {said})"]
 
     # What it does with them
@@ -560,7 +560,6 @@ class OtelTelling:
         heard = gate.end()
         if heard is None:
             return
-        scrub = self._scrub.attributes
         attributes = {
             **self._settings.pipeline,
             **deployment_attributes(outcome, gate.name),
@@ -577,7 +576,7 @@ class OtelTelling:
         span = self._tracer.start_span(
             f"gate wait {outcome.provider}",
             context=gate.parent,
-            attributes=scrub(attributes),
+            attributes=scrubbed_attributes(attributes),
             start_time=start,
         )
         timeline = list(heard.events)
@@ -586,14 +585,16 @@ class OtelTelling:
             for event in events
         ]
         for event in sorted(timeline, key=lambda event: event.at_ns or end):
-            span.add_event(event.name, scrub(event.attributes), timestamp=event.at_ns or end)
+            span.add_event(
+                event.name, scrubbed_attributes(event.attributes), timestamp=event.at_ns or end
+            )
         if outcome.succeeded:
             span.set_status(Status(StatusCode.OK))
         else:
             why = outcome.reason or outcome.status.value.replace("_", " ")
-            span.set_status(Status(StatusCode.ERROR, self._scrub.text(one_line(why, limit=1000))))
+            span.set_status(Status(StatusCode.ERROR, scrubbed(one_line(why, limit=1000))))
         span.end(end_time=end)
-        measured = scrub(metric_attributes(outcome))
+        measured = scrubbed_attributes(metric_attributes(outcome))
         self._duration.record(outcome.elapsed_seconds, measured)
         self._outcomes.add(1, measured)
 
@@ -615,13 +616,13 @@ class OtelTelling:
             events, dropped = bake_events(outcome.bake)
             attributes["gate.events.dropped"] = dropped or None
             for event in events:
-                span.add_event(event.name, self._scrub.attributes(event.attributes), event.at_ns)
-        span.set_attributes(self._scrub.attributes(attributes))
+                span.add_event(event.name, scrubbed_attributes(event.attributes), event.at_ns)
+        span.set_attributes(scrubbed_attributes(attributes))
         if outcome.succeeded:
             span.set_status(Status(StatusCode.OK))
         else:
             why = outcome.reason or f"{outcome.status.value.replace('_', ' ')}: {outcome.summary}"
-            span.set_status(Status(StatusCode.ERROR, self._scrub.text(one_line(why, limit=1000))))
+            span.set_status(Status(StatusCode.ERROR, scrubbed(one_line(why, limit=1000))))
         span.end(end_time=_now_ns())
 
     def _close(self) -> list[str]:
@@ -708,7 +709,7 @@ class OtelTelling:
                 )
                 how += f": {said})" if said else ")"
             warnings.append(f"OpenTelemetry: the collector at {url} did not take the {what}{how}")
-        return [self._scrub.text(warning) for warning in warnings]
+        return [scrubbed(warning) for warning in warnings]
 
     def _end_open_gate(self, gate: _GateReporter) -> None:
         from opentelemetry.trace import Status, StatusCode
@@ -725,11 +726,11 @@ class OtelTelling:
         span = self._tracer.start_span(
             "gate wait",
             context=gate.parent,
-            attributes=self._scrub.attributes(attributes),
+            attributes=scrubbed_attributes(attributes),
             start_time=start,
         )
         for event in heard.events:
-            span.add_event(event.name, self._scrub.attributes(event.attributes), event.at_ns)
+            span.add_event(event.name, scrubbed_attributes(event.attributes), event.at_ns)
         span.set_status(Status(StatusCode.ERROR, "the gate ended before its outcome was told"))
         span.end(end_time=max(start, heard.last_ns or start))
 

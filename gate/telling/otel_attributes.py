@@ -3,9 +3,10 @@ the environment, with no OpenTelemetry import (:mod:`gate.telling.otel` hands th
 
 Names follow OpenTelemetry's semantic conventions where one names the thing
 (``deployment.*``, ``cicd.pipeline.*``, ``vcs.*``, ``error.type``); the gate's own are under
-``gate.*``. Every string passes a :class:`Scrubber` on its way out: no token, no OTLP header
-value and no other secret the environment holds is ever an attribute, even where an API
-echoed one the provider did not know of.
+``gate.*``. Every string passes :func:`scrubbed_attributes` on its way out, the gate's one
+scrubber (:func:`gate.core.secret.scrubbed`): no token, no OTLP header value and no other
+secret the run knows of is ever an attribute, even where an API echoed one the provider did
+not know of.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar, Union
 
 from gate.core.model import BakeResult, DeviceResult, ErrorDetail, Outcome, OutcomeStatus
-from gate.core.secret import Scrubber as TextScrubber
-from gate.core.secret import parse_key_values, secrets_in
+from gate.core.secret import parse_key_values, scrubbed
 from gate.core.text import one_line
 from gate.core.timestamps import parse_timestamp
 from gate.telling.environments import environment_of
@@ -33,14 +33,13 @@ __all__ = [
     "Attributes",
     "Event",
     "Kept",
-    "Scrubber",
     "bake_events",
     "deployment_attributes",
     "metric_attributes",
     "outcome_events",
     "parse_key_values",
     "pipeline_attributes",
-    "secrets_in",
+    "scrubbed_attributes",
 ]
 
 AttributeValue = Union[str, bool, int, float, Sequence[str]]  # noqa: UP007 - a runtime alias
@@ -102,25 +101,22 @@ class Kept(Generic[T]):
         return [*self.head, *self.tail]
 
 
-class Scrubber(TextScrubber):
-    """The gate's one scrubber (:class:`gate.core.secret.Scrubber`), for span attributes too."""
-
-    def attributes(self, attributes: Mapping[str, object]) -> Attributes:
-        """``attributes`` as OpenTelemetry takes them: None, empty text and empty lists
-        left out, text scrubbed, other sequences as lists of scrubbed text."""
-        clean: Attributes = {}
-        for key, value in attributes.items():
-            if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
-                continue
-            if isinstance(value, (bool, int, float)):
-                clean[key] = value
-            elif isinstance(value, str):
-                clean[key] = self.text(value)
-            elif isinstance(value, (list, tuple)):
-                clean[key] = [self.text(str(item)) for item in value]
-            else:
-                clean[key] = self.text(str(value))
-        return clean
+def scrubbed_attributes(attributes: Mapping[str, object]) -> Attributes:
+    """``attributes`` as OpenTelemetry takes them: None, empty text and empty lists left out,
+    text scrubbed, other sequences as lists of scrubbed text."""
+    clean: Attributes = {}
+    for key, value in attributes.items():
+        if value is None or value == "" or (isinstance(value, (list, tuple)) and not value):
+            continue
+        if isinstance(value, (bool, int, float)):
+            clean[key] = value
+        elif isinstance(value, str):
+            clean[key] = scrubbed(value)
+        elif isinstance(value, (list, tuple)):
+            clean[key] = [scrubbed(str(item)) for item in value]
+        else:
+            clean[key] = scrubbed(str(value))
+    return clean
 
 
 def pipeline_attributes(env: Mapping[str, str]) -> dict[str, str]:
