@@ -26,6 +26,7 @@ from gate.core.errors import (
     NotFoundError,
     ReadError,
     RequestRejected,
+    StartUnclear,
     Throttled,
     TransientError,
     UsageError,
@@ -48,10 +49,10 @@ ENV_PATH = "/orgs/acme/apps/shop/envs/production"
 
 
 def assert_outcome_unknown(error: pytest.ExceptionInfo[ReadError], check: str) -> None:
-    """A start answered by a transient fault: a ReadError (never retried as a TransientError)
-    that says the rollback may have started and where to look."""
+    """A start the backend may have acted on: a StartUnclear (never retried as a
+    TransientError) that says the rollback may have started and where to look."""
+    assert isinstance(error.value, StartUnclear)
     assert not isinstance(error.value, TransientError)
-    assert isinstance(error.value.__cause__, TransientError)
     said = str(error.value)
     assert said.startswith("the rollback request got no clear answer (")
     assert f"it may have started; check {check} before retrying" in said
@@ -587,6 +588,28 @@ def test_greengrass_faults_on_start_are_gate_errors(code: str, status: int, unkn
             assert type(said.value) is (Throttled if status == 429 else RequestRejected)
         assert provider.roll_back(plan, "").target["deployment_id"] == "d-again"
         stub.assert_no_pending_responses()
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    "answer", [{}, {"DeploymentId": "d/../again"}], ids=["no-deployment-id", "odd-id"]
+)
+def test_greengrass_a_start_answered_without_a_usable_id_may_have_started(
+    answer: dict[str, str],
+) -> None:
+    """CreateDeployment succeeded (the group is being redeployed), but its answer names no
+    deployment the gate can follow: unknown, never "not started", never sent again."""
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (_, failed), _ = moto_history(gg, ("Success", "0"), ("Failure", "1"))
+    provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
+    plan = provider.plan_rollback()
+    with Stubber(gg) as stub:
+        stub.add_response("create_deployment", answer)
+        with pytest.raises(StartUnclear, match="CreateDeployment's answer") as said:
+            provider.roll_back(plan, "")
+        stub.assert_no_pending_responses()
+    assert_outcome_unknown(said, f"the deployments of group {group}")
 
 
 # Greengrass v2: botocore's Stubber pins each request; the emulator runs it end to end.

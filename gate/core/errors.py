@@ -10,6 +10,8 @@
         ├── NotFoundError      the deployment or environment does not exist (yet)
         ├── RequestRejected    any other permanent refusal (invalid parameters)
         │   └── Conflict       HTTP 409: the request conflicts with the target's state
+        ├── StartUnclear       a request that starts something got an answer after which
+        │                      the API may have acted on it (never sent again)
         └── TransientError     worth retrying: 429, 5xx, throttling, resets, timeouts,
             │                  bodies that are not what the API promises
             ├── Throttled      HTTP 429, throttling: the API did not act on the request
@@ -32,6 +34,7 @@ __all__ = [
     "OutOfRequestBudget",
     "ReadError",
     "RequestRejected",
+    "StartUnclear",
     "Stopped",
     "Throttled",
     "TransientError",
@@ -78,6 +81,13 @@ class RequestRejected(ReadError):
 class Conflict(RequestRejected):
     """HTTP 409: the request conflicts with the state of its target (another deployment in
     flight; or, for a request sent with an idempotency key, the same key still in progress)."""
+
+
+class StartUnclear(ReadError):
+    """A request that starts something (a rollback) was sent, and what came back leaves open
+    whether the API acted on it: no answer, a 5xx, a 409 to a request sent with a key, or a
+    2xx the gate cannot use (no id, an id it will not put in a path). Never sent again, and
+    never said as "not started"."""
 
 
 class TransientError(ReadError):
