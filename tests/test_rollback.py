@@ -25,6 +25,7 @@ from gate import WaitOptions, wait
 from gate.core.errors import (
     NotFoundError,
     ReadError,
+    RequestNotSent,
     RequestRejected,
     StartUnclear,
     Throttled,
@@ -230,6 +231,34 @@ def test_humanitec_a_transient_fault_on_start_leaves_the_outcome_unknown(
         failed.roll_back(plan, "why")
     assert_outcome_unknown(unknown, "the deployments of acme/shop/production")
     assert len(virtual_emulator.posted) == 1
+
+
+def test_humanitec_a_start_the_request_budget_never_sent_is_no_unclear_start(
+    virtual_emulator: Emulator, humanitec: Any
+) -> None:
+    """No slot in the shared request budget within the start's time: the API saw nothing, so
+    the start stays a RequestNotSent (said not-started, safe to send again), never a
+    StartUnclear."""
+    from gate.wire import deadline
+    from gate.wire.sharing import Sharing
+
+    ids = humanitec_history(virtual_emulator)
+    plan = humanitec(ids["failed"]).plan_rollback()
+    sharing = Sharing(max_rate=0.1)
+    with sharing.active():
+        client = connect(virtual_emulator.url, Secret(TOKEN), request_timeout=2.0)
+    provider = HumanitecDeployment(
+        client, org="acme", app="shop", env="production", deploy_id=ids["failed"]
+    )
+    try:
+        sharing.limiter(virtual_emulator.url.rstrip("/")).acquire(within=1)  # the next: 10 s on
+        with deadline.within(1.0), pytest.raises(RequestNotSent) as unsent:
+            provider.roll_back(plan, "why")
+    finally:
+        client.close()
+        sharing.close()
+    assert not isinstance(unsent.value, StartUnclear)
+    assert virtual_emulator.posted == []
 
 
 def test_humanitec_refuses_a_rollback_while_a_deployment_is_active(

@@ -15,8 +15,10 @@
         └── TransientError     worth retrying: 429, 5xx, throttling, resets, timeouts,
             │                  bodies that are not what the API promises
             ├── Throttled      HTTP 429, throttling: the API did not act on the request
-            └── OutOfRequestBudget  the gate's own shared request budget has no slot for
-                               the read before the deadline (not worth retrying)
+            └── RequestNotSent the gate never sent the request (no slot in its shared
+                │              request budget in the time left, or it stopped first)
+                └── OutOfRequestBudget  no slot for the read before the deadline, nor
+                               ever (not worth retrying)
 
 Providers translate their client library's exceptions into this tree at one place each;
 nothing above a provider sees an ``httpx`` or ``botocore`` exception.
@@ -33,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "OutOfRequestBudget",
     "ReadError",
+    "RequestNotSent",
     "RequestRejected",
     "StartUnclear",
     "Stopped",
@@ -103,7 +106,14 @@ class Throttled(TransientError):
     sending it again after the pause asked for is safe, even a request that starts something."""
 
 
-class OutOfRequestBudget(TransientError):
+class RequestNotSent(TransientError):
+    """The gate never sent the request: the budget of requests a second that the targets on
+    one API share (``--max-rate``) had no slot for it in the time it had, or the gate stopped
+    first. The API saw nothing, so even a request that starts something is safe to send
+    again."""
+
+
+class OutOfRequestBudget(RequestNotSent):
     """The budget of requests a second that the targets on one API share (``--max-rate``)
     has no slot for this read before the deadline, and never will: slots only move later.
     The API said nothing, so nothing is retried and no earlier read is unsaid."""

@@ -34,8 +34,8 @@ from typing import Any
 
 from gate.core.errors import (
     Conflict,
-    OutOfRequestBudget,
     ReadError,
+    RequestNotSent,
     RequestRejected,
     StartUnclear,
     Throttled,
@@ -115,13 +115,14 @@ def started_since(failed: str, where: str, newer: str = "") -> RequestRejected:
 def unclear_start(check: str, *, keyed: bool) -> Iterator[None]:
     """Around the request that starts a rollback (``keyed``: sent with an idempotency key or
     client token). A throttled answer (:class:`Throttled`: not acted on) and a request the
-    gate's own budget never sent (:class:`OutOfRequestBudget`) are left as they are, for the
-    caller to send again or give up. Any other transient fault may have come after the backend
-    acted on the request, and so may a 409 to a keyed one (the key still in progress): each
-    becomes a :class:`StartUnclear` that names ``check``, where a person can see."""
+    gate never sent (:class:`RequestNotSent`: no slot in its request budget, or it stopped)
+    are left as they are, for the caller to send again or give up. Any other transient fault
+    may have come after the backend acted on the request, and so may a 409 to a keyed one
+    (the key still in progress): each becomes a :class:`StartUnclear` that names ``check``,
+    where a person can see."""
     try:
         yield
-    except (Throttled, OutOfRequestBudget):
+    except (Throttled, RequestNotSent):
         raise
     except TransientError as fault:
         raise _unclear(str(fault), check) from fault
