@@ -25,7 +25,9 @@ from gate import WaitOptions, wait
 from gate.core.errors import (
     NotFoundError,
     ReadError,
+    RequestNotSent,
     RequestRejected,
+    StartUnclear,
     Throttled,
     TransientError,
     UsageError,
@@ -48,10 +50,10 @@ ENV_PATH = "/orgs/acme/apps/shop/envs/production"
 
 
 def assert_outcome_unknown(error: pytest.ExceptionInfo[ReadError], check: str) -> None:
-    """A start answered by a transient fault: a ReadError (never retried as a TransientError)
-    that says the rollback may have started and where to look."""
+    """A start the backend may have acted on: a StartUnclear (never retried as a
+    TransientError) that says the rollback may have started and where to look."""
+    assert isinstance(error.value, StartUnclear)
     assert not isinstance(error.value, TransientError)
-    assert isinstance(error.value.__cause__, TransientError)
     said = str(error.value)
     assert said.startswith("the rollback request got no clear answer (")
     assert f"it may have started; check {check} before retrying" in said
@@ -229,6 +231,34 @@ def test_humanitec_a_transient_fault_on_start_leaves_the_outcome_unknown(
         failed.roll_back(plan, "why")
     assert_outcome_unknown(unknown, "the deployments of acme/shop/production")
     assert len(virtual_emulator.posted) == 1
+
+
+def test_humanitec_a_start_the_request_budget_never_sent_is_no_unclear_start(
+    virtual_emulator: Emulator, humanitec: Any
+) -> None:
+    """No slot in the shared request budget within the start's time: the API saw nothing, so
+    the start stays a RequestNotSent (said not-started, safe to send again), never a
+    StartUnclear."""
+    from gate.wire import deadline
+    from gate.wire.sharing import Sharing
+
+    ids = humanitec_history(virtual_emulator)
+    plan = humanitec(ids["failed"]).plan_rollback()
+    sharing = Sharing(max_rate=0.1)
+    with sharing.active():
+        client = connect(virtual_emulator.url, Secret(TOKEN), request_timeout=2.0)
+    provider = HumanitecDeployment(
+        client, org="acme", app="shop", env="production", deploy_id=ids["failed"]
+    )
+    try:
+        sharing.limiter(virtual_emulator.url.rstrip("/")).acquire(within=1)  # the next: 10 s on
+        with deadline.within(1.0), pytest.raises(RequestNotSent) as unsent:
+            provider.roll_back(plan, "why")
+    finally:
+        client.close()
+        sharing.close()
+    assert not isinstance(unsent.value, StartUnclear)
+    assert virtual_emulator.posted == []
 
 
 def test_humanitec_refuses_a_rollback_while_a_deployment_is_active(
@@ -587,6 +617,28 @@ def test_greengrass_faults_on_start_are_gate_errors(code: str, status: int, unkn
             assert type(said.value) is (Throttled if status == 429 else RequestRejected)
         assert provider.roll_back(plan, "").target["deployment_id"] == "d-again"
         stub.assert_no_pending_responses()
+
+
+@mock_aws
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(
+    "answer", [{}, {"DeploymentId": "d/../again"}], ids=["no-deployment-id", "odd-id"]
+)
+def test_greengrass_a_start_answered_without_a_usable_id_may_have_started(
+    answer: dict[str, str],
+) -> None:
+    """CreateDeployment succeeded (the group is being redeployed), but its answer names no
+    deployment the gate can follow: unknown, never "not started", never sent again."""
+    gg = boto3.client("greengrass", region_name="eu-west-1")
+    group, (_, failed), _ = moto_history(gg, ("Success", "0"), ("Failure", "1"))
+    provider = GreengrassDeployment(gg, group_id=group, deployment_id=failed)
+    plan = provider.plan_rollback()
+    with Stubber(gg) as stub:
+        stub.add_response("create_deployment", answer)
+        with pytest.raises(StartUnclear, match="CreateDeployment's answer") as said:
+            provider.roll_back(plan, "")
+        stub.assert_no_pending_responses()
+    assert_outcome_unknown(said, f"the deployments of group {group}")
 
 
 # Greengrass v2: botocore's Stubber pins each request; the emulator runs it end to end.

@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gate.emulator import Device, Emulator, Fault, Timeline
 from gate.providers.humanitec_v2_rollback import MAX_PAGES, PER_PAGE
 from tests.support import TOKEN, on_emulator, run_gate
@@ -191,6 +193,85 @@ def test_humanitec_v2_a_conflict_to_a_keyed_start_says_the_rollback_may_have_sta
     assert "rollback not-started" not in result.stderr
     assert "rollback may-have-started: " in result.stderr
     assert "the rollback request got no clear answer (" in result.stderr
+
+
+# An answer of success the gate cannot use (no id, an id it will not put in a path, a 2xx the
+# API does not give): the backend acted, so the rollback may have started, never "not started".
+UNUSABLE_SUCCESSES = {
+    "201-without-an-id": (201, b"{}"),
+    "201-with-a-slash-in-the-id": (201, b'{"id": "rollback/../9f2c"}'),
+    "202-accepted": (202, b"{}"),
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"), UNUSABLE_SUCCESSES.values(), ids=list(UNUSABLE_SUCCESSES)
+)
+def test_humanitec_v2_a_start_answered_without_a_usable_id_may_have_started(
+    paced_emulator: Emulator, status: int, answer: bytes
+) -> None:
+    paced_emulator.add_humanitec_v2("acme", SUCCEEDED, started_ago=3600)
+    failed = paced_emulator.add_humanitec_v2("acme", FAILS)
+    paced_emulator.inject(
+        Fault.http(status, body=answer).acting_first(),
+        path_contains=ORG_DEPLOYMENTS,
+        method="POST",
+    )
+    result = orchestrator_gate(paced_emulator, failed)
+    rollback = rollback_of(result)
+    assert rollback["status"] == "may-have-started", rollback
+    assert rollback["outcome"] is None
+    assert len(started_by_the_api(paced_emulator)) == 1
+    assert len(paced_emulator.posted) == 1
+    assert "check the deployments to acme/shop/staging before retrying" in rollback["reason"]
+    assert "rollback not-started" not in result.stderr
+    assert "rollback may-have-started: " in result.stderr
+
+
+@pytest.mark.parametrize("status", [400, 403, 422])
+def test_humanitec_v2_a_start_refused_with_a_clear_answer_is_not_started(
+    paced_emulator: Emulator, status: int
+) -> None:
+    """The other side of the line: a refusal created nothing, and says so."""
+    paced_emulator.add_humanitec_v2("acme", SUCCEEDED, started_ago=3600)
+    failed = paced_emulator.add_humanitec_v2("acme", FAILS)
+    refusal = b'{"error":"API-%d","message":"refused"}' % status
+    paced_emulator.inject(
+        Fault.http(status, body=refusal), path_contains=ORG_DEPLOYMENTS, method="POST"
+    )
+    rollback = rollback_of(orchestrator_gate(paced_emulator, failed))
+    assert rollback["status"] == "not-started", rollback
+    assert started_by_the_api(paced_emulator) == []
+    assert len(paced_emulator.posted) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"{}", b'{"deploymentId": "rollback/../9f2c"}'],
+    ids=["without-a-deployment-id", "with-a-slash-in-the-id"],
+)
+def test_greengrass_v2_a_start_answered_without_a_usable_id_may_have_started(
+    paced_emulator: Emulator, answer: bytes
+) -> None:
+    previous = paced_emulator.add_greengrass_v2(
+        [Device("press-1", Timeline([(0, "SUCCEEDED")]))], thing_group="line-a", started_ago=60
+    )
+    paced_emulator.supersede_greengrass_v2(previous)
+    failed = paced_emulator.add_greengrass_v2(
+        [Device("press-1", Timeline([(0, "QUEUED"), (1, "FAILED")]))], thing_group="line-a"
+    )
+    paced_emulator.inject(
+        Fault.http(201, body=answer).acting_first(),
+        path_contains="/greengrass/v2/deployments",
+        method="POST",
+    )
+    result = greengrass_v2_gate(paced_emulator, failed)
+    rollback = rollback_of(result)
+    assert rollback["status"] == "may-have-started", rollback
+    assert rollback["outcome"] is None
+    assert len(paced_emulator.posted) == 1
+    assert "it may have started; check the deployments to " in rollback["reason"]
+    assert "rollback not-started" not in result.stderr
 
 
 # Greengrass v2: the last deployment that worked on its devices, its configuration unsaid.

@@ -233,3 +233,43 @@ def test_the_actions_rollback_status_says_may_have_started(
     (said,) = [c for c in parse_commands(run.stdout) if c.name == "warning"]
     assert said.properties["title"] == "Rollback may-have-started"
     assert "it may have started; check the deployments of acme/shop/production" in said.data
+
+
+@pytest.mark.parametrize("command", ["wait", "wait-all"])
+def test_no_rollback_due_is_null_in_json_and_empty_as_a_step_output(
+    emulator: Emulator, tmp_path: Path, command: str
+) -> None:
+    """A gate that passed with --on-failure rollback: no rollback was due, and every face says
+    it one way: null in JSON (the outcome, a wait-all target's rollback_status), an empty
+    rollback-status step output, and no word of a rollback anywhere else."""
+    history(emulator, final="succeeded")
+    flags, files = reports(tmp_path)
+    if command == "wait":
+        target = ["wait", *HUMANITEC_PRODUCTION, "--latest"]
+    else:
+        target = ["wait-all", release(tmp_path, {"env": "production"})]
+    result = run_gate(
+        *target,
+        *QUICK,
+        *flags,
+        "--on-failure",
+        "rollback",
+        "--output",
+        "github",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **ENV, **files},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    whole = json.loads((tmp_path / "out.json").read_text())
+    outputs = parse_output_file((tmp_path / "outputs").read_text())
+    if command == "wait":
+        assert whole["rollback"] is None
+        assert outputs["rollback-status"] == ""
+    else:
+        (target_outcome,) = whole["targets"]
+        assert target_outcome["rollback"] is None
+        (said,) = json.loads(outputs["outcomes"])
+        assert said["rollback_status"] is None
+        assert "rollback-status" not in outputs
+    for face in (result.stdout, (tmp_path / "summary.md").read_text()):
+        assert "rollback" not in face.lower()
+    assert "rollback" not in (tmp_path / "junit.xml").read_text().lower()

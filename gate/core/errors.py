@@ -10,11 +10,15 @@
         ├── NotFoundError      the deployment or environment does not exist (yet)
         ├── RequestRejected    any other permanent refusal (invalid parameters)
         │   └── Conflict       HTTP 409: the request conflicts with the target's state
+        ├── StartUnclear       a request that starts something got an answer after which
+        │                      the API may have acted on it (never sent again)
         └── TransientError     worth retrying: 429, 5xx, throttling, resets, timeouts,
             │                  bodies that are not what the API promises
             ├── Throttled      HTTP 429, throttling: the API did not act on the request
-            └── OutOfRequestBudget  the gate's own shared request budget has no slot for
-                               the read before the deadline (not worth retrying)
+            └── RequestNotSent the gate never sent the request (no slot in its shared
+                │              request budget in the time left, or it stopped first)
+                └── OutOfRequestBudget  no slot for the read before the deadline, nor
+                               ever (not worth retrying)
 
 Providers translate their client library's exceptions into this tree at one place each;
 nothing above a provider sees an ``httpx`` or ``botocore`` exception.
@@ -31,7 +35,9 @@ __all__ = [
     "NotFoundError",
     "OutOfRequestBudget",
     "ReadError",
+    "RequestNotSent",
     "RequestRejected",
+    "StartUnclear",
     "Stopped",
     "Throttled",
     "TransientError",
@@ -80,6 +86,13 @@ class Conflict(RequestRejected):
     flight; or, for a request sent with an idempotency key, the same key still in progress)."""
 
 
+class StartUnclear(ReadError):
+    """A request that starts something (a rollback) was sent, and what came back leaves open
+    whether the API acted on it: no answer, a 5xx, a 409 to a request sent with a key, or a
+    2xx the gate cannot use (no id, an id it will not put in a path). Never sent again, and
+    never said as "not started"."""
+
+
 class TransientError(ReadError):
     """A fault that may pass: retried within the deadline, never read as a status."""
 
@@ -93,7 +106,14 @@ class Throttled(TransientError):
     sending it again after the pause asked for is safe, even a request that starts something."""
 
 
-class OutOfRequestBudget(TransientError):
+class RequestNotSent(TransientError):
+    """The gate never sent the request: the budget of requests a second that the targets on
+    one API share (``--max-rate``) had no slot for it in the time it had, or the gate stopped
+    first. The API saw nothing, so even a request that starts something is safe to send
+    again."""
+
+
+class OutOfRequestBudget(RequestNotSent):
     """The budget of requests a second that the targets on one API share (``--max-rate``)
     has no slot for this read before the deadline, and never will: slots only move later.
     The API said nothing, so nothing is retried and no earlier read is unsaid."""

@@ -313,10 +313,14 @@ class RollbackStatus(enum.Enum):
     UNFINISHED = "unfinished"
     """Started, and its own gate ended before it did (timed out, unreadable, interrupted)."""
     MAY_HAVE_STARTED = "may-have-started"
-    """The start got no clear answer (a timeout, a reset, a 5xx, a signal while it was in
-    flight): the backend may have acted on it. Check before starting another."""
+    """The start got no clear answer (a timeout, a reset, a 5xx, a 409 to a keyed request, a
+    success naming no deployment the gate can follow, a signal while it was in flight): the
+    backend may have acted on it (:class:`~gate.core.errors.StartUnclear`). Check before
+    starting another."""
     NOT_STARTED = "not-started"
-    """The start was refused with a clear answer: nothing was created."""
+    """The start was refused with a clear answer (a 4xx, a 409 to an unkeyed request), or
+    never sent (throttled until the gate gave up, no slot in the gate's request budget):
+    nothing was created."""
     SKIPPED = "skipped"
     """Never sent: nothing to roll back to, something newer replaced the failed deployment, a
     plan that could not be read; ``reason`` says why."""

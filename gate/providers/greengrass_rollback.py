@@ -29,6 +29,7 @@ from gate.providers.rollback_plans import (
     body_of,
     client_token,
     planned_request,
+    started_id,
     started_since,
     unclear_start,
 )
@@ -121,15 +122,10 @@ def start_rollback(
     request = planned_request(plan, operation="CreateDeployment")
     params = body_of(request, "params", GroupId=group_id, DeploymentType="Redeployment")
     params["AmznClientToken"] = client_token(failed)
-    with unclear_start(f"the deployments of group {group_id}", keyed=True):
+    check = f"the deployments of group {group_id}"
+    with unclear_start(check, keyed=True):
         answer = call(client.create_deployment, **params)
-    said = from_api(answer.get("DeploymentId"))
-    if not said:
-        raise ReadError(
-            f"the rollback of group {group_id} was asked for, but CreateDeployment answered "
-            "with no DeploymentId"
-        )
-    return api_id("deployment id", said)
+    return started_id(from_api(answer.get("DeploymentId")), "CreateDeployment's answer", check)
 
 
 def _history(client: Any, call: AwsCall, group_id: str) -> Iterator[Mapping[str, Any]]:

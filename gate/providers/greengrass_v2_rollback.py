@@ -38,6 +38,7 @@ from gate.providers.rollback_plans import (
     body_of,
     client_token,
     planned_request,
+    started_id,
     started_since,
     unclear_start,
 )
@@ -151,15 +152,10 @@ def start_rollback(greengrass: Any, call: AwsCall, plan: RollbackPlan, *, target
             "shows: not rolled back"
         )
     params["components"] = dict(components)
-    with unclear_start(f"the deployments to {where}", keyed=bool(params.get("clientToken"))):
+    check = f"the deployments to {where}"
+    with unclear_start(check, keyed=bool(params.get("clientToken"))):
         answer = call(greengrass.create_deployment, **params)
-    said = from_api(answer.get("deploymentId"))
-    if not said:
-        raise ReadError(
-            "the rollback deployment was asked for, but CreateDeployment answered with no "
-            "deploymentId"
-        )
-    return api_id("deployment id", said)
+    return started_id(from_api(answer.get("deploymentId")), "CreateDeployment's answer", check)
 
 
 def _shown(components: Mapping[str, Any]) -> dict[str, Any]:

@@ -193,6 +193,8 @@ class HumanitecApi:
         code = response.status_code
         if code == 200 or code in also:
             return code, json_body(response, what)
+        if 200 <= code < 300:  # not what the API promises, but not a refusal either
+            raise TransientError(f"{what}: HTTP {code}, not an answer the API gives")
         said = f"HTTP {code}{self._refusal(response)}"
         if code == 429 or code >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))

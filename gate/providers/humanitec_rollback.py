@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gate.core.errors import NotFoundError, ReadError, RequestRejected, TransientError
+from gate.core.errors import NotFoundError, RequestRejected, TransientError
 from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.timestamps import parse_timestamp
@@ -24,6 +24,7 @@ from gate.providers.rollback_plans import (
     comment_of,
     planned_request,
     short,
+    started_id,
     started_since,
     unclear_start,
 )
@@ -111,15 +112,11 @@ def start_rollback(
     body = body_of(request)
     default = f"deploy-gate: deployment {failed} failed; rolled back to {plan.to}"
     body["comment"] = comment_of(comment, default)
-    with unclear_start(f"the deployments of {org}/{app}/{env}", keyed=False):
-        _, answer = api.post(path, "starting the rollback deployment", body)
+    check = f"the deployments of {org}/{app}/{env}"
+    with unclear_start(check, keyed=False):
+        code, answer = api.post(path, "starting the rollback deployment", body)
     said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
-    if not said:
-        raise ReadError(
-            "the rollback deployment was asked for, but the answer names no deployment id; "
-            f"see the deployments of {org}/{app}/{env}"
-        )
-    return api_id("deployment id", said)
+    return started_id(said, f"HTTP {code}", check)
 
 
 def _created(item: dict[str, Any]) -> datetime | None:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from gate.core.errors import NotFoundError, ReadError, RequestRejected, TransientError
+from gate.core.errors import NotFoundError, RequestRejected, TransientError
 from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.timestamps import parse_timestamp
@@ -33,6 +33,7 @@ from gate.providers.rollback_plans import (
     body_of,
     client_token,
     planned_request,
+    started_id,
     started_since,
     unclear_start,
     unread_history,
@@ -119,16 +120,12 @@ def start_rollback(api: HumanitecApi, plan: RollbackPlan, *, org: str) -> str:
     headers = {str(key): str(value) for key, value in body_of(request, "headers").items()}
     body = body_of(request)
     where = "/".join([org, *(api.said(body.get(key)) or "?" for key in ("project_id", "env_id"))])
-    with unclear_start(f"the deployments to {where}", keyed="Idempotency-Key" in headers):
+    check = f"the deployments to {where}"
+    with unclear_start(check, keyed="Idempotency-Key" in headers):
         code, answer = api.post(path, "starting the rollback deployment", body, headers=headers)
     # 201 made it; 200 with an id is the deployment a request with the same key made.
     said = api.said(answer.get("id")) if isinstance(answer, dict) else ""
-    if not said:
-        raise ReadError(
-            f"the rollback deployment was asked for, but the answer (HTTP {code}) names no "
-            f"deployment started; see the deployments of {org}"
-        )
-    return api_id("deployment id", said)
+    return started_id(said, f"HTTP {code}", check)
 
 
 def _plan_only(api: HumanitecApi, deployment: dict[str, Any]) -> bool:

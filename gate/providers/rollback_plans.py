@@ -12,14 +12,17 @@ started since (by someone else, or an earlier rollback) would be undone by it
 v2, Greengrass), a plan reads all of it or refuses (:func:`unread_history`): the version to
 restore may be on the page left unread.
 
-The rules of a start live in :func:`unclear_start`, around the request: a 429 (throttling)
-means the backend did not act on it, so it stays a TransientError that the caller sends again
-after the pause asked for, within its deadline; any other transient fault (a 5xx, a timeout, a
-reset) may have come after the backend acted, so it is said as such, never as "not started",
-and never sent again; a 409 to a request sent with an idempotency key usually means that key
-is still being processed, so it too says the rollback may have started. Where the backend
-takes one, a key made from the failed deployment's id (:func:`client_token`) makes a second
-request for the same rollback start nothing new.
+The rules of a start live in :func:`unclear_start`, around the request, and
+:func:`started_id`, on its answer. A 429 (throttling) means the backend did not act on it, so
+it stays a TransientError that the caller sends again after the pause asked for, within its
+deadline. Any answer after which the backend may have acted is a :class:`StartUnclear`, said
+as "may have started", never as "not started", and never sent again: any other transient
+fault (a 5xx, a timeout, a reset), a 409 to a request sent with an idempotency key (that key
+usually still being processed), and a 2xx the gate cannot use (no id, or an id it will not
+put in a path). Only a clear refusal (a 4xx, a 409 to an unkeyed request) or a request never
+sent (throttled to the end, out of the gate's request budget) leaves it "not started". Where
+the backend takes one, a key made from the failed deployment's id (:func:`client_token`)
+makes a second request for the same rollback start nothing new.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ from typing import Any
 
 from gate.core.errors import (
     Conflict,
-    OutOfRequestBudget,
     ReadError,
+    RequestNotSent,
     RequestRejected,
+    StartUnclear,
     Throttled,
     TransientError,
     UsageError,
 )
+from gate.core.ids import api_id
 from gate.core.model import COMMENT_LIMIT, RollbackPlan
 from gate.core.text import from_api, one_line
 
@@ -50,6 +55,7 @@ __all__ = [
     "comment_of",
     "planned_request",
     "short",
+    "started_id",
     "started_since",
     "unclear_start",
     "unread_history",
@@ -109,14 +115,14 @@ def started_since(failed: str, where: str, newer: str = "") -> RequestRejected:
 def unclear_start(check: str, *, keyed: bool) -> Iterator[None]:
     """Around the request that starts a rollback (``keyed``: sent with an idempotency key or
     client token). A throttled answer (:class:`Throttled`: not acted on) and a request the
-    gate's own budget never sent (:class:`OutOfRequestBudget`) are left as they are, for the
-    caller to send again or give up. Any other transient fault may have come after the backend
-    acted on the request, and so may a 409 to a keyed one (the key still in progress): each
-    becomes a ReadError, caused by a TransientError, that says the outcome is unknown and
-    names ``check``, where a person can see."""
+    gate never sent (:class:`RequestNotSent`: no slot in its request budget, or it stopped)
+    are left as they are, for the caller to send again or give up. Any other transient fault
+    may have come after the backend acted on the request, and so may a 409 to a keyed one
+    (the key still in progress): each becomes a :class:`StartUnclear` that names ``check``,
+    where a person can see."""
     try:
         yield
-    except (Throttled, OutOfRequestBudget):
+    except (Throttled, RequestNotSent):
         raise
     except TransientError as fault:
         raise _unclear(str(fault), check) from fault
@@ -124,11 +130,24 @@ def unclear_start(check: str, *, keyed: bool) -> Iterator[None]:
         if not keyed:
             raise
         said = f"{conflict}; a request with the same key may still be in progress"
-        raise _unclear(said, check) from TransientError(said)
+        raise _unclear(said, check) from conflict
 
 
-def _unclear(said: str, check: str) -> ReadError:
-    return ReadError(
+def started_id(said: str, answer: str, check: str) -> str:
+    """The id of the deployment a start made, ``said`` in its ``answer`` (``HTTP 201``,
+    ``CreateDeployment``), an answer of success: the backend acted. One that names no
+    deployment, or one the gate will not put in a path, is a :class:`StartUnclear` naming
+    ``check``: the rollback may well be running, unseen."""
+    if not said:
+        raise _unclear(f"{answer} names no deployment", check)
+    try:
+        return api_id("deployment id", said)
+    except ReadError as odd:
+        raise _unclear(f"{answer}: {odd}", check) from odd
+
+
+def _unclear(said: str, check: str) -> StartUnclear:
+    return StartUnclear(
         f"the rollback request got no clear answer ({said}): it may have started; "
         f"check {check} before retrying"
     )

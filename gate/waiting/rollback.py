@@ -6,9 +6,9 @@ original's, whose status and exit code it never changes: a release that needed a
 failed. A timeout or an unreadable outcome is rolled back only when asked
 (``rollback-also-on-timeout``): the deployment may yet succeed, and two deployments racing
 in one environment are worse than one slow one. Starting the rollback is retried only when
-the backend said it did not act (a 429, throttling; see
-:func:`gate.providers.rollback_plans.unclear_start`): a request that timed out may have
-started it.
+the backend said it did not act (a 429, throttling); a start the backend may have acted on
+(no answer, a 5xx, a 2xx without a usable id: a :class:`StartUnclear`, see
+:mod:`gate.providers.rollback_plans`) is said "may have started", never sent again.
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from gate.core.errors import GateError, Interrupted, Stopped, TransientError, UsageError
+from gate.core.errors import (
+    GateError,
+    Interrupted,
+    StartUnclear,
+    Stopped,
+    TransientError,
+    UsageError,
+)
 from gate.core.model import (
     COMMENT_LIMIT,
     ON_FAILURE,
@@ -171,7 +178,7 @@ def _roll_back(
         comment = _comment(provider, outcome)
         rollback = _retried(lambda: provider.roll_back(plan, comment), clock, sleep)
     except GateError as unstarted:
-        unclear = isinstance(unstarted.__cause__, TransientError)  # sent, no answer came
+        unclear = isinstance(unstarted, StartUnclear)  # the backend may have acted
         status = RollbackStatus.MAY_HAVE_STARTED if unclear else RollbackStatus.NOT_STARTED
         result = RollbackResult(status, plan, reason=str(unstarted))
         say(result.said())

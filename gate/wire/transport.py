@@ -31,7 +31,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from gate.core.errors import OutOfRequestBudget, TransientError
+from gate.core.errors import OutOfRequestBudget, RequestNotSent, TransientError
 from gate.core.urls import is_loopback
 from gate.wire import deadline, sharing
 from gate.wire.rate import NoSlotInTime, explains
@@ -90,10 +90,11 @@ class NoRequestSlot(httpx.TransportError):
 
 def transient_fault(what: str, fault: httpx.HTTPError) -> TransientError:
     """The error a provider raises for a fault of the wire: :class:`OutOfRequestBudget` when
-    the shared budget has no slot before the deadline, else :class:`TransientError`."""
+    the shared budget has no slot before the deadline, :class:`RequestNotSent` when it had
+    none in the request's shorter time (or the gate stopped), else :class:`TransientError`."""
     said = f"{what}: {describe_fault(fault)}" if what else describe_fault(fault)
-    if isinstance(fault, NoRequestSlot) and fault.final:
-        return OutOfRequestBudget(said)
+    if isinstance(fault, NoRequestSlot):
+        return (OutOfRequestBudget if fault.final else RequestNotSent)(said)
     return TransientError(said)
 
 
