@@ -209,3 +209,16 @@ def test_the_schema_says_what_it_cannot_check() -> None:
     said = SCHEMA["description"]
     assert re.search(r"rules on fields together", said)
     assert "`deploy-id` and `deploy_id`" in said
+
+
+def test_gate_schema_has_an_installed_providers_fields_too(tmp_path: Path) -> None:
+    from tests.test_registry import THIRD_PARTY, install_third_party
+
+    install_third_party(tmp_path, THIRD_PARTY)
+    printed = run_gate("schema", "targets", env={"PYTHONPATH": str(tmp_path)})
+    assert printed.returncode == 0, printed.stderr
+    schema = json.loads(printed.stdout)
+    assert "rollouts" in schema["$defs"]["provider"]["enum"]
+    rollouts = Draft202012Validator(schema)
+    assert rollouts.is_valid([{"provider": "rollouts", "rollout": "shop"}])
+    assert not rollouts.is_valid([{"provider": "rollouts"}]), "its required field"
