@@ -35,10 +35,9 @@ _LIMITS = (
     "What this schema cannot say, and `gate wait-all` checks before its first read: rules on "
     "fields together (such as one of `deploy-id`, `latest` and `run`, `query` needs "
     "`prometheus`, a bake check needs `bake`, `interval` within `max-interval`); the bounds "
-    "of a number or duration written as text (`'0s'`); which fields a target of the "
-    "`{defaults, targets}` form must have (its defaults may give them, as the environment "
-    "may give those with a fallback, such as `org`); a field spelled in capitals or twice "
-    "(`deploy-id` and `deploy_id`); two targets on one deployment; a file over 1 MiB."
+    "of a number or duration written as text (`'0s'`); a field the environment may give "
+    "(such as `org`), so required here of no target; a field spelled in capitals "
+    "(`Deploy-Id`); two targets on one deployment; a file over 1 MiB."
 )
 
 
@@ -75,11 +74,13 @@ def targets_schema(descriptions: Sequence[TargetDescription]) -> dict[str, Any]:
             field.key: _property(field, as_text=True, unset=not _needed(field))
             for field in description.fields
         }
+        twice = [key for key in (*description.keys, *(f.key for f in options)) if "_" in key]
         defs[description.provider] = {
             "description": _provider_summary(description),
             "type": "object",
             "properties": {**shared, **_spelled(description.provider, own)},
             "additionalProperties": False,
+            "allOf": [{"not": {"required": [file_key(key), key]}} for key in twice],
         }
     defs["part"] = {
         "description": "A target, or the defaults, as written: its provider's fields.",
@@ -125,6 +126,7 @@ def targets_schema(descriptions: Sequence[TargetDescription]) -> dict[str, Any]:
                     "else": {"properties": {"targets": {"items": {"required": ["provider"]}}}},
                 },
                 *(_defaults_hold(name) for name in providers),
+                *(need for d in descriptions for need in _needed_beside_defaults(d)),
             ],
         },
         "$defs": defs,
@@ -167,6 +169,28 @@ def _required(description: TargetDescription) -> dict[str, Any]:
     if not needed:
         return {}
     return {"allOf": [{"anyOf": [{"required": [s]} for s in _spellings(key)]} for key in needed]}
+
+
+def _needed_beside_defaults(description: TargetDescription) -> list[dict[str, Any]]:
+    """Each field a target of ``description`` must have, unless the defaults give it."""
+    provider = description.provider
+    names = {"properties": {"provider": {"const": provider}}, "required": ["provider"]}
+    conditions: list[dict[str, Any]] = []
+    for field in description.fields:
+        if not _needed(field):
+            continue
+        has = {"anyOf": [{"required": [s]} for s in _spellings(field.key)]}
+        lacking = {"not": _defaults(has)}
+        naming = {"items": {"if": names, "then": has}}
+        taking = {"items": {"if": {"not": {"required": ["provider"]}}, "then": has}}
+        conditions += [
+            {"if": lacking, "then": {"properties": {"targets": naming}}},
+            {
+                "if": {"allOf": [lacking, _defaults(names)]},
+                "then": {"properties": {"targets": taking}},
+            },
+        ]
+    return conditions
 
 
 def _needed(field: Field) -> bool:
