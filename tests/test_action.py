@@ -18,7 +18,7 @@ import pytest
 
 from gate.cli.command import _provider_parser
 from gate.emulator import Device, Emulator, PipelineJob, PipelineStep, Timeline
-from gate.providers.registry import load_plugin
+from gate.providers.registry import BUILT_IN, load_plugin
 from tests.actions_runner import (
     ActionRun,
     load_action,
@@ -115,7 +115,7 @@ def all_text(run: ActionRun) -> str:
 def test_inputs_cover_every_flag_of_both_providers_and_of_waiting() -> None:
     internal = {"--output", "--json-report", "--help", "--junit", "--no-fail-fast"}
     assert {"targets", "max-rate", "fail-fast"} <= set(ACTION["inputs"])
-    for provider in ("humanitec", "humanitec-v2", "greengrass", "greengrass-v2"):
+    for provider in BUILT_IN:
         parser = _provider_parser(load_plugin(provider))
         flags = {
             opt
@@ -457,6 +457,8 @@ def test_an_input_that_looks_like_an_option_is_refused(
     assert run.returncode == 2
     [error] = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert words in error.data
+    if "provider" in inputs:
+        assert f"(one of: {', '.join(BUILT_IN)})" in error.data, "the registry's names, all"
     assert "usage:" not in run.stdout + run.stderr, "nothing reached the gate's parser"
 
 
@@ -474,6 +476,7 @@ def test_a_missing_provider_input_fails_with_an_annotation(act: Any) -> None:
     errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert errors
     assert "'provider' input is required" in errors[0].data
+    assert f"(one of: {', '.join(BUILT_IN)})" in errors[0].data, "the registry's names, all"
 
 
 def test_a_usage_error_is_annotated(act: Any) -> None:
@@ -521,7 +524,7 @@ def test_the_readmes_workflow_examples_use_only_real_inputs_and_outputs() -> Non
             if step.get("uses") == "<owner>/<repo>@v1":
                 uses.append(step)
                 assert set(step["with"]) <= set(ACTION["inputs"]), step["with"]
-                assert step["with"]["provider"] in ("humanitec", "greengrass", "greengrass-v2")
+                assert step["with"]["provider"] in BUILT_IN
             for value in (step.get("env") or {}).values():
                 for output in re.findall(r"steps\.gate\.outputs\.([\w-]+)", str(value)):
                     assert output in ACTION["outputs"]

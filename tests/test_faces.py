@@ -9,6 +9,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,10 @@ import pytest
 import gate.pulumi as component
 from gate.cli.command import _provider_parser, main
 from gate.core.description import FieldError, camel_case, cli_flag, file_key
-from gate.providers.registry import available_providers, load_plugin
+from gate.providers.registry import BUILT_IN, available_providers, load_plugin
 from gate.pulumi.native.provider import schema_text
 from gate.pulumi.native.schema import block_of, schema, type_token
 
-BUILT_IN = ("greengrass", "greengrass-v2", "humanitec", "humanitec-v2")
 SCHEMA = Path(__file__).parents[1] / "gate" / "pulumi" / "native" / "schema.json"
 PYTHON_TARGETS = {
     "humanitec": component.HumanitecTarget,
@@ -156,6 +156,17 @@ def test_the_waiting_options_are_declared_once_and_every_face_has_them(tmp_path:
         err = io.StringIO()
         assert main(["wait-all", str(path)], env={}, stdout=io.StringIO(), stderr=err) == 2
         assert f"field '{file_key(field.key)}' 'soon' is not a duration" in err.getvalue()
+
+
+def test_the_actions_provider_input_names_every_built_in_provider() -> None:
+    """Its description is written; its messages ask the gate (``gate providers``)."""
+    import yaml
+
+    action = yaml.safe_load((Path(__file__).parents[1] / "action.yml").read_text())
+    said = action["inputs"]["provider"]["description"]
+    assert all(re.search(rf"\b{re.escape(name)}\b(?!-)", said) for name in BUILT_IN), said
+    script = action["runs"]["steps"][-1]["run"]
+    assert not any(f"{name}," in script for name in BUILT_IN), "no list written in the script"
 
 
 def test_the_action_has_an_input_for_every_field_of_every_provider() -> None:

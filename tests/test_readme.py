@@ -95,3 +95,25 @@ def test_the_actions_scripts_are_valid_shell() -> None:
 @pytest.mark.parametrize("path", [Path(".ci/run")], ids=str)
 def test_ci_scripts_are_valid_shell(path: Path) -> None:
     assert_valid_shell((REPO / path).read_text(), str(path))
+
+
+def test_where_the_readme_lists_the_built_in_providers_it_lists_the_registrys() -> None:
+    """The registry (``gate.providers.registry.BUILT_IN``) is the one list; the README's
+    layout line, rollback table and flags table name each provider in it, and no other."""
+    from gate.providers.registry import BUILT_IN
+
+    layout = re.search(r"^ providers providers/\s+(.*), the registry$", README, re.M)
+    assert layout, "the Architecture section's providers line"
+    assert sorted(layout.group(1).split(", ")) == sorted(BUILT_IN)
+
+    rollback = README.split("| provider | rolls back to", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| ([a-z][\w-]*) \|", rollback, re.M)
+    assert sorted(rows) == sorted(BUILT_IN), "one rollback row per provider"
+
+    flags = README.split("## Flags of `gate wait PROVIDER`", 1)[1].split("\n\n", 2)[1]
+    named = {
+        name
+        for row in re.findall(r"^\| ([a-z][\w, -]*): `", flags, re.M)
+        for name in row.split(", ")
+    }
+    assert named == set(BUILT_IN), "each provider's own flags are in the flags table"

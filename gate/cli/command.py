@@ -99,6 +99,12 @@ def _dispatch(
     if parsed.command == "providers":
         say(out, "\n".join(available_providers()) + "\n")
         return 0
+    if parsed.command == "schema":
+        from gate.cli.targets_schema import targets_schema_text
+
+        descriptions = [load_plugin(name).description for name in available_providers()]
+        say(out, targets_schema_text(descriptions))
+        return 0
     if parsed.command == "demo":
         from gate.cli.demo import run_demo
 
@@ -125,6 +131,10 @@ def _top_parser() -> Parser:
         "wait-all", help="wait on many deployments at once ('gate wait-all --help')"
     )
     commands.add_parser("providers", help="list the providers 'gate wait' accepts")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of a targets file ('gate wait-all FILE')"
+    )
+    schema.add_argument("what", nargs="?", choices=("targets",), default="targets")
     commands.add_parser(
         "demo", help="gate real deployments on a local emulator (no cloud account needed)"
     )

@@ -83,7 +83,8 @@ def wait_all_command(
         "fields (deploy-id: 0f3c, latest: true); waiting flags given here are defaults that "
         "a target's own fields override. The bake flags given here are the release's own bake, "
         "once every target passed; a target bakes by itself with bake fields of its own "
-        "(bake: 5m, probe: [URL]). Exit codes: 0 all succeeded, 1 one failed, 3 one "
+        "(bake: 5m, probe: [URL]). Its JSON Schema: 'gate schema targets'. Exit codes: 0 "
+        "all succeeded, 1 one failed, 3 one "
         "timed out, 4 one could not be read (the worst wins), 2 bad input.",
     )
     parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")

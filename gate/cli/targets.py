@@ -1,6 +1,7 @@
 """The targets of a gate of many, from a file (``gate wait-all FILE``) or from repeated ids.
 
-A file is YAML or JSON: a list of targets, or ``{"defaults": {...}, "targets": [...]}``. Each
+A file is YAML or JSON: a list of targets, or ``{"defaults": {...}, "targets": [...]}`` (and
+an editor's ``"$schema"``, :mod:`gate.cli.targets_schema`'s JSON Schema of such a file). Each
 target names its ``provider``, optionally a ``name``, and the fields of the provider's
 target description (``deploy-id: 0f3c`` or ``deploy_id: 0f3c``; ``latest: true``), plus the
 waiting fields (``timeout: 20m``). A target's fields are checked by the same description
@@ -66,12 +67,14 @@ def read_entries(source: str, stdin: TextIO) -> list[TargetEntry]:
     document = _parse(text, label)
     defaults: Mapping[str, Any] = {}
     if isinstance(document, dict):
-        unknown = set(document) - {"defaults", "targets"}
+        unknown = set(document) - {"defaults", "targets", "$schema"}
         if unknown:
             raise UsageError(
                 f"{label}: unknown top-level field {sorted(map(str, unknown))[0]!r} "
-                "(expected 'targets' and optionally 'defaults')"
+                "(expected 'targets' and optionally 'defaults' and '$schema')"
             )
+        if not isinstance(document.get("$schema", ""), str):
+            raise UsageError(f"{label}: '$schema' must be the schema's URL or path")
         defaults = document.get("defaults") or {}
         if not isinstance(defaults, dict):
             raise UsageError(f"{label}: 'defaults' must be a mapping of fields")

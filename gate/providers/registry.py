@@ -14,7 +14,7 @@ import importlib
 from gate.core.errors import UsageError
 from gate.providers import ProviderPlugin
 
-__all__ = ["ENTRY_POINT_GROUP", "available_providers", "load_plugin"]
+__all__ = ["BUILT_IN", "ENTRY_POINT_GROUP", "available_providers", "load_plugin"]
 
 ENTRY_POINT_GROUP = "gate.providers"
 
@@ -24,6 +24,9 @@ _BUILTIN = {
     "humanitec": "gate.providers.humanitec_plugin",
     "humanitec-v2": "gate.providers.humanitec_v2_plugin",
 }
+BUILT_IN = tuple(_BUILTIN)
+"""The providers that ship with the gate, by name: every list of them, in code, the action and
+the README, is this one (tests hold the written ones to it)."""
 
 
 def available_providers() -> list[str]:

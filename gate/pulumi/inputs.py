@@ -16,7 +16,7 @@ from typing import Any
 from gate.bake.options import AFTER_SUCCESS
 from gate.core.description import FieldError, TargetDescription
 from gate.core.errors import GateError, UsageError
-from gate.providers.registry import available_providers, load_plugin
+from gate.providers.registry import BUILT_IN, available_providers, load_plugin
 from gate.telling.options import TELLING
 from gate.waiting.engine import WaitOptions, bake_fits
 from gate.waiting.options import DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, WAITING, WAITING_OPTIONS
@@ -24,7 +24,6 @@ from gate.waiting.options import DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, WAITI
 __all__ = [
     "AFTER_KEYS",
     "DURATION_KEYS",
-    "PROVIDERS",
     "TARGET_KEYS",
     "Failure",
     "NameOf",
@@ -38,10 +37,8 @@ __all__ = [
     "wait_options",
 ]
 
-PROVIDERS = ("humanitec", "humanitec-v2", "greengrass", "greengrass-v2")
-"""The built-in providers; :func:`providers` adds those installed through entry points."""
 TARGET_KEYS_OF: Mapping[str, tuple[str, ...]] = {
-    name: load_plugin(name).description.keys for name in PROVIDERS
+    name: load_plugin(name).description.keys for name in BUILT_IN
 }
 """Each built-in provider's target fields, as its description declares them."""
 TARGET_KEYS = ("provider", *dict.fromkeys(k for keys in TARGET_KEYS_OF.values() for k in keys))
@@ -49,7 +46,7 @@ TARGET_KEYS = ("provider", *dict.fromkeys(k for keys in TARGET_KEYS_OF.values() 
 ID_KEYS = tuple(
     dict.fromkeys(
         field.key
-        for name in PROVIDERS
+        for name in BUILT_IN
         for field in load_plugin(name).description.fields
         if field.kind == "id"
     )
