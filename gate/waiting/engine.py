@@ -536,7 +536,9 @@ class _Wait:
     def _sleep_until(self, wake_at: float) -> None:
         while True:  # the heartbeat is due after long reads too, with no sleep between them
             now = self.clock()
-            if now - self.last_said >= self.options.heartbeat:
+            # One sum, compared and slept to alike: a difference could round below the
+            # heartbeat while the sum rounds to now, and the sleep be 0 for ever.
+            if now >= self.last_said + self.options.heartbeat:
                 self.reporter.heartbeat(self.last, now - self.started, self.polls)
                 self.last_said = now
             if now >= wake_at:
