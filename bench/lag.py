@@ -11,12 +11,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bench import pollers
+from bench import optimum, pollers
 from gate import WaitOptions, wait
 from gate.core.model import Snapshot, State
 from gate.emulator import Emulator, Timeline
+from gate.waiting.schedule import DEFAULT_INTERVAL
 
 POLLERS = ("fixed 2 s loop", "botocore waiter (15 s)", "gate, no history", "gate, with history")
+OPTIMA = {
+    "gate, with history": "optimum knowing the environment's law, the gate's calls",
+    "gate, no history": "optimum knowing the replay's law, the gate's calls",
+}
+"""Replay only: for each gate, the best schedule (:mod:`bench.optimum`) for its calls, with
+no gap under the gate's ``--interval`` (2 s), as the gate's own."""
 LONG_POLL = "gate, humanitec-v2 long-poll"
 """Real time only: the server holds each read, so there is no schedule to replay."""
 
@@ -27,6 +34,7 @@ class Sample:
     duration: float
     lag: float
     calls: int
+    environment: int = -1
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -153,17 +161,41 @@ class _ReplayedWithHistory(_Replayed):
         return self.history
 
 
+SPREAD = 0.2
+"""Log-space spread of an environment's deployments around its typical duration."""
+OUTLIERS = (0.05, 1.5, 3.0)
+"""One in twenty deployments is 1.5 to 3 times longer."""
+LONGEST = 3600.0
+
+
+def duration_cdf(typical: float, t: float) -> float:
+    """The law ``long_tailed_replay`` draws an environment's durations from, at ``t``."""
+    if t >= LONGEST:
+        return 1.0
+    if t <= 0:
+        return 0.0
+
+    def within(scale: float) -> float:
+        return 0.5 * math.erfc(-math.log(t / scale) / (SPREAD * math.sqrt(2)))
+
+    share, low, high = OUTLIERS
+    factors = [low + (high - low) * (k + 0.5) / 24 for k in range(24)]
+    longer = statistics.fmean(within(typical * factor) for factor in factors)
+    return (1 - share) * within(typical) + share * longer
+
+
 def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
     """Environments whose typical deployment takes 2 to 40 minutes (log-uniform), each
-    deployment within ~20% of that, one in twenty 1.5 to 3 times longer, capped at an hour."""
+    deployment within ~20% of that, one in twenty 1.5 to 3 times longer, capped at an hour.
+    Beside the pollers, the optimum for each gate's calls (see :data:`OPTIMA`)."""
     rng = random.Random(seed)
     environments = [math.exp(rng.uniform(math.log(120), math.log(2400))) for _ in range(40)]
 
     def draw(typical: float) -> float:
-        took = typical * math.exp(rng.gauss(0, 0.2))
-        if rng.random() < 0.05:
-            took *= rng.uniform(1.5, 3)
-        return min(took, 3600.0)
+        took = typical * math.exp(rng.gauss(0, SPREAD))
+        if rng.random() < OUTLIERS[0]:
+            took *= rng.uniform(*OUTLIERS[1:])
+        return min(took, LONGEST)
 
     history = {
         index: [draw(typical) for _ in range(10)] for index, typical in enumerate(environments)
@@ -175,7 +207,7 @@ def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
         duration = draw(environments[index])
         for every, name in ((2.0, "fixed 2 s loop"), (15.0, "botocore waiter (15 s)")):
             reads = math.ceil(duration / every)
-            samples.append(Sample(name, duration, reads * every - duration, reads + 1))
+            samples.append(Sample(name, duration, reads * every - duration, reads + 1, index))
         for name, kind in (
             ("gate, no history", _Replayed),
             ("gate, with history", _ReplayedWithHistory),
@@ -184,20 +216,58 @@ def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
             provider = kind(clock, duration, history[index])
             wait(provider, options=options, clock=clock, sleep=clock.sleep)
             calls = provider.reads + (kind is _ReplayedWithHistory)
-            samples.append(Sample(name, duration, clock() - duration, calls))
+            samples.append(Sample(name, duration, clock() - duration, calls, index))
         history[index] = [duration, *history[index][:9]]
-    return samples
+    return samples + optima(samples, environments)
+
+
+def optima(samples: Sequence[Sample], environments: Sequence[float]) -> list[Sample]:
+    """The optimum for each gate's mean calls: knowing each environment's law (what history
+    estimates), and knowing only the law of the whole replay (what a prior could)."""
+    laws = [
+        optimum.Law.on_grid(
+            lambda t, typical=typical: duration_cdf(typical, t),
+            typical * math.exp(-6 * SPREAD),
+            min(LONGEST, OUTLIERS[2] * typical * math.exp(6 * SPREAD)),
+            3000,
+        )
+        for typical in environments
+    ]
+    pooled = optimum.Law.on_grid(
+        lambda t: statistics.fmean(duration_cdf(typical, t) for typical in environments),
+        1.0,
+        LONGEST,
+        4000,
+    )
+    found: list[Sample] = []
+    for gate, name in OPTIMA.items():
+        mine = [s for s in samples if s.poller == gate]
+        if not mine:
+            continue
+        calls = statistics.fmean(s.calls for s in mine)
+        if gate == "gate, with history":
+            cases = [(s.environment, s.duration) for s in mine]
+            results, _ = optimum.matched(laws, cases, calls, DEFAULT_INTERVAL)
+        else:
+            every = [(0, s.duration) for s in mine]
+            results, _ = optimum.matched([pooled], every, calls, DEFAULT_INTERVAL)
+        found += [
+            Sample(name, s.duration, lag, reads, s.environment)
+            for s, (lag, reads) in zip(mine, results, strict=True)
+        ]
+    return found
 
 
 def summarize(samples: Sequence[Sample]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
-    for poller in (*POLLERS, LONG_POLL):
+    for poller in (*POLLERS, LONG_POLL, *OPTIMA.values()):
         mine = [s for s in samples if s.poller == poller]
         if not mine:
             continue
         table[poller] = {
             "lag_p50": percentile([s.lag for s in mine], 0.5),
             "lag_p95": percentile([s.lag for s in mine], 0.95),
+            "lag_mean": statistics.fmean(s.lag for s in mine),
             "calls": statistics.fmean(s.calls for s in mine),
         }
     return table

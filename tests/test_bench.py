@@ -1,17 +1,36 @@
 """The bench's own logic stays runnable (its figures are not asserted: see bench/)."""
 
+import math
+
 from bench import lag
 from bench.__main__ import lag_rows, render, verdict
 
 
 def test_the_virtual_replay_runs_every_poller_and_renders() -> None:
     summary = lag.summarize(lag.long_tailed_replay(count=20, seed=3))
-    assert set(summary) == set(lag.POLLERS)
+    assert set(summary) == {*lag.POLLERS, *lag.OPTIMA.values()}
     rows = lag_rows("replay", summary)
-    assert len(rows) == len(lag.POLLERS)
+    assert len(rows) == len(summary)
     assert rows[0][3] == "anchor"
+    assert "the optimum's" in dict((row[1], row[3]) for row in rows)["gate, with history"]
     assert render(rows).count("\n") == len(rows) + 1
-    assert verdict(summary).startswith("Aim (the lag of the fixed 2 s loop")
+    assert verdict(summary).startswith("Aims, on the replay. With history: calls x")
+
+
+def test_the_optimum_beats_any_fixed_gap_for_as_many_reads() -> None:
+    """Knowing the law, no schedule of as many reads has less mean lag: not a fixed gap."""
+    import statistics
+
+    from bench import optimum
+
+    law = optimum.Law.on_grid(lambda t: lag.duration_cdf(600, t), 200, 2000, 1500)
+    durations = [600 * (0.7 + 0.6 * k / 99) for k in range(100)]
+    for every in (5.0, 15.0, 30.0):
+        fixed = [(math.ceil(d / every) * every - d, math.ceil(d / every) + 1) for d in durations]
+        calls = statistics.fmean(reads for _, reads in fixed)
+        best, _ = optimum.matched([law], [(0, d) for d in durations], calls)
+        assert statistics.fmean(reads for _, reads in best) <= calls
+        assert statistics.fmean(x for x, _ in best) < statistics.fmean(x for x, _ in fixed)
 
 
 def test_the_fleet_rows_compare_one_process_with_separate_ones() -> None:

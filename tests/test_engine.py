@@ -520,3 +520,20 @@ def test_a_server_that_holds_nothing_is_read_once_per_interval(clock: VirtualClo
     gaps = [later - earlier for earlier, later in itertools.pairwise(provider.reads)]
     assert min(gaps) >= 2.0
     assert len(provider.reads) <= 16
+
+
+def test_a_heartbeat_due_at_a_time_that_rounds_is_said_not_slept_to_for_ever() -> None:
+    """A wait that said its last line at 1000.111 s: 60 s later, as floats, the sum is
+    reached while the difference is still short of 60; the heartbeat is said, and the wait
+    goes on (it once slept 0 s for ever)."""
+    clock = VirtualClock(start=1000.111)
+    provider = ScriptedProvider(clock, finishing_at(150))
+    outcome = wait(
+        provider,
+        schedule=FixedGap(100.0),
+        clock=clock,
+        sleep=clock.sleep,
+        options=WaitOptions(max_interval=120),
+    )
+    assert outcome.succeeded
+    assert len(clock.sleeps) < 10

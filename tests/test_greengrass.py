@@ -329,3 +329,131 @@ def test_no_client_is_built_at_import_time() -> None:
 def test_botocore_own_retries_are_off() -> None:
     assert client().meta.config.retries["total_max_attempts"] == 1
     assert boto3  # the client came from a boto3 session
+
+
+# --- history: how long the group's earlier deployments took ---------------------------------
+
+
+def moto_group_history(gg: Any, runs: list[tuple[str, float | None, str]]) -> tuple[str, str]:
+    """A group whose deployments, oldest first, each ``(status, minutes it took or None,
+    type)``, began an hour apart, then one more deployment still in progress: the one
+    waited on. Returns (group_id, that deployment's id)."""
+    from datetime import datetime, timedelta, timezone
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.greengrass.models import greengrass_backends
+
+    group_id, first = moto_greengrass_deployment(gg)
+    version = gg.get_group(GroupId=group_id)["LatestVersion"]
+    backend = greengrass_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
+    start = datetime.now(timezone.utc) - timedelta(hours=len(runs) + 1)
+    made = [first]
+    for _ in runs:
+        made.append(
+            gg.create_deployment(
+                GroupId=group_id, GroupVersionId=version, DeploymentType="NewDeployment"
+            )["DeploymentId"]
+        )
+    for hour, ((status, minutes, kind), deployment_id) in enumerate(zip(runs, made, strict=False)):
+        deployment = backend.deployments[deployment_id]
+        deployment.created_at_datetime = start + timedelta(hours=hour)
+        deployment.deployment_type = kind
+        deployment.deployment_status = status
+        if minutes is not None:
+            deployment.update_at_datetime = deployment.created_at_datetime + timedelta(
+                minutes=minutes
+            )
+    return group_id, made[-1]
+
+
+@mock_aws
+def test_history_is_the_groups_earlier_deployments_that_ended_newest_first() -> None:
+    gg = in_process_client()
+    group_id, current = moto_group_history(
+        gg,
+        [
+            ("Success", 10, "NewDeployment"),
+            ("Failure", 3, "NewDeployment"),
+            ("Success", 7, "ResetDeployment"),  # a reset deploys nothing: left out
+            ("Success", 12, "Redeployment"),
+            ("InProgress", None, "NewDeployment"),  # never ended: no duration
+        ],
+    )
+    provider = GreengrassDeployment(gg, group_id=group_id, deployment_id=current)
+    assert [round(d) for d in provider.past_durations()] == [720, 180, 600]
+
+
+@mock_aws
+def test_with_the_groups_history_the_wait_reads_sparsely_until_its_deployments_end(
+    clock: VirtualClock,
+) -> None:
+    """Ten-minute deployments before: the first gaps stretch to a minute, and the reads
+    crowd around ten minutes; without history (a new group) they do not."""
+    gg = in_process_client()
+    group_id, current = moto_group_history(gg, [("Success", 10, "NewDeployment")] * 5)
+    provider = GreengrassDeployment(gg, group_id=group_id, deployment_id=current)
+
+    def sleep_then_finish(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock() - 1000 >= 620:
+            set_moto_status(current, "Success")
+
+    outcome = wait(provider, clock=clock, sleep=sleep_then_finish)
+    assert outcome.succeeded
+    assert clock.sleeps[0] == 60
+    assert outcome.polls < 0.3 * 620 / 2
+    assert clock() - 1000 - 620 < 5
+
+
+def test_the_command_says_the_history_it_read_and_when_it_reads_next(
+    moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``gate wait greengrass``: one line says how many earlier deployments the group had,
+    their median and p90, and when the next read is; the deployment ends on the read after."""
+    from moto.greengrass.models import FakeDeploymentStatus, GreengrassBackend
+
+    from tests.support import run_gate
+
+    gg = client(endpoint_url=moto_server)
+    group_id, current = moto_group_history(
+        gg, [("Success", minutes, "NewDeployment") for minutes in (9, 10, 11, 10, 20)]
+    )
+    reads: list[str] = []
+    original = GreengrassBackend.get_deployment_status
+
+    def the_second_read_succeeds(
+        backend: Any, group_id: str, deployment_id: str
+    ) -> FakeDeploymentStatus:
+        found = original(backend, group_id, deployment_id)
+        if deployment_id != current:
+            return found
+        reads.append(deployment_id)
+        status = "InProgress" if len(reads) == 1 else "Success"
+        return FakeDeploymentStatus(found.deployment_type, found.update_at_datetime, status)
+
+    monkeypatch.setattr(GreengrassBackend, "get_deployment_status", the_second_read_succeeds)
+    result = run_gate(
+        "wait",
+        "greengrass",
+        "--group-id",
+        group_id,
+        "--deployment-id",
+        current,
+        "--region",
+        "eu-west-1",
+        "--endpoint-url",
+        moto_server,
+        "--interval",
+        "0.1s",
+        "--max-interval",
+        "0.2s",
+        "--timeout",
+        "20s",
+        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+    )
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if "schedule:" in line]
+    assert len(said) == 1, result.stderr
+    assert said[0].endswith(
+        "schedule: history of 5 earlier deployments (median 10m00s, p90 20m00s); next read in 0.2s"
+    ), said

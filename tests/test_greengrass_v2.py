@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -788,3 +788,68 @@ def test_the_command_names_an_offline_device_at_the_deadline(
     assert "1 never finished: offline (QUEUED)" in outcome["reason"]
     assert outcome["progress"] == "2/3 devices succeeded, 1 queued"
     assert {"device": "offline", "status": "QUEUED"}.items() <= outcome["devices"][-1].items()
+
+
+# --- history: how long the target's earlier deployments took --------------------------------
+
+
+def test_history_is_the_targets_earlier_deployments_by_their_jobs_newest_first(
+    aws: Stubbed,
+) -> None:
+    """A completed job says its end in completedAt; a continuous one with nothing left to
+    run, in lastUpdatedAt; a cancelled one (superseded) says nothing."""
+    day = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+    def listed(name: str, hours: int) -> dict[str, Any]:
+        return {
+            "deploymentId": name,
+            "targetArn": GROUP_ARN,
+            "creationTimestamp": day + timedelta(hours=hours),
+            "deploymentStatus": "INACTIVE",
+        }
+
+    def a_job(name: str, hours: int, status: str, took: float, **fields: Any) -> dict[str, Any]:
+        began = day + timedelta(hours=hours, seconds=5)
+        ended = began + timedelta(seconds=took)
+        return {
+            "job": {
+                "jobId": f"job-{name}",
+                "status": status,
+                "createdAt": began,
+                "completedAt" if status == "COMPLETED" else "lastUpdatedAt": ended,
+                **fields,
+            }
+        }
+
+    aws.gg("get_deployment", deployment(), deploymentId=DEPLOYMENT)
+    aws.io("describe_job", job(in_progress=1), jobId=JOB)
+    aws.roll_call(["core-1"], ("core-1", "IN_PROGRESS"))
+    aws.gg(
+        "list_deployments",
+        {
+            "deployments": [
+                listed("older", 1),
+                listed(DEPLOYMENT, 9),  # this one: not its own history
+                listed("newest", 5),
+                listed("middle", 3),
+            ]
+        },
+        targetArn=GROUP_ARN,
+        historyFilter="ALL",
+        maxResults=50,
+    )
+    done = {"numberOfQueuedThings": 0, "numberOfInProgressThings": 0}
+    for name, hours, status, took, fields in (
+        ("newest", 5, "IN_PROGRESS", 420.0, {"jobProcessDetails": done}),
+        ("middle", 3, "CANCELED", 60.0, {}),
+        ("older", 1, "COMPLETED", 300.0, {}),
+    ):
+        aws.gg(
+            "get_deployment",
+            deployment(iotJobId=f"job-{name}", deploymentId=name),
+            deploymentId=name,
+        )
+        aws.io("describe_job", a_job(name, hours, status, took, **fields), jobId=f"job-{name}")
+    provider = aws.provider()
+    assert provider.fetch().state is State.RUNNING
+    assert provider.past_durations() == [420.0, 300.0]

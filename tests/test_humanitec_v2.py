@@ -259,3 +259,43 @@ def test_a_status_word_with_a_trailing_space_is_shown_so(paced_emulator: Emulato
         "the orchestrator says the deployment is complete, with status 'succeeded ' "
         "(with a space at its end), which is not 'succeeded'"
     )
+
+
+def test_history_is_the_environments_earlier_deployments_newest_first(
+    emulator: Emulator, v2: Any
+) -> None:
+    """Ended deployments to the same environment, before this one: not a plan-only run, not
+    one still running, not another environment's."""
+
+    def ended_after(seconds: float, ago: float, **where: str) -> str:
+        timeline = Timeline([(0, "in progress"), (seconds, "succeeded")])
+        return emulator.add_humanitec_v2("acme", timeline, started_ago=ago, **where)
+
+    ended_after(300, 7200)
+    ended_after(420, 3600)
+    ended_after(20, 3000, mode="plan_only")
+    ended_after(900, 2400, env="production")
+    emulator.add_humanitec_v2("acme", Timeline([(0, "in progress")]), started_ago=1200)
+    current = emulator.add_humanitec_v2("acme", Timeline([(0, "in progress")]))
+    provider = v2(current)
+    assert provider.fetch().raw_status == "in progress"
+    assert [round(took) for took in provider.past_durations()] == [420, 300]
+
+
+def test_the_command_says_the_history_it_read_and_that_the_server_holds_each_read(
+    emulator: Emulator,
+) -> None:
+    """With the long-poll there is no next read to time: the line says the server holds it.
+    The deployment never ends (the gate times out): only the line is asserted."""
+    for ago in (7200, 3600, 2400):
+        timeline = Timeline([(0, "in progress"), (600, "succeeded")])
+        emulator.add_humanitec_v2("acme", timeline, started_ago=ago)
+    current = emulator.add_humanitec_v2("acme", Timeline([(0, "in progress")]))
+    code, _, stderr = gate_v2(emulator, current, "--timeout", "3s")
+    assert code == 3, stderr
+    said = [line for line in stderr.splitlines() if "schedule:" in line]
+    assert len(said) == 1, stderr
+    assert said[0].endswith(
+        "schedule: history of 3 earlier deployments (median 10m00s, p90 10m00s); "
+        "the server holds each read until the deployment ends"
+    )

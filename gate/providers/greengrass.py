@@ -21,7 +21,7 @@ from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.core.text import from_api
 from gate.core.timestamps import iso_utc, parse_timestamp
-from gate.providers import greengrass_rollback
+from gate.providers import greengrass_history, greengrass_rollback
 from gate.providers.aws_calls import call_aws
 from gate.providers.aws_fields import aws_fields
 from gate.providers.closing import shared
@@ -80,6 +80,16 @@ class GreengrassDeployment:
             errors=_error_details(response),
             changed_at=_updated_at(response.get("UpdatedAt")),
             deployment_type=from_api(response.get("DeploymentType")) or None,
+        )
+
+    def past_durations(self) -> list[float]:
+        """How long the group's earlier deployments took, newest first."""
+        return greengrass_history.past_durations(
+            self._client,
+            self._aws,
+            group_id=self._group_id,
+            current=self._deployment_id,
+            ended=lambda status: STATUSES.get(status, State.RUNNING).is_terminal,
         )
 
     def plan_rollback(self) -> RollbackPlan:

@@ -48,7 +48,7 @@ from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import iso_utc
-from gate.providers import greengrass_v2_rollback
+from gate.providers import greengrass_v2_history, greengrass_v2_rollback
 from gate.providers.aws_calls import call_aws
 from gate.providers.aws_fields import aws_fields
 from gate.providers.closing import shared
@@ -205,6 +205,19 @@ class GreengrassV2Deployment:
 
     def fetch(self) -> Snapshot:
         return self._read(at_deadline=False)
+
+    def past_durations(self) -> list[float]:
+        """How long the target's earlier deployments took, newest first (after a read)."""
+        if not self._target_arn:
+            return []
+        return greengrass_v2_history.past_durations(
+            self._greengrass,
+            self._iot,
+            self._greengrass_call,
+            lambda operation, **params: self._call(operation, "IoT", **params),
+            target_arn=self._target_arn,
+            current=self._deployment_id,
+        )
 
     def plan_rollback(self) -> RollbackPlan:
         """Deploy again the target's last deployment before this one that worked."""

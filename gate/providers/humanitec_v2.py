@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -26,7 +27,8 @@ from gate.core.ids import require_id
 from gate.core.model import ErrorDetail, RollbackPlan, Snapshot, State
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line, quoted
-from gate.providers import humanitec_v2_rollback
+from gate.core.timestamps import parse_timestamp
+from gate.providers import humanitec_v2_history, humanitec_v2_rollback
 from gate.providers.closing import shared
 from gate.providers.humanitec_api import (
     HumanitecApi,
@@ -74,6 +76,8 @@ class HumanitecV2Deployment:
         self._long_poll = max(SHORTEST_HOLD, long_poll_seconds)
         self._last_status = ""
         self._held_past_window = False
+        self._environment: tuple[str, str, datetime | None] | None = None
+        """Its project, environment and creation, once read: for its history."""
 
     def __repr__(self) -> str:
         return f"HumanitecV2Deployment({dict(self.target)!r})"
@@ -90,6 +94,15 @@ class HumanitecV2Deployment:
 
     def holds_reads(self) -> bool:
         return True
+
+    def past_durations(self) -> list[float]:
+        """How long the environment's earlier deployments took, newest first (after a read)."""
+        if self._environment is None:
+            return []
+        project, env, created = self._environment
+        return humanitec_v2_history.past_durations(
+            self._api, org=self._org, project=project, env=env, current=self._id, created=created
+        )
 
     def plan_rollback(self) -> RollbackPlan:
         """Roll the environment back to its last deployment that succeeded before this one."""
@@ -151,6 +164,9 @@ class HumanitecV2Deployment:
         if not raw_status:
             raise TransientError("deployment: the answer has no 'status' string")
         self._last_status = raw_status
+        project, env = said(body.get("project_id")), said(body.get("env_id"))
+        if project and env:
+            self._environment = (project, env, parse_timestamp(body.get("created_at")))
         state = STATUSES.get(word, State.UNKNOWN)
         message = said(body.get("status_message"))
         verdict = None

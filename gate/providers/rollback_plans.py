@@ -49,6 +49,7 @@ from gate.core.text import from_api, one_line
 __all__ = [
     "COMMENT_LIMIT",
     "AwsCall",
+    "aws_page",
     "aws_pages",
     "body_of",
     "client_token",
@@ -186,10 +187,16 @@ def aws_pages(
     following = ""
     for _ in range(pages):
         page = call(operation, **params, **({next_key: following} if following else {}))
-        listed = page.get(items)
-        if isinstance(listed, list):
-            yield from (item for item in listed if isinstance(item, Mapping))
+        yield from aws_page(page, items=items)
         following = from_api(page.get(next_key))
         if not following:
             return
     raise unread_history(where, pages * per_page)
+
+
+def aws_page(page: Mapping[str, Any], *, items: str) -> list[Mapping[str, Any]]:
+    """The objects listed under ``items`` in one page an AWS list operation answered."""
+    listed = page.get(items)
+    if not isinstance(listed, list):
+        return []
+    return [item for item in listed if isinstance(item, Mapping)]

@@ -68,6 +68,7 @@ from gate.waiting.schedule import (
     GrowingSchedule,
     HistorySchedule,
     Schedule,
+    what_history_says,
 )
 from gate.waiting.telling import Gated, Telling, told
 from gate.wire import deadline
@@ -260,6 +261,8 @@ class _Wait:
     """No read before this (the API's Retry-After)."""
     read_started: float = 0.0
     learns_history: bool = False
+    said_gap: float | None = None
+    """The gap to the next read as the schedule's line said it: the next sleep is that one."""
     out_of_budget: OutOfRequestBudget | None = None
     """The shared request budget has no slot for another read before the deadline."""
     bake: Bake | None = None
@@ -342,7 +345,13 @@ class _Wait:
             if isinstance(self.provider, HoldsReads) and self.provider.holds_reads():
                 wake_at = max(self.read_started + self.options.interval, self.not_before)
             else:
-                wake_at = max(now + self.schedule.next_delay(now - self.started), self.not_before)
+                gap = (
+                    self.said_gap
+                    if self.said_gap is not None
+                    else self.schedule.next_delay(now - self.started)
+                )
+                self.said_gap = None
+                wake_at = max(now + gap, self.not_before)
             if wake_at > self.deadline - LAST_READ_SECONDS:
                 wake_at = self.deadline  # no read in the last second but the one at the deadline
             self._sleep_until(wake_at)
@@ -490,24 +499,35 @@ class _Wait:
         """
         self.learns_history = False
         assert isinstance(self.provider, KnowsHistory)
+        durations: list[float] = []
         try:
             with deadline.within(max(min(self.deadline - self.clock(), 10.0), 0.0)):
                 durations = _usable_durations(self.provider.past_durations())
-            if len(durations) < MIN_HISTORY:
-                return
-            age = _age(snapshot.created_at, self.wall_clock())
-            age = self.elapsed() if age is None else age
-            self.schedule = HistorySchedule(
-                durations,
-                age_at_start=max(0.0, age - self.elapsed()),
-                interval=self.options.interval,
-                sparse_cap=self.options.longest_gap_with_history,
-                fallback=GrowingSchedule(
-                    interval=self.options.interval, max_interval=self.options.longest_gap
-                ),
-            )
+            if len(durations) >= MIN_HISTORY:
+                self._schedule_by_history(durations, snapshot)
         except Exception:  # noqa: S110 - see the docstring: history is an optimisation
             pass
+        if isinstance(self.provider, HoldsReads) and self.provider.holds_reads():
+            following = "the server holds each read until the deployment ends"
+        else:
+            self.said_gap = self.schedule.next_delay(self.elapsed())
+            following = f"next read in {format_duration(self.said_gap)}"
+        self.reporter.phase(
+            f"schedule: {what_history_says(durations)}; {following}", self.elapsed()
+        )
+
+    def _schedule_by_history(self, durations: list[float], snapshot: Snapshot) -> None:
+        age = _age(snapshot.created_at, self.wall_clock())
+        age = self.elapsed() if age is None else age
+        self.schedule = HistorySchedule(
+            durations,
+            age_at_start=max(0.0, age - self.elapsed()),
+            interval=self.options.interval,
+            sparse_cap=self.options.longest_gap_with_history,
+            fallback=GrowingSchedule(
+                interval=self.options.interval, max_interval=self.options.longest_gap
+            ),
+        )
 
     def _on_retry(self, fault: TransientError, delay: float) -> None:
         self.reporter.retrying(fault, delay, self.elapsed())
@@ -516,7 +536,9 @@ class _Wait:
     def _sleep_until(self, wake_at: float) -> None:
         while True:  # the heartbeat is due after long reads too, with no sleep between them
             now = self.clock()
-            if now - self.last_said >= self.options.heartbeat:
+            # One sum, compared and slept to alike: a difference could round below the
+            # heartbeat while the sum rounds to now, and the sleep be 0 for ever.
+            if now >= self.last_said + self.options.heartbeat:
                 self.reporter.heartbeat(self.last, now - self.started, self.polls)
                 self.last_said = now
             if now >= wake_at:

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gate.core.durations import format_duration
+
 __all__ = [
     "DEFAULT_INTERVAL",
     "DEFAULT_MAX_INTERVAL",
@@ -33,6 +35,7 @@ __all__ = [
     "HistorySchedule",
     "Schedule",
     "history_delay",
+    "what_history_says",
 ]
 
 DEFAULT_INTERVAL = 2.0
@@ -140,3 +143,17 @@ class HistorySchedule:
             miss=self.miss,
         )
         return self.fallback.next_delay(elapsed) if gap is None else gap
+
+
+def what_history_says(durations: Sequence[float]) -> str:
+    """The history a schedule stands on, in a few words: how many, median and p90."""
+    count = len(durations)
+    if count < MIN_HISTORY:
+        known = f"{count} earlier deployment{'' if count == 1 else 's'} known"
+        return f"no history ({known}; {MIN_HISTORY} needed): reads grow apart as the wait goes on"
+    ordered = sorted(durations)
+    p90 = ordered[min(count - 1, math.ceil(0.9 * count) - 1)]
+    return (
+        f"history of {count} earlier deployments (median "
+        f"{format_duration(statistics.median(ordered))}, p90 {format_duration(p90)})"
+    )
