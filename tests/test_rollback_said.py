@@ -69,28 +69,35 @@ def reports(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     return flags, env
 
 
-@pytest.mark.parametrize("command", ["wait", "wait-all"])
-def test_a_start_without_a_clear_answer_is_may_have_started_on_every_face(
-    holding: HoldsTheStart, tmp_path: Path, command: str
-) -> None:
-    history(holding)
+def gate_with_every_report(
+    emulator: Emulator, tmp_path: Path, command: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``gate wait`` (production's latest) or ``gate wait-all`` (a release of production) with
+    --on-failure rollback, writing every report a pipeline asks for (see :func:`reports`)."""
     flags, files = reports(tmp_path)
     if command == "wait":
         target = ["wait", *HUMANITEC_PRODUCTION, "--latest"]
     else:
         target = ["wait-all", release(tmp_path, {"env": "production"})]
-    result = run_gate(
+    return run_gate(
         *target,
         *QUICK,
         *flags,
         "--on-failure",
         "rollback",
-        "--request-timeout",
-        "1s",
+        *extra,
         "--output",
         "github",
-        env={"HUMANITEC_API_URL": holding.url, "HUMANITEC_TOKEN": TOKEN, **ENV, **files},
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **ENV, **files},
     )
+
+
+@pytest.mark.parametrize("command", ["wait", "wait-all"])
+def test_a_start_without_a_clear_answer_is_may_have_started_on_every_face(
+    holding: HoldsTheStart, tmp_path: Path, command: str
+) -> None:
+    history(holding)
+    result = gate_with_every_report(holding, tmp_path, command, "--request-timeout", "1s")
     assert result.returncode == 1, result.stdout + result.stderr
     assert len(holding.posted) == 1, "the start was sent once, never retried"
 
@@ -243,21 +250,7 @@ def test_no_rollback_due_is_null_in_json_and_empty_as_a_step_output(
     it one way: null in JSON (the outcome, a wait-all target's rollback_status), an empty
     rollback-status step output, and no word of a rollback anywhere else."""
     history(emulator, final="succeeded")
-    flags, files = reports(tmp_path)
-    if command == "wait":
-        target = ["wait", *HUMANITEC_PRODUCTION, "--latest"]
-    else:
-        target = ["wait-all", release(tmp_path, {"env": "production"})]
-    result = run_gate(
-        *target,
-        *QUICK,
-        *flags,
-        "--on-failure",
-        "rollback",
-        "--output",
-        "github",
-        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **ENV, **files},
-    )
+    result = gate_with_every_report(emulator, tmp_path, command)
     assert result.returncode == 0, result.stdout + result.stderr
     whole = json.loads((tmp_path / "out.json").read_text())
     outputs = parse_output_file((tmp_path / "outputs").read_text())
