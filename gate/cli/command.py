@@ -88,6 +88,10 @@ def _dispatch(
         asked = len(args) > 1
         say(out if asked else err, _wait_usage())
         return 0 if asked else 2
+    if args[:1] == ["action"]:  # the GitHub Action's step: its inputs become the command
+        from gate.cli.action import from_inputs
+
+        args, env = from_inputs(args[1:], env)
     if args[:1] == ["wait-all"]:  # its own parser, --help included
         from gate.cli.fleet import wait_all_command
 

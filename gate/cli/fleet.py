@@ -43,7 +43,7 @@ from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
 from gate.waiting.options import WAITING
 from gate.wire.sharing import Sharing
 
-__all__ = ["TargetSpec", "rolling_back_of", "run_fleet", "wait_all_command"]
+__all__ = ["TargetSpec", "rolling_back_of", "run_fleet", "wait_all_command", "wait_all_parser"]
 
 _WAITING_DESTS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
 
@@ -75,6 +75,17 @@ class TargetSpec:
 def wait_all_command(
     rest: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO, stdin: TextIO
 ) -> int:
+    parser = wait_all_parser()
+    began = time.monotonic()
+    parsed = parser.parse_args(list(rest))
+    entries = read_entries(parsed.file, stdin)
+    defaults = {dest: getattr(parsed, dest) for dest in _WAITING_DESTS}
+    specs = [_parse_entry(entry, defaults, rolling_back_of(parsed)) for entry in entries]
+    return run_fleet(specs, parsed, env, out, err, began=began)
+
+
+def wait_all_parser() -> Parser:
+    """``gate wait-all``'s flags (the action's inputs and the docs' tables are made from it)."""
     parser = Parser(
         prog="gate wait-all",
         description="Wait on every deployment listed in FILE at once; succeed only if all do.",
@@ -93,12 +104,7 @@ def wait_all_command(
     add_telling_flags(parser)
     add_fleet_flags(parser, "all of FILE")
     add_report_flags(parser)
-    began = time.monotonic()
-    parsed = parser.parse_args(list(rest))
-    entries = read_entries(parsed.file, stdin)
-    defaults = {dest: getattr(parsed, dest) for dest in _WAITING_DESTS}
-    specs = [_parse_entry(entry, defaults, rolling_back_of(parsed)) for entry in entries]
-    return run_fleet(specs, parsed, env, out, err, began=began)
+    return parser
 
 
 def rolling_back_of(parsed: argparse.Namespace) -> dict[str, object]:
