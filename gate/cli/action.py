@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
+from gate.cli.parsers import provider_parser, wait_all_parser
 from gate.core.description import Field
 from gate.core.durations import compact_duration
 from gate.core.errors import UsageError
@@ -132,12 +133,10 @@ def input_variable(name: str) -> str:
 def commands() -> list[tuple[str, argparse.ArgumentParser]]:
     """Each command the action runs, by the input that selects it, and its parser: ``gate
     wait PROVIDER`` for each built-in provider, and ``gate wait-all`` (``targets``)."""
-    from gate.cli.command import _provider_parser
-    from gate.cli.fleet import wait_all_parser
     from gate.providers.registry import BUILT_IN, load_plugin
 
     found: list[tuple[str, argparse.ArgumentParser]] = [
-        (name, _provider_parser(load_plugin(name))) for name in BUILT_IN
+        (name, provider_parser(load_plugin(name))) for name in BUILT_IN
     ]
     return [*found, ("targets", wait_all_parser())]
 
@@ -312,17 +311,13 @@ def _chosen(provider: str, targets: str, env: Mapping[str, str]) -> argparse.Arg
             "file whose name starts with '-')"
         )
     if targets:
-        from gate.cli.fleet import wait_all_parser
-
         return wait_all_parser()
     # An input is a value, never an option: 'provider: --help' would pass the step unwaited.
     if provider.startswith("-") or not re.fullmatch(r"[a-z0-9._-]+", provider):
         raise UsageError(
             f"the 'provider' input must be a provider's name (one of: {names}), not an option"
         )
-    from gate.cli.command import _provider_parser
-
-    return _provider_parser(load_plugin(provider))
+    return provider_parser(load_plugin(provider))
 
 
 def _github_deployment(given: Mapping[str, str]) -> bool:
