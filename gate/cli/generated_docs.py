@@ -262,5 +262,20 @@ def _type_of(value: dict[str, Any]) -> str:
         word = " or ".join(word) if isinstance(word, list) else str(word)
         if word == "array":
             word = "list"
-        said.append(word)
+        said.append(word + _schema_bounds(kind))
     return " or ".join(dict.fromkeys(said))
+
+
+def _schema_bounds(kind: dict[str, Any]) -> str:
+    """A number's bounds as the schema has them: `` (> 0, ≤ 100)``."""
+    said = [
+        f"{sign} {kind[word]:g}"
+        for word, sign in (
+            ("exclusiveMinimum", ">"),
+            ("minimum", "≥"),
+            ("exclusiveMaximum", "<"),
+            ("maximum", "≤"),
+        )
+        if word in kind
+    ]
+    return f" ({', '.join(said)})" if said else ""
