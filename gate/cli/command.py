@@ -16,26 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO, cast
 
 from gate import __version__
-from gate.cli.common import (
-    Parser,
-    add_fleet_flags,
-    add_report_flags,
-    say,
-    settle,
-    signals_interrupt,
-    usable,
-)
-from gate.cli.flags import (
-    add_after_flags,
-    add_target_flags,
-    add_telling_flags,
-    add_waiting_flags,
-    given_of,
-    repeated_flag,
-)
+from gate.cli.common import Parser, say, settle, signals_interrupt, usable
+from gate.cli.flags import given_of, repeated_flag
+from gate.cli.parsers import provider_parser as _provider_parser  # by its old name too
 from gate.core.errors import GateError, Interrupted
 from gate.core.secret import remember, secrets_in
-from gate.providers import ProviderPlugin
 from gate.providers.registry import available_providers, load_plugin
 from gate.render.runner import CommandFreeStream
 
@@ -88,6 +73,10 @@ def _dispatch(
         asked = len(args) > 1
         say(out if asked else err, _wait_usage())
         return 0 if asked else 2
+    if args[:1] == ["action"]:  # the GitHub Action's step: its inputs become the command
+        from gate.cli.action import from_inputs
+
+        args, env = from_inputs(args[1:], env)
     if args[:1] == ["wait-all"]:  # its own parser, --help included
         from gate.cli.fleet import wait_all_command
 
@@ -184,14 +173,3 @@ def _wait_usage() -> str:
             summary = f"(cannot be loaded: {broken})"
         lines.append(f"  {name:<12} {summary}")
     return "\n".join(lines) + "\n"
-
-
-def _provider_parser(plugin: ProviderPlugin) -> Parser:
-    parser = Parser(prog=f"gate wait {plugin.name}", description=plugin.summary)
-    add_target_flags(parser, plugin.description)
-    add_waiting_flags(parser)
-    add_after_flags(parser)
-    add_telling_flags(parser)
-    add_fleet_flags(parser, "with one id repeated (--env a --env b)")
-    add_report_flags(parser)
-    return parser

@@ -17,17 +17,15 @@ from typing import TextIO
 from gate.bake.options import AFTER_SUCCESS, ROLLING_BACK, bake_of, on_failure_of
 from gate.bake.run import Bake
 from gate.cli.common import (
-    Parser,
     Reports,
-    add_fleet_flags,
-    add_report_flags,
     check_report_paths,
     say,
     signals_deferred,
     wait_options_of,
     write_reports,
 )
-from gate.cli.flags import add_after_flags, add_telling_flags, add_waiting_flags, given_of
+from gate.cli.flags import given_of
+from gate.cli.parsers import wait_all_parser
 from gate.cli.targets import TargetEntry, as_text, plugin_of, read_entries
 from gate.cli.telling import close_tellings, tellings_from
 from gate.core.description import FieldError, file_key
@@ -75,24 +73,7 @@ class TargetSpec:
 def wait_all_command(
     rest: Sequence[str], env: Mapping[str, str], out: TextIO, err: TextIO, stdin: TextIO
 ) -> int:
-    parser = Parser(
-        prog="gate wait-all",
-        description="Wait on every deployment listed in FILE at once; succeed only if all do.",
-        epilog="FILE is YAML or JSON: a list of targets, or {defaults: {...}, targets: "
-        "[...]}. Each target has 'provider', an optional 'name', and the provider's flags as "
-        "fields (deploy-id: 0f3c, latest: true); waiting flags given here are defaults that "
-        "a target's own fields override. The bake flags given here are the release's own bake, "
-        "once every target passed; a target bakes by itself with bake fields of its own "
-        "(bake: 5m, probe: [URL]). Its JSON Schema: 'gate schema targets'. Exit codes: 0 "
-        "all succeeded, 1 one failed, 3 one "
-        "timed out, 4 one could not be read (the worst wins), 2 bad input.",
-    )
-    parser.add_argument("file", help="the targets: a YAML or JSON file, or - for stdin")
-    add_waiting_flags(parser)
-    add_after_flags(parser)
-    add_telling_flags(parser)
-    add_fleet_flags(parser, "all of FILE")
-    add_report_flags(parser)
+    parser = wait_all_parser()
     began = time.monotonic()
     parsed = parser.parse_args(list(rest))
     entries = read_entries(parsed.file, stdin)
