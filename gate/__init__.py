@@ -81,10 +81,12 @@ _EXPORTS = {
 ``gate wait PROVIDER --help`` load only what they need."""
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'gate' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+if not TYPE_CHECKING:  # hidden from type checkers, which would read any name through it as Any
+
+    def __getattr__(name: str) -> Any:
+        if name not in _EXPORTS:
+            raise AttributeError(f"module 'gate' has no attribute {name!r}")
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
 
 
 __version__ = "0.1.0"
