@@ -24,6 +24,7 @@ import pytest
 import yaml
 from markdown.extensions.toc import slugify
 
+from gate.providers.registry import BUILT_IN
 from tests.parts.actionlint import lint
 from tests.support import REPO
 
@@ -81,19 +82,23 @@ def ids(block: Block) -> str:
     return block.where
 
 
-def run_scripts(document: object) -> list[str]:
-    """The ``run:`` scripts anywhere in a workflow or action, with each ``${{ }}`` expression
-    replaced by a word, as the runner pastes one in before bash starts."""
+def run_scripts_as_written(document: object) -> list[str]:
     found: list[str] = []
     if isinstance(document, dict):
         if isinstance(document.get("run"), str):
-            found.append(EXPRESSION.sub("expanded", document["run"]))
+            found.append(document["run"])
         for value in document.values():
-            found.extend(run_scripts(value))
+            found.extend(run_scripts_as_written(value))
     elif isinstance(document, list):
         for item in document:
-            found.extend(run_scripts(item))
+            found.extend(run_scripts_as_written(item))
     return found
+
+
+def run_scripts(document: object) -> list[str]:
+    """The ``run:`` scripts anywhere in a workflow or action, with each ``${{ }}`` expression
+    replaced by a word, as the runner pastes one in before bash starts."""
+    return [EXPRESSION.sub("expanded", script) for script in run_scripts_as_written(document)]
 
 
 def assert_valid_shell(script: str, where: str) -> None:
@@ -283,9 +288,18 @@ def test_the_gates_inputs_and_outputs_are_the_actions(block: Block) -> None:
         gates = [s for s in job["steps"] if s.get("uses", "").startswith(f"{GATE_ACTION}@")]
         for step in gates:
             assert set(step.get("with", {})) <= set(action["inputs"]), block.where
+            assert step["with"].get("provider", "humanitec") in BUILT_IN, block.where
         for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", block.text):
             if step_id in {step.get("id") for step in gates}:
                 assert output in action["outputs"], f"{block.where}: no output {output}"
+
+
+@pytest.mark.parametrize("block", workflows(), ids=ids)
+def test_no_run_script_pastes_an_expression(block: Block) -> None:
+    """Values reach a script through ``env:``: ``${{ }}`` inside ``run:`` is pasted into the
+    script's text before bash reads it (script injection)."""
+    for script in run_scripts_as_written(yaml.safe_load(block.text)):
+        assert "${{" not in script, f"{block.where}: {script}"
 
 
 @pytest.fixture(scope="module")
@@ -340,8 +354,6 @@ def test_where_the_docs_list_the_built_in_providers_they_list_the_registrys() ->
     """The registry (``gate.providers.registry.BUILT_IN``) is the one list; the README's
     examples, the architecture's layout line, the rollback table and the flags table name
     each provider in it, and no other."""
-    from gate.providers.registry import BUILT_IN
-
     readme = (REPO / "README.md").read_text()
     examples = re.findall(r"^gate wait ([a-z][\w-]*) ", readme, re.M)
     assert sorted(set(examples)) == sorted(BUILT_IN), "one README example per provider"
