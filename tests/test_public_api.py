@@ -89,23 +89,33 @@ def test_the_examples_type_check_strictly(tmp_path: Path) -> None:
     )
 
 
-def run_first_example(emulator: Emulator, deploy_id: str) -> subprocess.CompletedProcess[str]:
-    where, code = EXAMPLES[0]
-    assert "HUMANITEC_API_URL" in code, f"{where} reads its API's address from the environment"
-    env = clean_env() | {
-        "HUMANITEC_API_URL": emulator.url,
-        "HUMANITEC_TOKEN": TOKEN,
-        "DEPLOY_ID": deploy_id,
+def example(*names: str) -> str:
+    """The one example that uses every name in ``names`` and reads its API's address from
+    the environment, so it can run against the emulator (the README shows the library
+    page's first example as it is)."""
+    (code,) = {
+        code
+        for _, code in EXAMPLES
+        if "HUMANITEC_API_URL" in code and all(name in code for name in names)
     }
+    return code
+
+
+def run(code: str, emulator: Emulator, **env: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter, as a reader would run it, against ``emulator``."""
     return subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        env=clean_env() | {"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 @pytest.mark.parametrize(
     ("final", "exit_code"), [("succeeded", 0), ("failed", 1)], ids=["succeeded", "failed"]
 )
-def test_the_first_example_runs_against_the_emulator(
+def test_the_example_of_one_deployment_runs_against_the_emulator(
     emulator: Emulator, final: str, exit_code: int
 ) -> None:
     deploy_id = emulator.add_humanitec(
@@ -115,8 +125,16 @@ def test_the_first_example_runs_against_the_emulator(
         Timeline([(0, final)]),
         errors=[{"code": "POD-CRASHLOOP", "message": "container 'checkout' exited with code 1"}],
     )
-    ran = run_first_example(emulator, deploy_id)
+    ran = run(example("wait(", "DEPLOY_ID"), emulator, DEPLOY_ID=deploy_id)
     assert ran.returncode == exit_code, ran.stderr
     if final == "failed":
         assert "the deployment ended as 'failed'" in ran.stderr
         assert "container 'checkout' exited with code 1" in ran.stderr
+
+
+def test_the_example_of_many_targets_runs_against_the_emulator(emulator: Emulator) -> None:
+    for env, final in (("staging", "succeeded"), ("qa", "succeeded"), ("production", "failed")):
+        emulator.add_humanitec("acme", "shop", env, Timeline([(0, final)]))
+    ran = run(example("wait_all("), emulator)
+    assert ran.returncode == 1, ran.stderr
+    assert "2/3 succeeded, 1 failed" in ran.stdout
