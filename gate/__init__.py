@@ -1,17 +1,29 @@
 """gate: block until a deployment reaches a terminal status, and say why it failed.
 
-from gate import wait, WaitOptions
-from gate.providers.humanitec import HumanitecDeployment, connect
+The public library is this package: import every name from ``gate`` itself (and, for Pulumi
+programs, from ``gate.pulumi``). Every other module (``gate.core``, ``gate.wire``,
+``gate.waiting``, ``gate.providers``, ``gate.bake``, ``gate.telling``, ``gate.render``,
+``gate.cli``, ``gate.emulator`` and what is under them) is internal: it may change in any
+release, whatever its ``__all__`` says.
 
-outcome = wait(HumanitecDeployment(connect(url, token, request_timeout=10), org=..., ...))
-if not outcome.succeeded:
-    print(outcome.reason, outcome.errors)
+    import os
+
+    from gate import HumanitecDeployment, Secret, WaitOptions, connect, wait
+
+    client = connect("https://api.humanitec.io", Secret(os.environ["HUMANITEC_TOKEN"]),
+                     request_timeout=10)
+    outcome = wait(HumanitecDeployment(client, org="acme", app="shop", env="production",
+                                       deploy_id="0f3c9a"), options=WaitOptions(timeout=900))
+    if not outcome.succeeded:
+        print(outcome.reason, outcome.errors)
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gate.bake.probe import HttpProbe
+    from gate.bake.run import Bake
     from gate.core.description import Field, FieldError, TargetDescription, TargetValues
     from gate.core.errors import (
         AuthError,
@@ -24,19 +36,26 @@ if TYPE_CHECKING:
         UsageError,
     )
     from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
+    from gate.core.secret import Secret
     from gate.providers import Provider, ProviderPlugin
+    from gate.providers.greengrass import GreengrassDeployment
+    from gate.providers.humanitec import HumanitecDeployment, connect
     from gate.waiting.engine import WaitOptions, wait
     from gate.waiting.fleet import FleetOutcome, Target, wait_all
     from gate.wire.sharing import Sharing
 
 _EXPORTS = {
     "AuthError": "gate.core.errors",
+    "Bake": "gate.bake.run",
     "ConfigError": "gate.core.errors",
     "ErrorDetail": "gate.core.model",
     "Field": "gate.core.description",
     "FieldError": "gate.core.description",
     "FleetOutcome": "gate.waiting.fleet",
     "GateError": "gate.core.errors",
+    "GreengrassDeployment": "gate.providers.greengrass",
+    "HttpProbe": "gate.bake.probe",
+    "HumanitecDeployment": "gate.providers.humanitec",
     "NotFoundError": "gate.core.errors",
     "Outcome": "gate.core.model",
     "OutcomeStatus": "gate.core.model",
@@ -44,6 +63,7 @@ _EXPORTS = {
     "ProviderPlugin": "gate.providers",
     "ReadError": "gate.core.errors",
     "RequestRejected": "gate.core.errors",
+    "Secret": "gate.core.secret",
     "Sharing": "gate.wire.sharing",
     "Snapshot": "gate.core.model",
     "State": "gate.core.model",
@@ -53,6 +73,7 @@ _EXPORTS = {
     "TransientError": "gate.core.errors",
     "UsageError": "gate.core.errors",
     "WaitOptions": "gate.waiting.engine",
+    "connect": "gate.providers.humanitec",
     "wait": "gate.waiting.engine",
     "wait_all": "gate.waiting.fleet",
 }
@@ -60,22 +81,28 @@ _EXPORTS = {
 ``gate wait PROVIDER --help`` load only what they need."""
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'gate' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+if not TYPE_CHECKING:  # hidden from type checkers, which would read any name through it as Any
+
+    def __getattr__(name: str) -> Any:
+        if name not in _EXPORTS:
+            raise AttributeError(f"module 'gate' has no attribute {name!r}")
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
 
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthError",
+    "Bake",
     "ConfigError",
     "ErrorDetail",
     "Field",
     "FieldError",
     "FleetOutcome",
     "GateError",
+    "GreengrassDeployment",
+    "HttpProbe",
+    "HumanitecDeployment",
     "NotFoundError",
     "Outcome",
     "OutcomeStatus",
@@ -83,6 +110,7 @@ __all__ = [
     "ProviderPlugin",
     "ReadError",
     "RequestRejected",
+    "Secret",
     "Sharing",
     "Snapshot",
     "State",
@@ -93,6 +121,7 @@ __all__ = [
     "UsageError",
     "WaitOptions",
     "__version__",
+    "connect",
     "wait",
     "wait_all",
 ]

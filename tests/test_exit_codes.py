@@ -7,8 +7,9 @@ import re
 
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
-from tests.support import HUMANITEC_PRODUCTION, TOKEN, run_gate
-from tests.test_readme import README
+from tests.support import HUMANITEC_PRODUCTION, REPO, TOKEN, run_gate
+
+README = (REPO / "README.md").read_text()
 
 TABLE_ROW = re.compile(r"^\| ([\d /]+) \| (.+) \|$", re.M)
 

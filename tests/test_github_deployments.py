@@ -852,8 +852,8 @@ def test_an_unnamed_target_naming_no_environment_is_a_warning_asking_for_a_name(
 
 
 def test_the_readme_names_every_variable_the_tellings_read_and_the_permission() -> None:
-    """Every ``GITHUB_*``/``RUNNER_*`` variable gate/telling reads is in the README's telling
-    section, and its workflow example grants ``deployments: write``."""
+    """Every ``GITHUB_*``/``RUNNER_*`` variable gate/telling reads is on the docs' telling
+    page, and its workflow example grants ``deployments: write``."""
     import re
 
     import yaml
@@ -865,9 +865,7 @@ def test_the_readme_names_every_variable_the_tellings_read_and_the_permission() 
         for source in (REPO / "gate" / "telling").glob("*.py")
         for variable in re.findall(r'"((?:GITHUB|RUNNER)_[A-Z_]+)"', source.read_text())
     }
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("### Tell the platform what happened")
-    section = readme[start : readme.index("\n### ", start + 1)]
+    section = (REPO / "docs" / "telling.md").read_text()
     assert {"GITHUB_SERVER_URL", "GITHUB_RUN_ID", "GITHUB_TOKEN"} <= read
     assert sorted(v for v in read if f"`{v}`" not in section) == []
     (example,) = [

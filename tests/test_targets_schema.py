@@ -1,5 +1,5 @@
 """The JSON Schema of a targets file (``gate/schemas/targets.schema.json``): made from the
-declarations ``gate wait-all`` reads a file with, and agreeing with that reader: the README's
+declarations ``gate wait-all`` reads a file with, and agreeing with that reader: the docs'
 targets files pass both, and a file the reader refuses the schema refuses too."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gate.core.description import file_key
 from gate.emulator import Emulator, Timeline
 from gate.providers.registry import BUILT_IN, load_plugin
 from tests.support import REPO, TOKEN, clean_env, run_gate
-from tests.test_readme import BLOCK, README
+from tests.test_docs import blocks
 
 SCHEMA_FILE = REPO / "gate" / "schemas" / "targets.schema.json"
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
@@ -62,12 +62,12 @@ def test_a_fields_type_bounds_default_and_choices_are_its_declarations() -> None
         assert keys <= set(SCHEMA["$defs"][provider]["properties"]), provider
 
 
-def readme_targets_files() -> list[tuple[int, Any]]:
-    """Each README block that names the schema: every targets file the README shows."""
+def readme_targets_files() -> list[tuple[str, Any]]:
+    """Each block of the docs that names the schema: every targets file they show."""
     return [
-        (README.count("\n", 0, match.start()) + 1, yaml.safe_load(match.group(2)))
-        for match in BLOCK.finditer(README)
-        if "targets.schema.json" in match.group(2) and match.group(1) in ("yaml", "json")
+        (block.where, yaml.safe_load(block.text))
+        for block in blocks("yaml", "json")
+        if "targets.schema.json" in block.text
     ]
 
 
@@ -123,7 +123,7 @@ def test_each_readme_targets_file_is_valid_and_the_gate_waits_on_it(
     assert [error.message for error in VALIDATOR.iter_errors(document)] == [], line
     stage(emulator, document)
     code, said = wait_all(emulator, tmp_path, document)
-    assert code == 0, f"README line {line}: {said}"
+    assert code == 0, f"{line}: {said}"
 
 
 REFUSED = {

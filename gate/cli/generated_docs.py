@@ -180,6 +180,10 @@ def exit_codes_markdown() -> str:
         + _table(("Code", "Meaning"), rows)
         + "\nWith many targets (`gate wait-all`, a repeated id) the code is the worst of "
         "theirs: 1 before 3 before 4, and 0 only if every target succeeded.\n"
+        "\nA signal during a rollback still ends the gate with 128 + the signal; the JSON "
+        "`status` stays the failure's. A stream or report that cannot be written (stdout "
+        "closed or piped into `head`, a full disk) is said on stderr where possible and never "
+        "changes the code: the code is the deployment's.\n"
     )
 
 
