@@ -14,9 +14,6 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from gate.bake.options import BAKING, CHECKS
-from gate.bake.plugin import CheckPlugin
-from gate.bake.registry import BUILT_IN
 from gate.emulator import Emulator, Timeline
 from tests.support import HUMANITEC_PRODUCTION, TOKEN, run_gate
 from tests.test_registry import install_third_party
@@ -54,6 +51,10 @@ def gate(emulator: Emulator, env: dict[str, str], *args: str) -> Any:
 
 
 def test_the_built_in_checks_declare_the_bake_fields_in_their_order() -> None:
+    from gate.bake.options import BAKING, CHECKS
+    from gate.bake.plugin import CheckPlugin
+    from gate.bake.registry import BUILT_IN
+
     assert [check.name for check in CHECKS] == list(BUILT_IN)
     assert all(isinstance(check, CheckPlugin) for check in CHECKS)
     assert [field.key for field in BAKING] == [
