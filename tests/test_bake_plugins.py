@@ -167,3 +167,15 @@ def test_a_check_that_declares_another_checks_field_is_refused(
     assert "check 'health-file' declares 'probe', which check 'probe' declares too" in (
         result.stderr
     )
+
+
+def test_a_check_that_builds_something_else_is_refused_before_waiting(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    source = EXAMPLE.read_text().replace("return [HealthFile(path)", "return [object()")
+    env = install_check(tmp_path / "site", source)
+    path = health_file(tmp_path, "healthy")
+    target = [*HUMANITEC_PRODUCTION, "--latest", "--bake", "1m", "--health-file", path]
+    result = gate(emulator, env, "wait", *target)
+    assert result.returncode == 2, result.stderr
+    assert "check 'health-file' built 'object', not a gate.bake.check.Check" in result.stderr

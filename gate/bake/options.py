@@ -11,9 +11,11 @@ from collections.abc import Mapping
 
 from gate.bake.check import Check
 from gate.bake.lengths import BAKE, BAKE_INTERVAL
+from gate.bake.plugin import CheckPlugin
 from gate.bake.registry import installed_checks
 from gate.bake.run import Bake
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
+from gate.core.errors import UsageError
 from gate.core.model import ON_FAILURE, OnFailure
 
 __all__ = ["AFTER_SUCCESS", "BAKING", "CHECKS", "ROLLING_BACK", "bake_of", "on_failure_of"]
@@ -21,7 +23,7 @@ __all__ = ["AFTER_SUCCESS", "BAKING", "CHECKS", "ROLLING_BACK", "bake_of", "on_f
 CHECKS = installed_checks()
 """Every kind of check a bake may use, built-in and installed: each declares its fields."""
 
-BAKING = (BAKE, *(field for check in CHECKS for field in check.fields), BAKE_INTERVAL)
+BAKING = (BAKE, *(field for plugin in CHECKS for field in plugin.fields), BAKE_INTERVAL)
 ROLLING_BACK = (
     Field(
         "on_failure",
@@ -40,7 +42,7 @@ ROLLING_BACK = (
 
 
 def _checks_need_a_bake(values: TargetValues) -> None:
-    switches = [check.enabled_by for check in CHECKS]
+    switches = [plugin.enabled_by for plugin in CHECKS]
     given = [key for key in switches if values.given(key)]
     if given and not values.given("bake"):
         raise FieldError(given[0], f"{named(given[0])} is read during a bake: give {named('bake')}")
@@ -63,7 +65,7 @@ AFTER_SUCCESS = TargetDescription(
     BAKING + ROLLING_BACK,
     rules=(
         _checks_need_a_bake,
-        *(rule for check in CHECKS for rule in check.rules),
+        *(rule for plugin in CHECKS for rule in plugin.rules),
         _dry_run_of_a_rollback,
     ),
 )
@@ -76,15 +78,23 @@ def bake_of(values: TargetValues, env: Mapping[str, str], *, request_timeout: fl
         return None
     checks: list[Check] = []
     try:
-        for check in CHECKS:
-            if values.given(check.enabled_by):
-                for made in check.build(values, env, request_timeout=request_timeout):
-                    checks.append(made)  # as made: a failure part way closes those made
+        for plugin in CHECKS:
+            if values.given(plugin.enabled_by):
+                for made in plugin.build(values, env, request_timeout=request_timeout):
+                    checks.append(_a_check(plugin, made))  # as made: a failure closes those
         return Bake(duration, checks, interval=values.number_of("bake_interval"))
     except BaseException:
         for made in checks:
             made.close()
         raise
+
+
+def _a_check(plugin: CheckPlugin, made: object) -> Check:
+    if not isinstance(made, Check):
+        raise UsageError(
+            f"check {plugin.name!r} built {type(made).__name__!r}, not a gate.bake.check.Check"
+        )
+    return made
 
 
 def on_failure_of(values: TargetValues) -> OnFailure:
