@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -60,23 +59,23 @@ def installed_plugin(tmp_path: Path) -> Path:
     return install_third_party(tmp_path, THIRD_PARTY)
 
 
-def install_third_party(tmp_path: Path, source: str) -> Path:
-    """A third-party distribution on disk that registers ``rollouts`` in ``gate.providers``
-    (put ``tmp_path`` on ``PYTHONPATH``)."""
-    (tmp_path / "gate_rollouts.py").write_text(source)
-    dist_info = tmp_path / "gate_rollouts-1.0.dist-info"
+def install_third_party(
+    tmp_path: Path,
+    source: str,
+    *,
+    module: str = "gate_rollouts",
+    group: str = "gate.providers",
+    name: str = "rollouts",
+) -> Path:
+    """A third-party distribution on disk whose ``module`` (of ``source``) registers its
+    ``plugin`` as ``name`` in the entry-point ``group`` (put ``tmp_path`` on ``PYTHONPATH``)."""
+    (tmp_path / f"{module}.py").write_text(source)
+    dist_info = tmp_path / f"{module}-1.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: gate-rollouts\nVersion: 1.0\n"
+        f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 1.0\n"
     )
-    (dist_info / "entry_points.txt").write_text(
-        textwrap.dedent(
-            """\
-            [gate.providers]
-            rollouts = gate_rollouts:plugin
-            """
-        )
-    )
+    (dist_info / "entry_points.txt").write_text(f"[{group}]\n{name} = {module}:plugin\n")
     return tmp_path
 
 

@@ -5,7 +5,8 @@ history, Prometheus' ``query_range``), so a breach that came and went between tw
 fails the bake. A check's client is bounded by :func:`gate.wire.deadline.within`, as a
 provider's is, and raises only :class:`~gate.core.errors.GateError` subclasses:
 :class:`~gate.core.errors.TransientError` is retried within the bake, anything else ends it
-as unreadable (exit 4), never as a pass.
+as unreadable (exit 4), never as a pass. A kind of check declares its options and builds
+its checks as a plugin (:mod:`gate.bake.plugin`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Reading:
 class Check(Protocol):
     @property
     def kind(self) -> str:
-        """``alarm``, ``query``, ``alert`` or ``probe``: how the JSON outcome groups it."""
+        """``alarm``, ``query``, ``alert``, ``probe`` or a third-party check's own word: how
+        the JSON outcome groups it."""
         ...
 
     def describe(self) -> str:

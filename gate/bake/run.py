@@ -54,9 +54,7 @@ class Bake:
         BAKE.seconds(self.duration)  # the fields' bounds, said as every face says them
         BAKE_INTERVAL.seconds(self.interval)
         if not self.checks:
-            raise UsageError(
-                "a bake needs something to watch: an alarm, a query, an alertmanager or a probe"
-            )
+            raise UsageError("a bake needs something to watch: at least one check")
 
     def describe(self) -> str:
         watched = "; ".join(check.describe() for check in self.checks)
