@@ -21,7 +21,7 @@ from typing import Any
 from gate.core.description import Field, TargetDescription, camel_case
 from gate.core.durations import compact_duration
 
-__all__ = ["block_of", "schema", "type_token"]
+__all__ = ["block_of", "describe", "frame_description", "schema", "type_token"]
 
 _KINDS = {"flag": "boolean", "number": "number", "percent": "number"}
 
@@ -86,7 +86,8 @@ def _target_type(description: TargetDescription) -> dict[str, Any]:
     return typed
 
 
-def _property(field: Field) -> dict[str, Any]:
+def describe(field: Field) -> str:
+    """A field's doc as both Pulumi faces say it: with its choices and its default."""
     said = field.doc[0].upper() + field.doc[1:] + "."
     if field.choices:
         said += f" One of {', '.join(f'`{choice}`' for choice in field.choices)}."
@@ -96,12 +97,24 @@ def _property(field: Field) -> dict[str, Any]:
         if field.kind == "duration":
             shown = compact_duration(float(default))
         said += f" Default: `{shown}`."
+    return said
+
+
+def _property(field: Field) -> dict[str, Any]:
+    said = describe(field)
     typed: dict[str, Any] = {"type": _KINDS.get(field.kind, "string"), "description": said}
     if field.kind == "list":
         typed = {"type": "array", "items": {"type": "string"}, "description": said}
     if field.secret:
         typed["secret"] = True
     return typed
+
+
+def frame_description(name: str) -> str:
+    """The frame's words for an input of the single gate written by hand there (``triggers``)."""
+    inputs = _frame()["resources"]["gate:index:DeploymentGate"]["inputProperties"]
+    said: str = inputs[name]["description"]
+    return said
 
 
 def _frame() -> dict[str, Any]:
