@@ -165,6 +165,7 @@ class DeploymentGates(pulumi.ComponentResource):
             "fail_fast": args.fail_fast,
             "max_rate": args.max_rate,
             **args.timing(),
+            **args.after_success(),
             "status": None,
             "summary": None,
             "outcomes": None,

@@ -249,9 +249,11 @@ class DeploymentGateArgs(_AfterSuccess, _Timing):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeploymentGatesArgs(_Timing):
+class DeploymentGatesArgs(_AfterSuccess, _Timing):
     """Many targets by name, waited on at once with one request budget per API. Timing applies to
-    each target, as in ``DeploymentGateArgs``.
+    each target, as in ``DeploymentGateArgs``. The bake is the release's own, once every target
+    passed; ``on_failure`` rolls back each target that failed, and every target when the release's
+    bake fails; what is told is told of each target.
     """
 
     targets: Mapping[str, AnyTarget]

@@ -3,7 +3,11 @@
 ``create`` runs :func:`gate.waiting.fleet.wait_all` over every target in one call of the provider
 host, so the targets share one request budget per API (the host serves four calls at once;
 four single gates could not share anything). Check, diff and update follow the single gate's
-rules (:mod:`gate.pulumi.inputs`, :mod:`gate.pulumi.changes`), target by target.
+rules (:mod:`gate.pulumi.inputs`, :mod:`gate.pulumi.changes`), target by target. What a gate
+does beyond its targets is the single gate's, read through the same declarations, as
+``gate wait-all`` reads its command line: the bake is the release's own, once every target
+passed; ``on_failure`` rolls back each target that failed, and every target when the
+release's bake fails; the tellings hear of each target.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure
 
-from gate.core.description import FieldError
+from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
+from gate.core.errors import GateError
 from gate.core.model import OutcomeStatus
 from gate.providers import Provider
 from gate.pulumi.changes import Change, fleet_change_of
 from gate.pulumi.inputs import (
     DURATION_KEYS,
+    Failure,
     NameOf,
+    after_fields,
     check_inputs,
     given_ids,
     known,
-    timing_failures,
+    option_failures,
+    request_timeout,
     wait_options,
 )
+from gate.pulumi.options import MANY
 from gate.pulumi.outcomes import (
     SKIPPED,
     DeploymentGateFailed,
@@ -36,11 +45,12 @@ from gate.pulumi.outcomes import (
 )
 from gate.pulumi.provider import DeploymentWaitProvider
 from gate.pulumi.running import Run, build_provider, token_problem
+from gate.telling.options import TELLING, tellings_of
 from gate.waiting.fleet import FleetOutcome, Target, wait_all
-from gate.waiting.options import MAX_RATE
+from gate.waiting.telling import Telling, closed
 from gate.wire.sharing import Sharing
 
-__all__ = ["DeploymentsWaitProvider"]
+__all__ = ["DeploymentsWaitProvider", "fleet_failure_message", "many_failures"]
 
 FLEET_OUTPUT_KEYS = ("status", "summary", "outcomes", "elapsed_seconds")
 
@@ -51,7 +61,7 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
     provider."""
 
     def _failures(self, news: Mapping[str, Any]) -> list[CheckFailure]:
-        failures = [CheckFailure(f.key, f.reason) for f in timing_failures(news)]
+        failures = [CheckFailure(f.key, f.reason) for f in option_failures(news)]
         targets = news.get("targets")
         if known(targets) and (not isinstance(targets, list) or not targets):
             failures.append(CheckFailure("targets", "must be a non-empty list of targets"))
@@ -70,13 +80,7 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
             problem = token_problem(target, self._configured_token, os.environ)
             if problem and not any(failure.property == "" for failure in failures):
                 failures.append(CheckFailure("", problem))
-        max_rate = news.get("max_rate")
-        if known(max_rate) and max_rate is not None:
-            try:
-                MAX_RATE.number(max_rate)
-            except FieldError as refused:
-                failures.append(CheckFailure("max_rate", refused.worded(str)))
-        return failures
+        return failures + [CheckFailure(f.key, f.reason) for f in many_failures(news)]
 
     recorded_keys = FLEET_OUTPUT_KEYS
 
@@ -99,30 +103,89 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
         return _fleet_outputs(self._wait_all(props))
 
     def _wait_all(self, props: Mapping[str, Any]) -> FleetOutcome:
-        given = props.get("max_rate")
-        sharing = Sharing(max_rate=MAX_RATE.number(MAX_RATE.default if given is None else given))
-        run = Run(configured_token=self._configured_token)
-        timing = {key: props.get(key) for key in DURATION_KEYS}
-        options = wait_options(props)
-        providers: list[Provider] = []
+        env = dict(os.environ)
         try:
+            many = MANY.read(after_fields(props, MANY))
+            after = AFTER_SUCCESS.read(after_fields(props, AFTER_SUCCESS), env=env)
+            telling = TELLING.read(after_fields(props, TELLING), env=env)
+            options = wait_options(props)
+        except GateError as unusable:  # check refuses these; a caller that skipped it learns here
+            raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None
+        run = Run(configured_token=self._configured_token, env=env)
+        timing = {key: props.get(key) for key in DURATION_KEYS}
+        sharing = Sharing(max_rate=many.number_of("max_rate"))
+        providers: list[Provider] = []
+        bake = None
+        tellings: list[Telling] = []
+        try:
+            try:
+                bake = bake_of(after, env, request_timeout=request_timeout(props))
+                tellings = tellings_of(telling, env, request_timeout=request_timeout(props))
+            except GateError as unusable:
+                raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None
             targets = []
             with sharing.active():
                 for target in props["targets"]:
                     provider = build_provider({**timing, **target}, run)
                     providers.append(provider)
-                    targets.append(Target(str(target["name"]), provider, options))
-            outcome = wait_all(targets, fail_fast=bool(props.get("fail_fast")), sharing=sharing)
+                    api_url = target.get("api_url")
+                    targets.append(
+                        Target(
+                            str(target["name"]),
+                            provider,
+                            options,
+                            on_failure=on_failure_of(after),
+                            dry_run=after.flag("dry_run"),
+                            api_url=api_url if isinstance(api_url, str) else None,
+                        )
+                    )
+            try:
+                outcome = wait_all(
+                    targets,
+                    fail_fast=many.flag("fail_fast"),
+                    sharing=sharing,
+                    bake=bake,
+                    on_failure=on_failure_of(after),
+                    dry_run=after.flag("dry_run"),
+                    telemetry=tellings,
+                )
+            except GateError as unusable:  # a check that cannot work, found before waiting
+                raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None
         finally:
             for provider in providers:
                 provider.close()
+            if bake is not None:
+                bake.close()
             sharing.close()
+            list(closed(tellings))  # the dynamic host shows no warning; each is flushed
         if not outcome.succeeded:
-            failed = [o for o in outcome.outcomes if o.status is not OutcomeStatus.SUCCEEDED]
-            lines = [f"deployment gates: {outcome.summary}"]
-            lines += [f"{o.name}: {failure_message(o)}" for o in failed]
-            raise DeploymentGateFailed("\n".join(lines))
+            raise DeploymentGateFailed(fleet_failure_message(outcome))
         return outcome
+
+
+def many_failures(props: Mapping[str, Any]) -> list[Failure]:
+    """The many-target options (``fail_fast``, ``max_rate``) that cannot work, by their
+    declarations: ``"false"`` is refused, never read as true."""
+    given = after_fields(props, MANY)
+    unknown = [key for key, value in given.items() if not known(value)]
+    return [
+        Failure(problem.key, problem.worded(str))
+        for problem in MANY.problems(given, unknown=unknown)
+    ]
+
+
+def fleet_failure_message(outcome: FleetOutcome) -> str:
+    """The whole first, then why the release failed (its bake), then each target that did not
+    succeed or was rolled back, in its own words."""
+    lines = [f"deployment gates: {outcome.summary}"]
+    if outcome.reason:
+        lines.append(f"release: {outcome.reason}")
+    for ended in outcome.outcomes:
+        if ended.status is not OutcomeStatus.SUCCEEDED:
+            lines.append(f"{ended.name}: {failure_message(ended)}")
+        elif ended.rollback is not None:
+            lines.append(f"{ended.name}: {ended.rollback.said()}")
+    return "\n".join(lines)
 
 
 def _in_target(index: int) -> NameOf:

@@ -220,9 +220,11 @@ def args_text(providers: Sequence[str] | None = None) -> str:
     many += [line for field in MANY.fields for line in _field_lines(field)]
     lines += _class(
         "DeploymentGatesArgs",
-        "(_Timing)",
+        "(_AfterSuccess, _Timing)",
         "Many targets by name, waited on at once with one request budget per API. Timing "
-        "applies to each target, as in ``DeploymentGateArgs``.",
+        "applies to each target, as in ``DeploymentGateArgs``. The bake is the release's own, "
+        "once every target passed; ``on_failure`` rolls back each target that failed, and "
+        "every target when the release's bake fails; what is told is told of each target.",
         many,
     )
     exported = sorted([*names, "AnyTarget", "DeploymentGateArgs", "DeploymentGatesArgs"])
