@@ -646,3 +646,55 @@ def test_a_native_release_names_a_bad_target_by_its_place(
         "targets[2]",
     ]
     assert "set exactly one of" in str(refused.value)
+
+
+def test_cancel_ends_a_native_releases_waits_as_cancelled(
+    emulator: Emulator, client: Client
+) -> None:
+    for env in ENVS:
+        emulator.add_humanitec("acme", "shop", env, RUNS_ON)
+    failures: list[str] = []
+
+    def up() -> None:
+        try:
+            Stack(client, MANY_URN).up(release_targets_only(release(emulator, timeout="10m")))
+        except ProviderError as failed:
+            failures.append(str(failed))
+
+    waiting = threading.Thread(target=up)
+    waiting.start()
+    while len(emulator.requests) < len(ENVS):
+        time.sleep(0.01)
+    client.cancel()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert failures[0].startswith("deployment gates cancelled: the Pulumi engine asked")
+    assert "deployment gates: 0/3 succeeded, 3 cancelled" in failures[0]
+
+
+def test_cancel_ends_a_native_releases_bake_as_cancelled(
+    paced_emulator: Emulator, client: Client
+) -> None:
+    from gate.emulator.health import HealthEndpoint
+
+    good_before_new(paced_emulator)
+    failures: list[str] = []
+    with HealthEndpoint([200]) as health:
+
+        def up() -> None:
+            inputs = release(paced_emulator, bake="5m", bakeInterval="0.1s", probe=[health.url])
+            try:
+                Stack(client, MANY_URN).up(release_targets_only(inputs))
+            except ProviderError as failed:
+                failures.append(str(failed))
+
+        waiting = threading.Thread(target=up)
+        waiting.start()
+        while health.probes < 2:  # the release's bake is under way
+            time.sleep(0.01)
+        client.cancel()
+        waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert failures[0].startswith("deployment gates cancelled: the Pulumi engine asked")
+    assert "into the release's bake" in failures[0]
+    assert paced_emulator.posted == [], "a cancelled bake rolls nothing back"

@@ -123,6 +123,7 @@ def run_gates(props: Mapping[str, Any], run: Run) -> FleetOutcome:
     providers: list[Provider] = []
     bake = None
     tellings: list[Telling] = []
+    relay = _relay(run.stop, sharing.stopped)
     try:
         try:
             bake = bake_of(after, run.env, request_timeout=request_timeout(props))
@@ -160,6 +161,7 @@ def run_gates(props: Mapping[str, Any], run: Run) -> FleetOutcome:
         except GateError as unusable:  # a check that cannot work, found before waiting
             raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None
     finally:
+        relay.set()
         for provider in providers:
             provider.close()
         if bake is not None:
@@ -210,6 +212,24 @@ def fleet_failure_message(outcome: FleetOutcome) -> str:
         elif ended.rollback is not None:
             lines.append(f"{ended.name}: {ended.rollback.said()}")
     return "\n".join(lines)
+
+
+def _relay(stop: threading.Event | None, stopped: threading.Event) -> threading.Event:
+    """Until the returned event is set, the engine's Cancel (``stop``) also stops what
+    :func:`wait_all` stops by its sharing's event: the release's bake and rollback, and
+    requests waiting for a slot."""
+    done = threading.Event()
+    if stop is None:
+        return done
+
+    def relay() -> None:
+        while not done.wait(STOP_CHECK_EVERY):
+            if stop.is_set():
+                stopped.set()
+                return
+
+    threading.Thread(target=relay, name="gate-cancel", daemon=True).start()
+    return done
 
 
 def _reporter(run: Run) -> FleetReporter | None:
