@@ -30,7 +30,7 @@ from tests.provider_host import (
     native_host,
     secret,
 )
-from tests.support import TOKEN
+from tests.support import REPO, TOKEN
 
 URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate::production"
 GOLDEN = Path(__file__).parent / "golden" / "pulumi-schema.json"
@@ -698,3 +698,20 @@ def test_cancel_ends_a_native_releases_bake_as_cancelled(
     assert failures[0].startswith("deployment gates cancelled: the Pulumi engine asked")
     assert "into the release's bake" in failures[0]
     assert paced_emulator.posted == [], "a cancelled bake rolls nothing back"
+
+
+def test_the_typescript_release_example_uses_only_inputs_of_the_schema() -> None:
+    import re
+
+    import yaml
+
+    project = REPO / "pulumi_examples" / "typescript-release"
+    settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    assert (settings["runtime"], settings["packages"]) == ("nodejs", {"gate": "../gate-provider"})
+    schema = json.loads(GOLDEN.read_text())
+    inputs = schema["resources"]["gate:index:DeploymentGates"]["inputProperties"]
+    program = (project / "index.ts").read_text()
+    body = program.split("new gate.DeploymentGates(", 1)[1].split("{ customTimeouts", 1)[0]
+    top_level = set(re.findall(r"^        (\w+):", body, flags=re.MULTILINE))
+    assert {"targets", "bake", "onFailure", "failFast"} <= top_level
+    assert top_level <= set(inputs), top_level - set(inputs)
