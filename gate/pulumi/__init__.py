@@ -137,8 +137,9 @@ class _DeploymentWaits(pulumi.dynamic.Resource, module="gate", name="DeploymentW
 
 
 class DeploymentGates(pulumi.ComponentResource):
-    """Succeeds once every target's deployment has succeeded; fails the update otherwise,
-    naming each target that did not and why.
+    """Succeeds once every target's deployment has succeeded (and, with a ``bake``, the
+    release's own bake once they all had); fails the update otherwise, naming each target that
+    did not and why, and what each rollback did (``on_failure``).
 
     Outputs: ``status`` (``succeeded``), ``summary`` (``3/3 succeeded``), ``outcomes`` (per
     target, in order: ``name`` and the outputs of :class:`DeploymentGate`) and
