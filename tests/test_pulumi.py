@@ -761,3 +761,163 @@ def test_check_refuses_a_bake_or_rollback_that_cannot_work(
     with pytest.raises(ValueError, match=f"check failed: {words}"):
         run_program(lambda: DeploymentGate("bad", DeploymentGateArgs(target=target, **options)))
     assert emulator.requests == []
+
+
+# --- many targets: the release's bake, rollback, dry run and refusals ----------------------
+
+
+def three_environments_with_a_good_deployment_before(emulator: Emulator) -> None:
+    """Staging, qa and production: each deploying a new version, with a good one before."""
+    for env in ("staging", "qa", "production"):
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "succeeded")]),
+            started_ago=3600,
+            set_id=f"good-{env}",
+        )
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "in progress"), (1, "succeeded")]),
+            set_id=f"new-{env}",
+        )
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["rollback", "dry-run"])
+def test_a_release_that_fails_its_bake_rolls_every_target_back(
+    paced_emulator: Emulator, host: DynamicProviderHost, dry_run: bool
+) -> None:
+    from gate.emulator.health import HealthEndpoint
+
+    three_environments_with_a_good_deployment_before(paced_emulator)
+    options = {"dry_run": True} if dry_run else {}
+    with (
+        HealthEndpoint([503], body="checkout: payments unreachable") as unhealthy,
+        pytest.raises(DeploymentGateFailed),
+    ):
+        run_program(
+            lambda: release_gates(
+                paced_emulator,
+                bake="5m",
+                bake_interval="0.1s",
+                probe=[unhealthy.url],
+                probe_failures=2,
+                on_failure="rollback",
+                **options,
+            )
+        )
+    message = gate_message(host)
+    assert message.startswith("deployment gates: 3/3 succeeded\nrelease: every deployment ")
+    assert "then the release failed its bake" in message
+    assert "payments unreachable" in message
+    assert unhealthy.probes == 2, "the breach ends the release's bake at once"
+    posted = sorted(body["set_id"] for _, body, _ in paced_emulator.posted)  # type: ignore[index]
+    if dry_run:
+        assert posted == []
+        for env in ("staging", "qa", "production"):
+            assert f"{env}: rollback dry-run: would redeploy set good-" in message
+    else:
+        assert posted == ["good-production", "good-qa", "good-staging"]
+        for env in ("staging", "qa", "production"):
+            assert f"{env}: rollback succeeded: redeploy set good-" in message
+
+
+def test_a_release_that_passes_its_bake_succeeds(
+    paced_emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    from gate.emulator.health import HealthEndpoint
+
+    three_environments_with_a_good_deployment_before(paced_emulator)
+    with HealthEndpoint([200]) as healthy:
+        gates = run_program(
+            lambda: release_gates(
+                paced_emulator, bake="0.3s", bake_interval="0.1s", probe=[healthy.url]
+            )
+        )
+        [status] = settle(gates.status)
+    assert status == "succeeded"
+    assert healthy.probes >= 1
+    assert paced_emulator.posted == []
+
+
+def test_a_target_that_fails_is_rolled_back_by_the_gates_on_failure(
+    paced_emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    paced_emulator.add_humanitec(
+        "acme", "shop", "staging", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    paced_emulator.add_humanitec(
+        "acme", "shop", "staging", Timeline([(0, "pending"), (1, "failed")]), set_id="bad"
+    )
+    targets = {
+        "staging": HumanitecTarget(
+            org="acme", app="shop", env="staging", api_url=paced_emulator.url
+        )
+    }
+    with pytest.raises(DeploymentGateFailed):
+        run_program(
+            lambda: DeploymentGates(
+                "release",
+                DeploymentGatesArgs(targets=targets, on_failure="rollback", **FAST),
+            )
+        )
+    message = gate_message(host)
+    assert "staging: deployment gate failed" in message
+    assert "rollback succeeded: redeploy set good" in message
+    assert [body["set_id"] for _, body, _ in paced_emulator.posted] == ["good"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"alarm": ["checkout-5xx"]}, "alarm: alarm is read during a bake: give bake"),
+        (
+            {"bake": "40m", "probe": ["http://127.0.0.1:9/"]},
+            "bake: bake \\(40m00s\\) must fit inside timeout \\(30m00s\\)",
+        ),
+        ({"on_failure": "pray"}, "on_failure: on_failure must be nothing or rollback"),
+        ({"dry_run": True}, "dry_run: dry_run needs on_failure rollback"),
+        (
+            {"github_environment": "production"},
+            "github_environment: github_environment is for a GitHub deployment",
+        ),
+    ],
+)
+def test_gates_refuse_a_bake_rollback_or_telling_with_the_single_gates_words(
+    emulator: Emulator, host: DynamicProviderHost, options: dict[str, Any], words: str
+) -> None:
+    target = HumanitecTarget(org="acme", app="shop", env="production", deploy_id="d1")
+    with pytest.raises(ValueError, match=f"check failed: {words}"):
+        run_program(lambda: DeploymentGate("one", DeploymentGateArgs(target=target, **options)))
+    with fresh_runtime(), pytest.raises(ValueError, match=f"check failed: {words}"):
+        run_program(
+            lambda: DeploymentGates(
+                "many", DeploymentGatesArgs(targets={"production": target}, **options)
+            )
+        )
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"fail_fast": "false"}, "fail_fast: fail_fast must be true or false, not a str"),
+        ({"max_rate": 0}, "max_rate: max_rate must be more than 0 and at most 1000"),
+    ],
+)
+def test_gates_refuse_a_many_target_option_by_its_declaration(
+    emulator: Emulator, host: DynamicProviderHost, options: dict[str, Any], words: str
+) -> None:
+    """``fail_fast="false"`` was read as true (``bool("false")``): now refused, as the single
+    gate refuses a flag that is not true or false."""
+    target = HumanitecTarget(org="acme", app="shop", env="production", deploy_id="d1")
+    with pytest.raises(ValueError, match=f"check failed: {words}"):
+        run_program(
+            lambda: DeploymentGates(
+                "many", DeploymentGatesArgs(targets={"production": target}, **options)
+            )
+        )
+    assert emulator.requests == []

@@ -30,7 +30,7 @@ from tests.provider_host import (
     native_host,
     secret,
 )
-from tests.support import TOKEN
+from tests.support import REPO, TOKEN
 
 URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate::production"
 GOLDEN = Path(__file__).parent / "golden" / "pulumi-schema.json"
@@ -515,3 +515,203 @@ def test_a_gate_on_another_humanitec_api_gets_no_console_page_on_github(
     assert deployment["environment"] == "production"
     assert [status["state"] for status in sent] == ["in_progress", "success"]
     assert all("environment_url" not in status for status in sent)
+
+
+# --- many targets: gate:index:DeploymentGates -----------------------------------------------
+
+MANY_URN = "urn:pulumi:prod::shop::gate:index:DeploymentGates::release"
+ENVS = ("staging", "qa", "production")
+
+
+def release(emulator: Emulator, **options: Any) -> dict[str, Any]:
+    return {
+        "targets": [{"name": env, **humanitec(emulator, env=env, latest=True)} for env in ENVS],
+        **FAST,
+        **options,
+    }
+
+
+def release_targets_only(inputs: dict[str, Any]) -> dict[str, Any]:
+    """``release``'s targets hold FAST too (``humanitec`` spreads it): a target has only its
+    name and block."""
+    return {
+        **inputs,
+        "targets": [{"name": t["name"], "humanitec": t["humanitec"]} for t in inputs["targets"]],
+    }
+
+
+def good_before_new(emulator: Emulator) -> None:
+    for env in ENVS:
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "succeeded")]),
+            started_ago=3600,
+            set_id=f"good-{env}",
+        )
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "in progress"), (1, "succeeded")]),
+            set_id=f"new-{env}",
+        )
+
+
+def test_many_targets_wait_in_one_native_resource_and_report_each(
+    paced_emulator: Emulator, served: tuple[Client, FakeEngine]
+) -> None:
+    client, engine = served
+    good_before_new(paced_emulator)
+    stack = Stack(client, MANY_URN)
+    assert stack.preview(release_targets_only(release(paced_emulator))) == "create"
+    assert paced_emulator.requests == [], "preview reads nothing"
+    outputs = stack.up(release_targets_only(release(paced_emulator)))
+    assert (outputs["status"], outputs["summary"]) == ("succeeded", "3/3 succeeded")
+    assert [o["name"] for o in outputs["outcomes"]] == list(ENVS)
+    assert all(o["target"]["deployId"] for o in outputs["outcomes"])
+    assert stack.id == "staging/qa/production"
+    assert any("waiting for 3 deployments" in line for line in engine.lines(MANY_URN))
+
+
+def test_a_native_release_that_fails_its_bake_rolls_every_target_back(
+    paced_emulator: Emulator, client: Client
+) -> None:
+    from gate.emulator.health import HealthEndpoint
+
+    good_before_new(paced_emulator)
+    with (
+        HealthEndpoint([503], body="payments unreachable") as health,
+        pytest.raises(ProviderError) as failed,
+    ):
+        Stack(client, MANY_URN).up(
+            release_targets_only(
+                release(
+                    paced_emulator,
+                    bake="5m",
+                    bakeInterval="0.1s",
+                    probe=[health.url],
+                    probeFailures=2,
+                    onFailure="rollback",
+                )
+            )
+        )
+    said = str(failed.value)
+    assert said.startswith("deployment gates: 3/3 succeeded\nrelease: every deployment succeeded")
+    assert "payments unreachable" in said
+    for env in ENVS:
+        assert f"{env}: rollback succeeded: redeploy set good-" in said
+    posted = sorted(body["set_id"] for _, body, _ in paced_emulator.posted)  # type: ignore[index]
+    assert posted == [f"good-{env}" for env in sorted(ENVS)]
+
+
+@pytest.mark.parametrize(
+    ("options", "prop", "words"),
+    [
+        ({"onFailure": "pray"}, "onFailure", "onFailure must be nothing or rollback"),
+        ({"alarm": ["a"]}, "alarm", "alarm is read during a bake: give bake"),
+        ({"failFast": "false"}, "failFast", "failFast must be true or false, not a str"),
+        ({"maxRate": 0}, "maxRate", "maxRate must be more than 0 and at most 1000"),
+    ],
+)
+def test_a_native_release_refuses_a_bad_value_in_the_single_gates_words(
+    emulator: Emulator, client: Client, options: dict[str, Any], prop: str, words: str
+) -> None:
+    with pytest.raises(CheckFailed) as refused:
+        Stack(client, MANY_URN).up(release_targets_only(release(emulator, **options)))
+    assert [name for name, _ in refused.value.failures] == [prop]
+    assert words in str(refused.value)
+    single = {k: v for k, v in options.items() if k not in ("failFast", "maxRate")}
+    if single:
+        with pytest.raises(CheckFailed) as alone:
+            Stack(client, URN).up({**humanitec(emulator, latest=True), **single})
+        assert alone.value.failures == refused.value.failures
+    assert emulator.requests == []
+
+
+def test_a_native_release_names_a_bad_target_by_its_place(
+    emulator: Emulator, client: Client
+) -> None:
+    inputs = release_targets_only(release(emulator))
+    inputs["targets"][1] = {
+        "name": "qa",
+        "humanitec": {**inputs["targets"][1]["humanitec"], "env": "../qa"},
+    }
+    inputs["targets"][2] = {"name": "production"}
+    with pytest.raises(CheckFailed) as refused:
+        Stack(client, MANY_URN).up(inputs)
+    assert sorted(name for name, _ in refused.value.failures) == [
+        "targets[1].humanitec.env",
+        "targets[2]",
+    ]
+    assert "set exactly one of" in str(refused.value)
+
+
+def test_cancel_ends_a_native_releases_waits_as_cancelled(
+    emulator: Emulator, client: Client
+) -> None:
+    for env in ENVS:
+        emulator.add_humanitec("acme", "shop", env, RUNS_ON)
+    failures: list[str] = []
+
+    def up() -> None:
+        try:
+            Stack(client, MANY_URN).up(release_targets_only(release(emulator, timeout="10m")))
+        except ProviderError as failed:
+            failures.append(str(failed))
+
+    waiting = threading.Thread(target=up)
+    waiting.start()
+    while len(emulator.requests) < len(ENVS):
+        time.sleep(0.01)
+    client.cancel()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert failures[0].startswith("deployment gates cancelled: the Pulumi engine asked")
+    assert "deployment gates: 0/3 succeeded, 3 cancelled" in failures[0]
+
+
+def test_cancel_ends_a_native_releases_bake_as_cancelled(
+    paced_emulator: Emulator, client: Client
+) -> None:
+    from gate.emulator.health import HealthEndpoint
+
+    good_before_new(paced_emulator)
+    failures: list[str] = []
+    with HealthEndpoint([200]) as health:
+
+        def up() -> None:
+            inputs = release(paced_emulator, bake="5m", bakeInterval="0.1s", probe=[health.url])
+            try:
+                Stack(client, MANY_URN).up(release_targets_only(inputs))
+            except ProviderError as failed:
+                failures.append(str(failed))
+
+        waiting = threading.Thread(target=up)
+        waiting.start()
+        while health.probes < 2:  # the release's bake is under way
+            time.sleep(0.01)
+        client.cancel()
+        waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert failures[0].startswith("deployment gates cancelled: the Pulumi engine asked")
+    assert "into the release's bake" in failures[0]
+    assert paced_emulator.posted == [], "a cancelled bake rolls nothing back"
+
+
+def test_the_typescript_release_example_uses_only_inputs_of_the_schema() -> None:
+    import re
+
+    import yaml
+
+    project = REPO / "pulumi_examples" / "typescript-release"
+    settings = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    assert (settings["runtime"], settings["packages"]) == ("nodejs", {"gate": "../gate-provider"})
+    schema = json.loads(GOLDEN.read_text())
+    inputs = schema["resources"]["gate:index:DeploymentGates"]["inputProperties"]
+    program = (project / "index.ts").read_text()
+    body = program.split("new gate.DeploymentGates(", 1)[1].split("{ customTimeouts", 1)[0]
+    top_level = set(re.findall(r"^        (\w+):", body, flags=re.MULTILINE))
+    assert {"targets", "bake", "onFailure", "failFast"} <= top_level
+    assert top_level <= set(inputs), top_level - set(inputs)

@@ -51,7 +51,7 @@ def fleet_change_of(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Change:
         olds,
         news,
         ("targets", "fail_fast"),
-        (*DURATION_KEYS, "max_rate"),
+        (*DURATION_KEYS, *AFTER_KEYS, "max_rate"),
         follows_latest=follows_latest,
     )
 

@@ -31,6 +31,7 @@ __all__ = [
     "given_ids",
     "is_latest",
     "known",
+    "option_failures",
     "seconds",
     "target_fields",
     "timing_failures",
@@ -111,8 +112,13 @@ def check_inputs(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failur
             Failure(problem.key, problem.worded(name_of))
             for problem in description.problems(given, unknown=unknown)
         ]
-    failures += timing_failures(props, name_of)
-    failures += after_failures(props, name_of)
+    return failures + option_failures(props, name_of)
+
+
+def option_failures(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failure]:
+    """What a gate does beyond its target(s) that cannot work: its timing, bake, rollback and
+    telling, and ``skip_await``; a gate of one target and a gate of many check them alike."""
+    failures = timing_failures(props, name_of) + after_failures(props, name_of)
     value = props.get("skip_await")
     if known(value) and value is not None and not isinstance(value, bool):
         failures.append(Failure("skip_await", f"{name_of('skip_await')} must be true or false"))

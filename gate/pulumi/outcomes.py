@@ -53,6 +53,8 @@ def failure_message(outcome: Outcome) -> str:
         f"after {took}: {outcome.reason}"
     ]
     lines += [f"  - {format_error(error)}" for error in outcome.errors]
+    if outcome.rollback is not None:
+        lines.append(f"  {outcome.rollback.said()}")
     return "\n".join(lines)
 
 

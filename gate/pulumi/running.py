@@ -37,6 +37,7 @@ __all__ = [
     "Run",
     "build_provider",
     "humanitec_token",
+    "lines_to",
     "run_gate",
     "token_problem",
 ]
@@ -124,7 +125,7 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     except GateError as unusable:
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     provider = build_provider(props, run)
-    reporter = TextReporter(_lines_to(run.say)) if run.say is not None else None
+    reporter = TextReporter(lines_to(run.say)) if run.say is not None else None
     try:
         stoppable = deadline.stopped_by(run.stop) if run.stop is not None else nullcontext()
         with stoppable:
@@ -163,7 +164,8 @@ def _sleeper(stop: threading.Event | None) -> Callable[[float], None]:
     return sleep
 
 
-def _lines_to(say: Callable[[str], None]) -> TextIO:
+def lines_to(say: Callable[[str], None]) -> TextIO:
+    """A text stream that hands each whole line written to it to ``say``."""
     return cast(TextIO, _Lines(say))
 
 

@@ -21,6 +21,11 @@ release = DeploymentGates(
             for env in environments
         },
         fail_fast=config.get_bool("failFast") or False,
+        # The release's own bake once every environment passed (URLs that must answer 2xx),
+        # and what to do should it fail: "rollback" redeploys what ran before, everywhere.
+        bake=config.get("bake"),
+        probe=config.get_object("probes"),
+        on_failure=config.get("onFailure"),
         timeout=config.get("timeout") or "30m",
         interval=config.get("interval") or "2s",
     ),

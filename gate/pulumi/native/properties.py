@@ -18,11 +18,13 @@ from gate.core.description import camel_case
 from gate.providers.registry import available_providers
 from gate.pulumi.inputs import AFTER_KEYS, NameOf
 from gate.pulumi.native.schema import block_of
+from gate.pulumi.options import MANY
 from gate.pulumi.secret_inputs import longest_first
 
 __all__ = [
     "BLOCKS",
     "Flat",
+    "Gates",
     "from_python",
     "name_of",
     "secret_texts",
@@ -119,6 +121,48 @@ class Flat:
     @property
     def block(self) -> str:
         return self.blocks[0] if len(self.blocks) == 1 else ""
+
+
+class Gates:
+    """A gate of many's inputs (or recorded state), flat: its options as a single gate's, and
+    ``targets``, each one flat (:class:`Flat`) with its ``name``."""
+
+    block = ""
+    """A gate of many names no block at its top level."""
+
+    def __init__(self, properties: Mapping[str, PropertyValue]) -> None:
+        self.props: dict[str, Any] = {}
+        for key in (*TOP_LEVEL, *MANY.keys, "status"):
+            if camel_case(key) in properties:
+                self.props[key] = to_python(properties[camel_case(key)])
+        self.targets: list[Flat] = []
+        given = properties.get("targets")
+        if given is None or given.value is None:
+            return
+        if not isinstance(given.value, tuple):
+            self.props["targets"] = to_python(given)
+            return
+        targets: list[Any] = []
+        for item in given.value:
+            if not isinstance(item.value, Mapping):
+                targets.append(to_python(item))
+                continue
+            flat = Flat(item.value)
+            if "name" in item.value:
+                flat.props["name"] = to_python(item.value["name"])
+            self.targets.append(flat)
+            targets.append(flat.props)
+        self.props["targets"] = targets
+
+    def blocks_of(self, index: int) -> list[str]:
+        target = self.props["targets"][index]
+        return next((flat.blocks for flat in self.targets if flat.props is target), [])
+
+    def target_name_of(self, index: int, target: Mapping[str, Any]) -> NameOf:
+        """The schema's name for a flat key of the target at ``index``."""
+        blocks = self.blocks_of(index)
+        named = name_of(blocks[0] if len(blocks) == 1 else "")
+        return lambda key: f"targets[{index}].{named(key)}"
 
 
 def name_of(block: str) -> NameOf:

@@ -3,7 +3,9 @@
 Each provider's target is one object type (``gate:index:HumanitecV2Target``) and one input
 of the resource, named like the provider in camelCase (``humanitecV2``); its properties are
 the description's fields, camelCased, with their docs, defaults, choices and secrecy; the
-waiting options (:data:`gate.waiting.options.WAITING`) are inputs of the resource. The rest
+waiting options (:data:`gate.waiting.options.WAITING`) are inputs of the resource.
+``gate:index:DeploymentGates`` takes a list of named targets, each with the same blocks, the
+same options and the many-target ones (:data:`gate.pulumi.options.MANY`). The rest
 (the package, the provider's config, the outputs) is written by hand in
 ``schema_frame.json``. ``schema.json`` is this module's output for the built-in providers, kept
 in the repository for SDK generation; a test keeps the two equal. The provider serves the
@@ -21,7 +23,7 @@ from typing import Any
 from gate.core.description import Field, TargetDescription, camel_case
 from gate.core.durations import compact_duration
 
-__all__ = ["block_of", "schema", "type_token"]
+__all__ = ["block_of", "describe", "frame_description", "schema", "type_token"]
 
 _KINDS = {"flag": "boolean", "number": "number", "percent": "number"}
 
@@ -56,7 +58,30 @@ def schema(
     timing = {camel_case(field.key): _property(field) for field in waiting}
     resource["inputProperties"] = {**blocks, **timing, **resource["inputProperties"]}
     resource["properties"] = {**blocks, **timing, **resource["properties"]}
+    _many(document, blocks, timing)
     return document
+
+
+def _many(document: dict[str, Any], blocks: dict[str, Any], options: dict[str, Any]) -> None:
+    """``gate:index:DeploymentGates``: a list of named targets, each with the single gate's
+    blocks; the single gate's options, and the many-target ones; each target's outcome as
+    the single gate's outputs, with its name."""
+    from gate.pulumi.options import MANY
+
+    one = document["resources"]["gate:index:DeploymentGate"]
+    named = document["types"]["gate:index:NamedTarget"]
+    named["properties"] = {**named["properties"], **blocks}
+    ended = document["types"]["gate:index:TargetOutcome"]
+    ended["properties"] = {
+        **ended["properties"],
+        **{key: one["properties"][key] for key in one["required"]},
+    }
+    ended["required"] = [*ended["required"], *one["required"]]
+    resource = document["resources"]["gate:index:DeploymentGates"]
+    many = {camel_case(field.key): _property(field) for field in MANY.fields}
+    for side in ("inputProperties", "properties"):
+        targets, *rest = resource[side].items()
+        resource[side] = dict([targets, *options.items(), *many.items(), *rest])
 
 
 def schema_text(descriptions: Sequence[TargetDescription]) -> str:
@@ -86,7 +111,8 @@ def _target_type(description: TargetDescription) -> dict[str, Any]:
     return typed
 
 
-def _property(field: Field) -> dict[str, Any]:
+def describe(field: Field) -> str:
+    """A field's doc as both Pulumi faces say it: with its choices and its default."""
     said = field.doc[0].upper() + field.doc[1:] + "."
     if field.choices:
         said += f" One of {', '.join(f'`{choice}`' for choice in field.choices)}."
@@ -96,12 +122,24 @@ def _property(field: Field) -> dict[str, Any]:
         if field.kind == "duration":
             shown = compact_duration(float(default))
         said += f" Default: `{shown}`."
+    return said
+
+
+def _property(field: Field) -> dict[str, Any]:
+    said = describe(field)
     typed: dict[str, Any] = {"type": _KINDS.get(field.kind, "string"), "description": said}
     if field.kind == "list":
         typed = {"type": "array", "items": {"type": "string"}, "description": said}
     if field.secret:
         typed["secret"] = True
     return typed
+
+
+def frame_description(name: str) -> str:
+    """The frame's words for an input of the single gate written by hand there (``triggers``)."""
+    inputs = _frame()["resources"]["gate:index:DeploymentGate"]["inputProperties"]
+    said: str = inputs[name]["description"]
+    return said
 
 
 def _frame() -> dict[str, Any]:
