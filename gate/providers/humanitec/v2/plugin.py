@@ -1,5 +1,5 @@
 """The ``humanitec-v2`` provider's target, described once, and its plugin. The provider itself
-(:mod:`gate.providers.humanitec_v2`, with httpx) is imported only when one is built.
+(:mod:`gate.providers.humanitec.v2.reader`, with httpx) is imported only when one is built.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from gate.core.description import Field, TargetDescription, TargetValues
 from gate.core.errors import UsageError
 from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret, header_token
-from gate.providers.humanitec_fields import V2_API_URL as DEFAULT_API_URL
-from gate.providers.humanitec_fields import connection_fields
+from gate.providers.humanitec.fields import V2_API_URL as DEFAULT_API_URL
+from gate.providers.humanitec.fields import connection_fields
 
 if TYPE_CHECKING:
-    from gate.providers.humanitec_v2 import HumanitecV2Deployment
+    from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
 
 __all__ = ["DEFAULT_API_URL", "description", "plugin"]
 
@@ -51,8 +51,8 @@ class _Plugin(DescribedPlugin):
         request_timeout: float,
         token: Secret | None = None,
     ) -> HumanitecV2Deployment:
-        from gate.providers.humanitec_api import connect_to_target
-        from gate.providers.humanitec_v2 import HumanitecV2Deployment
+        from gate.providers.humanitec.api import connect_to_target
+        from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
 
         if token is None:
             source = (

@@ -4,15 +4,15 @@ Contract: ``GET /orgs/{org}/apps/{app}/envs/{env}/deploys/{id}`` (status ``pendi
 ``in progress``, ``succeeded``, ``failed``), ``GET .../deploys/{id}/errors`` on failure, and
 ``GET /orgs/{org}/apps/{app}/envs/{env}`` whose ``last_deploy`` names the latest deployment.
 A failed deployment is also explained by its pipeline run's failed step and that step's log
-(:mod:`gate.providers.humanitec_pipelines`); with ``require_ready``, success waits for the
-environment's workloads to be ready (:mod:`gate.providers.humanitec_runtime`). It rolls back
-by redeploying the last deployment that succeeded (:mod:`gate.providers.humanitec_rollback`).
+(:mod:`gate.providers.humanitec.v1.pipelines`); with ``require_ready``, success waits for the
+environment's workloads to be ready (:mod:`gate.providers.humanitec.v1.runtime`). It rolls back
+by redeploying the last deployment that succeeded (:mod:`gate.providers.humanitec.v1.rollback`).
+What each answer means is judged apart (:mod:`gate.providers.humanitec.v1.judge`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -29,35 +29,30 @@ from gate.core.model import ErrorDetail, RollbackPlan, Snapshot, State
 from gate.core.secret import Secret
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import parse_timestamp
-from gate.providers import humanitec_rollback
 from gate.providers.closing import shared
-from gate.providers.humanitec_api import (
+from gate.providers.humanitec.api import (
     HumanitecApi,
     connect,
     path_of,
 )
-from gate.providers.humanitec_fields import V1_API_URL as DEFAULT_API_URL
-from gate.providers.humanitec_pipelines import PipelineRef, PipelineRuns
-from gate.providers.humanitec_runtime import read_readiness
+from gate.providers.humanitec.fields import V1_API_URL as DEFAULT_API_URL
+from gate.providers.humanitec.v1 import rollback
+from gate.providers.humanitec.v1.judge import (
+    STATUSES,
+    error_list,
+    judge_deployment,
+    with_readiness,
+)
+from gate.providers.humanitec.v1.pipelines import PipelineRef, PipelineRuns
+from gate.providers.humanitec.v1.runtime import read_readiness
 
 __all__ = [
     "DEFAULT_API_URL",
-    "STATUSES",
     "HumanitecDeployment",
     "connect",
 ]
 
 
-MAX_ERRORS = 100
-"""A deployment's errors kept and shown; a longer list is counted (an API can send millions)."""
-STATUSES: Mapping[str, State] = {
-    "pending": State.RUNNING,
-    "in progress": State.RUNNING,
-    "succeeded": State.SUCCEEDED,
-    "failed": State.FAILED,
-}
-
-_ERROR_FIELDS = ("scope", "object_id", "code", "summary", "message", "error_type")
 HISTORY_LENGTH = 20
 
 
@@ -133,30 +128,7 @@ class HumanitecDeployment:
 
     def _with_readiness(self, applied: Snapshot, *, at_deadline: bool) -> Snapshot:
         readiness = read_readiness(self._api, org=self._org, app=self._app, env=self._env)
-        if readiness.ready:
-            return applied
-        at_the_deadline = Snapshot(
-            state=State.FAILED if readiness.failing else State.RUNNING,
-            raw_status=applied.raw_status,
-            errors=readiness.errors,
-            changed_at=applied.changed_at,
-            created_at=applied.created_at,
-            progress=readiness.summary,
-            verdict=(
-                "the deployment succeeded, but its workloads never became ready: "
-                + readiness.summary
-                if readiness.failing
-                else None
-            ),
-        )
-        if at_deadline:
-            return at_the_deadline
-        return replace(
-            at_the_deadline,
-            state=State.RUNNING,
-            verdict=None,
-            if_deadline_passes=at_the_deadline,
-        )
+        return with_readiness(applied, readiness, at_deadline=at_deadline)
 
     def _read_deployment(self) -> Snapshot:
         if self._deploy_id is None:
@@ -175,38 +147,14 @@ class HumanitecDeployment:
                     f"deployment: asked for {self._deploy_id!r}, the API answered with "
                     f"{one_line(answered_id, limit=80)!r}"
                 )
-        word = from_api(deployment.get("status"))  # decided on as sent; shown redacted
-        raw_status = self._said(deployment.get("status"))
-        if not raw_status:
-            raise TransientError("deployment: the answer has no 'status' string")
+        snapshot = judge_deployment(deployment)
         self._pipeline = PipelineRef.from_deployment(self._api, deployment) or self._pipeline
-        return Snapshot(
-            state=STATUSES.get(word, State.UNKNOWN),
-            raw_status=raw_status,
-            changed_at=self._said(deployment.get("status_changed_at")) or None,
-            created_at=self._said(deployment.get("created_at")) or None,
-        )
+        return snapshot
 
     def failure_details(self) -> tuple[ErrorDetail, ...]:
         """The failed deployment's error list, every field in the API's words; then its
         pipeline run's failed steps and their logs, when it came through one."""
-        body = self._api.get(f"{self._deploy_path()}/errors", "deployment errors")
-        if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-            raise TransientError("deployment errors: the answer is not a list of objects")
-        errors = [
-            ErrorDetail(**{name: self._said(item.get(name)) for name in _ERROR_FIELDS})
-            for item in body[:MAX_ERRORS]
-        ]
-        if len(body) > MAX_ERRORS:
-            left = len(body) - MAX_ERRORS
-            errors.append(
-                ErrorDetail(
-                    code="",
-                    scope="gate",
-                    message=f"{left:,} more errors of the deployment's {len(body):,} were left "
-                    f"out (the gate keeps the first {MAX_ERRORS})",
-                )
-            )
+        errors = error_list(self._api.get(f"{self._deploy_path()}/errors", "deployment errors"))
         if self._pipeline is not None:
             runs = PipelineRuns(self._api, org=self._org, app=self._app)
             try:
@@ -243,13 +191,13 @@ class HumanitecDeployment:
         if self._deploy_id is None:
             self._read_deployment()
         assert self._deploy_id is not None
-        return humanitec_rollback.plan_rollback(
+        return rollback.plan_rollback(
             self._api, org=self._org, app=self._app, env=self._env, failed=self._deploy_id
         )
 
     def roll_back(self, plan: RollbackPlan, comment: str) -> HumanitecDeployment:
         """Start ``plan``; a provider on the same client that follows the new deployment."""
-        new_id = humanitec_rollback.start_rollback(
+        new_id = rollback.start_rollback(
             self._api,
             plan,
             comment,

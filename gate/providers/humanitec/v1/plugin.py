@@ -1,6 +1,6 @@
 """The ``humanitec`` provider's target, described once, and its plugin: a deployment
 (``deploy_id`` or ``latest`` in ``env``) or a pipeline run. The provider itself
-(:mod:`gate.providers.humanitec`, with httpx) is imported only when one is built.
+(:mod:`gate.providers.humanitec.v1.reader`, with httpx) is imported only when one is built.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from gate.core.description import Field, FieldError, TargetDescription, TargetVa
 from gate.core.errors import UsageError
 from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret, header_token
-from gate.providers.humanitec_fields import V1_API_URL as DEFAULT_API_URL
-from gate.providers.humanitec_fields import connection_fields
+from gate.providers.humanitec.fields import V1_API_URL as DEFAULT_API_URL
+from gate.providers.humanitec.fields import connection_fields
 
 if TYPE_CHECKING:
-    from gate.providers.humanitec import HumanitecDeployment
-    from gate.providers.humanitec_pipelines import HumanitecPipelineRun
+    from gate.providers.humanitec.v1.pipelines import HumanitecPipelineRun
+    from gate.providers.humanitec.v1.reader import HumanitecDeployment
 
 __all__ = ["DEFAULT_API_URL", "description", "plugin"]
 
@@ -105,9 +105,9 @@ class _Plugin(DescribedPlugin):
         request_timeout: float,
         token: Secret | None = None,
     ) -> HumanitecDeployment | HumanitecPipelineRun:
-        from gate.providers.humanitec import HumanitecDeployment
-        from gate.providers.humanitec_api import HumanitecApi, connect_to_target
-        from gate.providers.humanitec_pipelines import HumanitecPipelineRun
+        from gate.providers.humanitec.api import HumanitecApi, connect_to_target
+        from gate.providers.humanitec.v1.pipelines import HumanitecPipelineRun
+        from gate.providers.humanitec.v1.reader import HumanitecDeployment
 
         token = token or header_token("HUMANITEC_TOKEN", env.get("HUMANITEC_TOKEN", ""))
         client = connect_to_target(

@@ -12,8 +12,8 @@ from datetime import datetime
 from itertools import islice
 
 from gate.core.timestamps import parse_timestamp
-from gate.providers.humanitec_api import HumanitecApi
-from gate.providers.humanitec_v2_rollback import PER_PAGE, _summaries
+from gate.providers.humanitec.api import HumanitecApi
+from gate.providers.humanitec.v2.rollback import PER_PAGE, _summaries
 
 __all__ = ["HISTORY_LENGTH", "past_durations"]
 

@@ -18,7 +18,7 @@ from gate.core.errors import NotFoundError, RequestRejected, TransientError
 from gate.core.ids import api_id
 from gate.core.model import RollbackPlan
 from gate.core.timestamps import parse_timestamp
-from gate.providers.humanitec_api import HumanitecApi, path_of
+from gate.providers.humanitec.api import HumanitecApi, path_of
 from gate.providers.rollback_plans import (
     body_of,
     comment_of,

@@ -8,9 +8,9 @@ versions of the spec named it ``actions/waitForComplete``; the current one is us
 
 Each read is one long-poll, held by the server for at most :data:`LONG_POLL_SECONDS` and
 never past the time the engine gives the read; the engine starts the next one at once
-(:class:`gate.providers.HoldsReads`). A status word the gate does not know, in an answer the
-server calls complete, is a failure: only ``succeeded`` is success. It rolls back in the
-orchestrator's rollback mode (:mod:`gate.providers.humanitec_v2_rollback`).
+(:class:`gate.providers.HoldsReads`). What an answer means is judged apart
+(:mod:`gate.providers.humanitec.v2.judge`). It rolls back in the orchestrator's rollback
+mode (:mod:`gate.providers.humanitec.v2.rollback`).
 """
 
 from __future__ import annotations
@@ -24,17 +24,18 @@ import httpx
 
 from gate.core.errors import TransientError
 from gate.core.ids import require_id
-from gate.core.model import ErrorDetail, RollbackPlan, Snapshot, State
+from gate.core.model import RollbackPlan, Snapshot, State
 from gate.core.secret import Secret
-from gate.core.text import from_api, one_line, quoted
+from gate.core.text import one_line
 from gate.core.timestamps import parse_timestamp
-from gate.providers import humanitec_v2_history, humanitec_v2_rollback
 from gate.providers.closing import shared
-from gate.providers.humanitec_api import (
+from gate.providers.humanitec.api import (
     HumanitecApi,
     path_of,
 )
-from gate.providers.humanitec_fields import V2_API_URL as DEFAULT_API_URL
+from gate.providers.humanitec.fields import V2_API_URL as DEFAULT_API_URL
+from gate.providers.humanitec.v2 import history, rollback
+from gate.providers.humanitec.v2.judge import judge
 from gate.wire import deadline
 
 __all__ = ["DEFAULT_API_URL", "LONG_POLL_SECONDS", "HumanitecV2Deployment"]
@@ -44,13 +45,6 @@ LONG_POLL_SECONDS = 20
 connection dropped by a proxy mid-hold is noticed soon."""
 SHORTEST_HOLD = 2
 """The spec's minimum ``timeout_in_seconds``; with less time left, a plain read is made."""
-STATUSES: Mapping[str, State] = {
-    "pending": State.RUNNING,
-    "in progress": State.RUNNING,
-    "executing": State.RUNNING,
-    "succeeded": State.SUCCEEDED,
-    "failed": State.FAILED,
-}
 
 
 class HumanitecV2Deployment:
@@ -100,18 +94,18 @@ class HumanitecV2Deployment:
         if self._environment is None:
             return []
         project, env, created = self._environment
-        return humanitec_v2_history.past_durations(
+        return history.past_durations(
             self._api, org=self._org, project=project, env=env, current=self._id, created=created
         )
 
     def plan_rollback(self) -> RollbackPlan:
         """Roll the environment back to its last deployment that succeeded before this one."""
-        return humanitec_v2_rollback.plan_rollback(self._api, org=self._org, failed=self._id)
+        return rollback.plan_rollback(self._api, org=self._org, failed=self._id)
 
     def roll_back(self, plan: RollbackPlan, comment: str) -> HumanitecV2Deployment:
         """Start ``plan`` (the spec's create body keeps no comment); a provider on the same
         client that follows the new deployment."""
-        new_id = humanitec_v2_rollback.start_rollback(self._api, plan, org=self._org)
+        new_id = rollback.start_rollback(self._api, plan, org=self._org)
         self._close, theirs = shared(self._close)
         return HumanitecV2Deployment(
             self._api.client,
@@ -159,36 +153,9 @@ class HumanitecV2Deployment:
                 f"deployment: asked for {self._id!r}, the API answered with "
                 f"{one_line(said(body.get('id')), limit=80)!r}"
             )
-        word = from_api(body.get("status"))  # decided on as sent; shown redacted
-        raw_status = said(body.get("status"))
-        if not raw_status:
-            raise TransientError("deployment: the answer has no 'status' string")
-        self._last_status = raw_status
+        snapshot = judge(body, complete=complete)
+        self._last_status = snapshot.raw_status
         project, env = said(body.get("project_id")), said(body.get("env_id"))
         if project and env:
             self._environment = (project, env, parse_timestamp(body.get("created_at")))
-        state = STATUSES.get(word, State.UNKNOWN)
-        message = said(body.get("status_message"))
-        verdict = None
-        if complete and not state.is_terminal:
-            # The server says it is done; a word other than "succeeded" is not success.
-            state = State.FAILED
-            verdict = (
-                f"the orchestrator says the deployment is complete, with status "
-                f"{quoted(raw_status)}, which is not 'succeeded'"
-            )
-        errors: tuple[ErrorDetail, ...] = ()
-        if state is State.FAILED and message:
-            errors = (
-                ErrorDetail(
-                    code=raw_status, message=message, scope="deployment", object_id=self._id
-                ),
-            )
-        return Snapshot(
-            state=state,
-            raw_status=raw_status,
-            errors=errors,
-            changed_at=said(body.get("completed_at")) or None,
-            created_at=said(body.get("created_at")) or None,
-            verdict=verdict,
-        )
+        return snapshot

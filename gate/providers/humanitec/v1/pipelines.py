@@ -4,7 +4,8 @@ Every deploy request runs through a pipeline run (contract: ``PipelineRun``,
 ``PipelineJobPartial``, ``PipelineJob``, ``PipelineStep``, ``PipelineStepLog``); a deployment
 names it in ``pipeline`` (``id``, ``run_id``, ``job_id``, ``step_index``). The contract gives
 status words only by example (``executing``); the others are Humanitec's documented ones. A
-word not listed here is reported as unknown and waited on, never taken for success.
+word not listed is reported as unknown and waited on, never taken for success: judged by
+:func:`gate.providers.humanitec.v1.judge.judge_run`.
 """
 
 from __future__ import annotations
@@ -17,25 +18,15 @@ from gate.core.errors import GateError, TransientError
 from gate.core.ids import api_id, require_id
 from gate.core.model import ErrorDetail, Snapshot, State
 from gate.core.text import one_line
-from gate.providers.humanitec_api import HumanitecApi, path_of
+from gate.providers.humanitec.api import HumanitecApi, path_of
+from gate.providers.humanitec.v1.judge import RUN_STATUSES, judge_run
 
 __all__ = [
-    "RUN_STATUSES",
     "HumanitecPipelineRun",
     "PipelineRef",
     "PipelineRuns",
 ]
 
-RUN_STATUSES: Mapping[str, State] = {
-    "queued": State.RUNNING,
-    "executing": State.RUNNING,
-    "waiting": State.RUNNING,
-    "cancelling": State.RUNNING,
-    "succeeded": State.SUCCEEDED,
-    "failed": State.FAILED,
-    "cancelled": State.FAILED,
-    "timed_out": State.FAILED,
-}
 _ENDED_BADLY = frozenset(word for word, state in RUN_STATUSES.items() if state is State.FAILED)
 FAILED_JOBS_READ = 3
 """Failed jobs whose steps are read; more are named by the count only."""
@@ -251,38 +242,9 @@ class HumanitecPipelineRun:
                 f"pipeline run: asked for {self._ref.run_id!r}, the API answered with "
                 f"{one_line(self._api.said(run.get('id')), limit=80)!r}"
             )
-        raw_status = self._api.said(run.get("status"))
-        if not raw_status:
-            raise TransientError("pipeline run: the answer has no 'status' string")
+        snapshot = judge_run(run)
         self._last_run = run
-        state = RUN_STATUSES.get(raw_status, State.UNKNOWN)
-        message = self._api.said(run.get("status_message"))
-        return Snapshot(
-            state=state,
-            raw_status=raw_status,
-            changed_at=self._api.said(run.get("completed_at")) or None,
-            created_at=self._api.said(run.get("created_at")) or None,
-            progress=waiting_for(self._api, run) if not state.is_terminal else None,
-            verdict=(
-                f"the pipeline run ended as {raw_status!r}: {one_line(message, limit=300)}"
-                if state is State.FAILED and message
-                else None
-            ),
-        )
+        return snapshot
 
     def failure_details(self) -> Sequence[ErrorDetail]:
         return self._runs.explain(self._ref, self._last_run)
-
-
-def waiting_for(api: HumanitecApi, run: Mapping[str, Any]) -> str | None:
-    """What the run's jobs wait on (``waiting_for``), said plainly: an approval above all."""
-    waits = run.get("waiting_for")
-    if not isinstance(waits, dict) or not waits:
-        return None
-    said = [
-        f"job {one_line(api.said(job), limit=60)}: {one_line(api.said(event), limit=120)}"
-        for job, event in sorted(waits.items())
-    ][:5]
-    approval = any("approval" in api.said(event).lower() for event in waits.values())
-    lead = "waiting for an approval" if approval else "waiting"
-    return f"{lead} ({'; '.join(said)})"
