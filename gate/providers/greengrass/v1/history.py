@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gate.core.text import from_api
 from gate.core.timestamps import parse_timestamp
 from gate.providers.rollback_plans import AwsCall, aws_page
+
+if TYPE_CHECKING:
+    from mypy_boto3_greengrass import GreengrassClient
 
 __all__ = ["HISTORY_LENGTH", "past_durations"]
 
@@ -25,7 +28,7 @@ _RESETS = frozenset({"ResetDeployment", "ForceResetDeployment"})
 
 
 def past_durations(
-    client: Any,
+    client: GreengrassClient,
     call: AwsCall,
     *,
     group_id: str,

@@ -8,7 +8,7 @@ group's last deployment that succeeded (:mod:`gate.providers.greengrass.v1.rollb
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.core.ids import require_id
 from gate.core.model import RollbackPlan, Snapshot, State
@@ -16,6 +16,9 @@ from gate.providers.aws.calls import call_aws
 from gate.providers.closing import shared
 from gate.providers.greengrass.v1 import history, rollback
 from gate.providers.greengrass.v1.judge import STATUSES, error_details, judge
+
+if TYPE_CHECKING:
+    from mypy_boto3_greengrass import GreengrassClient
 
 __all__ = ["GreengrassDeployment"]
 
@@ -27,7 +30,7 @@ class GreengrassDeployment:
 
     def __init__(
         self,
-        client: Any,
+        client: GreengrassClient,
         *,
         group_id: str,
         deployment_id: str,

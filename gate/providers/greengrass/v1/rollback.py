@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.core.errors import NotFoundError, ReadError, RequestRejected
 from gate.core.ids import api_id
@@ -34,6 +34,9 @@ from gate.providers.rollback_plans import (
     unclear_start,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_greengrass import GreengrassClient
+
 __all__ = ["MAX_PAGES", "MAX_STATUS_READS", "PER_PAGE", "plan_rollback", "start_rollback"]
 
 MAX_PAGES = 100
@@ -47,7 +50,9 @@ _VERSION_ARN = re.compile(r"[:/]greengrass/groups/([^/]+)/versions/([^/]+)$")
 """AWS writes ``...:/greengrass/groups/{id}/versions/{version}``; moto leaves out the ``/``."""
 
 
-def plan_rollback(client: Any, call: AwsCall, *, group_id: str, failed: str) -> RollbackPlan:
+def plan_rollback(
+    client: GreengrassClient, call: AwsCall, *, group_id: str, failed: str
+) -> RollbackPlan:
     """Redeploy the newest deployment of the group that succeeded before ``failed``;
     RequestRejected when one was started after it."""
     history = list(_history(client, call, group_id))
@@ -115,7 +120,7 @@ def plan_rollback(client: Any, call: AwsCall, *, group_id: str, failed: str) -> 
 
 
 def start_rollback(
-    client: Any, call: AwsCall, plan: RollbackPlan, *, group_id: str, failed: str
+    client: GreengrassClient, call: AwsCall, plan: RollbackPlan, *, group_id: str, failed: str
 ) -> str:
     """CreateDeployment with the plan's parameters and the client token of ``failed``'s
     rollback; the new deployment's id."""

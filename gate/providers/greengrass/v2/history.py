@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.core.text import from_api
 from gate.core.timestamps import parse_timestamp
 from gate.providers.rollback_plans import AwsCall, aws_page
+
+if TYPE_CHECKING:
+    from mypy_boto3_greengrassv2 import GreengrassV2Client
+    from mypy_boto3_iot import IoTClient
 
 __all__ = ["HISTORY_LENGTH", "past_durations"]
 
@@ -28,8 +32,8 @@ _PAGE = 50
 
 
 def past_durations(
-    greengrass: Any,
-    iot: Any,
+    greengrass: GreengrassV2Client,
+    iot: IoTClient,
     greengrass_call: AwsCall,
     iot_call: AwsCall,
     *,

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.core.errors import GateError, ReadError, TransientError
 from gate.core.ids import api_id, require_id
@@ -45,6 +45,10 @@ from gate.providers.aws.calls import call_aws
 from gate.providers.closing import shared
 from gate.providers.greengrass.v2 import history, judge, rollback
 from gate.providers.greengrass.v2.judge import MAX_DESCRIBED, Fleet, FleetPolicy
+
+if TYPE_CHECKING:
+    from mypy_boto3_greengrassv2 import GreengrassV2Client
+    from mypy_boto3_iot import IoTClient
 
 __all__ = ["GreengrassV2Deployment"]
 
@@ -64,8 +68,8 @@ class GreengrassV2Deployment:
 
     def __init__(
         self,
-        greengrass: Any,
-        iot: Any,
+        greengrass: GreengrassV2Client,
+        iot: IoTClient,
         *,
         deployment_id: str,
         policy: FleetPolicy | None = None,

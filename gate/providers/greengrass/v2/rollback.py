@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.core.errors import NotFoundError, ReadError, TransientError
 from gate.core.ids import api_id
@@ -42,6 +42,10 @@ from gate.providers.rollback_plans import (
     started_since,
     unclear_start,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_greengrassv2 import GreengrassV2Client
+    from mypy_boto3_iot import IoTClient
 
 __all__ = [
     "COPIED",
@@ -67,7 +71,7 @@ _FAILED_COUNTS = ("numberOfFailedThings", "numberOfTimedOutThings", "numberOfRej
 
 
 def plan_rollback(
-    greengrass: Any, call: AwsCall, iot: Any, iot_call: AwsCall, *, failed: str
+    greengrass: GreengrassV2Client, call: AwsCall, iot: IoTClient, iot_call: AwsCall, *, failed: str
 ) -> RollbackPlan:
     """Re-create the target's newest deployment before ``failed`` that worked on its
     devices (:func:`worked`); RequestRejected when ``failed`` is no longer the target's
@@ -138,7 +142,9 @@ def worked(job: Mapping[str, Any]) -> bool:
     return count("numberOfSucceededThings") > 0 and not failed
 
 
-def start_rollback(greengrass: Any, call: AwsCall, plan: RollbackPlan, *, target: str) -> str:
+def start_rollback(
+    greengrass: GreengrassV2Client, call: AwsCall, plan: RollbackPlan, *, target: str
+) -> str:
     """CreateDeployment with the plan's parameters, and the components of the deployment it
     restores as they are (the configuration the plan does not show); the new deployment's id."""
     request = planned_request(plan, operation="CreateDeployment")
