@@ -90,7 +90,7 @@ def the_gate(endpoint: str, prefix: str) -> tuple[Round, Any, Callable[[], None]
     """The gate's check on the gate's own client (as gate.bake.cloudwatch.cloudwatch_alarms
     makes it), that client, and how to close both."""
     from gate.bake.cloudwatch import CloudWatchAlarms
-    from gate.providers.aws import make_clients
+    from gate.providers.aws.clients import make_clients
 
     made = make_clients(
         ["cloudwatch"], region=REGION, profile=None, endpoint_url=endpoint, request_timeout=10

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from gate.emulator import Emulator, Fault, PipelineJob, PipelineStep, Timeline
-from gate.providers.humanitec_pipelines import LOG_LINES, LOG_PAGES
+from gate.providers.humanitec.v1.pipelines import LOG_LINES, LOG_PAGES
 
 TOKEN = "bench-token-0123456789"
 LAUNCHER = """

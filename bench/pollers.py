@@ -13,8 +13,8 @@ from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from gate import wait
 from gate.core.secret import Secret
-from gate.providers.greengrass import GreengrassDeployment
-from gate.providers.humanitec import HumanitecDeployment, connect
+from gate.providers.greengrass.v1.reader import GreengrassDeployment
+from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
 
 TERMINAL = ("Success", "Failure")
 
@@ -94,7 +94,7 @@ def gate_humanitec(api_url: str, token: str, env: str, deploy_id: str) -> None:
 
 def gate_humanitec_v2(api_url: str, token: str, deployment_id: str) -> None:
     """The gate on the v2 orchestrator: the server's long-poll, no schedule."""
-    from gate.providers.humanitec_v2 import HumanitecV2Deployment
+    from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
 
     client = connect(api_url, Secret(token), request_timeout=10)
     provider = HumanitecV2Deployment(client, org="bench", deployment_id=deployment_id)

@@ -26,7 +26,7 @@ from gate.bake import cloudwatch
 from gate.bake.check import Breach, Check, Reading
 from gate.bake.cloudwatch import CloudWatchAlarms, cloudwatch_alarms
 from gate.core.errors import RequestRejected, TransientError, UsageError
-from gate.providers.aws import make_clients
+from gate.providers.aws.clients import make_clients
 from tests.parts.moto_alarms import alarm_history_served
 
 pytestmark = pytest.mark.usefixtures("aws_env")

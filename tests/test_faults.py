@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from gate.emulator import Device, Emulator, Fault, Timeline, Workload
-from gate.providers.greengrass_v2 import SILENT_AFTER
+from gate.providers.greengrass.v2.judge import SILENT_AFTER
 from gate.waiting.engine import LAST_READ_SECONDS
 from tests.support import (
     HUMANITEC_PRODUCTION,

@@ -21,9 +21,9 @@ from gate.cli.command import main
 from gate.core.model import OutcomeStatus
 from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
-from gate.providers.aws import make_clients
-from gate.providers.humanitec import HumanitecDeployment
-from gate.providers.humanitec_api import connect
+from gate.providers.aws.clients import make_clients
+from gate.providers.humanitec.api import connect
+from gate.providers.humanitec.v1.reader import HumanitecDeployment
 from gate.waiting.engine import WaitOptions
 from gate.waiting.fleet import Target, tally, wait_all
 from gate.wire.rate import NoSlotInTime, RateLimiter

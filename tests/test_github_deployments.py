@@ -22,8 +22,8 @@ from gate.core.model import Outcome, OutcomeStatus
 from gate.core.secret import Secret, scrubbed
 from gate.core.text import one_line
 from gate.emulator import Emulator, Timeline
-from gate.providers.humanitec import HumanitecDeployment
-from gate.providers.humanitec_api import connect
+from gate.providers.humanitec.api import connect
+from gate.providers.humanitec.v1.reader import HumanitecDeployment
 from gate.telling.github_deployments import (
     DESCRIPTION_LIMIT,
     STATES,

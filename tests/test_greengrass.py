@@ -24,8 +24,9 @@ from gate.core.errors import (
 )
 from gate.core.model import OutcomeStatus, State
 from gate.emulator import Emulator, Fault, Timeline
-from gate.providers.aws import make_clients
-from gate.providers.greengrass import STATUSES, GreengrassDeployment
+from gate.providers.aws.clients import make_clients
+from gate.providers.greengrass.v1.judge import STATUSES
+from gate.providers.greengrass.v1.reader import GreengrassDeployment
 from tests.support import VirtualClock, moto_greengrass_deployment, set_moto_status
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -318,9 +319,9 @@ def test_no_client_is_built_at_import_time() -> None:
     import sys
 
     code = (
-        "import sys, gate, gate.cli.command, gate.providers.greengrass;"
+        "import sys, gate, gate.cli.command, gate.providers.greengrass.v1.reader;"
         "assert 'boto3' not in sys.modules, 'boto3 imported';"
-        "import gate.providers.humanitec;"
+        "import gate.providers.humanitec.v1.reader;"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

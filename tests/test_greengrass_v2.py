@@ -20,13 +20,9 @@ from gate import WaitOptions, wait
 from gate.core.errors import UsageError
 from gate.core.model import OutcomeStatus, State
 from gate.emulator import Device, Emulator, Fault, Timeline
-from gate.providers.aws import make_clients
-from gate.providers.greengrass_v2 import (
-    DEVICE_STATUSES,
-    MAX_DESCRIBED,
-    FleetPolicy,
-    GreengrassV2Deployment,
-)
+from gate.providers.aws.clients import make_clients
+from gate.providers.greengrass.v2.judge import DEVICE_STATUSES, MAX_DESCRIBED, FleetPolicy
+from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
 from tests.support import VirtualClock, gate_greengrass_v2
 
 pytestmark = pytest.mark.usefixtures("aws_env")

@@ -18,7 +18,8 @@ from gate.core.errors import AuthError, NotFoundError, TransientError, UsageErro
 from gate.core.model import OutcomeStatus, State
 from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
-from gate.providers.humanitec import STATUSES, HumanitecDeployment, connect
+from gate.providers.humanitec.v1.judge import STATUSES
+from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
 from tests.support import CONTRACT, TOKEN, VirtualClock
 
 ERRORS = [

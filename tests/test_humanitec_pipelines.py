@@ -18,8 +18,8 @@ from gate import WaitOptions, wait
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, PipelineJob, PipelineStep, Timeline, Workload
-from gate.providers.humanitec import HumanitecDeployment, connect
-from gate.providers.humanitec_pipelines import LOG_LINES, LOG_PAGES
+from gate.providers.humanitec.v1.pipelines import LOG_LINES, LOG_PAGES
+from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
 from tests.support import CONTRACT, TOKEN, VirtualClock, run_gate
 
 HELM_FAILED = "helm upgrade: timed out waiting for the condition"

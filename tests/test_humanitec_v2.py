@@ -21,8 +21,8 @@ from gate import WaitOptions, wait
 from gate.core.model import OutcomeStatus
 from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
-from gate.providers.humanitec_api import connect
-from gate.providers.humanitec_v2 import HumanitecV2Deployment
+from gate.providers.humanitec.api import connect
+from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
 from tests.support import REPO, TOKEN, run_gate
 
 SPEC = REPO / "tests" / "contracts" / "humanitec-v2-orchestrator.yaml"

@@ -114,6 +114,21 @@ def test_the_core_and_the_engine_import_no_client_library(layer: str) -> None:
     assert heavy == []
 
 
+def test_a_providers_judge_reads_nothing() -> None:
+    """A judge (``gate.providers.<api>.<version>.judge``) turns recorded answers into a
+    verdict: it imports the core's vocabulary and no reader, wire or client library."""
+    judges = {name: path for name, path in modules().items() if name.endswith(".judge")}
+    assert len(judges) == 4
+    impure = [
+        f"{name} imports {imported}"
+        for name, path in judges.items()
+        for imported in imports(path)
+        if imported.split(".")[0] in CLIENT_LIBRARIES
+        or (imported.startswith("gate.") and layer_of(imported) != "core")
+    ]
+    assert impure == []
+
+
 def test_the_emulator_is_only_started_by_the_demo() -> None:
     users = sorted(
         name

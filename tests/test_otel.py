@@ -26,8 +26,8 @@ from gate.core.errors import ConfigError, UsageError
 from gate.core.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
 from gate.core.secret import Secret, remember, scrubbed, secrets_in
 from gate.emulator import Device, Emulator, Timeline
-from gate.providers.humanitec import HumanitecDeployment
-from gate.providers.humanitec_api import connect
+from gate.providers.humanitec.api import connect
+from gate.providers.humanitec.v1.reader import HumanitecDeployment
 from gate.telling.otel import (
     CLOSE_BOUND,
     DEFAULT_ENDPOINT,

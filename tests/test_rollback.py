@@ -36,12 +36,12 @@ from gate.core.model import OutcomeStatus, RollbackPlan
 from gate.core.provider import RollsBack
 from gate.core.secret import Secret
 from gate.emulator import Device, Emulator, Fault, Timeline
-from gate.providers import greengrass_v2_rollback
-from gate.providers.aws import make_clients
-from gate.providers.greengrass import GreengrassDeployment
-from gate.providers.greengrass_v2 import GreengrassV2Deployment
-from gate.providers.humanitec import HumanitecDeployment, connect
-from gate.providers.humanitec_v2 import HumanitecV2Deployment
+from gate.providers.aws.clients import make_clients
+from gate.providers.greengrass.v1.reader import GreengrassDeployment
+from gate.providers.greengrass.v2 import rollback as greengrass_v2_rollback
+from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
+from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
+from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
 from tests.support import CONTRACT, REPO, TOKEN, VirtualClock, set_moto_status
 
 ENDS_OK = Timeline([(0, "in progress"), (5, "succeeded")])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gate.emulator import Device, Emulator, Fault, Timeline
-from gate.providers.humanitec_v2_rollback import MAX_PAGES, PER_PAGE
+from gate.providers.humanitec.v2.rollback import MAX_PAGES, PER_PAGE
 from tests.support import TOKEN, on_emulator, run_gate
 
 FAST = ["--interval", "0.05s", "--max-interval", "0.2s", "--output", "json"]

@@ -12,7 +12,7 @@ per 100 names or per prefix, however many healthy alarms they list. A breach in 
 whatever else fails to read: a read that fails after one alarm was seen breaching ends as that
 breach (the failure named in a note), and fails as a whole only when nothing breached. Every
 listing is bounded in pages, and a cut one is said. botocore is reached through
-:func:`gate.providers.aws_calls.call_aws`, which raises only gate errors.
+:func:`gate.providers.aws.calls.call_aws`, which raises only gate errors.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from gate.bake.check import Breach, Reading
 from gate.core.errors import AuthError, ReadError, RequestRejected, TransientError, UsageError
 from gate.core.text import from_api, one_line, quoted
 from gate.core.timestamps import parse_timestamp
-from gate.providers.aws_calls import call_aws
+from gate.providers.aws.calls import call_aws
 
 __all__ = [
     "ALARM_TYPES",
@@ -315,7 +315,7 @@ def cloudwatch_alarms(
     missing: Missing = "refuse",
 ) -> CloudWatchAlarms:
     """:class:`CloudWatchAlarms` with a client from the AWS chain, on the gate's bounded wire."""
-    from gate.providers.aws import make_clients
+    from gate.providers.aws.clients import make_clients
 
     aws = make_clients(
         ["cloudwatch"],

@@ -19,10 +19,10 @@ __all__ = ["BUILT_IN", "ENTRY_POINT_GROUP", "available_providers", "load_plugin"
 ENTRY_POINT_GROUP = "gate.providers"
 
 _BUILTIN = {
-    "greengrass": "gate.providers.greengrass",
-    "greengrass-v2": "gate.providers.greengrass_v2",
-    "humanitec": "gate.providers.humanitec_plugin",
-    "humanitec-v2": "gate.providers.humanitec_v2_plugin",
+    "greengrass": "gate.providers.greengrass.v1.plugin",
+    "greengrass-v2": "gate.providers.greengrass.v2.plugin",
+    "humanitec": "gate.providers.humanitec.v1.plugin",
+    "humanitec-v2": "gate.providers.humanitec.v2.plugin",
 }
 BUILT_IN = tuple(_BUILTIN)
 """The providers that ship with the gate, by name: every list of them, in code, the action and
