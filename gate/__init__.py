@@ -38,8 +38,12 @@ if TYPE_CHECKING:
     from gate.core.model import ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
     from gate.core.secret import Secret
     from gate.providers import Provider, ProviderPlugin
-    from gate.providers.greengrass import GreengrassDeployment
-    from gate.providers.humanitec import HumanitecDeployment, connect
+    from gate.providers.greengrass.v1.reader import GreengrassDeployment
+    from gate.providers.greengrass.v2.judge import FleetPolicy
+    from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
+    from gate.providers.humanitec.api import connect
+    from gate.providers.humanitec.v1.reader import HumanitecDeployment
+    from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
     from gate.waiting.engine import WaitOptions, wait
     from gate.waiting.fleet import FleetOutcome, Target, wait_all
     from gate.wire.sharing import Sharing
@@ -53,9 +57,12 @@ _EXPORTS = {
     "FieldError": "gate.core.description",
     "FleetOutcome": "gate.waiting.fleet",
     "GateError": "gate.core.errors",
-    "GreengrassDeployment": "gate.providers.greengrass",
+    "FleetPolicy": "gate.providers.greengrass.v2.judge",
+    "GreengrassDeployment": "gate.providers.greengrass.v1.reader",
+    "GreengrassV2Deployment": "gate.providers.greengrass.v2.reader",
     "HttpProbe": "gate.bake.probe",
-    "HumanitecDeployment": "gate.providers.humanitec",
+    "HumanitecDeployment": "gate.providers.humanitec.v1.reader",
+    "HumanitecV2Deployment": "gate.providers.humanitec.v2.reader",
     "NotFoundError": "gate.core.errors",
     "Outcome": "gate.core.model",
     "OutcomeStatus": "gate.core.model",
@@ -73,7 +80,7 @@ _EXPORTS = {
     "TransientError": "gate.core.errors",
     "UsageError": "gate.core.errors",
     "WaitOptions": "gate.waiting.engine",
-    "connect": "gate.providers.humanitec",
+    "connect": "gate.providers.humanitec.api",
     "wait": "gate.waiting.engine",
     "wait_all": "gate.waiting.fleet",
 }
@@ -99,10 +106,13 @@ __all__ = [
     "Field",
     "FieldError",
     "FleetOutcome",
+    "FleetPolicy",
     "GateError",
     "GreengrassDeployment",
+    "GreengrassV2Deployment",
     "HttpProbe",
     "HumanitecDeployment",
+    "HumanitecV2Deployment",
     "NotFoundError",
     "Outcome",
     "OutcomeStatus",
