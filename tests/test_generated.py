@@ -180,4 +180,14 @@ def test_a_field_added_to_a_declaration_is_in_every_face_with_no_other_edit(
     assert "| `--settle-time` | duration | `0s` |" in (docs / "flags.md").read_text()
     assert "| `settle-time` | `0s` |" in (docs / "action.md").read_text()
     assert "| `settle-time` |" in (docs / "targets-file.md").read_text()
-    # the Pulumi faces (the Python component's inputs, the native schema) are checked here too
+    # both Pulumi faces: the Python component's input classes and the native schema
+    pulumi_generated = run("-m", "gate.pulumi.generate")
+    assert pulumi_generated.returncode == 0, pulumi_generated.stderr
+    classes = (copy / "gate" / "pulumi" / "args.py").read_text()
+    blocks = {block.split("(")[0].split(":")[0]: block for block in classes.split("\nclass ")}
+    assert '    settle_time: pulumi.Input[str | float] = "0s"\n' in blocks["_Timing"]
+    for args in ("DeploymentGateArgs", "DeploymentGatesArgs"):
+        assert "_Timing" in blocks[args].split("\n")[0], args
+    native = json.loads((copy / "gate" / "pulumi" / "native" / "schema.json").read_text())
+    for resource in ("gate:index:DeploymentGate", "gate:index:DeploymentGates"):
+        assert "settleTime" in native["resources"][resource]["inputProperties"], resource
