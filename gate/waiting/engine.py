@@ -64,9 +64,7 @@ from gate.waiting.schedule import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
     DEFAULT_SPARSE_CAP,
-    MIN_HISTORY,
-    GrowingSchedule,
-    HistorySchedule,
+    DistributionSchedule,
     Schedule,
     what_history_says,
 )
@@ -159,9 +157,9 @@ def wait(
     ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
     starts every target's clock at once, however long its thread takes to start.
 
-    Without a ``schedule``, reads follow :class:`~gate.waiting.schedule.HistorySchedule` when the
-    provider can say how long the target's past deployments took (one extra read, after the
-    first), else :class:`~gate.waiting.schedule.GrowingSchedule`.
+    Without a ``schedule``, reads follow :class:`~gate.waiting.schedule.DistributionSchedule`:
+    on what the target's past deployments say when the provider can tell how long they took
+    (one extra read, after the first), else on the prior.
 
     Always returns an :class:`Outcome`. Ctrl-C (``KeyboardInterrupt``) and
     :class:`~gate.core.errors.Interrupted` end the wait as ``cancelled`` with the last status read;
@@ -174,8 +172,8 @@ def wait(
         check_bake_fits(bake, options, kept_for_release)
     check_rollback(provider, on_failure, dry_run=dry_run)
     chosen = schedule is not None
-    schedule = schedule or GrowingSchedule(
-        interval=options.interval, max_interval=options.longest_gap
+    schedule = schedule or DistributionSchedule.of(
+        interval=options.interval, longest=options.longest_gap
     )
     # The progress reporter guarded alone: a closed stdout silences it, never a telling.
     watcher = told(GuardedReporter(reporter or NullReporter()), telemetry, Gated.of(provider))
@@ -503,8 +501,7 @@ class _Wait:
         try:
             with deadline.within(max(min(self.deadline - self.clock(), 10.0), 0.0)):
                 durations = _usable_durations(self.provider.past_durations())
-            if len(durations) >= MIN_HISTORY:
-                self._schedule_by_history(durations, snapshot)
+            self._schedule_by_history(durations, snapshot)
         except Exception:  # noqa: S110 - see the docstring: history is an optimisation
             pass
         if isinstance(self.provider, HoldsReads) and self.provider.holds_reads():
@@ -519,14 +516,12 @@ class _Wait:
     def _schedule_by_history(self, durations: list[float], snapshot: Snapshot) -> None:
         age = _age(snapshot.created_at, self.wall_clock())
         age = self.elapsed() if age is None else age
-        self.schedule = HistorySchedule(
+        self.schedule = DistributionSchedule.of(
             durations,
             age_at_start=max(0.0, age - self.elapsed()),
             interval=self.options.interval,
+            longest=self.options.longest_gap,
             sparse_cap=self.options.longest_gap_with_history,
-            fallback=GrowingSchedule(
-                interval=self.options.interval, max_interval=self.options.longest_gap
-            ),
         )
 
     def _on_retry(self, fault: TransientError, delay: float) -> None:
