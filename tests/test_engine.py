@@ -312,7 +312,7 @@ class ForgetfulProvider(ScriptedProvider):
         raise TransientError("HTTP 503 on the deployment list")
 
 
-def test_unreadable_history_falls_back_to_the_growing_schedule(clock: VirtualClock) -> None:
+def test_unreadable_history_falls_back_to_the_prior(clock: VirtualClock) -> None:
     provider = ForgetfulProvider(clock, finishing_at(600))
     outcome = wait(provider, clock=clock, sleep=clock.sleep)
     assert outcome.succeeded

@@ -137,8 +137,8 @@ class _Timing:
     timeout: pulumi.Input[str | float] = "30m"
     """The gate's own deadline, such as 90, 90s, 15m, 1h. Default: ``30m``."""
     interval: pulumi.Input[str | float] = "2s"
-    """First gap between reads; later gaps follow the deployment's history or grow with the time
-    waited. Default: ``2s``.
+    """First and shortest gap between reads; later gaps follow the deployment's history, or a prior
+    without it. Default: ``2s``.
     """
     max_interval: pulumi.Input[str | float] | None = None
     """Longest gap between reads (15s, and up to 1m while the deployment's history says it is far

@@ -35,8 +35,8 @@ WAITING = (
     ),
     Field(
         "interval",
-        "first gap between reads; later gaps follow the deployment's history or grow with "
-        "the time waited",
+        "first and shortest gap between reads; later gaps follow the deployment's history, "
+        "or a prior without it",
         kind="duration",
         more_than=0,
         default=DEFAULT_INTERVAL,
