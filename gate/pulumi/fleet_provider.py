@@ -38,6 +38,7 @@ from gate.pulumi.provider import DeploymentWaitProvider
 from gate.pulumi.running import Run, build_provider, token_problem
 from gate.waiting.fleet import FleetOutcome, Target, wait_all
 from gate.waiting.options import MAX_RATE
+from gate.waiting.plan import GatePlan
 from gate.wire.sharing import Sharing
 
 __all__ = ["DeploymentsWaitProvider"]
@@ -112,7 +113,8 @@ class DeploymentsWaitProvider(DeploymentWaitProvider):
                     provider = build_provider({**timing, **target}, run)
                     providers.append(provider)
                     targets.append(Target(str(target["name"]), provider, options))
-            outcome = wait_all(targets, fail_fast=bool(props.get("fail_fast")), sharing=sharing)
+            release = GatePlan(fail_fast=bool(props.get("fail_fast")))
+            outcome = wait_all(targets, release, sharing=sharing)
         finally:
             for provider in providers:
                 provider.close()

@@ -27,7 +27,8 @@ from gate.pulumi.inputs import after_fields, request_timeout, target_fields, wai
 from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
 from gate.render.text import TextReporter
 from gate.telling.options import TELLING, tellings_of
-from gate.waiting.engine import wait
+from gate.waiting.engine import Timing, wait
+from gate.waiting.plan import GatePlan
 from gate.waiting.telling import closed
 from gate.wire import deadline
 
@@ -128,15 +129,16 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     try:
         stoppable = deadline.stopped_by(run.stop) if run.stop is not None else nullcontext()
         with stoppable:
+            plan = GatePlan(
+                waiting=options, on_failure=on_failure_of(after), dry_run=after.flag("dry_run")
+            )
             outcome = wait(
                 provider,
-                options=options,
+                plan,
                 reporter=reporter,
-                sleep=_sleeper(run.stop),
                 bake=bake,
-                on_failure=on_failure_of(after),
-                dry_run=after.flag("dry_run"),
                 telemetry=tellings,
+                timing=Timing(sleep=_sleeper(run.stop)),
             )
     except GateError as unusable:  # a check that cannot work, found before waiting
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
