@@ -16,7 +16,7 @@ fail-fast) are part of every plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from gate.bake.options import AFTER_SUCCESS, ROLLING_BACK, on_failure_of
@@ -120,12 +120,7 @@ def read_plan(
     on_github = env is not None and env.get("GITHUB_ACTIONS") == "true"
     output = reporting.text("output") or ("github" if on_github else "text")
     return GatePlan(
-        waiting=WaitOptions(
-            timeout=waiting.number_of("timeout"),
-            interval=waiting.number_of("interval"),
-            max_interval=waiting.number("max_interval"),
-            not_found_grace=waiting.number_of("not_found_grace"),
-        ),
+        waiting=_wait_options(waiting),
         request_timeout=waiting.number_of("request_timeout"),
         after=after,
         on_failure=on_failure_of(after),
@@ -141,6 +136,17 @@ def read_plan(
 
 
 _NO_TELLING = TargetDescription("gate", "tells nothing", ())
+
+
+def _wait_options(waiting: TargetValues) -> WaitOptions:
+    """The engine's options: each of its attributes is the waiting field of that key (given,
+    else declared default; one with neither keeps the engine's own: no longest gap)."""
+    given: dict[str, float] = {}
+    for each in fields(WaitOptions):
+        number = waiting.number(each.name) if each.name in WAITING_OPTIONS.keys else None
+        if number is not None:
+            given[each.name] = number
+    return WaitOptions(**given)
 
 
 def _sections(telling: TargetDescription) -> tuple[TargetDescription, ...]:
