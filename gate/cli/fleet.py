@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TextIO
@@ -145,7 +146,9 @@ def run_release(
             if release_bake is not None:
                 bakes.append(release_bake)
             kept = release_bake.duration if release_bake is not None else 0.0
-            with sharing.active():
+            # A budget shared by many: a gate of one shares it with no one, and a 429 it
+            # hears pauses no one else (its retries follow the API's answer alone).
+            with sharing.active() if len(specs) > 1 else nullcontext():
                 built = [_build(spec, env, providers, bakes, kept) for spec in specs]
         except (Interrupted, KeyboardInterrupt) as interrupt:
             if not one:
