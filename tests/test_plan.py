@@ -20,9 +20,12 @@ from gate.emulator import Emulator, Timeline
 from gate.waiting.engine import wait
 from gate.waiting.fleet import wait_all
 from gate.waiting.plan import FOR_EACH_TARGET, read_plan
+from tests import test_bake_cli
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.support import TOKEN
 from tests.test_github_deployments import GITHUB_TOKEN, workflow
+
+cloudwatch = test_bake_cli.cloudwatch  # a fixture: the alarms a bake reads, in moto
 
 PROBE = "http://127.0.0.1:9/health"
 IDS = {"org": "acme", "app": "shop", "env": "production", "deploy_id": "d1"}
@@ -184,3 +187,30 @@ def test_a_single_gate_tells_github_what_a_release_of_it_tells(
     single, release = heard
     assert single == [("production", [("in_progress", url), ("success", url)])]
     assert single == release
+
+
+@pytest.mark.usefixtures("cloudwatch")
+def test_a_release_whose_target_cannot_bake_is_refused_naming_it_as_a_single_gate_is(
+    emulator: Emulator, moto_server: str, tmp_path: Path
+) -> None:
+    """A check that can never work (an alarm that does not exist) is exit 2 before waiting,
+    for a target of many as for a single gate: the same path, not a wait that never ends."""
+    from tests.parts.moto_alarms import alarm_history_served
+    from tests.support import run_gate
+
+    for env in ("eu", "us"):
+        emulator.add_humanitec("acme", "shop", env, Timeline([(0, "in progress")]))
+    gone = {"bake": "2s", "alarm": ["checkout-gone"], "alarm-endpoint-url": moto_server}
+    path = tmp_path / "release.json"
+    targets = [{"name": "eu", "env": "eu", "latest": True, **gone}, {"env": "us", "latest": True}]
+    shared = {"provider": "humanitec", "org": "acme", "app": "shop", "interval": "0.05s"}
+    path.write_text(json.dumps({"defaults": shared, "targets": targets}))
+    with alarm_history_served():
+        result = run_gate(
+            "wait-all",
+            str(path),
+            env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **test_bake_cli.AWS},
+        )
+    assert result.returncode == 2, result.stderr
+    assert "gate: error: eu: " in result.stderr
+    assert "no CloudWatch alarm checkout-gone" in result.stderr
