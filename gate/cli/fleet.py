@@ -277,7 +277,13 @@ def _parse_entry(entry: TargetEntry, release: GatePlan, env: Mapping[str, str]) 
     given = release.for_each_target()
     for name, value in entry.fields.items():
         if name in planned:
-            given[planned[name]] = value
+            key = planned[name]
+            if key in _WAITING and value in (None, "", []):  # no "unset": the schema's rule
+                try:
+                    _WAITING[key].check(value, {})
+                except GateError as bad:
+                    raise entry.explain(bad) from None
+            given[key] = value
         elif name in fields:
             key = fields[name]
             kind = plugin.description.field(key).kind
@@ -296,6 +302,7 @@ def _parse_entry(entry: TargetEntry, release: GatePlan, env: Mapping[str, str]) 
     return TargetSpec(entry.name, plugin, plan, entry.where, target, entry)
 
 
+_WAITING = {field.key: field for field in WAITING}
 _TARGET_PLAN_KEYS = tuple(dict.fromkeys((*(field.key for field in WAITING), *AFTER_SUCCESS.keys)))
 """What a target in a file may plan for itself: its waiting, its bake, its rollback."""
 

@@ -290,7 +290,7 @@ class _FleetRun:
         """Each target's outcome, rollback included: its thread is done."""
         self.decided: dict[int, Outcome] = {}
         """Each target's own gate, as soon as it ended (before its rollback)."""
-        self.stops = [threading.Event() for _ in targets]
+        self.stops = [deadline.Stop() for _ in targets]
         """Each target's own stop: --fail-fast sets those of the undecided, a signal all."""
         self.changed = threading.Condition()
         self.stop_reason = ""
@@ -440,7 +440,7 @@ class _FleetRun:
         with self.changed:
             self.stop_reason, self.stop_signal = reason, signum
             for stop in self.stops:
-                stop.set()
+                stop.stop(reason, signum)
         self.stopped.set()
 
     def _let_stopped_waits_end(self, threads: list[threading.Thread]) -> None:
