@@ -15,6 +15,7 @@ from bench import optimum, pollers
 from gate import WaitOptions, wait
 from gate.core.model import Snapshot, State
 from gate.emulator import Emulator, Timeline
+from gate.waiting.engine import Timing
 from gate.waiting.schedule import DEFAULT_INTERVAL
 
 POLLERS = ("fixed 2 s loop", "botocore waiter (15 s)", "gate, no history", "gate, with history")
@@ -214,7 +215,7 @@ def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
         ):
             clock = _VirtualClock()
             provider = kind(clock, duration, history[index])
-            wait(provider, options=options, clock=clock, sleep=clock.sleep)
+            wait(provider, options, timing=Timing(clock=clock, sleep=clock.sleep))
             calls = provider.reads + (kind is _ReplayedWithHistory)
             samples.append(Sample(name, duration, clock() - duration, calls, index))
         history[index] = [duration, *history[index][:9]]

@@ -18,6 +18,8 @@ from gate.bake.run import Bake
 from gate.core.errors import Interrupted, RequestRejected, TransientError, UsageError
 from gate.core.model import BakeStatus, Breach, OutcomeStatus, RollbackPlan
 from gate.core.provider import Provider
+from gate.waiting.engine import Timing
+from gate.waiting.plan import GatePlan
 from tests.support import RecordingReporter, VirtualClock
 from tests.test_engine import FAILED, RUNNING, SUCCEEDED, ScriptedProvider, finishing_at
 
@@ -64,11 +66,10 @@ def gate_with_bake(
     reporter = RecordingReporter(clock)
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=timeout),
+        WaitOptions(timeout=timeout),
         reporter=reporter,
-        clock=clock,
-        sleep=clock.sleep,
         bake=Bake(bake, [check], interval=15),
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     return outcome, provider, reporter
 
@@ -255,11 +256,12 @@ def rolled(
     provider = RollingBack(clock, answer, str(kwargs.pop("then", "succeeded")))
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=float(kwargs.pop("timeout", 1800))),
-        clock=clock,
-        sleep=clock.sleep,
-        on_failure=on_failure,  # type: ignore[arg-type]
-        **kwargs,  # type: ignore[arg-type]
+        GatePlan(
+            waiting=WaitOptions(timeout=float(kwargs.pop("timeout", 1800))),
+            on_failure=on_failure,
+            dry_run=bool(kwargs.pop("dry_run", False)),
+        ),
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     return outcome, provider
 
@@ -313,7 +315,9 @@ def test_a_success_is_never_rolled_back(clock: VirtualClock) -> None:
 def test_a_provider_that_cannot_roll_back_is_refused_before_waiting(clock: VirtualClock) -> None:
     provider = ScriptedProvider(clock, finishing_at(60, FAILED))
     with pytest.raises(UsageError, match="provider scripted cannot roll back"):
-        wait(provider, clock=clock, sleep=clock.sleep, on_failure="rollback")
+        wait(
+            provider, GatePlan(on_failure="rollback"), timing=Timing(clock=clock, sleep=clock.sleep)
+        )
     assert provider.reads == []
 
 
@@ -331,11 +335,9 @@ def test_a_deployment_that_breaches_its_bake_is_rolled_back(clock: VirtualClock)
     provider = RollingBack(clock, finishing_at(60), "succeeded")
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=1800),
-        clock=clock,
-        sleep=clock.sleep,
+        GatePlan(waiting=WaitOptions(timeout=1800), on_failure="rollback"),
         bake=Bake(600, [ScriptedCheck(lambda n: BREACHED)]),
-        on_failure="rollback",
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.rollback is not None
@@ -369,10 +371,9 @@ def test_a_breach_beside_a_refusal_is_still_a_breach(clock: VirtualClock) -> Non
     provider = ScriptedProvider(clock, finishing_at(60))
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=1800),
-        clock=clock,
-        sleep=clock.sleep,
+        WaitOptions(timeout=1800),
         bake=Bake(600, [refusing, breaching]),
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.exit_code == 1

@@ -18,6 +18,7 @@ from gate.core.errors import (
     UsageError,
 )
 from gate.core.model import ErrorDetail, OutcomeStatus, Snapshot, State
+from gate.waiting.engine import Timing
 from tests.support import RecordingReporter, VirtualClock
 
 RUNNING = Snapshot(State.RUNNING, "in progress")
@@ -67,10 +68,9 @@ def run(clock: VirtualClock, answer: Callable[[float], Answer], **options: float
     reporter = RecordingReporter(clock)
     outcome = wait(
         provider,
-        options=WaitOptions(**options),
+        WaitOptions(**options),
         reporter=reporter,
-        clock=clock,
-        sleep=clock.sleep,
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     return outcome, provider, reporter
 
@@ -263,10 +263,8 @@ def test_wall_clock_jumps_change_neither_the_deadline_nor_the_elapsed_time(
     provider = ScriptedProvider(clock, finishing_at(50))
     outcome = wait(
         provider,
-        clock=clock,
-        sleep=clock.sleep,
-        wall_clock=lambda: next(walls),
-        options=WaitOptions(timeout=120),
+        WaitOptions(timeout=120),
+        timing=Timing(clock=clock, sleep=clock.sleep, wall_clock=lambda: next(walls)),
     )
     assert outcome.succeeded
     assert 50 <= outcome.elapsed_seconds <= 65
@@ -289,7 +287,9 @@ def test_a_monotonic_leap_past_the_deadline_reads_once_more_then_times_out(
 ) -> None:
     provider = ScriptedProvider(clock, lambda t: RUNNING)
     outcome = wait(
-        provider, clock=clock, sleep=suspended_after(clock, 10), options=WaitOptions(timeout=300)
+        provider,
+        WaitOptions(timeout=300),
+        timing=Timing(clock=clock, sleep=suspended_after(clock, 10)),
     )
     assert outcome.status is OutcomeStatus.TIMED_OUT
     assert provider.reads[-1] - provider.started > 300
@@ -300,7 +300,9 @@ def test_a_deployment_that_finished_during_a_suspend_is_still_reported_as_succee
 ) -> None:
     provider = ScriptedProvider(clock, finishing_at(400))
     outcome = wait(
-        provider, clock=clock, sleep=suspended_after(clock, 10), options=WaitOptions(timeout=300)
+        provider,
+        WaitOptions(timeout=300),
+        timing=Timing(clock=clock, sleep=suspended_after(clock, 10)),
     )
     assert outcome.succeeded
 
@@ -314,7 +316,7 @@ class ForgetfulProvider(ScriptedProvider):
 
 def test_unreadable_history_falls_back_to_the_prior(clock: VirtualClock) -> None:
     provider = ForgetfulProvider(clock, finishing_at(600))
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     assert 40 < outcome.polls < 100
 
@@ -347,7 +349,9 @@ class BrokenPipeReporter(RecordingReporter):
 
 def test_a_reporter_that_cannot_write_changes_nothing(clock: VirtualClock) -> None:
     provider = ScriptedProvider(clock, finishing_at(30))
-    outcome = wait(provider, reporter=BrokenPipeReporter(clock), clock=clock, sleep=clock.sleep)
+    outcome = wait(
+        provider, reporter=BrokenPipeReporter(clock), timing=Timing(clock=clock, sleep=clock.sleep)
+    )
     assert outcome.succeeded
 
 
@@ -362,7 +366,7 @@ class NaiveHistoryProvider(ScriptedProvider):
 
 def test_history_that_breaks_never_ends_the_wait(clock: VirtualClock) -> None:
     provider = NaiveHistoryProvider(clock, finishing_at(120))
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
 
 
@@ -395,7 +399,7 @@ def test_history_gaps_may_stretch_past_15s_but_never_past_an_explicit_max_interv
 ) -> None:
     def gaps(**options: float) -> list[float]:
         provider = HistoryProvider(clock, finishing_at(600))
-        wait(provider, options=WaitOptions(**options), clock=clock, sleep=clock.sleep)
+        wait(provider, WaitOptions(**options), timing=Timing(clock=clock, sleep=clock.sleep))
         return [b - a for a, b in itertools.pairwise(provider.reads)]
 
     assert max(gaps()) > 15
@@ -419,7 +423,7 @@ class ExplainingProvider(ScriptedProvider):
 
 def test_failure_details_are_read_with_retries(clock: VirtualClock) -> None:
     provider = ExplainingProvider(clock, [TransientError("HTTP 503"), TransientError("HTTP 502")])
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.FAILED
     assert [e.code for e in outcome.errors] == ["E7"]
     assert provider.detail_reads == 3
@@ -430,7 +434,9 @@ def test_unreadable_failure_details_leave_the_failure_standing_and_say_why(
     clock: VirtualClock,
 ) -> None:
     provider = ExplainingProvider(clock, [TransientError("HTTP 503")] * 1000)
-    outcome = wait(provider, clock=clock, sleep=clock.sleep, options=WaitOptions(timeout=3600))
+    outcome = wait(
+        provider, WaitOptions(timeout=3600), timing=Timing(clock=clock, sleep=clock.sleep)
+    )
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.exit_code == 1
     assert clock() - provider.started <= 31, "promptly, not at the deadline"
@@ -468,10 +474,8 @@ def test_a_read_due_in_the_last_second_is_made_at_the_deadline_instead(
     provider = ScriptedProvider(clock, lambda t: RUNNING)
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=300),
-        schedule=FixedGap(299.5),
-        clock=clock,
-        sleep=clock.sleep,
+        WaitOptions(timeout=300),
+        timing=Timing(clock=clock, sleep=clock.sleep, schedule=FixedGap(299.5)),
     )
     assert [read - provider.started for read in provider.reads] == [0, 300]
     assert outcome.elapsed_seconds == 300
@@ -505,7 +509,10 @@ def test_a_held_read_is_followed_at_once_by_the_next(clock: VirtualClock) -> Non
     provider = HoldingProvider(clock, ends_at=100, held=20)
     reporter = RecordingReporter(clock)
     outcome = wait(
-        provider, options=WaitOptions(interval=2), reporter=reporter, clock=clock, sleep=clock.sleep
+        provider,
+        WaitOptions(interval=2),
+        reporter=reporter,
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.succeeded
     gaps = [later - earlier for earlier, later in itertools.pairwise(provider.reads)]
@@ -515,7 +522,7 @@ def test_a_held_read_is_followed_at_once_by_the_next(clock: VirtualClock) -> Non
 
 def test_a_server_that_holds_nothing_is_read_once_per_interval(clock: VirtualClock) -> None:
     provider = HoldingProvider(clock, ends_at=30, held=0)
-    outcome = wait(provider, options=WaitOptions(interval=2), clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, WaitOptions(interval=2), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     gaps = [later - earlier for earlier, later in itertools.pairwise(provider.reads)]
     assert min(gaps) >= 2.0
@@ -530,10 +537,8 @@ def test_a_heartbeat_due_at_a_time_that_rounds_is_said_not_slept_to_for_ever() -
     provider = ScriptedProvider(clock, finishing_at(150))
     outcome = wait(
         provider,
-        schedule=FixedGap(100.0),
-        clock=clock,
-        sleep=clock.sleep,
-        options=WaitOptions(max_interval=120),
+        WaitOptions(max_interval=120),
+        timing=Timing(clock=clock, sleep=clock.sleep, schedule=FixedGap(100.0)),
     )
     assert outcome.succeeded
     assert len(clock.sleeps) < 10

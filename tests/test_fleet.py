@@ -24,7 +24,7 @@ from gate.emulator import Emulator, Fault, Timeline
 from gate.providers.aws.clients import make_clients
 from gate.providers.humanitec.api import connect
 from gate.providers.humanitec.v1.reader import HumanitecDeployment
-from gate.waiting.engine import WaitOptions
+from gate.waiting.engine import Timing, WaitOptions
 from gate.waiting.fleet import Target, tally, wait_all
 from gate.wire.rate import NoSlotInTime, RateLimiter
 from gate.wire.sharing import Sharing
@@ -655,7 +655,9 @@ def test_text_progress_says_a_summary_line_instead_of_every_heartbeat(
         latest_in(emulator, env, WaitOptions(interval=0.1, max_interval=0.2, heartbeat=0.3))
         for env in ("staging", "production")
     ]
-    outcome = wait_all(targets, reporter=FleetTextReporter(stream), summary_every=0.5)
+    outcome = wait_all(
+        targets, reporter=FleetTextReporter(stream), timing=Timing(summary_every=0.5)
+    )
     for target in targets:
         target.provider.close()
 

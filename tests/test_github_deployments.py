@@ -31,8 +31,9 @@ from gate.telling.github_deployments import (
     GitHubDeployments,
     github_deployments,
 )
-from gate.waiting.engine import WaitOptions
+from gate.waiting.engine import Timing, WaitOptions
 from gate.waiting.fleet import Target, wait_all
+from gate.waiting.plan import GatePlan
 from gate.waiting.telling import Gated, Telling
 from gate.wire.sharing import Sharing
 from tests.parts.github_api import GitHubApiServer, github_api
@@ -101,7 +102,8 @@ def humanitec(emulator: Emulator, env: str, *, token: str = TOKEN) -> HumanitecD
 
 def gated(provider: HumanitecDeployment, told: Telling, **kwargs: Any) -> Outcome:
     try:
-        return gate.wait(provider, options=kwargs.pop("options", QUICK), telemetry=[told], **kwargs)
+        options = kwargs.pop("options", QUICK)
+        return gate.wait(provider, options, telemetry=[told], timing=Timing(**kwargs))
     finally:
         provider.close()
 
@@ -327,7 +329,7 @@ def test_a_release_records_each_target_in_its_own_environment(
             for env in ("staging", "production", "qa")
         ]
         try:
-            whole = wait_all(targets, fail_fast=True, sharing=sharing, telemetry=[told])
+            whole = wait_all(targets, GatePlan(fail_fast=True), sharing=sharing, telemetry=[told])
         finally:
             sharing.close()
 

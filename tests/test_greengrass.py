@@ -27,6 +27,7 @@ from gate.emulator import Emulator, Fault, Timeline
 from gate.providers.aws.clients import make_clients
 from gate.providers.greengrass.v1.judge import STATUSES
 from gate.providers.greengrass.v1.reader import GreengrassDeployment
+from gate.waiting.engine import Timing
 from tests.support import VirtualClock, moto_greengrass_deployment, set_moto_status
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -85,7 +86,7 @@ def test_moto_deployment_is_followed_to_success(clock: VirtualClock) -> None:
         if clock() - 1000 > 45:
             set_moto_status(deployment_id, "Success")
 
-    outcome = wait(provider, clock=clock, sleep=sleep_then_finish)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=sleep_then_finish))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert outcome.raw_status == "Success"
     assert outcome.target == {"group_id": group_id, "deployment_id": deployment_id}
@@ -98,8 +99,7 @@ def test_moto_failure_is_failed(clock: VirtualClock) -> None:
     set_moto_status(deployment_id, "Failure")
     outcome = wait(
         GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id),
-        clock=clock,
-        sleep=clock.sleep,
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.exit_code == 1
@@ -131,9 +131,8 @@ def test_moto_not_found_then_found_within_the_grace(clock: VirtualClock) -> None
 
     outcome = wait(
         GreengrassDeployment(gg, group_id=group_id, deployment_id=deployment_id),
-        options=WaitOptions(not_found_grace=30),
-        clock=clock,
-        sleep=sleep_then_appear,
+        WaitOptions(not_found_grace=30),
+        timing=Timing(clock=clock, sleep=sleep_then_appear),
     )
     assert outcome.succeeded
 
@@ -148,7 +147,7 @@ def test_moto_server_over_loopback(moto_server: str, clock: VirtualClock) -> Non
         if clock() - 1000 > 20:
             set_moto_status(deployment_id, "Failure")
 
-    outcome = wait(provider, clock=clock, sleep=sleep_then_fail)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=sleep_then_fail))
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.raw_status == "Failure"
 
@@ -184,7 +183,7 @@ def test_failure_reports_error_message_and_every_error_detail(clock: VirtualCloc
             "UpdatedAt": "2026-11-23T10:00:00.000Z",
         },
     )
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     stubber.assert_no_pending_responses()
     assert outcome.status is OutcomeStatus.FAILED
     assert [(e.code, e.message) for e in outcome.errors] == [
@@ -208,7 +207,7 @@ def test_throttling_and_server_faults_are_retried(code: str, clock: VirtualClock
     )
     with pytest.raises(TransientError, match=code):
         provider.fetch()
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     assert outcome.polls == 1
 
@@ -399,7 +398,7 @@ def test_with_the_groups_history_the_wait_reads_sparsely_until_its_deployments_e
         if clock() - 1000 >= 620:
             set_moto_status(current, "Success")
 
-    outcome = wait(provider, clock=clock, sleep=sleep_then_finish)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=sleep_then_finish))
     assert outcome.succeeded
     assert clock.sleeps[0] == 60
     assert outcome.polls < 0.3 * 620 / 2

@@ -23,6 +23,7 @@ from gate.emulator import Device, Emulator, Fault, Timeline
 from gate.providers.aws.clients import make_clients
 from gate.providers.greengrass.v2.judge import DEVICE_STATUSES, MAX_DESCRIBED, FleetPolicy
 from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
+from gate.waiting.engine import Timing
 from tests.support import VirtualClock, gate_greengrass_v2
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -137,7 +138,7 @@ def aws() -> Iterator[Stubbed]:
 def run(provider: Any, clock: VirtualClock, **options: Any) -> Any:
     options.setdefault("timeout", 600)
     options.setdefault("interval", 5)
-    return wait(provider, options=WaitOptions(**options), clock=clock, sleep=clock.sleep)
+    return wait(provider, WaitOptions(**options), timing=Timing(clock=clock, sleep=clock.sleep))
 
 
 def test_status_words_match_botocores_model() -> None:

@@ -20,6 +20,7 @@ from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, Timeline
 from gate.providers.humanitec.v1.judge import STATUSES
 from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
+from gate.waiting.engine import Timing
 from tests.support import CONTRACT, TOKEN, VirtualClock
 
 ERRORS = [
@@ -119,7 +120,7 @@ def test_a_deployment_is_followed_to_success(
         "production",
         Timeline([(0, "pending"), (3, "in progress"), (40, "succeeded")]),
     )
-    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(provider_for(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert outcome.raw_status == "succeeded"
     assert outcome.target == {
@@ -141,7 +142,7 @@ def test_a_failure_reports_every_entry_of_the_error_list(
         Timeline([(0, "in progress"), (20, "failed")]),
         errors=ERRORS,
     )
-    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(provider_for(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.FAILED
     assert [error.as_dict() for error in outcome.errors] == [
         {**error, "error_type": ""} for error in ERRORS
@@ -161,7 +162,7 @@ def test_latest_is_resolved_once_and_then_followed_by_id(
     virtual_emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "failed")]), errors=ERRORS
     )
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     assert outcome.target["deploy_id"] == first
 
@@ -245,7 +246,7 @@ def test_a_failure_whose_error_list_is_refused_still_fails_and_says_why(
         "acme", "shop", "production", Timeline([(0, "failed")])
     )
     virtual_emulator.inject(Fault.http(403), path_contains="/errors")
-    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(provider_for(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.FAILED
     [detail] = outcome.errors
     assert "error details could not be read" in detail.message
@@ -272,9 +273,8 @@ def test_a_failure_whose_error_list_stays_unreadable_fails_promptly(
     virtual_emulator.inject(fault, times=1000, path_contains="/errors")
     outcome = wait(
         provider_for(deploy_id, request_timeout=0.2),
-        clock=clock,
-        sleep=clock.sleep,
-        options=WaitOptions(timeout=3600),
+        WaitOptions(timeout=3600),
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.exit_code == 1
@@ -323,7 +323,9 @@ def test_the_whole_wait_survives_a_burst_of_faults(
     for fault in (Fault.http(500), Fault.http(502), Fault.http(504), Fault.http(429)):
         virtual_emulator.inject(fault)
     outcome = wait(
-        provider_for(deploy_id), options=WaitOptions(timeout=120), clock=clock, sleep=clock.sleep
+        provider_for(deploy_id),
+        WaitOptions(timeout=120),
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.succeeded
     assert virtual_emulator.pending_faults() == 0
@@ -361,7 +363,7 @@ def test_history_makes_a_long_wait_cheap_and_still_quick_to_notice_the_end(
     deploy_id = virtual_emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "in progress"), (600, "succeeded")])
     )
-    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(provider_for(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     assert outcome.polls < 0.3 * 600 / 2
     assert outcome.elapsed_seconds - 600 <= 2.5
@@ -379,7 +381,7 @@ def test_the_schedule_counts_the_deployments_age_not_only_the_wait(
         Timeline([(0, "in progress"), (600, "succeeded")]),
         started_ago=590,
     )
-    outcome = wait(provider_for(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(provider_for(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     assert outcome.elapsed_seconds <= 12
 

@@ -20,6 +20,7 @@ from gate.core.secret import Secret
 from gate.emulator import Emulator, Fault, PipelineJob, PipelineStep, Timeline, Workload
 from gate.providers.humanitec.v1.pipelines import LOG_LINES, LOG_PAGES
 from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
+from gate.waiting.engine import Timing
 from tests.support import CONTRACT, TOKEN, VirtualClock, run_gate
 
 HELM_FAILED = "helm upgrade: timed out waiting for the condition"
@@ -158,7 +159,7 @@ def test_a_failed_deployment_is_explained_by_its_pipeline_step_and_the_end_of_it
         errors=[{"code": "DEP-001", "message": "workload api failed"}],
         pipeline=("default", run_id, "deploy", 1),
     )
-    outcome = wait(deployment(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(deployment(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.errors[0].message == "workload api failed", "the deployment's own errors first"
     [step] = [e for e in outcome.errors if e.scope == "pipeline step"]
@@ -182,7 +183,7 @@ def test_a_log_longer_than_the_pages_read_says_so(
     deploy_id = virtual_emulator.add_humanitec(
         "acme", "shop", "production", FAILING, pipeline=("default", run_id, "deploy", 1)
     )
-    outcome = wait(deployment(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(deployment(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     log = scopes(outcome, "step log")
     assert log[0] == f"the log's last {LOG_LINES} lines of the first {LOG_PAGES} pages follow"
     assert len(log) == LOG_LINES + 1
@@ -203,7 +204,7 @@ def test_a_pipeline_that_cannot_be_read_leaves_the_deployments_own_errors_standi
         pipeline=("default", run_id, "deploy", 1),
     )
     virtual_emulator.inject(Fault.http(403), times=100, path_contains="/jobs")
-    outcome = wait(deployment(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(deployment(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.errors[0].message == "workload api failed"
     [note] = scopes(outcome, "gate")
@@ -280,7 +281,7 @@ def test_a_job_id_from_the_api_never_changes_the_path(
     deploy_id = virtual_emulator.add_humanitec(
         "acme", "shop", "production", FAILING, pipeline=("default", run_id, "x", 0)
     )
-    outcome = wait(deployment(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(deployment(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.FAILED
     assert not any(path.endswith("/envs/production") for path in virtual_emulator.requests)
     [note] = scopes(outcome, "gate")
@@ -339,7 +340,7 @@ SUCCEEDS = Timeline([(0, "in progress"), (2, "succeeded")])
 def ready_wait(deployment: Any, deploy_id: str, clock: VirtualClock, timeout: float) -> Outcome:
     options = WaitOptions(timeout=timeout, interval=1, max_interval=5)
     provider = deployment(deploy_id, require_ready=True)
-    return wait(provider, options=options, clock=clock, sleep=clock.sleep)
+    return wait(provider, options, timing=Timing(clock=clock, sleep=clock.sleep))
 
 
 def test_a_succeeded_deployment_waits_for_its_workloads_to_be_ready(
@@ -403,7 +404,7 @@ def test_without_require_ready_the_runtime_is_never_read(
 ) -> None:
     virtual_emulator.add_workloads("acme", "shop", "production", [stuck("CrashLoopBackOff")])
     deploy_id = virtual_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
-    outcome = wait(deployment(deploy_id), clock=clock, sleep=clock.sleep)
+    outcome = wait(deployment(deploy_id), timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert not [p for p in virtual_emulator.requests if p.endswith("/runtime")]
 

@@ -117,7 +117,7 @@ def test_a_deployment_is_waited_on_at_the_server(emulator: Emulator, v2: Any) ->
     deployment_id = emulator.add_humanitec_v2(
         "acme", Timeline([(0, "in progress"), (3, "succeeded")])
     )
-    outcome = wait(v2(deployment_id, long_poll_seconds=20), options=WaitOptions(timeout=30))
+    outcome = wait(v2(deployment_id, long_poll_seconds=20), WaitOptions(timeout=30))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert outcome.target == {"org": "acme", "deployment_id": deployment_id}
     held = [p for p in emulator.requests if p.endswith("wait-for-complete")]
@@ -131,7 +131,7 @@ def test_a_short_window_is_asked_again_until_the_deployment_ends(
     deployment_id = emulator.add_humanitec_v2(
         "acme", Timeline([(0, "in progress"), (5, "succeeded")])
     )
-    outcome = wait(v2(deployment_id, long_poll_seconds=2), options=WaitOptions(timeout=30))
+    outcome = wait(v2(deployment_id, long_poll_seconds=2), WaitOptions(timeout=30))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     held = [p for p in emulator.requests if p.endswith("wait-for-complete")]
     assert 2 <= len(held) <= 3, "408 means keep waiting: asked again at once"
@@ -239,7 +239,7 @@ def test_a_long_poll_held_past_its_window_is_no_news_and_the_next_read_is_plain(
         long_poll_seconds=2,
     )
     try:
-        outcome = wait(provider, options=WaitOptions(timeout=30, interval=0.2))
+        outcome = wait(provider, WaitOptions(timeout=30, interval=0.2))
     finally:
         provider.close()
     assert outcome.status is OutcomeStatus.SUCCEEDED, outcome.reason

@@ -43,6 +43,7 @@ from gate.telling.otel_attributes import (
     KEPT_STATUS_CHANGES,
     scrubbed_attributes,
 )
+from gate.waiting.engine import Timing
 from gate.waiting.fleet import FleetOutcome, wait_all
 from gate.waiting.telling import Gated, Telling
 from tests.parts.otlp_receiver import OtlpReceiver, ReceivedSpan
@@ -148,7 +149,12 @@ def test_a_failed_deployment_is_one_span_with_its_reason_attributes_and_failed_s
     telling = otel_telling(ENV, endpoint=receiver.url)
     reporter = RecordingReporter(clock)
 
-    outcome = wait(provider, reporter=reporter, clock=clock, sleep=clock.sleep, telemetry=[telling])
+    outcome = wait(
+        provider,
+        reporter=reporter,
+        telemetry=[telling],
+        timing=Timing(clock=clock, sleep=clock.sleep),
+    )
     provider.close()
     assert telling.close() == []
 
@@ -224,7 +230,7 @@ def test_a_deployment_is_measured_once_by_provider_environment_and_status(
     provider = humanitec(virtual_emulator, deploy_id)
     telling = otel_telling(ENV, endpoint=receiver.url)
 
-    outcome = wait(provider, clock=clock, sleep=clock.sleep, telemetry=[telling])
+    outcome = wait(provider, telemetry=[telling], timing=Timing(clock=clock, sleep=clock.sleep))
     provider.close()
     assert telling.close() == []
 
@@ -255,7 +261,7 @@ def test_every_standard_attribute_name_is_one_of_the_semantic_conventions(
     deploy_id = virtual_emulator.add_humanitec("acme", "shop", "production", FAILING)
     provider = humanitec(virtual_emulator, deploy_id)
     telling = otel_telling(ENV, endpoint=receiver.url)
-    wait(provider, clock=clock, sleep=clock.sleep, telemetry=[telling])
+    wait(provider, telemetry=[telling], timing=Timing(clock=clock, sleep=clock.sleep))
     provider.close()
     telling.close()
 
@@ -291,10 +297,9 @@ def test_a_fleet_deployments_failed_devices_are_events_and_its_thing_group_the_e
 
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=600, interval=1),
-        clock=clock,
-        sleep=clock.sleep,
+        WaitOptions(timeout=600, interval=1),
         telemetry=[telling],
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     provider.close()
     assert telling.close() == []
@@ -322,11 +327,10 @@ def test_a_bake_that_breached_is_an_event_with_each_breach_and_fails_the_span(
 
     outcome = wait(
         provider,
-        options=WaitOptions(timeout=1800),
-        clock=clock,
-        sleep=clock.sleep,
+        WaitOptions(timeout=1800),
         bake=Bake(600, [ScriptedCheck(lambda n: BREACHED)], interval=15),
         telemetry=[telling],
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert telling.close() == []
 
@@ -518,7 +522,7 @@ def gate_to(
     )
     provider = humanitec(emulator, deploy_id)
     telling = otel_telling(ENV, endpoint=endpoint, close_within=QUICK_CLOSE)
-    outcome = wait(provider, clock=clock, sleep=clock.sleep, telemetry=[telling])
+    outcome = wait(provider, telemetry=[telling], timing=Timing(clock=clock, sleep=clock.sleep))
     provider.close()
     began = time.monotonic()
     warnings = telling.close()

@@ -42,6 +42,7 @@ from gate.providers.greengrass.v2 import rollback as greengrass_v2_rollback
 from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
 from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
 from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
+from gate.waiting.engine import Timing
 from tests.support import CONTRACT, REPO, TOKEN, VirtualClock, set_moto_status
 
 ENDS_OK = Timeline([(0, "in progress"), (5, "succeeded")])
@@ -158,7 +159,7 @@ def test_humanitec_rollback_sends_the_plan_and_is_followed_to_its_end(
     assert isinstance(rollback, HumanitecDeployment)
     assert rollback.target["deploy_id"] not in ids.values()
     failed.close()  # the caller may let go of the failed one first: the client stays open
-    outcome = wait(rollback, clock=clock, sleep=clock.sleep)
+    outcome = wait(rollback, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert outcome.target["deploy_id"] == rollback.target["deploy_id"]
     environment = json.loads(
@@ -350,7 +351,7 @@ def test_humanitec_v2_rollback_sends_the_plan_and_is_followed_to_its_end(
     assert (path, body) == (plan.request["path"], plan.request["body"])
     assert headers["idempotency-key"] == plan.request["headers"]["Idempotency-Key"]
     assert isinstance(rollback, HumanitecV2Deployment)
-    outcome = wait(rollback, options=WaitOptions(timeout=30, interval=0.2))
+    outcome = wait(rollback, WaitOptions(timeout=30, interval=0.2))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     new = rollback.target["deployment_id"]
     answer = rollback._api.get_object(f"/orgs/acme/deployments/{new}", "deployment")
@@ -540,7 +541,7 @@ def test_greengrass_redeploys_the_last_success_and_follows_it_to_its_end(
     assert redeployment[new]["GroupArn"].endswith(f"/versions/{versions[0]}")
     assert rollback.fetch().raw_status == "InProgress"
     set_moto_status(new, "Success")
-    outcome = wait(rollback, clock=clock, sleep=clock.sleep)
+    outcome = wait(rollback, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert outcome.deployment_type == "Redeployment"
 
@@ -810,7 +811,7 @@ def test_greengrass_v2_redeploys_the_targets_last_deployment_that_worked(
         {"coreDeviceThingName": "core-1", "maxResults": 100},
     )
     outcome = wait(
-        rollback, options=WaitOptions(timeout=60, interval=5), clock=clock, sleep=clock.sleep
+        rollback, WaitOptions(timeout=60, interval=5), timing=Timing(clock=clock, sleep=clock.sleep)
     )
     assert outcome.status is OutcomeStatus.SUCCEEDED
     assert outcome.target == {"deployment_id": new_id, "target_arn": THING}
@@ -1002,7 +1003,9 @@ def test_greengrass_v2_a_superseded_deployment_on_the_emulator_is_never_rolled_b
     )
     try:
         outcome = wait(
-            provider, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep
+            provider,
+            WaitOptions(timeout=60, interval=2),
+            timing=Timing(clock=clock, sleep=clock.sleep),
         )
         assert outcome.status is OutcomeStatus.FAILED
         assert [error.code for error in outcome.errors] == ["SUPERSEDED"]
@@ -1042,7 +1045,7 @@ def test_greengrass_v2_rollback_on_the_emulator_ends_a_failed_fleet_deployment(
         made.clients["greengrassv2"], made.clients["iot"], deployment_id=failed, close=made.close
     )
     first = wait(
-        provider, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep
+        provider, WaitOptions(timeout=60, interval=2), timing=Timing(clock=clock, sleep=clock.sleep)
     )
     assert first.status is OutcomeStatus.FAILED
     plan = provider.plan_rollback()
@@ -1053,7 +1056,7 @@ def test_greengrass_v2_rollback_on_the_emulator_ends_a_failed_fleet_deployment(
     assert (path, body) == ("/greengrass/v2/deployments", sent)
     provider.close()
     outcome = wait(
-        rollback, options=WaitOptions(timeout=60, interval=2), clock=clock, sleep=clock.sleep
+        rollback, WaitOptions(timeout=60, interval=2), timing=Timing(clock=clock, sleep=clock.sleep)
     )
     rollback.close()
     assert outcome.status is OutcomeStatus.SUCCEEDED

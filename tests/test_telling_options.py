@@ -13,6 +13,7 @@ from gate.core.description import FieldError
 from gate.core.errors import UsageError
 from gate.core.model import Outcome
 from gate.telling.options import TELLING, tellings_of
+from gate.waiting.engine import Timing
 from gate.waiting.reporter import NullReporter
 from tests.support import VirtualClock
 from tests.test_engine import ScriptedProvider, finishing_at
@@ -88,9 +89,8 @@ def test_a_closed_progress_stream_never_silences_a_telling(clock: VirtualClock) 
     outcome = gate.wait(
         ScriptedProvider(clock, finishing_at(30)),
         reporter=_ClosedStream(),
-        clock=clock,
-        sleep=clock.sleep,
         telemetry=[telling],
+        timing=Timing(clock=clock, sleep=clock.sleep),
     )
     assert outcome.succeeded
     assert telling.reporter.heard == ["started", "finished"]

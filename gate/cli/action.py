@@ -152,9 +152,9 @@ def _fields(label: str) -> dict[str, Field]:
     from gate.bake.options import AFTER_SUCCESS
     from gate.providers.registry import BUILT_IN, load_plugin
     from gate.telling.options import TELLING_FIELDS
-    from gate.waiting.options import MAX_RATE, WAITING
+    from gate.waiting.options import RELEASE, REPORTING, WAITING
 
-    declared = [*WAITING, *AFTER_SUCCESS.fields, *TELLING_FIELDS, MAX_RATE]
+    declared = [*WAITING, *AFTER_SUCCESS.fields, *TELLING_FIELDS, *RELEASE, *REPORTING]
     if label in BUILT_IN:
         declared += load_plugin(label).description.fields
     return {field.key: field for field in declared}

@@ -143,24 +143,25 @@ def _wait_command(
     plugin = load_plugin(provider_name)
     parser = _provider_parser(plugin)
     parsed = parser.parse_args(rest)
+    # The engine, the plan's declarations and the renderers: once there is a gate to run.
+    from gate.cli.fleet import TargetSpec, run_release
+    from gate.cli.plan import plan_from
+    from gate.waiting.plan import read_plan
+
+    plan = plan_from(parsed, env, target=plugin.description)
     given = given_of(parsed, plugin.description)
     repeated = repeated_flag(plugin.description, rest)
-    if repeated is not None:
-        from gate.cli.fleet import TargetSpec, rolling_back_of, run_fleet
-
-        dest, values = repeated
-        flag = "--" + dest.replace("_", "-")
-        after = rolling_back_of(parsed)
-        specs = [
-            TargetSpec(
-                value, plugin, parsed, f"{flag} {value}", {**given, dest: value}, None, after
-            )
-            for value in values
-        ]
-        return run_fleet(specs, parsed, env, out, err)
-    from gate.cli.one import run_one  # the engine and renderers, once there is a gate to run
-
-    return run_one(plugin, parsed, given, env, out, err)
+    if repeated is None:  # a single gate: a release of one, its plan its target's own
+        spec = TargetSpec(None, plugin, plan, "", given)
+        return run_release([spec], plan, env, out, err, one=True)
+    dest, values = repeated
+    flag = "--" + dest.replace("_", "-")
+    each = read_plan(plan.for_each_target(), env)
+    specs = [
+        TargetSpec(value, plugin, each, f"{flag} {value}", {**given, dest: value})
+        for value in values
+    ]
+    return run_release(specs, plan, env, out, err)
 
 
 def _wait_usage() -> str:

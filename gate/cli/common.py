@@ -1,6 +1,5 @@
-"""What the command line's commands share: the parser, the waiting, fleet and report flags,
-writing the report files, and how signals and broken streams are handled.
-"""
+"""What the command line's commands share: the parser, writing the report files, and how
+signals and broken streams are handled."""
 
 from __future__ import annotations
 
@@ -13,29 +12,24 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from gate.cli.files import require_writable, write_atomically
-from gate.core.description import cli_flag
 from gate.core.errors import Interrupted, UsageError
 from gate.render.runner import CommandFreeStream
-from gate.waiting.engine import (
-    WaitOptions,
-)
-from gate.waiting.options import MAX_RATE
+
+if TYPE_CHECKING:
+    from gate.waiting.plan import GatePlan
 
 __all__ = [
     "Parser",
     "Reports",
-    "add_fleet_flags",
-    "add_report_flags",
     "check_report_paths",
     "say",
     "settle",
     "signals_deferred",
     "signals_interrupt",
     "usable",
-    "wait_options_of",
     "write_reports",
 ]
 
@@ -47,23 +41,13 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def wait_options_of(flags: argparse.Namespace) -> WaitOptions:
-    """The waiting flags' options (each checked by its field as it was read)."""
-    return WaitOptions(
-        timeout=flags.timeout,
-        interval=flags.interval,
-        max_interval=flags.max_interval,
-        not_found_grace=flags.not_found_grace,
-    )
-
-
-def check_report_paths(parsed: argparse.Namespace, env: Mapping[str, str], *, github: bool) -> None:
+def check_report_paths(plan: GatePlan, env: Mapping[str, str]) -> None:
     """Every report file can be written: checked before waiting, not after the deployment."""
-    if parsed.junit:
-        require_writable("--junit", parsed.junit)
-    if parsed.json_report:
-        require_writable("--json-report", parsed.json_report)
-    if github:
+    if plan.junit:
+        require_writable("--junit", plan.junit)
+    if plan.json_report:
+        require_writable("--json-report", plan.json_report)
+    if plan.output == "github":
         for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
             if env.get(name):
                 require_writable(name, env[name])
@@ -79,26 +63,20 @@ class Reports:
     summary: Callable[[], str]
 
 
-def write_reports(
-    reports: Reports,
-    parsed: argparse.Namespace,
-    env: Mapping[str, str],
-    *,
-    github: bool,
-    err: TextIO,
-) -> None:
+def write_reports(reports: Reports, plan: GatePlan, env: Mapping[str, str], *, err: TextIO) -> None:
     """The files asked for: JUnit, the JSON outcome, and GitHub's step outputs and summary.
     A file that cannot be written is said on stderr; it does not change the exit code."""
     from gate.render.github import format_outputs
 
     paths: dict[str, str] = {}
     writes: list[tuple[str, str, Callable[[], str], bool]] = []
-    if parsed.junit:
-        paths["junit-report"] = parsed.junit
-        writes.append(("--junit", parsed.junit, reports.junit, False))
-    if parsed.json_report:
-        paths["json-report"] = parsed.json_report
-        writes.append(("--json-report", parsed.json_report, lambda: reports.json() + "\n", False))
+    github = plan.output == "github"
+    if plan.junit:
+        paths["junit-report"] = plan.junit
+        writes.append(("--junit", plan.junit, reports.junit, False))
+    if plan.json_report:
+        paths["json-report"] = plan.json_report
+        writes.append(("--json-report", plan.json_report, lambda: reports.json() + "\n", False))
     if github and env.get("GITHUB_OUTPUT"):
         writes.append(
             (
@@ -118,39 +96,6 @@ def write_reports(
                 err,
                 f"gate: warning: {what} {path!r} was not written: {failed.strerror or failed}\n",
             )
-
-
-def add_fleet_flags(parser: argparse.ArgumentParser, when: str) -> None:
-    fleet = parser.add_argument_group(f"many targets, {when}")
-    if "--fail-fast" not in parser._option_string_actions:  # greengrass-v2's means devices
-        fleet.add_argument(
-            "--fail-fast",
-            dest="stop_at_first_failure",
-            action="store_true",
-            help="stop waiting once one target has not succeeded; the rest end as cancelled "
-            "(default: wait for all, so every failure is reported together)",
-        )
-    fleet.add_argument(
-        cli_flag(MAX_RATE.key),
-        dest=MAX_RATE.key,
-        type=MAX_RATE.number,
-        default=MAX_RATE.default,
-        metavar=MAX_RATE.metavar,
-        help=f"{MAX_RATE.doc} (default: {MAX_RATE.default:g})",
-    )
-
-
-def add_report_flags(parser: argparse.ArgumentParser) -> None:
-    reports = parser.add_argument_group("reporting")
-    reports.add_argument(
-        "--output",
-        choices=("text", "json", "github"),
-        help="text: progress on stderr; json: also one JSON object on stdout at the end; "
-        "github: workflow commands, step outputs and job summary "
-        "(default: github under GitHub Actions, else text)",
-    )
-    reports.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
-    reports.add_argument("--json-report", metavar="FILE", help="write the JSON outcome to FILE")
 
 
 def usable(given: TextIO | None, standard: TextIO | None) -> TextIO:

@@ -14,6 +14,8 @@ from gate.core.errors import UsageError
 
 __all__ = [
     "add_after_flags",
+    "add_release_flags",
+    "add_report_flags",
     "add_target_flags",
     "add_telling_flags",
     "add_waiting_flags",
@@ -99,36 +101,46 @@ def _kind(field: Field) -> dict[str, Any]:
 
 
 def add_waiting_flags(parser: argparse.ArgumentParser) -> None:
-    """The waiting options as flags, each read as seconds (``90``, ``90s``, ``15m``)."""
+    """The waiting options as flags (read as seconds by their fields, in the plan:
+    ``90``, ``90s``, ``15m``)."""
     from gate.waiting.options import WAITING
 
-    timing = parser.add_argument_group("waiting")
-    for field in WAITING:
-        timing.add_argument(
-            cli_flag(field.key),
-            dest=field.key,
-            type=field.seconds,
-            default=field.default,
-            help=_help(field),
-        )
+    _add_group(parser, "waiting", WAITING)
 
 
 def add_after_flags(parser: argparse.ArgumentParser) -> None:
     """The bake's and the rollback's options as flags (read by their description later)."""
     from gate.bake.options import BAKING, ROLLING_BACK
 
-    for title, fields in (("bake", BAKING), ("on failure", ROLLING_BACK)):
-        group = parser.add_argument_group(title)
-        for field in fields:
-            group.add_argument(
-                cli_flag(field.key), dest=field.key, help=_help(field), **_kind(field)
-            )
+    _add_group(parser, "bake", BAKING)
+    _add_group(parser, "on failure", ROLLING_BACK)
 
 
 def add_telling_flags(parser: argparse.ArgumentParser) -> None:
     """What the gate tells the platform, as flags (read by their description later)."""
     from gate.telling.options import TELLING_FIELDS
 
-    group = parser.add_argument_group("telling the platform")
-    for field in TELLING_FIELDS:
+    _add_group(parser, "telling the platform", TELLING_FIELDS)
+
+
+def add_release_flags(parser: argparse.ArgumentParser, when: str) -> None:
+    """The release's options as flags: its shared request budget, fail-fast. A target field
+    of the same name (Greengrass v2's ``--fail-fast``, about its devices) keeps its flag."""
+    from gate.waiting.options import RELEASE
+
+    taken = parser._option_string_actions  # argparse keeps no public list of a parser's flags
+    mine = tuple(field for field in RELEASE if cli_flag(field.key) not in taken)
+    _add_group(parser, f"many targets, {when}", mine)
+
+
+def add_report_flags(parser: argparse.ArgumentParser) -> None:
+    """How the outcome is reported, as flags (read by their description later)."""
+    from gate.waiting.options import REPORTING
+
+    _add_group(parser, "reporting", REPORTING)
+
+
+def _add_group(parser: argparse.ArgumentParser, title: str, fields: Sequence[Field]) -> None:
+    group = parser.add_argument_group(title)
+    for field in fields:
         group.add_argument(cli_flag(field.key), dest=field.key, help=_help(field), **_kind(field))

@@ -1,68 +1,74 @@
-"""``gate wait-all FILE`` and ``gate wait PROVIDER`` with one id repeated: many targets, one gate.
+"""``gate wait``, ``gate wait-all FILE`` and ``gate wait PROVIDER`` with one id repeated: one
+path, a release of one target or of many.
 
 Every target is parsed and its provider built before the first read (a bad one is exit 2,
 naming the entry and field), inside one :class:`~gate.wire.sharing.Sharing` so that targets on
 the same API share its client, connections and request budget. Exit codes: the worst of the
 targets', failed (1) before timed out (3) before unreadable (4); 128+N after signal N.
+
+A single gate (``gate wait`` with no id repeated) is a release of one: it runs the same path,
+and only its rendering is a single gate's (its progress lines, one outcome object in JSON,
+its step outputs and summary), as it always was.
 """
 
 from __future__ import annotations
 
-import argparse
+import signal
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import TextIO
 
-from gate.bake.options import AFTER_SUCCESS, ROLLING_BACK, bake_of, on_failure_of
+from gate.bake.options import AFTER_SUCCESS, bake_of
 from gate.bake.run import Bake
 from gate.cli.common import (
     Reports,
     check_report_paths,
     say,
     signals_deferred,
-    wait_options_of,
     write_reports,
 )
-from gate.cli.flags import given_of
 from gate.cli.parsers import wait_all_parser
+from gate.cli.plan import plan_from
 from gate.cli.targets import TargetEntry, as_text, plugin_of, read_entries
-from gate.cli.telling import close_tellings, tellings_from
+from gate.cli.telling import close_tellings
 from gate.core.description import FieldError, file_key
-from gate.core.errors import GateError, UsageError
+from gate.core.errors import GateError, Interrupted, UsageError
+from gate.core.model import Outcome, OutcomeStatus
+from gate.core.timestamps import iso_utc
 from gate.providers import Provider, ProviderPlugin
-from gate.render.fleet_text import FleetTextReporter, GitHubFleetReporter
-from gate.render.github import fleet_step_outputs
-from gate.render.json import fleet_to_json
-from gate.render.junit import junit_xml
-from gate.render.summary import fleet_summary_markdown
-from gate.waiting.engine import check_bake_fits
+from gate.telling.options import tellings_of
+from gate.waiting.engine import Timing, check_bake_fits
 from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
 from gate.waiting.options import WAITING
+from gate.waiting.plan import GatePlan, read_plan
+from gate.waiting.reporter import Reporter
 from gate.wire.sharing import Sharing
 
-__all__ = ["TargetSpec", "rolling_back_of", "run_fleet", "wait_all_command"]
-
-_WAITING_DESTS = ("timeout", "interval", "max_interval", "request_timeout", "not_found_grace")
+__all__ = ["TargetSpec", "run_release", "wait_all_command"]
 
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """A target parsed, not yet built: its name (if given), plugin, flags, and where it was
+    """A target parsed, not yet built: its name (if given), plugin, plan, and where it was
     written (for errors)."""
 
     name: str | None
     plugin: ProviderPlugin
-    flags: argparse.Namespace
-    """The waiting flags (``timeout``, ``interval``, ...)."""
+    plan: GatePlan
+    """How its gate waits, bakes and rolls back: the release's, and its own fields."""
     where: str
+    """How errors name it: ``release.yaml: target 3``, ``--env production``; empty for a
+    single gate."""
     target: Mapping[str, object]
     """The target's fields as given (by field key), not yet checked."""
     entry: TargetEntry | None = None
-    after: Mapping[str, object] = field(default_factory=dict)
-    """Its bake and rollback options as given (by field key), not yet checked."""
 
     def explain(self, error: GateError) -> GateError:
+        if not self.where:  # a single gate: its flags need no place said
+            return error
         if self.entry is not None:
             return self.entry.explain(error)
         if isinstance(error, FieldError):
@@ -76,71 +82,75 @@ def wait_all_command(
     parser = wait_all_parser()
     began = time.monotonic()
     parsed = parser.parse_args(list(rest))
+    plan = plan_from(parsed, env)
     entries = read_entries(parsed.file, stdin)
-    defaults = {dest: getattr(parsed, dest) for dest in _WAITING_DESTS}
-    specs = [_parse_entry(entry, defaults, rolling_back_of(parsed)) for entry in entries]
-    return run_fleet(specs, parsed, env, out, err, began=began)
+    specs = [_parse_entry(entry, plan, env) for entry in entries]
+    return run_release(specs, plan, env, out, err, began=began)
 
 
-def rolling_back_of(parsed: argparse.Namespace) -> dict[str, object]:
-    """The command line's rollback options: every target's defaults (a target that fails
-    rolls back by them, as the release does when its own bake fails)."""
-    return {
-        field.key: getattr(parsed, field.key)
-        for field in ROLLING_BACK
-        if getattr(parsed, field.key)
-    }
-
-
-def run_fleet(
+def run_release(
     specs: Sequence[TargetSpec],
-    parsed: argparse.Namespace,
+    plan: GatePlan,
     env: Mapping[str, str],
     out: TextIO,
     err: TextIO,
     *,
     began: float | None = None,
+    one: bool = False,
 ) -> int:
     """Build every target, wait on all of them, write the reports; the exit code.
 
+    ``one``: a single gate (``gate wait``), a release of its one target: the plan's bake is
+    the target's own, and the outcome is rendered as one gate's. Else the plan's bake is the
+    release's: once every target passed (its own bake, from the targets file, included),
+    before the gate passes.
+
     Every timeout counts from ``began`` (a ``time.monotonic()``; now if not given): reading
-    and building ten thousand targets is part of the time the pipeline gave the gate. The
-    command line's bake is the release's: once every target passed (its own bake, from the
-    targets file, included), before the gate passes."""
+    and building ten thousand targets is part of the time the pipeline gave the gate."""
     began = time.monotonic() if began is None else began
-    output = parsed.output or ("github" if env.get("GITHUB_ACTIONS") == "true" else "text")
-    github = output == "github"
-    check_report_paths(parsed, env, github=github)
-    release = AFTER_SUCCESS.read(given_of(parsed, AFTER_SUCCESS), env=env)
-    tellings = tellings_from(parsed, env, request_timeout=parsed.request_timeout)
-    sharing = Sharing(max_rate=parsed.max_rate)
+    began_at = datetime.now(timezone.utc)
+    check_report_paths(plan, env)
+    tellings = tellings_of(plan.telling, env, request_timeout=plan.request_timeout)
+    sharing = Sharing(max_rate=plan.max_rate)
     providers: list[Provider] = []
     bakes: list[Bake] = []
     try:
-        release_bake = bake_of(release, env, request_timeout=parsed.request_timeout)
-        if release_bake is not None:
-            bakes.append(release_bake)
-        kept = release_bake.duration if release_bake is not None else 0.0
-        with sharing.active():
-            built = [_build(spec, env, providers, bakes, kept) for spec in specs]
-        targets = [
-            replace(built_target, name=name, named=bool(spec.name))
-            for spec, name, built_target in zip(specs, _names(specs, providers), built, strict=True)
-        ]
-        _check_distinct(targets, specs)
-        reporter: FleetReporter = GitHubFleetReporter(out) if github else FleetTextReporter(err)
-        stop_early = bool(getattr(parsed, "stop_at_first_failure", False))
-        outcome = wait_all(
-            targets,
-            fail_fast=stop_early,
-            reporter=reporter,
-            sharing=sharing,
-            started=began,
-            bake=release_bake,
-            on_failure=on_failure_of(release),
-            dry_run=release.flag("dry_run"),
-            telemetry=tellings,
-        )
+        try:
+            release_bake = None
+            if not one:
+                release_bake = bake_of(plan.after, env, request_timeout=plan.request_timeout)
+            if release_bake is not None:
+                bakes.append(release_bake)
+            kept = release_bake.duration if release_bake is not None else 0.0
+            # A budget shared by many: a gate of one shares it with no one, and a 429 it
+            # hears pauses no one else (its retries follow the API's answer alone).
+            with sharing.active() if len(specs) > 1 else nullcontext():
+                built = [_build(spec, env, providers, bakes, kept) for spec in specs]
+        except (Interrupted, KeyboardInterrupt) as interrupt:
+            if not one:
+                raise
+            signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
+            outcome = _cancelled_before_waiting(specs[0].plugin.name, signum, began, began_at)
+            say(err, f"gate: {outcome.reason}\n")
+            ended = FleetOutcome(
+                (outcome,), outcome.status, 0.0, outcome.started_at, outcome.finished_at, signum
+            )
+        else:
+            names = [""] if one else _names(specs, providers)
+            targets = [
+                replace(built_target, name=name, named=bool(spec.name))
+                for spec, name, built_target in zip(specs, names, built, strict=True)
+            ]
+            _check_distinct(targets, specs)
+            ended = wait_all(
+                targets,
+                plan,
+                reporter=_reporter(plan, out, err, one=one),
+                sharing=sharing,
+                bake=release_bake,
+                telemetry=tellings,
+                timing=Timing(started=began),
+            )
     finally:
         for provider in providers:
             provider.close()
@@ -148,44 +158,129 @@ def run_fleet(
             made.close()
         sharing.close()
     with signals_deferred():
-        if output == "json":
-            say(out, fleet_to_json(outcome) + "\n", err=err, what="the JSON outcome")
-        write_reports(_reports_of(outcome), parsed, env, github=github, err=err)
+        _render(ended, plan, env, out, err, one=one)
     close_tellings(tellings, err)  # after the outcome is written: a signal now costs nothing
-    return outcome.exit_code
+    return ended.outcomes[0].exit_code if one else ended.exit_code
 
 
-def _parse_entry(
-    entry: TargetEntry, defaults: Mapping[str, object], after_defaults: Mapping[str, object]
-) -> TargetSpec:
+def _reporter(plan: GatePlan, out: TextIO, err: TextIO, *, one: bool) -> FleetReporter:
+    if one:
+        from gate.render.github import GitHubReporter
+        from gate.render.text import TextReporter
+
+        return _OneReporter(GitHubReporter(out) if plan.output == "github" else TextReporter(err))
+    from gate.render.fleet_text import FleetTextReporter, GitHubFleetReporter
+
+    return GitHubFleetReporter(out) if plan.output == "github" else FleetTextReporter(err)
+
+
+class _OneReporter:
+    """A release of one, said as a single gate: its one gate's lines, and nothing of the
+    whole."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self._reporter = reporter
+
+    def started(self, targets: Sequence[Target]) -> None:
+        pass
+
+    def for_target(self, target: Target) -> Reporter:
+        return self._reporter
+
+    def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
+        pass
+
+    def short_of_requests(self, api: str, rate: float) -> None:
+        pass
+
+    def phase(self, line: str, elapsed: float) -> None:
+        pass
+
+    def finished(self, outcome: FleetOutcome) -> None:
+        pass
+
+
+def _render(
+    ended: FleetOutcome,
+    plan: GatePlan,
+    env: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    *,
+    one: bool,
+) -> None:
+    """The outcome on stdout and in the report files: one gate's shape for a single gate,
+    the release's for many."""
+    from gate.render.json import fleet_to_json, outcome_to_json
+
+    if one:
+        from gate.render.github import rollback_annotation
+
+        (outcome,) = ended.outcomes
+        if plan.output == "github" and outcome.rollback is not None:  # after the annotations
+            say(out, rollback_annotation(outcome.rollback) + "\n", err=err, what="an annotation")
+    if plan.output == "json":
+        shown = outcome_to_json(ended.outcomes[0]) if one else fleet_to_json(ended)
+        say(out, shown + "\n", err=err, what="the JSON outcome")
+    write_reports(_one_report(ended.outcomes[0]) if one else _reports_of(ended), plan, env, err=err)
+
+
+def _cancelled_before_waiting(
+    provider: str, signum: int, began: float, began_at: datetime
+) -> Outcome:
+    return Outcome(
+        status=OutcomeStatus.CANCELLED,
+        provider=provider,
+        target={},
+        raw_status=None,
+        errors=(),
+        reason=f"interrupted by signal {signum} before the wait started",
+        elapsed_seconds=round(time.monotonic() - began, 3),
+        polls=0,
+        started_at=iso_utc(began_at),
+        finished_at=iso_utc(datetime.now(timezone.utc)),
+        signal=signum,
+    )
+
+
+def _parse_entry(entry: TargetEntry, release: GatePlan, env: Mapping[str, str]) -> TargetSpec:
+    """The entry's target fields, and its plan: the release's waiting and rollback options,
+    overridden by its own fields (its bake is its own)."""
     plugin = plugin_of(entry)
     fields = {file_key(key): key for key in plugin.description.keys}
-    waiting = {file_key(field.key): field for field in WAITING}
-    after_keys = {file_key(key): key for key in AFTER_SUCCESS.keys}
+    planned = {file_key(key): key for key in _TARGET_PLAN_KEYS}
     target: dict[str, object] = {}
-    timing = dict(defaults)
-    after = dict(after_defaults)
+    given = release.for_each_target()
     for name, value in entry.fields.items():
-        if name in after_keys:
-            after[after_keys[name]] = value
-        elif name in waiting:
-            try:
-                timing[waiting[name].key] = waiting[name].seconds(value)
-            except GateError as bad:
-                raise entry.explain(bad) from None
+        if name in planned:
+            key = planned[name]
+            if key in _WAITING and value in (None, "", []):  # no "unset": the schema's rule
+                try:
+                    _WAITING[key].check(value, {})
+                except GateError as bad:
+                    raise entry.explain(bad) from None
+            given[key] = value
         elif name in fields:
             key = fields[name]
             kind = plugin.description.field(key).kind
             scalar = isinstance(value, (int, float)) and not isinstance(value, bool)
             target[key] = as_text(value) if scalar and kind not in ("number", "flag") else value
         else:
-            known = ", ".join(sorted([*fields, *waiting, *after_keys]))
+            known = ", ".join(sorted([*fields, *planned]))
             raise UsageError(
                 f"{entry.where}: unknown field {name!r} for provider {plugin.name} "
                 f"(fields: provider, name, {known})"
             )
-    timing_flags = argparse.Namespace(**timing)
-    return TargetSpec(entry.name, plugin, timing_flags, entry.where, target, entry, after)
+    try:
+        plan = read_plan(given, env)
+    except GateError as bad:
+        raise entry.explain(bad) from None
+    return TargetSpec(entry.name, plugin, plan, entry.where, target, entry)
+
+
+_WAITING = {field.key: field for field in WAITING}
+_TARGET_PLAN_KEYS = tuple(dict.fromkeys((*(field.key for field in WAITING), *AFTER_SUCCESS.keys)))
+"""What a target in a file may plan for itself: its waiting, its bake, its rollback."""
 
 
 def _build(
@@ -196,26 +291,24 @@ def _build(
     kept_for_release: float,
 ) -> Target:
     """The target, made ready to wait on (its name is given later)."""
-    flags = spec.flags
+    plan = spec.plan
     try:
-        options = wait_options_of(flags)
-        after = AFTER_SUCCESS.read(spec.after, env=env)
-        bake = bake_of(after, env, request_timeout=flags.request_timeout)
+        bake = bake_of(plan.after, env, request_timeout=plan.request_timeout)
         if bake is not None:
             bakes.append(bake)
-        check_bake_fits(bake, options, kept_for_release)
+        check_bake_fits(bake, plan.waiting, kept_for_release)
         target = spec.plugin.description.read(spec.target, env=env)
-        provider = spec.plugin.build(target, env, request_timeout=flags.request_timeout)
+        provider = spec.plugin.build(target, env, request_timeout=plan.request_timeout)
     except GateError as bad:
         raise spec.explain(bad) from None
     built.append(provider)
     return Target(
         "",
         provider,
-        options,
+        plan.waiting,
         bake=bake,
-        on_failure=on_failure_of(after),
-        dry_run=after.flag("dry_run"),
+        on_failure=plan.on_failure,
+        dry_run=plan.dry_run,
         api_url=target.text("api_url") if "api_url" in spec.plugin.description.keys else None,
     )
 
@@ -252,9 +345,28 @@ def _check_distinct(targets: Sequence[Target], specs: Sequence[TargetSpec]) -> N
 
 
 def _reports_of(outcome: FleetOutcome) -> Reports:
+    from gate.render.github import fleet_step_outputs
+    from gate.render.json import fleet_to_json
+    from gate.render.junit import junit_xml
+    from gate.render.summary import fleet_summary_markdown
+
     return Reports(
         junit=lambda: junit_xml(outcome.outcomes).decode(),
         json=lambda: fleet_to_json(outcome),
         outputs=lambda reports: fleet_step_outputs(outcome, reports),
         summary=lambda: fleet_summary_markdown(outcome),
+    )
+
+
+def _one_report(outcome: Outcome) -> Reports:
+    from gate.render.github import step_outputs
+    from gate.render.json import outcome_to_json
+    from gate.render.junit import junit_xml
+    from gate.render.summary import summary_markdown
+
+    return Reports(
+        junit=lambda: junit_xml([outcome]).decode(),
+        json=lambda: outcome_to_json(outcome),
+        outputs=lambda reports: step_outputs(outcome, reports),
+        summary=lambda: summary_markdown(outcome),
     )

@@ -4,8 +4,15 @@ commands read them, and the action's inputs and the docs' tables are made from t
 
 from __future__ import annotations
 
-from gate.cli.common import Parser, add_fleet_flags, add_report_flags
-from gate.cli.flags import add_after_flags, add_target_flags, add_telling_flags, add_waiting_flags
+from gate.cli.common import Parser
+from gate.cli.flags import (
+    add_after_flags,
+    add_release_flags,
+    add_report_flags,
+    add_target_flags,
+    add_telling_flags,
+    add_waiting_flags,
+)
 from gate.providers import ProviderPlugin
 
 __all__ = ["provider_parser", "wait_all_parser"]
@@ -18,7 +25,7 @@ def provider_parser(plugin: ProviderPlugin) -> Parser:
     add_waiting_flags(parser)
     add_after_flags(parser)
     add_telling_flags(parser)
-    add_fleet_flags(parser, "with one id repeated (--env a --env b)")
+    add_release_flags(parser, "with one id repeated (--env a --env b)")
     add_report_flags(parser)
     return parser
 
@@ -41,6 +48,6 @@ def wait_all_parser() -> Parser:
     add_waiting_flags(parser)
     add_after_flags(parser)
     add_telling_flags(parser)
-    add_fleet_flags(parser, "all of FILE")
+    add_release_flags(parser, "all of FILE")
     add_report_flags(parser)
     return parser

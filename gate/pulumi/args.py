@@ -258,9 +258,9 @@ class DeploymentGatesArgs(_AfterSuccess, _Timing):
 
     targets: Mapping[str, AnyTarget]
     """The deployments to wait on, by name."""
-    fail_fast: pulumi.Input[bool] = False
-    """Stop waiting once one target has not succeeded; the rest end as cancelled (off: wait for all,
-    so every failure is reported together).
-    """
     max_rate: pulumi.Input[float] = 10
     """Requests a second to each API, shared by all targets. Default: ``10``."""
+    fail_fast: pulumi.Input[bool] = False
+    """Stop waiting once one target has not succeeded; the rest end as cancelled (default: wait for
+    all, so every failure is reported together).
+    """

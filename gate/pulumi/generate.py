@@ -164,9 +164,8 @@ def args_text(providers: Sequence[str] | None = None) -> str:
     from gate.bake.options import AFTER_SUCCESS
     from gate.providers.registry import BUILT_IN
     from gate.pulumi.native.schema import frame_description
-    from gate.pulumi.options import MANY
     from gate.telling.options import TELLING_FIELDS
-    from gate.waiting.options import WAITING
+    from gate.waiting.options import RELEASE_OPTIONS, WAITING
 
     lines: list[str] = []
     names = []
@@ -217,7 +216,7 @@ def args_text(providers: Sequence[str] | None = None) -> str:
         "    targets: Mapping[str, AnyTarget]",
         '    """The deployments to wait on, by name."""',
     ]
-    many += [line for field in MANY.fields for line in _field_lines(field)]
+    many += [line for field in RELEASE_OPTIONS.fields for line in _field_lines(field)]
     lines += _class(
         "DeploymentGatesArgs",
         "(_AfterSuccess, _Timing)",

@@ -6,7 +6,7 @@ targets is the single gate's, read through the same declarations, as ``gate wait
 its command line: the bake is the release's own, once every target passed; ``on_failure``
 rolls back each target that failed, and every target when the release's bake fails; the
 tellings hear of each target. ``fail_fast`` and ``max_rate`` are read by their declarations
-(:data:`gate.pulumi.options.MANY`).
+(:data:`gate.waiting.options.RELEASE_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
-from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
+from gate.bake.options import bake_of
 from gate.core.errors import GateError, Interrupted
 from gate.core.model import Outcome, OutcomeStatus
 from gate.providers import Provider
@@ -30,16 +30,15 @@ from gate.pulumi.inputs import (
     given_ids,
     known,
     option_failures,
-    request_timeout,
-    wait_options,
 )
-from gate.pulumi.options import MANY
 from gate.pulumi.outcomes import SKIPPED, DeploymentGateFailed, failure_message, outputs_of
 from gate.pulumi.outcomes import skipped_outputs as skipped_one
-from gate.pulumi.running import Run, build_provider, lines_to, token_problem
+from gate.pulumi.running import Run, build_provider, lines_to, plan_of, token_problem
 from gate.render.fleet_text import FleetTextReporter
-from gate.telling.options import TELLING, tellings_of
+from gate.telling.options import tellings_of
+from gate.waiting.engine import Timing
 from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
+from gate.waiting.options import RELEASE_OPTIONS
 from gate.waiting.reporter import Reporter
 from gate.waiting.telling import Telling, closed
 from gate.wire.sharing import Sharing
@@ -99,11 +98,11 @@ def gates_failures(
         problem = token_problem(target, configured_token, env)
         if problem and not any(failure.key == "" for failure in failures):
             failures.append(Failure("", problem))
-    given = after_fields(props, MANY)
+    given = after_fields(props, RELEASE_OPTIONS)
     unknown = [key for key, value in given.items() if not known(value)]
     failures += [
         Failure(name_of(problem.key), problem.worded(name_of))
-        for problem in MANY.problems(given, unknown=unknown)
+        for problem in RELEASE_OPTIONS.problems(given, unknown=unknown)
     ]
     return failures
 
@@ -112,22 +111,19 @@ def run_gates(props: Mapping[str, Any], run: Run) -> FleetOutcome:
     """Wait on every target of checked ``props`` at once, with the release's bake, rollback
     and tellings; a gate that does not pass raises :class:`DeploymentGateFailed`."""
     try:
-        many = MANY.read(after_fields(props, MANY))
-        after = AFTER_SUCCESS.read(after_fields(props, AFTER_SUCCESS), env=run.env)
-        telling = TELLING.read(after_fields(props, TELLING), env=run.env)
-        options = wait_options(props, engine_timeout=run.engine_timeout)
+        plan = plan_of(props, run)
     except GateError as unusable:  # check refuses these; a caller that skipped it learns here
         raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None
     timing = {key: props.get(key) for key in DURATION_KEYS}
-    sharing = Sharing(max_rate=many.number_of("max_rate"))
+    sharing = Sharing(max_rate=plan.max_rate)
     providers: list[Provider] = []
     bake = None
     tellings: list[Telling] = []
     relay = _relay(run.stop, sharing.stopped)
     try:
         try:
-            bake = bake_of(after, run.env, request_timeout=request_timeout(props))
-            tellings = tellings_of(telling, run.env, request_timeout=request_timeout(props))
+            bake = bake_of(plan.after, run.env, request_timeout=plan.request_timeout)
+            tellings = tellings_of(plan.telling, run.env, request_timeout=plan.request_timeout)
         except GateError as unusable:
             raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None
         targets = []
@@ -140,23 +136,21 @@ def run_gates(props: Mapping[str, Any], run: Run) -> FleetOutcome:
                     Target(
                         str(target["name"]),
                         provider,
-                        options,
-                        on_failure=on_failure_of(after),
-                        dry_run=after.flag("dry_run"),
+                        plan.waiting,
+                        on_failure=plan.on_failure,
+                        dry_run=plan.dry_run,
                         api_url=api_url if isinstance(api_url, str) else None,
                     )
                 )
         try:
             outcome = wait_all(
                 targets,
-                fail_fast=many.flag("fail_fast"),
+                plan,
                 reporter=_reporter(run),
                 sharing=sharing,
-                summary_every=STOP_CHECK_EVERY if run.stop is not None else 30.0,
                 bake=bake,
-                on_failure=on_failure_of(after),
-                dry_run=after.flag("dry_run"),
                 telemetry=tellings,
+                timing=Timing(summary_every=STOP_CHECK_EVERY if run.stop is not None else 30.0),
             )
         except GateError as unusable:  # a check that cannot work, found before waiting
             raise DeploymentGateFailed(f"deployment gates not started: {unusable}") from None

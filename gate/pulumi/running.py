@@ -14,20 +14,22 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO, cast
 
-from gate.bake.options import AFTER_SUCCESS, bake_of, on_failure_of
-from gate.core.errors import ConfigError, GateError, Stopped
+from gate.bake.options import bake_of
+from gate.core.description import FieldError
+from gate.core.errors import ConfigError, GateError, Stopped, UsageError
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.secret import Secret, header_token, remember, secrets_in
 from gate.providers import Provider
 from gate.providers.registry import load_plugin
-from gate.pulumi.inputs import after_fields, request_timeout, target_fields, wait_options
+from gate.pulumi.inputs import request_timeout, target_fields
 from gate.pulumi.outcomes import DeploymentGateFailed, failure_message
 from gate.render.text import TextReporter
 from gate.telling.options import TELLING, tellings_of
-from gate.waiting.engine import wait
+from gate.waiting.engine import Timing, wait
+from gate.waiting.plan import GatePlan, read_plan
 from gate.waiting.telling import closed
 from gate.wire import deadline
 
@@ -38,6 +40,7 @@ __all__ = [
     "build_provider",
     "humanitec_token",
     "lines_to",
+    "plan_of",
     "run_gate",
     "token_problem",
 ]
@@ -104,25 +107,33 @@ def build_provider(props: Mapping[str, Any], run: Run) -> Provider:
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
 
 
+def plan_of(props: Mapping[str, Any], run: Run) -> GatePlan:
+    """The plan checked ``props`` ask for, read as every face reads its own
+    (:func:`~gate.waiting.plan.read_plan`); the resource's ``customTimeouts`` shorten its
+    timeout, never lengthen it."""
+    try:
+        plan = read_plan(props, run.env, telling=TELLING)
+    except FieldError as bad:  # read as every face reads them; said as Pulumi names them
+        raise UsageError(bad.worded(str)) from None
+    if 0 < run.engine_timeout < plan.waiting.timeout:
+        plan = replace(plan, waiting=replace(plan.waiting, timeout=run.engine_timeout))
+    return plan
+
+
 def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
     """Wait on the deployment of checked ``props``; a gate that does not pass raises
     :class:`DeploymentGateFailed` with :func:`failure_message`."""
     try:
-        options = wait_options(props, engine_timeout=run.engine_timeout)
-    except GateError as unusable:  # check refuses these; a caller that skipped it learns here
-        raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
-    try:
-        after = AFTER_SUCCESS.read(after_fields(props, AFTER_SUCCESS), env=run.env)
-        bake = bake_of(after, run.env, request_timeout=request_timeout(props))
-        telling = TELLING.read(after_fields(props, TELLING), env=run.env)
+        plan = plan_of(props, run)
+        bake = bake_of(plan.after, run.env, request_timeout=plan.request_timeout)
         api_url = props.get("api_url")  # a GitHub deployment links the public API's console only
         tellings = tellings_of(
-            telling,
+            plan.telling,
             run.env,
-            request_timeout=request_timeout(props),
+            request_timeout=plan.request_timeout,
             humanitec_api_url=api_url if isinstance(api_url, str) else None,
         )
-    except GateError as unusable:
+    except GateError as unusable:  # check refuses these; a caller that skipped it learns here
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None
     provider = build_provider(props, run)
     reporter = TextReporter(lines_to(run.say)) if run.say is not None else None
@@ -131,13 +142,11 @@ def run_gate(props: Mapping[str, Any], run: Run) -> Outcome:
         with stoppable:
             outcome = wait(
                 provider,
-                options=options,
+                plan,
                 reporter=reporter,
-                sleep=_sleeper(run.stop),
                 bake=bake,
-                on_failure=on_failure_of(after),
-                dry_run=after.flag("dry_run"),
                 telemetry=tellings,
+                timing=Timing(sleep=_sleeper(run.stop)),
             )
     except GateError as unusable:  # a check that cannot work, found before waiting
         raise DeploymentGateFailed(f"deployment gate not started: {unusable}") from None

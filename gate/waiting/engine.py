@@ -53,17 +53,10 @@ from gate.core.provider import (
 )
 from gate.core.text import one_line, quoted
 from gate.core.timestamps import iso_utc, parse_timestamp
-from gate.waiting.options import (
-    DEFAULT_NOT_FOUND_GRACE,
-    DEFAULT_TIMEOUT,
-    WAITING_OPTIONS,
-)
+from gate.waiting.options import WaitOptions
 from gate.waiting.reporter import GuardedReporter, NullReporter, PhaseReporter, Reporter
 from gate.waiting.rollback import OnFailure, check_rollback, roll_back, rolls_back_after
 from gate.waiting.schedule import (
-    DEFAULT_INTERVAL,
-    DEFAULT_MAX_INTERVAL,
-    DEFAULT_SPARSE_CAP,
     DistributionSchedule,
     Schedule,
     what_history_says,
@@ -74,10 +67,10 @@ from gate.wire.rate import explaining
 
 if TYPE_CHECKING:
     from gate.bake.run import Bake, Baking
+    from gate.waiting.plan import GatePlan
 
-__all__ = ["WaitOptions", "bake_fits", "check_bake_fits", "wait"]
+__all__ = ["Timing", "WaitOptions", "bake_fits", "check_bake_fits", "wait"]
 
-DEFAULT_HEARTBEAT = 60.0
 LAST_READ_SECONDS = 1.0
 """The most a read made at the deadline may take: the wait ends by --timeout plus this."""
 DETAILS_SECONDS = 30.0
@@ -86,80 +79,61 @@ DETAILS_SECONDS = 30.0
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, kw_only=True)
-class WaitOptions:
-    timeout: float = DEFAULT_TIMEOUT
-    """Hard deadline in seconds; the wait ends by it (plus at most LAST_READ_SECONDS)."""
-    interval: float = DEFAULT_INTERVAL
-    max_interval: float | None = None
-    """Longest gap between reads. Unset: 15 s, or up to 1 min while the deployment's history
-    says it is unlikely to end; set: never longer, whatever history says."""
-    not_found_grace: float = DEFAULT_NOT_FOUND_GRACE
-    """How long "not found" is read as "not visible yet" rather than as an error."""
-    heartbeat: float = DEFAULT_HEARTBEAT
-    """Longest silence while waiting: a progress line is said at least this often."""
-
-    def __post_init__(self) -> None:
-        WAITING_OPTIONS.read(
-            {key: getattr(self, key) for key in WAITING_OPTIONS.keys if hasattr(self, key)}
-        )
-        if not 0 < self.heartbeat <= LONGEST_DURATION:
-            raise UsageError(
-                f"heartbeat must be more than 0 and at most {format_duration(LONGEST_DURATION)}"
-            )
-
-    @property
-    def longest_gap(self) -> float:
-        return DEFAULT_MAX_INTERVAL if self.max_interval is None else self.max_interval
-
-    @property
-    def longest_gap_with_history(self) -> float:
-        return DEFAULT_SPARSE_CAP if self.max_interval is None else self.max_interval
-
-
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Timing:
+    """A wait's time, as its caller keeps it: the clocks (tests pass virtual ones), the
+    schedule of reads, and, for a gate of many, when every target's timeout began and what
+    of it is kept for the release's bake."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    wall_clock: Callable[[], datetime] = _utc_now
+    schedule: Schedule | None = None
+    """Without one, reads follow :class:`~gate.waiting.schedule.DistributionSchedule`: on what
+    the target's past deployments say when the provider can tell how long they took (one extra
+    read, after the first), else on the prior."""
+    started: float | None = None
+    """When the timeout began, on ``clock`` (now if not given): a gate of many starts every
+    target's clock at once, however long its thread takes to start."""
+    kept_for_release: float = 0.0
+    """Seconds of the timeout kept for what follows this target in a gate of many (the
+    release's own bake); the deployment and its bake must end before them."""
+    summary_every: float = 30.0
+    """A gate of many: how often it says how far it has come, between changes."""
+
+
 def wait(
     provider: Provider,
+    plan: GatePlan | WaitOptions | None = None,
     *,
-    options: WaitOptions | None = None,
     reporter: Reporter | None = None,
-    schedule: Schedule | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    wall_clock: Callable[[], datetime] = _utc_now,
-    started: float | None = None,
     bake: Bake | None = None,
-    on_failure: OnFailure = "nothing",
-    dry_run: bool = False,
-    kept_for_release: float = 0.0,
     telemetry: Sequence[Telling] = (),
-    decided: Callable[[Outcome], None] | None = None,
+    timing: Timing | None = None,
 ) -> Outcome:
     """Wait for ``provider``'s deployment to reach a terminal status and say how it ended.
 
-    With a ``bake``, a deployment that succeeded passes only once its checks stayed healthy
-    for the bake's duration; the bake fits inside ``options.timeout``: the deployment must
-    succeed by the timeout less the bake (a bake that cannot fit is a UsageError, as is one
-    whose checks cannot work: an alarm that does not exist). ``on_failure="rollback"``: a
-    gate that failed rolls its target back and gates the rollback
-    (:mod:`gate.waiting.rollback`); ``"rollback-also-on-timeout"`` also when it timed out or
-    could not be read; ``dry_run`` says what it would roll back to, and does nothing.
-    ``kept_for_release``: seconds of the timeout kept for what follows this target in a gate
-    of many (the release's own bake); the deployment and its bake must end before them.
-    ``telemetry``: what is told of the gate as data (:mod:`gate.waiting.telling`: a trace, a
-    GitHub deployment); never blocking nor failing it. The caller closes each, to flush.
-    ``decided``: told the gate's own outcome as soon as it is decided, before any rollback
-    (a gate of many fails fast on it, and lets the rollback run: see :mod:`.fleet`).
+    ``plan``: how long to wait and how often to read (:class:`WaitOptions`, or a whole
+    :class:`~gate.waiting.plan.GatePlan`, whose ``on_failure`` and ``dry_run`` say what a
+    failure does); the defaults when not given.
 
-    ``started`` is when the timeout began, on ``clock`` (now if not given): a gate of many
-    starts every target's clock at once, however long its thread takes to start.
+    With a ``bake`` (built from the plan), a deployment that succeeded passes only once its
+    checks stayed healthy for the bake's duration; the bake fits inside the timeout: the
+    deployment must succeed by the timeout less the bake (a bake that cannot fit is a
+    UsageError, as is one whose checks cannot work: an alarm that does not exist).
+    ``on_failure="rollback"``: a gate that failed rolls its target back and gates the
+    rollback (:mod:`gate.waiting.rollback`); ``"rollback-also-on-timeout"`` also when it
+    timed out or could not be read; ``dry_run`` says what it would roll back to, and does
+    nothing. ``telemetry``: what is told of the gate as data (:mod:`gate.waiting.telling`: a
+    trace, a GitHub deployment); never blocking nor failing it. The caller closes each, to
+    flush. ``timing``: the clocks, the schedule, and a gate of many's share of the timeout.
 
-    Without a ``schedule``, reads follow :class:`~gate.waiting.schedule.DistributionSchedule`:
-    on what the target's past deployments say when the provider can tell how long they took
-    (one extra read, after the first), else on the prior.
+    ``reporter.finished`` hears the gate's own outcome as soon as it is decided, before any
+    rollback (a gate of many fails fast on it, and lets the rollback run: see :mod:`.fleet`).
 
     Always returns an :class:`Outcome`. Ctrl-C (``KeyboardInterrupt``) and
     :class:`~gate.core.errors.Interrupted` end the wait as ``cancelled`` with the last status read;
@@ -167,12 +141,15 @@ def wait(
     outcome whose ``status`` is ``succeeded`` means the deployment succeeded. A reporter that
     raises ``OSError`` or ``ValueError`` (a closed or full stream) is silenced, not obeyed.
     """
-    options = options or WaitOptions()
+    options, on_failure, dry_run = _planned(plan)
+    timing = timing or Timing()
+    clock, sleep, wall_clock = timing.clock, timing.sleep, timing.wall_clock
+    kept_for_release = timing.kept_for_release
     if bake is not None or kept_for_release:
         check_bake_fits(bake, options, kept_for_release)
     check_rollback(provider, on_failure, dry_run=dry_run)
-    chosen = schedule is not None
-    schedule = schedule or DistributionSchedule.of(
+    chosen = timing.schedule is not None
+    schedule = timing.schedule or DistributionSchedule.of(
         interval=options.interval, longest=options.longest_gap
     )
     # The progress reporter guarded alone: a closed stdout silences it, never a telling.
@@ -189,14 +166,12 @@ def wait(
         kept_for_release=kept_for_release,
     )
     run.learns_history = not chosen and isinstance(provider, KnowsHistory)
-    began = clock() if started is None else started  # the checks' preparing is waiting too
+    began = clock() if timing.started is None else timing.started  # preparing is waiting too
     if bake is not None and (prepared := run.prepare_bake(began)) is not None:
         outcome = prepared
     else:
         outcome = run.run(began)
     watcher.finished(outcome)
-    if decided is not None:
-        decided(outcome)
     if not rolls_back_after(outcome, on_failure):
         return outcome
     return roll_back(
@@ -205,16 +180,22 @@ def wait(
         dry_run=dry_run,
         gate_rollback=lambda rollback: wait(
             rollback,
-            options=options,
+            options,
             reporter=PhaseReporter(lambda line: watcher.phase(line, run.elapsed()), "rollback"),
-            clock=clock,
-            sleep=sleep,
-            wall_clock=wall_clock,
+            timing=Timing(clock=clock, sleep=sleep, wall_clock=wall_clock),
         ),
         say=lambda line: watcher.phase(line, run.elapsed()),
         clock=clock,
         sleep=sleep,
     )
+
+
+def _planned(plan: GatePlan | WaitOptions | None) -> tuple[WaitOptions, OnFailure, bool]:
+    if plan is None:
+        return WaitOptions(), "nothing", False
+    if isinstance(plan, WaitOptions):
+        return plan, "nothing", False
+    return plan.waiting, plan.on_failure, plan.dry_run
 
 
 def check_bake_fits(bake: Bake | None, options: WaitOptions, kept_for_release: float = 0.0) -> None:

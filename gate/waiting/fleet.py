@@ -25,19 +25,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Protocol
 
-from gate.core.errors import Interrupted, Stopped
-from gate.core.model import OnFailure, Outcome, OutcomeStatus
+from gate.core.errors import Interrupted, Stopped, TransientError, UsageError
+from gate.core.model import OnFailure, Outcome, OutcomeStatus, Snapshot
 from gate.core.provider import Provider
 from gate.core.timestamps import iso_utc
-from gate.waiting.engine import WaitOptions, wait
+from gate.waiting.engine import Timing, WaitOptions, wait
 from gate.waiting.outcomes import ENDED_AS, WORST_FIRST, FleetOutcome, tally, worst
-from gate.waiting.reporter import NullReporter, Reporter
+from gate.waiting.reporter import GuardedReporter, NullReporter, Reporter
 from gate.waiting.telling import Gated, Telling, tell_each, told
 from gate.wire import deadline
 from gate.wire.sharing import Sharing
 
 if TYPE_CHECKING:
     from gate.bake.run import Bake
+    from gate.waiting.plan import GatePlan
 
 __all__ = [
     "WORST_FIRST",
@@ -49,8 +50,6 @@ __all__ = [
     "worst",
 ]
 
-DEFAULT_SUMMARY_EVERY = 30.0
-"""How often a gate of many says how far it has come, between changes."""
 STOP_GRACE = 5.0
 """How long stopped waits may take to end (a read under way finishes first). CI runners send
 SIGTERM 7.5 s after SIGINT: the outcome is written well before."""
@@ -75,6 +74,43 @@ class Target:
     def gated(self) -> Gated:
         """The target as a telling hears of it."""
         return Gated.of(self.provider, self.name, named=self.named, api_url=self.api_url)
+
+    def plan(self) -> GatePlan:
+        """How its gate waits, and what a failure does."""
+        from gate.waiting.plan import GatePlan
+
+        return GatePlan(waiting=self.options, on_failure=self.on_failure, dry_run=self.dry_run)
+
+
+class _Deciding:
+    """Passes every call on; told the gate's own outcome first (``decided``), whatever the
+    reporter behind it does with it."""
+
+    def __init__(self, inner: Reporter, decided: Callable[[Outcome], None]) -> None:
+        self._inner = inner
+        self._decided = decided
+
+    def started(self, description: str, timeout: float) -> None:
+        self._inner.started(description, timeout)
+
+    def status_changed(self, previous: Snapshot | None, current: Snapshot, elapsed: float) -> None:
+        self._inner.status_changed(previous, current, elapsed)
+
+    def heartbeat(self, current: Snapshot | None, elapsed: float, polls: int) -> None:
+        self._inner.heartbeat(current, elapsed, polls)
+
+    def warning(self, message: str, elapsed: float) -> None:
+        self._inner.warning(message, elapsed)
+
+    def retrying(self, fault: TransientError, delay: float, elapsed: float) -> None:
+        self._inner.retrying(fault, delay, elapsed)
+
+    def phase(self, line: str, elapsed: float) -> None:
+        self._inner.phase(line, elapsed)
+
+    def finished(self, outcome: Outcome) -> None:
+        self._decided(outcome)
+        self._inner.finished(outcome)
 
 
 class FleetReporter(Protocol):
@@ -122,34 +158,41 @@ class NullFleetReporter:
 
 def wait_all(
     targets: Sequence[Target],
+    plan: GatePlan | None = None,
     *,
-    fail_fast: bool = False,
     reporter: FleetReporter | None = None,
     sharing: Sharing | None = None,
-    summary_every: float = DEFAULT_SUMMARY_EVERY,
-    clock: Callable[[], float] = time.monotonic,
-    started: float | None = None,
     bake: Bake | None = None,
-    on_failure: OnFailure = "nothing",
-    dry_run: bool = False,
     telemetry: Sequence[Telling] = (),
+    timing: Timing | None = None,
 ) -> FleetOutcome:
     """Wait on every target at once; always returns a :class:`FleetOutcome`.
 
-    ``bake``: the release's own, once every target passed (its own bake included), kept
-    inside each target's timeout; should it not pass, ``on_failure`` rolls every target
-    back (:mod:`gate.waiting.release`). A target that fails rolls back by its own
-    ``on_failure``. ``telemetry`` hears the release and each target's gate (the caller
-    closes each, to flush).
+    ``plan``: the release's (each target waits by its own ``options``): ``fail_fast``, and
+    should its ``bake`` not pass, ``on_failure`` rolls every target back
+    (:mod:`gate.waiting.release`; ``dry_run`` only says so). ``bake``: the release's own,
+    built from the plan, once every target passed (its own bake included), kept inside each
+    target's timeout. A target that fails rolls back by its own ``on_failure``.
+    ``telemetry`` hears the release and each target's gate (the caller closes each, to
+    flush); a release of one target without a name is a single gate (``gate wait``), and is
+    told as one: its gate, with no release around it.
 
-    Every target's timeout counts from ``started`` (on ``clock``; now if not given), so the
-    whole ends by the longest timeout however long ten thousand threads take to start.
+    Every target's timeout counts from ``timing.started`` (on ``timing.clock``; now if not
+    given), so the whole ends by the longest timeout however long ten thousand threads take
+    to start.
 
     Providers are neither built nor closed here: build them inside ``sharing.active()`` so
     they share clients and request budgets, and pass the same ``sharing`` so stopping also
     ends waits queued for a request slot. Ctrl-C and :class:`~gate.core.errors.Interrupted` in the
-    calling thread end every wait as cancelled.
+    calling thread end every wait as cancelled. A target whose gate cannot work (a
+    :class:`~gate.core.errors.UsageError` of its wait: an alarm that does not exist) stops the
+    others, and is raised, naming the target, once they ended.
     """
+    timing = timing or Timing()
+    clock, summary_every = timing.clock, timing.summary_every
+    fail_fast = plan.fail_fast if plan is not None else False
+    on_failure: OnFailure = plan.on_failure if plan is not None else "nothing"
+    dry_run = plan.dry_run if plan is not None else False
     names = [target.name for target in targets]
     if len(set(names)) != len(names):
         raise ValueError("every target needs a name of its own")
@@ -157,7 +200,7 @@ def wait_all(
     if sharing is not None:
         sharing.on_short = reporter.short_of_requests
     stopped = sharing.stopped if sharing is not None else threading.Event()
-    began = clock() if started is None else started
+    began = clock() if timing.started is None else timing.started
     if bake is not None:
         from gate.waiting.release import check_release
 
@@ -170,7 +213,9 @@ def wait_all(
             sleep=_stoppable(stopped),
             say=lambda line: reporter.phase(line, clock() - began),
         )
-    tell_each(telemetry, "release_started", [target.gated() for target in targets])
+    single = len(targets) == 1 and not targets[0].name  # a single gate: told as one
+    tellings = () if single else telemetry
+    tell_each(tellings, "release_started", [target.gated() for target in targets])
     run = _FleetRun(
         list(targets),
         fail_fast=fail_fast,
@@ -181,6 +226,8 @@ def wait_all(
         telemetry=telemetry,
     )
     outcome = run.run(began, summary_every)
+    if run.refused is not None:
+        raise run.refused
     if bake is not None and outcome.succeeded:
         from gate.waiting.release import bake_release  # with the bake's checks
 
@@ -206,7 +253,7 @@ def wait_all(
     if sharing is not None:
         outcome = replace(outcome, throttled=sharing.throttled())
     run.reporter.finished(outcome)
-    tell_each(telemetry, "release_finished", outcome)
+    tell_each(tellings, "release_finished", outcome)
     return outcome
 
 
@@ -243,11 +290,13 @@ class _FleetRun:
         """Each target's outcome, rollback included: its thread is done."""
         self.decided: dict[int, Outcome] = {}
         """Each target's own gate, as soon as it ended (before its rollback)."""
-        self.stops = [threading.Event() for _ in targets]
+        self.stops = [deadline.Stop() for _ in targets]
         """Each target's own stop: --fail-fast sets those of the undecided, a signal all."""
         self.changed = threading.Condition()
         self.stop_reason = ""
         self.stop_signal: int | None = None
+        self.refused: UsageError | None = None
+        """The first target whose gate cannot work: the whole is refused with it."""
         self.started = 0.0
 
     def run(self, started: float, summary_every: float) -> FleetOutcome:
@@ -290,30 +339,59 @@ class _FleetRun:
             watcher: Reporter = self.reporter.for_target(target)
         except Exception:  # a reporter that cannot start reporting must not stop the wait
             watcher = NullReporter()
-        watcher = told(watcher, self.telemetry, target.gated())
+        watcher = _Deciding(
+            told(GuardedReporter(watcher), self.telemetry, target.gated()),
+            lambda decided: self._decided(index, decided),
+        )
         stop = self.stops[index]
 
         def sleep(seconds: float) -> None:
             if stop.wait(seconds):
                 raise Stopped(self.stop_reason, signum=self.stop_signal)
 
-        with deadline.stopped_by(stop):
-            outcome = wait(
-                target.provider,
-                options=target.options,
-                reporter=watcher,
-                clock=self.clock,
-                sleep=sleep,
-                started=self.started,
-                bake=target.bake,
-                on_failure=target.on_failure,
-                dry_run=target.dry_run,
-                kept_for_release=self.kept_for_release,
-                decided=lambda decided: self._decided(index, decided),
-            )
+        try:
+            with deadline.stopped_by(stop):
+                outcome = wait(
+                    target.provider,
+                    target.plan(),
+                    reporter=watcher,
+                    bake=target.bake,
+                    timing=Timing(
+                        clock=self.clock,
+                        sleep=sleep,
+                        started=self.started,
+                        kept_for_release=self.kept_for_release,
+                    ),
+                )
+        except UsageError as refused:  # its checks can never work: found before waiting
+            outcome = self._refused(target, refused)
         with self.changed:
             self.ended[index] = replace(outcome, name=target.name)
             self.changed.notify_all()
+
+    def _refused(self, target: Target, refused: UsageError) -> Outcome:
+        """A target whose gate cannot work (a bake's alarm that does not exist): the whole
+        is refused (exit 2), as a single gate is, once the others stopped."""
+        said = UsageError(f"{target.name}: {refused}") if target.name else refused
+        with self.changed:
+            if self.refused is None:
+                self.refused = said
+                self.stop_reason = f"cancelled: {target.name or 'a target'} cannot be gated"
+                for stop in self.stops:
+                    stop.set()
+        now = iso_utc(datetime.now(timezone.utc))
+        return Outcome(
+            status=OutcomeStatus.ERROR,
+            provider=target.provider.name,
+            target=dict(target.provider.target),
+            raw_status=None,
+            errors=(),
+            reason=str(refused),
+            elapsed_seconds=0.0,
+            polls=0,
+            started_at=now,
+            finished_at=now,
+        )
 
     def _decided(self, index: int, outcome: Outcome) -> None:
         """The target's own gate ended: from now on only a signal stops it (its rollback), not
@@ -362,7 +440,7 @@ class _FleetRun:
         with self.changed:
             self.stop_reason, self.stop_signal = reason, signum
             for stop in self.stops:
-                stop.set()
+                stop.stop(reason, signum)
         self.stopped.set()
 
     def _let_stopped_waits_end(self, threads: list[threading.Thread]) -> None:

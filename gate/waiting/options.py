@@ -6,24 +6,34 @@ inputs (``max_interval``, ``maxInterval``). Each field's bounds are its own (non
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gate.core.description import Field, FieldError, TargetDescription, TargetValues, named
-from gate.core.durations import format_duration
-from gate.waiting.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL
+from gate.core.durations import LONGEST_DURATION, format_duration
+from gate.core.errors import UsageError
+from gate.waiting.schedule import DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_SPARSE_CAP
 from gate.wire.sharing import DEFAULT_MAX_RATE
 
 __all__ = [
     "DEFAULT_NOT_FOUND_GRACE",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_TIMEOUT",
+    "FAIL_FAST",
     "MAX_RATE",
+    "RELEASE",
+    "RELEASE_OPTIONS",
+    "REPORTING",
+    "REPORTING_OPTIONS",
     "WAITING",
     "WAITING_OPTIONS",
+    "WaitOptions",
 ]
 
 DEFAULT_TIMEOUT = 30 * 60.0
 DEFAULT_NOT_FOUND_GRACE = 30.0
 DEFAULT_REQUEST_TIMEOUT = 10.0
 """Longest wait for one API answer, for the providers the faces build."""
+DEFAULT_HEARTBEAT = 60.0
 
 WAITING = (
     Field(
@@ -88,6 +98,38 @@ WAITING_OPTIONS = TargetDescription(
 )
 """The waiting options read together, as every face reads them."""
 
+
+@dataclass(frozen=True, kw_only=True)
+class WaitOptions:
+    timeout: float = DEFAULT_TIMEOUT
+    """Hard deadline in seconds; the wait ends by it (plus at most LAST_READ_SECONDS)."""
+    interval: float = DEFAULT_INTERVAL
+    max_interval: float | None = None
+    """Longest gap between reads. Unset: 15 s, or up to 1 min while the deployment's history
+    says it is unlikely to end; set: never longer, whatever history says."""
+    not_found_grace: float = DEFAULT_NOT_FOUND_GRACE
+    """How long "not found" is read as "not visible yet" rather than as an error."""
+    heartbeat: float = DEFAULT_HEARTBEAT
+    """Longest silence while waiting: a progress line is said at least this often."""
+
+    def __post_init__(self) -> None:
+        WAITING_OPTIONS.read(
+            {key: getattr(self, key) for key in WAITING_OPTIONS.keys if hasattr(self, key)}
+        )
+        if not 0 < self.heartbeat <= LONGEST_DURATION:
+            raise UsageError(
+                f"heartbeat must be more than 0 and at most {format_duration(LONGEST_DURATION)}"
+            )
+
+    @property
+    def longest_gap(self) -> float:
+        return DEFAULT_MAX_INTERVAL if self.max_interval is None else self.max_interval
+
+    @property
+    def longest_gap_with_history(self) -> float:
+        return DEFAULT_SPARSE_CAP if self.max_interval is None else self.max_interval
+
+
 MAX_RATE = Field(
     "max_rate",
     "requests a second to each API, shared by all targets",
@@ -98,3 +140,32 @@ MAX_RATE = Field(
     most=1000,
 )
 """Many targets' one request budget per API (``--max-rate``, Pulumi's ``max_rate``)."""
+FAIL_FAST = Field(
+    "fail_fast",
+    "stop waiting once one target has not succeeded; the rest end as cancelled "
+    "(default: wait for all, so every failure is reported together)",
+    kind="flag",
+)
+"""A release's rule: the first target that cannot succeed cancels the others. (Greengrass
+v2's ``fail_fast`` target field is about the devices of one deployment, not the release.)"""
+
+RELEASE = (MAX_RATE, FAIL_FAST)
+RELEASE_OPTIONS = TargetDescription(
+    "gate", "what the targets of a release share: a request budget, fail-fast", RELEASE
+)
+"""The release's options read together: a single gate is a release of one."""
+
+REPORTING = (
+    Field(
+        "output",
+        "text: progress on stderr; json: also one JSON object on stdout at the end; "
+        "github: workflow commands, step outputs and job summary "
+        "(default: github under GitHub Actions, else text)",
+        kind="choice",
+        choices=("text", "json", "github"),
+    ),
+    Field("junit", "write a JUnit XML report to FILE", metavar="FILE"),
+    Field("json_report", "write the JSON outcome to FILE", metavar="FILE"),
+)
+REPORTING_OPTIONS = TargetDescription("gate", "how the gate reports its outcome", REPORTING)
+"""How the outcome is written: the output's form and the report files."""

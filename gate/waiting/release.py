@@ -21,7 +21,7 @@ from gate.core.errors import Interrupted, Stopped
 from gate.core.model import BakeResult, BakeStatus, OnFailure, Outcome, OutcomeStatus
 from gate.core.provider import Provider
 from gate.core.text import one_line
-from gate.waiting.engine import WaitOptions, wait
+from gate.waiting.engine import Timing, WaitOptions, wait
 from gate.waiting.reporter import PhaseReporter
 from gate.waiting.rollback import check_rollback, roll_back, rolls_back_on
 from gate.wire import deadline
@@ -166,9 +166,9 @@ def _rolled_back(
                 dry_run=dry_run,
                 gate_rollback=lambda rollback: wait(
                     rollback,
-                    options=target.options,
+                    target.options,
                     reporter=PhaseReporter(lambda line: say(f"{target.name}: {line}"), "rollback"),
-                    sleep=sleep,
+                    timing=Timing(sleep=sleep),
                 ),
                 say=lambda line: say(f"{target.name}: {line}"),
                 sleep=sleep,

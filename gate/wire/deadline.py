@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from gate.core.errors import Stopped
+
 __all__ = [
     "HELD_SECONDS",
+    "Stop",
     "seconds_left",
     "stop_event",
     "stopped_by",
@@ -71,6 +74,26 @@ def stopped_by(event: threading.Event) -> Iterator[None]:
         yield
     finally:
         _stop.reset(token)
+
+
+class Stop(threading.Event):
+    """A stop that says why: the reads it ends raise :class:`~gate.core.errors.Stopped` with
+    its reason and signal, as a signal in the reading thread itself would end them (a
+    rollback's start in flight is then said interrupted by that signal). Set without a why
+    (``set()``), reads end as a broken connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason = ""
+        self.signum: int | None = None
+
+    def stop(self, reason: str, signum: int | None) -> None:
+        self.reason, self.signum = reason, signum
+        self.set()
+
+    def stopped(self) -> Stopped | None:
+        """What a read it ends raises, when it was given a why."""
+        return Stopped(self.reason, signum=self.signum) if self.reason else None
 
 
 def stop_event() -> threading.Event | None:

@@ -316,6 +316,9 @@ class _BoundedStream(httpcore.NetworkStream):
         ends = None if timeout is None else time.monotonic() + timeout
         while True:  # in slices, looking for a stop between them
             if stop.is_set():
+                why = stop.stopped() if isinstance(stop, deadline.Stop) else None
+                if why is not None:
+                    raise why  # a signal: as if it had come to this thread
                 raise httpcore.ReadError("the gate stopped while the answer was awaited")
             left = None if ends is None else ends - time.monotonic()
             bounded = _bounded(left, httpcore.ReadTimeout)

@@ -18,8 +18,8 @@ from gate.core.description import camel_case
 from gate.providers.registry import available_providers
 from gate.pulumi.inputs import AFTER_KEYS, NameOf
 from gate.pulumi.native.schema import block_of
-from gate.pulumi.options import MANY
 from gate.pulumi.secret_inputs import longest_first
+from gate.waiting.options import RELEASE_OPTIONS
 
 __all__ = [
     "BLOCKS",
@@ -132,7 +132,7 @@ class Gates:
 
     def __init__(self, properties: Mapping[str, PropertyValue]) -> None:
         self.props: dict[str, Any] = {}
-        for key in (*TOP_LEVEL, *MANY.keys, "status"):
+        for key in (*TOP_LEVEL, *RELEASE_OPTIONS.keys, "status"):
             if camel_case(key) in properties:
                 self.props[key] = to_python(properties[camel_case(key)])
         self.targets: list[Flat] = []

@@ -5,7 +5,7 @@ of the resource, named like the provider in camelCase (``humanitecV2``); its pro
 the description's fields, camelCased, with their docs, defaults, choices and secrecy; the
 waiting options (:data:`gate.waiting.options.WAITING`) are inputs of the resource.
 ``gate:index:DeploymentGates`` takes a list of named targets, each with the same blocks, the
-same options and the many-target ones (:data:`gate.pulumi.options.MANY`). The rest
+same options and the many-target ones (:data:`gate.waiting.options.RELEASE_OPTIONS`). The rest
 (the package, the provider's config, the outputs) is written by hand in
 ``schema_frame.json``. ``schema.json`` is this module's output for the built-in providers, kept
 in the repository for SDK generation; a test keeps the two equal. The provider serves the
@@ -66,7 +66,7 @@ def _many(document: dict[str, Any], blocks: dict[str, Any], options: dict[str, A
     """``gate:index:DeploymentGates``: a list of named targets, each with the single gate's
     blocks; the single gate's options, and the many-target ones; each target's outcome as
     the single gate's outputs, with its name."""
-    from gate.pulumi.options import MANY
+    from gate.waiting.options import RELEASE_OPTIONS
 
     one = document["resources"]["gate:index:DeploymentGate"]
     named = document["types"]["gate:index:NamedTarget"]
@@ -78,7 +78,7 @@ def _many(document: dict[str, Any], blocks: dict[str, Any], options: dict[str, A
     }
     ended["required"] = [*ended["required"], *one["required"]]
     resource = document["resources"]["gate:index:DeploymentGates"]
-    many = {camel_case(field.key): _property(field) for field in MANY.fields}
+    many = {camel_case(field.key): _property(field) for field in RELEASE_OPTIONS.fields}
     for side in ("inputProperties", "properties"):
         targets, *rest = resource[side].items()
         resource[side] = dict([targets, *options.items(), *many.items(), *rest])
