@@ -3,11 +3,14 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from gate.emulator import Emulator
+from tests.parts import action_install
 from tests.support import TOKEN, VirtualClock
+from tests.tiers import tier_of
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -16,6 +19,19 @@ def pytest_configure(config: pytest.Config) -> None:
     see the Ctrl-C or the runner's cancel that a test sends it."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test's tier (``-m unit``, ``-m integration``, ``-m e2e``): see tests/tiers.py."""
+    for item in items:
+        tier = tier_of(item)
+        if item.get_closest_marker(tier) is None:
+            item.add_marker(tier)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The GitHub Action is installed once per run, before the tests that run it start."""
+    action_install.install_for(session, "action_environment")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -74,3 +90,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture(scope="session")
+def action_environment(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The GitHub Action's environment, made by its own install step once per test run,
+    whichever worker asks first (see tests/parts/action_install.py)."""
+    return action_install.action_environment(pytestconfig, tmp_path_factory)
+
+
+@pytest.fixture
+def runner_temp(tmp_path: Path, action_environment: Path) -> Path:
+    """A fresh RUNNER_TEMP for one run of the action, in which the environment an earlier
+    step of the job installed is present: the install step finds it and goes on."""
+    return action_install.runner_temp_with(action_environment, tmp_path / "runner_temp")

@@ -211,7 +211,7 @@ def test_sigterm_during_the_releases_rollback_is_143_with_the_outcome_written(
 
 
 def test_the_actions_rollback_status_says_may_have_started(
-    holding: HoldsTheStart, tmp_path: Path
+    holding: HoldsTheStart, tmp_path: Path, runner_temp: Path
 ) -> None:
     """Through action.yml, as a workflow reads it: the output it would branch on."""
     _, failed = history(holding)
@@ -232,7 +232,7 @@ def test_the_actions_rollback_status_says_may_have_started(
         REPO,
         inputs,
         env={**clean_env(), "HUMANITEC_API_URL": holding.url},
-        runner_temp=tmp_path / "runner_temp",
+        runner_temp=runner_temp,
         workspace=tmp_path / "workspace",
     )
     assert run.returncode == 1, run.stdout + run.stderr
