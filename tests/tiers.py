@@ -9,9 +9,9 @@
 - ``unit``: neither: tables and pure functions, in milliseconds.
 
 What a test runs is read from its code, its fixtures' code, and, transitively, the code of the
-helpers they call that live in ``tests/`` (the package's own code is not followed: a test that
-drives it through a server names the server). The widest tier found wins. A test may still say
-its tier with ``@pytest.mark.unit`` (or the others): a tier it says is kept.
+helpers they call that live in ``tests/`` or ``bench/`` (the package's own code is not
+followed: a test that drives it through a server names the server). The widest tier found
+wins. A test may still say its tier with ``@pytest.mark.unit`` (or the others): it is kept.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ TIERS = ("unit", "integration", "e2e")
 """From the fastest to the widest; ``-m unit`` runs the fast tier."""
 
 _PARTS = "tests.parts."
+_FOLLOWED = {"tests", "bench"}
+"""The repository's harness code, followed into; the package's own code is not."""
 """Modules of real parts (servers and their installers): reaching one makes a test integration."""
 
 
@@ -59,7 +61,7 @@ def _tier_of_function(function: Any, seen: set[int]) -> set[str]:
     found: set[str] = set()
     while isinstance(function, types.FunctionType):
         module = function.__globals__.get("__name__", "")
-        if module.startswith("tests."):
+        if _followed(module):
             found |= _reached(function.__code__, function.__globals__, seen)
         else:
             found |= _tier_of_module(module, module)
@@ -75,17 +77,6 @@ def _tier_of_module(module: str, caller: str) -> set[str]:
     return set()
 
 
-class _LoadedTests:
-    """The test package's modules loaded so far: ``from tests.support import run_gate``
-    inside a function names its module among the function's names."""
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.startswith("tests.") and name in sys.modules
-
-
-_LOADED_TESTS = _LoadedTests()
-
-
 def _reached(code: types.CodeType, namespace: dict[str, Any], seen: set[int]) -> set[str]:
     if id(code) in seen:
         return set()
@@ -94,7 +85,15 @@ def _reached(code: types.CodeType, namespace: dict[str, Any], seen: set[int]) ->
     for constant in code.co_consts:  # nested functions, lambdas, comprehensions
         if isinstance(constant, types.CodeType):
             found |= _reached(constant, namespace, seen)
-    imported = [vars(sys.modules[name]) for name in code.co_names if name in _LOADED_TESTS]
+    # modules of ours named in the code (``lag`` of ``from bench import lag``, at the top or
+    # in the function): the other names may be their attributes (``lag.long_tailed_replay``)
+    imported: list[dict[str, Any]] = []
+    for name in code.co_names:
+        for names in (namespace, sys.modules, *imported):
+            module = names.get(name)
+            if isinstance(module, types.ModuleType) and _followed(module.__name__):
+                imported.append(vars(module))
+                break
     for name in code.co_names:
         found |= _tier_of_module(name, namespace.get("__name__", ""))  # imported in a function
         for names in (namespace, *imported):
@@ -109,7 +108,7 @@ def _tier_of_object(value: Any, namespace: dict[str, Any], seen: set[int]) -> se
     found = _tier_of_module(module, namespace.get("__name__", ""))
     if isinstance(value, type) and issubclass(value, socketserver.BaseServer):
         found.add("integration")
-    if not module.startswith("tests.") or isinstance(value, types.ModuleType):
+    if not _followed(module) or isinstance(value, types.ModuleType):
         return found
     if module.startswith(_PARTS):
         found.add("integration")
@@ -121,6 +120,10 @@ def _tier_of_object(value: Any, namespace: dict[str, Any], seen: set[int]) -> se
         for base in value.__mro__[1:]:
             found |= _tier_of_object(base, namespace, seen)
     return found
+
+
+def _followed(module: str) -> bool:
+    return module.split(".")[0] in _FOLLOWED
 
 
 def _module_of(value: Any) -> str:
