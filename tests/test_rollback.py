@@ -42,6 +42,7 @@ from gate.providers.greengrass import GreengrassDeployment
 from gate.providers.greengrass_v2 import GreengrassV2Deployment
 from gate.providers.humanitec import HumanitecDeployment, connect
 from gate.providers.humanitec_v2 import HumanitecV2Deployment
+from tests.builders import humanitec_provider
 from tests.support import CONTRACT, REPO, TOKEN, VirtualClock, set_moto_status
 
 ENDS_OK = Timeline([(0, "in progress"), (5, "succeeded")])
@@ -78,15 +79,7 @@ def humanitec(virtual_emulator: Emulator) -> Iterator[Any]:
     made: list[HumanitecDeployment] = []
 
     def make(deploy_id: str) -> HumanitecDeployment:
-        client = connect(virtual_emulator.url, Secret(TOKEN), request_timeout=5.0)
-        provider = HumanitecDeployment(
-            client,
-            org="acme",
-            app="shop",
-            env="production",
-            deploy_id=deploy_id,
-            token=Secret(TOKEN),
-        )
+        provider = humanitec_provider(virtual_emulator, deploy_id=deploy_id)
         made.append(provider)
         return provider
 
