@@ -34,6 +34,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     action_install.install_for(session, "action_environment")
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: pytest -p no:xdist runs without it
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: the suite mostly waits on subprocesses and loopback servers rather than
     computing, so it runs more workers than there are CPUs."""
