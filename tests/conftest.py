@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import signal
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,14 +72,23 @@ def virtual_emulator(clock: VirtualClock) -> Iterator[Emulator]:
 
 @pytest.fixture
 def moto_server() -> Iterator[str]:
-    """moto's own server on loopback: the boto3 path over a real socket, through gate's wire."""
+    """moto's own server on loopback: the boto3 path over a real socket, through gate's wire.
+
+    It serves moto's in-process backends, which outlive it: they are reset when it starts
+    and when it stops, so no test sees what an earlier one in its worker made."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    url = f"http://{host}:{port}"
+    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=30).close()
+    try:
+        yield url
+    finally:
+        urllib.request.urlopen(reset, timeout=30).close()
+        server.stop()
 
 
 @pytest.fixture
