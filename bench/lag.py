@@ -185,10 +185,11 @@ def duration_cdf(typical: float, t: float) -> float:
     return (1 - share) * within(typical) + share * longer
 
 
-def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
+def long_tailed_replay(count: int = 1000, seed: int = 7, grid: int = 3000) -> list[Sample]:
     """Environments whose typical deployment takes 2 to 40 minutes (log-uniform), each
     deployment within ~20% of that, one in twenty 1.5 to 3 times longer, capped at an hour.
-    Beside the pollers, the optimum for each gate's calls (see :data:`OPTIMA`)."""
+    Beside the pollers, the optimum for each gate's calls (see :data:`OPTIMA`), its laws on
+    ``grid`` points (a coarser grid computes sooner, and the optimum less closely)."""
     rng = random.Random(seed)
     environments = [math.exp(rng.uniform(math.log(120), math.log(2400))) for _ in range(40)]
 
@@ -219,10 +220,12 @@ def long_tailed_replay(count: int = 1000, seed: int = 7) -> list[Sample]:
             calls = provider.reads + (kind is _ReplayedWithHistory)
             samples.append(Sample(name, duration, clock() - duration, calls, index))
         history[index] = [duration, *history[index][:9]]
-    return samples + optima(samples, environments)
+    return samples + optima(samples, environments, grid)
 
 
-def optima(samples: Sequence[Sample], environments: Sequence[float]) -> list[Sample]:
+def optima(
+    samples: Sequence[Sample], environments: Sequence[float], grid: int = 3000
+) -> list[Sample]:
     """The optimum for each gate's mean calls: knowing each environment's law (what history
     estimates), and knowing only the law of the whole replay (what a prior could)."""
     laws = [
@@ -230,7 +233,7 @@ def optima(samples: Sequence[Sample], environments: Sequence[float]) -> list[Sam
             lambda t, typical=typical: duration_cdf(typical, t),
             typical * math.exp(-6 * SPREAD),
             min(LONGEST, OUTLIERS[2] * typical * math.exp(6 * SPREAD)),
-            3000,
+            grid,
         )
         for typical in environments
     ]
@@ -238,7 +241,7 @@ def optima(samples: Sequence[Sample], environments: Sequence[float]) -> list[Sam
         lambda t: statistics.fmean(duration_cdf(typical, t) for typical in environments),
         1.0,
         LONGEST,
-        4000,
+        grid * 4 // 3,
     )
     found: list[Sample] = []
     for gate, name in OPTIMA.items():

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import os
 import signal
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from gate.emulator import Emulator
+from tests.parts import action_install
 from tests.support import TOKEN, VirtualClock
+from tests.tiers import tier_of
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,6 +22,20 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test's tier (``-m unit``, ``-m integration``, ``-m e2e``): see tests/tiers.py."""
+    for item in items:
+        tier = tier_of(item)
+        if item.get_closest_marker(tier) is None:
+            item.add_marker(tier)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The GitHub Action is installed once per run, before the tests that run it start."""
+    action_install.install_for(session, "action_environment")
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: pytest -p no:xdist runs without it
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: the suite mostly waits on subprocesses and loopback servers rather than
     computing, so it runs more workers than there are CPUs."""
@@ -54,14 +72,23 @@ def virtual_emulator(clock: VirtualClock) -> Iterator[Emulator]:
 
 @pytest.fixture
 def moto_server() -> Iterator[str]:
-    """moto's own server on loopback: the boto3 path over a real socket, through gate's wire."""
+    """moto's own server on loopback: the boto3 path over a real socket, through gate's wire.
+
+    It serves moto's in-process backends, which outlive it: they are reset when it starts
+    and when it stops, so no test sees what an earlier one in its worker made."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    url = f"http://{host}:{port}"
+    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=30).close()
+    try:
+        yield url
+    finally:
+        urllib.request.urlopen(reset, timeout=30).close()
+        server.stop()
 
 
 @pytest.fixture
@@ -74,3 +101,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture(scope="session")
+def action_environment(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The GitHub Action's environment, made by its own install step once per test run,
+    whichever worker asks first (see tests/parts/action_install.py)."""
+    return action_install.action_environment(pytestconfig, tmp_path_factory)
+
+
+@pytest.fixture
+def runner_temp(tmp_path: Path, action_environment: Path) -> Path:
+    """A fresh RUNNER_TEMP for one run of the action, in which the environment an earlier
+    step of the job installed is present: the install step finds it and goes on."""
+    return action_install.runner_temp_with(action_environment, tmp_path / "runner_temp")

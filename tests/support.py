@@ -187,7 +187,6 @@ def signal_mid_wait(
     """Start ``gate wait ARGS --output json``, send ``signum`` once it has read a status;
     returns its exit code, its JSON outcome and its stderr."""
     import json
-    import time
 
     with subprocess.Popen(
         [
@@ -217,7 +216,6 @@ def signal_mid_wait(
                     break
             else:
                 raise AssertionError("the gate ended before reading a status: " + "".join(said))
-            time.sleep(0.2)
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=60)
     return process.returncode, json.loads(stdout), "".join(said) + stderr

@@ -28,9 +28,6 @@ from tests.actions_runner import (
 )
 from tests.support import REPO, TOKEN, clean_env
 
-pytestmark = pytest.mark.xdist_group("action")
-"""One worker runs the action's steps, so its install step (a venv and pip) runs once."""
-
 ACTION = load_action(REPO / "action.yml")
 HOSTILE = [
     {
@@ -62,12 +59,6 @@ HOSTILE = [
         "message": "<img src=x onerror=alert(1)> | cell | ##[error]legacy\n```",
     },
 ]
-
-
-@pytest.fixture(scope="module")
-def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One RUNNER_TEMP for the module: the install step runs once, later steps reuse it."""
-    return tmp_path_factory.mktemp("runner_temp")
 
 
 @pytest.fixture

@@ -21,9 +21,6 @@ from tests.actions_runner import ActionRun, parse_commands, run_action, unescape
 from tests.parts.moto_alarms import alarm_history_served
 from tests.support import REPO, TOKEN, clean_env
 
-pytestmark = pytest.mark.xdist_group("action")
-"""One worker runs the action's steps, so its install step (a venv and pip) runs once."""
-
 HOSTILE_BODY = "down\n::error::x\n##[error]x\n::set-output name=bake-status::passed"
 
 
@@ -72,12 +69,6 @@ def probed(request: pytest.FixtureRequest) -> Iterator[ProbeServer]:
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-@pytest.fixture(scope="module")
-def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One RUNNER_TEMP for the module: the install step runs once, later steps reuse it."""
-    return tmp_path_factory.mktemp("runner_temp")
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from gate.emulator import Emulator
+from tests.builders import json_outcome
 from tests.parts.monitoring_api import HANG, clear_matrix, matrix, monitoring_api, vector
-from tests.test_bake_cli import LONG_BAKE, QUICK_BAKE, gate, outcome_of
+from tests.test_bake_cli import LONG_BAKE, QUICK_BAKE, gate
 
 QUERY = 'sum(rate(http_requests_total{code=~"5.."}[1m])) > 0'
 UNAVAILABLE = (503, {"status": "error", "errorType": "unavailable", "error": "overloaded"})
@@ -39,7 +40,7 @@ def test_a_prometheus_unavailable_at_the_first_query_is_retried(
         result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
         assert prometheus.asked_for("/api/v1/query") == 3
     assert result.returncode == 0, result.stderr
-    assert outcome_of(result)["bake"]["status"] == "passed"
+    assert json_outcome(result)["bake"]["status"] == "passed"
     assert "HTTP 503: overloaded; retrying in" in result.stderr
 
 
@@ -76,7 +77,7 @@ def test_an_alertmanager_unavailable_before_the_wait_is_retried(
             'service="checkout"',
         )
     assert result.returncode == 0, result.stderr
-    assert outcome_of(result)["bake"]["status"] == "passed"
+    assert json_outcome(result)["bake"]["status"] == "passed"
 
 
 def test_a_prometheus_unavailable_until_the_deadline_is_exit_4_naming_the_fault(
@@ -96,7 +97,7 @@ def test_a_prometheus_unavailable_until_the_deadline_is_exit_4_naming_the_fault(
         assert prometheus.asked_for("/api/v1/query") > 1
         assert prometheus.asked_for("/api/v1/query_range") == 0
     assert result.returncode == 4, result.stderr
-    reason = outcome_of(result)["reason"]
+    reason = json_outcome(result)["reason"]
     assert reason.startswith("the bake's checks could not be read: ")
     assert "HTTP 503: overloaded" in reason
 
@@ -127,7 +128,7 @@ def test_a_native_histogram_series_is_a_breach(
         result = gate(paced_emulator, *LONG_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
         assert prometheus.asked_for("/api/v1/query_range") == 1, "the first read breached"
     assert result.returncode == 1, result.stderr
-    (breach,) = outcome_of(result)["bake"]["breaches"]
+    (breach,) = json_outcome(result)["bake"]["breaches"]
     assert breach["detail"] == (
         'request_seconds{service="checkout"} = histogram (count 12, sum 3.75)'
     )
@@ -148,7 +149,7 @@ def test_an_empty_answer_with_a_partial_response_warning_is_not_clear(
     with monitoring_api(scripts) as thanos:
         result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", thanos.url, "--query", QUERY)
     assert result.returncode == 4, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["bake"]["status"] == "unreadable"
     assert f"the answer may be partial: {PARTIAL}" in outcome["reason"]
     assert f"query unread (reading the query {QUERY}: the answer may be partial" in (
@@ -165,4 +166,4 @@ def test_an_informational_note_doubts_no_answer(paced_emulator: Emulator) -> Non
     with monitoring_api(scripts) as prometheus:
         result = gate(paced_emulator, *QUICK_BAKE, "--prometheus", prometheus.url, "--query", QUERY)
     assert result.returncode == 0, result.stderr
-    assert outcome_of(result)["bake"]["checks"][0]["notes"] == [f"Prometheus warns: {info}"]
+    assert json_outcome(result)["bake"]["checks"][0]["notes"] == [f"Prometheus warns: {info}"]

@@ -6,7 +6,6 @@ gate starts, never at a time."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
 from tests.actions_runner import parse_commands
+from tests.builders import json_outcome
 from tests.parts.moto_alarms import alarm_history_served, iam_enforced
 from tests.parts.prometheus_stack import (
     PrometheusStack,
@@ -83,18 +83,13 @@ def gate(
     )
 
 
-def outcome_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert result.stdout.count("\n") == 1, (result.stdout, result.stderr)
-    return json.loads(result.stdout)
-
-
 def test_alarms_that_stay_ok_pass_the_bake(
     paced_emulator: Emulator, cloudwatch: Any, moto_server: str
 ) -> None:
     with alarm_history_served():
         result = gate(paced_emulator, *QUICK_BAKE, "--alarm", "checkout-*", moto=moto_server)
     assert result.returncode == 0, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["status"] == "succeeded"
     assert outcome["bake"]["status"] == "passed"
     assert outcome["bake"]["elapsed_seconds"] >= 2
@@ -115,7 +110,7 @@ def test_an_alarm_that_flapped_between_two_reads_fails_the_bake(
     with alarm_history_served(after_reads={2: flap}):  # 1: before waiting; 2: the bake's first
         result = gate(paced_emulator, *LONG_BAKE, "--alarm", "checkout-*", moto=moto_server)
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["raw_status"] == "succeeded"
     assert outcome["bake"]["status"] == "breached"
     assert outcome["reason"].startswith("the deployment succeeded, then failed its bake ")
@@ -146,7 +141,7 @@ def test_an_alarm_in_alarm_fails_the_bake_with_its_reason(
             moto=moto_server,
         )
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert [b["check"] for b in outcome["bake"]["breaches"]] == ["alarm checkout-latency"]
     assert "p99 above 2s" in outcome["reason"]
 
@@ -159,7 +154,7 @@ def test_a_failed_deployment_is_not_baked(
             paced_emulator, *LONG_BAKE, "--alarm", "checkout-*", moto=moto_server, final="failed"
         )
     assert result.returncode == 1
-    assert outcome_of(result)["bake"] is None
+    assert json_outcome(result)["bake"] is None
     assert seen == ["DescribeAlarms", "DescribeAlarmHistory"], "only the proof before waiting"
 
 
@@ -189,7 +184,7 @@ def test_an_alarm_that_does_not_exist_may_be_ignored_and_is_named(
             moto=moto_server,
         )
     assert result.returncode == 0, result.stderr
-    notes = outcome_of(result)["bake"]["checks"][0]["notes"]
+    notes = json_outcome(result)["bake"]["checks"][0]["notes"]
     assert any("checkout-gone" in note for note in notes)
 
 
@@ -211,7 +206,7 @@ def test_insufficient_data_follows_its_policy(
             moto=moto_server,
         )
     assert result.returncode == code, result.stderr
-    bake = outcome_of(result)["bake"]
+    bake = json_outcome(result)["bake"]
     if code == 0:
         assert any("INSUFFICIENT_DATA" in note for note in bake["checks"][0]["notes"])
     else:
@@ -246,7 +241,7 @@ def test_an_alarm_seen_in_alarm_fails_the_bake_though_a_history_read_fails(
             moto=moto_server,
         )
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["bake"]["status"] == "breached"
     (breach_said,) = outcome["bake"]["breaches"]
     assert breach_said["check"] == "alarm checkout-latency"
@@ -303,7 +298,7 @@ def test_the_iam_actions_the_bake_needs_are_enough(
             paced_emulator, *QUICK_BAKE, "--alarm", "checkout-*", moto=moto_server, aws=keys
         )
     assert result.returncode == 0, result.stderr
-    assert outcome_of(result)["bake"]["status"] == "passed"
+    assert json_outcome(result)["bake"]["status"] == "passed"
 
 
 @pytest.mark.parametrize(
@@ -351,7 +346,7 @@ def test_a_probe_that_recovers_before_its_limit_passes(
 ) -> None:
     result = gate(paced_emulator, *QUICK_BAKE, "--probe", probed.url)
     assert result.returncode == 0, result.stderr
-    assert outcome_of(result)["bake"]["checks"][0]["summary"] == "probe 200"
+    assert json_outcome(result)["bake"]["checks"][0]["summary"] == "probe 200"
 
 
 @pytest.mark.parametrize("probed", [[200, 503]], indirect=True)
@@ -360,7 +355,7 @@ def test_a_probe_failing_n_times_in_a_row_fails_the_bake_with_its_answer(
 ) -> None:
     result = gate(paced_emulator, *LONG_BAKE, "--probe", probed.url, "--probe-failures", "2")
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     (breach,) = outcome["bake"]["breaches"]
     assert breach["check"] == f"probe {probed.url}"
     assert "HTTP 503" in breach["detail"]
@@ -405,7 +400,7 @@ def test_a_query_that_stays_clear_passes_the_bake(
         'cli_clear_errors_total{service="checkout"} > 0',
     )
     assert result.returncode == 0, result.stderr
-    assert outcome_of(result)["bake"]["checks"][0]["summary"] == "query clear"
+    assert json_outcome(result)["bake"]["checks"][0]["summary"] == "query clear"
 
 
 def test_a_query_that_returns_a_series_fails_the_bake_naming_it(
@@ -422,7 +417,7 @@ def test_a_query_that_returns_a_series_fails_the_bake_naming_it(
         'cli_errors_total{service="checkout"} > 0',
     )
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     (breach,) = outcome["bake"]["breaches"]
     assert breach["check"] == 'query cli_errors_total{service="checkout"} > 0'
     assert 'code="500"' in breach["detail"]
@@ -462,7 +457,7 @@ def test_an_active_alert_matching_the_filter_fails_the_bake(
         'service="checkout"',
     )
     assert result.returncode == 1, result.stderr
-    (breach,) = outcome_of(result)["bake"]["breaches"]
+    (breach,) = json_outcome(result)["bake"]["breaches"]
     assert breach["check"] == "alert CheckoutErrors"
     assert breach["at"] is not None
 
@@ -504,7 +499,7 @@ def test_a_silenced_alert_matching_the_filter_passes_and_is_said(
     outcome_line = result.stderr.splitlines()[-1]
     assert "bake passed: healthy through its 2.0s bake" in outcome_line
     assert said in outcome_line, "in the outcome"
-    (check,) = outcome_of(result)["bake"]["checks"]
+    (check,) = json_outcome(result)["bake"]["checks"]
     assert check["summary"] == said
     (note,) = check["notes"]
     assert note.startswith("alert CheckoutErrors {")
@@ -517,7 +512,7 @@ def test_a_probe_failing_at_the_end_of_the_bake_is_probed_until_it_breaches(
 ) -> None:
     result = gate(paced_emulator, "--bake", "1s", "--bake-interval", "1s", "--probe", probed.url)
     assert result.returncode == 1, result.stderr
-    assert outcome_of(result)["bake"]["status"] == "breached"
+    assert json_outcome(result)["bake"]["status"] == "breached"
     assert probed.probes == 4, "200, then 503 three times in a row at the end"
 
 
@@ -529,7 +524,7 @@ def test_a_probe_urls_query_is_never_shown(
     result = gate(paced_emulator, *LONG_BAKE, "--probe", secret_url, "--probe-failures", "1")
     assert result.returncode == 1, result.stderr
     assert "pr0be-s3cr3t-t0ken" not in result.stdout + result.stderr
-    assert f"probe {probed.url}?…" in outcome_of(result)["reason"]
+    assert f"probe {probed.url}?…" in json_outcome(result)["reason"]
 
 
 def test_a_range_query_is_refused_before_waiting(

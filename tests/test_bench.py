@@ -7,7 +7,7 @@ from bench.__main__ import lag_rows, render, verdict
 
 
 def test_the_virtual_replay_runs_every_poller_and_renders() -> None:
-    summary = lag.summarize(lag.long_tailed_replay(count=20, seed=3))
+    summary = lag.summarize(lag.long_tailed_replay(count=20, seed=3, grid=300))
     assert set(summary) == {*lag.POLLERS, *lag.OPTIMA.values()}
     rows = lag_rows("replay", summary)
     assert len(rows) == len(summary)

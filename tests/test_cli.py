@@ -15,6 +15,7 @@ import pytest
 
 from gate.emulator import Emulator, Fault, Timeline
 from gate.waiting.engine import LAST_READ_SECONDS
+from tests.builders import FAST, gate_humanitec
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
@@ -25,7 +26,6 @@ from tests.support import (
     signal_mid_wait,
 )
 
-FAST = ["--interval", "0.05s", "--max-interval", "0.2s"]
 ERRORS = [
     {
         "scope": "workload",
@@ -36,27 +36,6 @@ ERRORS = [
     },
     {"scope": "resource", "object_id": "db", "code": "", "summary": "", "message": "timed out"},
 ]
-
-
-def humanitec(
-    emulator: Emulator, *extra: str, env: str = "production", token: str | None = TOKEN
-) -> subprocess.CompletedProcess[str]:
-    variables = {"HUMANITEC_API_URL": emulator.url}
-    if token is not None:
-        variables["HUMANITEC_TOKEN"] = token
-    return run_gate(
-        "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
-        "--env",
-        env,
-        *FAST,
-        *extra,
-        env=variables,
-    )
 
 
 def greengrass(
@@ -99,7 +78,7 @@ def assert_no_token(*results: subprocess.CompletedProcess[str]) -> None:
 def test_success_exits_0_and_shows_progress(paced_emulator: Emulator) -> None:
     emulator = paced_emulator
     deploy_id = deploy(emulator, (0, "pending"), (1, "in progress"), (3, "succeeded"))
-    result = humanitec(emulator, "--deploy-id", deploy_id)
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id)
     assert result.returncode == 0, result.stderr
     assert f"waiting for Humanitec deployment {deploy_id} in acme/shop/production" in result.stderr
     assert "status: in progress -> succeeded" in result.stderr
@@ -110,7 +89,7 @@ def test_success_exits_0_and_shows_progress(paced_emulator: Emulator) -> None:
 
 def test_failure_exits_1_and_prints_every_error_in_the_apis_words(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "in progress"), (0.3, "failed"), errors=ERRORS)
-    result = humanitec(emulator, "--deploy-id", deploy_id)
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id)
     assert result.returncode == 1
     assert "[workload api] CLD-001 Provider error: Incorrect credentials" in result.stderr
     assert "[resource db] timed out" in result.stderr
@@ -119,7 +98,7 @@ def test_failure_exits_1_and_prints_every_error_in_the_apis_words(emulator: Emul
 
 def test_json_output_is_one_object_with_the_documented_fields(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "in progress"), (0.3, "failed"), errors=ERRORS)
-    result = humanitec(emulator, "--deploy-id", deploy_id, "--output", "json")
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id, "--output", "json")
     document = json_out(result)
     assert document["status"] == "failed"
     assert document["raw_status"] == "failed"
@@ -143,7 +122,7 @@ def test_json_output_is_one_object_with_the_documented_fields(emulator: Emulator
 
 def test_latest_follows_the_environments_last_deploy(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "pending"), (0.3, "succeeded"))
-    result = humanitec(emulator, "--latest", "--output", "json")
+    result = gate_humanitec(emulator, "--latest", "--output", "json")
     assert result.returncode == 0
     assert json_out(result)["target"]["deploy_id"] == deploy_id
 
@@ -169,7 +148,9 @@ def test_org_app_env_fall_back_to_the_environment(emulator: Emulator) -> None:
 
 def test_deadline_passed_exits_3_with_the_last_status(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "in progress"))
-    result = humanitec(emulator, "--deploy-id", deploy_id, "--timeout", "0.5s", "--output", "json")
+    result = gate_humanitec(
+        emulator, "--deploy-id", deploy_id, "--timeout", "0.5s", "--output", "json"
+    )
     assert result.returncode == 3
     document = json_out(result)
     assert document["status"] == "timed_out"
@@ -178,7 +159,9 @@ def test_deadline_passed_exits_3_with_the_last_status(emulator: Emulator) -> Non
 
 def test_unknown_status_is_warned_and_named_again_at_the_deadline(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "paused"))
-    result = humanitec(emulator, "--deploy-id", deploy_id, "--timeout", "0.5s", "--output", "json")
+    result = gate_humanitec(
+        emulator, "--deploy-id", deploy_id, "--timeout", "0.5s", "--output", "json"
+    )
     assert result.returncode == 3
     assert result.stderr.count("warning: humanitec reported status 'paused'") == 1
     assert "'paused'" in json_out(result)["reason"]
@@ -186,7 +169,7 @@ def test_unknown_status_is_warned_and_named_again_at_the_deadline(emulator: Emul
 
 def test_bad_token_exits_4_without_showing_any_token(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "pending"))
-    result = humanitec(
+    result = gate_humanitec(
         emulator, "--deploy-id", deploy_id, "--output", "json", token="wr0ng-t0ken-0123456789"
     )
     assert result.returncode == 4
@@ -198,7 +181,7 @@ def test_bad_token_exits_4_without_showing_any_token(emulator: Emulator) -> None
 
 def test_not_found_after_the_grace_exits_4(emulator: Emulator) -> None:
     deploy(emulator, (0, "pending"))
-    result = humanitec(
+    result = gate_humanitec(
         emulator, "--deploy-id", "nope", "--not-found-grace", "0.3s", "--output", "json"
     )
     assert result.returncode == 4
@@ -214,7 +197,7 @@ def test_not_found_then_found_succeeds(emulator: Emulator) -> None:
         )
 
     later = on_first_read(emulator, "/deploys/fresh-1", create)
-    result = humanitec(emulator, "--deploy-id", "fresh-1", "--not-found-grace", "20s")
+    result = gate_humanitec(emulator, "--deploy-id", "fresh-1", "--not-found-grace", "20s")
     later.join()
     assert result.returncode == 0, result.stderr
     reads = [path for path in emulator.requests if path.endswith("/deploys/fresh-1")]
@@ -224,7 +207,7 @@ def test_not_found_then_found_succeeds(emulator: Emulator) -> None:
 def test_429_with_retry_after_is_waited_out(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "succeeded"))
     emulator.inject(Fault.http(429, retry_after="1"))
-    result = humanitec(emulator, "--deploy-id", deploy_id)
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id)
     assert result.returncode == 0, result.stderr
     assert "HTTP 429" in result.stderr
     assert "retrying in 1.0s" in result.stderr or "retrying in 1.1s" in result.stderr
@@ -234,7 +217,7 @@ def test_a_burst_of_5xx_is_retried(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "succeeded"))
     for status in (500, 502, 503, 504):
         emulator.inject(Fault.http(status))
-    result = humanitec(emulator, "--deploy-id", deploy_id)
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id)
     assert result.returncode == 0, result.stderr
     assert emulator.pending_faults() == 0
     for status in (500, 502, 503, 504):
@@ -244,7 +227,7 @@ def test_a_burst_of_5xx_is_retried(emulator: Emulator) -> None:
 def test_a_hung_request_is_abandoned_after_the_request_timeout(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "succeeded"))
     emulator.inject(Fault.hang(30))
-    result = humanitec(emulator, "--deploy-id", deploy_id, "--request-timeout", "0.3s")
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id, "--request-timeout", "0.3s")
     assert result.returncode == 0, result.stderr
     assert "no answer within the request timeout" in result.stderr
 
@@ -252,7 +235,7 @@ def test_a_hung_request_is_abandoned_after_the_request_timeout(emulator: Emulato
 def test_a_hanging_api_cannot_hold_the_gate_past_its_deadline(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "in progress"))
     emulator.inject(Fault.hang(60), times=100)
-    result = humanitec(
+    result = gate_humanitec(
         emulator,
         "--deploy-id",
         deploy_id,
@@ -274,7 +257,7 @@ def test_a_hanging_api_cannot_hold_the_gate_past_its_deadline(emulator: Emulator
 def test_a_garbage_body_is_retried(emulator: Emulator) -> None:
     deploy_id = deploy(emulator, (0, "succeeded"))
     emulator.inject(Fault.ok_body(b"<html>502 Bad Gateway</html>"))
-    result = humanitec(emulator, "--deploy-id", deploy_id)
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id)
     assert result.returncode == 0, result.stderr
     assert "not JSON" in result.stderr
 
@@ -504,7 +487,7 @@ def test_under_github_actions_the_gate_speaks_workflow_commands_by_default(
 
     deploy_id = deploy(emulator, (0, "failed"), errors=ERRORS)
     outputs, summary = tmp_path / "out", tmp_path / "summary.md"
-    result = humanitec(emulator, "--deploy-id", deploy_id)
+    result = gate_humanitec(emulator, "--deploy-id", deploy_id)
     assert not [c for c in parse_commands(result.stdout + result.stderr) if c.name == "error"]
     result = run_gate(
         "wait",
@@ -533,7 +516,7 @@ def test_junit_and_json_reports_are_written_in_every_outcome(
 
     deploy_id = deploy(emulator, (0, "in progress"))
     junit, report = tmp_path / "junit.xml", tmp_path / "outcome.json"
-    result = humanitec(
+    result = gate_humanitec(
         emulator,
         "--deploy-id",
         deploy_id,

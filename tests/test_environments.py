@@ -5,10 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gate.telling.environments import environment_name, environment_of
-
-
-def humanitec(app: str, env: str, org: str = "acme", deploy_id: str = "0f3c") -> dict[str, str]:
-    return {"org": org, "app": app, "env": env, "deploy_id": deploy_id}
+from tests.builders import humanitec_target
 
 
 def thing_group(name: str, region: str = "eu-west-1", account: str = "123456789012") -> dict:
@@ -18,18 +15,25 @@ def thing_group(name: str, region: str = "eu-west-1", account: str = "1234567890
 @pytest.mark.parametrize(
     ("release", "names"),
     [
-        ([humanitec("shop", "eu")], ["eu"]),
-        ([humanitec("shop", "eu"), humanitec("shop", "us")], ["eu", "us"]),
+        ([humanitec_target("shop", "eu")], ["eu"]),
+        ([humanitec_target("shop", "eu"), humanitec_target("shop", "us")], ["eu", "us"]),
         (
-            [humanitec("shop", "eu"), humanitec("web", "eu"), humanitec("web", "us")],
+            [
+                humanitec_target("shop", "eu"),
+                humanitec_target("web", "eu"),
+                humanitec_target("web", "us"),
+            ],
             ["shop/eu", "web/eu", "us"],
         ),
         (
-            [humanitec("shop", "eu", org="a"), humanitec("shop", "eu", org="b")],
+            [humanitec_target("shop", "eu", org="a"), humanitec_target("shop", "eu", org="b")],
             ["a/shop/eu", "b/shop/eu"],
         ),
         (
-            [humanitec("shop", "eu", deploy_id="1"), humanitec("shop", "eu", deploy_id="2")],
+            [
+                humanitec_target("shop", "eu", deploy_id="1"),
+                humanitec_target("shop", "eu", deploy_id="2"),
+            ],
             ["eu", "eu"],
         ),
         (
@@ -40,7 +44,7 @@ def thing_group(name: str, region: str = "eu-west-1", account: str = "1234567890
             ],
         ),
         (
-            [{"group_id": "g-17", "deployment_id": "d"}, humanitec("shop", "g-17")],
+            [{"group_id": "g-17", "deployment_id": "d"}, humanitec_target("shop", "g-17")],
             [
                 "g-17",
                 "shop/g-17",

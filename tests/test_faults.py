@@ -28,6 +28,7 @@ import pytest
 from gate.emulator import Device, Emulator, Fault, Timeline, Workload
 from gate.providers.greengrass.v2.judge import SILENT_AFTER
 from gate.waiting.engine import LAST_READ_SECONDS
+from tests.builders import FAST_JSON
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
@@ -46,18 +47,7 @@ SLOW_FAULTS = [Fault.trickle_headers(0.1), Fault.trickle_body(0.1), Fault.endles
 START_UP = 15.0
 """Seconds a fresh interpreter may take to import the gate and its clients, on a busy CI
 machine: generous, since the faults it guards against hold for 30 s or forever."""
-FAST = [
-    "--interval",
-    "0.05s",
-    "--max-interval",
-    "0.2s",
-    "--timeout",
-    f"{TIMEOUT}s",
-    "--request-timeout",
-    f"{REQUEST_TIMEOUT}s",
-    "--output",
-    "json",
-]
+BOUNDED = [*FAST_JSON, "--timeout", f"{TIMEOUT}s", "--request-timeout", f"{REQUEST_TIMEOUT}s"]
 RUNNING_THEN_SUCCESS = [(0, "running"), (0.4, "succeeded")]
 
 
@@ -404,7 +394,7 @@ def humanitec_run(emulator: Emulator, case: Case) -> subprocess.CompletedProcess
         *HUMANITEC_PRODUCTION,
         "--deploy-id",
         deploy_id,
-        *FAST,
+        *BOUNDED,
         *case.args,
         env={"HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url},
     )
@@ -427,7 +417,7 @@ def greengrass_run(emulator: Emulator, case: Case) -> subprocess.CompletedProces
         "--deployment-id",
         ids["deployment_id"],
         *on_emulator(emulator),
-        *FAST,
+        *BOUNDED,
         *case.args,
         env={"AWS_ACCESS_KEY_ID": "AKIAFAULT", "AWS_SECRET_ACCESS_KEY": "s3cr3t"},
     )
@@ -454,7 +444,7 @@ def greengrass_v2_run(emulator: Emulator, case: Case) -> subprocess.CompletedPro
         "--deployment-id",
         deployment_id,
         *on_emulator(emulator),
-        *FAST,
+        *BOUNDED,
         *case.args,
         env={"AWS_ACCESS_KEY_ID": "AKIAFAULT", "AWS_SECRET_ACCESS_KEY": "s3cr3t"},
     )
@@ -550,7 +540,7 @@ def refused_gate(provider: str, url: str) -> subprocess.CompletedProcess[str]:
             "c1",
             "--deploy-id",
             "d1",
-            *FAST,
+            *BOUNDED,
             env={"HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": url},
         )
     return run_gate(
@@ -564,7 +554,7 @@ def refused_gate(provider: str, url: str) -> subprocess.CompletedProcess[str]:
         "eu-west-1",
         "--endpoint-url",
         url,
-        *FAST,
+        *BOUNDED,
         env={"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"},
     )
 
@@ -719,7 +709,7 @@ def test_a_broken_stream_never_changes_the_exit_code_or_shows_a_traceback(
     else:
         emulator.add_greengrass(Timeline([(0, "Success")]), group_id="g1", deployment_id="d1")
         args = greengrass_args(emulator)
-    code, said = shell_gate([*args, *FAST], GOOD_ENV, redirect)
+    code, said = shell_gate([*args, *BOUNDED], GOOD_ENV, redirect)
     assert code == 0, said
     assert "Traceback" not in said
 
@@ -755,7 +745,7 @@ def test_aws_credentials_that_stop_refreshing_mid_wait_end_as_unreadable(
         *greengrass_args(emulator),
         "--profile",
         "ci",
-        *FAST,
+        *BOUNDED,
         env={"AWS_CONFIG_FILE": str(config)},
     )
     check(
@@ -846,7 +836,7 @@ def test_a_token_echoed_by_the_api_reaches_no_output_report_or_annotation(
     result = run_gate(
         "wait",
         *humanitec_args(emulator),
-        *FAST,
+        *BOUNDED,
         "--output",
         "github",
         "--junit",

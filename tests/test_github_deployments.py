@@ -19,10 +19,9 @@ import pytest
 import gate
 from gate.core.errors import ConfigError, UsageError
 from gate.core.model import Outcome, OutcomeStatus
-from gate.core.secret import Secret, scrubbed
+from gate.core.secret import scrubbed
 from gate.core.text import one_line
 from gate.emulator import Emulator, Timeline
-from gate.providers.humanitec.api import connect
 from gate.providers.humanitec.v1.reader import HumanitecDeployment
 from gate.telling.github_deployments import (
     DESCRIPTION_LIMIT,
@@ -36,6 +35,7 @@ from gate.waiting.fleet import Target, wait_all
 from gate.waiting.plan import GatePlan
 from gate.waiting.telling import Gated, Telling
 from gate.wire.sharing import Sharing
+from tests.builders import an_outcome, humanitec_provider
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.parts.prism import (
     DESCRIPTION,
@@ -43,7 +43,7 @@ from tests.parts.prism import (
     RecordingProxy,
     prism_fixture,  # noqa: F401 (the fixture prism)
 )
-from tests.support import TOKEN, VirtualClock
+from tests.support import VirtualClock
 
 GITHUB_TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
 SHA = "ffac537e6cbbf934b08745a378932722df287a53"
@@ -95,11 +95,6 @@ def telling(
     )
 
 
-def humanitec(emulator: Emulator, env: str, *, token: str = TOKEN) -> HumanitecDeployment:
-    client = connect(emulator.url, Secret(token), request_timeout=2.0)
-    return HumanitecDeployment(client, org="acme", app="shop", env=env, token=Secret(token))
-
-
 def gated(provider: HumanitecDeployment, told: Telling, **kwargs: Any) -> Outcome:
     try:
         options = kwargs.pop("options", QUICK)
@@ -134,7 +129,7 @@ def test_a_gate_that_succeeds_is_created_in_progress_then_success(
     paced_emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
     told = telling(github.url)
 
-    outcome = gated(humanitec(paced_emulator, "production"), told)
+    outcome = gated(humanitec_provider(paced_emulator, env="production"), told)
 
     assert outcome.succeeded
     assert isinstance(told, Telling)
@@ -189,7 +184,7 @@ def test_a_failed_gate_posts_failure_with_its_reason_within_140_characters(
     paced_emulator.add_humanitec("acme", "shop", "production", FAILS_BY_READS, errors=long)
     told = telling(github.url, environment_url="https://shop.example.com")
 
-    outcome = gated(humanitec(paced_emulator, "production"), told)
+    outcome = gated(humanitec_provider(paced_emulator, env="production"), told)
 
     assert outcome.status is OutcomeStatus.FAILED
     assert told.close() == []
@@ -213,7 +208,7 @@ def test_the_description_is_cut_between_characters_and_never_holds_the_token(
     reporter = told.for_gate(Gated())
     reason = f"token {GITHUB_TOKEN} refused; " + "日本語のエラー🙂" * 30
     reporter.started("a deployment", 60.0)
-    reporter.finished(outcome_of(OutcomeStatus.FAILED, reason=reason))
+    reporter.finished(an_outcome(OutcomeStatus.FAILED, reason=reason))
 
     assert told.close() == []
     description = statuses(github)[-1]["description"]
@@ -231,7 +226,7 @@ def test_a_gate_that_times_out_posts_error(
     told = telling(github.url)
 
     outcome = gated(
-        humanitec(virtual_emulator, "production"),
+        humanitec_provider(virtual_emulator, env="production"),
         told,
         options=WaitOptions(timeout=60.0, interval=5.0),
         clock=clock,
@@ -250,7 +245,9 @@ def test_a_gate_that_cannot_read_its_deployment_posts_error(
     emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_BY_READS)
     told = telling(github.url)
 
-    outcome = gated(humanitec(emulator, "production", token="wrong-token-0123456789"), told)
+    outcome = gated(
+        humanitec_provider(emulator, env="production", token="wrong-token-0123456789"), told
+    )
 
     assert outcome.status is OutcomeStatus.ERROR
     assert told.close() == []
@@ -264,7 +261,7 @@ def test_a_single_gate_without_an_environment_is_in_progress_in_its_target_s_fro
     paced_emulator.add_humanitec("acme", "shop", "staging", SUCCEEDS_BY_READS)
     told = telling(github.url, environment=None)
 
-    outcome = gated(humanitec(paced_emulator, "staging"), told)
+    outcome = gated(humanitec_provider(paced_emulator, env="staging"), told)
 
     assert outcome.succeeded
     assert told.close() == []
@@ -282,7 +279,7 @@ def test_a_target_naming_no_environment_is_a_warning(github: GitHubApiServer) ->
     told = telling(github.url, environment=None)
     reporter = told.for_gate(Gated())
     reporter.started("Humanitec v2 deployment d-1 in acme", 60.0)
-    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target={"deployment_id": "d-1"}))
+    reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED, target={"deployment_id": "d-1"}))
 
     assert told.close() == [
         "GitHub deployment status not posted: Humanitec v2 deployment d-1 in acme names no "
@@ -306,7 +303,7 @@ def test_a_greengrass_target_names_its_environment(
     github: GitHubApiServer, target: dict[str, str], environment: str
 ) -> None:
     told = telling(github.url, environment=None)
-    told.for_gate(Gated()).finished(outcome_of(OutcomeStatus.SUCCEEDED, target=target))
+    told.for_gate(Gated()).finished(an_outcome(OutcomeStatus.SUCCEEDED, target=target))
 
     assert told.close() == []
     assert github.deployments[0]["environment"] == environment
@@ -325,7 +322,7 @@ def test_a_release_records_each_target_in_its_own_environment(
     with sharing.active():
         told = telling(github.url, environment=None)
         targets = [
-            Target(env, humanitec(paced_emulator, env), QUICK)
+            Target(env, humanitec_provider(paced_emulator, env=env), QUICK)
             for env in ("staging", "production", "qa")
         ]
         try:
@@ -352,7 +349,7 @@ def test_a_given_environment_in_a_release_is_left_aside_with_a_warning(
     told.release_started([Gated("eu"), Gated("us")])
     for name in ("eu", "us"):
         told.for_gate(Gated(name)).finished(
-            outcome_of(OutcomeStatus.SUCCEEDED, target={"env": name}, name=name)
+            an_outcome(OutcomeStatus.SUCCEEDED, target={"env": name}, name=name)
         )
 
     warnings = told.close()
@@ -380,7 +377,7 @@ def test_a_re_run_adds_statuses_to_the_deployment_its_run_created(
     told = telling(github.url, GITHUB_RUN_ATTEMPT="2")
     reporter = told.for_gate(Gated())
     reporter.started("a deployment", 60.0)
-    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED))
+    reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED))
 
     assert told.close() == []
     assert posted(github) == [("GET", "list"), ("POST", "in_progress"), ("POST", "success")]
@@ -409,7 +406,7 @@ def test_a_5xx_is_retried_after_a_short_backoff(
     sleeps: list[float] = []
     told = telling(github.url, sleeps=sleeps)
 
-    outcome = gated(humanitec(paced_emulator, "production"), told)
+    outcome = gated(humanitec_provider(paced_emulator, env="production"), told)
 
     assert outcome.succeeded
     assert told.close() == []
@@ -472,7 +469,7 @@ def test_a_rate_limit_longer_than_the_gate_waits_is_given_up_at_once(
     sleeps: list[float] = []
     told = telling(github.url, sleeps=sleeps)
 
-    outcome = gated(humanitec(paced_emulator, "production"), told)
+    outcome = gated(humanitec_provider(paced_emulator, env="production"), told)
 
     assert outcome.succeeded
     assert outcome.exit_code == 0
@@ -490,7 +487,8 @@ def test_a_refused_token_is_one_warning_and_the_gate_s_outcome_is_unchanged(
     with github_api("ghs_another-token-the-server-knows") as github:
         told = telling(github.url, environment=None)
         targets = [
-            Target(env, humanitec(paced_emulator, env), QUICK) for env in ("staging", "production")
+            Target(env, humanitec_provider(paced_emulator, env=env), QUICK)
+            for env in ("staging", "production")
         ]
         try:
             whole = wait_all(targets, telemetry=[told])
@@ -527,7 +525,7 @@ def test_a_refusal_is_a_warning_that_never_holds_the_token(
     told = telling(github.url)
     reporter = told.for_gate(Gated())
     reporter.started("a deployment", 60.0)
-    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED))
+    reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED))
 
     (warning,) = told.close()
     assert said in warning
@@ -545,7 +543,7 @@ def test_an_unreachable_api_is_a_warning_after_a_few_attempts(
     sleeps: list[float] = []
     told = telling(gone, sleeps=sleeps)
 
-    outcome = gated(humanitec(paced_emulator, "production"), told)
+    outcome = gated(humanitec_provider(paced_emulator, env="production"), told)
 
     assert outcome.exit_code == 1
     assert told.close() == [
@@ -576,7 +574,7 @@ def test_names_never_change_a_request_s_path(github: GitHubApiServer) -> None:
     told = telling(github.url, environment="../../orgs/x?y=1#z", GITHUB_REPOSITORY="a.b-c/.github")
     reporter = told.for_gate(Gated())
     reporter.started("a deployment", 60.0)
-    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED))
+    reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED))
 
     assert told.close() == []
     deployment_id = github.deployments[0]["id"]
@@ -628,10 +626,10 @@ def test_every_request_validates_against_github_s_published_description(prism: s
             told = telling(proxy.url, environment_url="https://shop.example.com")
             reporter = told.for_gate(Gated())
             reporter.started("Humanitec deployment 0f3c9a in acme/shop/production", 60.0)
-            reporter.finished(outcome_of(status, reason="the deployment ended as 'failed'"))
+            reporter.finished(an_outcome(status, reason="the deployment ended as 'failed'"))
             assert told.close() == []
         told = telling(proxy.url, environment=None, GITHUB_RUN_ID=None, GITHUB_SHA=None)
-        told.for_gate(Gated()).finished(outcome_of(OutcomeStatus.TIMED_OUT, reason="no end"))
+        told.for_gate(Gated()).finished(an_outcome(OutcomeStatus.TIMED_OUT, reason="no end"))
         assert told.close() == []
     finally:
         proxy.close()
@@ -674,28 +672,6 @@ def _status_request_schema() -> dict[str, Any]:
     return schema
 
 
-def outcome_of(
-    status: OutcomeStatus,
-    *,
-    reason: str | None = None,
-    target: dict[str, str] | None = None,
-    name: str = "",
-) -> Outcome:
-    return Outcome(
-        status=status,
-        provider="humanitec",
-        target=target or {"org": "acme", "app": "shop", "env": "production"},
-        raw_status=None,
-        errors=(),
-        reason=reason,
-        elapsed_seconds=12.0,
-        polls=3,
-        started_at="2026-01-01T00:00:00Z",
-        finished_at="2026-01-01T00:00:12Z",
-        name=name,
-    )
-
-
 def test_a_rate_limit_holds_back_every_later_deployment_too(paced_emulator: Emulator) -> None:
     """A limit is the whole API's: a release does not spend a request per target on it."""
     for env in ("eu", "us", "apac"):
@@ -705,7 +681,8 @@ def test_a_rate_limit_holds_back_every_later_deployment_too(paced_emulator: Emul
         github.fail_next("GET", 403, headers=limit, times=10)
         told = telling(github.url, environment=None)
         targets = [
-            Target(env, humanitec(paced_emulator, env), QUICK) for env in ("eu", "us", "apac")
+            Target(env, humanitec_provider(paced_emulator, env=env), QUICK)
+            for env in ("eu", "us", "apac")
         ]
         try:
             whole = wait_all(targets, telemetry=[told])
@@ -788,7 +765,7 @@ def test_a_pull_requests_head_commit_is_deployed_not_its_merge_commit(
         sleep=[].append,
         ref=head,
     )
-    assert gated(humanitec(paced_emulator, "production"), told).succeeded
+    assert gated(humanitec_provider(paced_emulator, env="production"), told).succeeded
     assert told.close() == []
     (listed, created) = github.requests[:2]
     assert listed.query["sha"] == head
@@ -808,7 +785,7 @@ def test_a_target_that_learns_its_environment_at_its_first_read_is_in_progress_t
     reporter.started("Greengrass v2 deployment d-1", 60.0)
     ids["target_arn"] = "arn:aws:iot:eu-west-1:123456789012:thinggroup/Edge"
     reporter.status_changed(None, Snapshot(State.RUNNING, "ACTIVE"), 1.0)
-    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target=ids))
+    reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED, target=ids))
 
     assert told.close() == []
     (deployment,) = github.deployments
@@ -827,7 +804,7 @@ def test_two_targets_in_one_environment_get_a_deployment_each(github: GitHubApiS
     for gate_ in gates:
         reporter = told.for_gate(gate_)
         reporter.started(f"Humanitec deployment {gate_.name}", 60.0)
-        reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target=dict(gate_.ids())))
+        reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED, target=dict(gate_.ids())))
 
     assert told.close() == []
     assert [d["environment"] for d in github.deployments] == ["production", "production"]
@@ -844,7 +821,7 @@ def test_an_unnamed_target_naming_no_environment_is_a_warning_asking_for_a_name(
     told.release_started([gate_])
     reporter = told.for_gate(gate_)
     reporter.started("Humanitec v2 deployment d-1 in acme", 60.0)
-    reporter.finished(outcome_of(OutcomeStatus.SUCCEEDED, target=dict(gate_.ids())))
+    reporter.finished(an_outcome(OutcomeStatus.SUCCEEDED, target=dict(gate_.ids())))
 
     assert told.close() == [
         "GitHub deployment status not posted: acme/d-1: Humanitec v2 deployment d-1 in acme "

@@ -15,6 +15,7 @@ the engine import no client library when they are imported.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,7 @@ CLIENT_LIBRARIES = {"httpx", "httpcore", "boto3", "botocore", "pulumi", "yaml", 
 NO_CLIENT_LIBRARY_ON_IMPORT = ("core", "waiting")
 
 
+@functools.cache  # read once per run, not once per test
 def modules() -> dict[str, Path]:
     found = {}
     for path in PACKAGE.rglob("*.py"):
@@ -56,7 +58,8 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imports(path: Path, *, at_import_only: bool = False) -> set[str]:
+@functools.cache
+def imports(path: Path, *, at_import_only: bool = False) -> frozenset[str]:
     """Every module ``path`` imports (``from a import b``: ``a.b`` when it is a module, else
     ``a``); ``at_import_only``: those run when it is imported."""
     known = modules()
@@ -70,7 +73,7 @@ def imports(path: Path, *, at_import_only: bool = False) -> set[str]:
             for alias in node.names:
                 inner = f"{node.module}.{alias.name}"
                 names.add(inner if inner in known else node.module)
-    return names
+    return frozenset(names)
 
 
 def layer_of(module: str) -> str | None:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 import pytest
 
@@ -24,10 +23,8 @@ from gate.bake.run import Bake
 from gate.cli.command import main
 from gate.core.errors import ConfigError, UsageError
 from gate.core.model import DeviceResult, ErrorDetail, Outcome, OutcomeStatus, Snapshot, State
-from gate.core.secret import Secret, remember, scrubbed, secrets_in
+from gate.core.secret import remember, scrubbed, secrets_in
 from gate.emulator import Device, Emulator, Timeline
-from gate.providers.humanitec.api import connect
-from gate.providers.humanitec.v1.reader import HumanitecDeployment
 from gate.telling.otel import (
     CLOSE_BOUND,
     DEFAULT_ENDPOINT,
@@ -46,6 +43,7 @@ from gate.telling.otel_attributes import (
 from gate.waiting.engine import Timing
 from gate.waiting.fleet import FleetOutcome, wait_all
 from gate.waiting.telling import Gated, Telling
+from tests.builders import an_outcome, humanitec_provider
 from tests.parts.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support import TOKEN, RecordingReporter, VirtualClock
 from tests.test_bake_engine import BREACHED, ScriptedCheck
@@ -88,13 +86,6 @@ def receiver() -> Iterator[OtlpReceiver]:
         yield running
 
 
-def humanitec(emulator: Emulator, deploy_id: str) -> HumanitecDeployment:
-    client = connect(emulator.url, Secret(TOKEN), request_timeout=5.0)
-    return HumanitecDeployment(
-        client, org="acme", app="shop", env="production", deploy_id=deploy_id, token=Secret(TOKEN)
-    )
-
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -105,22 +96,6 @@ def closed_port() -> int:
 def only(spans: list[ReceivedSpan], name: str) -> ReceivedSpan:
     [span] = [span for span in spans if span.name == name]
     return span
-
-
-def outcome_of(status: OutcomeStatus = OutcomeStatus.SUCCEEDED, **fields: Any) -> Outcome:
-    values: dict[str, Any] = {
-        "status": status,
-        "provider": "humanitec",
-        "target": {"org": "acme", "app": "shop", "env": "production", "deploy_id": "0f3c9a"},
-        "raw_status": status.value,
-        "errors": (),
-        "reason": None if status is OutcomeStatus.SUCCEEDED else "it broke",
-        "elapsed_seconds": 12.5,
-        "polls": 4,
-        "started_at": "2026-11-23T10:00:00.000Z",
-        "finished_at": "2026-11-23T10:00:12.500Z",
-    }
-    return Outcome(**{**values, **fields})
 
 
 def assert_no_secret(receiver: OtlpReceiver) -> None:
@@ -145,7 +120,7 @@ def test_a_failed_deployment_is_one_span_with_its_reason_attributes_and_failed_s
         errors=[{"code": "DEP-001", "message": f"api failed; sent {TOKEN} and {HEADER_SECRET}"}],
         pipeline=("default", run_id, "deploy", 1),
     )
-    provider = humanitec(virtual_emulator, deploy_id)
+    provider = humanitec_provider(virtual_emulator, deploy_id=deploy_id)
     telling = otel_telling(ENV, endpoint=receiver.url)
     reporter = RecordingReporter(clock)
 
@@ -227,7 +202,7 @@ def test_a_deployment_is_measured_once_by_provider_environment_and_status(
     deploy_id = virtual_emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "pending"), (30, "succeeded")])
     )
-    provider = humanitec(virtual_emulator, deploy_id)
+    provider = humanitec_provider(virtual_emulator, deploy_id=deploy_id)
     telling = otel_telling(ENV, endpoint=receiver.url)
 
     outcome = wait(provider, telemetry=[telling], timing=Timing(clock=clock, sleep=clock.sleep))
@@ -259,7 +234,7 @@ def test_every_standard_attribute_name_is_one_of_the_semantic_conventions(
     import importlib
 
     deploy_id = virtual_emulator.add_humanitec("acme", "shop", "production", FAILING)
-    provider = humanitec(virtual_emulator, deploy_id)
+    provider = humanitec_provider(virtual_emulator, deploy_id=deploy_id)
     telling = otel_telling(ENV, endpoint=receiver.url)
     wait(provider, telemetry=[telling], timing=Timing(clock=clock, sleep=clock.sleep))
     provider.close()
@@ -365,7 +340,7 @@ def test_a_span_holds_a_bounded_number_of_events_of_each_kind(receiver: OtlpRece
         for n in range(60)
     )
     devices = tuple(DeviceResult(f"core-{n}", "FAILED", "broken") for n in range(60))
-    gate.finished(outcome_of(OutcomeStatus.FAILED, errors=steps, devices=devices))
+    gate.finished(an_outcome(OutcomeStatus.FAILED, errors=steps, devices=devices))
     assert telling.close() == []
 
     [span] = receiver.spans()
@@ -386,7 +361,7 @@ def test_a_trace_context_from_the_pipeline_makes_the_gate_part_of_its_trace(
 ) -> None:
     trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     telling = otel_telling({"TRACEPARENT": f"00-{trace_id}-{parent_id}-01"}, endpoint=receiver.url)
-    telling.for_gate(Gated()).finished(outcome_of())
+    telling.for_gate(Gated()).finished(an_outcome())
     assert telling.close() == []
     [span] = receiver.spans()
     assert (span.trace_id, span.parent_span_id) == (trace_id, parent_id)
@@ -463,12 +438,12 @@ def test_a_target_that_never_said_how_it_ended_is_still_a_child_and_an_open_gate
 ) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
     telling.release_started([Gated("a"), Gated("b")])
-    first = outcome_of(name="a")
+    first = an_outcome(name="a")
     telling.for_gate(Gated("a")).finished(first)
     stuck = telling.for_gate(Gated("b"))  # its read was still under way when the release ended
     stuck.started("deployment b", 60)
     stuck.status_changed(None, Snapshot(State.RUNNING, "in progress"), 0.0)
-    never = outcome_of(OutcomeStatus.CANCELLED, name="b", reason="cancelled by --fail-fast")
+    never = an_outcome(OutcomeStatus.CANCELLED, name="b", reason="cancelled by --fail-fast")
     telling.release_finished(
         FleetOutcome(
             outcomes=(first, never),
@@ -478,7 +453,7 @@ def test_a_target_that_never_said_how_it_ended_is_still_a_child_and_an_open_gate
             finished_at=first.finished_at,
         )
     )
-    stuck.finished(outcome_of(OutcomeStatus.CANCELLED, name="b"))  # too late: said once
+    stuck.finished(an_outcome(OutcomeStatus.CANCELLED, name="b"))  # too late: said once
     unfinished = telling.for_gate(Gated())
     unfinished.started("a deployment that never ends", 60)
     assert telling.close() == []
@@ -505,7 +480,7 @@ def test_the_lag_is_how_long_after_the_deployments_last_change_the_gate_saw_it(
     receiver: OtlpReceiver,
 ) -> None:
     telling = otel_telling({}, endpoint=receiver.url)
-    telling.for_gate(Gated()).finished(outcome_of(deployment_changed_at="2026-11-23T10:00:11.000Z"))
+    telling.for_gate(Gated()).finished(an_outcome(deployment_changed_at="2026-11-23T10:00:11.000Z"))
     assert telling.close() == []
     [span] = receiver.spans()
     assert span.attributes["gate.lag"] == 1.5
@@ -520,7 +495,7 @@ def gate_to(
     deploy_id = emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "pending"), (5, "succeeded")])
     )
-    provider = humanitec(emulator, deploy_id)
+    provider = humanitec_provider(emulator, deploy_id=deploy_id)
     telling = otel_telling(ENV, endpoint=endpoint, close_within=QUICK_CLOSE)
     outcome = wait(provider, telemetry=[telling], timing=Timing(clock=clock, sleep=clock.sleep))
     provider.close()

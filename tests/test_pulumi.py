@@ -31,6 +31,7 @@ from gate.pulumi import (
 from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
 from gate.waiting.engine import LAST_READ_SECONDS
+from tests.builders import FAST_PULUMI
 from tests.pulumi_harness import (
     DynamicProviderHost,
     fresh_runtime,
@@ -43,7 +44,6 @@ from tests.pulumi_harness import (
 from tests.support import REPO, TOKEN, moto_greengrass_deployment, set_moto_status
 
 EXAMPLES = REPO / "pulumi_examples"
-FAST = {"interval": "0.05s", "max_interval": "0.2s"}
 ERRORS = [
     {
         "scope": "workload",
@@ -98,7 +98,9 @@ def humanitec_gate(
     target = HumanitecTarget(
         org="acme", app="shop", env="production", deploy_id=deploy_id, api_url=emulator.url
     )
-    return DeploymentGate("production", DeploymentGateArgs(target=target, **{**FAST, **options}))
+    return DeploymentGate(
+        "production", DeploymentGateArgs(target=target, **{**FAST_PULUMI, **options})
+    )
 
 
 def test_a_succeeded_deployment_gives_the_outputs(
@@ -265,7 +267,7 @@ def test_greengrass_on_moto(host: DynamicProviderHost, aws_env: None, moto_serve
                     region="eu-west-1",
                     endpoint_url=moto_server,
                 ),
-                **FAST,
+                **FAST_PULUMI,
             ),
         )
     )
@@ -291,7 +293,9 @@ def test_greengrass_v2_outputs_the_device_counts_and_results(
     target = GreengrassV2Target(
         deployment_id=deployment_id, region="eu-west-1", endpoint_url=emulator.url
     )
-    gate = run_program(lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST)))
+    gate = run_program(
+        lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST_PULUMI))
+    )
     assert settle(gate.status, gate.progress) == ["succeeded", "2/2 devices succeeded"]
     [devices] = settle(gate.devices)
     assert [d["device"] for d in devices] == ["core-1", "core-2"]
@@ -309,7 +313,9 @@ def test_greengrass_v2_fails_the_update_naming_each_failed_device(
         endpoint_url=emulator.url,
     )
     with pytest.raises(DeploymentGateFailed, match=r"\(the gate's full message is above\)$"):
-        run_program(lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST)))
+        run_program(
+            lambda: DeploymentGate("fleet", DeploymentGateArgs(target=target, **FAST_PULUMI))
+        )
     message = gate_message(host)
     assert message.startswith("deployment gate failed: greengrass-v2 deployment")
     assert "2 of 3 devices failed" in message
@@ -578,7 +584,9 @@ def release_gates(emulator: Emulator, **options: Any) -> DeploymentGates:
         env: HumanitecTarget(org="acme", app="shop", env=env, api_url=emulator.url)
         for env in ("staging", "qa", "production")
     }
-    return DeploymentGates("release", DeploymentGatesArgs(targets=targets, **{**FAST, **options}))
+    return DeploymentGates(
+        "release", DeploymentGatesArgs(targets=targets, **{**FAST_PULUMI, **options})
+    )
 
 
 def test_many_targets_wait_in_one_dynamic_resource_and_report_each(
@@ -635,7 +643,7 @@ def secret_release(emulator: Emulator, ends: str) -> DeploymentGates:
             api_url=emulator.url,
         ),
     }
-    return DeploymentGates("release", DeploymentGatesArgs(targets=targets, **FAST))
+    return DeploymentGates("release", DeploymentGatesArgs(targets=targets, **FAST_PULUMI))
 
 
 def test_a_secret_deploy_id_of_one_target_is_never_in_the_message_of_gates_that_failed(
@@ -861,7 +869,7 @@ def test_a_target_that_fails_is_rolled_back_by_the_gates_on_failure(
         run_program(
             lambda: DeploymentGates(
                 "release",
-                DeploymentGatesArgs(targets=targets, on_failure="rollback", **FAST),
+                DeploymentGatesArgs(targets=targets, on_failure="rollback", **FAST_PULUMI),
             )
         )
     message = gate_message(host)

@@ -13,6 +13,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from gate.emulator import Emulator, Timeline
 from gate.pulumi.provider import DeploymentWaitProvider
+from tests.builders import FAST_PULUMI
 from tests.provider_host import (
     CheckFailed,
     Client,
@@ -27,13 +28,7 @@ from tests.provider_host import (
 from tests.support import TOKEN
 
 URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate$pulumi-python:dynamic:Resource::prod-wait"
-FAST = {
-    "timeout": "30s",
-    "interval": "0.05s",
-    "max_interval": "0.2s",
-    "request_timeout": "5s",
-    "not_found_grace": "30s",
-}
+BOUNDED = {**FAST_PULUMI, "timeout": "30s", "request_timeout": "5s", "not_found_grace": "30s"}
 SUCCEEDS = Timeline([(0, "in progress"), (0.1, "succeeded")])
 FAILS = Timeline([(0, "in progress"), (0.1, "failed")])
 
@@ -49,7 +44,7 @@ def gate_inputs(emulator: Emulator, **target: Any) -> dict[str, Any]:
         "deploy_id": None,
         "latest": True,
         "api_url": emulator.url,
-        **FAST,
+        **BOUNDED,
         **target,
         "secret_inputs": [key for key, value in target.items() if holds_secret(value)],
         "__provider": serialize_provider(DeploymentWaitProvider()),

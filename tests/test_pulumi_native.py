@@ -21,6 +21,7 @@ from gate.core.description import camel_case as camel
 from gate.emulator import Emulator, Fault, Timeline
 from gate.pulumi.inputs import AFTER_KEYS, DURATION_KEYS, TARGET_KEYS_OF
 from gate.pulumi.native.properties import BLOCKS
+from tests.builders import FAST_NATIVE
 from tests.provider_host import (
     CheckFailed,
     Client,
@@ -34,18 +35,18 @@ from tests.support import REPO, TOKEN
 
 URN = "urn:pulumi:prod::shop::gate:index:DeploymentGate::production"
 GOLDEN = Path(__file__).parent / "golden" / "pulumi-schema.json"
-FAST = {"interval": "0.05s", "maxInterval": "0.2s", "requestTimeout": "5s"}
+BOUNDED = {**FAST_NATIVE, "requestTimeout": "5s"}
 SUCCEEDS = Timeline([(0, "in progress"), (0.1, "succeeded")])
 RUNS_ON = Timeline([(0, "in progress")])
 SUCCEEDS_ON_THE_SECOND_READ = Timeline([(0, "in progress"), (1, "succeeded")])
 """For the paced emulator, whose timelines move on by the reads they receive."""
 
 
-def humanitec(emulator: Emulator, **target: Any) -> dict[str, Any]:
+def humanitec_inputs(emulator: Emulator, **target: Any) -> dict[str, Any]:
     return {
         "humanitec": {"org": "acme", "app": "shop", "env": "production", "apiUrl": emulator.url}
         | target,
-        **FAST,
+        **BOUNDED,
     }
 
 
@@ -88,8 +89,8 @@ def test_preview_makes_no_api_call_and_leaves_the_outputs_unknown(
 ) -> None:
     emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
     stack = Stack(client, URN)
-    assert stack.preview(humanitec(emulator, latest=True)) == "create"
-    _, outputs = client.create(URN, humanitec(emulator, latest=True), preview=True)
+    assert stack.preview(humanitec_inputs(emulator, latest=True)) == "create"
+    _, outputs = client.create(URN, humanitec_inputs(emulator, latest=True), preview=True)
     assert outputs["status"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the unknown sentinel
     assert emulator.requests == []
 
@@ -100,7 +101,7 @@ def test_create_waits_and_records_the_outcome_with_progress_lines_scoped_to_the_
     emulator = paced_emulator
     client, engine = served
     deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS_ON_THE_SECOND_READ)
-    outputs = Stack(client, URN).up(humanitec(emulator, latest=True))
+    outputs = Stack(client, URN).up(humanitec_inputs(emulator, latest=True))
     assert outputs["status"] == "succeeded"
     assert outputs["rawStatus"] == "succeeded"
     assert outputs["target"]["deployId"] == deploy_id
@@ -123,7 +124,7 @@ def test_a_failed_deployment_fails_the_resource_with_the_gates_message_alone(
         errors=[{"scope": "workload", "object_id": "api", "code": "E1", "message": "crashed"}],
     )
     with pytest.raises(ProviderError) as failed:
-        Stack(client, URN).up(humanitec(emulator, deployId=deploy_id))
+        Stack(client, URN).up(humanitec_inputs(emulator, deployId=deploy_id))
     lines = str(failed.value).splitlines()
     assert lines[0].startswith("deployment gate failed: humanitec deployment (org=acme")
     assert lines[1:] == ["  - [workload api] E1: crashed"]
@@ -149,7 +150,7 @@ def test_a_failed_deployment_fails_the_resource_with_the_gates_message_alone(
 def test_check_names_what_cannot_work_as_the_schema_does(
     emulator: Emulator, client: Client, inputs: dict[str, Any], prop: str, words: str
 ) -> None:
-    base = humanitec(emulator, latest=True)
+    base = humanitec_inputs(emulator, latest=True)
     if isinstance(inputs.get("humanitec"), dict) and "org" not in inputs["humanitec"]:
         inputs = {**inputs, "humanitec": {**base["humanitec"], **inputs["humanitec"]}}
     with pytest.raises(CheckFailed) as failed:
@@ -164,32 +165,32 @@ def test_diff_replaces_on_new_ids_or_triggers_and_rereads_latest_without_trigger
 ) -> None:
     first = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
     pinned = Stack(client, URN)
-    pinned.up(humanitec(emulator, deployId=first))
+    pinned.up(humanitec_inputs(emulator, deployId=first))
     state = pinned.state or {}
-    same = client.diff(URN, pinned.id, state, humanitec(emulator, deployId=first))
+    same = client.diff(URN, pinned.id, state, humanitec_inputs(emulator, deployId=first))
     assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
-    moved = client.diff(URN, pinned.id, state, humanitec(emulator, deployId="other"))
+    moved = client.diff(URN, pinned.id, state, humanitec_inputs(emulator, deployId="other"))
     assert list(moved.replaces) == ["humanitec"]
     retimed = client.diff(
-        URN, pinned.id, state, {**humanitec(emulator, deployId=first), "timeout": "1h"}
+        URN, pinned.id, state, {**humanitec_inputs(emulator, deployId=first), "timeout": "1h"}
     )
     assert (list(retimed.replaces), list(retimed.diffs)) == ([], ["timeout"])
 
     latest = Stack(client, URN)
-    latest.up({**humanitec(emulator, latest=True), "triggers": ["v1"]})
+    latest.up({**humanitec_inputs(emulator, latest=True), "triggers": ["v1"]})
     state = latest.state or {}
     again = client.diff(
-        URN, latest.id, state, {**humanitec(emulator, latest=True), "triggers": ["v1"]}
+        URN, latest.id, state, {**humanitec_inputs(emulator, latest=True), "triggers": ["v1"]}
     )
     assert again.changes == provider_pb2.DiffResponse.DIFF_NONE
     retriggered = client.diff(
-        URN, latest.id, state, {**humanitec(emulator, latest=True), "triggers": ["v2"]}
+        URN, latest.id, state, {**humanitec_inputs(emulator, latest=True), "triggers": ["v2"]}
     )
     assert list(retriggered.replaces) == ["triggers"]
     following = Stack(client, URN)
-    following.up(humanitec(emulator, latest=True))
+    following.up(humanitec_inputs(emulator, latest=True))
     untriggered = client.diff(
-        URN, following.id, following.state or {}, humanitec(emulator, latest=True)
+        URN, following.id, following.state or {}, humanitec_inputs(emulator, latest=True)
     )
     assert untriggered.changes == provider_pb2.DiffResponse.DIFF_SOME
     assert "status" in untriggered.detailedDiff
@@ -200,11 +201,11 @@ def test_latest_mode_waits_again_on_update_and_fails_on_a_newer_failed_deploymen
 ) -> None:
     emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
     stack = Stack(client, URN)
-    stack.up(humanitec(emulator, latest=True))
-    assert stack.preview(humanitec(emulator, latest=True)) == "update"
+    stack.up(humanitec_inputs(emulator, latest=True))
+    assert stack.preview(humanitec_inputs(emulator, latest=True)) == "update"
     emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "failed")]))
     with pytest.raises(ProviderError, match=r"^deployment gate failed"):
-        stack.up(humanitec(emulator, latest=True))
+        stack.up(humanitec_inputs(emulator, latest=True))
 
 
 def test_custom_timeouts_shorten_the_gates_own_timeout(emulator: Emulator, client: Client) -> None:
@@ -212,7 +213,7 @@ def test_custom_timeouts_shorten_the_gates_own_timeout(emulator: Emulator, clien
     started = time.monotonic()
     with pytest.raises(ProviderError, match=r"^deployment gate timed_out: .*'in progress'"):
         Stack(client, URN).up(
-            {**humanitec(emulator, deployId=deploy_id), "timeout": "30m"}, timeout=1
+            {**humanitec_inputs(emulator, deployId=deploy_id), "timeout": "30m"}, timeout=1
         )
     assert time.monotonic() - started < 20
 
@@ -223,7 +224,9 @@ def test_cancel_ends_every_wait_under_way_as_cancelled(emulator: Emulator, clien
 
     def up() -> None:
         try:
-            Stack(client, URN).up({**humanitec(emulator, deployId=deploy_id), "timeout": "10m"})
+            Stack(client, URN).up(
+                {**humanitec_inputs(emulator, deployId=deploy_id), "timeout": "10m"}
+            )
         except ProviderError as failed:
             failures.append(str(failed))
 
@@ -243,20 +246,21 @@ def test_the_token_in_provider_config_wins_and_a_refusal_names_it(emulator: Emul
     with native_host({"HUMANITEC_TOKEN": TOKEN}) as (client, _):
         client.configure({"humanitecToken": "stale-config-token"})
         with pytest.raises(ProviderError) as refused:
-            Stack(client, URN).up(humanitec(emulator, deployId=deploy_id))
+            Stack(client, URN).up(humanitec_inputs(emulator, deployId=deploy_id))
     assert "refused the token from the secret config gate:humanitecToken" in str(refused.value)
     assert "stale-config-token" not in str(refused.value)
     with native_host({}) as (client, _):
         client.configure({}, variables={"gate:config:humanitecToken": TOKEN})
         assert (
-            Stack(client, URN).up(humanitec(emulator, deployId=deploy_id))["status"] == "succeeded"
+            Stack(client, URN).up(humanitec_inputs(emulator, deployId=deploy_id))["status"]
+            == "succeeded"
         )
 
 
 def test_skip_await_records_a_skipped_gate_without_any_api_call(
     emulator: Emulator, client: Client
 ) -> None:
-    outputs = Stack(client, URN).up({**humanitec(emulator, latest=True), "skipAwait": True})
+    outputs = Stack(client, URN).up({**humanitec_inputs(emulator, latest=True), "skipAwait": True})
     assert outputs["status"] == "skipped"
     assert emulator.requests == []
 
@@ -297,7 +301,7 @@ def test_every_gate_waits_from_its_create_however_many_at_once(
 
     def up(n: int) -> None:
         urn = URN.replace("::production", f"::gate-{n}")
-        inputs = {**humanitec(emulator, env=f"env-{n}", deployId=ids[n]), "timeout": "5s"}
+        inputs = {**humanitec_inputs(emulator, env=f"env-{n}", deployId=ids[n]), "timeout": "5s"}
         with pytest.raises(ProviderError, match="deployment gate timed_out"):
             Stack(client, urn).up(inputs)
         with lock:
@@ -326,7 +330,7 @@ def test_every_gate_waits_from_its_create_however_many_at_once(
 def test_check_refuses_inputs_of_the_wrong_kind_by_name(
     emulator: Emulator, client: Client, given: dict[str, Any], prop: str, words: str
 ) -> None:
-    inputs = humanitec(emulator, deployId="d1")
+    inputs = humanitec_inputs(emulator, deployId="d1")
     block = {key: value for key, value in given.items() if key in ("org", "deployId")}
     top = {key: value for key, value in given.items() if key not in block}
     inputs = {**inputs, **top, "humanitec": {**inputs["humanitec"], **block}}
@@ -362,18 +366,18 @@ def test_a_secret_input_is_never_shown_in_ids_failures_errors_or_log_lines(
         errors=[{"code": "E1", "message": f"deployment {hidden_id} crashed"}],
     )
     with pytest.raises(ProviderError) as failed:
-        Stack(client, URN).up(humanitec(emulator, deployId=secret(hidden_id)))
+        Stack(client, URN).up(humanitec_inputs(emulator, deployId=secret(hidden_id)))
     assert "crashed" in str(failed.value)
     passed_id = "s3cr3t-passed-9a8b"
     emulator.add_humanitec(
         "acme", "shop", "staging", Timeline([(0, "succeeded")]), deploy_id=passed_id
     )
     resource_id, _ = client.create(
-        URN, humanitec(emulator, env="staging", deployId=secret(passed_id))
+        URN, humanitec_inputs(emulator, env="staging", deployId=secret(passed_id))
     )
     assert resource_id.startswith("humanitec/acme/shop/staging/secret-")
     with pytest.raises(CheckFailed) as refused:
-        client.check(URN, {}, humanitec(emulator, deployId=secret("../s3cr3t-bad")))
+        client.check(URN, {}, humanitec_inputs(emulator, deployId=secret("../s3cr3t-bad")))
     said = [str(failed.value), resource_id, str(refused.value), *engine.lines(URN)]
     for secret_id in (hidden_id, passed_id, "s3cr3t-bad"):
         assert not any(secret_id in text for text in said), secret_id
@@ -387,7 +391,9 @@ def test_a_long_secret_api_url_is_not_shown_even_where_a_refusal_cuts_it_short(
         client.check(
             URN,
             {},
-            humanitec(emulator, deployId="d1", apiUrl=secret(f"{emulator.url}/?token={token}")),
+            humanitec_inputs(
+                emulator, deployId="d1", apiUrl=secret(f"{emulator.url}/?token={token}")
+            ),
         )
     assert [prop for prop, _ in refused.value.failures] == ["humanitec.apiUrl"]
     assert "humanitec.apiUrl '***…' must not have a query string" in str(refused.value)
@@ -403,7 +409,7 @@ def test_cancel_ends_a_wait_whose_request_is_still_awaiting_its_answer(
     failures: list[str] = []
 
     def up() -> None:
-        inputs = {**humanitec(emulator, deployId=deploy_id), "requestTimeout": "1h"}
+        inputs = {**humanitec_inputs(emulator, deployId=deploy_id), "requestTimeout": "1h"}
         try:
             Stack(client, URN).up({**inputs, "timeout": "10m"})
         except ProviderError as failed:
@@ -430,14 +436,14 @@ def test_every_provider_has_its_block_a_humanitec_v2_deployment_and_a_pipeline_r
     client, _ = served
     deployment = emulator.add_humanitec_v2("acme", Timeline([(0, "in progress"), (1, "succeeded")]))
     v2 = {"humanitecV2": {"org": "acme", "deploymentId": deployment, "apiUrl": emulator.url}}
-    outputs = Stack(client, URN).up({**v2, **FAST})
+    outputs = Stack(client, URN).up({**v2, **BOUNDED})
     assert (outputs["status"], outputs["rawStatus"]) == ("succeeded", "succeeded")
 
     run = emulator.add_pipeline_run(
         "acme", "shop", "deploy", Timeline([(0, "executing"), (1, "succeeded")])
     )
     gated = {"org": "acme", "app": "shop", "pipeline": "deploy", "run": run}
-    outputs = Stack(client, URN).up({"humanitec": {**gated, "apiUrl": emulator.url}, **FAST})
+    outputs = Stack(client, URN).up({"humanitec": {**gated, "apiUrl": emulator.url}, **BOUNDED})
     assert outputs["status"] == "succeeded"
     assert outputs["target"]["run"] == run
 
@@ -456,7 +462,7 @@ def test_a_bake_that_breaches_fails_the_resource_and_a_bad_one_fails_check(
     ):
         Stack(client, URN).up(
             {
-                **humanitec(emulator, deployId=deploy_id),
+                **humanitec_inputs(emulator, deployId=deploy_id),
                 "bake": "5m",
                 "bakeInterval": "0.1s",
                 "probe": [health.url],
@@ -467,7 +473,7 @@ def test_a_bake_that_breaches_fails_the_resource_and_a_bad_one_fails_check(
     assert "the deployment succeeded, then failed its bake" in said
     assert "payments unreachable" in said
     with pytest.raises(CheckFailed) as refused:
-        Stack(client, URN).up({**humanitec(emulator, deployId=deploy_id), "alarm": ["a"]})
+        Stack(client, URN).up({**humanitec_inputs(emulator, deployId=deploy_id), "alarm": ["a"]})
     assert [name for name, _ in refused.value.failures] == ["alarm"]
     assert "alarm is read during a bake: give bake" in str(refused.value)
 
@@ -485,7 +491,7 @@ def test_a_gate_traced_under_pulumi_is_a_child_of_the_engines_trace(emulator: Em
     with OtlpReceiver() as receiver, native_host(env) as (client, _):
         client.configure({})
         Stack(client, URN).up(
-            {**humanitec(emulator, deployId=deploy_id), "otelEndpoint": receiver.url}
+            {**humanitec_inputs(emulator, deployId=deploy_id), "otelEndpoint": receiver.url}
         )
         (span,) = receiver.spans()
     assert span.name == "gate wait humanitec"
@@ -508,7 +514,7 @@ def test_a_gate_on_another_humanitec_api_gets_no_console_page_on_github(
         with native_host(env) as (client, _):
             client.configure({})
             Stack(client, URN).up(
-                {**humanitec(emulator, deployId=deploy_id), "githubDeployment": True}
+                {**humanitec_inputs(emulator, deployId=deploy_id), "githubDeployment": True}
             )
         (deployment,) = github.deployments
         sent = github.statuses[deployment["id"]]
@@ -525,8 +531,10 @@ ENVS = ("staging", "qa", "production")
 
 def release(emulator: Emulator, **options: Any) -> dict[str, Any]:
     return {
-        "targets": [{"name": env, **humanitec(emulator, env=env, latest=True)} for env in ENVS],
-        **FAST,
+        "targets": [
+            {"name": env, **humanitec_inputs(emulator, env=env, latest=True)} for env in ENVS
+        ],
+        **BOUNDED,
         **options,
     }
 
@@ -625,7 +633,7 @@ def test_a_native_release_refuses_a_bad_value_in_the_single_gates_words(
     single = {k: v for k, v in options.items() if k not in ("failFast", "maxRate")}
     if single:
         with pytest.raises(CheckFailed) as alone:
-            Stack(client, URN).up({**humanitec(emulator, latest=True), **single})
+            Stack(client, URN).up({**humanitec_inputs(emulator, latest=True), **single})
         assert alone.value.failures == refused.value.failures
     assert emulator.requests == []
 

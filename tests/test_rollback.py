@@ -43,6 +43,7 @@ from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
 from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
 from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
 from gate.waiting.engine import Timing
+from tests.builders import humanitec_provider
 from tests.support import CONTRACT, REPO, TOKEN, VirtualClock, set_moto_status
 
 ENDS_OK = Timeline([(0, "in progress"), (5, "succeeded")])
@@ -79,15 +80,7 @@ def humanitec(virtual_emulator: Emulator) -> Iterator[Any]:
     made: list[HumanitecDeployment] = []
 
     def make(deploy_id: str) -> HumanitecDeployment:
-        client = connect(virtual_emulator.url, Secret(TOKEN), request_timeout=5.0)
-        provider = HumanitecDeployment(
-            client,
-            org="acme",
-            app="shop",
-            env="production",
-            deploy_id=deploy_id,
-            token=Secret(TOKEN),
-        )
+        provider = humanitec_provider(virtual_emulator, deploy_id=deploy_id)
         made.append(provider)
         return provider
 

@@ -5,34 +5,21 @@ tests/test_rollback.py; here, what a pipeline sees."""
 
 from __future__ import annotations
 
-import json
 import subprocess
-from typing import Any
 
 from gate.emulator import Device, Emulator, Timeline
 from tests.actions_runner import parse_commands
+from tests.builders import FAST_JSON, gate_humanitec, json_outcome
 from tests.support import TOKEN, on_emulator, run_gate
 
-FAST = ["--interval", "0.05s", "--max-interval", "0.2s", "--output", "json"]
 GOOD_SET = "5e7b0c2f91d4"
 
 
-def humanitec(emulator: Emulator, deploy_id: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_gate(
-        "wait",
-        "humanitec",
-        "--org",
-        "acme",
-        "--app",
-        "shop",
-        "--env",
-        "production",
-        "--deploy-id",
-        deploy_id,
-        *FAST,
-        *extra,
-        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
-    )
+def gate_deployment(
+    emulator: Emulator, deploy_id: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``gate wait humanitec`` on one deployment of acme/shop/production, JSON on stdout."""
+    return gate_humanitec(emulator, "--deploy-id", deploy_id, "--output", "json", *extra)
 
 
 def history(emulator: Emulator, final: str = "failed") -> tuple[str, str]:
@@ -56,18 +43,13 @@ def history(emulator: Emulator, final: str = "failed") -> tuple[str, str]:
     return good, failed
 
 
-def outcome_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert result.stdout.count("\n") == 1, (result.stdout, result.stderr)
-    return json.loads(result.stdout)
-
-
 def test_a_failed_deployment_is_rolled_back_and_the_rollback_gated(
     paced_emulator: Emulator,
 ) -> None:
     good, failed = history(paced_emulator)
-    result = humanitec(paced_emulator, failed, "--on-failure", "rollback")
+    result = gate_deployment(paced_emulator, failed, "--on-failure", "rollback")
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["status"] == "failed"
     rollback = outcome["rollback"]
     assert rollback["plan"]["to"] == good
@@ -87,9 +69,9 @@ def test_a_dry_run_says_what_it_would_redeploy_and_starts_nothing(
     paced_emulator: Emulator,
 ) -> None:
     good, failed = history(paced_emulator)
-    result = humanitec(paced_emulator, failed, "--on-failure", "rollback", "--dry-run")
+    result = gate_deployment(paced_emulator, failed, "--on-failure", "rollback", "--dry-run")
     assert result.returncode == 1
-    rollback = outcome_of(result)["rollback"]
+    rollback = json_outcome(result)["rollback"]
     assert rollback["dry_run"] is True
     assert rollback["plan"]["request"]["body"] == {"set_id": GOOD_SET}
     assert rollback["outcome"] is None
@@ -106,18 +88,18 @@ def test_a_failed_rollback_is_reported_and_the_exit_code_stays_the_failures(
     paced_emulator.then_humanitec(
         "acme", "shop", "production", Timeline([(0, "in progress"), (1, "failed")])
     )
-    result = humanitec(paced_emulator, failed, "--on-failure", "rollback")
+    result = gate_deployment(paced_emulator, failed, "--on-failure", "rollback")
     assert result.returncode == 1
-    assert outcome_of(result)["rollback"]["outcome"]["status"] == "failed"
+    assert json_outcome(result)["rollback"]["outcome"]["status"] == "failed"
 
 
 def test_the_first_deployment_has_nothing_to_roll_back_to(paced_emulator: Emulator) -> None:
     failed = paced_emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "in progress"), (1, "failed")])
     )
-    result = humanitec(paced_emulator, failed, "--on-failure", "rollback")
+    result = gate_deployment(paced_emulator, failed, "--on-failure", "rollback")
     assert result.returncode == 1
-    rollback = outcome_of(result)["rollback"]
+    rollback = json_outcome(result)["rollback"]
     assert rollback["plan"] is None
     assert rollback["reason"].startswith("nothing to roll back to")
     assert paced_emulator.posted == []
@@ -125,14 +107,14 @@ def test_the_first_deployment_has_nothing_to_roll_back_to(paced_emulator: Emulat
 
 def test_a_timeout_is_rolled_back_only_when_asked(paced_emulator: Emulator) -> None:
     _, running = history(paced_emulator, final="in progress")
-    plain = humanitec(paced_emulator, running, "--on-failure", "rollback", "--timeout", "1s")
+    plain = gate_deployment(paced_emulator, running, "--on-failure", "rollback", "--timeout", "1s")
     assert plain.returncode == 3
-    assert outcome_of(plain)["rollback"] is None
-    asked = humanitec(
+    assert json_outcome(plain)["rollback"] is None
+    asked = gate_deployment(
         paced_emulator, running, "--on-failure", "rollback-also-on-timeout", "--timeout", "1s"
     )
     assert asked.returncode == 3
-    assert outcome_of(asked)["rollback"]["plan"] is not None
+    assert json_outcome(asked)["rollback"]["plan"] is not None
     assert len(paced_emulator.posted) == 1
 
 
@@ -146,13 +128,13 @@ def test_humanitec_v2_rolls_back_in_the_specs_rollback_mode(paced_emulator: Emul
         "acme",
         "--deployment-id",
         failed,
-        *FAST,
+        *FAST_JSON,
         "--on-failure",
         "rollback",
         env={"HUMANITEC_API_URL": paced_emulator.url, "HUMANITEC_AUTH_TOKEN": TOKEN},
     )
     assert result.returncode == 1, result.stderr
-    rollback = outcome_of(result)["rollback"]
+    rollback = json_outcome(result)["rollback"]
     assert rollback["plan"]["to"] == good
     assert rollback["outcome"]["status"] == "succeeded"
     ((_, body, _),) = paced_emulator.posted
@@ -179,13 +161,13 @@ def test_greengrass_v2_recreates_the_previous_deployment_and_gates_it(
         "--deployment-id",
         failed,
         *on_emulator(paced_emulator),
-        *FAST,
+        *FAST_JSON,
         "--on-failure",
         "rollback",
         env={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-aws-key"},
     )
     assert result.returncode == 1, result.stderr
-    rollback = outcome_of(result)["rollback"]
+    rollback = json_outcome(result)["rollback"]
     assert rollback["plan"]["to"] == previous
     assert rollback["outcome"]["status"] == "succeeded"
     assert rollback["outcome"]["progress"].startswith("2/2 devices succeeded")

@@ -6,7 +6,6 @@ The rollback deployment moves on by the gate's reads of it, never by time."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 from datetime import datetime, timedelta, timezone
@@ -15,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.builders import FAST_JSON, json_outcome
 from tests.support import run_gate, set_moto_status
 
-FAST = ["--interval", "0.05s", "--max-interval", "0.2s", "--output", "json"]
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 CORE = {
     "Cores": [
@@ -116,16 +115,10 @@ def greengrass(
         "eu-west-1",
         "--endpoint-url",
         moto_server,
-        *FAST,
+        *FAST_JSON,
         *extra,
         env=AWS,
     )
-
-
-def outcome_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert result.stdout.count("\n") == 1, (result.stdout, result.stderr)
-    outcome: dict[str, Any] = json.loads(result.stdout)
-    return outcome
 
 
 def test_a_failed_deployment_is_redeployed_from_the_last_success_and_the_rollback_gated(
@@ -135,7 +128,7 @@ def test_a_failed_deployment_is_redeployed_from_the_last_success_and_the_rollbac
     device = RedeploymentAppliedByReads(monkeypatch)
     result = greengrass(moto_server, group, failed, "--on-failure", "rollback")
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["status"] == "failed"
     assert outcome["raw_status"] == "Failure"
     rollback = outcome["rollback"]
@@ -174,7 +167,7 @@ def test_a_dry_run_says_what_it_would_redeploy_and_creates_no_deployment(
     group, (good, failed), versions = history(gg, "Success", "Failure")
     result = greengrass(moto_server, group, failed, "--on-failure", "rollback", "--dry-run")
     assert result.returncode == 1, result.stderr
-    rollback = outcome_of(result)["rollback"]
+    rollback = json_outcome(result)["rollback"]
     assert rollback["dry_run"] is True
     assert rollback["plan"]["to"] == good
     assert rollback["plan"]["request"]["params"]["GroupVersionId"] == versions[0]
@@ -193,7 +186,7 @@ def test_a_group_whose_only_deployment_failed_has_nothing_to_roll_back_to(
     group, (failed,), _ = history(gg, "Failure")
     result = greengrass(moto_server, group, failed, "--on-failure", "rollback")
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["status"] == "failed"
     rollback = outcome["rollback"]
     assert rollback["plan"] is None

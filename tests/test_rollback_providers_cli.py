@@ -15,9 +15,9 @@ import pytest
 
 from gate.emulator import Device, Emulator, Fault, Timeline
 from gate.providers.humanitec.v2.rollback import MAX_PAGES, PER_PAGE
+from tests.builders import FAST_JSON
 from tests.support import TOKEN, on_emulator, run_gate
 
-FAST = ["--interval", "0.05s", "--max-interval", "0.2s", "--output", "json"]
 FAILS = Timeline([(0, "in progress"), (1, "failed")])
 SUCCEEDED = Timeline([(0, "succeeded")])
 ORG_DEPLOYMENTS = "/orgs/acme/deployments"
@@ -31,7 +31,7 @@ def orchestrator_gate(emulator: Emulator, failed: str) -> subprocess.CompletedPr
         "acme",
         "--deployment-id",
         failed,
-        *FAST,
+        *FAST_JSON,
         "--on-failure",
         "rollback",
         env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_AUTH_TOKEN": TOKEN},
@@ -298,7 +298,7 @@ def greengrass_v2_gate(
         "--deployment-id",
         failed,
         *on_emulator(emulator),
-        *FAST,
+        *FAST_JSON,
         "--on-failure",
         "rollback",
         *flags,
@@ -385,7 +385,7 @@ def test_wait_all_rolls_every_target_back_through_a_storm_of_429s(tmp_path: Path
             "100",
             "--timeout",
             "120s",
-            *FAST,
+            *FAST_JSON,
             "--on-failure",
             "rollback",
             env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_AUTH_TOKEN": TOKEN},

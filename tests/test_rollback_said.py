@@ -20,6 +20,7 @@ import pytest
 from gate.emulator import Emulator
 from gate.emulator.health import HealthEndpoint
 from tests.actions_runner import parse_commands, parse_output_file, run_action
+from tests.builders import FAST
 from tests.support import HUMANITEC_PRODUCTION, REPO, TOKEN, clean_env, killed_if_failed, run_gate
 from tests.test_fleet import release
 from tests.test_rollback_cli import history
@@ -55,7 +56,6 @@ def holding() -> Iterator[HoldsTheStart]:
         yield running
 
 
-QUICK = ["--interval", "0.05s", "--max-interval", "0.2s"]
 ENV = {"GITHUB_ACTIONS": "true"}
 
 
@@ -81,7 +81,7 @@ def gate_with_every_report(
         target = ["wait-all", release(tmp_path, {"env": "production"})]
     return run_gate(
         *target,
-        *QUICK,
+        *FAST,
         *flags,
         "--on-failure",
         "rollback",
@@ -165,7 +165,7 @@ def test_sigterm_while_the_start_is_in_flight_is_143_and_may_have_started(
         target = ["wait", *HUMANITEC_PRODUCTION, "--deploy-id", failed]
     else:
         target = ["wait-all", release(tmp_path, {"env": "production"})]
-    code, whole, stderr = sigterm_once_the_start_is_held(holding, *target, *QUICK)
+    code, whole, stderr = sigterm_once_the_start_is_held(holding, *target, *FAST)
     assert code == 128 + signal.SIGTERM, stderr
     assert whole["exit_code"] == 143
     outcome = whole if command == "wait" else whole["targets"][0]
@@ -192,7 +192,7 @@ def test_sigterm_during_the_releases_rollback_is_143_with_the_outcome_written(
             holding,
             "wait-all",
             release(tmp_path, {"env": "production"}),
-            *QUICK,
+            *FAST,
             "--bake",
             "5m",
             "--bake-interval",
@@ -211,7 +211,7 @@ def test_sigterm_during_the_releases_rollback_is_143_with_the_outcome_written(
 
 
 def test_the_actions_rollback_status_says_may_have_started(
-    holding: HoldsTheStart, tmp_path: Path
+    holding: HoldsTheStart, tmp_path: Path, runner_temp: Path
 ) -> None:
     """Through action.yml, as a workflow reads it: the output it would branch on."""
     _, failed = history(holding)
@@ -232,7 +232,7 @@ def test_the_actions_rollback_status_says_may_have_started(
         REPO,
         inputs,
         env={**clean_env(), "HUMANITEC_API_URL": holding.url},
-        runner_temp=tmp_path / "runner_temp",
+        runner_temp=runner_temp,
         workspace=tmp_path / "workspace",
     )
     assert run.returncode == 1, run.stdout + run.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gate.emulator import Emulator, Timeline
+from tests.builders import FAST
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.parts.otlp_receiver import OtlpReceiver
 from tests.support import TOKEN, run_gate
@@ -19,7 +20,6 @@ from tests.test_fleet import release
 from tests.test_github_deployments import GITHUB_TOKEN, workflow
 
 WAIT = ["wait", "humanitec", "--org", "acme", "--app", "shop", "--env", "production"]
-QUICK = ["--interval", "0.05s", "--max-interval", "0.2s"]
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def gate(
     emulator: Emulator, *args: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **(extra_env or {})}
-    return run_gate(*args, *QUICK, env=env)
+    return run_gate(*args, *FAST, env=env)
 
 
 def deploy(emulator: Emulator, final: str) -> str:
@@ -177,7 +177,7 @@ def test_a_signal_while_telling_costs_what_was_not_told_never_the_outcome(
         "HUMANITEC_TOKEN": TOKEN,
         **workflow(f"http://127.0.0.1:{silent.getsockname()[1]}"),
     }
-    command = [sys.executable, "-m", "gate", *WAIT, "--deploy-id", deploy_id, *QUICK]
+    command = [sys.executable, "-m", "gate", *WAIT, "--deploy-id", deploy_id, *FAST]
     command += ["--github-deployment", "--github-environment", "production", "--output", "json"]
     # GitHub's calls then end only at their own 30 s bound: the signal comes long before,
     # however slowly a busy machine ran the gate.
@@ -281,7 +281,7 @@ def test_a_target_on_another_humanitec_api_gets_no_console_page_in_a_release(
         },
     )
     result = run_gate(
-        "wait-all", file, *QUICK, "--github-deployment", env=without_humanitec_api_url(github)
+        "wait-all", file, *FAST, "--github-deployment", env=without_humanitec_api_url(github)
     )
     assert result.returncode == 0, result.stderr
     (deployment,) = github.deployments
@@ -299,7 +299,7 @@ def test_a_single_gate_on_another_humanitec_api_gets_no_console_page(
         deploy(paced_emulator, "succeeded"),
         "--api-url",
         paced_emulator.url,
-        *QUICK,
+        *FAST,
         "--github-deployment",
         env=without_humanitec_api_url(github),
     )

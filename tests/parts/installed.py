@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,15 @@ INSTALL_SECONDS = 600
 
 
 def install_once(
-    what: str, script: Path, args: Sequence[str], lock: Path, installed: Callable[[], bool]
+    what: str,
+    script: Path,
+    args: Sequence[str],
+    lock: Path,
+    installed: Callable[[], bool],
+    env: Mapping[str, str] | None = None,
 ) -> None:
-    """``installed()``, running ``bash script *args`` under ``lock`` first if it is not."""
+    """``installed()``, running ``bash script *args`` under ``lock`` first if it is not
+    (in ``env`` if given, else in the test's own environment)."""
     if installed():
         return
     with lock.open("a") as held:  # one install per machine, whatever the workers
@@ -32,6 +38,7 @@ def install_once(
             text=True,
             timeout=INSTALL_SECONDS,
             check=False,
+            env=None if env is None else dict(env),
         )
         if result.returncode != 0 or not installed():
             pytest.fail(
