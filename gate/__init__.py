@@ -13,7 +13,7 @@ release, whatever its ``__all__`` says.
     client = connect("https://api.humanitec.io", Secret(os.environ["HUMANITEC_TOKEN"]),
                      request_timeout=10)
     outcome = wait(HumanitecDeployment(client, org="acme", app="shop", env="production",
-                                       deploy_id="0f3c9a"), options=WaitOptions(timeout=900))
+                                       deploy_id="0f3c9a"), WaitOptions(timeout=900))
     if not outcome.succeeded:
         print(outcome.reason, outcome.errors)
 """
@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from gate.providers.humanitec.api import connect
     from gate.providers.humanitec.v1.reader import HumanitecDeployment
     from gate.providers.humanitec.v2.reader import HumanitecV2Deployment
-    from gate.waiting.engine import WaitOptions, wait
+    from gate.waiting.engine import Timing, WaitOptions, wait
     from gate.waiting.fleet import FleetOutcome, Target, wait_all
+    from gate.waiting.plan import GatePlan
     from gate.wire.sharing import Sharing
 
 _EXPORTS = {
@@ -57,6 +58,7 @@ _EXPORTS = {
     "FieldError": "gate.core.description",
     "FleetOutcome": "gate.waiting.fleet",
     "GateError": "gate.core.errors",
+    "GatePlan": "gate.waiting.plan",
     "FleetPolicy": "gate.providers.greengrass.v2.judge",
     "GreengrassDeployment": "gate.providers.greengrass.v1.reader",
     "GreengrassV2Deployment": "gate.providers.greengrass.v2.reader",
@@ -77,6 +79,7 @@ _EXPORTS = {
     "Target": "gate.waiting.fleet",
     "TargetDescription": "gate.core.description",
     "TargetValues": "gate.core.description",
+    "Timing": "gate.waiting.engine",
     "TransientError": "gate.core.errors",
     "UsageError": "gate.core.errors",
     "WaitOptions": "gate.waiting.engine",
@@ -108,6 +111,7 @@ __all__ = [
     "FleetOutcome",
     "FleetPolicy",
     "GateError",
+    "GatePlan",
     "GreengrassDeployment",
     "GreengrassV2Deployment",
     "HttpProbe",
@@ -127,6 +131,7 @@ __all__ = [
     "Target",
     "TargetDescription",
     "TargetValues",
+    "Timing",
     "TransientError",
     "UsageError",
     "WaitOptions",
