@@ -21,13 +21,16 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gate.bake.check import Breach, Reading
 from gate.core.errors import AuthError, ReadError, RequestRejected, TransientError, UsageError
 from gate.core.text import from_api, one_line, quoted
 from gate.core.timestamps import parse_timestamp
 from gate.providers.aws.calls import call_aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
 
 __all__ = [
     "ALARM_TYPES",
@@ -88,7 +91,7 @@ class CloudWatchAlarms:
     def __init__(
         self,
         names: Sequence[str],
-        client: Any,
+        client: CloudWatchClient,
         *,
         insufficient_data: InsufficientData = "ok",
         missing: Missing = "refuse",
