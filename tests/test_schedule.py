@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from gate import wait
+from gate import Timing, wait
 from gate.waiting.schedule import (
     DEFAULT_READ_BUDGET,
     PRIOR_BUDGET_SHARE,
@@ -176,7 +176,7 @@ def test_the_wait_without_history_reads_a_ten_minute_deployment_less_than_a_grow
     at most 50 reads (a gap growing with the time waited made about 60) and is seen within 15 s."""
     clock = VirtualClock()
     provider = ScriptedProvider(clock, finishing_at(600))
-    outcome = wait(provider, clock=clock, sleep=clock.sleep)
+    outcome = wait(provider, timing=Timing(clock=clock, sleep=clock.sleep))
     assert outcome.succeeded
     assert outcome.polls <= 50
     assert 0 <= provider.reads[-1] - provider.started - 600 <= 15
