@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gate.core.description import FieldError, named
+from gate.core.description import Field
 from gate.core.durations import format_duration
 from gate.core.errors import RequestRejected, TransientError
 from gate.core.model import DeviceResult, ErrorDetail, Snapshot, State, ended_as
@@ -27,8 +27,10 @@ from gate.core.timestamps import iso_utc
 __all__ = [
     "DEVICE_STATUSES",
     "MAX_DESCRIBED",
+    "MIN_SUCCESS",
     "NOT_REACHED",
     "SILENT_AFTER",
+    "UNFINISHED_DEVICES",
     "Counts",
     "Fleet",
     "FleetPolicy",
@@ -82,6 +84,27 @@ _KNOWN_STATES = (State.SUCCEEDED, State.FAILED, State.RUNNING)
 _TARGET_ARN = re.compile(r"^arn:[\w-]+:iot:[^:]*:[^:]*:(thing|thinggroup)/(.+)$")
 
 
+MIN_SUCCESS = Field(
+    "min_success",
+    "percent of the target's devices that must succeed",
+    kind="percent",
+    default=100.0,
+    more_than=0,
+    most=100,
+    metavar="PERCENT",
+)
+UNFINISHED_DEVICES = Field(
+    "unfinished_devices",
+    "at the deadline, devices still queued or in progress (offline ones) either count "
+    "as not succeeded and are named, or are left out of the share",
+    kind="choice",
+    choices=("count", "ignore"),
+    default="count",
+)
+"""The policy's fields, declared once: the target's description reads them on every face,
+and a :class:`FleetPolicy` made in code is held to the same bounds, in the same words."""
+
+
 @dataclass(frozen=True)
 class FleetPolicy:
     """When a deployment to many devices counts as succeeded."""
@@ -95,14 +118,8 @@ class FleetPolicy:
     """End as failed once the failures already rule out the success share."""
 
     def __post_init__(self) -> None:
-        if not 0 < self.min_success <= 100:
-            raise FieldError(
-                "min_success", f"{named('min_success')} must be more than 0% and at most 100%"
-            )
-        if self.unfinished not in ("count", "ignore"):
-            raise FieldError(
-                "unfinished_devices", f"{named('unfinished_devices')} must be count or ignore"
-            )
+        MIN_SUCCESS.check(self.min_success, {})
+        UNFINISHED_DEVICES.check(self.unfinished, {})
 
     def needed(self, devices: int) -> int:
         """How many of ``devices`` must succeed (at least one)."""

@@ -13,7 +13,7 @@ from gate.core.description import Field, TargetDescription, TargetValues
 from gate.core.provider import DescribedPlugin
 from gate.core.secret import Secret
 from gate.providers.aws.fields import aws_fields
-from gate.providers.greengrass.v2.judge import FleetPolicy
+from gate.providers.greengrass.v2.judge import MIN_SUCCESS, UNFINISHED_DEVICES, FleetPolicy
 
 if TYPE_CHECKING:
     from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
@@ -29,30 +29,13 @@ def _policy_of(target: TargetValues) -> FleetPolicy:
     )
 
 
-def _check_policy(target: TargetValues) -> None:
-    _policy_of(target)
-
-
 description = TargetDescription(
     provider="greengrass-v2",
     summary="an AWS IoT Greengrass v2 deployment, judged by what its devices did",
     fields=(
         Field("deployment_id", "the deployment to wait on", kind="id", required=True),
-        Field(
-            "min_success",
-            "percent of the target's devices that must succeed",
-            kind="percent",
-            default=100.0,
-            metavar="PERCENT",
-        ),
-        Field(
-            "unfinished_devices",
-            "at the deadline, devices still queued or in progress (offline ones) either count "
-            "as not succeeded and are named, or are left out of the share",
-            kind="choice",
-            choices=("count", "ignore"),
-            default="count",
-        ),
+        MIN_SUCCESS,
+        UNFINISHED_DEVICES,
         Field(
             "fail_fast",
             "end as failed once failed devices rule out the success share; off waits for "
@@ -62,7 +45,6 @@ description = TargetDescription(
         ),
         *aws_fields("Greengrass v2 and IoT"),
     ),
-    rules=(_check_policy,),
 )
 
 
