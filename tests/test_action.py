@@ -254,7 +254,7 @@ def test_a_greengrass_v2_fleet_annotates_each_failed_device(emulator: Emulator, 
         "endpoint-url": emulator.url,
         "region": "eu-west-1",
         "min-success": "50",
-        "fail-fast": "false",
+        "device-fail-fast": "false",
         "interval": "0.2s",
     }
     aws = {"AWS_ACCESS_KEY_ID": "AKIATEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
