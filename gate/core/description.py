@@ -242,6 +242,11 @@ class TargetDescription:
     def keys(self) -> tuple[str, ...]:
         return tuple(each.key for each in self.fields)
 
+    @property
+    def former_keys(self) -> tuple[str, ...]:
+        """The keys its fields had before (each refused by :meth:`not_a_field`)."""
+        return tuple(old for each in self.fields for old in each.formerly)
+
     def renamed(self, key: str) -> Field | None:
         """The field that was called ``key`` before, if one was."""
         return next((each for each in self.fields if key in each.formerly), None)
