@@ -70,18 +70,19 @@ def test_github_deployment_auto_without_an_environment_passes_none_of_its_inputs
 
 
 @pytest.mark.parametrize(
-    ("provider", "fail_fast", "flags"),
+    ("provider", "given", "flags"),
     [
-        ("greengrass-v2", "false", ["--no-fail-fast"]),
-        ("greengrass-v2", "true", ["--fail-fast"]),
-        ("humanitec", "false", []),
-        ("humanitec", "true", ["--fail-fast"]),
+        ("greengrass-v2", {"device_fail_fast": "false"}, ["--no-device-fail-fast"]),
+        ("greengrass-v2", {"device_fail_fast": "true"}, []),
+        ("greengrass-v2", {"fail_fast": "true"}, ["--fail-fast"]),
+        ("humanitec", {"fail_fast": "false"}, []),
+        ("humanitec", {"fail_fast": "true"}, ["--fail-fast"]),
     ],
 )
 def test_a_flag_that_is_on_by_default_is_turned_off_by_its_no_flag(
-    tmp_path: Path, provider: str, fail_fast: str, flags: list[str]
+    tmp_path: Path, provider: str, given: dict[str, str], flags: list[str]
 ) -> None:
-    argv, _ = from_inputs([], step_env(tmp_path, provider=provider, fail_fast=fail_fast))
+    argv, _ = from_inputs([], step_env(tmp_path, provider=provider, **given))
     assert [arg for arg in argv if arg.endswith("fail-fast")] == flags
 
 

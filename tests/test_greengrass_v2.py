@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,7 +25,7 @@ from gate.providers.aws.clients import make_clients
 from gate.providers.greengrass.v2.judge import DEVICE_STATUSES, MAX_DESCRIBED, FleetPolicy
 from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
 from gate.waiting.engine import Timing
-from tests.support import VirtualClock, gate_greengrass_v2
+from tests.support import VirtualClock, gate_greengrass_v2, run_gate
 
 pytestmark = pytest.mark.usefixtures("aws_env")
 
@@ -722,6 +723,80 @@ def test_flags_that_cannot_work_are_exit_2_with_one_line(
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 3  # argparse adds its usage lines
     assert emulator.requests == []
+
+
+def test_the_old_no_fail_fast_is_refused_naming_the_devices_flag(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The devices' fail-fast was --fail-fast / --no-fail-fast, the release's key: its old
+    off spelling is refused in the command line and a targets file, naming the new one."""
+    result = gate_greengrass_v2(emulator, "d-1", "--no-fail-fast")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "gate: error: --no-fail-fast is now --no-device-fail-fast: end as failed once failed "
+        "devices rule out the success share; off waits for every device so all failures are "
+        "reported together"
+    ]
+    file = tmp_path / "release.yaml"
+    file.write_text(
+        "targets:\n"
+        "- {provider: greengrass-v2, deployment-id: d-1, fail-fast: false, "
+        f"region: eu-west-1, endpoint-url: {emulator.url}}}\n"
+    )
+    refused = run_gate("wait-all", str(file))
+    assert refused.returncode == 2, refused.stderr
+    assert "target 1: field 'fail-fast' is now field 'device-fail-fast'" in refused.stderr
+    assert emulator.requests == []
+
+
+def test_without_device_fail_fast_the_command_waits_for_every_device(
+    paced_emulator: Emulator,
+) -> None:
+    emulator = paced_emulator
+    devices = [Device("core-1", Timeline([(0, "FAILED")])), Device("core-2", OK)]
+    fast = emulator.add_greengrass_v2(devices, thing_group="line-a")
+    quick = ("--interval", "0.1s", "--max-interval", "0.2s", "--output", "json")
+    ended = gate_greengrass_v2(emulator, fast, *quick)
+    assert ended.returncode == 1, ended.stderr
+    assert json.loads(ended.stdout)["progress"].startswith("0/2 devices succeeded, 1 failed, ")
+    waited = emulator.add_greengrass_v2(devices, thing_group="line-b")
+    every = gate_greengrass_v2(emulator, waited, "--no-device-fail-fast", *quick)
+    assert every.returncode == 1, every.stderr
+    assert json.loads(every.stdout)["progress"] == "1/2 devices succeeded, 1 failed"
+
+
+def test_the_releases_fail_fast_cancels_the_other_repeated_deployment(
+    emulator: Emulator,
+) -> None:
+    """--fail-fast with greengrass-v2 is the release's, as for every provider (it was the
+    devices' and left the release without one): a repeated --deployment-id that fails
+    cancels the other. With one deployment it changes nothing."""
+    failing = emulator.add_greengrass_v2(
+        [Device("core-1", Timeline([(0, "FAILED")]))], thing_group="line-a"
+    )
+    waiting = emulator.add_greengrass_v2([Device("core-2", NEVER)], thing_group="line-b")
+    result = gate_greengrass_v2(
+        emulator,
+        failing,
+        "--deployment-id",
+        waiting,
+        "--fail-fast",
+        "--interval",
+        "0.2s",
+        "--timeout",
+        "5s",
+        "--output",
+        "json",
+    )
+    assert result.returncode == 1, result.stderr
+    whole = json.loads(result.stdout)
+    assert whole["summary"] == "0/2 succeeded, 1 failed, 1 cancelled"
+    assert whole["targets"][1]["reason"].startswith("cancelled by --fail-fast:")
+    ok = emulator.add_greengrass_v2(
+        [Device("core-3", Timeline([(0, "SUCCEEDED")]))], thing_group="line-c"
+    )
+    alone = gate_greengrass_v2(emulator, ok, "--fail-fast", "--interval", "0.2s")
+    assert alone.returncode == 0, alone.stderr
 
 
 def test_the_command_waits_for_a_device_that_joins_the_group_mid_wait(

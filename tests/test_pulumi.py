@@ -308,7 +308,7 @@ def test_greengrass_v2_fails_the_update_naming_each_failed_device(
     target = GreengrassV2Target(
         deployment_id=deployment_id,
         min_success=50,
-        fail_fast=False,
+        device_fail_fast=False,
         region="eu-west-1",
         endpoint_url=emulator.url,
     )

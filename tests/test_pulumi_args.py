@@ -38,7 +38,7 @@ def test_the_generator_command_checks_without_writing() -> None:
 
 def test_the_classes_take_each_fields_declared_default_and_doc() -> None:
     v2 = {field.name: field for field in dataclasses.fields(component.GreengrassV2Target)}
-    assert (v2["min_success"].default, v2["fail_fast"].default) == (100, True)
+    assert (v2["min_success"].default, v2["device_fail_fast"].default) == (100, True)
     timing = {field.name: field for field in dataclasses.fields(component.DeploymentGateArgs)}
     assert (timing["timeout"].default, timing["interval"].default) == ("30m", "2s")
     assert '"""Percent of the target\'s devices that must succeed. Default: ``100``."""' in (

@@ -341,6 +341,20 @@ def test_check_refuses_inputs_of_the_wrong_kind_by_name(
     )
 
 
+def test_greengrass_v2s_former_fail_fast_is_refused_naming_device_fail_fast(
+    emulator: Emulator, client: Client
+) -> None:
+    """Greengrass v2's failFast (its devices') is deviceFailFast now: the old key is refused
+    by name, never read as the release's or dropped."""
+    v2 = {"deploymentId": "d-1", "region": "eu-west-1", "endpointUrl": emulator.url}
+    with pytest.raises(CheckFailed) as refused:
+        Stack(client, URN).up({"greengrassV2": {**v2, "failFast": False}})
+    [(prop, words)] = refused.value.failures
+    assert prop == "greengrassV2.failFast"
+    assert words.startswith("greengrassV2.failFast is now greengrassV2.deviceFailFast: ")
+    assert emulator.requests == []
+
+
 def test_the_engines_tracing_flag_is_not_taken_for_its_address() -> None:
     from gate.pulumi.native.server import plugin_arguments
 

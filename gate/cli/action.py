@@ -161,7 +161,7 @@ def _fields(label: str) -> dict[str, Field]:
 
 
 def long_flag(action: argparse.Action) -> str | None:
-    """The flag an input is named after (``--fail-fast``, not ``--no-fail-fast``)."""
+    """The flag an input is named after (``--device-fail-fast``, not ``--no-device-fail-fast``)."""
     names = [
         option
         for option in action.option_strings
@@ -175,7 +175,7 @@ def flag_actions(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argpars
     them."""
     for group in parser._action_groups:  # argparse keeps no public list of its groups
         for action in group._group_actions:
-            if long_flag(action) is not None:
+            if long_flag(action) is not None and action.help != argparse.SUPPRESS:
                 yield group.title or "", action
 
 

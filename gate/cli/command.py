@@ -148,7 +148,7 @@ def _wait_command(
     from gate.cli.plan import plan_from
     from gate.waiting.plan import read_plan
 
-    plan = plan_from(parsed, env, target=plugin.description)
+    plan = plan_from(parsed, env)
     given = given_of(parsed, plugin.description)
     repeated = repeated_flag(plugin.description, rest)
     if repeated is None:  # a single gate: a release of one, its plan its target's own

@@ -14,6 +14,7 @@ from gate.core.errors import UsageError
 
 __all__ = [
     "add_after_flags",
+    "add_former_flags",
     "add_release_flags",
     "add_report_flags",
     "add_target_flags",
@@ -124,13 +125,34 @@ def add_telling_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_release_flags(parser: argparse.ArgumentParser, when: str) -> None:
-    """The release's options as flags: its shared request budget, fail-fast. A target field
-    of the same name (Greengrass v2's ``--fail-fast``, about its devices) keeps its flag."""
+    """The release's options as flags: its shared request budget, fail-fast."""
     from gate.waiting.options import RELEASE
 
+    _add_group(parser, f"many targets, {when}", RELEASE)
+
+
+def add_former_flags(parser: argparse.ArgumentParser, description: TargetDescription) -> None:
+    """The flags the description's renamed fields had (``formerly``), each refused naming
+    its new flag; added last, so a spelling another flag now has stays that flag's."""
     taken = parser._option_string_actions  # argparse keeps no public list of a parser's flags
-    mine = tuple(field for field in RELEASE if cli_flag(field.key) not in taken)
-    _add_group(parser, f"many targets, {when}", mine)
+    for field in description.fields:
+        for old in field.formerly:
+            spellings = [(cli_flag(old), cli_flag(field.key))]
+            if field.kind == "flag" and field.default is True:
+                spellings.append((f"--no-{cli_flag(old)[2:]}", f"--no-{cli_flag(field.key)[2:]}"))
+            for flag, now in spellings:
+                if flag not in taken:
+                    refusal = f"{flag} is now {now}: {field.doc}"
+                    parser.add_argument(
+                        flag, nargs=0, action=_Refused, help=argparse.SUPPRESS, default=refusal
+                    )
+
+
+class _Refused(argparse.Action):
+    """A flag that no longer exists: its ``default`` says what to use instead."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        raise UsageError(str(self.default))
 
 
 def add_report_flags(parser: argparse.ArgumentParser) -> None:

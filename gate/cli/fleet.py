@@ -265,6 +265,8 @@ def _parse_entry(entry: TargetEntry, release: GatePlan, env: Mapping[str, str]) 
             kind = plugin.description.field(key).kind
             scalar = isinstance(value, (int, float)) and not isinstance(value, bool)
             target[key] = as_text(value) if scalar and kind not in ("number", "flag") else value
+        elif plugin.description.renamed(name.replace("-", "_")) is not None:
+            raise entry.explain(plugin.description.not_a_field(name.replace("-", "_")))
         else:
             known = ", ".join(sorted([*fields, *planned]))
             raise UsageError(

@@ -57,7 +57,11 @@ def flags_markdown() -> str:
         title = "gate wait-all" if label == "targets" else f"gate wait {label}"
         parts.append(f"\n## `{title}`\n\n{parser.description}\n")
         for group in parser._action_groups:  # argparse keeps no public list of its groups
-            shown = [action for action in group._group_actions if action.dest != "help"]
+            shown = [
+                action
+                for action in group._group_actions
+                if action.dest != "help" and action.help != argparse.SUPPRESS
+            ]
             if not shown:
                 continue
             parts.append(f"\n### {group.title}\n\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from gate.cli.common import Parser
 from gate.cli.flags import (
     add_after_flags,
+    add_former_flags,
     add_release_flags,
     add_report_flags,
     add_target_flags,
@@ -27,6 +28,7 @@ def provider_parser(plugin: ProviderPlugin) -> Parser:
     add_telling_flags(parser)
     add_release_flags(parser, "with one id repeated (--env a --env b)")
     add_report_flags(parser)
+    add_former_flags(parser, plugin.description)
     return parser
 
 

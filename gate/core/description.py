@@ -123,6 +123,9 @@ class Field:
     """It must be at most this (a ``duration``: 7 days unless set)."""
     whole: bool = False
     """It counts something: a whole number."""
+    formerly: tuple[str, ...] = ()
+    """Keys this field had before: every face refuses them, naming this field, so an old
+    spelling never silently means something else (or nothing)."""
 
     def check(self, value: object, given: Mapping[str, object]) -> object:
         """``value`` as this field's type, or a :class:`FieldError` naming the field (a
@@ -239,6 +242,22 @@ class TargetDescription:
     def keys(self) -> tuple[str, ...]:
         return tuple(each.key for each in self.fields)
 
+    @property
+    def former_keys(self) -> tuple[str, ...]:
+        """The keys its fields had before (each refused by :meth:`not_a_field`)."""
+        return tuple(old for each in self.fields for old in each.formerly)
+
+    def renamed(self, key: str) -> Field | None:
+        """The field that was called ``key`` before, if one was."""
+        return next((each for each in self.fields if key in each.formerly), None)
+
+    def not_a_field(self, key: str) -> FieldError:
+        """The refusal of ``key``, naming the field it became if it was renamed."""
+        now = self.renamed(key)
+        if now is not None:
+            return FieldError(key, f"{named(key)} is now {named(now.key)}: {now.doc}")
+        return FieldError(key, f"{named(key)} is not a field of provider {self.provider}")
+
     def read(
         self, given: Mapping[str, object], *, env: Mapping[str, str] | None = None
     ) -> TargetValues:
@@ -265,10 +284,7 @@ class TargetDescription:
         env: Mapping[str, str] | None,
         unknown: frozenset[str],
     ) -> tuple[TargetValues, list[FieldError]]:
-        problems = [
-            FieldError(key, f"{named(key)} is not a field of provider {self.provider}")
-            for key in sorted(set(given) - set(self.keys))
-        ]
+        problems = [self.not_a_field(key) for key in sorted(set(given) - set(self.keys))]
         given = {key: None if value in ("", [], ()) else value for key, value in given.items()}
         values: dict[str, object] = {}
         written = frozenset(key for key, value in given.items() if value is not None)

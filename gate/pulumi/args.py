@@ -61,7 +61,7 @@ class GreengrassV2Target(PulumiTarget):
     succeeded and are named, or are left out of the share. One of ``count``, ``ignore``. Default:
     ``count``.
     """
-    fail_fast: pulumi.Input[bool] = True
+    device_fail_fast: pulumi.Input[bool] = True
     """End as failed once failed devices rule out the success share; off waits for every device so
     all failures are reported together. Default: ``true``.
     """

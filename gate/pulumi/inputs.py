@@ -104,7 +104,8 @@ def check_inputs(props: Mapping[str, Any], name_of: NameOf = str) -> list[Failur
             Failure("provider", f"{name_of('provider')} must be one of {', '.join(providers())}")
         ]
     description = load_plugin(provider).description
-    given = {key: props[key] for key in description.keys if props.get(key) is not None}
+    keys = (*description.keys, *description.former_keys)  # a former key is refused by name
+    given = {key: props[key] for key in keys if props.get(key) is not None}
     unknown = [key for key, value in given.items() if not known(value)]
     failures = _unresolved_deploy_id(provider, props, name_of)
     if not failures:

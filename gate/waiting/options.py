@@ -147,7 +147,7 @@ FAIL_FAST = Field(
     kind="flag",
 )
 """A release's rule: the first target that cannot succeed cancels the others. (Greengrass
-v2's ``fail_fast`` target field is about the devices of one deployment, not the release.)"""
+v2's ``device_fail_fast`` is about the devices of one deployment.)"""
 
 RELEASE = (MAX_RATE, FAIL_FAST)
 RELEASE_OPTIONS = TargetDescription(

@@ -25,7 +25,7 @@ def _policy_of(target: TargetValues) -> FleetPolicy:
     return FleetPolicy(
         min_success=target.number("min_success") or 0.0,
         unfinished=target.text("unfinished_devices") or "count",
-        fail_fast=target.flag("fail_fast"),
+        fail_fast=target.flag("device_fail_fast"),
     )
 
 
@@ -37,11 +37,12 @@ description = TargetDescription(
         MIN_SUCCESS,
         UNFINISHED_DEVICES,
         Field(
-            "fail_fast",
+            "device_fail_fast",
             "end as failed once failed devices rule out the success share; off waits for "
             "every device so all failures are reported together",
             kind="flag",
             default=True,
+            formerly=("fail_fast",),
         ),
         *aws_fields("Greengrass v2 and IoT"),
     ),
