@@ -145,7 +145,7 @@ SERVED = ["--prometheus", "http://127.0.0.1:9", "--compare", "e=up"]
         ),
         (
             [*SERVED, "--compare-confidence", "100"],
-            "--compare-confidence",
+            "--compare-confidence must be 50% or more and at most 99.99%",
         ),
     ],
     ids=["no-server", "no-name", "effect-unreadable", "confidence-out-of-bounds"],
