@@ -11,7 +11,7 @@ the bake's law by x1.5, x2 or x3. Each judge sees the same draws:
 * **fixed threshold**: the bake fails when any of its samples is above the p99 of a long
   healthy history (20,000 samples, the threshold a user would read off a dashboard), as an
   alerting rule ``metric > threshold`` does;
-* **comparison**: :func:`gate.bake.judge.judge`, at its defaults (95% confidence, +20%,
+* **comparison**: :func:`gate.bake.verdict.judge`, at its defaults (95% confidence, +20%,
   10 samples a side), higher is worse; and at 99% confidence.
 
 Requests per bake are counted on a loopback server answering as Prometheus does, through the
@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from gate.bake.check import Check
-from gate.bake.judge import MinEffect, judge
+from gate.bake.verdict import MinEffect, judge
 
 SAMPLES = 40
 """A side: a 10-minute bake read every 15 s."""

@@ -3,7 +3,7 @@
 The baseline window is as long as the bake and ends when the bake began (the moment the
 deployment succeeded: a check is not told when the deployment started); the bake window is
 the bake. Both are read with ``GET /api/v1/query_range`` at the bake's interval as the step,
-once, when the bake's time is up: the verdict is the judge's (:mod:`gate.bake.judge`) on the
+once, when the bake's time is up: the verdict is the judge's (:mod:`gate.bake.verdict`) on the
 whole bake, and reading once keeps a long bake from testing again and again until chance
 says regression. Until then each round says it is waiting; a regression is a breach (the
 bake fails, and a rollback follows as for any breach); an inconclusive verdict (too few
@@ -22,8 +22,8 @@ from typing import Any
 
 from gate.bake._json_api import JsonApi
 from gate.bake.check import Breach, Reading
-from gate.bake.judge import Direction, MinEffect, Verdict, judge
 from gate.bake.prometheus import answer_data, as_utc
+from gate.bake.verdict import Direction, MinEffect, Verdict, judge
 from gate.core.errors import ReadError, TransientError, UsageError
 from gate.core.text import from_api, one_line
 

@@ -1,12 +1,12 @@
 """A metric compared before and during the bake: ``--compare NAME=PROMQL``, asked of
-``--prometheus``, judged by :mod:`gate.bake.judge`."""
+``--prometheus``, judged by :mod:`gate.bake.verdict`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
 from gate.bake.check import Check
-from gate.bake.judge import DIRECTIONS, MinEffect
+from gate.bake.verdict import DIRECTIONS, MinEffect
 from gate.core.description import Field, FieldError, TargetValues, named
 from gate.core.errors import UsageError
 

@@ -1,4 +1,4 @@
-"""The comparison's judge (gate.bake.judge), as tables: the verdict and its numbers."""
+"""The comparison's judge (gate.bake.verdict), as tables: the verdict and its numbers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from gate.bake.judge import MinEffect, judge
+from gate.bake.verdict import MinEffect, judge
 from gate.core.errors import UsageError
 
 _SEEDED = random.Random(31)
