@@ -23,7 +23,7 @@ from typing import Any
 from gate.bake._json_api import JsonApi
 from gate.bake.check import Breach, Reading
 from gate.bake.prometheus import answer_data, as_utc
-from gate.bake.verdict import Direction, MinEffect, Verdict, judge
+from gate.bake.verdict import Direction, MinEffect, judge
 from gate.core.errors import ReadError, TransientError, UsageError
 from gate.core.text import from_api, one_line
 
@@ -73,7 +73,6 @@ class PrometheusComparison:
         self.min_effect = min_effect
         self.confidence = confidence
         self.min_samples = min_samples
-        self.verdict: Verdict | None = None
         self._api = JsonApi(
             "Prometheus",
             "--prometheus",
@@ -139,7 +138,6 @@ class PrometheusComparison:
             confidence=self.confidence,
             min_samples=self.min_samples,
         )
-        self.verdict = verdict
         said = verdict.said(self.name)
         if verdict.outcome == "regression":
             return Reading(
