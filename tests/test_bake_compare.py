@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.bake.comparison import comparison_step
 from gate.emulator import Emulator, Timeline
 from tests.parts.prometheus_history import (
     HistoryPrometheus,
@@ -23,8 +24,11 @@ from tests.parts.prometheus_history import (
     prometheus_with_history,
 )
 from tests.test_bake_cli import gate, outcome_of
+from tests.test_telling_cost import modules_of_the_command
 
-BAKE = ["--bake", "15s", "--bake-interval", "1s"]
+BAKE = ["--bake", "20s", "--bake-interval", "1s"]
+"""Its baseline window reaches back past the few seconds Prometheus has scraped into the
+backfilled history."""
 HISTORY_SECONDS = 600
 ERROR_RATIO = 'error_ratio=checkout_error_ratio{service="checkout"}'
 FIXED_THRESHOLD = 'checkout_error_ratio{service="checkout"} > 0.05'
@@ -32,7 +36,7 @@ FIXED_THRESHOLD = 'checkout_error_ratio{service="checkout"} > 0.05'
 
 
 def healthy(generator: random.Random) -> float:
-    return max(0.0, generator.gauss(0.003, 0.0006))
+    return max(0.0, generator.gauss(0.003, 0.0003))
 
 
 def doubled(generator: random.Random) -> float:
@@ -118,7 +122,7 @@ def test_a_release_that_keeps_its_error_ratio_passes_and_no_data_is_inconclusive
     (said,) = same["notes"]
     assert said.startswith("comparison error_ratio during the bake 0.00"), said
     assert ": pass (" in said
-    assert "(median of 1" in said, "both sides have their samples"
+    assert "(median of 1" in said, "both sides have at least 10 samples"
     (said,) = unreported["notes"]
     assert said == (
         "comparison unreported during the bake no samples (0) vs no samples before: "
@@ -175,3 +179,26 @@ def test_an_expression_giving_several_series_is_refused_before_waiting(
     assert result.returncode == 2, result.stderr
     assert "gives 2 series: aggregate it to one (sum, avg" in result.stderr
     assert emulator.posted == []
+
+
+def test_scipy_is_imported_only_when_a_comparison_is_judged(
+    paced_emulator: Emulator, prometheus: HistoryPrometheus
+) -> None:
+    without = modules_of_the_command(paced_emulator)
+    assert "gate.bake.verdict" in without, "the plugin's fields are read by every gate"
+    assert not [name for name in without if name.split(".")[0] == "scipy"]
+    judged = modules_of_the_command(
+        paced_emulator,
+        *("--bake", "3s", "--bake-interval", "0.5s", "--compare-min-samples", "3"),
+        *("--prometheus", prometheus.url, "--compare", ERROR_RATIO),
+    )
+    assert "scipy.stats" in judged, "so the check above can fail"
+
+
+@pytest.mark.parametrize(
+    ("interval", "window", "step"), [(0.5, 3, 0.5), (15, 600, 15), (1, 86_400, 8.64)]
+)
+def test_the_step_is_the_bake_interval_unless_the_window_has_too_many(
+    interval: float, window: float, step: float
+) -> None:
+    assert comparison_step(interval, window) == pytest.approx(step)

@@ -40,7 +40,7 @@ clock and a check is given the wall clock, which may differ by a fraction of a s
 def comparison_step(interval: float, window: float) -> float:
     """The ``query_range`` step: the bake's interval, or longer for a window that would
     have more than :data:`MOST_POINTS` samples."""
-    return max(interval, math.ceil(window / MOST_POINTS))
+    return max(interval, window / MOST_POINTS)
 
 
 class PrometheusComparison:

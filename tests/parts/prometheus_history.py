@@ -5,7 +5,9 @@ The comparison's tests need a baseline window that holds stored samples from bef
 gate ran; a Prometheus started by a test has none of its own. :func:`prometheus_with_history`
 writes the history as OpenMetrics, has ``promtool`` (Debian's, shipped with ``prometheus``)
 turn it into TSDB blocks in a fresh data directory, and starts Prometheus on it, scraping
-:class:`NoisyExporter`, whose gauges draw a new value (seeded) on every scrape.
+:class:`NoisyExporter`, whose gauges draw a new value (seeded) on every scrape; it is ready
+once the first scrape is stored. The few seconds between the history's end and that scrape
+hold no sample.
 """
 
 from __future__ import annotations
@@ -130,8 +132,17 @@ def prometheus_with_history(
                     f"--config.file={config}",
                     f"--storage.tsdb.path={data}",
                     f"--web.listen-address={address}",
+                    # Between the history's end and the first scrape (Prometheus starts
+                    # scraping about 5 s after it is ready) the default 5-minute lookback
+                    # would repeat the history's last value at every step of that gap.
+                    "--query.lookback-delta=2s",
                 ],
             )
         )
         url = f"http://{address}"
-        yield HistoryPrometheus(url, exporter, PrometheusStack(exporter, url, ""))
+        running = HistoryPrometheus(url, exporter, PrometheusStack(exporter, url, ""))
+        running.stack.wait_for(
+            "Prometheus has scraped the exporter",
+            lambda: running.stack.query('up{job="exporter"} == 1')["result"],
+        )
+        yield running
