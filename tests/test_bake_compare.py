@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from gate.bake.comparison import comparison_step
 from gate.emulator import Emulator, Timeline
 from tests.parts.prometheus_history import (
     HistoryPrometheus,
@@ -201,4 +200,6 @@ def test_scipy_is_imported_only_when_a_comparison_is_judged(
 def test_the_step_is_the_bake_interval_unless_the_window_has_too_many(
     interval: float, window: float, step: float
 ) -> None:
+    from gate.bake.comparison import comparison_step
+
     assert comparison_step(interval, window) == pytest.approx(step)
