@@ -24,7 +24,7 @@ from gate.core.errors import TransientError, UsageError
 from gate.core.text import from_api, one_line
 from gate.core.timestamps import iso_utc
 
-__all__ = ["SERIES_SHOWN", "PrometheusQuery", "range_step"]
+__all__ = ["SERIES_SHOWN", "PrometheusQuery", "answer_data", "as_utc", "range_step"]
 
 SERIES_SHOWN = 5
 """Series named one by one in a reading; the others are counted."""
@@ -90,7 +90,7 @@ class PrometheusQuery:
         body = self._api.get(
             "/api/v1/query", what, params=[("query", self.query)], on_bad_request=refused
         )
-        kind = _data(body, what).get("resultType")
+        kind = answer_data(body, what).get("resultType")
         if kind in ("scalar", "string"):
             raise UsageError(
                 f"the query {shown} gives a {kind}, not series: a bake breaches on the series "
@@ -105,8 +105,8 @@ class PrometheusQuery:
             raise TransientError(f"{what}: the answer's resultType is not 'vector'")
 
     def read(self, since: datetime, now: datetime) -> Reading:
-        end_ms = math.floor(_utc(now).timestamp() * 1000)  # Prometheus' resolution
-        window = max(end_ms / 1000 - _utc(since).timestamp(), 0.0)
+        end_ms = math.floor(as_utc(now).timestamp() * 1000)  # Prometheus' resolution
+        window = max(end_ms / 1000 - as_utc(since).timestamp(), 0.0)
         step = range_step(window)
         # The steps end at `now`, so the read sees the latest sample; the first may fall
         # less than a step before `since`, where Prometheus' lookback looks anyway.
@@ -122,7 +122,7 @@ class PrometheusQuery:
                 ("step", f"{step}s"),
             ],
         )
-        data = _data(body, what)
+        data = answer_data(body, what)
         result = data.get("result")
         if data.get("resultType") != "matrix" or not isinstance(result, list):
             raise TransientError(f"{what}: the answer is not a matrix of series")
@@ -152,7 +152,7 @@ class PrometheusQuery:
         return Breach(check=self.name, detail=detail, at=_moment(series.first_at))
 
 
-def _data(body: object, what: str) -> dict[str, Any]:
+def answer_data(body: object, what: str) -> dict[str, Any]:
     """The ``data`` of a ``status: success`` envelope."""
     if not isinstance(body, dict):
         raise TransientError(f"{what}: the answer is not a JSON object")
@@ -245,7 +245,7 @@ def _is_info(warning: str) -> bool:
     return warning.startswith("PromQL info:")
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 

@@ -27,6 +27,7 @@ ENTRY_POINT_GROUP = "gate.checks"
 _BUILTIN = {
     "cloudwatch": "gate.bake.plugins.cloudwatch",
     "prometheus": "gate.bake.plugins.prometheus",
+    "compare": "gate.bake.plugins.compare",
     "alertmanager": "gate.bake.plugins.alertmanager",
     "probe": "gate.bake.plugins.probe",
 }

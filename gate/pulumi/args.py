@@ -186,10 +186,32 @@ class _AfterSuccess:
     ``refuse``, ``ignore``. Default: ``refuse``.
     """
     prometheus: pulumi.Input[str] | None = None
-    """The Prometheus that --query asks."""
+    """The Prometheus that --query and --compare ask."""
     query: pulumi.Input[Sequence[str]] | None = None
     """A PromQL query that fails the bake if it returns any series during it, as alerting rules
     work: sum(rate(http_requests_total{code=~'5..'}[1m])) > 0.
+    """
+    compare: pulumi.Input[Sequence[str]] | None = None
+    """A metric judged against itself before the deployment: NAME=PROMQL, one series, read over the
+    bake and over as long before it; a regression fails the bake:
+    error_ratio=sum(rate(http_requests_total{code=~'5..'}[1m])) /
+    sum(rate(http_requests_total[1m])).
+    """
+    compare_direction: pulumi.Input[str] | None = None
+    """Which way a --compare metric gets worse. One of ``higher-is-worse``, ``lower-is-worse``.
+    Default: ``higher-is-worse``.
+    """
+    compare_confidence: pulumi.Input[float] | None = None
+    """How sure the one-sided Mann-Whitney U test must be that the bake is worse (95: p < 0.05).
+    Default: ``95``.
+    """
+    compare_min_effect: pulumi.Input[str] | None = None
+    """How far the bake's median must move the worse way to count: +20% (of the baseline's median)
+    or an amount in the metric's unit (0.01). Default: ``+20%``.
+    """
+    compare_min_samples: pulumi.Input[float] | None = None
+    """Fewer samples on either side and the verdict is inconclusive: said, not failed. Default:
+    ``10``.
     """
     alertmanager: pulumi.Input[str] | None = None
     """An Alertmanager whose active alerts (matching --alert-filter) fail the bake."""

@@ -1,0 +1,205 @@
+"""The comparison through the real command, against a real Prometheus whose past was
+backfilled by promtool (tests/parts/prometheus_history.py): the baseline window holds stored
+samples from before the gate ran, the bake's are scraped while it bakes.
+
+The release's behaviour changes when the gate is started, so the last second or two of the
+baseline window (the gate's start and the deployment) already hold the release's samples, as
+they would in a pipeline that gives no deployment start."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gate.emulator import Emulator, Timeline
+from tests.parts.prometheus_history import (
+    HistoryPrometheus,
+    NoisyExporter,
+    history_openmetrics,
+    prometheus_with_history,
+)
+from tests.test_bake_cli import gate, outcome_of
+from tests.test_telling_cost import modules_of_the_command
+
+BAKE = ["--bake", "20s", "--bake-interval", "1s"]
+"""Its baseline window reaches back past the few seconds Prometheus has scraped into the
+backfilled history."""
+HISTORY_SECONDS = 600
+ERROR_RATIO = 'error_ratio=checkout_error_ratio{service="checkout"}'
+FIXED_THRESHOLD = 'checkout_error_ratio{service="checkout"} > 0.05'
+"""What a user would alert on: well above anything this release does."""
+
+
+def healthy(generator: random.Random) -> float:
+    return max(0.0, generator.gauss(0.003, 0.0003))
+
+
+def doubled(generator: random.Random) -> float:
+    return 2 * healthy(generator)
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[HistoryPrometheus]:
+    exporter = NoisyExporter(seed=31)
+    exporter.draw("checkout_error_ratio", healthy)
+    now = time.time()
+    history = history_openmetrics(
+        "checkout_error_ratio", healthy, exporter, seed=7, start=now - HISTORY_SECONDS, end=now - 1
+    )
+    try:
+        with prometheus_with_history(tmp_path / "prometheus", history, exporter) as running:
+            running.stack.wait_for(
+                "Prometheus serves the backfilled history",
+                lambda: running.stack.query(
+                    f"count_over_time(checkout_error_ratio[{HISTORY_SECONDS}s]) > 500"
+                )["result"],
+            )
+            yield running
+    finally:
+        exporter.close()
+
+
+def test_a_release_that_doubles_its_error_ratio_is_rolled_back_by_the_comparison(
+    paced_emulator: Emulator, prometheus: HistoryPrometheus
+) -> None:
+    good = paced_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600
+    )
+    prometheus.exporter.draw("checkout_error_ratio", doubled)
+    result = gate(
+        paced_emulator,
+        *BAKE,
+        "--prometheus",
+        prometheus.url,
+        "--query",
+        FIXED_THRESHOLD,
+        "--compare",
+        ERROR_RATIO,
+        "--on-failure",
+        "rollback",
+    )
+    assert result.returncode == 1, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["bake"]["status"] == "breached"
+    (breach,) = outcome["bake"]["breaches"]
+    assert breach["check"] == "comparison error_ratio"
+    assert breach["detail"].startswith("error_ratio during the bake 0.00"), breach
+    assert ": regression (p < 0.05 and +" in breach["detail"]
+    assert "vs +20%)" in breach["detail"]
+    assert "error_ratio during the bake" in outcome["reason"]
+    query, comparison = outcome["bake"]["checks"]
+    assert query["summary"] == "query clear", "no fixed threshold was crossed"
+    assert comparison["kind"] == "comparison"
+    assert outcome["rollback"]["plan"]["to"] == good
+    assert outcome["rollback"]["outcome"]["status"] == "succeeded"
+
+
+def test_a_release_that_keeps_its_error_ratio_passes_and_no_data_is_inconclusive(
+    paced_emulator: Emulator, prometheus: HistoryPrometheus
+) -> None:
+    """The policy for an inconclusive verdict: named in the outcome, the gate not failed."""
+    result = gate(
+        paced_emulator,
+        *BAKE,
+        "--prometheus",
+        prometheus.url,
+        "--compare",
+        ERROR_RATIO,
+        "--compare",
+        "unreported=sum(checkout_unreported_ratio)",
+        "--on-failure",
+        "rollback",
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = outcome_of(result)
+    assert outcome["bake"]["status"] == "passed"
+    same, unreported = outcome["bake"]["checks"]
+    (said,) = same["notes"]
+    assert said.startswith("comparison error_ratio during the bake 0.00"), said
+    assert ": pass (" in said
+    assert "(median of 1" in said, "both sides have at least 10 samples"
+    (said,) = unreported["notes"]
+    assert said == (
+        "comparison unreported during the bake no samples (0) vs no samples before: "
+        "inconclusive (0 samples before, fewer than the 10 it needs): not failed"
+    )
+    assert unreported["summary"] == "comparison unreported inconclusive"
+    assert paced_emulator.posted == [], "nothing rolled back"
+
+
+SERVED = ["--prometheus", "http://127.0.0.1:9", "--compare", "e=up"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--compare", "error_ratio=up"], "--compare needs --prometheus"),
+        (
+            ["--prometheus", "http://127.0.0.1:9", "--compare", "just promql"],
+            "a comparison is NAME=PROMQL",
+        ),
+        (
+            [*SERVED, "--compare-min-effect", "twenty"],
+            "--compare-min-effect: a minimum effect is a percentage such as +20%",
+        ),
+        (
+            [*SERVED, "--compare-confidence", "100"],
+            "--compare-confidence must be 50% or more and at most 99.99%",
+        ),
+    ],
+    ids=["no-server", "no-name", "effect-unreadable", "confidence-out-of-bounds"],
+)
+def test_a_comparison_that_cannot_work_is_refused_with_exit_2(
+    emulator: Emulator, extra: list[str], said: str
+) -> None:
+    result = gate(emulator, "--bake", "1m", *extra)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr, result.stderr
+
+
+def test_an_expression_giving_several_series_is_refused_before_waiting(
+    emulator: Emulator, prometheus: HistoryPrometheus
+) -> None:
+    prometheus.exporter.draw("checkout_other_ratio", healthy)
+    prometheus.stack.wait_for_series("checkout_other_ratio")
+    result = gate(
+        emulator,
+        "--bake",
+        "1m",
+        "--prometheus",
+        prometheus.url,
+        "--compare",
+        'ratios={__name__=~"checkout_.*_ratio"}',
+    )
+    assert result.returncode == 2, result.stderr
+    assert "gives 2 series: aggregate it to one (sum, avg" in result.stderr
+    assert emulator.posted == []
+
+
+def test_scipy_is_imported_only_when_a_comparison_is_judged(
+    paced_emulator: Emulator, prometheus: HistoryPrometheus
+) -> None:
+    without = modules_of_the_command(paced_emulator)
+    assert "gate.bake.verdict" in without, "the plugin's fields are read by every gate"
+    assert not [name for name in without if name.split(".")[0] == "scipy"]
+    judged = modules_of_the_command(
+        paced_emulator,
+        *("--bake", "3s", "--bake-interval", "0.5s", "--compare-min-samples", "3"),
+        *("--prometheus", prometheus.url, "--compare", ERROR_RATIO),
+    )
+    assert "scipy.stats" in judged, "so the check above can fail"
+
+
+@pytest.mark.parametrize(
+    ("interval", "window", "step"), [(0.5, 3, 0.5), (15, 600, 15), (1, 86_400, 8.64)]
+)
+def test_the_step_is_the_bake_interval_unless_the_window_has_too_many(
+    interval: float, window: float, step: float
+) -> None:
+    from gate.bake.comparison import comparison_step
+
+    assert comparison_step(interval, window) == pytest.approx(step)
