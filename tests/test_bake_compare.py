@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from gate.emulator import Emulator, Timeline
+from tests.builders import json_outcome
 from tests.parts.prometheus_history import (
     HistoryPrometheus,
     NoisyExporter,
     history_openmetrics,
     prometheus_with_history,
 )
-from tests.test_bake_cli import gate, outcome_of
+from tests.test_bake_cli import gate
 from tests.test_telling_cost import modules_of_the_command
 
 BAKE = ["--bake", "20s", "--bake-interval", "1s"]
@@ -83,7 +84,7 @@ def test_a_release_that_doubles_its_error_ratio_is_rolled_back_by_the_comparison
         "rollback",
     )
     assert result.returncode == 1, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["bake"]["status"] == "breached"
     (breach,) = outcome["bake"]["breaches"]
     assert breach["check"] == "comparison error_ratio"
@@ -115,7 +116,7 @@ def test_a_release_that_keeps_its_error_ratio_passes_and_no_data_is_inconclusive
         "rollback",
     )
     assert result.returncode == 0, result.stderr
-    outcome = outcome_of(result)
+    outcome = json_outcome(result)
     assert outcome["bake"]["status"] == "passed"
     same, unreported = outcome["bake"]["checks"]
     (said,) = same["notes"]
