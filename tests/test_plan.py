@@ -20,26 +20,15 @@ from gate.emulator import Emulator, Timeline
 from gate.waiting.engine import wait
 from gate.waiting.fleet import wait_all
 from gate.waiting.plan import FOR_EACH_TARGET, read_plan
-from tests import test_bake_cli
+from tests import test_bake_cli, test_one_refusal
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.support import TOKEN
 from tests.test_github_deployments import GITHUB_TOKEN, workflow
 
 cloudwatch = test_bake_cli.cloudwatch  # a fixture: the alarms a bake reads, in moto
 
-PROBE = "http://127.0.0.1:9/health"
-IDS = {"org": "acme", "app": "shop", "env": "production", "deploy_id": "d1"}
-NEEDS: dict[str, dict[str, Any]] = {
-    "timeout": {},
-    "interval": {},
-    "max_interval": {},
-    "request_timeout": {},
-    "not_found_grace": {},
-    "bake": {"probe": [PROBE]},
-    "bake_interval": {"bake": "1m", "probe": [PROBE]},
-    "probe_failures": {"bake": "1m", "probe": [PROBE]},
-    "max_rate": {},
-}
+IDS = test_one_refusal.IDS
+NEEDS: dict[str, dict[str, Any]] = {**test_one_refusal.NEEDS, "max_rate": {}}
 """Every plan option whose value has a rule, and what it needs beside it to be read."""
 IN_A_FILE = {key for key in NEEDS if key in FOR_EACH_TARGET or key.startswith(("bake", "probe"))}
 """What a target in a file may plan for itself (the release's rate is the command line's)."""

@@ -41,7 +41,7 @@ from gate.core.timestamps import iso_utc
 from gate.providers import Provider, ProviderPlugin
 from gate.telling.options import tellings_of
 from gate.waiting.engine import Timing, check_bake_fits
-from gate.waiting.fleet import FleetOutcome, FleetReporter, Target, wait_all
+from gate.waiting.fleet import FleetOutcome, FleetReporter, NullFleetReporter, Target, wait_all
 from gate.waiting.options import WAITING
 from gate.waiting.plan import GatePlan, read_plan
 from gate.waiting.reporter import Reporter
@@ -174,30 +174,15 @@ def _reporter(plan: GatePlan, out: TextIO, err: TextIO, *, one: bool) -> FleetRe
     return GitHubFleetReporter(out) if plan.output == "github" else FleetTextReporter(err)
 
 
-class _OneReporter:
+class _OneReporter(NullFleetReporter):
     """A release of one, said as a single gate: its one gate's lines, and nothing of the
     whole."""
 
     def __init__(self, reporter: Reporter) -> None:
         self._reporter = reporter
 
-    def started(self, targets: Sequence[Target]) -> None:
-        pass
-
     def for_target(self, target: Target) -> Reporter:
         return self._reporter
-
-    def progress(self, ended: Sequence[Outcome], total: int, elapsed: float) -> None:
-        pass
-
-    def short_of_requests(self, api: str, rate: float) -> None:
-        pass
-
-    def phase(self, line: str, elapsed: float) -> None:
-        pass
-
-    def finished(self, outcome: FleetOutcome) -> None:
-        pass
 
 
 def _render(
