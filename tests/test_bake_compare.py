@@ -201,6 +201,6 @@ def test_scipy_is_imported_only_when_a_comparison_is_judged(
 def test_the_step_is_the_bake_interval_unless_the_window_has_too_many(
     interval: float, window: float, step: float
 ) -> None:
-    from gate.bake.comparison import comparison_step
+    from gate.bake.prometheus_series import comparison_step
 
     assert comparison_step(interval, window) == pytest.approx(step)
