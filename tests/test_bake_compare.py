@@ -95,6 +95,9 @@ def test_a_release_that_doubles_its_error_ratio_is_rolled_back_by_the_comparison
     query, comparison = outcome["bake"]["checks"]
     assert query["summary"] == "query clear", "no fixed threshold was crossed"
     assert comparison["kind"] == "comparison"
+    assert comparison["verdict"]["outcome"] == "regression"
+    assert comparison["verdict"]["bake"]["median"] > comparison["verdict"]["baseline"]["median"]
+    assert query["verdict"] is None
     assert outcome["rollback"]["plan"]["to"] == good
     assert outcome["rollback"]["outcome"]["status"] == "succeeded"
 
