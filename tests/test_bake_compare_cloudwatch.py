@@ -335,9 +335,15 @@ def expect(
     )
 
 
-def result(values: list[float], status: str = "Complete", **more: Any) -> dict[str, Any]:
-    stamps = [SINCE + timedelta(minutes=index) for index in range(len(values))]
+def result(
+    values: list[float], status: str = "Complete", *, start: datetime = SINCE, **more: Any
+) -> dict[str, Any]:
+    """Values a minute apart from ``start``."""
+    stamps = [start + timedelta(minutes=index) for index in range(len(values))]
     return {"Id": "e", "Values": values, "Timestamps": stamps, "StatusCode": status, **more}
+
+
+BEFORE = SINCE - timedelta(minutes=10)
 
 
 def comparison(client: Any, **options: Any) -> Comparison:
@@ -358,18 +364,20 @@ def test_metric_math_is_asked_in_one_request_a_window_and_judged(
 ) -> None:
     client, stubber = stubbed
     before = [0.30, 0.31, 0.29, 0.30, 0.32, 0.28, 0.30, 0.31, 0.29, 0.30]
-    expect(stubber, SINCE - timedelta(minutes=10), SINCE, {"MetricDataResults": [result(before)]})
+    during = [2 * value for value in before]
+    expect(stubber, BEFORE, SINCE, {"MetricDataResults": [result(before, start=BEFORE)]})
+    minute_before = SINCE - timedelta(minutes=1)
     expect(
         stubber,
         SINCE,
         NOW,
-        {"MetricDataResults": [result([2 * value for value in before])]},
+        {"MetricDataResults": [result([0.3, *during], start=minute_before)]},
     )
     reading = comparison(client).read(SINCE, NOW)
     (breach,) = reading.breaches
     assert breach.detail.startswith(
         "error_ratio during the bake 0.6 (median of 10) vs 0.3 before (median of 10): +100%"
-    ), breach.detail
+    ), "the minute before the bake, CloudWatch's rounding, is not the bake's"
 
 
 def test_partial_data_is_paged_and_the_messages_are_said(stubbed: tuple[Any, Stubber]) -> None:
@@ -377,15 +385,21 @@ def test_partial_data_is_paged_and_the_messages_are_said(stubbed: tuple[Any, Stu
     said = {"Code": "MaxMetricsExceeded", "Value": "only the first 500 metrics"}
     expect(
         stubber,
-        SINCE - timedelta(minutes=10),
+        BEFORE,
         SINCE,
-        {"MetricDataResults": [result([0.3] * 4, "PartialData")], "NextToken": "more"},
+        {
+            "MetricDataResults": [result([0.3] * 4, "PartialData", start=BEFORE)],
+            "NextToken": "more",
+        },
     )
     expect(
         stubber,
-        SINCE - timedelta(minutes=10),
+        BEFORE,
         SINCE,
-        {"MetricDataResults": [result([0.3] * 4)], "Messages": [said]},
+        {
+            "MetricDataResults": [result([0.3] * 4, start=BEFORE + timedelta(minutes=4))],
+            "Messages": [said],
+        },
         token="more",
     )
     expect(stubber, SINCE, NOW, {"MetricDataResults": [result([0.3] * 8)]})
@@ -404,9 +418,12 @@ def test_paging_is_bounded(stubbed: tuple[Any, Stubber]) -> None:
     for page in range(MAX_PAGES):
         expect(
             stubber,
-            SINCE - timedelta(minutes=10),
+            BEFORE,
             SINCE,
-            {"MetricDataResults": [result([0.3], "PartialData")], "NextToken": f"t{page + 1}"},
+            {
+                "MetricDataResults": [result([0.3], "PartialData", start=BEFORE)],
+                "NextToken": f"t{page + 1}",
+            },
             token=f"t{page}" if page else None,
         )
     with pytest.raises(ReadError, match=f"more than {MAX_PAGES} pages of datapoints; give"):
@@ -423,7 +440,7 @@ def test_a_result_cloudwatch_could_not_give_is_not_judged(
     messages = [{"Code": status, "Value": "metric Shop/Errors"}]
     expect(
         stubber,
-        SINCE - timedelta(minutes=10),
+        BEFORE,
         SINCE,
         {"MetricDataResults": [result([], status, Messages=messages)]},
     )

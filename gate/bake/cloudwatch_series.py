@@ -106,9 +106,10 @@ class CloudWatchSeries:
         judged = next(query for query in self._queries if query["Id"] == self.returned)
         shown = judged.get("Expression")
         if not isinstance(shown, str):
-            metric = judged.get("MetricStat", {}).get("Metric", {})
-            stat = judged.get("MetricStat", {}).get("Stat")
-            shown = f"{metric.get('Namespace')} {metric.get('MetricName')} {stat}"
+            stat = _mapping(judged.get("MetricStat"))
+            metric = _mapping(stat.get("Metric"))
+            words = (metric.get("Namespace"), metric.get("MetricName"), stat.get("Stat"))
+            shown = " ".join(word for word in words if isinstance(word, str))
         region = getattr(getattr(self._client, "meta", None), "region_name", None)
         where = f" in {region}" if isinstance(region, str) else ""
         return f"{self.returned} = {one_line(shown, limit=_SHOWN)}{where}"
@@ -156,7 +157,7 @@ class CloudWatchSeries:
                     raise ReadError(
                         f"{what}: CloudWatch may not read a metric of it ({'; '.join(said)})"
                     )
-                values += _values(result.get("Values"), what)
+                values += _in_window(result, start, end, what)
             token = from_api(page.get("NextToken"))
             if not token:
                 told = (f"{what}: CloudWatch said {words}" for words in dict.fromkeys(notes))
@@ -183,6 +184,10 @@ class CloudWatchSeries:
         )
 
 
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _listed(page: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     listed = page.get(key)
     if listed is None:
@@ -204,11 +209,29 @@ def _messages(messages: object) -> list[str]:
     return said
 
 
-def _values(values: object, what: str) -> list[float]:
-    if values is None:
-        return []
-    if not isinstance(values, list) or not all(
-        isinstance(value, (int, float)) and not isinstance(value, bool) for value in values
+def _in_window(result: Mapping[str, Any], start: datetime, end: datetime, what: str) -> list[float]:
+    """The result's values whose datapoint (its period's start) is in ``[start, end)``:
+    CloudWatch rounds a recent window's start down to the minute, so the bake's first
+    request also answers the minute before the bake began."""
+    values, stamps = result.get("Values") or [], result.get("Timestamps") or []
+    if (
+        not isinstance(values, list)
+        or not isinstance(stamps, list)
+        or len(values) != len(stamps)
+        or not all(
+            isinstance(value, (int, float)) and not isinstance(value, bool) for value in values
+        )
+        or not all(isinstance(stamp, datetime) for stamp in stamps)
     ):
-        raise TransientError(f"{what}: CloudWatch answered with Values that are not numbers")
-    return [float(value) for value in values if math.isfinite(value)]
+        raise TransientError(
+            f"{what}: CloudWatch answered with Values and Timestamps that do not pair up"
+        )
+    return [
+        float(value)
+        for value, stamp in zip(values, stamps, strict=True)
+        if start <= _utc(stamp) < end and math.isfinite(value)
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
