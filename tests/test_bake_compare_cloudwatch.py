@@ -29,7 +29,8 @@ from gate.bake.verdict import MinEffect
 from gate.core.errors import ReadError, TransientError, UsageError
 from gate.emulator import Emulator, Timeline
 from tests.builders import json_outcome
-from tests.test_bake_cli import gate
+from tests.support import TOKEN, run_gate
+from tests.test_bake_cli import AWS, gate
 
 BAKE = ["--bake", "10s", "--bake-interval", "1s", "--compare-min-samples", "5"]
 LONGER_BAKE = ["--bake", "20s", "--bake-interval", "1s"]
@@ -473,3 +474,32 @@ def test_the_baseline_window_reads_iso_8601() -> None:
         datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc),
     )
     assert Baseline.parse("").window(SINCE, 600) == (SINCE - timedelta(minutes=10), SINCE)
+
+
+def test_a_targets_file_takes_the_same_string(
+    emulator: Emulator, moto_server: str, tmp_path: Path
+) -> None:
+    """A release's target says its comparison, direction and all, as the flag does; what
+    CloudWatch refuses is refused before waiting, naming the target."""
+    emulator.add_humanitec("acme", "shop", "eu", Timeline([(0, "in progress")]))
+    refused = [{"Id": "e", "Label": "neither MetricStat nor Expression"}]
+    target = {
+        "env": "eu",
+        "latest": True,
+        "bake": "1m",
+        "alarm-endpoint-url": moto_server,
+        "compare-cloudwatch": [
+            f"throughput:lower-is-worse={json.dumps(refused)}",
+        ],
+    }
+    shared = {"provider": "humanitec", "org": "acme", "app": "shop", "interval": "0.05s"}
+    path = tmp_path / "release.json"
+    path.write_text(json.dumps({"defaults": shared, "targets": [target]}), encoding="utf-8")
+    result = run_gate(
+        "wait-all",
+        str(path),
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN, **AWS},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "CloudWatch cannot run the comparison throughput: " in result.stderr
+    assert emulator.posted == []
