@@ -207,3 +207,12 @@ def test_the_step_is_the_bake_interval_unless_the_window_has_too_many(
     from gate.bake.prometheus_series import comparison_step
 
     assert comparison_step(interval, window) == pytest.approx(step)
+
+
+def test_a_comparison_costs_three_requests_a_bake_as_bench_counts_them() -> None:
+    """One before waiting, one a window at the end; the bench's request row says so."""
+    from bench.baseline import requests_per_bake
+
+    counted = requests_per_bake(duration=60, interval=15)
+    assert counted["--compare"] == 3
+    assert counted["--query (fixed threshold)"] > 3
