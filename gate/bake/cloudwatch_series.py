@@ -149,14 +149,11 @@ class CloudWatchSeries:
                 status = from_api(result.get("StatusCode"))
                 said = _messages(result.get("Messages"))
                 notes += said
+                why = f" ({'; '.join(said)})" if said else ""
                 if status == "InternalError":
-                    raise TransientError(
-                        f"{what}: CloudWatch could not compute it ({'; '.join(said)})"
-                    )
+                    raise TransientError(f"{what}: CloudWatch could not compute it{why}")
                 if status == "Forbidden":
-                    raise ReadError(
-                        f"{what}: CloudWatch may not read a metric of it ({'; '.join(said)})"
-                    )
+                    raise ReadError(f"{what}: CloudWatch may not read a metric of it{why}")
                 values += _in_window(result, start, end, what)
             token = from_api(page.get("NextToken"))
             if not token:
