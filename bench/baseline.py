@@ -182,8 +182,9 @@ def _counting_prometheus() -> Iterator[tuple[str, list[str]]]:
 
 def requests_per_bake(duration: float = 600.0, interval: float = 15.0) -> dict[str, int]:
     """Requests one bake of ``duration`` makes, by check, on a virtual clock."""
-    from gate.bake.comparison import PrometheusComparison
+    from gate.bake.comparison import Comparison
     from gate.bake.prometheus import PrometheusQuery
+    from gate.bake.prometheus_series import PrometheusSeries
 
     counted: dict[str, int] = {}
     with _counting_prometheus() as (url, served):
@@ -191,17 +192,14 @@ def requests_per_bake(duration: float = 600.0, interval: float = 15.0) -> dict[s
             "--query (fixed threshold)": lambda: PrometheusQuery(
                 url, "errors > 30", request_timeout=5
             ),
-            "--compare": lambda: PrometheusComparison(
-                url,
+            "--compare": lambda: Comparison(
                 "errors",
-                "errors",
+                PrometheusSeries(url, "errors", interval=interval, request_timeout=5),
                 bake_seconds=duration,
-                interval=interval,
                 direction="higher-is-worse",
                 min_effect=MIN_EFFECT,
                 confidence=0.95,
                 min_samples=10,
-                request_timeout=5,
             ),
         }
         for name, made in checks.items():

@@ -95,6 +95,9 @@ def test_a_release_that_doubles_its_error_ratio_is_rolled_back_by_the_comparison
     query, comparison = outcome["bake"]["checks"]
     assert query["summary"] == "query clear", "no fixed threshold was crossed"
     assert comparison["kind"] == "comparison"
+    assert comparison["verdict"]["outcome"] == "regression"
+    assert comparison["verdict"]["bake"]["median"] > comparison["verdict"]["baseline"]["median"]
+    assert query["verdict"] is None
     assert outcome["rollback"]["plan"]["to"] == good
     assert outcome["rollback"]["outcome"]["status"] == "succeeded"
 
@@ -201,6 +204,15 @@ def test_scipy_is_imported_only_when_a_comparison_is_judged(
 def test_the_step_is_the_bake_interval_unless_the_window_has_too_many(
     interval: float, window: float, step: float
 ) -> None:
-    from gate.bake.comparison import comparison_step
+    from gate.bake.prometheus_series import comparison_step
 
     assert comparison_step(interval, window) == pytest.approx(step)
+
+
+def test_a_comparison_costs_three_requests_a_bake_as_bench_counts_them() -> None:
+    """One before waiting, one a window at the end; the bench's request row says so."""
+    from bench.baseline import requests_per_bake
+
+    counted = requests_per_bake(duration=60, interval=15)
+    assert counted["--compare"] == 3
+    assert counted["--query (fixed threshold)"] > 3

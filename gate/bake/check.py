@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from gate.core.model import Breach
+from gate.core.model import Breach, ComparisonVerdict
 
 __all__ = ["Breach", "Check", "Reading"]
 
@@ -33,6 +33,8 @@ class Reading:
     """Why this read cannot say the check is healthy yet, though nothing breached (a probe
     failing, not yet as many times in a row as a breach needs). A bake never ends as
     passed on an unsettled read: at its end, the check is read again until it settles."""
+    verdict: ComparisonVerdict | None = None
+    """A comparison's verdict in numbers, for the JSON outcome."""
 
 
 @runtime_checkable

@@ -32,6 +32,8 @@ from gate.providers.aws.calls import call_aws
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
+    from gate.providers.aws.clients import AwsClients
+
 __all__ = [
     "ALARM_TYPES",
     "MAX_HISTORY_PAGES",
@@ -40,6 +42,8 @@ __all__ = [
     "InsufficientData",
     "Missing",
     "cloudwatch_alarms",
+    "cloudwatch_client",
+    "not_permitted",
 ]
 
 InsufficientData = Literal["ok", "breach"]
@@ -126,7 +130,7 @@ class CloudWatchAlarms:
         pass stays a :class:`~gate.core.errors.TransientError`."""
         found = self._find()
         if isinstance(found.unread, AuthError):
-            raise _not_permitted(
+            raise not_permitted(
                 "cloudwatch:DescribeAlarms", "to read the alarms' states", found.unread
             ) from found.unread
         if found.unread is not None:
@@ -154,7 +158,7 @@ class CloudWatchAlarms:
                 MaxRecords=1,
             )
         except AuthError as refused:
-            raise _not_permitted(
+            raise not_permitted(
                 "cloudwatch:DescribeAlarmHistory",
                 "to catch an alarm that flapped between reads",
                 refused,
@@ -318,10 +322,7 @@ def cloudwatch_alarms(
     missing: Missing = "refuse",
 ) -> CloudWatchAlarms:
     """:class:`CloudWatchAlarms` with a client from the AWS chain, on the gate's bounded wire."""
-    from gate.providers.aws.clients import make_clients
-
-    aws = make_clients(
-        ["cloudwatch"],
+    aws = cloudwatch_client(
         region=region,
         profile=profile,
         endpoint_url=endpoint_url,
@@ -335,6 +336,28 @@ def cloudwatch_alarms(
         missing=missing,
         credential_source=aws.credential_source,
         close=aws.close,
+    )
+
+
+def cloudwatch_client(
+    *,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    request_timeout: float,
+    allow_plain_http: bool = False,
+) -> AwsClients:
+    """The bake's CloudWatch client from the AWS chain, on the gate's bounded wire: the
+    alarms' and the comparisons' (:mod:`gate.bake.cloudwatch_series`)."""
+    from gate.providers.aws.clients import make_clients
+
+    return make_clients(
+        ["cloudwatch"],
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        request_timeout=request_timeout,
+        allow_plain_http=allow_plain_http,
     )
 
 
@@ -420,7 +443,7 @@ def _utc(value: object) -> datetime | None:
     return parse_timestamp(value)
 
 
-def _not_permitted(action: str, why: str, refused: AuthError) -> UsageError:
+def not_permitted(action: str, why: str, refused: AuthError) -> UsageError:
     return UsageError(
         f"the credentials may not call {action}, which the bake needs {why}: {refused}"
     )

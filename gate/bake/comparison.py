@@ -1,199 +1,214 @@
-"""A PromQL expression compared before and during the bake: ``--compare NAME=PROMQL``.
+"""A metric compared before and during the bake, whatever serves it: a :class:`MetricSeries`
+(Prometheus: :mod:`gate.bake.prometheus_series`; CloudWatch:
+:mod:`gate.bake.cloudwatch_series`) judged by :mod:`gate.bake.verdict`.
 
 The baseline window is as long as the bake and ends when the bake began (the moment the
-deployment succeeded: a check is not told when the deployment started); the bake window is
-the bake. Both are read with ``GET /api/v1/query_range`` at the bake's interval as the step,
-once, when the bake's time is up: the verdict is the judge's (:mod:`gate.bake.verdict`) on the
-whole bake, and reading once keeps a long bake from testing again and again until chance
-says regression. Until then each round says it is waiting; a regression is a breach (the
-bake fails, and a rollback follows as for any breach); an inconclusive verdict (too few
-samples, no baseline) is named in the outcome's notes and does not fail the bake.
-
-:meth:`PrometheusComparison.prepare` runs the expression once (``GET /api/v1/query``), so
-one Prometheus cannot parse, or that gives more than one series, is refused before the
-deployment is waited on.
+deployment succeeded: a check is not told when the deployment started), unless a window is
+given (:class:`Baseline`); the bake window is the bake. Both are read once, when the bake's
+time is up: the verdict is the judge's on the whole bake, and reading once keeps a long bake
+from testing again and again until chance says regression. Until then each round says it is
+waiting; a regression is a breach (the bake fails, and a rollback follows as for any breach);
+an inconclusive verdict (too few samples, no baseline) is named in the outcome's notes and
+does not fail the bake.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple, Protocol
 
-from gate.bake._json_api import JsonApi
 from gate.bake.check import Breach, Reading
-from gate.bake.prometheus import answer_data, as_utc
-from gate.bake.verdict import Direction, MinEffect, judge
-from gate.core.errors import ReadError, TransientError, UsageError
-from gate.core.text import from_api, one_line
+from gate.bake.verdict import DIRECTIONS, Direction, MinEffect, judge
+from gate.core.errors import UsageError
+from gate.core.model import ComparisonVerdict
+from gate.core.text import one_line
+from gate.core.timestamps import iso_utc, parse_timestamp
 
-__all__ = ["MOST_POINTS", "PrometheusComparison", "comparison_step"]
+__all__ = ["Baseline", "Comparison", "MetricSeries", "Samples", "named_metric"]
 
-MOST_POINTS = 10_000
-"""Prometheus refuses more than 11,000 points a series: the step grows past this."""
-_QUERY_SHOWN = 200
+_SHOWN = 200
 _JUDGED_EARLY = 1.0
 """How long before the bake's end a round is its last: the bake's rounds keep the monotonic
 clock and a check is given the wall clock, which may differ by a fraction of a second."""
 
 
-def comparison_step(interval: float, window: float) -> float:
-    """The ``query_range`` step: the bake's interval, or longer for a window that would
-    have more than :data:`MOST_POINTS` samples."""
-    return max(interval, window / MOST_POINTS)
+class Samples(NamedTuple):
+    values: list[float]
+    notes: tuple[str, ...] = ()
+    """What the source said of its answer without failing it (CloudWatch's ``Messages``)."""
 
 
-class PrometheusComparison:
-    """One named expression compared before and during the bake."""
+class MetricSeries(Protocol):
+    """Where a comparison's metric is read: one series over a window."""
 
-    kind = "comparison"
+    @property
+    def source(self) -> str:
+        """``Prometheus``, ``CloudWatch``."""
+        ...
 
-    def __init__(
-        self,
-        url: str,
-        name: str,
-        query: str,
-        *,
-        bake_seconds: float,
-        interval: float,
-        direction: Direction,
-        min_effect: MinEffect,
-        confidence: float,
-        min_samples: int,
-        request_timeout: float,
-        allow_plain_http: bool = False,
-    ) -> None:
-        if not name.strip() or not query.strip():
-            raise UsageError(f"a comparison is NAME=PROMQL, not {name}={query!r}")
-        self.name = name
-        self.query = query
-        self.bake_seconds = bake_seconds
-        self.step = comparison_step(interval, bake_seconds)
-        self.direction: Direction = direction
-        self.min_effect = min_effect
-        self.confidence = confidence
-        self.min_samples = min_samples
-        self._api = JsonApi(
-            "Prometheus",
-            "--prometheus",
-            url,
-            request_timeout=request_timeout,
-            allow_plain_http=allow_plain_http,
+    def describe(self) -> str:
+        """The query and where it is asked, for a person."""
+        ...
+
+    def prepare(self, name: str) -> None:
+        """Run the query once before the deployment is waited on; a query the source
+        rejects is a :class:`~gate.core.errors.UsageError` (exit 2)."""
+        ...
+
+    def samples(self, start: datetime, end: datetime, what: str) -> Samples:
+        """The metric's values from ``start`` to ``end``; ``what`` names the read in errors."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def named_metric(written: str, form: str, example: str) -> tuple[str, Direction | None, str]:
+    """``NAME=QUERY`` or ``NAME:DIRECTION=QUERY`` (``throughput:lower-is-worse=...``): the
+    name, the comparison's own direction if it says one, the query. ``form`` and
+    ``example`` say how it is written in an error (``PROMQL``, ``error_ratio=sum(...)``)."""
+    head, equals, query = written.partition("=")
+    name, colon, said = head.partition(":")
+    name, said, query = name.strip(), said.strip(), query.strip()
+    if not equals or not name or not query or (colon and not said):
+        shown = repr(one_line(written, limit=_SHOWN))
+        raise UsageError(
+            f"a comparison is NAME={form} or NAME:DIRECTION={form} ({example}), not {shown}"
         )
+    if not colon:
+        return name, None, query
+    direction = next((way for way in DIRECTIONS if way == said), None)
+    if direction is None:
+        raise UsageError(
+            f"the comparison {one_line(name, limit=80)} says the direction "
+            f"{one_line(said, limit=40)!r}: it is one of {', '.join(DIRECTIONS)}"
+        )
+    return name, direction, query
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline window: as long as the bake and ending when it began, unless ``start``
+    and ``end`` are given (``--compare-baseline START..END``)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
 
     @classmethod
-    def parse(cls, written: str, url: str, **shape: Any) -> PrometheusComparison:
-        """From ``NAME=PROMQL`` as ``--compare`` takes it."""
-        name, equals, query = written.partition("=")
-        if not equals or not name.strip() or not query.strip():
-            shown = repr(one_line(written, limit=_QUERY_SHOWN))
+    def parse(cls, text: str) -> Baseline:
+        """``2026-12-06T09:00Z..2026-12-06T10:00Z`` (ISO 8601; a time without a zone is UTC);
+        empty: the default."""
+        if not text.strip():
+            return cls()
+        first, dots, last = text.strip().partition("..")
+        start, end = parse_timestamp(first), parse_timestamp(last)
+        if not dots or start is None or end is None:
             raise UsageError(
-                f"a comparison is NAME=PROMQL (error_ratio=sum(rate(...))), not {shown}"
+                "a baseline window is START..END in ISO 8601 "
+                f"(2026-12-06T09:00:00Z..2026-12-06T10:00:00Z), not {one_line(text, limit=80)!r}"
             )
-        return cls(url, name.strip(), query.strip(), **shape)
+        if end <= start:
+            raise UsageError(f"the baseline window {text.strip()} ends before it starts")
+        return cls(start, end)
+
+    def window(self, since: datetime, bake_seconds: float) -> tuple[datetime, datetime]:
+        if self.start is not None and self.end is not None:
+            return self.start, self.end
+        return since - timedelta(seconds=bake_seconds), since
+
+    def __str__(self) -> str:
+        if self.start is None or self.end is None:
+            return "as long as the bake, before it"
+        return f"{iso_utc(self.start)}..{iso_utc(self.end)}"
+
+
+@dataclass
+class Comparison:
+    """One named metric compared before and during the bake."""
+
+    name: str
+    series: MetricSeries
+    bake_seconds: float
+    direction: Direction
+    min_effect: MinEffect
+    confidence: float
+    min_samples: int
+    baseline: Baseline = field(default_factory=Baseline)
+    kind = "comparison"
 
     def describe(self) -> str:
         worse = "higher" if self.direction == "higher-is-worse" else "lower"
-        shown = one_line(self.query, limit=_QUERY_SHOWN)
-        return f"Prometheus comparison {self.name} ({shown}; {worse} is worse) at {self._api.url}"
+        window = "" if self.baseline.start is None else f", baseline {self.baseline}"
+        return (
+            f"{self.series.source} comparison {self.name} "
+            f"({worse} is worse{window}): {self.series.describe()}"
+        )
 
     def prepare(self) -> None:
-        shown = repr(one_line(self.query, limit=_QUERY_SHOWN))
-
-        def refused(words: str) -> UsageError:
-            return UsageError(f"Prometheus cannot run the comparison {self.name} {shown}: {words}")
-
-        what = f"running the comparison {self.name} once"
-        data = answer_data(
-            self._api.get(
-                "/api/v1/query", what, params=[("query", self.query)], on_bad_request=refused
-            ),
-            what,
-        )
-        kind, result = data.get("resultType"), data.get("result")
-        if kind == "scalar":
-            return
-        if kind != "vector" or not isinstance(result, list):
+        end = self.baseline.end
+        if end is not None and end > datetime.now(timezone.utc):
             raise UsageError(
-                f"the comparison {self.name} {shown} gives a {from_api(kind)}, not one series: "
-                "a comparison reads an instant vector of one series, or a scalar"
+                f"the baseline window of the comparison {self.name} ends at {iso_utc(end)}, "
+                "in the future: a baseline is before the bake"
             )
-        if len(result) > 1:
-            raise UsageError(
-                f"the comparison {self.name} {shown} gives {len(result)} series: aggregate it "
-                "to one (sum, avg, histogram_quantile of a sum)"
-            )
+        self.series.prepare(self.name)
 
     def read(self, since: datetime, now: datetime) -> Reading:
-        since, now = as_utc(since), as_utc(now)
+        since, now = _utc(since), _utc(now)
         if (now - since).total_seconds() < self.bake_seconds - _JUDGED_EARLY:
             return Reading(summary=f"comparison {self.name} judged at the end")
-        before = self._samples(since - timedelta(seconds=self.bake_seconds), since, "before")
-        during = self._samples(since, now, "during the bake")
+        start, end = self.baseline.window(since, self.bake_seconds)
+        reading = f"reading the comparison {self.name}"
+        before = self.series.samples(start, end, f"{reading} before")
+        during = self.series.samples(since, now, f"{reading} during the bake")
         verdict = judge(
-            before,
-            during,
+            before.values,
+            during.values,
             direction=self.direction,
             min_effect=self.min_effect,
             confidence=self.confidence,
             min_samples=self.min_samples,
         )
         said = verdict.said(self.name)
+        told = before.notes + during.notes
+        numbers = ComparisonVerdict(
+            name=self.name,
+            direction=self.direction,
+            outcome=verdict.outcome,
+            baseline_median=verdict.baseline_median,
+            bake_median=verdict.bake_median,
+            baseline_samples=verdict.baseline_size,
+            bake_samples=verdict.bake_size,
+            change=verdict.relative_change,
+            p_value=verdict.p_value,
+            confidence=self.confidence,
+            min_effect=str(self.min_effect),
+            baseline_window=(iso_utc(start), iso_utc(end)),
+            bake_window=(iso_utc(since), iso_utc(now)),
+            why=verdict.why,
+        )
         if verdict.outcome == "regression":
             return Reading(
                 summary=f"comparison {self.name} regressed",
                 breaches=(Breach(check=f"comparison {self.name}", detail=said),),
+                notes=told,
+                verdict=numbers,
             )
         if verdict.outcome == "inconclusive":
             return Reading(
                 summary=f"comparison {self.name} inconclusive",
-                notes=(f"comparison {said}: not failed",),
+                notes=(f"comparison {said}: not failed", *told),
+                verdict=numbers,
             )
-        return Reading(summary=f"comparison {self.name} passed", notes=(f"comparison {said}",))
+        return Reading(
+            summary=f"comparison {self.name} passed",
+            notes=(f"comparison {said}", *told),
+            verdict=numbers,
+        )
 
     def close(self) -> None:
-        self._api.close()
-
-    def _samples(self, start: datetime, end: datetime, side: str) -> list[float]:
-        """The expression's values from ``start`` to ``end`` at the step, the steps ending at
-        ``end``; a step where it has no value gives none."""
-        end_s = math.floor(end.timestamp() * 1000) / 1000
-        steps = math.floor(max(end_s - start.timestamp(), 0.0) / self.step)
-        start_s = end_s - steps * self.step
-        what = f"reading the comparison {self.name} {side}"
-        data = answer_data(
-            self._api.get(
-                "/api/v1/query_range",
-                what,
-                params=[
-                    ("query", self.query),
-                    ("start", f"{start_s:.3f}"),
-                    ("end", f"{end_s:.3f}"),
-                    ("step", f"{self.step:g}"),
-                ],
-            ),
-            what,
-        )
-        kind, result = data.get("resultType"), data.get("result")
-        if kind != "matrix" or not isinstance(result, list):
-            raise TransientError(f"{what}: the answer is not a matrix of series")
-        if len(result) > 1:
-            raise ReadError(
-                f"{what}: the expression gives {len(result)} series; a comparison needs one"
-            )
-        if not result:
-            return []
-        series = result[0]
-        values = series.get("values", []) if isinstance(series, dict) else None
-        if not isinstance(values, list):
-            raise TransientError(f"{what}: a series of the answer has no values")
-        return [_sample(point, what) for point in values]
+        self.series.close()
 
 
-def _sample(point: object, what: str) -> float:
-    if not isinstance(point, list) or len(point) != 2 or not isinstance(point[1], str):
-        raise TransientError(f'{what}: a sample of the answer is not [time, "value"]')
-    try:
-        return float(point[1])  # NaN and ±Inf as Prometheus writes them; the judge drops them
-    except ValueError:
-        raise TransientError(f"{what}: a sample's value is not a number") from None
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

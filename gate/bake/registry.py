@@ -28,6 +28,7 @@ _BUILTIN = {
     "cloudwatch": "gate.bake.plugins.cloudwatch",
     "prometheus": "gate.bake.plugins.prometheus",
     "compare": "gate.bake.plugins.compare",
+    "compare_cloudwatch": "gate.bake.plugins.compare_cloudwatch",
     "alertmanager": "gate.bake.plugins.alertmanager",
     "probe": "gate.bake.plugins.probe",
 }

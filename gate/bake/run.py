@@ -240,4 +240,5 @@ class Baking:
             summary=reading.summary if reading else "",
             notes=reading.notes if reading else (),
             fault=str(fault) if fault else None,
+            verdict=reading.verdict if reading else None,
         )

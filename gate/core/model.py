@@ -20,6 +20,7 @@ __all__ = [
     "BakeStatus",
     "Breach",
     "CheckResult",
+    "ComparisonVerdict",
     "DeviceResult",
     "ErrorDetail",
     "OnFailure",
@@ -163,6 +164,58 @@ class Breach:
 
 
 @dataclass(frozen=True)
+class ComparisonVerdict:
+    """A comparison's verdict in numbers (:mod:`gate.bake.verdict`): what the JSON outcome
+    carries for a check that compares the bake with its baseline."""
+
+    name: str
+    direction: str
+    """``higher-is-worse`` or ``lower-is-worse``."""
+    outcome: str
+    """``pass``, ``regression`` or ``inconclusive``."""
+    baseline_median: float | None
+    bake_median: float | None
+    baseline_samples: int
+    bake_samples: int
+    change: float | None
+    """``(bake - baseline) / |baseline|`` of the medians (0.5 is +50%); None without both,
+    or when the baseline's median is 0."""
+    p_value: float | None
+    """The one-sided Mann-Whitney U test's; None when it was not run (too few samples)."""
+    confidence: float
+    """0.95: a regression needs ``p < 0.05``."""
+    min_effect: str
+    """``+20%`` (of the baseline's median) or ``+0.01`` (in the metric's unit)."""
+    baseline_window: tuple[str, str]
+    bake_window: tuple[str, str]
+    why: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "direction": self.direction,
+            "outcome": self.outcome,
+            "baseline": {
+                "median": self.baseline_median,
+                "samples": self.baseline_samples,
+                "from": self.baseline_window[0],
+                "to": self.baseline_window[1],
+            },
+            "bake": {
+                "median": self.bake_median,
+                "samples": self.bake_samples,
+                "from": self.bake_window[0],
+                "to": self.bake_window[1],
+            },
+            "change": self.change,
+            "p_value": self.p_value,
+            "confidence": self.confidence,
+            "min_effect": self.min_effect,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """Where one health check of a bake stood when the bake ended."""
 
@@ -174,6 +227,8 @@ class CheckResult:
     notes: tuple[str, ...] = ()
     fault: str | None = None
     """Why its last read failed, when it did."""
+    verdict: ComparisonVerdict | None = None
+    """A comparison's, once judged."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -182,6 +237,7 @@ class CheckResult:
             "summary": self.summary,
             "notes": list(self.notes),
             "fault": self.fault,
+            "verdict": self.verdict.as_dict() if self.verdict else None,
         }
 
 

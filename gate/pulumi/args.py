@@ -174,9 +174,9 @@ class _AfterSuccess:
     or a prefix ending in *; composite alarms too.
     """
     alarm_region: pulumi.Input[str] | None = None
-    """The alarms' AWS region (else the AWS chain's)."""
+    """The AWS region of the alarms and of --compare-cloudwatch (else the AWS chain's)."""
     alarm_endpoint_url: pulumi.Input[str] | None = None
-    """Another CloudWatch endpoint (an emulator)."""
+    """Another CloudWatch endpoint (an emulator), for the alarms and --compare-cloudwatch."""
     insufficient_data: pulumi.Input[str] | None = None
     """An alarm with INSUFFICIENT_DATA: ok (named, not a breach) or breach. One of ``ok``,
     ``breach``. Default: ``ok``.
@@ -192,14 +192,18 @@ class _AfterSuccess:
     work: sum(rate(http_requests_total{code=~'5..'}[1m])) > 0.
     """
     compare: pulumi.Input[Sequence[str]] | None = None
-    """A metric judged against itself before the deployment: NAME=PROMQL, one series, read over the
-    bake and over as long before it; a regression fails the bake:
-    error_ratio=sum(rate(http_requests_total{code=~'5..'}[1m])) /
+    """A metric judged against itself before the deployment: NAME=PROMQL (one series, from
+    --prometheus), or NAME:DIRECTION=PROMQL; read over the bake and over the baseline window; a
+    regression fails the bake: error_ratio=sum(rate(http_requests_total{code=~'5..'}[1m])) /
     sum(rate(http_requests_total[1m])).
     """
     compare_direction: pulumi.Input[str] | None = None
-    """Which way a --compare metric gets worse. One of ``higher-is-worse``, ``lower-is-worse``.
-    Default: ``higher-is-worse``.
+    """Which way a compared metric gets worse, unless its NAME:DIRECTION= says. One of ``higher-is-
+    worse``, ``lower-is-worse``. Default: ``higher-is-worse``.
+    """
+    compare_baseline: pulumi.Input[str] | None = None
+    """The baseline window, START..END in ISO 8601 UTC (2026-12-06T09:00:00Z..2026-12-06T10:00:00Z);
+    else as long as the bake, ending when it began.
     """
     compare_confidence: pulumi.Input[float] | None = None
     """How sure the one-sided Mann-Whitney U test must be that the bake is worse (95: p < 0.05).
@@ -212,6 +216,13 @@ class _AfterSuccess:
     compare_min_samples: pulumi.Input[float] | None = None
     """Fewer samples on either side and the verdict is inconclusive: said, not failed. Default:
     ``10``.
+    """
+    compare_cloudwatch: pulumi.Input[Sequence[str]] | None = None
+    """A CloudWatch metric judged against itself before the deployment, as --compare: NAME=QUERIES
+    or NAME:DIRECTION=QUERIES, QUERIES a JSON list of GetMetricData's MetricDataQueries (as aws
+    cloudwatch get-metric-data takes them; metric math too) or file://queries.json; the one query
+    with ReturnData true is judged: error_ratio=[{"Id":"e","Expression":"100*m1/m2"},{"Id":"m1","Ret
+    urnData":false,"MetricStat":{...}}, ...].
     """
     alertmanager: pulumi.Input[str] | None = None
     """An Alertmanager whose active alerts (matching --alert-filter) fail the bake."""

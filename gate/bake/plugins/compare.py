@@ -1,16 +1,20 @@
-"""A metric compared before and during the bake: ``--compare NAME=PROMQL``, asked of
-``--prometheus``, judged by :mod:`gate.bake.verdict`."""
+"""Metrics compared before and during the bake: the ``--compare`` family, judged by
+:mod:`gate.bake.verdict`. ``--compare NAME=PROMQL`` asks ``--prometheus``;
+``--compare-cloudwatch NAME=QUERIES`` (:mod:`gate.bake.plugins.compare_cloudwatch`) asks
+CloudWatch; the judge's options here are every comparison's, whatever its source. A
+comparison may say its own direction: ``NAME:lower-is-worse=...``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
 from gate.bake.check import Check
-from gate.bake.verdict import DIRECTIONS, MinEffect
+from gate.bake.comparison import Baseline, Comparison, MetricSeries, named_metric
+from gate.bake.verdict import DIRECTIONS, Direction, MinEffect
 from gate.core.description import Field, FieldError, TargetValues, named
 from gate.core.errors import UsageError
 
-__all__ = ["plugin"]
+__all__ = ["compared", "plugin"]
 
 
 def _needs_a_server(values: TargetValues) -> None:
@@ -27,14 +31,42 @@ def _min_effect_reads(values: TargetValues) -> None:
         ) from None
 
 
-class PrometheusComparisons:
+def _baseline_reads(values: TargetValues) -> None:
+    try:
+        Baseline.parse(values.text("compare_baseline") or "")
+    except UsageError as refused:
+        raise FieldError("compare_baseline", f"{named('compare_baseline')}: {refused}") from None
+
+
+def compared(
+    values: TargetValues, name: str, direction: Direction | None, series: MetricSeries
+) -> Comparison:
+    """The comparison of ``series`` as the family's options (``values``) judge it; its own
+    ``direction`` if it says one, else ``--compare-direction``."""
+    default = next(
+        (way for way in DIRECTIONS if way == values.text("compare_direction")), DIRECTIONS[0]
+    )
+    return Comparison(
+        name,
+        series,
+        bake_seconds=values.number_of("bake"),
+        direction=direction or default,
+        min_effect=MinEffect.parse(values.text("compare_min_effect") or ""),
+        confidence=values.number_of("compare_confidence") / 100,
+        min_samples=int(values.number_of("compare_min_samples")),
+        baseline=Baseline.parse(values.text("compare_baseline") or ""),
+    )
+
+
+class Comparisons:
     name = "compare"
     enabled_by = "compare"
     fields = (
         Field(
             "compare",
-            "a metric judged against itself before the deployment: NAME=PROMQL, one series, "
-            "read over the bake and over as long before it; a regression fails the bake: "
+            "a metric judged against itself before the deployment: NAME=PROMQL (one series, "
+            "from --prometheus), or NAME:DIRECTION=PROMQL; read over the bake and over the "
+            "baseline window; a regression fails the bake: "
             "error_ratio=sum(rate(http_requests_total{code=~'5..'}[1m])) / "
             "sum(rate(http_requests_total[1m]))",
             kind="list",
@@ -42,10 +74,17 @@ class PrometheusComparisons:
         ),
         Field(
             "compare_direction",
-            "which way a --compare metric gets worse",
+            "which way a compared metric gets worse, unless its NAME:DIRECTION= says",
             kind="choice",
             choices=DIRECTIONS,
             default="higher-is-worse",
+        ),
+        Field(
+            "compare_baseline",
+            "the baseline window, START..END in ISO 8601 UTC "
+            "(2026-12-06T09:00:00Z..2026-12-06T10:00:00Z); else as long as the bake, ending "
+            "when it began",
+            metavar="START..END",
         ),
         Field(
             "compare_confidence",
@@ -75,29 +114,23 @@ class PrometheusComparisons:
             whole=True,
         ),
     )
-    rules = (_needs_a_server, _min_effect_reads)
+    rules = (_needs_a_server, _min_effect_reads, _baseline_reads)
 
     def build(
         self, values: TargetValues, env: Mapping[str, str], *, request_timeout: float
     ) -> Iterator[Check]:
-        from gate.bake.comparison import PrometheusComparison  # httpx: only for a bake that asks
+        from gate.bake.prometheus_series import PrometheusSeries  # httpx: only when asked
 
         server = values.text("prometheus") or ""  # given: the rule says so
-        direction = next(
-            (way for way in DIRECTIONS if way == values.text("compare_direction")), DIRECTIONS[0]
-        )
         for written in values.texts("compare"):
-            yield PrometheusComparison.parse(
-                written,
+            name, direction, query = named_metric(written, "PROMQL", "error_ratio=sum(rate(...))")
+            series = PrometheusSeries(
                 server,
-                bake_seconds=values.number_of("bake"),
+                query,
                 interval=values.number_of("bake_interval"),
-                direction=direction,
-                min_effect=MinEffect.parse(values.text("compare_min_effect") or ""),
-                confidence=values.number_of("compare_confidence") / 100,
-                min_samples=int(values.number_of("compare_min_samples")),
                 request_timeout=request_timeout,
             )
+            yield compared(values, name, direction, series)
 
 
-plugin = PrometheusComparisons()
+plugin = Comparisons()
