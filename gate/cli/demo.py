@@ -3,7 +3,9 @@
 Starts the emulator, then on each backend starts a deployment that succeeds and one that
 fails (and a release to three environments, one of which fails), and gates on each with the
 real ``gate wait`` command (a subprocess, as a pipeline runs it), showing its progress, its
-report and its exit code.
+report and its exit code. Two releases succeed and are rolled back by their bake: one whose
+health probe fails, and one whose error ratio doubles, under any fixed threshold, which the
+comparison with its baseline catches.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ _DEPLOY_STEP_LOG = [
 _DEVICE_OK = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (4, "SUCCEEDED")])
 _DEVICE_BROKEN = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (3, "FAILED")])
 _HUMANITEC_RUN = [(0, "pending"), (1, "in progress")]
+_ERROR_RATIO = "cart:http_errors:ratio_rate1m"
+"""A recording rule's series in the emulator's Prometheus: 0.4% of requests fail, 0.8% once
+the release is out, far under the alert's 2%."""
 _GREENGRASS_RUN = [(0, "Building"), (1, "InProgress")]
 
 
@@ -73,7 +78,8 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         }
         env.pop("AWS_PROFILE", None)
         out.write(
-            f"gate demo: an emulator of the Humanitec v1/v2 and Greengrass v1/v2 APIs on "
+            f"gate demo: an emulator of the Humanitec v1/v2 and Greengrass v1/v2 APIs (and of "
+            f"a Prometheus) on "
             f"{emulator.url}\nEach case below starts deployments there and gates them as a "
             "pipeline would.\n"
         )
@@ -214,6 +220,45 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
                 "rollback",
             )
 
+        def humanitec_compared_then_rollback() -> list[str]:
+            emulator.add_humanitec(
+                "demo",
+                "shop",
+                "cart",
+                Timeline([(0, "succeeded")]),
+                started_ago=3600,
+                set_id="c4d2a7e1b093",
+            )
+            deploy_id = emulator.add_humanitec(
+                "demo",
+                "shop",
+                "cart",
+                Timeline([*_HUMANITEC_RUN, (3, "succeeded")]),
+                set_id="f17b3e5a28cd",
+            )
+            emulator.add_error_ratio(
+                _ERROR_RATIO, 0.004, worse_by=2.0, worse_after=3, labels={"service": "cart"}
+            )
+            return _humanitec_flags(
+                "cart",
+                "--deploy-id",
+                deploy_id,
+                "--bake",
+                "12s",
+                "--bake-interval",
+                "1s",
+                "--prometheus",
+                emulator.url,
+                "--query",
+                f"{_ERROR_RATIO} > 0.02",
+                "--compare",
+                f"error_ratio={_ERROR_RATIO}",
+                "--compare-min-samples",
+                "10",
+                "--on-failure",
+                "rollback",
+            )
+
         def humanitec_release() -> list[str]:
             environments = []
             for env, ends, at in (
@@ -236,6 +281,7 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
             (greengrass_failed, 1),
             (greengrass_v2_fleet, 1),
             (humanitec_bake_then_rollback, 1),
+            (humanitec_compared_then_rollback, 1),
             (humanitec_release, 1),
         ]
         surprises = 0

@@ -7,10 +7,13 @@ botocore's service model), with
 deployments that follow scripted timelines and faults that can be injected on demand. It also
 starts deployments as a rollback does (Humanitec ``POST .../deploys``, the v2 orchestrator's
 ``mode: rollback``, Greengrass v2 ``CreateDeployment``); ``then_*`` scripts what they do.
+And it answers Prometheus' queries (``/api/v1/query``, ``/api/v1/query_range``) over
+synthetic series (:class:`ErrorRatio`), for a bake's ``--query`` and ``--compare``.
 """
 
 from gate.emulator.scenario import (
     Device,
+    ErrorRatio,
     Fault,
     PipelineJob,
     PipelineStep,
@@ -22,6 +25,7 @@ from gate.emulator.server import Emulator
 __all__ = [
     "Device",
     "Emulator",
+    "ErrorRatio",
     "Fault",
     "PipelineJob",
     "PipelineStep",

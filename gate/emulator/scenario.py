@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 __all__ = [
     "Device",
+    "ErrorRatio",
     "Fault",
     "GreengrassScript",
     "GreengrassV2Script",
@@ -187,6 +190,42 @@ class GreengrassV2Script:
     """What was deployed, as CreateDeployment was given it: ``deploymentName``, ``components``,
     ``deploymentPolicies``, ``iotJobConfiguration``, ``tags``."""
     client_token: str = ""
+
+
+@dataclass(frozen=True)
+class ErrorRatio:
+    """A service's error ratio as a recording rule gives it: each scrape, ``requests``
+    requests of which a Poisson-drawn number failed around ``level`` (0.004: 0.4%); from
+    ``worse_from`` (Unix seconds) on, around ``level`` times ``worse_by``.
+
+    A value is a function of its scrape's moment (and ``seed``), so any window, the past
+    included, reads the same values every time it is asked for.
+    """
+
+    level: float
+    worse_from: float = math.inf
+    worse_by: float = 1.0
+    requests: int = 5000
+    scrape_interval: float = 1.0
+    seed: int = 0
+
+    def at(self, moment: float) -> float:
+        """The value Prometheus holds at ``moment`` (Unix seconds): its last scrape's."""
+        every_ms = max(round(self.scrape_interval * 1000), 1)
+        scraped_ms = math.floor(moment * 1000) // every_ms * every_ms
+        level = self.level * (self.worse_by if scraped_ms >= self.worse_from * 1000 else 1.0)
+        draws = random.Random(f"{self.seed}:{scraped_ms}")  # noqa: S311 - noise, not secrets
+        return _poisson(draws, level * self.requests) / self.requests
+
+
+def _poisson(draws: random.Random, mean: float) -> int:
+    if mean > 500:  # Knuth's product would underflow; the normal law is close there
+        return max(0, round(draws.gauss(mean, math.sqrt(mean))))
+    limit, count, product = math.exp(-mean), 0, draws.random()
+    while product > limit:
+        count += 1
+        product *= draws.random()
+    return count
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from gate.emulator.greengrass_v1 import GreengrassV1
 from gate.emulator.greengrass_v2 import GreengrassV2
 from gate.emulator.humanitec_v1 import HumanitecV1
 from gate.emulator.humanitec_v2 import HumanitecV2
+from gate.emulator.prometheus import Prometheus
 
 __all__ = ["Emulator"]
 
 
-class Emulator(HumanitecV1, HumanitecV2, GreengrassV1, GreengrassV2):
+class Emulator(HumanitecV1, HumanitecV2, GreengrassV1, GreengrassV2, Prometheus):
     """Serve scripted deployments on loopback until :meth:`stop` (or the ``with`` block ends).
 
     ``clock`` decides how far each timeline has run; tests pass the same virtual clock they
@@ -23,4 +24,8 @@ class Emulator(HumanitecV1, HumanitecV2, GreengrassV1, GreengrassV2):
 
     ``rate_limit``: more requests than this in any second (real time) are answered 429 with
     ``Retry-After: 1``, as a throttling API does; :attr:`throttled` counts them.
+
+    Its Prometheus (:meth:`add_error_ratio`) serves metrics at :attr:`url` for a bake's
+    ``--prometheus``: series whose values are functions of the moment, so a bake's baseline,
+    before the deployment, has data as well.
     """
