@@ -5,6 +5,7 @@ import signal
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +41,17 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: the suite mostly waits on subprocesses and loopback servers rather than
     computing, so it runs more workers than there are CPUs."""
     return 3 * (os.cpu_count() or 1)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Work stealing: the suite's tests last from a millisecond to a minute, and a module's
+    slow tests sit together; xdist's default hands out runs of neighbouring tests, so one
+    worker could be left with a run of slow ones while the others idle. A worker that runs
+    dry takes half of the longest queue instead."""
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
 from tests.actions_runner import parse_commands
-from tests.builders import json_outcome
+from tests.builders import FAST, json_outcome
 from tests.parts.moto_alarms import alarm_history_served, iam_enforced
 from tests.parts.prometheus_stack import (
     PrometheusStack,
@@ -73,8 +73,7 @@ def gate(
         "production",
         "--deploy-id",
         deploy_id,
-        "--interval",
-        "0.05s",
+        *FAST,
         "--output",
         "json",
         *alarms,

@@ -7,6 +7,7 @@ import re
 
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
+from tests.builders import FAST
 from tests.support import HUMANITEC_PRODUCTION, REPO, TOKEN, run_gate
 
 README = (REPO / "README.md").read_text()
@@ -36,8 +37,7 @@ def test_a_bake_breach_after_success_exits_with_the_code_whose_row_says_so(
             *HUMANITEC_PRODUCTION,
             "--deploy-id",
             deploy_id,
-            "--interval",
-            "0.05s",
+            *FAST,
             "--bake",
             "5m",
             "--bake-interval",

@@ -28,7 +28,7 @@ import pytest
 from gate.emulator import Device, Emulator, Fault, Timeline, Workload
 from gate.providers.greengrass.v2.judge import SILENT_AFTER
 from gate.waiting.engine import LAST_READ_SECONDS
-from tests.builders import FAST_JSON
+from tests.builders import FAST, FAST_JSON
 from tests.support import (
     HUMANITEC_PRODUCTION,
     TOKEN,
@@ -1179,8 +1179,7 @@ def test_under_actions_api_text_forms_no_runner_command(
         args = ["wait-all", str(targets)]
     result = run_gate(
         *args,
-        "--interval",
-        "0.1s",
+        *FAST,
         "--output",
         output,
         env={**GOOD_ENV, "GITHUB_ACTIONS": "true"},

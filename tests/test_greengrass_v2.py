@@ -25,6 +25,7 @@ from gate.providers.aws.clients import make_clients
 from gate.providers.greengrass.v2.judge import DEVICE_STATUSES, MAX_DESCRIBED, FleetPolicy
 from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
 from gate.waiting.engine import Timing
+from tests.builders import FAST
 from tests.support import VirtualClock, gate_greengrass_v2, run_gate
 
 pytestmark = pytest.mark.usefixtures("aws_env")
@@ -670,7 +671,7 @@ def test_the_command_names_each_failed_device_and_reports_every_device(
         ],
         thing_group="line-a",
     )
-    result = gate_greengrass_v2(emulator, deployment_id, "--interval", "0.2s")
+    result = gate_greengrass_v2(emulator, deployment_id, *FAST)
     assert result.returncode == 1, result.stderr
     assert "status: ACTIVE (0/2 devices succeeded, 2 in progress)" in result.stderr
     assert "1 of 2 devices failed; 2 must succeed (100% of the devices); 1 error" in result.stderr
@@ -697,8 +698,7 @@ def test_the_command_succeeds_with_the_device_counts(emulator: Emulator) -> None
     result = gate_greengrass_v2(
         emulator,
         deployment_id,
-        "--interval",
-        "0.2s",
+        *FAST,
     )
     assert result.returncode == 0, result.stderr
     assert "deployment succeeded after" in result.stderr
@@ -781,8 +781,7 @@ def test_the_releases_fail_fast_cancels_the_other_repeated_deployment(
         "--deployment-id",
         waiting,
         "--fail-fast",
-        "--interval",
-        "0.2s",
+        *FAST,
         "--timeout",
         "5s",
         "--output",
@@ -795,7 +794,7 @@ def test_the_releases_fail_fast_cancels_the_other_repeated_deployment(
     ok = emulator.add_greengrass_v2(
         [Device("core-3", Timeline([(0, "SUCCEEDED")]))], thing_group="line-c"
     )
-    alone = gate_greengrass_v2(emulator, ok, "--fail-fast", "--interval", "0.2s")
+    alone = gate_greengrass_v2(emulator, ok, "--fail-fast", *FAST)
     assert alone.returncode == 0, alone.stderr
 
 
@@ -849,8 +848,7 @@ def test_the_command_names_an_offline_device_at_the_deadline(
         deployment_id,
         "--timeout",
         "3s",
-        "--interval",
-        "0.2s",
+        *FAST,
         "--output",
         "json",
         *flags,

@@ -21,6 +21,7 @@ from gate.emulator import Emulator, Fault, PipelineJob, PipelineStep, Timeline, 
 from gate.providers.humanitec.v1.pipelines import LOG_LINES, LOG_PAGES
 from gate.providers.humanitec.v1.reader import HumanitecDeployment, connect
 from gate.waiting.engine import Timing
+from tests.builders import FAST
 from tests.support import CONTRACT, TOKEN, VirtualClock, run_gate
 
 HELM_FAILED = "helm upgrade: timed out waiting for the condition"
@@ -101,8 +102,7 @@ def gate_humanitec(emulator: Emulator, *args: str) -> tuple[int, dict[str, Any],
         "--app",
         "shop",
         *args,
-        "--interval",
-        "0.2s",
+        *FAST,
         "--output",
         "json",
         env={"HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url},

@@ -43,7 +43,7 @@ from gate.telling.otel_attributes import (
 from gate.waiting.engine import Timing
 from gate.waiting.fleet import FleetOutcome, wait_all
 from gate.waiting.telling import Gated, Telling
-from tests.builders import an_outcome, humanitec_provider
+from tests.builders import FAST, an_outcome, humanitec_provider
 from tests.parts.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support import TOKEN, RecordingReporter, VirtualClock
 from tests.test_bake_engine import BREACHED, ScriptedCheck
@@ -554,7 +554,7 @@ def gate_command(emulator: Emulator, *flags: str, env: Mapping[str, str]) -> tup
     err = io.StringIO()
     argv = ["wait", "humanitec", "--org", "acme", "--app", "shop", "--env", "production"]
     code = main(
-        [*argv, "--latest", "--interval", "0.1s", *flags],
+        [*argv, "--latest", *FAST, *flags],
         env={"HUMANITEC_API_URL": emulator.url, **env},
         stdout=io.StringIO(),
         stderr=err,

@@ -21,6 +21,7 @@ from gate.waiting.engine import wait
 from gate.waiting.fleet import wait_all
 from gate.waiting.plan import FOR_EACH_TARGET, read_plan
 from tests import test_bake_cli, test_one_refusal
+from tests.builders import FAST
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.support import TOKEN
 from tests.test_github_deployments import GITHUB_TOKEN, workflow
@@ -156,7 +157,7 @@ def test_a_single_gate_tells_github_what_a_release_of_it_tells(
     )
     target = {**IDS, "deploy_id": deploy_id}
     url = "https://shop.example.com"
-    telling = ["--github-deployment", "--environment-url", url, "--interval", "0.05s"]
+    telling = ["--github-deployment", "--environment-url", url, *FAST]
     heard = []
     for argv in (
         ["wait", "humanitec", *flags(target), *telling],

@@ -9,7 +9,7 @@ import subprocess
 
 from gate.emulator import Device, Emulator, Timeline
 from tests.actions_runner import parse_commands
-from tests.builders import FAST_JSON, gate_humanitec, json_outcome
+from tests.builders import FAST, FAST_JSON, gate_humanitec, json_outcome
 from tests.support import TOKEN, on_emulator, run_gate
 
 GOOD_SET = "5e7b0c2f91d4"
@@ -188,8 +188,7 @@ def test_under_github_the_rollback_is_said_with_commands_off_and_in_one_annotati
         "production",
         "--deploy-id",
         failed,
-        "--interval",
-        "0.05s",
+        *FAST,
         "--output",
         "github",
         "--on-failure",
