@@ -355,6 +355,18 @@ def test_the_scripts_the_action_and_ci_run_are_valid_shell() -> None:
     assert_valid_shell((REPO / ".ci" / "run").read_text(), ".ci/run")
 
 
+def test_ci_runs_the_test_command_the_readme_and_the_development_page_show() -> None:
+    """One command installs and tests: the README's, which a newcomer copies, is the one CI
+    runs and the one the development page explains."""
+    ci = (REPO / ".ci" / "run").read_text()
+    readme = (REPO / "README.md").read_text()
+    development = (DOCS / "development.md").read_text()
+    (command,) = [line for line in ci.splitlines() if "pytest" in line]
+    assert "&& .venv/bin/python -m pytest -n auto" in command
+    assert f"```sh\n{command}\n```" in readme
+    assert f"```sh\n{command}\n```" in development
+
+
 def test_where_the_docs_list_the_built_in_providers_they_list_the_registrys() -> None:
     """The registry (``gate.providers.registry.BUILT_IN``) is the one list; the README's
     examples, the architecture's layout line, the rollback table and the flags table name
