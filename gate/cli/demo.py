@@ -286,7 +286,8 @@ def run_demo(*, out: TextIO, err: TextIO) -> int:
         ]
         surprises = 0
         for start, expected in cases:
-            code = _gate([*start(), "--interval", "1s"], env, out)
+            # a pipeline keeps the default schedule; the demo's deployments last seconds
+            code = _gate([*start(), "--interval", "1s", "--max-interval", "2s"], env, out)
             verdict = "as expected" if code == expected else f"UNEXPECTED, wanted {expected}"
             out.write(f"-> exit code {code} ({verdict})\n")
             surprises += code != expected
