@@ -33,6 +33,10 @@ class Reading:
     """Why this read cannot say the check is healthy yet, though nothing breached (a probe
     failing, not yet as many times in a row as a breach needs). A bake never ends as
     passed on an unsettled read: at its end, the check is read again until it settles."""
+    inconclusive: str | None = None
+    """Why this read cannot give a verdict either way, though it was read (a comparison
+    with too few samples, or no baseline): at the end of the bake, ``--bake-inconclusive``
+    says whether that passes or fails it."""
 
 
 @runtime_checkable
