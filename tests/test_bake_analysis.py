@@ -25,6 +25,7 @@ from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
 from gate.telling.otel import otel_telling
 from gate.waiting.engine import Timing
+from tests.actions_runner import parse_commands
 from tests.builders import json_outcome
 from tests.parts.moto_alarms import alarm_history_served
 from tests.parts.otlp_receiver import OtlpReceiver
@@ -285,6 +286,27 @@ def test_an_inconclusive_verdict_fails_the_bake_and_rolls_back_when_the_policy_s
     )
     assert outcome["rollback"]["plan"]["to"] == good
     assert outcome["rollback"]["status"] == "succeeded"
+
+
+def test_an_inconclusive_bake_that_fails_is_annotated_as_a_failed_bake(
+    paced_emulator: Emulator, scripted: Any
+) -> None:
+    env, path = scripted(TOO_FEW)
+    deploy_id = paced_emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "in progress"), (1, "succeeded")])
+    )
+    result = gate_with(
+        paced_emulator,
+        env,
+        *["wait", *HUMANITEC_PRODUCTION, "--deploy-id", deploy_id, *QUICK_BAKE],
+        *["--interval", "0.05s", "--output", "github"],
+        *["--scripted-check", str(path), "--bake-inconclusive", "fail"],
+    )
+    assert result.returncode == 1, result.stderr
+    (annotation,) = [c for c in parse_commands(result.stdout) if c.name == "error"]
+    assert annotation.properties["title"] == "Bake failed"
+    assert "inconclusive at the end of the bake: scripted check script" in annotation.data
+    assert "no error details" not in annotation.data, "the bake says why, not the backend"
 
 
 # --- report only ----------------------------------------------------------------------------

@@ -136,7 +136,7 @@ class PrometheusQuery:
         if not found:
             return Reading(summary="query clear", notes=notes)
         found.sort(key=lambda series: (series.first_at, series.labels))
-        latest = end_ms / 1000 - step  # a series in the window's latest step still breaches
+        latest = end_ms / 1000 - step / 2  # a series at the window's latest step breaches still
         breaches = tuple(self._breach(series, latest) for series in found[:SERIES_SHOWN])
         if len(found) > SERIES_SHOWN:
             notes += (f"{self.name}: {len(found) - SERIES_SHOWN} more series breached",)

@@ -164,6 +164,8 @@ def annotation_lines(outcome: Outcome) -> list[str]:
             OutcomeStatus.ERROR: "Deployment status could not be read",
         }[outcome.status]
         return [workflow_command("error", outcome.reason or title, title=title)]
+    if not outcome.errors and outcome.bake is not None:  # a bake that failed as inconclusive
+        return [workflow_command("error", outcome.reason or "", title="Bake failed")]
     if not outcome.errors:
         message = f"{outcome.reason} after {took}; the backend gave no error details"
         return [workflow_command("error", message, title="Deployment failed")]
