@@ -19,8 +19,12 @@ import pytest
 import yaml
 
 from gate import WaitOptions, wait
+from gate.bake.check import Reading
+from gate.bake.judging import Judging
+from gate.bake.lengths import InconclusivePolicy
 from gate.bake.run import Bake
-from gate.core.model import OutcomeStatus
+from gate.core.errors import TransientError
+from gate.core.model import BakeStatus, Breach, OutcomeStatus
 from gate.emulator import Emulator, Timeline
 from gate.emulator.health import HealthEndpoint
 from gate.telling.otel import otel_telling
@@ -98,6 +102,70 @@ def scripted(tmp_path: Path) -> Any:
 def reads_of(path: Path) -> list[str]:
     reads = Path(f"{path}.reads")
     return reads.read_text().splitlines() if reads.exists() else []
+
+
+# --- the judge, as a table: each round's reads of one check, and where the bake ends --------
+
+PAST = Reading("1 alarm went to ALARM", (Breach("alarm a", "went to ALARM (now OK)"),))
+GOING = Reading("1 alarm in ALARM", (Breach("alarm a", "in ALARM", ongoing=True),))
+TWO_PAST = Reading("2 went", (*PAST.breaches, Breach("alarm b", "went to ALARM (now OK)")))
+CLEAR = Reading("alarm OK")
+FAULT = TransientError("CloudWatch answered 503")
+
+
+@pytest.mark.parametrize(
+    ("limits", "rounds", "ends"),
+    [
+        ({}, [CLEAR, PAST], (2, BakeStatus.BREACHED)),
+        ({"failure_limit": 1}, [CLEAR, PAST, PAST, PAST, CLEAR], (5, BakeStatus.PASSED)),
+        ({"failure_limit": 1}, [PAST, PAST, TWO_PAST], (3, BakeStatus.BREACHED)),
+        ({"failure_limit": 2}, [CLEAR, GOING, GOING, GOING], (4, BakeStatus.BREACHED)),
+        ({"failure_limit": 9}, [CLEAR, CLEAR, CLEAR, CLEAR, PAST], (5, BakeStatus.BREACHED)),
+        ({"unreadable_limit": 2}, [CLEAR, FAULT, CLEAR, FAULT, CLEAR], (5, BakeStatus.PASSED)),
+        ({"unreadable_limit": 2}, [CLEAR, FAULT, FAULT], (3, BakeStatus.UNREADABLE)),
+        ({}, [CLEAR, FAULT, FAULT, FAULT, FAULT], (5, BakeStatus.UNREADABLE)),
+    ],
+    ids=[
+        "no-limit-first-breach-fails",
+        "a-past-breach-counts-once",
+        "a-second-breach-in-the-window-counts",
+        "a-breach-going-on-counts-each-round",
+        "never-tolerated-in-the-last-round",
+        "unread-rounds-not-in-a-row",
+        "unread-rounds-in-a-row",
+        "no-limit-unread-at-the-end",
+    ],
+)
+def test_the_judge_counts_failed_and_unread_rounds(
+    limits: dict[str, int], rounds: list[Reading | TransientError], ends: tuple[int, BakeStatus]
+) -> None:
+    judging = Judging(**limits)
+    names = ["CloudWatch alarms a, b"]
+    for number, said in enumerate(rounds, 1):
+        read = {0: said} if isinstance(said, Reading) else {}
+        unread = {} if isinstance(said, Reading) else {0: said}
+        last = number == len(rounds)
+        verdict = judging.round(names, read, unread, [], last=last)
+        if verdict is None and last:
+            verdict = judging.ended(names, read, unread)
+        if verdict is not None:
+            assert (number, verdict.status) == ends
+            return
+    pytest.fail("no round decided the bake")
+
+
+@pytest.mark.parametrize(
+    ("policy", "status"), [("pass", BakeStatus.PASSED), ("fail", BakeStatus.INCONCLUSIVE)]
+)
+def test_an_inconclusive_last_read_follows_the_policy(
+    policy: InconclusivePolicy, status: BakeStatus
+) -> None:
+    judging = Judging(inconclusive=policy)
+    verdict = judging.ended(["comparison e"], {0: Reading("e", inconclusive="no baseline")}, {})
+    assert verdict.status is status
+    said = "comparison e: no baseline"
+    assert [said in note for note in judging.notes] == ([True] if policy == "pass" else [])
+    assert (verdict.reason or "").endswith(said) is (policy == "fail")
 
 
 # --- the failure limit ----------------------------------------------------------------------
