@@ -191,6 +191,7 @@ def test_a_breach_within_the_failure_limit_is_tolerated_and_said(
     (note,) = outcome["bake"]["notes"]
     assert note.startswith(f"breach tolerated: probe {probed.url}: HTTP 503"), note
     assert f"breach tolerated (1 of 1 tolerated): probe {probed.url}: HTTP 503" in result.stderr
+    assert "baking for 2.0s (failure limit 1), watching HTTP probe" in result.stderr
     assert "gate: bake passed: healthy through its 2.0s bake" in result.stderr
     assert "breach tolerated: probe" in result.stderr, "the notes are said with the pass"
 
@@ -413,6 +414,7 @@ def test_report_only_runs_the_whole_bake_and_reports_the_breach_without_failing_
     assert "alarm checkout-latency: p99 above 2s; the gate does not act on it" in bake["notes"][0]
     assert outcome["rollback"] is None
     assert paced_emulator.posted == [], "nothing rolled back"
+    assert "baking for 2.0s (report only), watching CloudWatch alarm" in result.stderr
     assert "report only: the bake would have failed" in result.stderr
     assert "gate: bake breached (report only, not acted on): read through its 2.0s bake" in (
         result.stderr

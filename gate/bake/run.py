@@ -83,7 +83,10 @@ class Bake:
 
     def describe(self) -> str:
         watched = "; ".join(check.describe() for check in self.checks)
-        return f"{format_duration(self.duration)}, watching {watched}"
+        judged = [f"failure limit {self.failure_limit}"] if self.failure_limit else []
+        judged += ["report only"] if self.report_only else []
+        how = f" ({', '.join(judged)})" if judged else ""
+        return f"{format_duration(self.duration)}{how}, watching {watched}"
 
     def prepare(
         self,
@@ -231,13 +234,12 @@ class Baking:
             self.result(verdict.status, breaches=verdict.breaches, reason=verdict.reason),
             elapsed_seconds=round(into, 3),
         )
+        if verdict.status is BakeStatus.PASSED:
+            return "the bake would have passed"
         word = {
-            BakeStatus.PASSED: "passed",
             BakeStatus.UNREADABLE: "ended unreadable",
             BakeStatus.INCONCLUSIVE: "failed as inconclusive",
         }.get(verdict.status, "failed")
-        if verdict.status is BakeStatus.PASSED:
-            return f"the bake would have {word}"
         return f"the bake would have {word} {decided.how_far}: {decided.why()}"
 
     def _reported(self, verdict: Verdict, into: float) -> BakeResult:
