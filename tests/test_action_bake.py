@@ -165,6 +165,31 @@ def test_a_probe_that_stays_healthy_passes_the_bake(act: Any, probed: ProbeServe
     assert check["summary"] == "probe 200"
 
 
+@pytest.mark.parametrize("probed", [(503, HOSTILE_BODY)], indirect=True)
+def test_a_report_only_bake_passes_the_step_and_warns_what_it_would_have_done(
+    act: Any, probed: ProbeServer
+) -> None:
+    bake = {"bake": "1s", "bake-interval": "0.2s", "probe": probed.url(), "probe-failures": "1"}
+    run = act({**bake, "bake-report-only": "true", "on-failure": "rollback"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.outputs["status"] == "succeeded"
+    assert run.outputs["bake-status"] == "breached", "what the bake decided, not acted on"
+    assert run.outputs["rollback-status"] == ""
+    commands = parse_commands(run.stdout + run.stderr)
+    assert not [c for c in commands if c.legacy], "the probe's ##[error] made a command"
+    assert not [c for c in commands if c.name == "error"], commands
+    (warning,) = [c for c in commands if c.name == "warning"]
+    assert warning.properties["title"] == "Bake breached (report only, not acted on)"
+    said = unescape_data(warning.data)
+    assert said.startswith("report only: the bake would have failed "), said
+    assert "::error::x" in said, "the body is shown, as data"
+    row = bake_row(run)
+    assert row.startswith("| Bake | breached (report only, not acted on) after "), row
+    report = report_of(run)
+    assert report["bake"]["report_only"] is True
+    assert len(probed.paths) == report["bake"]["reads"] > 2, "the whole bake ran"
+
+
 @pytest.mark.parametrize("probed", [(200, "ok")], indirect=True)
 def test_each_line_of_the_probe_input_is_a_probe_of_its_own(act: Any, probed: ProbeServer) -> None:
     urls = [probed.url("/healthz"), probed.url("/readyz")]

@@ -78,6 +78,10 @@ def test_the_built_in_checks_declare_the_bake_fields_in_their_order() -> None:
         "probe",
         "probe_failures",
         "bake_interval",
+        "bake_failure_limit",
+        "bake_unreadable_limit",
+        "bake_inconclusive",
+        "bake_report_only",
     ]
 
 

@@ -94,6 +94,7 @@ def test_a_raised_series_is_a_breach_naming_its_labels_and_value(
     assert 'job="exporter", service="checkout"} = 3' in breach.detail
     assert breach.at is not None
     assert since - timedelta(seconds=1) <= breach.at <= now
+    assert breach.ongoing, "the series is there at the window's latest step"
 
 
 def test_a_flap_between_two_reads_still_breaches(prometheus_stack: PrometheusStack) -> None:
@@ -114,6 +115,7 @@ def test_a_flap_between_two_reads_still_breaches(prometheus_stack: PrometheusSta
     [breach] = reading.breaches
     assert breach.detail.startswith("flap_errors{")
     assert " = 5" in breach.detail
+    assert not breach.ongoing, "a breach of the window's past"
 
 
 def test_many_series_are_named_up_to_a_few_and_counted(

@@ -848,6 +848,32 @@ def test_a_release_that_passes_its_bake_succeeds(
         [status] = settle(gates.status)
     assert status == "succeeded"
     assert healthy.probes >= 1
+
+
+def test_a_release_whose_bake_is_report_only_succeeds_and_rolls_nothing_back(
+    paced_emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    """The bake breaches from its first round, runs to its end, and is not acted on."""
+    from gate.emulator.health import HealthEndpoint
+
+    three_environments_with_a_good_deployment_before(paced_emulator)
+    with HealthEndpoint([503]) as unhealthy:
+        gates = run_program(
+            lambda: release_gates(
+                paced_emulator,
+                bake="0.5s",
+                bake_interval="0.1s",
+                probe=[unhealthy.url],
+                probe_failures=1,
+                bake_report_only=True,
+                on_failure="rollback",
+            )
+        )
+        [status] = settle(gates.status)
+    assert status == "succeeded"
+    assert host.failures == []
+    assert unhealthy.probes > 2, "every round probed, the breach ended nothing"
+    assert paced_emulator.posted == [], "nothing rolled back"
     assert paced_emulator.posted == []
 
 

@@ -131,7 +131,7 @@ def _breach(alert: dict[str, Any]) -> Breach:
     starts_at = alert.get("startsAt")
     if isinstance(starts_at, str):
         starts_at = _SUB_MICROSECONDS.sub(r"\1", starts_at)
-    return Breach(check=f"alert {name}", detail=detail, at=parse_timestamp(starts_at))
+    return Breach(check=f"alert {name}", detail=detail, at=parse_timestamp(starts_at), ongoing=True)
 
 
 def _suppressed_by(alert: dict[str, Any]) -> str | None:

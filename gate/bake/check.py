@@ -35,6 +35,10 @@ class Reading:
     passed on an unsettled read: at its end, the check is read again until it settles."""
     verdict: ComparisonVerdict | None = None
     """A comparison's verdict in numbers, for the JSON outcome."""
+    inconclusive: str | None = None
+    """Why this read cannot give a verdict either way, though it was read (a comparison
+    with too few samples, or no baseline): at the end of the bake, ``--bake-inconclusive``
+    says whether that passes or fails it."""
 
 
 @runtime_checkable

@@ -182,7 +182,7 @@ class CloudWatchAlarms:
                 detail = (
                     alarm.reason if alarm.state == "ALARM" else f"{alarm.state}: {alarm.reason}"
                 )
-                breaches.append(Breach(f"alarm {alarm.name}", detail, alarm.at))
+                breaches.append(Breach(f"alarm {alarm.name}", detail, alarm.at, ongoing=True))
             else:
                 quiet.append(alarm)
         unread = found.unread

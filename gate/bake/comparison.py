@@ -8,8 +8,9 @@ given (:class:`Baseline`); the bake window is the bake. Both are read once, when
 time is up: the verdict is the judge's on the whole bake, and reading once keeps a long bake
 from testing again and again until chance says regression. Until then each round says it is
 waiting; a regression is a breach (the bake fails, and a rollback follows as for any breach);
-an inconclusive verdict (too few samples, no baseline) is named in the outcome's notes and
-does not fail the bake.
+an inconclusive verdict (too few samples, no baseline) is said as such
+(:attr:`Reading.inconclusive <gate.bake.check.Reading.inconclusive>`), and the bake's
+``--bake-inconclusive`` policy decides what it does.
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ class Comparison:
         if verdict.outcome == "inconclusive":
             return Reading(
                 summary=f"comparison {self.name} inconclusive",
-                notes=(f"comparison {said}: not failed", *told),
+                inconclusive=f"comparison {said}",
+                notes=told,
                 verdict=numbers,
             )
         return Reading(

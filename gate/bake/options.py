@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gate.bake.check import Check
-from gate.bake.lengths import BAKE, BAKE_INTERVAL
+from gate.bake.lengths import BAKE, BAKE_INTERVAL, INCONCLUSIVE_POLICIES, JUDGING
 from gate.bake.plugin import CheckPlugin
 from gate.bake.registry import installed_checks
 from gate.bake.run import Bake
@@ -23,7 +23,7 @@ __all__ = ["AFTER_SUCCESS", "BAKING", "CHECKS", "ROLLING_BACK", "bake_of", "on_f
 CHECKS = installed_checks()
 """Every kind of check a bake may use, built-in and installed: each declares its fields."""
 
-BAKING = (BAKE, *(field for plugin in CHECKS for field in plugin.fields), BAKE_INTERVAL)
+BAKING = (BAKE, *(field for plugin in CHECKS for field in plugin.fields), BAKE_INTERVAL, *JUDGING)
 ROLLING_BACK = (
     Field(
         "on_failure",
@@ -46,6 +46,9 @@ def _checks_need_a_bake(values: TargetValues) -> None:
     given = [key for key in switches if values.given(key)]
     if given and not values.given("bake"):
         raise FieldError(given[0], f"{named(given[0])} is read during a bake: give {named('bake')}")
+    judging = [field.key for field in JUDGING if values.given(field.key)]
+    if judging and not values.given("bake"):
+        raise FieldError(judging[0], f"{named(judging[0])} judges a bake: give {named('bake')}")
     if values.given("bake") and not given:
         *others, last = [named(key) for key in switches]
         raise FieldError(
@@ -82,7 +85,17 @@ def bake_of(values: TargetValues, env: Mapping[str, str], *, request_timeout: fl
             if values.given(plugin.enabled_by):
                 for made in plugin.build(values, env, request_timeout=request_timeout):
                     checks.append(_a_check(plugin, made))  # as made: a failure closes those
-        return Bake(duration, checks, interval=values.number_of("bake_interval"))
+        limit = values.number("bake_unreadable_limit")
+        chosen = values.text("bake_inconclusive")
+        return Bake(
+            duration,
+            checks,
+            interval=values.number_of("bake_interval"),
+            failure_limit=int(values.number_of("bake_failure_limit")),
+            unreadable_limit=int(limit) if limit is not None else None,
+            inconclusive=next((p for p in INCONCLUSIVE_POLICIES if p == chosen), "pass"),
+            report_only=values.flag("bake_report_only"),
+        )
     except BaseException:
         for made in checks:
             made.close()

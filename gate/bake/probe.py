@@ -85,7 +85,9 @@ class HttpProbe:
         if self._failures < self._limit:
             return Reading(summary, unsettled=f"the probe is failing ({summary})")
         in_a_row = "" if self._limit == 1 else f"{self._failures} failures in a row, the last: "
-        return Reading(summary, (Breach(f"probe {self._shown}", in_a_row + said, now),))
+        return Reading(
+            summary, (Breach(f"probe {self._shown}", in_a_row + said, now, ongoing=True),)
+        )
 
     def close(self) -> None:
         if self._client is not None:

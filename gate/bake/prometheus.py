@@ -136,7 +136,8 @@ class PrometheusQuery:
         if not found:
             return Reading(summary="query clear", notes=notes)
         found.sort(key=lambda series: (series.first_at, series.labels))
-        breaches = tuple(self._breach(series) for series in found[:SERIES_SHOWN])
+        latest = end_ms / 1000 - step / 2  # a series at the window's latest step breaches still
+        breaches = tuple(self._breach(series, latest) for series in found[:SERIES_SHOWN])
         if len(found) > SERIES_SHOWN:
             notes += (f"{self.name}: {len(found) - SERIES_SHOWN} more series breached",)
         summary = f"query breached ({len(found)} series)" if len(found) > 1 else "query breached"
@@ -145,11 +146,16 @@ class PrometheusQuery:
     def close(self) -> None:
         self._api.close()
 
-    def _breach(self, series: _Series) -> Breach:
+    def _breach(self, series: _Series, latest: float) -> Breach:
         detail = f"{series.labels} = {series.first_value}"
         if series.last_at > series.first_at:
             detail += f"; last seen {series.last_value} at {_iso(series.last_at)}"
-        return Breach(check=self.name, detail=detail, at=_moment(series.first_at))
+        return Breach(
+            check=self.name,
+            detail=detail,
+            at=_moment(series.first_at),
+            ongoing=series.last_at >= latest,
+        )
 
 
 def answer_data(body: object, what: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from gate.bake.lengths import BAKE, BAKE_INTERVAL
+from gate.bake.lengths import BAKE, BAKE_INTERVAL, JUDGING
 from gate.bake.plugin import CheckPlugin
 from gate.core.errors import UsageError
 
@@ -68,7 +68,7 @@ def _checked(name: str, loaded: object) -> CheckPlugin:
 
 
 def _refuse_shared_fields(plugins: list[CheckPlugin]) -> None:
-    owner = {BAKE.key: "the bake", BAKE_INTERVAL.key: "the bake"}
+    owner = {field.key: "the bake" for field in (BAKE, BAKE_INTERVAL, *JUDGING)}
     for plugin in plugins:
         for field in plugin.fields:
             if field.key in owner:

@@ -6,17 +6,30 @@ and waiting longer cannot unsay it. A check that cannot be read mid-bake is read
 round; since most checks read the whole window since the bake began, the last round decides.
 The last round is retried through transient faults for at most :data:`LAST_ROUND_SECONDS`;
 a check still unread then leaves the bake unreadable, never passed.
+
+How the rounds are judged follows Argo Rollouts' analysis (``failureLimit``,
+``consecutiveErrorLimit``, ``inconclusiveLimit``, ``dryRun``), adapted to checks that read a
+window: :class:`Judging` decides, round by round, and :class:`Baking` runs the rounds.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from gate.bake.check import Check, Reading
-from gate.bake.lengths import BAKE, BAKE_INTERVAL, DEFAULT_BAKE_INTERVAL
+from gate.bake.judging import Judging, Verdict
+from gate.bake.lengths import (
+    BAKE,
+    BAKE_FAILURE_LIMIT,
+    BAKE_INCONCLUSIVE,
+    BAKE_INTERVAL,
+    BAKE_UNREADABLE_LIMIT,
+    DEFAULT_BAKE_INTERVAL,
+    InconclusivePolicy,
+)
 from gate.core.durations import format_duration
 from gate.core.errors import GateError, TransientError, UsageError
 from gate.core.model import BakeResult, BakeStatus, Breach, CheckResult
@@ -44,21 +57,36 @@ class _Unsettled(TransientError):
 @dataclass(frozen=True)
 class Bake:
     """How long a release must stay healthy after its deployment succeeded, and by which
-    checks. ``interval``: how often every check is read."""
+    checks. ``interval``: how often every check is read; ``failure_limit``: how many rounds
+    that find a new breach are tolerated; ``unreadable_limit``: how many rounds in a row a
+    check may go unread before the bake ends unreadable (None: until its end);
+    ``inconclusive``: what an inconclusive verdict at the end does; ``report_only``: run
+    every round and report what would have been decided, never failing the gate on it."""
 
     duration: float
     checks: Sequence[Check]
     interval: float = DEFAULT_BAKE_INTERVAL
+    failure_limit: int = 0
+    unreadable_limit: int | None = None
+    inconclusive: InconclusivePolicy = "pass"
+    report_only: bool = False
 
     def __post_init__(self) -> None:
         BAKE.seconds(self.duration)  # the fields' bounds, said as every face says them
         BAKE_INTERVAL.seconds(self.interval)
+        BAKE_FAILURE_LIMIT.number(self.failure_limit)
+        if self.unreadable_limit is not None:
+            BAKE_UNREADABLE_LIMIT.number(self.unreadable_limit)
+        BAKE_INCONCLUSIVE.check(self.inconclusive, {})
         if not self.checks:
             raise UsageError("a bake needs something to watch: at least one check")
 
     def describe(self) -> str:
         watched = "; ".join(check.describe() for check in self.checks)
-        return f"{format_duration(self.duration)}, watching {watched}"
+        judged = [f"failure limit {self.failure_limit}"] if self.failure_limit else []
+        judged += ["report only"] if self.report_only else []
+        how = f" ({', '.join(judged)})" if judged else ""
+        return f"{format_duration(self.duration)}{how}, watching {watched}"
 
     def prepare(
         self,
@@ -110,6 +138,14 @@ class Baking:
     rounds: int = 0
     readings: dict[int, Reading] = field(default_factory=dict)
     faults: dict[int, GateError] = field(default_factory=dict)
+    judging: Judging = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.judging = Judging(
+            failure_limit=self.bake.failure_limit,
+            unreadable_limit=self.bake.unreadable_limit,
+            inconclusive=self.bake.inconclusive,
+        )
 
     def run(self) -> BakeResult:
         self.began = self.clock()
@@ -117,16 +153,25 @@ class Baking:
         ends = self.began + self.bake.duration
         self.say(f"baking for {self.bake.describe()}", 0.0)
         last_said, said = self.began, ""
+        would_have: tuple[Verdict, float] | None = None
         while True:
             last_round = self.clock() >= ends
-            breaches, broken = self._round(last_round=last_round)
-            if breaches:
-                return self.result(BakeStatus.BREACHED, breaches=breaches)
-            if broken is not None:
-                return self.result(BakeStatus.UNREADABLE, reason=broken)
-            if last_round:
-                return self._ended()
+            verdict = self._round(last_round=last_round)
+            if verdict is not None and would_have is None:
+                if not self.bake.report_only:
+                    return self.result(
+                        verdict.status, breaches=verdict.breaches, reason=verdict.reason
+                    )
+                would_have = verdict, self.clock() - self.began
+                if verdict.status is not BakeStatus.PASSED:
+                    self.say(
+                        f"report only: {self._would_have(*would_have)}; baking on", would_have[1]
+                    )
+            if last_round and would_have is not None:
+                return self._reported(*would_have)
             now = self.clock()
+            if self.judging.tolerated:
+                self.say(self.judging.tolerated, now - self.began)
             line = self._progress()
             if line != said or now - last_said >= PROGRESS_EVERY:
                 self.say(line, now - self.began)
@@ -135,12 +180,13 @@ class Baking:
             while self.clock() < wake:
                 self.sleep(wake - self.clock())
 
-    def _round(self, *, last_round: bool) -> tuple[tuple[Breach, ...], str | None]:
+    def _round(self, *, last_round: bool) -> Verdict | None:
         """Read every check once (the last round: until each settles, within
-        :data:`LAST_ROUND_SECONDS`): what breached, and why the bake cannot go on (a check
-        that refused for good). A breach found beside a refusal is still a breach."""
+        :data:`LAST_ROUND_SECONDS`), and judge what was read: the verdict, if this round
+        decides the bake (the last round always does)."""
         self.rounds += 1
-        breaches: list[Breach] = []
+        read: dict[int, Reading] = {}
+        unread: dict[int, GateError] = {}
         refused: list[str] = []
         ends = self.began + self.bake.duration
         until = self.clock() + LAST_ROUND_SECONDS if last_round else max(ends, self.clock())
@@ -150,16 +196,19 @@ class Baking:
             except _Unsettled as unsettled:
                 reading = unsettled.reading
             except TransientError as fault:
-                self.faults[index] = fault
+                self.faults[index] = unread[index] = fault
                 continue
             except GateError as refusal:
                 self.faults[index] = refusal
                 refused.append(f"{check.describe()} could not be read: {refusal}")
                 continue
             self.faults.pop(index, None)
-            self.readings[index] = reading
-            breaches += reading.breaches
-        return tuple(breaches), "; ".join(refused) or None
+            self.readings[index] = read[index] = reading
+        names = [check.describe() for check in self.bake.checks]
+        verdict = self.judging.round(names, read, unread, refused, last=last_round)
+        if verdict is None and last_round:
+            return self.judging.ended(names, self.readings, self.faults)
+        return verdict
 
     def _read(self, check: Check, *, until: float, last_round: bool) -> Reading:
         if not last_round:
@@ -179,28 +228,32 @@ class Baking:
             settled, deadline=until, clock=self.clock, sleep=self.sleep, max_backoff=2.0
         )
 
-    def _ended(self) -> BakeResult:
-        unread = [
-            f"{self.bake.checks[index].describe()}: {fault}"
-            for index, fault in sorted(self.faults.items())
-        ]
-        unsettled = [
-            f"{self.bake.checks[index].describe()}: {reading.unsettled}"
-            for index, reading in sorted(self.readings.items())
-            if reading.unsettled and index not in self.faults
-        ]
-        if unsettled and not unread:
-            return self.result(
-                BakeStatus.UNREADABLE,
-                reason=f"not yet healthy at the end of the bake: {'; '.join(unsettled)}",
-            )
-        unread += unsettled
-        if unread:
-            return self.result(
-                BakeStatus.UNREADABLE,
-                reason=f"could not be read at the end of the bake: {'; '.join(unread)}",
-            )
-        return self.result(BakeStatus.PASSED)
+    def _would_have(self, verdict: Verdict, into: float) -> str:
+        """``the bake would have failed 3m27s into its 10m00s bake: alarm ...``."""
+        decided = replace(
+            self.result(verdict.status, breaches=verdict.breaches, reason=verdict.reason),
+            elapsed_seconds=round(into, 3),
+        )
+        if verdict.status is BakeStatus.PASSED:
+            return "the bake would have passed"
+        word = {
+            BakeStatus.UNREADABLE: "ended unreadable",
+            BakeStatus.INCONCLUSIVE: "failed as inconclusive",
+        }.get(verdict.status, "failed")
+        return f"the bake would have {word} {decided.how_far}: {decided.why()}"
+
+    def _reported(self, verdict: Verdict, into: float) -> BakeResult:
+        """A report-only bake's result: the status it would have ended with, every breach
+        its checks' latest reads hold (and those that decided it), and the gate told not to
+        act on it."""
+        latest = [b for index in sorted(self.readings) for b in self.readings[index].breaches]
+        named = {breach.check for breach in latest}
+        breaches = (*latest, *(b for b in verdict.breaches if b.check not in named))
+        said = f"report only: {self._would_have(verdict, into)}; the gate does not act on it"
+        return replace(
+            self.result(verdict.status, breaches=tuple(breaches), reason=verdict.reason),
+            notes=(one_line(said, limit=1000), *self.judging.notes),
+        )
 
     def _progress(self) -> str:
         said = []
@@ -228,6 +281,8 @@ class Baking:
             checks=tuple(self._check_result(index) for index in range(len(self.bake.checks))),
             breaches=breaches,
             reason=reason,
+            notes=tuple(self.judging.notes),
+            report_only=self.bake.report_only,
         )
 
     def _check_result(self, index: int) -> CheckResult:

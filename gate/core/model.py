@@ -154,6 +154,9 @@ class Breach:
     excerpt of its body. Text from an API, shown escaped by whoever prints it."""
     at: datetime | None = None
     """When it breached, as the system says (UTC), if it says."""
+    ongoing: bool = False
+    """Still breaching as read (an alarm in ALARM, an alert firing), not only found in the
+    window's past: a bake with a failure limit counts it in every round that reads it."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -244,8 +247,12 @@ class CheckResult:
 class BakeStatus(enum.Enum):
     PASSED = "passed"
     BREACHED = "breached"
+    """More rounds found a breach than ``--bake-failure-limit`` tolerates (exit 1)."""
     UNREADABLE = "unreadable"
     """A check could not be read for the whole bake: never a pass (exit 4)."""
+    INCONCLUSIVE = "inconclusive"
+    """A check's verdict was inconclusive at the end, and ``--bake-inconclusive fail`` says
+    that fails the bake (exit 1)."""
     CANCELLED = "cancelled"
 
 
@@ -264,6 +271,25 @@ class BakeResult:
     checks: tuple[CheckResult, ...]
     breaches: tuple[Breach, ...] = ()
     reason: str | None = None
+    notes: tuple[str, ...] = ()
+    """The bake's own: breaches its failure limit tolerated, inconclusive verdicts passed by
+    its policy, what a report-only bake would have decided."""
+    report_only: bool = False
+    """``--bake-report-only``: ``status`` is what the bake decided, and the gate does not
+    act on it (:attr:`ends_as` is succeeded whatever it decided)."""
+
+    @property
+    def ends_as(self) -> OutcomeStatus:
+        """What the bake makes of a deployment that succeeded: the one mapping every gate
+        uses (a breach or a failing inconclusive verdict fails it, an unreadable bake is an
+        error, a report-only bake never fails it)."""
+        if self.status is BakeStatus.CANCELLED:
+            return OutcomeStatus.CANCELLED
+        if self.status is BakeStatus.PASSED or self.report_only:
+            return OutcomeStatus.SUCCEEDED
+        if self.status is BakeStatus.UNREADABLE:
+            return OutcomeStatus.ERROR
+        return OutcomeStatus.FAILED
 
     @property
     def how_far(self) -> str:
@@ -293,6 +319,8 @@ class BakeResult:
             "checks": [check.as_dict() for check in self.checks],
             "breaches": [breach.as_dict() for breach in self.breaches],
             "reason": self.reason,
+            "notes": list(self.notes),
+            "report_only": self.report_only,
         }
 
 

@@ -236,6 +236,23 @@ class _AfterSuccess:
     """How many failed probes in a row are a breach. Default: ``3``."""
     bake_interval: pulumi.Input[str | float] | None = None
     """How often every check is read during the bake. Default: ``15s``."""
+    bake_failure_limit: pulumi.Input[float] | None = None
+    """How many rounds that find a new breach the bake tolerates before it fails (0: the first
+    breach fails it); a breach found in the bake's last round is never tolerated. Default: ``0``.
+    """
+    bake_unreadable_limit: pulumi.Input[float] | None = None
+    """End the bake as unreadable (exit 4) once a check could not be read this many rounds in a row;
+    unset, a check unread mid-bake is read again until the bake's end.
+    """
+    bake_inconclusive: pulumi.Input[str] | None = None
+    """What a check's inconclusive verdict at the end of the bake does (too few samples, no
+    baseline): pass (said in the outcome) or fail (the bake fails, exit 1). One of ``pass``,
+    ``fail``. Default: ``pass``.
+    """
+    bake_report_only: pulumi.Input[bool] | None = None
+    """Run every check for the whole bake and report what the bake would have decided, without ever
+    failing the gate (or rolling back) on it: how a new check is adopted.
+    """
     on_failure: pulumi.Input[str] | None = None
     """What to do when the gate fails: nothing, rollback (redeploy what ran before and gate it), or
     rollback-also-on-timeout. One of ``nothing``, ``rollback``, ``rollback-also-on-timeout``.

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from typing import TextIO, cast
 
 from gate.core.durations import format_duration
-from gate.core.model import BakeStatus, Outcome, OutcomeStatus, Snapshot
+from gate.core.model import Outcome, OutcomeStatus, Snapshot
 from gate.core.text import one_line
 from gate.render.github import fleet_annotation_lines, workflow_command
-from gate.render.text import TextReporter, bake_summary
+from gate.render.text import TextReporter, bake_line
 from gate.waiting.fleet import FleetOutcome, Target, tally
 from gate.waiting.reporter import GuardedReporter, Reporter
 
@@ -104,8 +104,8 @@ def final_lines(outcome: FleetOutcome) -> list[str]:
     alike (a thousand never read) share one line with their count and first names."""
     took = format_duration(outcome.elapsed_seconds)
     lines = [f"gate: {outcome.summary} after {took}"]
-    if outcome.bake is not None and outcome.bake.status is BakeStatus.PASSED:
-        lines.append(f"gate: release bake passed: {bake_summary(outcome.bake)}")
+    if outcome.bake is not None and outcome.bake.ends_as is OutcomeStatus.SUCCEEDED:
+        lines.append(f"gate: release {bake_line(outcome.bake)}")
     elif outcome.reason:
         lines.append(
             f"gate: release {outcome.status.value}: {one_line(outcome.reason, limit=4000)}"

@@ -20,6 +20,7 @@ from typing import TextIO
 from gate.core.durations import format_duration
 from gate.core.errors import TransientError
 from gate.core.model import (
+    BakeStatus,
     ErrorDetail,
     Outcome,
     OutcomeStatus,
@@ -140,11 +141,17 @@ def annotation_lines(outcome: Outcome) -> list[str]:
     """One annotation per error detail on failure (within the UI's limit), one otherwise."""
     took = format_duration(outcome.elapsed_seconds)
     if outcome.status is OutcomeStatus.SUCCEEDED:
-        return [
+        lines = [
             workflow_command(
                 "notice", f"Deployment succeeded after {took}", title="Deployment succeeded"
             )
         ]
+        baked = outcome.bake
+        if baked is not None and baked.report_only and baked.status is not BakeStatus.PASSED:
+            title = f"Bake {baked.status.value} (report only, not acted on)"
+            said = baked.notes[0] if baked.notes else baked.why()
+            lines.append(workflow_command("warning", said, title=title))
+        return lines
     if outcome.status is OutcomeStatus.CANCELLED:
         return [
             workflow_command(
@@ -157,6 +164,8 @@ def annotation_lines(outcome: Outcome) -> list[str]:
             OutcomeStatus.ERROR: "Deployment status could not be read",
         }[outcome.status]
         return [workflow_command("error", outcome.reason or title, title=title)]
+    if not outcome.errors and outcome.bake is not None:  # a bake that failed as inconclusive
+        return [workflow_command("error", outcome.reason or "", title="Bake failed")]
     if not outcome.errors:
         message = f"{outcome.reason} after {took}; the backend gave no error details"
         return [workflow_command("error", message, title="Deployment failed")]

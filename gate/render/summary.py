@@ -74,7 +74,13 @@ def _bake_row(bake: BakeResult) -> str:
     checks = "; ".join(
         f"{check.watched}: {check.summary or check.fault or 'not read'}" for check in bake.checks
     )
-    return f"{bake.status.value} after {took} ({bake.reads} reads): {checks}"
+    status = (
+        f"{bake.status.value} (report only, not acted on)"
+        if bake.report_only
+        else bake.status.value
+    )
+    noted = "".join(f"; {note}" for note in bake.notes[:5])
+    return f"{status} after {took} ({bake.reads} reads): {checks}{noted}"
 
 
 def fleet_summary_markdown(outcome: FleetOutcome) -> str:

@@ -8,6 +8,7 @@ from gate.core.durations import format_duration
 from gate.core.errors import TransientError
 from gate.core.model import (
     BakeResult,
+    BakeStatus,
     ErrorDetail,
     Outcome,
     OutcomeStatus,
@@ -16,7 +17,7 @@ from gate.core.model import (
 )
 from gate.core.text import one_line
 
-__all__ = ["TextReporter", "bake_summary", "format_error"]
+__all__ = ["TextReporter", "bake_line", "bake_summary", "format_error"]
 
 LINE_LIMIT = 4000
 
@@ -69,7 +70,7 @@ class TextReporter:
             if outcome.reason:
                 self._say(f"note: {outcome.reason}")
             if outcome.bake is not None:
-                self._say(f"bake passed: {bake_summary(outcome.bake)}")
+                self._say(bake_line(outcome.bake))
             return
         if outcome.status is OutcomeStatus.FAILED and outcome.bake is not None:
             self._say(
@@ -99,16 +100,23 @@ class TextReporter:
         self._say(f"{label} {took}: {outcome.reason}")
 
 
+def bake_line(bake: BakeResult) -> str:
+    """A bake the gate passed: ``bake passed: healthy through ...``, or, for a report-only
+    bake that did not pass, what it decided and that the gate did not act on it."""
+    if bake.status is BakeStatus.PASSED:
+        return f"bake passed: {bake_summary(bake)}"
+    return f"bake {bake.status.value} (report only, not acted on): {bake_summary(bake)}"
+
+
 def bake_summary(bake: BakeResult) -> str:
-    """``healthy through its 10m00s bake (40 reads): 2 alarms OK, query clear``."""
+    """``healthy through its 10m00s bake (40 reads): 2 alarms OK, query clear``; the bake's
+    own notes (breaches tolerated, what a report-only bake would have done) first."""
     reads = "1 read" if bake.reads == 1 else f"{bake.reads} reads"
     said = ", ".join(check.summary for check in bake.checks if check.summary)
-    notes = [note for check in bake.checks for note in check.notes]
+    notes = [*bake.notes, *(note for check in bake.checks for note in check.notes)]
     noted = f"; {'; '.join(notes[:5])}" if notes else ""
-    return (
-        f"healthy through its {format_duration(bake.duration_seconds)} bake ({reads}): "
-        f"{said}{noted}"
-    )
+    healthy = "healthy through" if bake.status is BakeStatus.PASSED else "read through"
+    return f"{healthy} its {format_duration(bake.duration_seconds)} bake ({reads}): {said}{noted}"
 
 
 def format_error(error: ErrorDetail) -> str:

@@ -613,6 +613,7 @@ class OtelTelling:
         }
         if outcome.bake is not None:
             attributes["gate.bake.status"] = outcome.bake.status.value
+            attributes["gate.bake.report_only"] = outcome.bake.report_only or None
             events, dropped = bake_events(outcome.bake)
             attributes["gate.events.dropped"] = dropped or None
             for event in events:

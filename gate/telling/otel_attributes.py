@@ -202,6 +202,7 @@ def deployment_attributes(outcome: Outcome, name: str) -> dict[str, object]:
         attributes[f"gate.target.{key}"] = value
     if outcome.bake is not None:
         attributes["gate.bake.status"] = outcome.bake.status.value
+        attributes["gate.bake.report_only"] = outcome.bake.report_only or None
     rollback = outcome.rollback
     if rollback is not None:
         attributes["gate.rollback.to"] = rollback.plan.to if rollback.plan else None
@@ -293,6 +294,9 @@ def bake_events(bake: BakeResult) -> tuple[list[Event], int]:
                 "gate.bake.reason": _text(bake.reason),
                 "gate.bake.breaches": len(bake.breaches),
                 "gate.bake.checks": [check.watched for check in bake.checks],
+                "gate.bake.report_only": bake.report_only or None,
+                "gate.bake.notes": [_text(note) or "" for note in bake.notes[:KEPT_BREACHES]]
+                or None,
             },
             ended,
         )

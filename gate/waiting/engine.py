@@ -394,9 +394,9 @@ class _Wait:
             say=lambda line, into: self.reporter.phase(line, self.elapsed()),
         )
         baked = self.baking.run()
-        if baked.status is BakeStatus.PASSED:
+        if baked.ends_as is OutcomeStatus.SUCCEEDED:
             return self._end(OutcomeStatus.SUCCEEDED, snapshot.verdict, baked=baked)
-        if baked.status is BakeStatus.BREACHED:
+        if baked.ends_as is OutcomeStatus.FAILED:
             self.errors = tuple(_breach_error(breach) for breach in baked.breaches)
             return self._end(
                 OutcomeStatus.FAILED,

@@ -111,21 +111,20 @@ def bake_release(
         said = (
             f"the release's bake broke off ({type(bug).__name__}: {one_line(str(bug), limit=200)})"
         )
-        baked = replace(baking.result(BakeStatus.UNREADABLE), reason=said)
+        baked = replace(baking.result(BakeStatus.UNREADABLE), reason=said, report_only=False)
     except KeyboardInterrupt:
         return _cancelled(ended, baking.result(BakeStatus.CANCELLED), signal.SIGINT)
     except Interrupted as interrupt:
         return _cancelled(ended, baking.result(BakeStatus.CANCELLED), interrupt.signum)
     except Stopped as stop:
         return _cancelled(ended, baking.result(BakeStatus.CANCELLED), stop.signum)
-    if baked.status is BakeStatus.PASSED:
-        return ReleaseBaked(OutcomeStatus.SUCCEEDED, baked, tuple(ended))
-    if baked.status is BakeStatus.BREACHED:
+    status = baked.ends_as
+    if status is OutcomeStatus.SUCCEEDED:
+        return ReleaseBaked(status, baked, tuple(ended))
+    if status is OutcomeStatus.FAILED:
         reason = "every deployment succeeded, then the release failed its bake"
-        status = OutcomeStatus.FAILED
     else:
         reason = "every deployment succeeded, but the release's bake ended undecided"
-        status = OutcomeStatus.ERROR
     reason = f"{reason} {baked.how_far}: {baked.why()}"
     say(reason)
     outcomes = tuple(ended)
