@@ -50,13 +50,18 @@ machine: generous, since the faults it guards against hold for 30 s or forever."
 BOUNDED = [*FAST_JSON, "--timeout", f"{TIMEOUT}s", "--request-timeout", f"{REQUEST_TIMEOUT}s"]
 RUNNING_THEN_SUCCESS = [(0, "running"), (0.4, "succeeded")]
 SUCCESS_DEADLINE = 60.0
-"""The deadline of a case that must end in success: it ends once the deployment succeeded,
-so a long one costs nothing, and a busy machine cannot turn its retries into a timeout."""
+"""The deadline of a case that must end as the deployment ended: it ends once the deployment
+did, so a long one costs nothing, and a busy machine cannot turn its retries into a timeout."""
+SLACK = 10.0
+"""Seconds past its deadline and last read a busy machine may take to end a case (imports,
+a starved CPU): far below the 30 s or more the faults hold for, so a wait the faults hold
+still fails the bound."""
 
 
 def bounded(case: Case) -> list[str]:
-    """The bounds a case runs with: a deadline it must reach, or one it must never need."""
-    if case.exit_code == 0:
+    """The bounds a case runs with: a deadline it must reach, or, for a case the deployment's
+    own ending ends (succeeded, or failed with no fault to outlast), one it must never need."""
+    if case.exit_code == 0 or (case.exit_code == 1 and not case.faults):
         return [*BOUNDED, "--timeout", f"{SUCCESS_DEADLINE:g}s"]
     return BOUNDED
 
@@ -78,7 +83,7 @@ class Case:
     errors: tuple[dict[str, str], ...] = ()
     error_words: str | None = None
     """Words the first error detail of the outcome must hold."""
-    within: float = TIMEOUT + LAST_READ_SECONDS + 2
+    within: float = TIMEOUT + LAST_READ_SECONDS + SLACK
     """The wait ends within this many seconds of starting, whatever the server does: its
     deadline and last read, and slack for a busy machine (the faults hold for 30 s or more)."""
 
@@ -144,7 +149,7 @@ def common_cases() -> list[Case]:
             "not-found-then-found",
             exists=False,
             created_after_a_read=True,
-            args=("--not-found-grace", "2s"),
+            args=("--not-found-grace", "30s"),  # found on the read after the first
         ),
         # Deadlines: an answer that is always nearly there ends at the request timeout once,
         # and at the deadline when it never ends, however long --request-timeout is.
@@ -179,7 +184,8 @@ def common_cases() -> list[Case]:
             exit_code=4,
             status="error",
             reason="rate limited: the API asked the gate to wait 1h00m",
-            within=TIMEOUT - 0.5,  # at once, not at the deadline
+            args=("--timeout", "10m"),
+            within=SLACK,  # at once, long before its deadline
         ),
         # Status words reach the terminal cleaned: no forged line, no escape, no encoding crash.
         Case(
@@ -918,6 +924,9 @@ def test_two_quick_signals_leave_every_report_whole(emulator: Emulator, tmp_path
 
 WILL_SUCCEED = Timeline([(0, "IN_PROGRESS"), (1, "SUCCEEDED")])
 SUCCEEDED = Timeline([(0, "SUCCEEDED")])
+"""For a case that ends at its deadline: one read, however late a busy machine makes it,
+sees what the case is about."""
+SUCCEEDED = Timeline([(0, "SUCCEEDED")])
 ROLL_CALL_DEADLINE = 6.0
 """For a test that ends at its deadline and asserts what the first roll call found (a
 device's health): time for that roll call on a busy machine, which a 2 s deadline was not."""
@@ -944,9 +953,9 @@ def test_a_member_the_job_never_reached_is_never_a_pass(paced_emulator: Emulator
     emulator = paced_emulator
     deployment_id = emulator.add_greengrass_v2(
         [
-            Device("a", WILL_SUCCEED),
+            Device("a", SUCCEEDED),
             Device("b", Timeline([(0, "QUEUED")]), reached=False),
-            Device("c", WILL_SUCCEED, leaves_at=2),
+            Device("c", SUCCEEDED, leaves_at=0),
         ],
         thing_group="line-a",
     )
