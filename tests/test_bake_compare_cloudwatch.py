@@ -129,7 +129,7 @@ def test_a_release_that_doubles_its_cloudwatch_error_ratio_is_rolled_back(
     (breach,) = outcome["bake"]["breaches"]
     assert breach["check"] == "comparison error_ratio"
     assert breach["detail"].startswith("error_ratio during the bake 0.00"), breach
-    assert ": regression (p < 0.05 and +" in breach["detail"]
+    assert ": regression (p < 0.05 and, at 95% confidence, a shift of +" in breach["detail"]
     (check,) = outcome["bake"]["checks"]
     assert check["kind"] == "comparison"
     assert check["watched"] == (
