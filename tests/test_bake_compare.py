@@ -89,8 +89,8 @@ def test_a_release_that_doubles_its_error_ratio_is_rolled_back_by_the_comparison
     (breach,) = outcome["bake"]["breaches"]
     assert breach["check"] == "comparison error_ratio"
     assert breach["detail"].startswith("error_ratio during the bake 0.00"), breach
-    assert ": regression (p < 0.05 and +" in breach["detail"]
-    assert "vs +20%)" in breach["detail"]
+    assert ": regression (p < 0.05 and, at 95% confidence, a shift of +" in breach["detail"]
+    assert "or worse, beyond +20%)" in breach["detail"]
     assert "error_ratio during the bake" in outcome["reason"]
     query, comparison = outcome["bake"]["checks"]
     assert query["summary"] == "query clear", "no fixed threshold was crossed"

@@ -12,6 +12,7 @@ CloudWatch refuses.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -129,7 +130,7 @@ def test_a_release_that_doubles_its_cloudwatch_error_ratio_is_rolled_back(
     (breach,) = outcome["bake"]["breaches"]
     assert breach["check"] == "comparison error_ratio"
     assert breach["detail"].startswith("error_ratio during the bake 0.00"), breach
-    assert ": regression (p < 0.05 and +" in breach["detail"]
+    assert ": regression (p < 0.05 and, at 95% confidence, a shift of +" in breach["detail"]
     (check,) = outcome["bake"]["checks"]
     assert check["kind"] == "comparison"
     assert check["watched"] == (
@@ -150,6 +151,42 @@ def test_a_release_that_doubles_its_cloudwatch_error_ratio_is_rolled_back(
     assert (verdict["confidence"], verdict["min_effect"]) == (0.95, "+20%")
     assert outcome["rollback"]["plan"]["to"] == good
     assert outcome["rollback"]["outcome"]["status"] == "succeeded"
+
+
+def cycling(values: list[float]) -> Draw:
+    """Each put value the next of ``values``, round and round: any 10 seconds hold them all."""
+    turns = itertools.cycle(values)
+    return lambda generator: next(turns)
+
+
+def test_small_counts_whose_median_steps_a_whole_count_pass_when_the_shift_is_within_the_effect(
+    paced_emulator: Emulator, moto_server: str, put_metric: Callable[..., None]
+) -> None:
+    """Errors of about 2 a second: the bake's mean is 18% higher (2.6 against 2.2), within the
+    minimum effect of +20%, but its median steps from 2 to 3 (+50%) and the test calls the
+    rise significant. The medians alone failed this release; the shift's bound passes it."""
+    put_metric("Errors", cycling([2, 2, 3, 3, 2, 2, 2, 2, 2, 2]), -HISTORY_SECONDS, 0)
+    put_metric("Errors", cycling([3, 2, 2, 3, 3, 2, 3, 2, 3, 3]), 0, 120)
+    result = gate(
+        paced_emulator,
+        *LONGER_BAKE,
+        "--compare-cloudwatch",
+        compared("errors", "Errors"),
+        "--on-failure",
+        "rollback",
+        moto=moto_server,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json_outcome(result)
+    assert outcome["bake"]["status"] == "passed"
+    (check,) = outcome["bake"]["checks"]
+    (said,) = check["notes"]
+    assert "during the bake 3 (median of " in said, said
+    assert " vs 2 before (median of " in said, said
+    assert ": +50%, p = " in said, said
+    assert ": pass (significant, but at 95% confidence the shift may be as small as " in said
+    assert said.endswith(", within +20%)"), said
+    assert paced_emulator.posted == [], "nothing rolled back"
 
 
 def test_a_kept_metric_passes_its_own_direction_is_kept_and_no_baseline_is_inconclusive(

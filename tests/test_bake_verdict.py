@@ -15,6 +15,17 @@ DOUBLED = [2 * value for value in BASELINE[::-1]]
 SAME = [0.003 + _SEEDED.gauss(0, 0.0005) for _ in range(40)]
 
 
+def counted(frequencies: dict[int, int]) -> list[float]:
+    """Samples of an error count: each count as often as it is given."""
+    return [float(count) for count, times in frequencies.items() for _ in range(times)]
+
+
+COUNTS = counted({0: 5, 1: 11, 2: 11, 3: 7, 4: 4, 5: 2})
+"""Errors of about 2 a step: a median of 2, a mean of 2.0."""
+STEPPED = counted({0: 3, 1: 4, 2: 12, 3: 16, 4: 5})
+"""A mean 20% higher (2.4), and a median a whole count higher (3: +50%)."""
+
+
 @pytest.mark.parametrize(
     ("baseline", "bake", "direction", "min_effect", "expected"),
     [
@@ -37,6 +48,45 @@ SAME = [0.003 + _SEEDED.gauss(0, 0.0005) for _ in range(40)]
         ([1.0] * 20, [1.0] * 20, "higher-is-worse", "+20%", "pass"),
         # a baseline of zeros: any significant rise is a regression under a relative effect
         ([0.0] * 20, [0.0] * 5 + [0.2] * 15, "higher-is-worse", "+20%", "regression"),
+        # ... unless the shift cannot be bounded above 0: a few more errors than none
+        ([0.0] * 30, [0.0] * 24 + [1.0] * 6, "higher-is-worse", "+20%", "pass"),
+        # ... and an absolute effect is in the metric's unit whatever the baseline
+        ([0.0] * 20, [0.0] * 5 + [0.2] * 15, "higher-is-worse", "0.5", "pass"),
+        # small counts: the median steps +50%, significant, but the shift is not surely +20%
+        (COUNTS, STEPPED, "higher-is-worse", "+20%", "pass"),
+        (COUNTS, [count + 2 for count in COUNTS], "higher-is-worse", "+20%", "regression"),
+        # ties everywhere: every sample equal on each side, the sides apart
+        ([1.0] * 20, [2.0] * 20, "higher-is-worse", "+20%", "regression"),
+        ([1.0] * 20, [1.1] * 20, "higher-is-worse", "+20%", "pass"),
+        ([1.0] * 20, [0.5] * 20, "lower-is-worse", "+20%", "regression"),
+        ([1.0] * 20, [0.9] * 20, "lower-is-worse", "+20%", "pass"),
+        ([1.0] * 20, [0.5] * 20, "lower-is-worse", "0.5", "pass"),
+        ([1.0] * 20, [0.5] * 20, "lower-is-worse", "0.4", "regression"),
+    ],
+    ids=[
+        "doubled",
+        "same",
+        "doubled-higher-is-better",
+        "halved-lower-is-worse",
+        "doubled-within-150%",
+        "doubled-within-0.01",
+        "doubled-beyond-0.001",
+        "5-before",
+        "9-during",
+        "none-before",
+        "nan-before",
+        "all-equal",
+        "zero-baseline-rise",
+        "zero-baseline-few-errors",
+        "zero-baseline-absolute",
+        "small-counts-median-steps",
+        "small-counts-plus-2",
+        "ties-doubled",
+        "ties-plus-10%",
+        "ties-halved-lower-is-worse",
+        "ties-minus-10%-lower-is-worse",
+        "ties-halved-within-0.5",
+        "ties-halved-beyond-0.4",
     ],
 )
 def test_the_verdict(
@@ -64,10 +114,77 @@ def test_the_verdict_says_its_numbers() -> None:
         "error ratio during the bake 0.0205 (median of 40) vs 0.0035 before (median of 40): "
         "+486%, p = "
     ), said
-    assert ": regression (p < 0.05 and +486% vs +20%)" in said
+    assert said.endswith(
+        ": regression (p < 0.05 and, at 95% confidence, a shift of +486% or worse, beyond +20%)"
+    ), said
     assert verdict.p_value is not None
     assert verdict.p_value < 1e-10
+    assert verdict.shift_bound == pytest.approx(0.017)
     assert (verdict.baseline_size, verdict.bake_size) == (40, 40)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "bake", "direction", "min_effect", "bound", "why"),
+    [
+        (
+            COUNTS,
+            STEPPED,
+            "higher-is-worse",
+            "+20%",
+            0.0,
+            "significant, but at 95% confidence the shift may be as small as +0%, within +20%",
+        ),
+        (
+            [1.0] * 40,
+            [0.9] * 20 + [0.8] * 20,
+            "lower-is-worse",
+            "+20%",
+            -0.1,
+            "significant, but at 95% confidence the shift may be as small as -10%, within +20%",
+        ),
+        (
+            [2.0] * 40,
+            [2.5] * 40,
+            "higher-is-worse",
+            "1",
+            0.5,
+            "significant, but at 95% confidence the shift may be as small as +0.5, within +1",
+        ),
+        (COUNTS, COUNTS[::-1], "higher-is-worse", "+20%", None, "p >= 0.05: not significant"),
+    ],
+    ids=["counts", "lower-is-worse", "absolute", "not-significant"],
+)
+def test_a_pass_says_how_small_the_shift_may_be(
+    baseline: list[float],
+    bake: list[float],
+    direction: str,
+    min_effect: str,
+    bound: float | None,
+    why: str,
+) -> None:
+    verdict = judge(
+        baseline,
+        bake,
+        direction=direction,  # type: ignore[arg-type]
+        min_effect=MinEffect.parse(min_effect),
+    )
+    assert verdict.outcome == "pass", verdict.said("m")
+    assert verdict.why == why
+    assert verdict.shift_bound == (None if bound is None else pytest.approx(bound))
+
+
+def test_too_few_samples_for_a_bound_at_the_confidence_are_inconclusive() -> None:
+    verdict = judge(
+        [1.0],
+        [5.0 + index / 10 for index in range(20)],
+        direction="higher-is-worse",
+        min_effect=MinEffect.parse("+20%"),
+        min_samples=1,
+    )
+    assert verdict.outcome == "inconclusive"
+    assert verdict.why == (
+        "too few samples (1 before, 20 during the bake) for a bound at 95% confidence"
+    )
 
 
 def test_an_inconclusive_verdict_says_what_it_lacked() -> None:

@@ -1,21 +1,30 @@
 """Judging a metric during the bake against the same metric before it: a one-sided
-Mann-Whitney U test, a minimum effect, and a minimum number of samples on each side.
+Mann-Whitney U test, a minimum effect on the Hodges-Lehmann shift's confidence bound, and a
+minimum number of samples on each side.
 
 A release **regressed** when both hold:
 
 * the bake's samples are stochastically worse than the baseline's: the one-sided
   Mann-Whitney U test (``scipy.stats.mannwhitneyu``, ``alternative="greater"`` when higher is
   worse, ``"less"`` when lower is worse) gives ``p < 1 - confidence``;
-* the medians moved the worse way by more than the minimum effect: relative
-  (``+20%``: ``(bake - baseline) / |baseline| > 0.20``; a baseline median of 0 makes any
-  worse move infinitely large) or absolute (``0.01``: ``bake - baseline > 0.01``).
+* at the same confidence, the bake is shifted the worse way by more than the minimum effect:
+  the one-sided bound of the Hodges-Lehmann shift (:mod:`gate.bake.shift`: the least the
+  bake is worse by, from the order statistics of the pairwise differences) exceeds it,
+  relative to the baseline's median (``+20%``: ``bound > 0.20 * |median(baseline)|``; a
+  baseline median of 0 makes any worse bound count) or absolute (``0.01``: ``bound >
+  0.01``).
+
+Kayenta's Mann-Whitney classifier decides the same way (the interval beyond a tolerance).
+The bound is the test inverted, so it does not move in the whole steps a median of small
+counts does, and a significant but small shift passes however noisy its medians.
 
 With fewer usable (finite) samples than the minimum on either side the verdict is
-**inconclusive**, and so is it when either side has none; otherwise it **passes**. The test
-makes no assumption on the shape of the values, but does assume the samples of each side are
-independent: samples of a rate over a window longer than the step are not, which makes ``p``
-smaller than it should be; the minimum effect is what keeps that from failing a release
-over nothing.
+**inconclusive**, and so is it when either side has none, or too few for any bound at the
+confidence; otherwise it **passes**. The test and the bound make no assumption on the shape
+of the values, but do assume the samples of each side are independent: samples of a rate
+over a window longer than the step are not, which makes ``p`` smaller and the bound tighter
+than they should be; the minimum effect is what keeps that from failing a release over
+nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +32,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from gate.bake.shift import lower_bound
 from gate.core.errors import UsageError
 
 __all__ = ["DIRECTIONS", "Direction", "MinEffect", "Outcome", "Verdict", "judge"]
@@ -37,8 +47,9 @@ Outcome = Literal["pass", "regression", "inconclusive"]
 
 @dataclass(frozen=True)
 class MinEffect:
-    """How far the bake's median must move the worse way to count: ``relative`` (0.2 for
-    ``+20%``) or ``absolute`` (in the metric's unit)."""
+    """How far the bake must be shifted the worse way, at the judge's confidence, to count:
+    ``relative`` (0.2 for ``+20%`` of the baseline's median) or ``absolute`` (in the
+    metric's unit)."""
 
     amount: float
     relative: bool
@@ -76,7 +87,12 @@ class Verdict:
     p_value: float | None
     """None when the test was not run (too few samples)."""
     why: str
-    """What decided: ``p = 0.002 < 0.05 and +600% > +20%``."""
+    """What decided: ``p < 0.05 and, at 95% confidence, a shift of +480% or worse, beyond
+    +20%``."""
+    shift_bound: float | None = None
+    """At the confidence, the least the bake is shifted the worse way (the Hodges-Lehmann
+    shift's one-sided bound, in the metric's unit, signed as bake - baseline: a lower bound
+    when higher is worse, an upper bound when lower is worse); None when not computed."""
 
     def said(self, name: str) -> str:
         """``error_ratio during the bake 0.021 (median of 40) vs 0.003 before (median of
@@ -144,20 +160,38 @@ def judge(
     assert during_median is not None
     alpha = 1 - confidence
     p_value = _one_sided_p(before, during, direction)
-    worse = during_median - before_median
-    if direction == "lower-is-worse":
-        worse = -worse
-    if min_effect.relative:
-        large = worse > 0 if before_median == 0 else worse / abs(before_median) > min_effect.amount
-    else:
-        large = worse > min_effect.amount
-    shown = relative if min_effect.relative else None
-    effect = f"{_change(shown, during_median - before_median)} vs {min_effect}"
-    if p_value < alpha and large:
-        return verdict("regression", f"p < {alpha:g} and {effect}", p_value)
     if p_value >= alpha:
         return verdict("pass", f"p >= {alpha:g}: not significant", p_value)
-    return verdict("pass", f"significant, but {effect} is within the minimum effect", p_value)
+    higher = direction == "higher-is-worse"
+    worse = lower_bound(*((before, during) if higher else (during, before)), confidence)
+    at = f"{confidence * 100:g}%"
+    if worse is None:
+        return verdict(
+            "inconclusive",
+            f"too few samples ({len(before)} before, {len(during)} during the bake) for a "
+            f"bound at {at} confidence",
+            p_value,
+        )
+    bound = worse if higher else -worse
+    allowed = min_effect.amount * abs(before_median) if min_effect.relative else min_effect.amount
+    shown = _change(
+        bound / abs(before_median) if min_effect.relative and before_median else None, bound
+    )
+
+    def judged(outcome: Outcome, why: str) -> Verdict:
+        return replace(verdict(outcome, why, p_value), shift_bound=bound)
+
+    if worse > allowed:
+        return judged(
+            "regression",
+            f"p < {alpha:g} and, at {at} confidence, a shift of {shown} or worse, "
+            f"beyond {min_effect}",
+        )
+    return judged(
+        "pass",
+        f"significant, but at {at} confidence the shift may be as small as {shown}, "
+        f"within {min_effect}",
+    )
 
 
 def _one_sided_p(before: list[float], during: list[float], direction: Direction) -> float:

@@ -210,8 +210,8 @@ class _AfterSuccess:
     Default: ``95``.
     """
     compare_min_effect: pulumi.Input[str] | None = None
-    """How far the bake's median must move the worse way to count: +20% (of the baseline's median)
-    or an amount in the metric's unit (0.01). Default: ``+20%``.
+    """How far the bake must be shifted the worse way, at the confidence, to count: +20% (of the
+    baseline's median) or an amount in the metric's unit (0.01). Default: ``+20%``.
     """
     compare_min_samples: pulumi.Input[float] | None = None
     """Fewer samples on either side and the verdict is inconclusive: said, not failed. Default:

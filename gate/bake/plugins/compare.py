@@ -98,8 +98,8 @@ class Comparisons:
         ),
         Field(
             "compare_min_effect",
-            "how far the bake's median must move the worse way to count: +20% (of the "
-            "baseline's median) or an amount in the metric's unit (0.01)",
+            "how far the bake must be shifted the worse way, at the confidence, to count: "
+            "+20% (of the baseline's median) or an amount in the metric's unit (0.01)",
             metavar="EFFECT",
             default="+20%",
         ),
