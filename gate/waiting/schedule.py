@@ -61,8 +61,8 @@ DEFAULT_SPARSE_CAP = 4 * DEFAULT_MAX_INTERVAL
 DEFAULT_READ_BUDGET = 0.25
 """Reads, as a fraction of a fixed 2 s loop's, that the rule without the late cost would make
 on the prior's law. On the bench's replay (targets whose history is known, 2 to 40 minutes)
-the rule with the late cost comes to about 0.30 of the loop's reads: a known target's reads
-bunch where it ends."""
+the rule with the late cost comes to 0.27-0.29 of the loop's reads (two seeds): a known
+target's reads bunch where it ends."""
 PRIOR_BUDGET_SHARE = 0.462
 """Without history the gate spends this share of the budget: knowing little, a read buys
 less lag (on the bench's replay: less lag than botocore's 15 s waiter, for 12% more reads;
@@ -78,6 +78,7 @@ wide enough that ten durations make a smooth law rather than ten bumps with spar
 between them, and blind to the odd outlier (or a few quick failures), which keep bumps of
 their own."""
 MIN_BANDWIDTH = 0.05
+"""The narrowest kernel: durations that agree to the second still vary by a few percent."""
 DOUBT = 0.05
 DOUBT_WIDTH = 0.7
 """Weight and log-space width of the wide part of the history's estimate."""
