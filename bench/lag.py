@@ -8,25 +8,39 @@ import random
 import statistics
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bench import optimum, pollers
 from gate import WaitOptions, wait
 from gate.core.model import Snapshot, State
-from gate.emulator import Emulator, Timeline
+from gate.emulator import Device, Emulator, Timeline
 from gate.waiting.engine import Timing
 from gate.waiting.schedule import DEFAULT_INTERVAL
 
 POLLERS = ("fixed 2 s loop", "botocore waiter (15 s)", "gate, no history", "gate, with history")
+"""The replay's pollers."""
 OPTIMA = {
     "gate, with history": "optimum knowing the environment's law, the gate's calls",
     "gate, no history": "optimum knowing the replay's law, the gate's calls",
 }
 """Replay only: for each gate, the best schedule (:mod:`bench.optimum`) for its calls, with
 no gap under the gate's ``--interval`` (2 s), as the gate's own."""
-LONG_POLL = "gate, humanitec-v2 long-poll"
-"""Real time only: the server holds each read, so there is no schedule to replay."""
+PROVIDERS = ("humanitec v1", "humanitec v2", "greengrass v1", "greengrass v2")
+REAL_TIME = (
+    "fixed 2 s loop",
+    "botocore waiter (15 s)",
+    *(
+        f"gate, {provider}, {known}"
+        for provider in PROVIDERS
+        for known in ("no history", "with history")
+    ),
+)
+"""Real time: the anchors on Greengrass v1, and the gate on each provider, on a new target
+(no history) and on one with :data:`HISTORY` earlier deployments of about the same length.
+Humanitec v2 holds each read until the deployment ends: its schedule never runs."""
+HISTORY = 10
 
 
 @dataclass(frozen=True)
@@ -44,30 +58,20 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def real_time(durations: Sequence[float], repeats: int) -> list[Sample]:
-    """Every poller on its own deployment, all at once, in real time."""
+    """Every poller on its own deployment and its own target, all at once, in real time."""
     samples: list[Sample] = []
     lock = threading.Lock()
     rng = random.Random(5)
     with Emulator(token="bench-token-0123456789") as emulator:
         threads = []
         for duration in durations:
-            env = f"env-{int(duration)}"
-            history = [duration * math.exp(rng.gauss(0, 0.1)) for _ in range(10)]
-            ago = sum(history) + 10 * len(history)
-            for took in history:
-                emulator.add_humanitec(
-                    "bench",
-                    "app",
-                    env,
-                    Timeline([(0, "in progress"), (took, "succeeded")]),
-                    started_ago=ago,
-                )
-                ago -= took + 10
             for _ in range(repeats):
-                for poller in (*POLLERS, LONG_POLL):
+                for poller in REAL_TIME:
+                    past = [duration * math.exp(rng.gauss(0, 0.1)) for _ in range(HISTORY)]
+                    known = past if poller.endswith("with history") else []
                     threads.append(
                         threading.Thread(
-                            target=_one, args=(emulator, poller, duration, env, samples, lock)
+                            target=_one, args=(emulator, poller, duration, known, samples, lock)
                         )
                     )
         for thread in threads:
@@ -77,47 +81,99 @@ def real_time(durations: Sequence[float], repeats: int) -> list[Sample]:
     return samples
 
 
+def _earlier(past: Sequence[float]) -> list[tuple[float, float]]:
+    """Each earlier deployment's length and how long ago it started: one after another,
+    10 s apart, the last ended 10 s ago."""
+    ago = sum(past) + 10 * len(past)
+    starts = []
+    for took in past:
+        starts.append((took, ago))
+        ago -= took + 10
+    return starts
+
+
 def _one(
     emulator: Emulator,
     poller: str,
     duration: float,
-    env: str,
+    past: Sequence[float],
     samples: list[Sample],
     lock: threading.Lock,
 ) -> None:
-    if poller == LONG_POLL:
-        with lock:
-            deployment_id = emulator.add_humanitec_v2(
-                "bench", Timeline([(0, "in progress"), (duration, "succeeded")])
-            )
+    target = f"bench-{uuid.uuid4().hex[:12]}"
+    services = ("greengrassv2", "iot") if "greengrass v2" in poller else ("greengrass",)
+    aws = pollers.Counted(emulator.url, *([] if "humanitec" in poller else services))
+    with lock:
+        run = _deploy(emulator, poller, target, duration, past, aws)
         ended = emulator.clock() + duration
-        pollers.gate_humanitec_v2(emulator.url, emulator.token, deployment_id)
-        marker = f"/deployments/{deployment_id}"
-    elif poller == "gate, with history":
-        with lock:
-            deploy_id = emulator.add_humanitec(
-                "bench", "app", env, Timeline([(0, "in progress"), (duration, "succeeded")])
-            )
-        ended = emulator.clock() + duration
-        pollers.gate_humanitec(emulator.url, emulator.token, env, deploy_id)
-        marker = f"/deploys/{deploy_id}"
-    else:
-        group_id, deployment_id = emulator.add_greengrass(
-            Timeline([(0, "Building"), (1, "InProgress"), (duration, "Success")])
-        )
-        ended = emulator.clock() + duration
-        run: Callable[[str, str, str], None] = {
-            "fixed 2 s loop": pollers.fixed_loop,
-            "botocore waiter (15 s)": pollers.botocore_waiter,
-            "gate, no history": pollers.gate_greengrass,
-        }[poller]
-        run(emulator.url, group_id, deployment_id)
-        marker = f"/deployments/{deployment_id}/"
+    calls = run()
     lag = time.monotonic() - ended
-    calls = sum(marker in path for path in list(emulator.requests))
-    calls += poller == "gate, with history"  # its one read of the deployment list
     with lock:
         samples.append(Sample(poller, duration, lag, calls))
+
+
+def _deploy(
+    emulator: Emulator,
+    poller: str,
+    target: str,
+    duration: float,
+    past: Sequence[float],
+    aws: pollers.Counted,
+) -> Callable[[], int]:
+    """Start ``poller``'s deployment of ``duration`` on a new ``target`` with the earlier
+    deployments ``past``; what runs the poller (on ``aws``, for Greengrass) and returns its
+    calls."""
+    url, token = emulator.url, emulator.token
+    if "humanitec v1" in poller:
+        for took, ago in _earlier(past):
+            emulator.add_humanitec(target, "app", "env", _humanitec(took), started_ago=ago)
+        deploy_id = emulator.add_humanitec(target, "app", "env", _humanitec(duration))
+
+        def humanitec_v1() -> int:
+            pollers.gate_humanitec(url, token, target, "env", deploy_id)
+            return _requests_of(emulator, target)
+
+        return humanitec_v1
+    if "humanitec v2" in poller:
+        for took, ago in _earlier(past):
+            emulator.add_humanitec_v2(target, _humanitec(took), started_ago=ago)
+        deployment_id = emulator.add_humanitec_v2(target, _humanitec(duration))
+
+        def humanitec_v2() -> int:
+            pollers.gate_humanitec_v2(url, token, target, deployment_id)
+            return _requests_of(emulator, target)
+
+        return humanitec_v2
+    if "greengrass v2" in poller:
+        for took, ago in _earlier(past):
+            emulator.add_greengrass_v2(_device(took), thing_group=target, started_ago=ago)
+        v2_id = emulator.add_greengrass_v2(_device(duration), thing_group=target)
+        return lambda: pollers.gate_greengrass_v2(aws, v2_id)
+    for took, ago in _earlier(past):
+        emulator.add_greengrass(_greengrass(took), group_id=target, started_ago=ago)
+    group_id, deployment_id = emulator.add_greengrass(_greengrass(duration), group_id=target)
+    waiting: Callable[[pollers.Counted, str, str], int] = {
+        "fixed 2 s loop": pollers.fixed_loop,
+        "botocore waiter (15 s)": pollers.botocore_waiter,
+    }.get(poller, pollers.gate_greengrass)
+    return lambda: waiting(aws, group_id, deployment_id)
+
+
+def _humanitec(took: float) -> Timeline:
+    return Timeline([(0, "in progress"), (took, "succeeded")])
+
+
+def _greengrass(took: float) -> Timeline:
+    return Timeline([(0, "Building"), (1, "InProgress"), (took, "Success")])
+
+
+def _device(took: float) -> list[Device]:
+    return [Device("core-1", Timeline([(0, "IN_PROGRESS"), (took, "SUCCEEDED")]))]
+
+
+def _requests_of(emulator: Emulator, org: str) -> int:
+    """The requests made in an organisation (one gate's, here)."""
+    return sum(f"/orgs/{org}/" in path for path in list(emulator.requests))
 
 
 class _VirtualClock:
@@ -264,7 +320,7 @@ def optima(
 
 def summarize(samples: Sequence[Sample]) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
-    for poller in (*POLLERS, LONG_POLL, *OPTIMA.values()):
+    for poller in (*POLLERS, *REAL_TIME[2:], *OPTIMA.values()):
         mine = [s for s in samples if s.poller == poller]
         if not mine:
             continue

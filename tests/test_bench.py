@@ -2,7 +2,7 @@
 
 import math
 
-from bench import lag
+from bench import lag, pollers
 from bench.__main__ import lag_rows, render, verdict
 
 
@@ -82,3 +82,27 @@ def test_the_alarm_rows_measure_each_watcher_on_moto() -> None:
     rows = alarm_rows(measured)
     assert rows[0][3] == "anchor"
     assert render(rows).count("\n") == len(rows) + 1
+
+
+def test_the_real_time_targets_with_history_give_the_gate_their_durations() -> None:
+    """Every provider's target in the real-time rows has earlier deployments the gate reads
+    as history through the emulator (Greengrass v1's ListDeployments and v2's job times)."""
+    from gate.emulator import Emulator
+    from gate.providers.greengrass.v1.reader import GreengrassDeployment
+    from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
+
+    past = [30.0, 40.0, 50.0]
+    with Emulator(token="bench-token-0123456789") as emulator:
+        aws = pollers.Counted(emulator.url, "greengrass", "greengrassv2", "iot")
+        lag._deploy(emulator, "gate, greengrass v1, with history", "g1", 60, past, aws)
+        lag._deploy(emulator, "gate, greengrass v2, with history", "g2", 60, past, aws)
+        v1 = aws.client("greengrass")
+        current = v1.list_deployments(GroupId="g1")["Deployments"][0]["DeploymentId"]
+        group = GreengrassDeployment(v1, group_id="g1", deployment_id=current)
+        v2 = aws.client("greengrassv2")
+        newest = v2.list_deployments(historyFilter="ALL")["deployments"][0]["deploymentId"]
+        target = GreengrassV2Deployment(v2, aws.client("iot"), deployment_id=newest)
+        target.fetch()  # it learns its target
+        for provider in (group, target):
+            assert [round(took) for took in provider.past_durations()] == [50, 40, 30]
+        assert aws.calls > 0

@@ -1,5 +1,5 @@
-"""The emulated AWS IoT Greengrass v1: ``GetDeploymentStatus`` of a group's deployment,
-shaped by botocore's service model."""
+"""The emulated AWS IoT Greengrass v1: ``GetDeploymentStatus`` of a group's deployment and
+``ListDeployments`` of a group (one page), shaped by botocore's service model."""
 
 from __future__ import annotations
 
@@ -23,8 +23,13 @@ class GreengrassV1(EmulatorCore):
 
     def _routes(self) -> list[Route]:
         status = f"^/greengrass/groups/{SEGMENT}/deployments/{SEGMENT}/status$"
+        listed = f"^/greengrass/groups/{SEGMENT}/deployments$"
         answer = self._greengrass_v1
-        return [*super()._routes(), Route(status, "greengrass", answer)]
+        return [
+            *super()._routes(),
+            Route(status, "greengrass", answer),
+            Route(listed, "greengrass-list", self._greengrass_v1_list),
+        ]
 
     def _greengrass_v1(self, request: Request) -> Answer:
         return self._greengrass_answer(request.ids, request.headers)
@@ -38,8 +43,10 @@ class GreengrassV1(EmulatorCore):
         error_message: str = "",
         error_details: Iterable[Mapping[str, str]] = (),
         deployment_type: str = "NewDeployment",
+        started_ago: float = 0.0,
     ) -> tuple[str, str]:
-        """Start a deployment now; returns ``(group_id, deployment_id)``."""
+        """Start a deployment now (or ``started_ago`` seconds ago, for a group's history);
+        returns ``(group_id, deployment_id)``."""
         group_id = group_id or str(uuid.uuid4())
         deployment_id = deployment_id or str(uuid.uuid4())
         script = GreengrassScript(
@@ -48,12 +55,31 @@ class GreengrassV1(EmulatorCore):
             timeline,
             error_message,
             list(error_details),
-            self.clock(),
+            self.clock() - started_ago,
             deployment_type,
         )
         with self._lock:
             self._greengrass[(group_id, deployment_id)] = script
         return group_id, deployment_id
+
+    def _greengrass_v1_list(self, request: Request) -> Answer:
+        """ListDeployments of a group: its deployments, newest first, in one page."""
+        if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+            return self._greengrass_answer([], request.headers)
+        with self._lock:
+            scripts = [s for (group, _), s in self._greengrass.items() if group == request.ids[0]]
+        arn = "arn:aws:greengrass:eu-west-1:123456789012:/greengrass/groups"
+        listed = [
+            {
+                "CreatedAt": self._iso(script.created),
+                "DeploymentArn": f"{arn}/{script.group_id}/deployments/{script.deployment_id}",
+                "DeploymentId": script.deployment_id,
+                "DeploymentType": script.deployment_type,
+                "GroupArn": f"{arn}/{script.group_id}/versions/1",
+            }
+            for script in sorted(scripts, key=lambda s: s.created, reverse=True)
+        ]
+        return 200, {"Deployments": listed}, {}
 
     def _greengrass_answer(
         self, ids: list[str], headers: Mapping[str, str]

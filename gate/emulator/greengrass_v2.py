@@ -243,6 +243,7 @@ class GreengrassV2(EmulatorCore):
                 "status": "CANCELED" if self._job_cancelled(script) else "IN_PROGRESS",
                 "targets": [script.target_arn],
                 "createdAt": self._epoch(script.created),
+                "lastUpdatedAt": self._epoch(self._last_change(script)),
                 "jobProcessDetails": counts,
                 **(script.cancelled or {}),
             }
@@ -324,6 +325,16 @@ class GreengrassV2(EmulatorCore):
         """The group's members now: joined, and not left."""
         elapsed = self._elapsed(script)
         return [d for d in self._joined(script) if d.leaves_at is None or d.leaves_at > elapsed]
+
+    def _last_change(self, script: GreengrassV2Script) -> float:
+        """When the job last changed: its creation, or its devices' latest status change."""
+        elapsed = self._elapsed(script)
+        changes = [
+            device.joins_at + device.timeline.at(elapsed - device.joins_at)[1]
+            for device in self._joined(script)
+            if device.reached
+        ]
+        return script.created + max(changes, default=0.0)
 
     def _execution_status(self, script: GreengrassV2Script, device: Device) -> str:
         elapsed = self._elapsed(script)
