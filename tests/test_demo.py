@@ -41,7 +41,8 @@ def test_demo_gates_a_success_and_a_failure_on_each_backend() -> None:
     numbers = (
         r"then failed its bake [^\n]*: comparison error_ratio: error_ratio during the bake "
         r"0\.00\d+ \(median of \d+\) vs 0\.00\d+ before \(median of \d+\): \+\d+%, "
-        r"p = [\d.e-]+: regression \(p < 0\.05 and \+\d+% vs \+20%\)"
+        r"p = [\d.e-]+: regression \(p < 0\.05 and, at 95% confidence, a shift of \+\d+% or worse, "
+        r"beyond \+20%\)"
     )
     assert re.search(numbers, compared), compared
     assert "rollback succeeded: redeploy set c4d2a7e1b093" in compared
