@@ -26,7 +26,21 @@ from gate.core.model import ComparisonVerdict
 from gate.core.text import one_line
 from gate.core.timestamps import iso_utc, parse_timestamp
 
-__all__ = ["Baseline", "Comparison", "MetricSeries", "Samples", "named_metric"]
+__all__ = [
+    "DEFAULT_CONFIDENCE_PERCENT",
+    "DEFAULT_MIN_EFFECT",
+    "DEFAULT_MIN_SAMPLES",
+    "Baseline",
+    "Comparison",
+    "MetricSeries",
+    "Samples",
+    "named_metric",
+]
+
+DEFAULT_CONFIDENCE_PERCENT = 95.0
+DEFAULT_MIN_EFFECT = "+20%"
+DEFAULT_MIN_SAMPLES = 10
+"""The judge's defaults, every face's (``--compare-*``) and the library's."""
 
 _SHOWN = 200
 _JUDGED_EARLY = 1.0
@@ -125,15 +139,16 @@ class Baseline:
 
 @dataclass
 class Comparison:
-    """One named metric compared before and during the bake."""
+    """One named metric compared before and during the bake: ``bake_seconds`` is the bake's
+    duration (its window is judged once it is up); ``confidence`` is a fraction (0.95)."""
 
     name: str
     series: MetricSeries
     bake_seconds: float
-    direction: Direction
-    min_effect: MinEffect
-    confidence: float
-    min_samples: int
+    direction: Direction = DIRECTIONS[0]
+    min_effect: MinEffect = field(default_factory=lambda: MinEffect.parse(DEFAULT_MIN_EFFECT))
+    confidence: float = DEFAULT_CONFIDENCE_PERCENT / 100
+    min_samples: int = DEFAULT_MIN_SAMPLES
     baseline: Baseline = field(default_factory=Baseline)
     kind = "comparison"
 
