@@ -8,6 +8,7 @@ they would in a pipeline that gives no deployment start."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Iterator
@@ -16,13 +17,15 @@ from pathlib import Path
 import pytest
 
 from gate.emulator import Emulator, Timeline
-from tests.builders import json_outcome
+from tests.builders import ERROR_RATIO as EMULATED_RATIO
+from tests.builders import FAST, as_flags, compared_bake, humanitec_provider, json_outcome
 from tests.parts.prometheus_history import (
     HistoryPrometheus,
     NoisyExporter,
     history_openmetrics,
     prometheus_with_history,
 )
+from tests.support import TOKEN, run_gate
 from tests.test_bake_cli import gate
 from tests.test_telling_cost import modules_of_the_command
 
@@ -218,3 +221,112 @@ def test_a_comparison_costs_three_requests_a_bake_as_bench_counts_them() -> None
     counted = requests_per_bake(duration=60, interval=15)
     assert counted["--compare"] == 3
     assert counted["--query (fixed threshold)"] > 3
+
+
+@pytest.mark.parametrize("regressed", [True, False], ids=["regressed", "kept-its-level"])
+def test_the_library_builds_a_comparison_from_gates_own_names(
+    emulator: Emulator, regressed: bool
+) -> None:
+    """Every name a program needs is exported by ``gate``: a regression fails the outcome
+    and rolls back, as it does through the command."""
+    from gate import (
+        Bake,
+        Baseline,
+        Comparison,
+        GatePlan,
+        MinEffect,
+        OutcomeStatus,
+        PrometheusSeries,
+        WaitOptions,
+        wait,
+    )
+
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
+    window = compared_bake(emulator, regressed=regressed)["compare_baseline"]
+    series = PrometheusSeries(emulator.url, EMULATED_RATIO, interval=0.5, request_timeout=5)
+    comparison = Comparison(
+        "error_ratio",
+        series,
+        bake_seconds=4,
+        min_effect=MinEffect.parse("+20%"),
+        min_samples=5,
+        baseline=Baseline.parse(window),
+    )
+    provider = humanitec_provider(emulator, deploy_id=deploy_id)
+    bake = Bake(4, [comparison], interval=0.5)
+    try:
+        outcome = wait(
+            provider,
+            GatePlan(waiting=WaitOptions(timeout=60, interval=0.05), on_failure="rollback"),
+            bake=bake,
+        )
+    finally:
+        provider.close()
+        bake.close()
+    assert outcome.bake is not None
+    (judged,) = outcome.bake.checks
+    assert judged.verdict is not None
+    if not regressed:
+        assert outcome.status is OutcomeStatus.SUCCEEDED, outcome.reason
+        assert judged.verdict.outcome == "pass"
+        assert emulator.posted == []
+        return
+    assert outcome.status is OutcomeStatus.FAILED
+    assert judged.verdict.outcome == "regression"
+    assert outcome.reason is not None
+    assert "comparison error_ratio: error_ratio during the bake" in outcome.reason
+    assert outcome.rollback is not None
+    assert outcome.rollback.status.value == "succeeded"
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("regressed", [True, False], ids=["regressed", "kept-its-level"])
+@pytest.mark.parametrize("whose", ["targets", "release"], ids=["each-targets-bake", "release-bake"])
+def test_a_targets_file_compares_in_each_targets_bake_or_the_releases(
+    emulator: Emulator, tmp_path: Path, regressed: bool, whose: str
+) -> None:
+    """The comparison's fields in the file's entries bake each target; as flags of ``gate
+    wait-all`` they are the release's bake. A regression rolls every target back."""
+    for env in ("eu", "us"):
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "succeeded")]),
+            started_ago=3600,
+            set_id=f"good-{env}",
+        )
+        emulator.add_humanitec("acme", "shop", env, Timeline([(0, "succeeded")]))
+    bake = compared_bake(emulator, regressed=regressed)
+    shared = {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True}
+    if whose == "targets":
+        shared |= {key.replace("_", "-"): value for key, value in bake.items()}
+    release = tmp_path / "release.json"
+    targets = [{"env": "eu"}, {"env": "us"}]
+    release.write_text(json.dumps({"defaults": shared, "targets": targets}), encoding="utf-8")
+    flags = as_flags(bake) if whose == "release" else []
+    result = run_gate(
+        "wait-all",
+        str(release),
+        *FAST,
+        *flags,
+        "--output",
+        "json",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    outcome = json.loads(result.stdout)
+    bakes = [outcome["bake"]] if whose == "release" else [t["bake"] for t in outcome["targets"]]
+    verdicts = [check["verdict"]["outcome"] for baked in bakes for check in baked["checks"]]
+    if not regressed:
+        assert result.returncode == 0, result.stderr
+        assert verdicts == ["pass"] * len(bakes)
+        assert emulator.posted == []
+        return
+    assert result.returncode == 1, result.stderr
+    assert verdicts == ["regression"] * len(bakes)
+    assert {baked["status"] for baked in bakes} == {"breached"}
+    posted = sorted(body["set_id"] for _, body, _ in emulator.posted)  # type: ignore[index]
+    assert posted == ["good-eu", "good-us"]
