@@ -2,9 +2,8 @@
 backfilled by promtool (tests/parts/prometheus_history.py): the baseline window holds stored
 samples from before the gate ran, the bake's are scraped while it bakes.
 
-The release's behaviour changes when the gate is started, so the last second or two of the
-baseline window (the gate's start and the deployment) already hold the release's samples, as
-they would in a pipeline that gives no deployment start."""
+The release's behaviour changes when the gate is started; the baseline window ends when the
+deployment began (the emulated Humanitec says when), a moment later."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.emulator import Emulator, Timeline
+from gate.emulator import Emulator, Fault, Timeline
 from tests.builders import ERROR_RATIO as EMULATED_RATIO
 from tests.builders import FAST, as_flags, compared_bake, humanitec_provider, json_outcome
 from tests.parts.prometheus_history import (
@@ -133,7 +132,8 @@ def test_a_release_that_keeps_its_error_ratio_passes_and_no_data_is_inconclusive
     (said,) = outcome["bake"]["notes"]
     assert said.endswith(
         ": comparison unreported during the bake no samples (0) vs no samples before: "
-        "inconclusive (0 samples before, fewer than the 10 it needs)"
+        "inconclusive (0 samples before, fewer than the 10 it needs); "
+        "baseline: the 20.0s before the deployment began"
     ), said
     assert said.startswith("inconclusive, passed by the bake's policy: "), said
     assert unreported["summary"] == "comparison unreported inconclusive"
@@ -328,5 +328,105 @@ def test_a_targets_file_compares_in_each_targets_bake_or_the_releases(
     assert result.returncode == 1, result.stderr
     assert verdicts == ["regression"] * len(bakes)
     assert {baked["status"] for baked in bakes} == {"breached"}
+    posted = sorted(body["set_id"] for _, body, _ in emulator.posted)  # type: ignore[index]
+    assert posted == ["good-eu", "good-us"]
+
+
+@pytest.mark.parametrize("knows_its_start", [True, False], ids=["humanitec", "no-start"])
+def test_the_baseline_ends_when_the_deployment_began_where_the_provider_says(
+    emulator: Emulator, knows_its_start: bool
+) -> None:
+    """A deployment that ran 20 s, its error ratio tripled from 5 s into the rollout: the
+    baseline before the bake holds only the rollout's errors, the one before the deployment
+    none. Without the deployment's start (a provider that does not say), the bake's start is
+    the boundary, and the verdict says so."""
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    deploy_id = emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "in progress"), (20, "succeeded")]),
+        started_ago=20,
+    )
+    if not knows_its_start:
+        unsaid = json.dumps({"id": deploy_id, "status": "succeeded"}).encode()  # no created_at
+        emulator.inject(Fault.ok_body(unsaid), times=1000, path_contains=f"/deploys/{deploy_id}")
+    bake = compared_bake(emulator, regressed=True)
+    del bake["compare_baseline"]
+    emulator.add_error_ratio(EMULATED_RATIO, 0.02, worse_by=3.0, worse_after=-15)
+    result = run_gate(
+        "wait",
+        "humanitec",
+        *("--org", "acme", "--app", "shop", "--env", "production", "--deploy-id", deploy_id),
+        *FAST,
+        *as_flags(bake),
+        "--output",
+        "json",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    outcome = json_outcome(result)
+    (comparison,) = outcome["bake"]["checks"]
+    verdict = comparison["verdict"]
+    if not knows_its_start:
+        assert result.returncode == 0, result.stderr
+        assert verdict["outcome"] == "pass", "the rollout's errors were its baseline"
+        assert verdict["baseline"]["ends"] == "bake-start"
+        (said,) = comparison["notes"]
+        assert said.endswith(
+            "; baseline: the 4.0s before the bake began "
+            "(the provider does not say when the deployment began)"
+        ), said
+        return
+    assert result.returncode == 1, result.stderr
+    assert verdict["outcome"] == "regression"
+    assert verdict["baseline"]["ends"] == "deployment-start"
+    assert verdict["baseline"]["to"] < outcome["started_at"], "before the gate even started"
+    (breach,) = outcome["bake"]["breaches"]
+    assert breach["detail"].endswith("; baseline: the 4.0s before the deployment began")
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
+
+
+def test_a_releases_baseline_ends_when_its_first_deployment_began(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """eu began 30 s ago, us 20 s ago, the error ratio tripled 25 s ago: only a baseline that
+    ends when eu began holds none of the release's errors."""
+    for env, began in (("eu", 30), ("us", 20)):
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "succeeded")]),
+            started_ago=3600,
+            set_id=f"good-{env}",
+        )
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "in progress"), (began, "succeeded")]),
+            started_ago=began,
+        )
+    bake = compared_bake(emulator, regressed=True)
+    del bake["compare_baseline"]
+    emulator.add_error_ratio(EMULATED_RATIO, 0.02, worse_by=3.0, worse_after=-25)
+    shared = {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True}
+    release = tmp_path / "release.json"
+    release.write_text(json.dumps({"defaults": shared, "targets": [{"env": "eu"}, {"env": "us"}]}))
+    result = run_gate(
+        "wait-all",
+        str(release),
+        *FAST,
+        *as_flags(bake),
+        "--output",
+        "json",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    assert result.returncode == 1, result.stderr
+    (comparison,) = json.loads(result.stdout)["bake"]["checks"]
+    assert comparison["verdict"]["outcome"] == "regression"
+    assert comparison["verdict"]["baseline"]["ends"] == "deployment-start"
     posted = sorted(body["set_id"] for _, body, _ in emulator.posted)  # type: ignore[index]
     assert posted == ["good-eu", "good-us"]

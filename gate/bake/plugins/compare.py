@@ -91,7 +91,7 @@ class Comparisons:
             "compare_baseline",
             "the baseline window, START..END in ISO 8601 UTC "
             "(2026-12-06T09:00:00Z..2026-12-06T10:00:00Z); else as long as the bake, ending "
-            "when it began",
+            "when the deployment began (where the provider says; else when the bake began)",
             metavar="START..END",
         ),
         Field(
