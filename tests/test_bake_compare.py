@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.emulator import Emulator, Fault, Timeline
+from gate.emulator import Device, Emulator, Fault, Timeline
 from tests.builders import ERROR_RATIO as EMULATED_RATIO
 from tests.builders import FAST, as_flags, compared_bake, humanitec_provider, json_outcome
 from tests.parts.prometheus_history import (
@@ -24,7 +24,7 @@ from tests.parts.prometheus_history import (
     history_openmetrics,
     prometheus_with_history,
 )
-from tests.support import TOKEN, run_gate
+from tests.support import TOKEN, gate_greengrass_v2, run_gate
 from tests.test_bake_cli import gate
 from tests.test_telling_cost import modules_of_the_command
 
@@ -430,3 +430,19 @@ def test_a_releases_baseline_ends_when_its_first_deployment_began(
     assert comparison["verdict"]["baseline"]["ends"] == "deployment-start"
     posted = sorted(body["set_id"] for _, body, _ in emulator.posted)  # type: ignore[index]
     assert posted == ["good-eu", "good-us"]
+
+
+def test_greengrass_v2_says_when_its_deployment_began(emulator: Emulator) -> None:
+    """Its ``creationTimestamp``: a device deployment that ran 20 s, the error ratio tripled
+    from 5 s into it, regresses against the baseline before it."""
+    deployment = emulator.add_greengrass_v2(
+        [Device("core-1", Timeline([(0, "IN_PROGRESS"), (20, "SUCCEEDED")]))], started_ago=20
+    )
+    bake = compared_bake(emulator, regressed=True)
+    del bake["compare_baseline"], bake["on_failure"]
+    emulator.add_error_ratio(EMULATED_RATIO, 0.02, worse_by=3.0, worse_after=-15)
+    result = gate_greengrass_v2(emulator, deployment, *FAST, *as_flags(bake), "--output", "json")
+    assert result.returncode == 1, result.stderr
+    (comparison,) = json_outcome(result)["bake"]["checks"]
+    assert comparison["verdict"]["outcome"] == "regression"
+    assert comparison["verdict"]["baseline"]["ends"] == "deployment-start"
