@@ -11,10 +11,12 @@ import json
 import random
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from gate.core.timestamps import iso_utc
 from gate.emulator import Device, Emulator, Fault, Timeline
 from tests.builders import ERROR_RATIO as EMULATED_RATIO
 from tests.builders import FAST, as_flags, compared_bake, humanitec_provider, json_outcome
@@ -195,10 +197,13 @@ def test_scipy_is_imported_only_when_a_comparison_is_judged(
     without = modules_of_the_command(paced_emulator)
     assert "gate.bake.verdict" in without, "the plugin's fields are read by every gate"
     assert not [name for name in without if name.split(".")[0] == "scipy"]
+    now = datetime.now(timezone.utc)
+    history = f"{iso_utc(now - timedelta(seconds=300))}..{iso_utc(now - timedelta(seconds=200))}"
     judged = modules_of_the_command(
         paced_emulator,
         *("--bake", "3s", "--bake-interval", "0.5s", "--compare-min-samples", "3"),
         *("--prometheus", prometheus.url, "--compare", ERROR_RATIO),
+        *("--compare-baseline", history),  # the backfill's: the seconds before it has a gap
     )
     assert "scipy.stats" in judged, "so the check above can fail"
 
