@@ -380,8 +380,7 @@ def test_the_baseline_ends_when_the_deployment_began_where_the_provider_says(
         assert verdict["baseline"]["ends"] == "bake-start"
         (said,) = comparison["notes"]
         assert said.endswith(
-            "; baseline: the 4.0s before the bake began "
-            "(the provider does not say when the deployment began)"
+            "; baseline: the 4.0s before the bake began (when the deployment began is not known)"
         ), said
         return
     assert result.returncode == 1, result.stderr

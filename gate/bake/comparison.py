@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from gate.bake.check import Breach, Reading
 from gate.bake.verdict import DIRECTIONS, Direction, MinEffect, judge
@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_MIN_EFFECT",
     "DEFAULT_MIN_SAMPLES",
     "Baseline",
+    "BaselineEnd",
     "BaselineWindow",
     "Comparison",
     "MetricSeries",
@@ -106,11 +107,15 @@ def named_metric(written: str, form: str, example: str) -> tuple[str, Direction 
     return name, direction, query
 
 
+BaselineEnd = Literal["deployment-start", "bake-start", "given"]
+"""What ended a baseline window: the deployment's start (where the provider says when it
+began), the bake's start (it does not), or the window given."""
+
+
 class BaselineWindow(NamedTuple):
     start: datetime
     end: datetime
-    ends: str
-    """What ended it: ``deployment-start``, ``bake-start`` or ``given``."""
+    ends: BaselineEnd
 
     def said(self) -> str:
         """``baseline: the 10m00s before the deployment began``."""
@@ -120,8 +125,7 @@ class BaselineWindow(NamedTuple):
         if self.ends == "deployment-start":
             return f"baseline: the {length} before the deployment began"
         return (
-            f"baseline: the {length} before the bake began "
-            "(the provider does not say when the deployment began)"
+            f"baseline: the {length} before the bake began (when the deployment began is not known)"
         )
 
 
@@ -158,10 +162,10 @@ class Baseline:
         ``deployment_began`` if known and before ``since``, else at ``since``."""
         if self.start is not None and self.end is not None:
             return BaselineWindow(self.start, self.end, "given")
-        end, ends = since, "bake-start"
         if deployment_began is not None and _utc(deployment_began) < _utc(since):
-            end, ends = _utc(deployment_began), "deployment-start"
-        return BaselineWindow(end - timedelta(seconds=bake_seconds), end, ends)
+            end = _utc(deployment_began)
+            return BaselineWindow(end - timedelta(seconds=bake_seconds), end, "deployment-start")
+        return BaselineWindow(since - timedelta(seconds=bake_seconds), since, "bake-start")
 
     def __str__(self) -> str:
         if self.start is None or self.end is None:
