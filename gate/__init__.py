@@ -22,8 +22,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gate.bake.comparison import Baseline, Comparison
     from gate.bake.probe import HttpProbe
+    from gate.bake.prometheus_series import PrometheusSeries
     from gate.bake.run import Bake
+    from gate.bake.verdict import MinEffect
     from gate.core.description import Field, FieldError, TargetDescription, TargetValues
     from gate.core.errors import (
         AuthError,
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AuthError": "gate.core.errors",
     "Bake": "gate.bake.run",
+    "Baseline": "gate.bake.comparison",
+    "Comparison": "gate.bake.comparison",
     "ConfigError": "gate.core.errors",
     "ErrorDetail": "gate.core.model",
     "Field": "gate.core.description",
@@ -65,10 +70,12 @@ _EXPORTS = {
     "HttpProbe": "gate.bake.probe",
     "HumanitecDeployment": "gate.providers.humanitec.v1.reader",
     "HumanitecV2Deployment": "gate.providers.humanitec.v2.reader",
+    "MinEffect": "gate.bake.verdict",
     "NotFoundError": "gate.core.errors",
     "Outcome": "gate.core.model",
     "OutcomeStatus": "gate.core.model",
     "Provider": "gate.providers",
+    "PrometheusSeries": "gate.bake.prometheus_series",
     "ProviderPlugin": "gate.providers",
     "ReadError": "gate.core.errors",
     "RequestRejected": "gate.core.errors",
@@ -104,6 +111,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AuthError",
     "Bake",
+    "Baseline",
+    "Comparison",
     "ConfigError",
     "ErrorDetail",
     "Field",
@@ -117,9 +126,11 @@ __all__ = [
     "HttpProbe",
     "HumanitecDeployment",
     "HumanitecV2Deployment",
+    "MinEffect",
     "NotFoundError",
     "Outcome",
     "OutcomeStatus",
+    "PrometheusSeries",
     "Provider",
     "ProviderPlugin",
     "ReadError",

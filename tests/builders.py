@@ -7,6 +7,9 @@
   :func:`humanitec_provider` (the provider, connected to the emulator).
 - Running the command: :func:`gate_humanitec` (``gate wait humanitec`` on the emulator, as a
   pipeline runs it); :func:`gate_greengrass_v2` and :func:`run_gate` are in tests/support.py.
+- Comparisons: :func:`compared_bake` (a bake comparing the emulator's Prometheus error
+  ratio with a given baseline window, as field keys), :func:`as_flags` (them as ``gate``
+  flags).
 - Outcomes: :func:`an_outcome` (an :class:`Outcome` value), :func:`json_outcome` (what the
   command printed with ``--output json``).
 - Servers are fixtures (tests/conftest.py: ``emulator``, ``paced_emulator``,
@@ -17,10 +20,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from gate.core.model import Outcome, OutcomeStatus
 from gate.core.secret import Secret
+from gate.core.timestamps import iso_utc
 from gate.emulator import Emulator
 from gate.providers.humanitec.api import connect
 from gate.providers.humanitec.v1.reader import HumanitecDeployment
@@ -32,6 +37,8 @@ __all__ = [
     "FAST_NATIVE",
     "FAST_PULUMI",
     "an_outcome",
+    "as_flags",
+    "compared_bake",
     "gate_humanitec",
     "humanitec_provider",
     "humanitec_target",
@@ -116,3 +123,35 @@ def json_outcome(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert result.stdout.count("\n") == 1, (result.stdout, result.stderr)
     outcome: dict[str, Any] = json.loads(result.stdout)
     return outcome
+
+
+ERROR_RATIO = "cart:http_errors:ratio_rate1m"
+
+
+def compared_bake(emulator: Emulator, *, regressed: bool) -> dict[str, Any]:
+    """A 4-second bake (read every 0.5 s) whose comparison ``error_ratio`` reads the
+    emulator's Prometheus, as field keys: the error ratio tripled 30 s ago (``regressed``) or
+    kept its level, and the baseline window is given, 20 s ending a minute ago, so each side
+    holds the level it is meant to however long the gate takes to start. Rolls back on a
+    failure."""
+    emulator.add_error_ratio(ERROR_RATIO, 0.02, worse_by=3.0 if regressed else 1.0, worse_after=-30)
+    now = datetime.now(timezone.utc)
+    window = f"{iso_utc(now - timedelta(seconds=80))}..{iso_utc(now - timedelta(seconds=60))}"
+    return {
+        "bake": "4s",
+        "bake_interval": "0.5s",
+        "prometheus": emulator.url,
+        "compare": [f"error_ratio={ERROR_RATIO}"],
+        "compare_baseline": window,
+        "compare_min_samples": 5,
+        "on_failure": "rollback",
+    }
+
+
+def as_flags(values: dict[str, Any]) -> list[str]:
+    """Field keys and values as ``gate wait`` flags (a list repeats its flag)."""
+    flags: list[str] = []
+    for key, value in values.items():
+        for each in value if isinstance(value, list) else [value]:
+            flags += [f"--{key.replace('_', '-')}", str(each)]
+    return flags

@@ -18,6 +18,7 @@ import pytest
 
 from gate.emulator import Emulator, Timeline
 from tests.actions_runner import ActionRun, parse_commands, run_action, unescape_data
+from tests.builders import compared_bake
 from tests.parts.moto_alarms import alarm_history_served
 from tests.support import REPO, TOKEN, clean_env
 
@@ -236,3 +237,34 @@ def test_each_line_of_the_alarm_input_is_an_alarm_of_its_own(
     (check,) = report_of(run)["bake"]["checks"]
     assert check["summary"] == "2 alarms OK", check
     assert check["watched"] == f"CloudWatch alarms {names[0]}, {names[1]}", "not the third"
+
+
+@pytest.mark.parametrize("regressed", [True, False], ids=["regressed", "kept-its-level"])
+def test_a_comparison_that_regresses_fails_the_step_and_rolls_back_and_one_kept_passes(
+    act: Any, emulator: Emulator, regressed: bool
+) -> None:
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    bake = compared_bake(emulator, regressed=regressed)
+    inputs = {
+        key.replace("_", "-"): "\n".join(value) if isinstance(value, list) else str(value)
+        for key, value in bake.items()
+    }
+    run = act(inputs)
+    (comparison,) = report_of(run)["bake"]["checks"]
+    if not regressed:
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert (run.outputs["status"], run.outputs["bake-status"]) == ("succeeded", "passed")
+        assert comparison["verdict"]["outcome"] == "pass"
+        assert run.outputs["rollback-status"] == ""
+        assert emulator.posted == []
+        return
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert (run.outputs["status"], run.outputs["bake-status"]) == ("failed", "breached")
+    assert comparison["verdict"]["outcome"] == "regression"
+    (annotation,) = [c for c in parse_commands(run.stdout + run.stderr) if c.name == "error"]
+    assert annotation.properties["title"] == "Bake failed: comparison error_ratio"
+    assert ": regression (p < 0.05 and +" in unescape_data(annotation.data)
+    assert run.outputs["rollback-status"] == "succeeded"
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]

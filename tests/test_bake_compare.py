@@ -2,27 +2,31 @@
 backfilled by promtool (tests/parts/prometheus_history.py): the baseline window holds stored
 samples from before the gate ran, the bake's are scraped while it bakes.
 
-The release's behaviour changes when the gate is started, so the last second or two of the
-baseline window (the gate's start and the deployment) already hold the release's samples, as
-they would in a pipeline that gives no deployment start."""
+The release's behaviour changes when the gate is started; the baseline window ends when the
+deployment began (the emulated Humanitec says when), a moment later."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from gate.emulator import Emulator, Timeline
-from tests.builders import json_outcome
+from gate.core.timestamps import iso_utc
+from gate.emulator import Device, Emulator, Fault, Timeline
+from tests.builders import ERROR_RATIO as EMULATED_RATIO
+from tests.builders import FAST, as_flags, compared_bake, humanitec_provider, json_outcome
 from tests.parts.prometheus_history import (
     HistoryPrometheus,
     NoisyExporter,
     history_openmetrics,
     prometheus_with_history,
 )
+from tests.support import TOKEN, gate_greengrass_v2, run_gate
 from tests.test_bake_cli import gate
 from tests.test_telling_cost import modules_of_the_command
 
@@ -130,7 +134,8 @@ def test_a_release_that_keeps_its_error_ratio_passes_and_no_data_is_inconclusive
     (said,) = outcome["bake"]["notes"]
     assert said.endswith(
         ": comparison unreported during the bake no samples (0) vs no samples before: "
-        "inconclusive (0 samples before, fewer than the 10 it needs)"
+        "inconclusive (0 samples before, fewer than the 10 it needs); "
+        "baseline: the 20.0s before the deployment began"
     ), said
     assert said.startswith("inconclusive, passed by the bake's policy: "), said
     assert unreported["summary"] == "comparison unreported inconclusive"
@@ -192,10 +197,13 @@ def test_scipy_is_imported_only_when_a_comparison_is_judged(
     without = modules_of_the_command(paced_emulator)
     assert "gate.bake.verdict" in without, "the plugin's fields are read by every gate"
     assert not [name for name in without if name.split(".")[0] == "scipy"]
+    now = datetime.now(timezone.utc)
+    history = f"{iso_utc(now - timedelta(seconds=300))}..{iso_utc(now - timedelta(seconds=200))}"
     judged = modules_of_the_command(
         paced_emulator,
         *("--bake", "3s", "--bake-interval", "0.5s", "--compare-min-samples", "3"),
         *("--prometheus", prometheus.url, "--compare", ERROR_RATIO),
+        *("--compare-baseline", history),  # the backfill's: the seconds before it has a gap
     )
     assert "scipy.stats" in judged, "so the check above can fail"
 
@@ -218,3 +226,227 @@ def test_a_comparison_costs_three_requests_a_bake_as_bench_counts_them() -> None
     counted = requests_per_bake(duration=60, interval=15)
     assert counted["--compare"] == 3
     assert counted["--query (fixed threshold)"] > 3
+
+
+@pytest.mark.parametrize("regressed", [True, False], ids=["regressed", "kept-its-level"])
+def test_the_library_builds_a_comparison_from_gates_own_names(
+    emulator: Emulator, regressed: bool
+) -> None:
+    """Every name a program needs is exported by ``gate``: a regression fails the outcome
+    and rolls back, as it does through the command."""
+    from gate import (
+        Bake,
+        Baseline,
+        Comparison,
+        GatePlan,
+        MinEffect,
+        OutcomeStatus,
+        PrometheusSeries,
+        WaitOptions,
+        wait,
+    )
+
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
+    window = compared_bake(emulator, regressed=regressed)["compare_baseline"]
+    series = PrometheusSeries(emulator.url, EMULATED_RATIO, interval=0.5, request_timeout=5)
+    comparison = Comparison(
+        "error_ratio",
+        series,
+        bake_seconds=4,
+        min_effect=MinEffect.parse("+20%"),
+        min_samples=5,
+        baseline=Baseline.parse(window),
+    )
+    provider = humanitec_provider(emulator, deploy_id=deploy_id)
+    bake = Bake(4, [comparison], interval=0.5)
+    try:
+        outcome = wait(
+            provider,
+            GatePlan(waiting=WaitOptions(timeout=60, interval=0.05), on_failure="rollback"),
+            bake=bake,
+        )
+    finally:
+        provider.close()
+        bake.close()
+    assert outcome.bake is not None
+    (judged,) = outcome.bake.checks
+    assert judged.verdict is not None
+    if not regressed:
+        assert outcome.status is OutcomeStatus.SUCCEEDED, outcome.reason
+        assert judged.verdict.outcome == "pass"
+        assert emulator.posted == []
+        return
+    assert outcome.status is OutcomeStatus.FAILED
+    assert judged.verdict.outcome == "regression"
+    assert outcome.reason is not None
+    assert "comparison error_ratio: error_ratio during the bake" in outcome.reason
+    assert outcome.rollback is not None
+    assert outcome.rollback.status.value == "succeeded"
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("regressed", [True, False], ids=["regressed", "kept-its-level"])
+@pytest.mark.parametrize("whose", ["targets", "release"], ids=["each-targets-bake", "release-bake"])
+def test_a_targets_file_compares_in_each_targets_bake_or_the_releases(
+    emulator: Emulator, tmp_path: Path, regressed: bool, whose: str
+) -> None:
+    """The comparison's fields in the file's entries bake each target; as flags of ``gate
+    wait-all`` they are the release's bake. A regression rolls every target back."""
+    for env in ("eu", "us"):
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "succeeded")]),
+            started_ago=3600,
+            set_id=f"good-{env}",
+        )
+        emulator.add_humanitec("acme", "shop", env, Timeline([(0, "succeeded")]))
+    bake = compared_bake(emulator, regressed=regressed)
+    shared = {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True}
+    if whose == "targets":
+        shared |= {key.replace("_", "-"): value for key, value in bake.items()}
+    release = tmp_path / "release.json"
+    targets = [{"env": "eu"}, {"env": "us"}]
+    release.write_text(json.dumps({"defaults": shared, "targets": targets}), encoding="utf-8")
+    flags = as_flags(bake) if whose == "release" else []
+    result = run_gate(
+        "wait-all",
+        str(release),
+        *FAST,
+        *flags,
+        "--output",
+        "json",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    outcome = json.loads(result.stdout)
+    bakes = [outcome["bake"]] if whose == "release" else [t["bake"] for t in outcome["targets"]]
+    verdicts = [check["verdict"]["outcome"] for baked in bakes for check in baked["checks"]]
+    if not regressed:
+        assert result.returncode == 0, result.stderr
+        assert verdicts == ["pass"] * len(bakes)
+        assert emulator.posted == []
+        return
+    assert result.returncode == 1, result.stderr
+    assert verdicts == ["regression"] * len(bakes)
+    assert {baked["status"] for baked in bakes} == {"breached"}
+    posted = sorted(body["set_id"] for _, body, _ in emulator.posted)  # type: ignore[index]
+    assert posted == ["good-eu", "good-us"]
+
+
+@pytest.mark.parametrize("knows_its_start", [True, False], ids=["humanitec", "no-start"])
+def test_the_baseline_ends_when_the_deployment_began_where_the_provider_says(
+    emulator: Emulator, knows_its_start: bool
+) -> None:
+    """A deployment that ran 20 s, its error ratio tripled from 5 s into the rollout: the
+    baseline before the bake holds only the rollout's errors, the one before the deployment
+    none. Without the deployment's start (a provider that does not say), the bake's start is
+    the boundary, and the verdict says so."""
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    deploy_id = emulator.add_humanitec(
+        "acme",
+        "shop",
+        "production",
+        Timeline([(0, "in progress"), (20, "succeeded")]),
+        started_ago=20,
+    )
+    if not knows_its_start:
+        unsaid = json.dumps({"id": deploy_id, "status": "succeeded"}).encode()  # no created_at
+        emulator.inject(Fault.ok_body(unsaid), times=1000, path_contains=f"/deploys/{deploy_id}")
+    bake = compared_bake(emulator, regressed=True)
+    del bake["compare_baseline"]
+    emulator.add_error_ratio(EMULATED_RATIO, 0.02, worse_by=3.0, worse_after=-15)
+    result = run_gate(
+        "wait",
+        "humanitec",
+        *("--org", "acme", "--app", "shop", "--env", "production", "--deploy-id", deploy_id),
+        *FAST,
+        *as_flags(bake),
+        "--output",
+        "json",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    outcome = json_outcome(result)
+    (comparison,) = outcome["bake"]["checks"]
+    verdict = comparison["verdict"]
+    if not knows_its_start:
+        assert result.returncode == 0, result.stderr
+        assert verdict["outcome"] == "pass", "the rollout's errors were its baseline"
+        assert verdict["baseline"]["ends"] == "bake-start"
+        (said,) = comparison["notes"]
+        assert said.endswith(
+            "; baseline: the 4.0s before the bake began (when the deployment began is not known)"
+        ), said
+        return
+    assert result.returncode == 1, result.stderr
+    assert verdict["outcome"] == "regression"
+    assert verdict["baseline"]["ends"] == "deployment-start"
+    assert verdict["baseline"]["to"] < outcome["started_at"], "before the gate even started"
+    (breach,) = outcome["bake"]["breaches"]
+    assert breach["detail"].endswith("; baseline: the 4.0s before the deployment began")
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
+
+
+def test_a_releases_baseline_ends_when_its_first_deployment_began(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """eu began 30 s ago, us 20 s ago, the error ratio tripled 25 s ago: only a baseline that
+    ends when eu began holds none of the release's errors."""
+    for env, began in (("eu", 30), ("us", 20)):
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "succeeded")]),
+            started_ago=3600,
+            set_id=f"good-{env}",
+        )
+        emulator.add_humanitec(
+            "acme",
+            "shop",
+            env,
+            Timeline([(0, "in progress"), (began, "succeeded")]),
+            started_ago=began,
+        )
+    bake = compared_bake(emulator, regressed=True)
+    del bake["compare_baseline"]
+    emulator.add_error_ratio(EMULATED_RATIO, 0.02, worse_by=3.0, worse_after=-25)
+    shared = {"provider": "humanitec", "org": "acme", "app": "shop", "latest": True}
+    release = tmp_path / "release.json"
+    release.write_text(json.dumps({"defaults": shared, "targets": [{"env": "eu"}, {"env": "us"}]}))
+    result = run_gate(
+        "wait-all",
+        str(release),
+        *FAST,
+        *as_flags(bake),
+        "--output",
+        "json",
+        env={"HUMANITEC_API_URL": emulator.url, "HUMANITEC_TOKEN": TOKEN},
+    )
+    assert result.returncode == 1, result.stderr
+    (comparison,) = json.loads(result.stdout)["bake"]["checks"]
+    assert comparison["verdict"]["outcome"] == "regression"
+    assert comparison["verdict"]["baseline"]["ends"] == "deployment-start"
+    posted = sorted(body["set_id"] for _, body, _ in emulator.posted)  # type: ignore[index]
+    assert posted == ["good-eu", "good-us"]
+
+
+def test_greengrass_v2_says_when_its_deployment_began(emulator: Emulator) -> None:
+    """Its ``creationTimestamp``: a device deployment that ran 20 s, the error ratio tripled
+    from 5 s into it, regresses against the baseline before it."""
+    deployment = emulator.add_greengrass_v2(
+        [Device("core-1", Timeline([(0, "IN_PROGRESS"), (20, "SUCCEEDED")]))], started_ago=20
+    )
+    bake = compared_bake(emulator, regressed=True)
+    del bake["compare_baseline"], bake["on_failure"]
+    emulator.add_error_ratio(EMULATED_RATIO, 0.02, worse_by=3.0, worse_after=-15)
+    result = gate_greengrass_v2(emulator, deployment, *FAST, *as_flags(bake), "--output", "json")
+    assert result.returncode == 1, result.stderr
+    (comparison,) = json_outcome(result)["bake"]["checks"]
+    assert comparison["verdict"]["outcome"] == "regression"
+    assert comparison["verdict"]["baseline"]["ends"] == "deployment-start"

@@ -35,10 +35,9 @@ from tests.test_bake_cli import AWS, gate
 
 BAKE = ["--bake", "10s", "--bake-interval", "1s", "--compare-min-samples", "5"]
 LONGER_BAKE = ["--bake", "20s", "--bake-interval", "1s"]
-"""For a release whose metric changes when the test starts the gate: the seconds the gate
-takes to start and see the deployment succeed are in the baseline window with the release's
-values, as in a pipeline that gives no deployment start; over 20 seconds they cannot move
-its median."""
+"""For a release whose metric changes when the test starts the gate: the baseline window
+ends when the deployment began (Humanitec says when), and over 20 seconds a sample of the
+release's in it cannot move its median."""
 HISTORY_SECONDS = 300
 REGION = "eu-west-1"
 
@@ -145,7 +144,9 @@ def test_a_release_that_doubles_its_cloudwatch_error_ratio_is_rolled_back(
     assert verdict["bake"]["median"] > verdict["baseline"]["median"] > 0
     assert verdict["baseline"]["samples"] >= 10
     assert verdict["bake"]["samples"] >= 10
-    assert verdict["baseline"]["to"] == verdict["bake"]["from"] == outcome["bake"]["started_at"]
+    assert verdict["bake"]["from"] == outcome["bake"]["started_at"]
+    assert verdict["baseline"]["ends"] == "deployment-start"
+    assert verdict["baseline"]["to"] < verdict["bake"]["from"], "ends when the deployment began"
     assert verdict["change"] > 0.2
     assert verdict["p_value"] < 0.05
     assert (verdict["confidence"], verdict["min_effect"]) == (0.95, "+20%")
@@ -225,7 +226,8 @@ def test_a_kept_metric_passes_its_own_direction_is_kept_and_no_baseline_is_incon
     (said,) = outcome["bake"]["notes"]
     assert said.endswith(
         ": comparison new_ratio during the bake no samples (0) vs no samples before: "
-        "inconclusive (0 samples before, fewer than the 5 it needs)"
+        "inconclusive (0 samples before, fewer than the 5 it needs); "
+        "baseline: the 10.0s before the deployment began"
     ), said
     assert said.startswith("inconclusive, passed by the bake's policy: "), said
     assert new["verdict"]["outcome"] == "inconclusive"
@@ -508,11 +510,29 @@ def test_prepare_refuses_what_cloudwatch_refuses(
 
 def test_the_baseline_window_reads_iso_8601() -> None:
     window = Baseline.parse(" 2026-12-06T09:00Z..2026-12-06T10:00:00+00:00 ")
-    assert window.window(SINCE, 600) == (
+    assert window.window(SINCE, 600, deployment_began=SINCE - timedelta(hours=1)) == (
         datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc),
         datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc),
+        "given",
     )
-    assert Baseline.parse("").window(SINCE, 600) == (SINCE - timedelta(minutes=10), SINCE)
+
+
+BEGAN = SINCE - timedelta(minutes=25)
+
+
+@pytest.mark.parametrize(
+    ("began", "expected"),
+    [
+        (BEGAN, (BEGAN - timedelta(minutes=10), BEGAN, "deployment-start")),
+        (None, (SINCE - timedelta(minutes=10), SINCE, "bake-start")),
+        (SINCE + timedelta(seconds=1), (SINCE - timedelta(minutes=10), SINCE, "bake-start")),
+    ],
+    ids=["deployment-start", "not-said", "a-start-after-the-bake-began"],
+)
+def test_the_default_baseline_ends_when_the_deployment_began_if_that_is_known_and_earlier(
+    began: datetime | None, expected: tuple[datetime, datetime, str]
+) -> None:
+    assert Baseline.parse("").window(SINCE, 600, deployment_began=began) == expected
 
 
 def test_a_targets_file_takes_the_same_string(

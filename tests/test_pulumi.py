@@ -31,7 +31,7 @@ from gate.pulumi import (
 from gate.pulumi.fleet_provider import DeploymentsWaitProvider
 from gate.pulumi.provider import DeploymentGateFailed, DeploymentWaitProvider
 from gate.waiting.engine import LAST_READ_SECONDS
-from tests.builders import FAST_PULUMI
+from tests.builders import FAST_PULUMI, compared_bake
 from tests.pulumi_harness import (
     DynamicProviderHost,
     fresh_runtime,
@@ -749,6 +749,40 @@ def test_a_bake_that_breaches_fails_the_update_saying_the_deployment_succeeded(
     assert "the deployment succeeded, then failed its bake" in message
     assert f"probe {probed.url}" in message
     assert probed.probes == 2
+
+
+def test_a_comparison_that_regresses_fails_the_update_and_rolls_back(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending"), (0.1, "succeeded")])
+    )
+    bake = compared_bake(emulator, regressed=True)
+    with pytest.raises(DeploymentGateFailed):
+        run_program(lambda: humanitec_gate(emulator, deploy_id, **bake))
+    message = gate_message(host)
+    assert "the deployment succeeded, then failed its bake" in message
+    assert "comparison error_ratio: error_ratio during the bake 0.0" in message
+    assert ": regression (p < 0.05 and +" in message
+    assert "rollback succeeded: redeploy set good" in message
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
+
+
+def test_a_comparison_whose_metric_kept_its_level_passes_the_update(
+    emulator: Emulator, host: DynamicProviderHost
+) -> None:
+    deploy_id = emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "pending"), (0.1, "succeeded")])
+    )
+    bake = compared_bake(emulator, regressed=False)
+    [status] = settle(run_program(lambda: humanitec_gate(emulator, deploy_id, **bake)).status)
+    assert status == "succeeded"
+    assert host.failures == []
+    assert any("/api/v1/query_range" in request for request in emulator.requests), "judged"
+    assert emulator.posted == []
 
 
 @pytest.mark.parametrize(

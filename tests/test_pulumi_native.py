@@ -21,7 +21,7 @@ from gate.core.description import camel_case as camel
 from gate.emulator import Emulator, Fault, Timeline
 from gate.pulumi.inputs import AFTER_KEYS, DURATION_KEYS, TARGET_KEYS_OF
 from gate.pulumi.native.properties import BLOCKS
-from tests.builders import FAST_NATIVE
+from tests.builders import FAST_NATIVE, compared_bake
 from tests.provider_host import (
     CheckFailed,
     Client,
@@ -490,6 +490,33 @@ def test_a_bake_that_breaches_fails_the_resource_and_a_bad_one_fails_check(
         Stack(client, URN).up({**humanitec_inputs(emulator, deployId=deploy_id), "alarm": ["a"]})
     assert [name for name, _ in refused.value.failures] == ["alarm"]
     assert "alarm is read during a bake: give bake" in str(refused.value)
+
+
+@pytest.mark.parametrize("regressed", [True, False], ids=["regressed", "kept-its-level"])
+def test_a_comparison_that_regresses_fails_the_resource_and_rolls_back_and_one_kept_passes(
+    emulator: Emulator, client: Client, regressed: bool
+) -> None:
+    emulator.add_humanitec(
+        "acme", "shop", "production", Timeline([(0, "succeeded")]), started_ago=3600, set_id="good"
+    )
+    deploy_id = emulator.add_humanitec("acme", "shop", "production", SUCCEEDS)
+    bake = {
+        camel(key): value for key, value in compared_bake(emulator, regressed=regressed).items()
+    }
+    inputs = {**humanitec_inputs(emulator, deployId=deploy_id), **bake}
+    if not regressed:
+        outputs = Stack(client, URN).up(inputs)
+        assert (outputs["status"], outputs["rawStatus"]) == ("succeeded", "succeeded")
+        assert emulator.posted == []
+        return
+    with pytest.raises(ProviderError) as failed:
+        Stack(client, URN).up(inputs)
+    said = str(failed.value)
+    assert "the deployment succeeded, then failed its bake" in said
+    assert "comparison error_ratio: error_ratio during the bake 0.0" in said
+    assert ": regression (p < 0.05 and +" in said
+    assert "rollback succeeded: redeploy set good" in said
+    assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
 
 
 def test_a_gate_traced_under_pulumi_is_a_child_of_the_engines_trace(emulator: Emulator) -> None:

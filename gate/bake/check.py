@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from gate.core.model import Breach, ComparisonVerdict
 
-__all__ = ["Breach", "Check", "Reading"]
+__all__ = ["Breach", "Check", "Reading", "ReadsBeforeTheDeployment"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,13 @@ class Check(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReadsBeforeTheDeployment(Protocol):
+    """What a check may add to :class:`Check` when it reads before the deployment too (a
+    comparison's baseline): the bake tells it, before its first round, when the deployment
+    began, where the provider says (``None``: it does not say). Optional: a check without it
+    is read as any other."""
+
+    def deployment_began(self, at: datetime | None) -> None: ...

@@ -2,31 +2,51 @@
 (Prometheus: :mod:`gate.bake.prometheus_series`; CloudWatch:
 :mod:`gate.bake.cloudwatch_series`) judged by :mod:`gate.bake.verdict`.
 
-The baseline window is as long as the bake and ends when the bake began (the moment the
-deployment succeeded: a check is not told when the deployment started), unless a window is
-given (:class:`Baseline`); the bake window is the bake. Both are read once, when the bake's
-time is up: the verdict is the judge's on the whole bake, and reading once keeps a long bake
-from testing again and again until chance says regression. Until then each round says it is
-waiting; a regression is a breach (the bake fails, and a rollback follows as for any breach);
-an inconclusive verdict (too few samples, no baseline) is said as such
-(:attr:`Reading.inconclusive <gate.bake.check.Reading.inconclusive>`), and the bake's
-``--bake-inconclusive`` policy decides what it does.
+The baseline window is as long as the bake and ends when the deployment began, where the
+provider says (the bake tells the comparison:
+:class:`~gate.bake.check.ReadsBeforeTheDeployment`), else when the bake began (the moment
+the deployment succeeded, so a long deployment's own rollout is in the baseline), unless a
+window is given (:class:`Baseline`); the verdict says which. The bake window is the bake.
+Both are read once, when the bake's time is up: the verdict is the judge's on the whole bake,
+and reading once keeps a long bake from testing again and again until chance says
+regression. Until then each round says it is waiting; a regression is a breach (the bake
+fails, and a rollback follows as for any breach); an inconclusive verdict (too few samples,
+no baseline) is said as such (:attr:`Reading.inconclusive
+<gate.bake.check.Reading.inconclusive>`), and the bake's ``--bake-inconclusive`` policy
+decides what it does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from gate.bake.check import Breach, Reading
 from gate.bake.verdict import DIRECTIONS, Direction, MinEffect, judge
+from gate.core.durations import format_duration
 from gate.core.errors import UsageError
 from gate.core.model import ComparisonVerdict
 from gate.core.text import one_line
 from gate.core.timestamps import iso_utc, parse_timestamp
 
-__all__ = ["Baseline", "Comparison", "MetricSeries", "Samples", "named_metric"]
+__all__ = [
+    "DEFAULT_CONFIDENCE_PERCENT",
+    "DEFAULT_MIN_EFFECT",
+    "DEFAULT_MIN_SAMPLES",
+    "Baseline",
+    "BaselineEnd",
+    "BaselineWindow",
+    "Comparison",
+    "MetricSeries",
+    "Samples",
+    "named_metric",
+]
+
+DEFAULT_CONFIDENCE_PERCENT = 95.0
+DEFAULT_MIN_EFFECT = "+20%"
+DEFAULT_MIN_SAMPLES = 10
+"""The judge's defaults, every face's (``--compare-*``) and the library's."""
 
 _SHOWN = 200
 _JUDGED_EARLY = 1.0
@@ -87,10 +107,33 @@ def named_metric(written: str, form: str, example: str) -> tuple[str, Direction 
     return name, direction, query
 
 
+BaselineEnd = Literal["deployment-start", "bake-start", "given"]
+"""What ended a baseline window: the deployment's start (where the provider says when it
+began), the bake's start (it does not), or the window given."""
+
+
+class BaselineWindow(NamedTuple):
+    start: datetime
+    end: datetime
+    ends: BaselineEnd
+
+    def said(self) -> str:
+        """``baseline: the 10m00s before the deployment began``."""
+        if self.ends == "given":
+            return f"baseline: the window given, {iso_utc(self.start)}..{iso_utc(self.end)}"
+        length = format_duration((self.end - self.start).total_seconds())
+        if self.ends == "deployment-start":
+            return f"baseline: the {length} before the deployment began"
+        return (
+            f"baseline: the {length} before the bake began (when the deployment began is not known)"
+        )
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """The baseline window: as long as the bake and ending when it began, unless ``start``
-    and ``end`` are given (``--compare-baseline START..END``)."""
+    """The baseline window: as long as the bake and ending when the deployment began (where
+    the provider says; else when the bake began), unless ``start`` and ``end`` are given
+    (``--compare-baseline START..END``)."""
 
     start: datetime | None = None
     end: datetime | None = None
@@ -112,29 +155,39 @@ class Baseline:
             raise UsageError(f"the baseline window {text.strip()} ends before it starts")
         return cls(start, end)
 
-    def window(self, since: datetime, bake_seconds: float) -> tuple[datetime, datetime]:
+    def window(
+        self, since: datetime, bake_seconds: float, *, deployment_began: datetime | None = None
+    ) -> BaselineWindow:
+        """The window before a bake that began at ``since``: the given one, else ending at
+        ``deployment_began`` if known and before ``since``, else at ``since``."""
         if self.start is not None and self.end is not None:
-            return self.start, self.end
-        return since - timedelta(seconds=bake_seconds), since
+            return BaselineWindow(self.start, self.end, "given")
+        if deployment_began is not None and _utc(deployment_began) < _utc(since):
+            end = _utc(deployment_began)
+            return BaselineWindow(end - timedelta(seconds=bake_seconds), end, "deployment-start")
+        return BaselineWindow(since - timedelta(seconds=bake_seconds), since, "bake-start")
 
     def __str__(self) -> str:
         if self.start is None or self.end is None:
-            return "as long as the bake, before it"
+            return "as long as the bake, before the deployment"
         return f"{iso_utc(self.start)}..{iso_utc(self.end)}"
 
 
 @dataclass
 class Comparison:
-    """One named metric compared before and during the bake."""
+    """One named metric compared before and during the bake: ``bake_seconds`` is the bake's
+    duration (its window is judged once it is up); ``confidence`` is a fraction (0.95)."""
 
     name: str
     series: MetricSeries
     bake_seconds: float
-    direction: Direction
-    min_effect: MinEffect
-    confidence: float
-    min_samples: int
+    direction: Direction = DIRECTIONS[0]
+    min_effect: MinEffect = field(default_factory=lambda: MinEffect.parse(DEFAULT_MIN_EFFECT))
+    confidence: float = DEFAULT_CONFIDENCE_PERCENT / 100
+    min_samples: int = DEFAULT_MIN_SAMPLES
     baseline: Baseline = field(default_factory=Baseline)
+    began: datetime | None = field(default=None, init=False)
+    """When the deployment began, as the bake told it (:meth:`deployment_began`)."""
     kind = "comparison"
 
     def describe(self) -> str:
@@ -154,11 +207,15 @@ class Comparison:
             )
         self.series.prepare(self.name)
 
+    def deployment_began(self, at: datetime | None) -> None:
+        self.began = at
+
     def read(self, since: datetime, now: datetime) -> Reading:
         since, now = _utc(since), _utc(now)
         if (now - since).total_seconds() < self.bake_seconds - _JUDGED_EARLY:
             return Reading(summary=f"comparison {self.name} judged at the end")
-        start, end = self.baseline.window(since, self.bake_seconds)
+        window = self.baseline.window(since, self.bake_seconds, deployment_began=self.began)
+        start, end = window.start, window.end
         reading = f"reading the comparison {self.name}"
         before = self.series.samples(start, end, f"{reading} before")
         during = self.series.samples(since, now, f"{reading} during the bake")
@@ -170,7 +227,7 @@ class Comparison:
             confidence=self.confidence,
             min_samples=self.min_samples,
         )
-        said = verdict.said(self.name)
+        said = f"{verdict.said(self.name)}; {window.said()}"
         told = before.notes + during.notes
         numbers = ComparisonVerdict(
             name=self.name,
@@ -185,6 +242,7 @@ class Comparison:
             confidence=self.confidence,
             min_effect=str(self.min_effect),
             baseline_window=(iso_utc(start), iso_utc(end)),
+            baseline_ends=window.ends,
             bake_window=(iso_utc(since), iso_utc(now)),
             why=verdict.why,
         )

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from gate.bake.check import Check, Reading
+from gate.bake.check import Check, Reading, ReadsBeforeTheDeployment
 from gate.bake.judging import Judging, Verdict
 from gate.bake.lengths import (
     BAKE,
@@ -133,6 +133,9 @@ class Baking:
     wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     say: Callable[[str, float], None] = lambda line, elapsed: None
     """Progress, with the seconds into the bake."""
+    deployment_began: datetime | None = None
+    """When the deployment began, where the provider says: told to the checks that read
+    before it (:class:`~gate.bake.check.ReadsBeforeTheDeployment`)."""
     began: float = 0.0
     since: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     rounds: int = 0
@@ -150,6 +153,9 @@ class Baking:
     def run(self) -> BakeResult:
         self.began = self.clock()
         self.since = self.wall_clock()
+        for check in self.bake.checks:
+            if isinstance(check, ReadsBeforeTheDeployment):
+                check.deployment_began(self.deployment_began)
         ends = self.began + self.bake.duration
         self.say(f"baking for {self.bake.describe()}", 0.0)
         last_said, said = self.began, ""

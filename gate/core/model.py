@@ -192,6 +192,9 @@ class ComparisonVerdict:
     baseline_window: tuple[str, str]
     bake_window: tuple[str, str]
     why: str
+    baseline_ends: str = "bake-start"
+    """What ended the baseline window: ``deployment-start`` (when the provider says the
+    deployment began), ``bake-start`` (it does not say) or ``given``."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -203,6 +206,7 @@ class ComparisonVerdict:
                 "samples": self.baseline_samples,
                 "from": self.baseline_window[0],
                 "to": self.baseline_window[1],
+                "ends": self.baseline_ends,
             },
             "bake": {
                 "median": self.bake_median,
@@ -370,6 +374,9 @@ class Outcome:
     that did not pass fails the gate though ``raw_status`` says the deployment succeeded."""
     rollback: RollbackResult | None = None
     """What ``--on-failure rollback`` did; the outcome's own status stays the failure's."""
+    deployment_created_at: str | None = None
+    """When the deployment began, where the provider says (its own timestamp text): where a
+    release's comparisons end their baseline."""
 
     @property
     def succeeded(self) -> bool:

@@ -203,7 +203,8 @@ class _AfterSuccess:
     """
     compare_baseline: pulumi.Input[str] | None = None
     """The baseline window, START..END in ISO 8601 UTC (2026-12-06T09:00:00Z..2026-12-06T10:00:00Z);
-    else as long as the bake, ending when it began.
+    else as long as the bake, ending when the deployment began (where the provider says; else when
+    the bake began).
     """
     compare_confidence: pulumi.Input[float] | None = None
     """How sure the one-sided Mann-Whitney U test must be that the bake is worse (95: p < 0.05).

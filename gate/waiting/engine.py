@@ -392,6 +392,7 @@ class _Wait:
             sleep=self.sleep,
             wall_clock=self.wall_clock,
             say=lambda line, into: self.reporter.phase(line, self.elapsed()),
+            deployment_began=parse_timestamp(snapshot.created_at),
         )
         baked = self.baking.run()
         if baked.ends_as is OutcomeStatus.SUCCEEDED:
@@ -611,6 +612,7 @@ class _Wait:
             started_at=iso_utc(self.started_at),
             finished_at=iso_utc(self.wall_clock()),
             deployment_changed_at=last.changed_at if last else None,
+            deployment_created_at=last.created_at if last else None,
             deployment_type=last.deployment_type if last else None,
             progress=last.progress if last else None,
             devices=self._device_results(),

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from gate.core.durations import format_duration
@@ -21,6 +22,7 @@ from gate.core.errors import Interrupted, Stopped
 from gate.core.model import BakeResult, BakeStatus, OnFailure, Outcome, OutcomeStatus
 from gate.core.provider import Provider
 from gate.core.text import one_line
+from gate.core.timestamps import parse_timestamp
 from gate.waiting.engine import Timing, WaitOptions, wait
 from gate.waiting.reporter import PhaseReporter
 from gate.waiting.rollback import check_rollback, roll_back, rolls_back_on
@@ -104,7 +106,13 @@ def bake_release(
         if stopped.wait(seconds):
             raise Stopped("the gate was stopped during the release's bake")
 
-    baking = Baking(bake, clock=clock, sleep=sleep, say=lambda line, into: say(f"release: {line}"))
+    baking = Baking(
+        bake,
+        clock=clock,
+        sleep=sleep,
+        say=lambda line, into: say(f"release: {line}"),
+        deployment_began=_first_began(ended),
+    )
     try:
         baked = baking.run()
     except Exception as bug:  # the promise: the whole ends as an outcome, never a traceback
@@ -134,6 +142,14 @@ def bake_release(
             outcomes, targets, reason, dry_run=dry_run, say=say, stopped=stopped
         )
     return ReleaseBaked(status, baked, outcomes, reason, signum)
+
+
+def _first_began(ended: Sequence[Outcome]) -> datetime | None:
+    """When the release's first deployment began, if every provider says when its began:
+    one that does not may have begun before any other."""
+    began = [parse_timestamp(outcome.deployment_created_at) for outcome in ended]
+    known = [moment for moment in began if moment is not None]
+    return min(known) if known and len(known) == len(began) else None
 
 
 def _rolled_back(

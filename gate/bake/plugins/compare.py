@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from gate.bake.check import Check
-from gate.bake.comparison import Baseline, Comparison, MetricSeries, named_metric
+from gate.bake.comparison import (
+    DEFAULT_CONFIDENCE_PERCENT,
+    DEFAULT_MIN_EFFECT,
+    DEFAULT_MIN_SAMPLES,
+    Baseline,
+    Comparison,
+    MetricSeries,
+    named_metric,
+)
 from gate.bake.verdict import DIRECTIONS, Direction, MinEffect
 from gate.core.description import Field, FieldError, TargetValues, named
 from gate.core.errors import UsageError
@@ -77,13 +85,13 @@ class Comparisons:
             "which way a compared metric gets worse, unless its NAME:DIRECTION= says",
             kind="choice",
             choices=DIRECTIONS,
-            default="higher-is-worse",
+            default=DIRECTIONS[0],
         ),
         Field(
             "compare_baseline",
             "the baseline window, START..END in ISO 8601 UTC "
             "(2026-12-06T09:00:00Z..2026-12-06T10:00:00Z); else as long as the bake, ending "
-            "when it began",
+            "when the deployment began (where the provider says; else when the bake began)",
             metavar="START..END",
         ),
         Field(
@@ -92,7 +100,7 @@ class Comparisons:
             "(95: p < 0.05)",
             kind="percent",
             metavar="PERCENT",
-            default=95.0,
+            default=DEFAULT_CONFIDENCE_PERCENT,
             least=50,
             most=99.99,
         ),
@@ -101,14 +109,14 @@ class Comparisons:
             "how far the bake must be shifted the worse way, at the confidence, to count: "
             "+20% (of the baseline's median) or an amount in the metric's unit (0.01)",
             metavar="EFFECT",
-            default="+20%",
+            default=DEFAULT_MIN_EFFECT,
         ),
         Field(
             "compare_min_samples",
             "fewer samples on either side and the verdict is inconclusive: said, not failed",
             kind="number",
             metavar="N",
-            default=10,
+            default=DEFAULT_MIN_SAMPLES,
             least=3,
             most=10_000,
             whole=True,

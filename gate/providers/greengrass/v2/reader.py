@@ -34,6 +34,7 @@ It rolls back by deploying again the target's last deployment that worked on its
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from gate.core.errors import GateError, ReadError, TransientError
 from gate.core.ids import api_id, require_id
 from gate.core.model import DeviceResult, ErrorDetail, RollbackPlan, Snapshot, State
 from gate.core.text import from_api, one_line
+from gate.core.timestamps import iso_utc
 from gate.providers.aws.calls import call_aws
 from gate.providers.closing import shared
 from gate.providers.greengrass.v2 import history, judge, rollback
@@ -109,10 +111,17 @@ class GreengrassV2Deployment:
         return [self._devices[name] for name in sorted(self._devices)]
 
     def fetch(self) -> Snapshot:
-        return self._read(at_deadline=False)
+        return self._dated(self._read(at_deadline=False))
 
     def fetch_at_deadline(self) -> Snapshot:
-        return self._read(at_deadline=True)
+        return self._dated(self._read(at_deadline=True))
+
+    def _dated(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` with the deployment's ``creationTimestamp``: its age, and where a
+        comparison's baseline ends."""
+        if self._created is None or snapshot.created_at is not None:
+            return snapshot
+        return replace(snapshot, created_at=iso_utc(self._created))
 
     def past_durations(self) -> list[float]:
         """How long the target's earlier deployments took, newest first (after a read)."""
