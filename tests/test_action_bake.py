@@ -265,6 +265,8 @@ def test_a_comparison_that_regresses_fails_the_step_and_rolls_back_and_one_kept_
     assert comparison["verdict"]["outcome"] == "regression"
     (annotation,) = [c for c in parse_commands(run.stdout + run.stderr) if c.name == "error"]
     assert annotation.properties["title"] == "Bake failed: comparison error_ratio"
-    assert ": regression (p < 0.05 and +" in unescape_data(annotation.data)
+    assert ": regression (p < 0.05 and, at 95% confidence, a shift of +" in unescape_data(
+        annotation.data
+    )
     assert run.outputs["rollback-status"] == "succeeded"
     assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]

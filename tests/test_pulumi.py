@@ -766,7 +766,7 @@ def test_a_comparison_that_regresses_fails_the_update_and_rolls_back(
     message = gate_message(host)
     assert "the deployment succeeded, then failed its bake" in message
     assert "comparison error_ratio: error_ratio during the bake 0.0" in message
-    assert ": regression (p < 0.05 and +" in message
+    assert ": regression (p < 0.05 and, at 95% confidence, a shift of +" in message
     assert "rollback succeeded: redeploy set good" in message
     assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
 

@@ -514,7 +514,7 @@ def test_a_comparison_that_regresses_fails_the_resource_and_rolls_back_and_one_k
     said = str(failed.value)
     assert "the deployment succeeded, then failed its bake" in said
     assert "comparison error_ratio: error_ratio during the bake 0.0" in said
-    assert ": regression (p < 0.05 and +" in said
+    assert ": regression (p < 0.05 and, at 95% confidence, a shift of +" in said
     assert "rollback succeeded: redeploy set good" in said
     assert [body["set_id"] for _, body, _ in emulator.posted] == ["good"]  # type: ignore[index]
 
