@@ -23,8 +23,11 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test's tier (``-m unit``, ``-m integration``, ``-m e2e``): see tests/tiers.py."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test's tier (``-m unit``, ``-m integration``, ``-m e2e``): see tests/tiers.py.
+    Told only when ``-m`` asks: reading every test's code costs each worker a second or two."""
+    if not config.option.markexpr:
+        return
     for item in items:
         tier = tier_of(item)
         if item.get_closest_marker(tier) is None:

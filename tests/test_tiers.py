@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tiers import TIERS
+from tests.tiers import TIERS, tier_of
 
 
 def test_every_collected_test_has_exactly_one_tier(request: pytest.FixtureRequest) -> None:
+    """The tier ``-m`` selects by (told in conftest.py), and no second one said beside it."""
     items = request.session.items
     assert items
     wrong = {
         item.nodeid: tiers
         for item in items
-        if len(tiers := {mark.name for mark in item.iter_markers() if mark.name in TIERS}) != 1
+        if len(tiers := {tier_of(item)} | {m.name for m in item.iter_markers() if m.name in TIERS})
+        != 1
     }
     assert not wrong
 

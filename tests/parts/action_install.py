@@ -1,30 +1,38 @@
-"""The GitHub Action's own install step, run once per test run rather than once per test.
+"""The GitHub Action's environment, made once per test run rather than once per test.
 
 The action keeps its environment in ``$RUNNER_TEMP/deploy-gate-<checkout id>`` and skips the
 install when that environment already holds ``gate`` (a later gate step of the same job). The
-tests use that very rule: :func:`install_action` runs the install step, as the runner would,
-into one directory shared by every pytest-xdist worker of the run (under a file lock), and
-:func:`runner_temp_with` gives each test a fresh RUNNER_TEMP in which that environment is
-already present, so the step finds it and goes on. Every test still runs every step of the
-action, the install step included; only pip's work is done once.
+tests use that very rule: :func:`install_action` makes that environment from this checkout,
+once per run, in one directory shared by every pytest-xdist worker (under a file lock), and
+:func:`runner_temp_with` gives each test a fresh RUNNER_TEMP in which it is present, so every
+test runs every step of the action, the install step included, as a later step of a job does.
+The install step's first run in a job, pip and all, is a test of its own
+(tests/test_action_install.py).
 
-The install runs when collection ends (:func:`install_for`), before any test's clock starts:
-on a busy machine pip takes longer than one test may run (the suite's timeout), and a test
-that waited for it would fail for want of time, not for a fault.
+The environment is made with uv (the test command's installer) rather than the step's pip:
+the same checkout into the same place in about 2 s instead of about 30 s of CPU, which every
+worker would otherwise wait for before its first test. It is made when collection ends
+(:func:`install_for`), before any test's clock starts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.actions_runner import load_action, step_env, with_defaults
 from tests.parts.installed import install_once
-from tests.support import REPO, clean_env
+from tests.support import REPO
 
-__all__ = ["action_environment", "install_for", "runner_temp_with"]
+__all__ = [
+    "action_environment",
+    "checkout_id",
+    "install_for",
+    "runner_temp_with",
+]
 
 _INSTALLED = pytest.StashKey["Path | str"]()
 """The environment the install made, or why it could not."""
@@ -59,28 +67,29 @@ def run_directory(factory: pytest.TempPathFactory) -> Path:
 
 
 def install_action(shared: Path) -> Path:
-    """Run the action's install step once into ``shared`` (its RUNNER_TEMP); returns the
-    environment it made."""
-    action = load_action(REPO / "action.yml")
-    [step] = [step for step in action["runs"]["steps"] if step.get("id") == "install"]
+    """The environment the action's install step leaves in ``shared`` (its RUNNER_TEMP), made
+    once; returns it."""
     runner_temp = shared / "action-runner-temp"
     runner_temp.mkdir(exist_ok=True)
-    script = shared / "action-install.sh"
-    script.write_text(step["run"])
-    env = {
-        **clean_env(),
-        **step_env(step, with_defaults(action, {}), {}),
-        "GITHUB_ACTION_PATH": str(REPO),
-        "GITHUB_OUTPUT": str(shared / "action-install-output.txt"),
-        "RUNNER_TEMP": str(runner_temp),
-    }
+    environment = runner_temp / f"deploy-gate-{checkout_id(REPO)}"
+    uv = Path(sys.executable).with_name("uv")
+    script = shared / "action-environment.sh"
+    script.write_text(
+        'set -eu\n"$1" venv --quiet --python "$2" "$3"\n'
+        '"$1" pip install --quiet --refresh-package deploy-gate --python "$3/bin/python" "$4"\n'
+    )
+    args = [str(uv), sys.executable, str(environment), str(REPO)]
 
     def installed() -> bool:
-        return any(runner_temp.glob("deploy-gate-*/bin/gate"))
+        return (environment / "bin" / "gate").exists()
 
-    install_once("the action", script, [], shared / "action-install.lock", installed, env=env)
-    [gate] = runner_temp.glob("deploy-gate-*/bin/gate")
-    return gate.parent.parent
+    install_once("the action", script, args, shared / "action-install.lock", installed)
+    return environment
+
+
+def checkout_id(action_path: Path) -> str:
+    """The install step's name for one checkout of the action (its ``checkout_id``)."""
+    return hashlib.sha256(str(action_path).encode()).hexdigest()[:12]
 
 
 def runner_temp_with(environment: Path, directory: Path) -> Path:
