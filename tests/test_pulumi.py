@@ -895,7 +895,7 @@ def test_a_release_whose_bake_is_report_only_succeeds_and_rolls_nothing_back(
         gates = run_program(
             lambda: release_gates(
                 paced_emulator,
-                bake="0.5s",
+                bake="2s",
                 bake_interval="0.1s",
                 probe=[unhealthy.url],
                 probe_failures=1,
@@ -906,7 +906,9 @@ def test_a_release_whose_bake_is_report_only_succeeds_and_rolls_nothing_back(
         [status] = settle(gates.status)
     assert status == "succeeded"
     assert host.failures == []
-    assert unhealthy.probes > 2, "every round probed, the breach ended nothing"
+    # the first round breaches (one failed probe is enough); a bake that acted on it would
+    # have ended there, and this one read again at least at its end
+    assert unhealthy.probes >= 2, "the breach ended nothing"
     assert paced_emulator.posted == [], "nothing rolled back"
     assert paced_emulator.posted == []
 
