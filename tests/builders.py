@@ -4,7 +4,8 @@
   :data:`FAST_PULUMI` (the dynamic provider's inputs), :data:`FAST_NATIVE` (the native
   provider's camelCase inputs): one pair of numbers, in each face's spelling.
 - Targets: :func:`humanitec_target` (the ids of a Humanitec deployment, as a dict),
-  :func:`humanitec_provider` (the provider, connected to the emulator).
+  :func:`humanitec_provider` (the provider, connected to the emulator),
+  :func:`humanitec_action_inputs` (the GitHub Action's inputs gating one on the emulator).
 - Running the command: :func:`gate_humanitec` (``gate wait humanitec`` on the emulator, as a
   pipeline runs it); :func:`gate_greengrass_v2` and :func:`run_gate` are in tests/support.py.
 - Comparisons: :func:`compared_bake` (a bake comparing the emulator's Prometheus error
@@ -40,6 +41,7 @@ __all__ = [
     "as_flags",
     "compared_bake",
     "gate_humanitec",
+    "humanitec_action_inputs",
     "humanitec_provider",
     "humanitec_target",
     "json_outcome",
@@ -53,6 +55,7 @@ FAST = ["--interval", INTERVAL, "--max-interval", MAX_INTERVAL]
 FAST_JSON = [*FAST, "--output", "json"]
 FAST_PULUMI = {"interval": INTERVAL, "max_interval": MAX_INTERVAL}
 FAST_NATIVE = {"interval": INTERVAL, "maxInterval": MAX_INTERVAL}
+FAST_ACTION = {"interval": INTERVAL, "max-interval": MAX_INTERVAL}
 
 
 def humanitec_target(
@@ -60,6 +63,21 @@ def humanitec_target(
 ) -> dict[str, str]:
     """A Humanitec deployment's ids, as outcomes and targets carry them."""
     return {"org": org, "app": app, "env": env, "deploy_id": deploy_id}
+
+
+def humanitec_action_inputs(deploy_id: str, **more: str) -> dict[str, str]:
+    """The GitHub Action's inputs for Humanitec deployment ``deploy_id`` of acme/shop/production
+    (the emulator's ``HUMANITEC_API_URL`` comes from the environment), polling fast."""
+    return {
+        "provider": "humanitec",
+        "org": "acme",
+        "app": "shop",
+        "env": "production",
+        "deploy-id": deploy_id,
+        "humanitec-token": TOKEN,
+        **FAST_ACTION,
+        **more,
+    }
 
 
 def humanitec_provider(

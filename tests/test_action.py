@@ -26,6 +26,7 @@ from tests.actions_runner import (
     run_action,
     unescape_data,
 )
+from tests.builders import humanitec_action_inputs
 from tests.support import REPO, TOKEN, clean_env
 
 ACTION = load_action(REPO / "action.yml")
@@ -79,20 +80,6 @@ def act(emulator: Emulator, runner_temp: Path, tmp_path: Path) -> Iterator[Any]:
         )
 
     return run
-
-
-def humanitec_inputs(deploy_id: str, **more: str) -> dict[str, str]:
-    return {
-        "provider": "humanitec",
-        "org": "acme",
-        "app": "shop",
-        "env": "production",
-        "deploy-id": deploy_id,
-        "humanitec-token": TOKEN,
-        "interval": "0.05s",
-        "max-interval": "0.2s",
-        **more,
-    }
 
 
 def all_text(run: ActionRun) -> str:
@@ -176,7 +163,7 @@ def test_a_failed_deployment_fails_the_step_with_annotations_outputs_summary_and
     deploy_id = emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "in progress"), (0.3, "failed")]), errors=errors
     )
-    run = act(humanitec_inputs(deploy_id))
+    run = act(humanitec_action_inputs(deploy_id))
     assert run.returncode == 1, run.stdout + run.stderr
     commands = parse_commands(run.stdout + run.stderr)
     annotations = [c for c in commands if c.name == "error"]
@@ -204,7 +191,7 @@ def test_a_succeeded_deployment_passes_with_a_notice(emulator: Emulator, act: An
     deploy_id = emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "pending"), (0.3, "succeeded")])
     )
-    run = act(humanitec_inputs(deploy_id))
+    run = act(humanitec_action_inputs(deploy_id))
     assert run.returncode == 0, run.stdout + run.stderr
     commands = parse_commands(run.stdout)
     assert [c.name for c in commands if c.name in ("notice", "error", "warning")] == ["notice"]
@@ -231,7 +218,7 @@ def test_a_pipeline_run_fails_the_step_with_its_failed_step_and_log(
         Timeline([(0, "executing"), (0.3, "failed")]),
         jobs=[PipelineJob("deploy", step.timeline, steps=[step])],
     )
-    inputs = {**humanitec_inputs(""), "env": "", "pipeline": "default", "run": run_id}
+    inputs = {**humanitec_action_inputs(""), "env": "", "pipeline": "default", "run": run_id}
     run = act(inputs)
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.outputs["status"] == "failed"
@@ -276,7 +263,7 @@ def test_the_token_can_come_from_the_steps_env_instead_of_the_input(
     emulator: Emulator, act: Any
 ) -> None:
     deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
-    inputs = humanitec_inputs(deploy_id)
+    inputs = humanitec_action_inputs(deploy_id)
     del inputs["humanitec-token"]
     run = act(inputs, env={"HUMANITEC_TOKEN": TOKEN})
     assert run.returncode == 0, run.stdout
@@ -285,7 +272,7 @@ def test_the_token_can_come_from_the_steps_env_instead_of_the_input(
 
 def test_a_timeout_is_one_error_annotation(emulator: Emulator, act: Any) -> None:
     deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "in progress")]))
-    run = act(humanitec_inputs(deploy_id, timeout="0.5s"))
+    run = act(humanitec_action_inputs(deploy_id, timeout="0.5s"))
     assert run.returncode == 3
     errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert len(errors) == 1
@@ -298,7 +285,7 @@ def test_a_bad_token_is_one_error_annotation_and_never_printed(
     emulator: Emulator, act: Any
 ) -> None:
     deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "pending")]))
-    run = act(humanitec_inputs(deploy_id, **{"humanitec-token": "n0t-the-t0ken-0123456789"}))
+    run = act(humanitec_action_inputs(deploy_id, **{"humanitec-token": "n0t-the-t0ken-0123456789"}))
     assert run.returncode == 4
     errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert [c.properties["title"] for c in errors] == ["Deployment status could not be read"]
@@ -311,7 +298,7 @@ def test_hostile_api_text_creates_no_command_output_or_markup(emulator: Emulator
     deploy_id = emulator.add_humanitec(
         "acme", "shop", "production", Timeline([(0, "failed")]), errors=HOSTILE
     )
-    run = act(humanitec_inputs(deploy_id))
+    run = act(humanitec_action_inputs(deploy_id))
     assert run.returncode == 1
     commands = parse_commands(run.stdout + run.stderr)
     assert not [c for c in commands if c.legacy], "a ##[ line escaped stop-commands"
@@ -421,7 +408,7 @@ def test_fail_fast_false_is_accepted_for_every_provider_and_for_targets(
         deploy_id = emulator.add_humanitec(
             "acme", "shop", "production", Timeline([(0, "succeeded")])
         )
-        inputs, env = humanitec_inputs(deploy_id), {}
+        inputs, env = humanitec_action_inputs(deploy_id), {}
         if provider == "targets":
             targets = tmp_path / "release.yaml"
             targets.write_text(
@@ -455,7 +442,7 @@ def test_an_input_that_looks_like_an_option_is_refused(
 
 
 def test_a_value_that_starts_with_a_dash_stays_a_value(emulator: Emulator, act: Any) -> None:
-    run = act({**humanitec_inputs("d1"), "org": "--help"})
+    run = act({**humanitec_action_inputs("d1"), "org": "--help"})
     assert run.returncode == 2
     [error] = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert "--org '--help' is not a valid id" in error.data
@@ -472,7 +459,7 @@ def test_a_missing_provider_input_fails_with_an_annotation(act: Any) -> None:
 
 
 def test_a_usage_error_is_annotated(act: Any) -> None:
-    run = act(humanitec_inputs("../../x"))
+    run = act(humanitec_action_inputs("../../x"))
     assert run.returncode == 2
     errors = [c for c in parse_commands(run.stdout) if c.name == "error"]
     assert errors
@@ -494,7 +481,7 @@ def test_cancelling_the_step_reaches_the_gate_and_still_writes_outputs(
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
 
-    run = act(humanitec_inputs(deploy_id), popen_hook=cancel)
+    run = act(humanitec_action_inputs(deploy_id), popen_hook=cancel)
     assert run.returncode == 130
     assert run.outputs["status"] == "cancelled"
     assert run.outputs["raw-status"] == "in progress"

@@ -18,9 +18,9 @@ import pytest
 
 from gate.emulator import Emulator, Timeline
 from tests.actions_runner import ActionRun, parse_commands, run_action, unescape_data
-from tests.builders import compared_bake
+from tests.builders import compared_bake, humanitec_action_inputs
 from tests.parts.moto_alarms import alarm_history_served
-from tests.support import REPO, TOKEN, clean_env
+from tests.support import REPO, clean_env
 
 HOSTILE_BODY = "down\n::error::x\n##[error]x\n::set-output name=bake-status::passed"
 
@@ -80,17 +80,7 @@ def act(emulator: Emulator, runner_temp: Path, tmp_path: Path) -> Any:
         deploy_id = emulator.add_humanitec(
             "acme", "shop", "production", Timeline([(0, "in progress"), (0.3, "succeeded")])
         )
-        inputs = {
-            "provider": "humanitec",
-            "org": "acme",
-            "app": "shop",
-            "env": "production",
-            "deploy-id": deploy_id,
-            "humanitec-token": TOKEN,
-            "interval": "0.05s",
-            "max-interval": "0.2s",
-            **bake,
-        }
+        inputs = humanitec_action_inputs(deploy_id, **bake)
         workspace = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
         workspace.mkdir()
         return run_action(

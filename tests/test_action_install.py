@@ -12,9 +12,10 @@ import pytest
 
 from gate.emulator import Emulator, Timeline
 from tests.actions_runner import run_action
+from tests.builders import humanitec_action_inputs
 from tests.parts.action_install import checkout_id
 from tests.parts.installed import INSTALL_SECONDS
-from tests.support import REPO, TOKEN, clean_env
+from tests.support import REPO, clean_env
 
 
 @pytest.mark.timeout(INSTALL_SECONDS)
@@ -22,14 +23,7 @@ def test_the_first_gate_step_of_a_job_installs_gate_and_a_later_one_reuses_it(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     deploy_id = emulator.add_humanitec("acme", "shop", "production", Timeline([(0, "succeeded")]))
-    inputs = {
-        "provider": "humanitec",
-        "org": "acme",
-        "app": "shop",
-        "env": "production",
-        "deploy-id": deploy_id,
-        "humanitec-token": TOKEN,
-    }
+    inputs = humanitec_action_inputs(deploy_id)
     env = {**clean_env(), "HUMANITEC_API_URL": emulator.url}
     runner_temp = tmp_path / "runner_temp"
     runner_temp.mkdir()
