@@ -52,10 +52,10 @@ RUNNING_THEN_SUCCESS = [(0, "running"), (0.4, "succeeded")]
 SUCCESS_DEADLINE = 60.0
 """The deadline of a case that must end as the deployment ended: it ends once the deployment
 did, so a long one costs nothing, and a busy machine cannot turn its retries into a timeout."""
-SLACK = 10.0
+SLACK = 20.0
 """Seconds past its deadline and last read a busy machine may take to end a case (imports,
-a starved CPU): far below the 30 s or more the faults hold for, so a wait the faults hold
-still fails the bound."""
+a starved CPU; 10 s was once exceeded at a load of 6 to 10 on 2 CPUs): below the 30 s or more
+the faults hold for, so a wait the faults hold still fails the bound."""
 
 
 def bounded(case: Case) -> list[str]:
