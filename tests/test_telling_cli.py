@@ -4,18 +4,25 @@ and never the exit code."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import signal
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
+from gate.cli.command import main
 from gate.emulator import Emulator, Timeline
 from tests.builders import FAST
 from tests.parts.github_api import GitHubApiServer, github_api
 from tests.parts.otlp_receiver import OtlpReceiver
-from tests.support import TOKEN, run_gate
+from tests.support import TOKEN, clean_env, run_gate
 from tests.test_fleet import release
 from tests.test_github_deployments import GITHUB_TOKEN, workflow
 
@@ -204,6 +211,140 @@ def test_a_signal_while_telling_costs_what_was_not_told_never_the_outcome(
     assert outcome["status"] == "succeeded"
     assert code == 0, err
     assert "interrupted while telling the platform" in err
+
+
+class CancelledAsItIsSaid(io.StringIO):
+    """A stream of the gate's, and a runner that cancels the moment the gate says a cue: as the
+    gate writes text holding one, this process is sent that cue's signals (each cue once)."""
+
+    def __init__(self, cues: Mapping[str, Sequence[int]]) -> None:
+        super().__init__()
+        self.cues = dict(cues)
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        for cue in [cue for cue in self.cues if cue in text]:
+            for signum in self.cues.pop(cue):
+                os.kill(os.getpid(), signum)
+        return written
+
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass
+class OwnHandlers:
+    """This process's own handler of :data:`SIGNALS` while a test runs the gate in-process:
+    the signals that reach it are listed."""
+
+    heard: list[int] = field(default_factory=list)
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.heard.append(signum)
+
+    def in_place(self) -> bool:
+        return all(signal.getsignal(signum) is self for signum in SIGNALS)
+
+
+@pytest.fixture
+def own_handlers() -> Iterator[OwnHandlers]:
+    handlers = OwnHandlers()
+    before = {signum: signal.signal(signum, handlers) for signum in SIGNALS}
+    try:
+        yield handlers
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+@pytest.mark.parametrize(("final", "code"), [("succeeded", 0), ("failed", 1)])
+def test_signals_once_the_outcome_is_written_end_the_telling_never_the_exit_code(
+    paced_emulator: Emulator, tmp_path: Path, own_handlers: OwnHandlers, final: str, code: int
+) -> None:
+    """A SIGTERM as the outcome is written is ignored; the next, as the gate says what a
+    telling could not tell, ends the telling; SIGHUP and SIGINT as the gate says so are
+    ignored. The exit code stays the outcome's, and the caller gets its own handlers back.
+    (In-process, each signal lands exactly there, however slowly the machine runs.)"""
+    report = tmp_path / "outcome.json"
+    out = CancelledAsItIsSaid({'"status"': [signal.SIGTERM]})
+    err = CancelledAsItIsSaid(
+        {
+            "gate: warning: OpenTelemetry": [signal.SIGTERM],
+            "interrupted while telling the platform": [signal.SIGHUP, signal.SIGINT],
+        }
+    )
+    args = [*WAIT, "--deploy-id", deploy(paced_emulator, final), *FAST, "--output", "json"]
+    with OtlpReceiver(answer=400) as refusing:
+        exit_code = main(
+            [*args, "--otel-endpoint", refusing.url, "--json-report", str(report)],
+            env={"HUMANITEC_API_URL": paced_emulator.url, "HUMANITEC_TOKEN": TOKEN},
+            stdout=out,
+            stderr=err,
+            stdin=io.StringIO(""),
+        )
+    said = err.getvalue()
+    assert exit_code == code, said
+    assert json.loads(out.getvalue())["status"] == final
+    assert json.loads(report.read_text())["status"] == final
+    assert "gate: warning: interrupted while telling the platform; not all was told" in said
+    assert own_handlers.heard == []
+    assert own_handlers.in_place()
+
+
+def test_a_gate_on_a_thread_leaves_the_processs_signal_handlers_alone(
+    paced_emulator: Emulator, own_handlers: OwnHandlers
+) -> None:
+    """A host that runs the command on a thread of its own (as the library and the Pulumi
+    faces run the gate) keeps its handlers, before, during and after the outcome."""
+    import threading
+
+    codes: list[int] = []
+    err = io.StringIO()
+
+    def run() -> None:
+        codes.append(
+            main(
+                [*WAIT, "--deploy-id", deploy(paced_emulator, "failed"), *FAST],
+                env={"HUMANITEC_API_URL": paced_emulator.url, "HUMANITEC_TOKEN": TOKEN},
+                stdout=io.StringIO(),
+                stderr=err,
+                stdin=io.StringIO(""),
+            )
+        )
+
+    gate_thread = threading.Thread(target=run)
+    gate_thread.start()
+    gate_thread.join()
+    assert codes == [1], err.getvalue()
+    assert own_handlers.in_place()
+
+
+AS_THE_PROCESS_EXITS = (
+    "import os, signal, sys\n"
+    "from gate.cli.command import main\n"
+    "code = main()\n"
+    "for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):\n"
+    "    os.kill(os.getpid(), signum)\n"
+    "sys.exit(code)\n"
+)
+"""The command as its entry point runs it (``sys.exit(main())``), and the runner's signals in
+the instant between the gate's return and its process's exit."""
+
+
+def test_signals_after_the_gate_returned_are_ignored_until_its_process_exits(
+    paced_emulator: Emulator,
+) -> None:
+    args = [*WAIT, "--deploy-id", deploy(paced_emulator, "failed"), *FAST, "--output", "json"]
+    result = subprocess.run(
+        [sys.executable, "-c", AS_THE_PROCESS_EXITS, *args],
+        env={**clean_env(), "HUMANITEC_API_URL": paced_emulator.url, "HUMANITEC_TOKEN": TOKEN},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["status"] == "failed"
 
 
 def test_a_single_gate_without_an_environment_is_in_progress_from_the_start(

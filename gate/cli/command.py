@@ -38,7 +38,10 @@ def main(
     """Run the gate command; returns its exit code. Callable in-process (tests, the demo).
 
     Whatever happens to its streams (closed, a full disk, a reader that went away), it ends
-    with the outcome's exit code, never a traceback.
+    with the outcome's exit code, never a traceback; and so it does whatever signal comes once
+    the outcome is decided. Without ``argv`` it is the process's own command (``gate``,
+    ``python -m gate``): signals then stay ignored until the process exits. Called with
+    ``argv``, it gives the caller its own signal handlers back.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
@@ -48,7 +51,7 @@ def main(
     if env.get("GITHUB_ACTIONS") == "true":  # the runner reads stderr too, in any output mode
         err = cast(TextIO, CommandFreeStream(err))  # a TextIOBase: typing's TextIO is nominal
     try:
-        with signals_interrupt():
+        with signals_interrupt(until_exit=argv is None):
             try:
                 return _dispatch(args, env, out, err, stdin or sys.stdin)
             except GateError as error:

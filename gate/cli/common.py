@@ -27,8 +27,9 @@ __all__ = [
     "check_report_paths",
     "say",
     "settle",
-    "signals_deferred",
+    "signals_end_once",
     "signals_interrupt",
+    "signals_latch",
     "usable",
     "write_reports",
 ]
@@ -137,39 +138,73 @@ def settle(*streams: TextIO) -> None:
 
 
 _CAUGHT = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+_EVERY = (signal.SIGINT, *_CAUGHT)
+
+
+def _in_charge() -> bool:
+    """Whether this thread may change the process's signal handlers: the main thread only (the
+    library and the Pulumi faces run the gate on threads of a host's process)."""
+    return threading.current_thread() is threading.main_thread()
 
 
 @contextmanager
-def signals_interrupt() -> Iterator[None]:
+def signals_interrupt(*, until_exit: bool = False) -> Iterator[None]:
     """SIGTERM and SIGHUP end what is under way like Ctrl-C does (CI runners send them).
     Installed first thing, so a signal during a slow start (imports, AWS credential lookup)
-    is an orderly ending too."""
-    if threading.current_thread() is not threading.main_thread():
+    is an orderly ending too.
+
+    At the end, the caller's own handlers are given back; but with ``until_exit`` (the gate is
+    the process, which exits as this ends) signals are ignored from then on, as they are once
+    the outcome is decided (:func:`signals_latch`): none changes how the process exits."""
+    if not _in_charge():
         yield
         return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise Interrupted(signum)
 
-    previous = {signum: signal.signal(signum, interrupt) for signum in _CAUGHT}
+    previous = {signum: signal.getsignal(signum) for signum in _EVERY}
+    for signum in _CAUGHT:
+        signal.signal(signum, interrupt)
     try:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            if until_exit:
+                signal.signal(signum, signal.SIG_IGN)
+            elif handler is not None:  # None: not a Python handler, and not ours to give back
+                signal.signal(signum, handler)
+
+
+def signals_latch() -> None:
+    """The outcome is decided: from here no signal changes the exit code. Every signal is
+    ignored (no report is left half written) but the first under :func:`signals_end_once`,
+    which ends only what is under way there. When :func:`signals_interrupt` ends, the caller
+    gets its handlers back, or, in the gate's own process, they stay ignored until it exits."""
+    if _in_charge():
+        for signum in _EVERY:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 @contextmanager
-def signals_deferred() -> Iterator[None]:
-    """While the outcome is written out, further signals are ignored, so no report is left
-    half done; the gate exits right after with the outcome's code (the files say what it was)."""
-    if threading.current_thread() is not threading.main_thread():
+def signals_end_once() -> Iterator[None]:
+    """Once the outcome is decided (:func:`signals_latch`): the first signal ends what is under
+    way here (:class:`Interrupted` raised), and every signal after it is ignored, so that the
+    caller's words on being cut short are said whole, and the gate still exits with the
+    outcome's code."""
+    if not _in_charge():
         yield
         return
-    caught = (signal.SIGINT, *_CAUGHT)
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in caught}
+
+    def end_once(signum: int, frame: FrameType | None) -> None:
+        for each in _EVERY:
+            signal.signal(each, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    for signum in _EVERY:
+        signal.signal(signum, end_once)
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum in _EVERY:
+            signal.signal(signum, signal.SIG_IGN)

@@ -27,7 +27,7 @@ from gate.cli.common import (
     Reports,
     check_report_paths,
     say,
-    signals_deferred,
+    signals_latch,
     write_reports,
 )
 from gate.cli.parsers import wait_all_parser
@@ -152,13 +152,13 @@ def run_release(
                 timing=Timing(started=began),
             )
     finally:
+        signals_latch()  # how the gate ends is decided: from here no signal changes its code
         for provider in providers:
             provider.close()
         for made in bakes:
             made.close()
         sharing.close()
-    with signals_deferred():
-        _render(ended, plan, env, out, err, one=one)
+    _render(ended, plan, env, out, err, one=one)
     close_tellings(tellings, err)  # after the outcome is written: a signal now costs nothing
     return ended.outcomes[0].exit_code if one else ended.exit_code
 

@@ -185,9 +185,11 @@ def exit_codes_markdown() -> str:
         + "\nWith many targets (`gate wait-all`, a repeated id) the code is the worst of "
         "theirs: 1 before 3 before 4, and 0 only if every target succeeded.\n"
         "\nA signal during a rollback still ends the gate with 128 + the signal; the JSON "
-        "`status` stays the failure's. A stream or report that cannot be written (stdout "
-        "closed or piped into `head`, a full disk) is said on stderr where possible and never "
-        "changes the code: the code is the deployment's.\n"
+        "`status` stays the failure's. Once the outcome is decided, a signal never changes the "
+        "code: while the platform is told (`--otel`, `--github-deployment`) it ends the telling "
+        "(a warning says not all was told), and else it is ignored. A stream or report that "
+        "cannot be written (stdout closed or piped into `head`, a full disk) is said on stderr "
+        "where possible and never changes the code: the code is the deployment's.\n"
     )
 
 

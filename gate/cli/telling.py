@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from gate.cli.common import say
+from gate.cli.common import say, signals_end_once
 from gate.core.errors import Interrupted
 from gate.waiting.telling import Telling, closed
 
@@ -18,7 +18,8 @@ def close_tellings(tellings: Sequence[Telling], err: TextIO) -> None:
     """Each telling flushed, once the outcome is written; a signal now ends the flushing
     (what was not told is lost, the gate's outcome and exit code are not)."""
     try:
-        for warning in closed(tellings):
-            say(err, f"gate: warning: {warning}\n")
+        with signals_end_once():
+            for warning in closed(tellings):
+                say(err, f"gate: warning: {warning}\n")
     except (KeyboardInterrupt, Interrupted):
         say(err, "gate: warning: interrupted while telling the platform; not all was told\n")
