@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,8 +297,6 @@ def test_a_gate_on_a_thread_leaves_the_processs_signal_handlers_alone(
 ) -> None:
     """A host that runs the command on a thread of its own (as the library and the Pulumi
     faces run the gate) keeps its handlers, before, during and after the outcome."""
-    import threading
-
     codes: list[int] = []
     err = io.StringIO()
 

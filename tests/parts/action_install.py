@@ -34,6 +34,8 @@ __all__ = [
     "runner_temp_with",
 ]
 
+MAKE_ENVIRONMENT = Path(__file__).with_name("make-action-environment.sh")
+
 _INSTALLED = pytest.StashKey["Path | str"]()
 """The environment the install made, or why it could not."""
 
@@ -73,17 +75,12 @@ def install_action(shared: Path) -> Path:
     runner_temp.mkdir(exist_ok=True)
     environment = runner_temp / f"deploy-gate-{checkout_id(REPO)}"
     uv = Path(sys.executable).with_name("uv")
-    script = shared / "action-environment.sh"
-    script.write_text(
-        'set -eu\n"$1" venv --quiet --python "$2" "$3"\n'
-        '"$1" pip install --quiet --refresh-package deploy-gate --python "$3/bin/python" "$4"\n'
-    )
     args = [str(uv), sys.executable, str(environment), str(REPO)]
 
     def installed() -> bool:
         return (environment / "bin" / "gate").exists()
 
-    install_once("the action", script, args, shared / "action-install.lock", installed)
+    install_once("the action", MAKE_ENVIRONMENT, args, shared / "action-install.lock", installed)
     return environment
 
 

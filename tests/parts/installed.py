@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,10 +22,8 @@ def install_once(
     args: Sequence[str],
     lock: Path,
     installed: Callable[[], bool],
-    env: Mapping[str, str] | None = None,
 ) -> None:
-    """``installed()``, running ``bash script *args`` under ``lock`` first if it is not
-    (in ``env`` if given, else in the test's own environment)."""
+    """``installed()``, running ``bash script *args`` under ``lock`` first if it is not."""
     if installed():
         return
     with lock.open("a") as held:  # one install per machine, whatever the workers
@@ -38,7 +36,6 @@ def install_once(
             text=True,
             timeout=INSTALL_SECONDS,
             check=False,
-            env=None if env is None else dict(env),
         )
         if result.returncode != 0 or not installed():
             pytest.fail(
