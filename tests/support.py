@@ -14,6 +14,7 @@ from typing import Any
 
 from gate.core.errors import TransientError
 from gate.core.model import Outcome, Snapshot
+from tests.gate_forks import GateForks
 
 REPO = Path(__file__).resolve().parent.parent
 CONTRACT = REPO / "tests" / "contracts" / "humanitec-openapi.json"
@@ -148,17 +149,12 @@ def on_first_read(emulator: Any, path_contains: str, action: Callable[[], object
 def run_gate(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m gate ARGS`` as a pipeline runs it, with a clean AWS environment."""
+    """``python -m gate ARGS`` as a pipeline runs it, with a clean AWS environment: a process
+    of its own, forked from a server that has already imported the gate
+    (tests/gate_forks.py)."""
     full_env = clean_env()
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return _FORKS.run(list(args), full_env, timeout)
 
 
 def clean_env() -> dict[str, str]:
@@ -168,6 +164,10 @@ def clean_env() -> dict[str, str]:
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     return env
+
+
+_FORKS = GateForks(clean_env())
+"""This worker's fork server; it starts with the first run."""
 
 
 @contextmanager
