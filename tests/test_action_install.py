@@ -42,6 +42,9 @@ def test_the_first_gate_step_of_a_job_installs_gate_and_a_later_one_reuses_it(
     installed = subprocess.run([gate, "--version"], capture_output=True, text=True, check=True)
     assert version("deploy-gate") in installed.stdout
     assert not list(environment.glob("lib/python*/site-packages/__editable__*"))
+    site = next(environment.glob("lib/python*/site-packages"))
+    assert not list(site.glob("botocore/**/*.pyc")), "no bytecode made at install"
+    assert list(site.glob("gate/**/*.pyc")), "bytecode for what the run imported"
     made = gate.stat().st_mtime_ns
 
     step("later")
