@@ -119,6 +119,8 @@ def _tier_of_object(value: Any, namespace: dict[str, Any], seen: set[int]) -> se
             found |= _tier_of_function(getattr(member, "__func__", member), seen)
         for base in value.__mro__[1:]:
             found |= _tier_of_object(base, namespace, seen)
+    else:  # an object of ours (run_gate's fork server): what its class runs
+        found |= _tier_of_object(type(value), namespace, seen)
     return found
 
 
