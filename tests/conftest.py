@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,36 @@ def pytest_configure(config: pytest.Config) -> None:
     see the Ctrl-C or the runner's cancel that a test sends it."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _compile_once_for_the_workers(config)
+
+
+def _compile_once_for_the_workers(config: pytest.Config) -> None:
+    """Before pytest-xdist starts its workers, collect the suite once, in one process that
+    writes the bytecode of every module collection imports (and the tests' rewritten
+    assertions). Otherwise, on a fresh clone, every worker compiles all of it at once: 8
+    workers x 7.7 s of CPU, where with the bytecode there each takes 2.6 s. Workers read
+    bytecode even under PYTHONDONTWRITEBYTECODE; only this pass writes it."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+            *config.args,
+        ],
+        cwd=config.invocation_params.dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,  # a collection error is the workers' to report
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
