@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = ["GateForks", "needs_a_fresh_interpreter"]
 
@@ -71,24 +72,25 @@ class GateForks:
         stdin = _standard_input()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             try:
-                connection.connect(self._started())
-                request = json.dumps({"argv": args, "env": env, "cwd": os.getcwd()}).encode()
-                socket.send_fds(
-                    connection,
-                    [_HEADER.pack(len(request)) + request],
-                    [stdin, out_write, err_write],
-                )
-            finally:
-                for fd in (out_write, err_write) if stdin == 0 else (out_write, err_write, stdin):
-                    os.close(fd)
-            with connection.makefile("rb") as answers:
-                pid = json.loads(answers.readline())["pid"]
                 try:
-                    stdout, stderr = _read_until_closed((out_read, err_read), deadline)
-                except subprocess.TimeoutExpired:
-                    os.kill(pid, signal.SIGKILL)
-                    raise subprocess.TimeoutExpired(command, timeout) from None
-                returncode = json.loads(answers.readline())["returncode"]
+                    connection.connect(self._started())
+                    request = json.dumps({"argv": args, "env": env, "cwd": os.getcwd()})
+                    message = _HEADER.pack(len(request.encode())) + request.encode()
+                    socket.send_fds(connection, [message], [stdin, out_write, err_write])
+                finally:  # the run holds its own copies now
+                    for fd in (out_write, err_write, *(() if stdin == 0 else (stdin,))):
+                        os.close(fd)
+                with connection.makefile("rb") as answers:
+                    pid = self._answer(answers, "pid")
+                    try:
+                        stdout, stderr = _read_until_closed((out_read, err_read), deadline)
+                    except subprocess.TimeoutExpired:
+                        os.kill(pid, signal.SIGKILL)
+                        raise subprocess.TimeoutExpired(command, timeout) from None
+                    returncode = self._answer(answers, "returncode")
+            finally:
+                os.close(out_read)
+                os.close(err_read)
         return subprocess.CompletedProcess(command, returncode, _text(stdout), _text(stderr))
 
     def _started(self) -> str:
@@ -114,6 +116,15 @@ class GateForks:
                     )
             return self._socket_path
 
+    def _answer(self, answers: BinaryIO, name: str) -> int:
+        line = answers.readline()
+        if not line:
+            log = Path(self._socket_path).with_name("server.log")
+            raise RuntimeError(f"the gate's fork server gave no {name}; its log: {log}")
+        value = json.loads(line)[name]
+        assert isinstance(value, int)
+        return value
+
     def _stop(self) -> None:
         assert self._server is not None
         with self._server:  # closes its standard input: the server ends, and is waited for
@@ -133,21 +144,17 @@ def _read_until_closed(fds: tuple[int, int], deadline: float) -> tuple[bytes, by
     """Both pipes to their end (every writer closed), as ``communicate`` reads them."""
     chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
     open_fds = set(fds)
-    try:
-        while open_fds:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise subprocess.TimeoutExpired("gate", 0)
-            readable, _, _ = select.select(list(open_fds), [], [], left)
-            for fd in readable:
-                chunk = os.read(fd, 65536)
-                if chunk:
-                    chunks[fd].append(chunk)
-                else:
-                    open_fds.discard(fd)
-    finally:
-        for fd in fds:
-            os.close(fd)
+    while open_fds:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired("gate", 0)
+        readable, _, _ = select.select(list(open_fds), [], [], left)
+        for fd in readable:
+            chunk = os.read(fd, 65536)
+            if chunk:
+                chunks[fd].append(chunk)
+            else:
+                open_fds.discard(fd)
     return b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]])
 
 
