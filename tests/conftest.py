@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,8 +24,15 @@ def pytest_configure(config: pytest.Config) -> None:
     see the Ctrl-C or the runner's cancel that a test sends it."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+    if _starts_workers(config):
         _compile_once_for_the_workers(config)
+
+
+def _starts_workers(config: pytest.Config) -> bool:
+    option = config.option
+    if hasattr(config, "workerinput") or option.collectonly or option.help:
+        return False
+    return bool(getattr(option, "numprocesses", None))
 
 
 def _compile_once_for_the_workers(config: pytest.Config) -> None:
@@ -32,27 +40,21 @@ def _compile_once_for_the_workers(config: pytest.Config) -> None:
     writes the bytecode of every module collection imports (and the tests' rewritten
     assertions). Otherwise, on a fresh clone, every worker compiles all of it at once: 8
     workers x 7.7 s of CPU, where with the bytecode there each takes 2.6 s. Workers read
-    bytecode even under PYTHONDONTWRITEBYTECODE; only this pass writes it."""
+    bytecode even under PYTHONDONTWRITEBYTECODE; only this pass writes it. It collects what
+    the run was asked to (its own arguments, ``-n 0`` last); a failure here is the workers'
+    to report, and a pass that hangs is given up on."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--collect-only",
-            "-q",
-            "-p",
-            "no:xdist",
-            "-p",
-            "no:cacheprovider",
-            *config.args,
-        ],
-        cwd=config.invocation_params.dir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,  # a collection error is the workers' to report
-    )
+    arguments = [*config.invocation_params.args, "--collect-only", "-q", "-n", "0"]
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run(
+            [sys.executable, "-m", "pytest", *arguments, "-p", "no:cacheprovider"],
+            cwd=config.invocation_params.dir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

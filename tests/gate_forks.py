@@ -5,16 +5,21 @@ boto3, and ending (a Humanitec wait that reads once: 0.35 s of CPU started afres
 forked), and the suite runs the command some four hundred times on two CPUs. So each
 pytest-xdist worker starts this file once as a server, in the environment every run starts
 from (:func:`tests.support.clean_env`); it imports the gate's command and providers and then
-forks one process per run. The forked process is a real one: its own pid, the caller's pipes as its
-standard streams, the run's environment, directory and ``sys.argv``, and ``gate.__main__``
-run as ``python -m`` runs it, so its exit code, its output, an uncaught exception and the
-interpreter's shutdown are what a fresh start gives.
+forks a process for each run. That process is a real one: its own pid, the caller's pipes as
+its standard streams, the run's environment, directory and ``sys.argv``, and
+``gate.__main__`` run as ``python -m`` runs it, so its exit code, its output and an uncaught
+exception are what a fresh start gives. Its ending runs the garbage collector, the exit
+functions and the flush of the standard streams, but skips tearing down the server's modules
+(:func:`_end_without_teardown`).
 
 What a fork cannot give is decided at start: the interpreter's flags, its hash seed, the
-locale of its standard streams, its ``sys.path``. A run whose environment sets any of those
-(``PYTHON*``, ``LANG``, ``LC_*``) starts a fresh interpreter instead
-(:func:`needs_a_fresh_interpreter`), as does every test about signals, a terminal's
-standard input or which modules a run imports: those use ``subprocess`` themselves.
+locale of its standard streams and time zone, ``sys.path`` beyond the working directory. A
+run whose environment changes any of those (``PYTHON*``, ``LANG``, ``LC_*``, ``TZ``) starts a
+fresh interpreter instead (:func:`needs_a_fresh_interpreter`), as does every test about
+signals, a terminal's standard input or which modules a run imports: those use
+``subprocess`` themselves. What the server imported it imported in its own order, so a
+module that works only because another imported what it forgot is seen by those fresh
+starts (the action's, the signal tests', the Pulumi hosts'), not by forked runs.
 
 The server ends when its worker does (its standard input, the worker's pipe, closes).
 """
@@ -22,9 +27,12 @@ The server ends when its worker does (its standard input, the worker's pipe, clo
 from __future__ import annotations
 
 import atexit
+import contextlib
+import gc
 import json
 import os
-import select
+import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -38,7 +46,7 @@ from typing import BinaryIO
 
 __all__ = ["GateForks", "needs_a_fresh_interpreter"]
 
-_STARTUP_KEYS = ("PYTHON", "LANG", "LC_")
+_STARTUP_KEYS = ("PYTHON", "LANG", "LC_", "TZ")
 _HEADER = struct.Struct("!I")
 
 
@@ -71,6 +79,7 @@ class GateForks:
         err_read, err_write = os.pipe()
         stdin = _standard_input()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(timeout)
             try:
                 try:
                     connection.connect(self._started())
@@ -82,11 +91,11 @@ class GateForks:
                         os.close(fd)
                 with connection.makefile("rb") as answers:
                     pid = self._answer(answers, "pid")
-                    try:
-                        stdout, stderr = _read_until_closed((out_read, err_read), deadline)
-                    except subprocess.TimeoutExpired:
-                        os.kill(pid, signal.SIGKILL)
-                        raise subprocess.TimeoutExpired(command, timeout) from None
+                    stdout, stderr, ended = _read_until_closed((out_read, err_read), deadline)
+                    if not ended:
+                        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                            os.kill(pid, signal.SIGKILL)
+                        raise subprocess.TimeoutExpired(command, timeout, stdout, stderr)
                     returncode = self._answer(answers, "returncode")
             finally:
                 os.close(out_read)
@@ -95,10 +104,12 @@ class GateForks:
 
     def _started(self) -> str:
         with self._lock:
+            if self._server is not None and self._server.poll() is not None:
+                raise RuntimeError(f"the gate's fork server has ended; its log: {self._log}")
             if self._server is None:
                 directory = tempfile.mkdtemp(prefix="gate-forks-")
                 self._socket_path = os.path.join(directory, "socket")
-                log = Path(directory, "server.log")
+                log = self._log
                 with log.open("wb") as log_file:
                     self._server = subprocess.Popen(
                         [sys.executable, __file__, self._socket_path],
@@ -116,11 +127,14 @@ class GateForks:
                     )
             return self._socket_path
 
+    @property
+    def _log(self) -> Path:
+        return Path(self._socket_path).with_name("server.log")
+
     def _answer(self, answers: BinaryIO, name: str) -> int:
         line = answers.readline()
         if not line:
-            log = Path(self._socket_path).with_name("server.log")
-            raise RuntimeError(f"the gate's fork server gave no {name}; its log: {log}")
+            raise RuntimeError(f"the gate's fork server gave no {name}; its log: {self._log}")
         value = json.loads(line)[name]
         assert isinstance(value, int)
         return value
@@ -129,6 +143,8 @@ class GateForks:
         assert self._server is not None
         with self._server:  # closes its standard input: the server ends, and is waited for
             pass
+        if not self._log.stat().st_size:  # a log with something in it is kept to be read
+            shutil.rmtree(self._log.parent, ignore_errors=True)
 
 
 def _standard_input() -> int:
@@ -140,22 +156,25 @@ def _standard_input() -> int:
     return 0
 
 
-def _read_until_closed(fds: tuple[int, int], deadline: float) -> tuple[bytes, bytes]:
-    """Both pipes to their end (every writer closed), as ``communicate`` reads them."""
+def _read_until_closed(fds: tuple[int, int], deadline: float) -> tuple[bytes, bytes, bool]:
+    """Both pipes to their end (every writer closed), as ``communicate`` reads them, or what
+    came before the deadline; and whether they ended."""
     chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
-    open_fds = set(fds)
-    while open_fds:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise subprocess.TimeoutExpired("gate", 0)
-        readable, _, _ = select.select(list(open_fds), [], [], left)
-        for fd in readable:
-            chunk = os.read(fd, 65536)
-            if chunk:
-                chunks[fd].append(chunk)
-            else:
-                open_fds.discard(fd)
-    return b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]])
+    with selectors.DefaultSelector() as selector:
+        for fd in fds:
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for key, _ in selector.select(left):
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    chunks[key.fd].append(chunk)
+                else:
+                    selector.unregister(key.fd)
+        ended = not selector.get_map()
+    return b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]]), ended
 
 
 def _text(data: bytes) -> str:
@@ -178,15 +197,19 @@ def _serve(socket_path: str) -> dict[str, object]:
     listener.listen(64)
     assert threading.active_count() == 1, "forking with threads running is unsafe"
     os.write(1, b"ready\n")
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    selector.register(0, selectors.EVENT_READ)
     while True:
-        readable, _, _ = select.select([listener, 0], [], [], 1.0)
+        readable = {key.fd for key, _ in selector.select(1.0)}
         _reap()
         if 0 in readable and not os.read(0, 1):
             sys.exit(0)  # the worker is gone
-        if listener not in readable:
+        if listener.fileno() not in readable:
             continue
         connection, _ = listener.accept()
         if os.fork() == 0:
+            selector.close()
             listener.close()
             return _run_for(connection)
         connection.close()
@@ -198,10 +221,15 @@ def _run_for(connection: socket.socket) -> dict[str, object]:
     ended = 1
     try:
         message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+        if len(fds) != 3:
+            raise ConnectionError(f"a request came with {len(fds)} streams, not 3")
         (length,) = _HEADER.unpack_from(message)
         body = message[_HEADER.size :]
         while len(body) < length:
-            body += connection.recv(length - len(body))
+            more = connection.recv(length - len(body))
+            if not more:
+                raise ConnectionError("the caller left in the middle of its request")
+            body += more
         request: dict[str, object] = json.loads(body)
         pid = os.fork()
         if pid == 0:
@@ -215,7 +243,8 @@ def _run_for(connection: socket.socket) -> dict[str, object]:
         connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
-        connection.sendall(json.dumps({"returncode": code}).encode() + b"\n")
+        with contextlib.suppress(BrokenPipeError):  # a caller past its timeout has gone
+            connection.sendall(json.dumps({"returncode": code}).encode() + b"\n")
         ended = 0
     except BaseException:
         import traceback
@@ -263,10 +292,12 @@ def _end_without_teardown() -> None:
     """A run's last exit function (the first registered): Python has joined the run's threads
     and called its other exit functions; what is left of its ending is flushing the standard
     streams and tearing down every module the server imported, which changes nothing a caller
-    sees and costs 0.05 s of CPU a run. A run that ended on Ctrl-C, or whose streams cannot
-    be flushed, ends as Python ends it (by the signal; exit 120)."""
+    sees and costs 0.05 s of CPU a run (a generator left suspended is not finalized). A run
+    that ended on Ctrl-C, or whose streams cannot be flushed, ends as Python ends it (by the
+    signal; exit 120)."""
     if _exit_code is None:
         return
+    gc.collect()  # what the run left in cycles is finalized, as at any interpreter's end
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -276,11 +307,10 @@ def _end_without_teardown() -> None:
 
 
 if __name__ == "__main__":
-    import atexit
-    import gc
     import runpy
 
     atexit.register(_end_without_teardown)
+    sys.path[0] = os.getcwd()  # entry points are read as a run from the worker's directory would
     _import_the_gate()
     # Out of the collector's sight: a run's collections, and its exit, would otherwise walk
     # (and so copy) every object imported here, about 0.1 s of CPU a run.

@@ -41,10 +41,21 @@ def forks() -> GateForks:
         (["wait"], {}),  # a usage error: exit 2 and argparse's words
         ([*HUMANITEC, "--latest"], {}),  # no token: a one-line reason
         ([*HUMANITEC, "--latest", "--timeout", "-1"], {"HUMANITEC_TOKEN": TOKEN}),
+        (["wait", "greengrass", "--group-id", "g", "--deployment-id", "d"], {}),  # no region
+        (["wait", "greengrass-v2", "--deployment-id", "d"], {"AWS_REGION": "eu-west-1"}),
         (["schema", "targets"], {}),
         (["wait-all", "release.json"], {}),  # read from the caller's working directory
     ],
-    ids=["version", "usage", "no token", "bad timeout", "schema", "relative path"],
+    ids=[
+        "version",
+        "usage",
+        "no token",
+        "bad timeout",
+        "greengrass, no region",
+        "greengrass v2, no credentials",
+        "schema",
+        "relative path",
+    ],
 )
 def test_a_forked_run_ends_as_a_fresh_interpreter_does(
     forks: GateForks,
@@ -80,8 +91,9 @@ def test_a_run_past_its_timeout_is_killed_and_said_as_subprocess_says_it(
 ) -> None:
     emulator.inject(Fault.hang(60), times=100)
     env = {**clean_env(), "HUMANITEC_TOKEN": TOKEN, "HUMANITEC_API_URL": emulator.url}
-    with pytest.raises(subprocess.TimeoutExpired):
+    with pytest.raises(subprocess.TimeoutExpired) as timed_out:
         forks.run([*HUMANITEC, "--latest"], env, timeout=1)
+    assert b"waiting for the latest Humanitec deployment" in (timed_out.value.stderr or b"")
     assert forks.run(["--version"], env, timeout=60).returncode == 0, "it still serves"
 
 
@@ -93,6 +105,7 @@ def test_a_run_past_its_timeout_is_killed_and_said_as_subprocess_says_it(
         ({"PYTHONIOENCODING": "latin-1"}, True),
         ({"LANG": "C"}, True),
         ({"LC_ALL": "C"}, True),
+        ({"TZ": "Asia/Tokyo"}, True),
     ],
 )
 def test_a_run_that_changes_how_python_starts_gets_a_fresh_interpreter(
