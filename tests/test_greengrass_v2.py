@@ -506,7 +506,8 @@ def test_a_poll_of_a_1000_device_group_costs_two_calls(
     first = len(virtual_emulator.requests)
     # GetDeployment, DescribeJob, then the first roll call: four pages of members, four of
     # executions, and the health of the first MAX_DESCRIBED unfinished devices
-    assert first == 2 + 4 + 4 + MAX_DESCRIBED
+    # one CI run on a fresh clone counted 31, once in a dozen runs: name them if it recurs
+    assert first == 2 + 4 + 4 + MAX_DESCRIBED, virtual_emulator.requests
     clock.advance(2)
     provider.fetch()
     assert len(virtual_emulator.requests) - first == 2
