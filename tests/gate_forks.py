@@ -1,7 +1,7 @@
 """``python -m gate ARGS`` without paying for a fresh interpreter each time: a fork server.
 
 Most of a short gate run's CPU is the interpreter starting, importing the gate, httpx and
-boto3, and ending (a Humanitec wait that reads once: 0.35 s of CPU started afresh, 0.09 s
+boto3, and ending (a Humanitec wait that reads once: 0.34 s of CPU started afresh, 0.08 s
 forked), and the suite runs the command some four hundred times on two CPUs. So each
 pytest-xdist worker starts this file once as a server, in the environment every run starts
 from (:func:`tests.support.clean_env`); it imports the gate's command and providers and then
