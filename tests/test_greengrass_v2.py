@@ -24,7 +24,7 @@ from gate.emulator import Device, Emulator, Fault, Timeline
 from gate.providers.aws.clients import make_clients
 from gate.providers.greengrass.v2.judge import DEVICE_STATUSES, MAX_DESCRIBED, FleetPolicy
 from gate.providers.greengrass.v2.reader import GreengrassV2Deployment
-from gate.waiting.engine import Timing
+from gate.waiting.engine import LAST_READ_SECONDS, Timing
 from tests.builders import FAST
 from tests.support import VirtualClock, gate_greengrass_v2, run_gate
 
@@ -586,6 +586,51 @@ def test_ignoring_unfinished_devices_still_fails_on_the_finished_ones(
     assert outcome.status is OutcomeStatus.SUCCEEDED  # 1 of the 2 that finished: 50%
     assert "left out: --unfinished-devices ignore" in (outcome.reason or "")
     provider.close()
+
+
+class _DeadlineReadFails(VirtualClock):
+    """A clock that, once the wait sleeps to its last read (a second before the deadline or
+    later), makes the emulator answer 500s: that read is cut short, and the outcome is settled
+    on earlier reads."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self.deadline = self.now + deadline
+        self.emulator: Emulator | None = None
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if self.now >= self.deadline - LAST_READ_SECONDS and self.emulator is not None:
+            self.emulator.inject(Fault.aws("InternalFailure", status=500), times=10_000)
+            self.emulator = None
+
+
+@pytest.mark.parametrize(
+    ("policy", "never_succeeds"),
+    [
+        # the roll call before the failure saw 1 of 1 finished succeed
+        ({"unfinished": "ignore", "fail_fast": False}, True),
+        ({"min_success": 50, "fail_fast": False}, False),
+    ],
+)
+def test_a_cut_short_deadline_read_is_not_settled_on_a_roll_call_the_counts_outdate(
+    policy: dict[str, Any], never_succeeds: bool
+) -> None:
+    clock = _DeadlineReadFails(deadline=9)
+    late = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (7, "FAILED")])
+    with Emulator(token="unused-token-0123456789", clock=clock) as emulator:
+        deployment_id = emulator.add_greengrass_v2(
+            [Device("a", OK), Device("b", late), Device("offline", NEVER)], thing_group="line"
+        )
+        clock.emulator = emulator
+        provider = emulated(emulator, deployment_id=deployment_id, **policy)
+        # roll calls at 0 and 5 s; b fails at 7 s, which only the job's counts see
+        outcome = run(provider, clock, timeout=9, interval=1, max_interval=1)
+        provider.close()
+    assert outcome.status is OutcomeStatus.TIMED_OUT, outcome.reason
+    assert "1 failed" in (outcome.reason or "")
+    if never_succeeds:
+        assert "succeeded" not in (outcome.reason or "").split("(")[0]
 
 
 def test_at_most_a_bounded_number_of_failed_devices_are_described(

@@ -351,13 +351,22 @@ def judge_fleet(status: str, fleet: Fleet, policy: FleetPolicy, *, at_deadline: 
     return Verdict(_settle_unfinished(status, fleet, policy), tuple(fleet.unfinished()))
 
 
-def while_busy(status: str, counts: Counts, fleet: Fleet, policy: FleetPolicy) -> Snapshot:
-    """A poll between roll calls, while the job's ``counts`` say devices are busy."""
+def while_busy(
+    status: str, counts: Counts, fleet: Fleet, policy: FleetPolicy, *, at_roll_call: Counts
+) -> Snapshot:
+    """A poll between roll calls, while the job's ``counts`` say devices are busy. A read at
+    the deadline cut short is settled on the last roll call only while the counts say no
+    device finished since (``at_roll_call``, the counts then): once one has, that roll call
+    could pass a deployment whose devices failed since, or name finished devices as not."""
+    finished_since = (counts.succeeded, counts.failed) != (
+        at_roll_call.succeeded,
+        at_roll_call.failed,
+    )
     return Snapshot(
         State.RUNNING,
         status,
         progress=_said_of(counts, fleet.unhealthy),
-        if_deadline_passes=settled_at_deadline(status, fleet, policy),
+        if_deadline_passes=None if finished_since else settled_at_deadline(status, fleet, policy),
     )
 
 

@@ -46,7 +46,7 @@ from gate.core.timestamps import iso_utc
 from gate.providers.aws.calls import call_aws
 from gate.providers.closing import shared
 from gate.providers.greengrass.v2 import history, judge, rollback
-from gate.providers.greengrass.v2.judge import MAX_DESCRIBED, Fleet, FleetPolicy
+from gate.providers.greengrass.v2.judge import MAX_DESCRIBED, Counts, Fleet, FleetPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_greengrassv2 import GreengrassV2Client
@@ -89,6 +89,8 @@ class GreengrassV2Deployment:
         self._polls = 0
         self._fleet = Fleet()
         """The thing group as the last roll call found it."""
+        self._counted = Counts(0, 0, 0, 0)
+        """The job's counts when the last roll call was made."""
         self._devices: dict[str, DeviceResult] = {}
         """Every device the outcome reports: the members, and those that left the group."""
         self._created: datetime | None = None
@@ -227,7 +229,10 @@ class GreengrassV2Deployment:
         failure_possible = self._policy.fail_fast and counts.failed > 0
         roll_call_due = self._polls % ROLL_CALL_EVERY == 1
         if counts.unfinished and not (failure_possible or roll_call_due or at_deadline):
-            return judge.while_busy(status, counts, self._fleet, self._policy)
+            return judge.while_busy(
+                status, counts, self._fleet, self._policy, at_roll_call=self._counted
+            )
+        self._counted = counts
         # the read at the deadline has a second at most: it names health found earlier
         check_health = roll_call_due and not at_deadline
         self._fleet = self._roll_call(group, check_health=check_health)
