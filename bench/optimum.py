@@ -90,6 +90,8 @@ def plan(law: Law, price: float, min_gap: float = 0.0) -> list[float]:
     while k < n - 1 and F[k] < 1:
         k = after[k]
         reads.append(t[k])
+    if reads[-1] < t[-1]:  # the law's end (its distribution function rounded to 1 before it)
+        reads.append(t[-1])
     return reads
 
 

@@ -33,6 +33,19 @@ def test_the_optimum_beats_any_fixed_gap_for_as_many_reads() -> None:
         assert statistics.fmean(x for x, _ in best) < statistics.fmean(x for x, _ in fixed)
 
 
+def test_the_optimum_reads_to_the_end_of_its_law() -> None:
+    """A law whose distribution function rounds to 1 before its last time still ends the
+    lag of a duration there (once the seed-8 replay with twenty past durations said "mean
+    inf s", and its aim "x0.00 the optimum's (met)")."""
+    from bench import optimum
+
+    law = optimum.Law.on_grid(lambda t: min(1.0, t / 100), 1, 200, 200)
+    reads = optimum.plan(law, price=1.0, min_gap=2.0)
+    assert reads[-1] == law.times[-1]
+    lag_after_the_mass, _ = optimum.lag_and_reads(reads, 150)
+    assert math.isfinite(lag_after_the_mass)
+
+
 def test_the_fleet_rows_compare_one_process_with_separate_ones() -> None:
     from bench import fleet
     from bench.__main__ import fleet_rows
