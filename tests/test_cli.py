@@ -115,6 +115,9 @@ def test_json_output_is_one_object_with_the_documented_fields(emulator: Emulator
     ]
     assert document["elapsed_seconds"] >= 0
     assert document["polls"] >= 1
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", document["deployment_created_at"]
+    )
     assert document["schema_version"] == 1
     assert document["exit_code"] == 1
     assert "gate: waiting for" in result.stderr

@@ -221,6 +221,14 @@ def test_every_json_block_parses(block: Block) -> None:
     json.loads(block.text)
 
 
+def test_the_json_pages_example_has_every_field_the_gate_writes() -> None:
+    from gate.render.json import outcome_to_dict
+    from tests.builders import an_outcome
+
+    (example,) = (block for block in blocks("json") if block.where.startswith("docs/json.md"))
+    assert list(json.loads(example.text)) == list(outcome_to_dict(an_outcome()))
+
+
 @pytest.mark.parametrize("block", blocks("toml"), ids=ids)
 def test_every_toml_block_parses(block: Block) -> None:
     tomllib.loads(block.text)
