@@ -156,6 +156,9 @@ def test_a_check_unreadable_at_the_end_never_passes(clock: VirtualClock) -> None
     assert outcome.bake.status is BakeStatus.UNREADABLE
     assert "could not be read at the end of the bake" in (outcome.reason or "")
     assert "503 from CloudWatch" in (outcome.reason or "")
+    # its last round's retries ran past the bake: not "10m09s into its 10m00s bake"
+    assert outcome.bake.elapsed_seconds > 600
+    assert "undecided at the end of its 10m00s bake:" in (outcome.reason or "")
 
 
 def test_a_check_refused_for_good_ends_the_bake_unreadable_at_once(clock: VirtualClock) -> None:

@@ -297,11 +297,12 @@ class BakeResult:
 
     @property
     def how_far(self) -> str:
-        """``3m27s into its 10m00s bake``."""
-        return (
-            f"{format_duration(self.elapsed_seconds)} into its "
-            f"{format_duration(self.duration_seconds)} bake"
-        )
+        """``3m27s into its 10m00s bake``, or ``at the end of its 10m00s bake`` (where the
+        last round's reads, retried, ran past it)."""
+        bake = format_duration(self.duration_seconds)
+        if self.elapsed_seconds >= self.duration_seconds:
+            return f"at the end of its {bake} bake"
+        return f"{format_duration(self.elapsed_seconds)} into its {bake} bake"
 
     def why(self) -> str:
         """What breached (the first three, in their systems' words), or why the bake ended
