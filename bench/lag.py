@@ -41,6 +41,8 @@ REAL_TIME = (
 (no history) and on one with :data:`HISTORY` earlier deployments of about the same length.
 Humanitec v2 holds each read until the deployment ends: its schedule never runs."""
 HISTORY = 10
+NEIGHBOURS = 40
+"""The replay keeps this many of the organisation's latest deployments to other environments."""
 
 
 @dataclass(frozen=True)
@@ -241,11 +243,23 @@ def duration_cdf(typical: float, t: float) -> float:
     return (1 - share) * within(typical) + share * longer
 
 
-def long_tailed_replay(count: int = 1000, seed: int = 7, grid: int = 3000) -> list[Sample]:
+@dataclass(frozen=True)
+class Drawn:
+    """One deployment of the replay, as its gate meets it."""
+
+    environment: int
+    duration: float
+    history: tuple[float, ...]
+    """The environment's :data:`HISTORY` latest durations before it, newest first."""
+    others: tuple[float, ...]
+    """The durations of the organisation's latest deployments to other environments, newest
+    first (what a new target's neighbours did)."""
+
+
+def replay_draws(count: int = 1000, seed: int = 7) -> tuple[list[float], list[Drawn]]:
     """Environments whose typical deployment takes 2 to 40 minutes (log-uniform), each
-    deployment within ~20% of that, one in twenty 1.5 to 3 times longer, capped at an hour.
-    Beside the pollers, the optimum for each gate's calls (see :data:`OPTIMA`), its laws on
-    ``grid`` points (a coarser grid computes sooner, and the optimum less closely)."""
+    deployment within ~20% of that, one in twenty 1.5 to 3 times longer, capped at an hour:
+    the environments' typical durations, and ``count`` deployments in turn."""
     rng = random.Random(seed)
     environments = [math.exp(rng.uniform(math.log(120), math.log(2400))) for _ in range(40)]
 
@@ -256,13 +270,29 @@ def long_tailed_replay(count: int = 1000, seed: int = 7, grid: int = 3000) -> li
         return min(took, LONGEST)
 
     history = {
-        index: [draw(typical) for _ in range(10)] for index, typical in enumerate(environments)
+        index: [draw(typical) for _ in range(HISTORY)] for index, typical in enumerate(environments)
     }
-    samples: list[Sample] = []
-    options = WaitOptions(timeout=2 * 3600)
+    latest = [(index, past[0]) for index, past in history.items()]  # newest first
+    drawn: list[Drawn] = []
     for _ in range(count):
         index = rng.randrange(len(environments))
         duration = draw(environments[index])
+        others = tuple(took for other, took in latest if other != index)
+        drawn.append(Drawn(index, duration, tuple(history[index]), others[:NEIGHBOURS]))
+        history[index] = [duration, *history[index][: HISTORY - 1]]
+        latest = [(index, duration), *latest[: NEIGHBOURS * 2]]
+    return environments, drawn
+
+
+def long_tailed_replay(count: int = 1000, seed: int = 7, grid: int = 3000) -> list[Sample]:
+    """The pollers on :func:`replay_draws`' deployments. Beside them, the optimum for each
+    gate's calls (see :data:`OPTIMA`), its laws on ``grid`` points (a coarser grid computes
+    sooner, and the optimum less closely)."""
+    environments, drawn = replay_draws(count, seed)
+    samples: list[Sample] = []
+    options = WaitOptions(timeout=2 * 3600)
+    for one in drawn:
+        index, duration = one.environment, one.duration
         for every, name in ((2.0, "fixed 2 s loop"), (15.0, "botocore waiter (15 s)")):
             reads = math.ceil(duration / every)
             samples.append(Sample(name, duration, reads * every - duration, reads + 1, index))
@@ -271,11 +301,10 @@ def long_tailed_replay(count: int = 1000, seed: int = 7, grid: int = 3000) -> li
             ("gate, with history", _ReplayedWithHistory),
         ):
             clock = _VirtualClock()
-            provider = kind(clock, duration, history[index])
+            provider = kind(clock, duration, one.history)
             wait(provider, options, timing=Timing(clock=clock, sleep=clock.sleep))
             calls = provider.reads + (kind is _ReplayedWithHistory)
             samples.append(Sample(name, duration, clock() - duration, calls, index))
-        history[index] = [duration, *history[index][:9]]
     return samples + optima(samples, environments, grid)
 
 

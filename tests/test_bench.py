@@ -46,6 +46,63 @@ def test_the_optimum_reads_to_the_end_of_its_law() -> None:
     assert math.isfinite(lag_after_the_mass)
 
 
+def test_no_schedule_with_gaps_up_to_15_s_reads_less_often_than_the_15_s_waiter() -> None:
+    """The count bench/limits.py rests the no-history aim on: a read at 0, then gaps of at
+    most 15 s, make at least the waiter's reads on any deployment."""
+    import random
+
+    from bench import limits
+
+    rng = random.Random(4)
+    for _ in range(200):
+        duration = rng.uniform(1, 900)
+        _, waiter = limits.read(lambda _: 15.0, duration)
+        _, reads = limits.read(lambda _: rng.uniform(2.0, 15.0), duration)
+        assert waiter == math.ceil(duration / 15) + 1 <= reads
+
+
+def test_the_exact_plan_costs_no_more_than_the_gates_rule_on_its_own_law() -> None:
+    """The dynamic programme is right: on the law it plans for, its expected cost (lag, late
+    answers, reads) is no more than the one-gap-ahead rule's at the same price."""
+    from bench import limits
+    from gate.waiting.schedule import history_survival, next_gap
+
+    survival = history_survival([600, 640, 580, 700, 610, 655, 590, 620, 1400, 630])
+    assert survival is not None
+    quantiles = []
+    for q in range(1, 400):  # durations at the law's quantiles, by bisection on its survival
+        low, high = 1.0, 20_000.0
+        for _ in range(40):
+            middle = (low + high) / 2
+            low, high = (middle, high) if survival(middle) > 1 - q / 400 else (low, middle)
+        quantiles.append(low)
+    price, late_cost = 0.8, 25.0
+
+    def cost(delay: limits.Delay) -> float:
+        results = [limits.read(delay, duration) for duration in quantiles]
+        late = sum(lag_ > limits.LATE_AFTER * limits.INTERVAL for lag_, _ in results)
+        lags, reads = sum(lag_ for lag_, _ in results), sum(reads for _, reads in results)
+        return (lags + late_cost * late + price * reads) / len(results)
+
+    def rule(t: float) -> float:
+        return next_gap(t, survival, price=price, interval=2, longest=60, late_cost=late_cost)
+
+    plan = limits.following(limits.planned(survival, price, late_cost, 60), rule)
+    assert cost(plan) <= cost(rule)
+
+
+def test_the_limit_rows_run_on_a_few_draws() -> None:
+    from bench import limits
+
+    rows = limits.with_history(seed=3, count=4, grid=300) + limits.without_history(3, 4)
+    assert [who for who, _ in rows][:3] == [
+        "fixed 2 s loop",
+        "gate's rule",
+        f"exact plan on the history's law (budget {limits.PLAN_BUDGET}, late cost 25 s)",
+    ]
+    assert all(" calls" in figures for _, figures in rows)
+
+
 def test_the_fleet_rows_compare_one_process_with_separate_ones() -> None:
     from bench import fleet
     from bench.__main__ import fleet_rows
