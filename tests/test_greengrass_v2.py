@@ -588,49 +588,64 @@ def test_ignoring_unfinished_devices_still_fails_on_the_finished_ones(
     provider.close()
 
 
-class _DeadlineReadFails(VirtualClock):
-    """A clock that, once the wait sleeps to its last read (a second before the deadline or
-    later), makes the emulator answer 500s: that read is cut short, and the outcome is settled
-    on earlier reads."""
+class _FaultsOnTime(VirtualClock):
+    """A clock that, as the wait sleeps past each of ``faults``' times, makes the emulator
+    answer the next ``times`` requests whose path holds ``path`` with a 500."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, *faults: tuple[float, int, str]) -> None:
         super().__init__()
-        self.deadline = self.now + deadline
+        self.faults = [(self.now + at, times, path) for at, times, path in faults]
         self.emulator: Emulator | None = None
 
     def sleep(self, seconds: float) -> None:
         super().sleep(seconds)
-        if self.now >= self.deadline - LAST_READ_SECONDS and self.emulator is not None:
-            self.emulator.inject(Fault.aws("InternalFailure", status=500), times=10_000)
-            self.emulator = None
+        due = [fault for fault in self.faults if self.now >= fault[0]]
+        for _, times, path in due if self.emulator else ():
+            self.emulator.inject(  # type: ignore[union-attr]
+                Fault.aws("InternalFailure", status=500), times=times, path_contains=path
+            )
+        self.faults = [fault for fault in self.faults if fault not in due]
+
+
+FAILS_AT_7 = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (7, "FAILED")])
+STUCK = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS")])
+LOOSE_POLICY = {"unfinished": "ignore", "fail_fast": False}
 
 
 @pytest.mark.parametrize(
-    ("policy", "never_succeeds"),
+    ("devices", "policy", "timeout", "fault", "expected", "said"),
     [
-        # the roll call before the failure saw 1 of 1 finished succeed
-        ({"unfinished": "ignore", "fail_fast": False}, True),
-        ({"min_success": 50, "fail_fast": False}, False),
+        # roll calls at 0 and 5 s saw a succeed, b busy; b fails at 7 s, which only the
+        # job's counts see: 1 of 1 finished succeeded no longer stands
+        ("b fails", LOOSE_POLICY, 9, None, "timed_out", "1 failed"),
+        ("b fails", {"min_success": 50, "fail_fast": False}, 9, None, "timed_out", "1 failed"),
+        # the roll call due at 10 s is answered with a 500 once: it is due again at once
+        ("b fails", LOOSE_POLICY, 15, (10, 1, "/thing-groups/"), "failed", "1 of the 2"),
+        # four devices join at 6 s: 1 of 2 members succeeded no longer stands
+        ("4 join", {"min_success": 50, "fail_fast": False}, 9, None, "timed_out", "6 devices"),
     ],
 )
 def test_a_cut_short_deadline_read_is_not_settled_on_a_roll_call_the_counts_outdate(
-    policy: dict[str, Any], never_succeeds: bool
+    devices: str,
+    policy: dict[str, Any],
+    timeout: float,
+    fault: tuple[float, int, str] | None,
+    expected: str,
+    said: str,
 ) -> None:
-    clock = _DeadlineReadFails(deadline=9)
-    late = Timeline([(0, "QUEUED"), (1, "IN_PROGRESS"), (7, "FAILED")])
+    fleet = [Device("a", OK), Device("b", FAILS_AT_7), Device("offline", NEVER)]
+    if devices == "4 join":
+        fleet = [Device("a", OK), Device("b", STUCK)]
+        fleet += [Device(f"late-{n}", STUCK, joins_at=6) for n in range(4)]
+    clock = _FaultsOnTime(*([fault] if fault else []), (timeout - LAST_READ_SECONDS, 10_000, ""))
     with Emulator(token="unused-token-0123456789", clock=clock) as emulator:
-        deployment_id = emulator.add_greengrass_v2(
-            [Device("a", OK), Device("b", late), Device("offline", NEVER)], thing_group="line"
-        )
+        deployment_id = emulator.add_greengrass_v2(fleet, thing_group="line")
         clock.emulator = emulator
         provider = emulated(emulator, deployment_id=deployment_id, **policy)
-        # roll calls at 0 and 5 s; b fails at 7 s, which only the job's counts see
-        outcome = run(provider, clock, timeout=9, interval=1, max_interval=1)
+        outcome = run(provider, clock, timeout=timeout, interval=1, max_interval=1)
         provider.close()
-    assert outcome.status is OutcomeStatus.TIMED_OUT, outcome.reason
-    assert "1 failed" in (outcome.reason or "")
-    if never_succeeds:
-        assert "succeeded" not in (outcome.reason or "").split("(")[0]
+    assert outcome.status is OutcomeStatus(expected), outcome.reason
+    assert said in (outcome.reason or "")
 
 
 def test_at_most_a_bounded_number_of_failed_devices_are_described(

@@ -356,17 +356,19 @@ def while_busy(
 ) -> Snapshot:
     """A poll between roll calls, while the job's ``counts`` say devices are busy. A read at
     the deadline cut short is settled on the last roll call only while the counts say no
-    device finished since (``at_roll_call``, the counts then): once one has, that roll call
-    could pass a deployment whose devices failed since, or name finished devices as not."""
-    finished_since = (counts.succeeded, counts.failed) != (
-        at_roll_call.succeeded,
-        at_roll_call.failed,
-    )
+    device finished or joined the job since (``at_roll_call``, the counts then): once one
+    has, that roll call could pass a deployment whose devices failed since, count a share of
+    too few members, or name finished devices as not."""
+
+    def moved(said: Counts) -> tuple[int, int, int]:
+        return said.succeeded, said.failed, said.devices - said.without_execution
+
+    outdated = moved(counts) != moved(at_roll_call)
     return Snapshot(
         State.RUNNING,
         status,
         progress=_said_of(counts, fleet.unhealthy),
-        if_deadline_passes=None if finished_since else settled_at_deadline(status, fleet, policy),
+        if_deadline_passes=None if outdated else settled_at_deadline(status, fleet, policy),
     )
 
 

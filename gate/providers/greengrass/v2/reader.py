@@ -87,6 +87,7 @@ class GreengrassV2Deployment:
         self._target_arn = ""
         self._job_id = ""
         self._polls = 0
+        """Group polls answered (a roll call is due at every :data:`ROLL_CALL_EVERY`-th)."""
         self._fleet = Fleet()
         """The thing group as the last roll call found it."""
         self._counted = Counts(0, 0, 0, 0)
@@ -225,17 +226,20 @@ class GreengrassV2Deployment:
         if ended is not None:
             return ended
         counts = judge.job_counts(job, members=len(self._fleet.members))
-        self._polls += 1
         failure_possible = self._policy.fail_fast and counts.failed > 0
-        roll_call_due = self._polls % ROLL_CALL_EVERY == 1
+        roll_call_due = self._polls % ROLL_CALL_EVERY == 0
         if counts.unfinished and not (failure_possible or roll_call_due or at_deadline):
+            self._polls += 1
             return judge.while_busy(
                 status, counts, self._fleet, self._policy, at_roll_call=self._counted
             )
-        self._counted = counts
         # the read at the deadline has a second at most: it names health found earlier
         check_health = roll_call_due and not at_deadline
         self._fleet = self._roll_call(group, check_health=check_health)
+        # counted only once answered: a roll call that failed is due again, and until then
+        # the fleet is the one the counts at the last answered roll call describe
+        self._counted = counts
+        self._polls += 1
         self._devices = self._fleet.devices
         verdict = judge.judge_fleet(status, self._fleet, self._policy, at_deadline=at_deadline)
         self._devices.update((device.device, device) for device in verdict.devices)
