@@ -215,3 +215,25 @@ def test_a_report_path_that_cannot_be_written_is_refused_up_front(
 ) -> None:
     with pytest.raises(UsageError, match=words):
         require_writable("--junit", str(tmp_path / path))
+
+
+@pytest.mark.parametrize(
+    ("said", "written"),
+    [
+        ("2026-11-23T11:00:00+01:00", "2026-11-23T10:00:00.000Z"),
+        ("2026-11-23T10:00:00", "2026-11-23T10:00:00.000Z"),
+        ("1795428000000", "2026-11-23T10:00:00.000Z"),
+        ("9999-12-31T23:00:00-05:00", None),  # past the last time Python can hold
+        ("0001-01-01T00:30:00+01:00", None),
+        ("yesterday", None),
+    ],
+)
+def test_the_deployments_creation_time_is_written_in_utc_or_not_at_all(
+    said: str, written: str | None
+) -> None:
+    from gate.render.json import outcome_to_dict
+    from tests.builders import an_outcome
+
+    assert outcome_to_dict(an_outcome(deployment_created_at=said))["deployment_created_at"] == (
+        written
+    )

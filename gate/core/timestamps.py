@@ -20,11 +20,11 @@ def parse_timestamp(value: object) -> datetime | None:
         if text.isascii() and text.isdigit() and len(text) in _EPOCH_MS_DIGITS:
             return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)  # past year 9999 or before year 1: overflow
     except (ValueError, OverflowError, OSError):
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def iso_utc(moment: datetime) -> str:
