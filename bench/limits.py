@@ -3,8 +3,9 @@
 With history, the aims are p95 lag at most 1.5 x a 2 s loop's at no more than 30% of its
 calls, with mean lag within 1.2 x the optimum's for as many calls. The gate's rule is
 myopic: each gap looks one gap ahead. Here it stands beside the exact plan for the law the
-history says (:func:`planned`, a dynamic programme over a 1 s grid with the same late cost
-and gap bounds), so what remains is what ten past durations can say, not the rule.
+history says (:func:`planned`, a dynamic programme over a 1 s grid with a late cost of its
+own, :data:`PLAN_LATE_COST`, and the rule's gap bounds), so what remains is what ten past
+durations can say, not the rule.
 
 Without history, the aim is less lag than botocore's 15 s waiter at no more calls. With a
 read at 0 and no gap over 15 s, a schedule makes at least ``1 + ceil(duration / 15)`` reads,
