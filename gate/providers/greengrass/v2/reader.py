@@ -91,7 +91,7 @@ class GreengrassV2Deployment:
         self._fleet = Fleet()
         """The thing group as the last roll call found it."""
         self._counted = Counts(0, 0, 0, 0)
-        """The job's counts when the last roll call was made."""
+        """The job's counts at the last roll call that was answered."""
         self._devices: dict[str, DeviceResult] = {}
         """Every device the outcome reports: the members, and those that left the group."""
         self._created: datetime | None = None
