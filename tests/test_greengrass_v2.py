@@ -599,11 +599,12 @@ class _FaultsOnTime(VirtualClock):
 
     def sleep(self, seconds: float) -> None:
         super().sleep(seconds)
+        if self.emulator is None:
+            return
         due = [fault for fault in self.faults if self.now >= fault[0]]
-        for _, times, path in due if self.emulator else ():
-            self.emulator.inject(  # type: ignore[union-attr]
-                Fault.aws("InternalFailure", status=500), times=times, path_contains=path
-            )
+        for _, times, path in due:
+            answer = Fault.aws("InternalFailure", status=500)
+            self.emulator.inject(answer, times=times, path_contains=path)
         self.faults = [fault for fault in self.faults if fault not in due]
 
 
