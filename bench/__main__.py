@@ -124,11 +124,7 @@ def lag_rows(section: str, summary: dict[str, dict[str, float]]) -> list[Row]:
     anchor = summary["fixed 2 s loop"]
     rows = []
     for poller, figures in summary.items():
-        value = (
-            f"lag p50 {figures['lag_p50']:.1f} s, p95 {figures['lag_p95']:.1f} s"
-            + (f", mean {figures['lag_mean']:.2f} s" if "lag_mean" in figures else "")
-            + f"; {figures['calls']:.1f} calls"
-        )
+        value = lag.said(figures)
         ratio = (
             f"calls x{figures['calls'] / anchor['calls']:.2f}; "
             f"lag p50 x{ratio_of(figures['lag_p50'], anchor['lag_p50'])}"

@@ -104,37 +104,20 @@ def read(delay: Delay, duration: float) -> tuple[float, int]:
     return t - duration, reads
 
 
-def figures(results: Sequence[tuple[float, int]]) -> dict[str, float]:
-    lags = [lag_ for lag_, _ in results]
-    return {
-        "lag_p50": lag.percentile(lags, 0.5),
-        "lag_p95": lag.percentile(lags, 0.95),
-        "lag_mean": statistics.fmean(lags),
-        "calls": statistics.fmean(reads for _, reads in results),
-    }
-
-
-def said(row: dict[str, float]) -> str:
-    return (
-        f"lag p50 {row['lag_p50']:.1f} s, p95 {row['lag_p95']:.1f} s, "
-        f"mean {row['lag_mean']:.2f} s; {row['calls']:.1f} calls"
-    )
-
-
 def with_history(seed: int, count: int, grid: int = 3000) -> list[tuple[str, str]]:
     environments, drawn = lag.replay_draws(count, seed)
-    loop = figures([read(lambda _: INTERVAL, one.duration) for one in drawn])
+    loop = lag.figures([read(lambda _: INTERVAL, one.duration) for one in drawn])
     price = price_for_budget(PLAN_BUDGET)
     schedules: dict[str, Callable[[lag.Drawn], Delay]] = {
         "gate's rule": _rule_of,
         f"exact plan on the history's law (budget {PLAN_BUDGET}, late cost "
         f"{PLAN_LATE_COST:g} s)": lambda one: _plan_of(one.history, price),
     }
-    rows = [("fixed 2 s loop", said(loop))]
+    rows = [("fixed 2 s loop", lag.said(loop))]
     for name, schedule in schedules.items():
         results = [read(schedule(one), one.duration) for one in drawn]
         results = [(lag_, reads + 1) for lag_, reads in results]  # the history's read
-        row = figures(results)
+        row = lag.figures(results)
         samples = [
             lag.Sample("gate, with history", one.duration, lag_, reads, one.environment)
             for one, (lag_, reads) in zip(drawn, results, strict=True)
@@ -143,7 +126,7 @@ def with_history(seed: int, count: int, grid: int = 3000) -> list[tuple[str, str
         rows.append(
             (
                 name,
-                f"{said(row)}: calls x{row['calls'] / loop['calls']:.3f} of the loop's, "
+                f"{lag.said(row)}: calls x{row['calls'] / loop['calls']:.3f} of the loop's, "
                 f"p95 x{row['lag_p95'] / loop['lag_p95']:.2f} of its, "
                 f"mean x{row['lag_mean'] / best:.2f} the optimum's ({best:.2f} s)",
             )
@@ -159,20 +142,19 @@ def _plan_of(history: Sequence[float], price: float) -> Delay:
     survival = history_survival(history)
     assert survival is not None
     reads = planned(survival, price, PLAN_LATE_COST, DEFAULT_SPARSE_CAP)
-
-    def beyond(elapsed: float) -> float:
-        return next_gap(
-            elapsed, survival, price=price, interval=INTERVAL, longest=DEFAULT_SPARSE_CAP
-        )
-
-    return following(reads, beyond)
+    return following(reads, _rule_at(price, survival, DEFAULT_SPARSE_CAP))
 
 
 def without_history(seed: int, count: int) -> list[tuple[str, str]]:
     _, drawn = lag.replay_draws(count, seed)
-    waiter = figures([read(lambda _: 15.0, one.duration) for one in drawn])
-    gate = figures([read(DistributionSchedule.of(()).next_delay, one.duration) for one in drawn])
-    rows = [("botocore waiter (15 s)", said(waiter)), ("gate's prior, gaps to 15 s", said(gate))]
+    waiter = lag.figures([read(lambda _: 15.0, one.duration) for one in drawn])
+    gate = lag.figures(
+        [read(DistributionSchedule.of(()).next_delay, one.duration) for one in drawn]
+    )
+    rows = [
+        ("botocore waiter (15 s)", lag.said(waiter)),
+        ("gate's prior, gaps to 15 s", lag.said(gate)),
+    ]
     priors: dict[str, list[Case]] = {
         "gate's prior, gaps to 30 s": [(one.duration, prior_survival, 30.0) for one in drawn]
     }
@@ -183,7 +165,7 @@ def without_history(seed: int, count: int) -> list[tuple[str, str]]:
     for name, laws in priors.items():
         row = _at_calls(laws, waiter["calls"])
         versus = row["lag_mean"] / waiter["lag_mean"]
-        rows.append((name, f"{said(row)}: lag mean x{versus:.3f} the waiter's"))
+        rows.append((name, f"{lag.said(row)}: lag mean x{versus:.3f} the waiter's"))
     return rows
 
 
@@ -199,7 +181,7 @@ def _at_calls(cases: Sequence[Case], calls: float) -> dict[str, float]:
     5) whose mean calls are at most ``calls``."""
 
     def at(price: float) -> dict[str, float]:
-        return figures([read(_rule_at(price, s, cap), duration) for duration, s, cap in cases])
+        return lag.figures([read(_rule_at(price, s, cap), duration) for duration, s, cap in cases])
 
     low, high = math.log(0.02), math.log(5.0)
     best = at(math.exp(high))
