@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-__all__ = ["iso_utc", "parse_timestamp"]
+__all__ = ["as_iso_utc", "iso_utc", "parse_timestamp"]
 
 _EPOCH_MS_DIGITS = range(10, 16)
 """Milliseconds since 1970 have 13 digits today; 10 to 15 covers 1970-04 to 33658."""
@@ -30,3 +30,10 @@ def parse_timestamp(value: object) -> datetime | None:
 def iso_utc(moment: datetime) -> str:
     """``2026-11-23T10:00:00.000Z``."""
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def as_iso_utc(value: object) -> str | None:
+    """A provider's timestamp (ISO 8601 text or epoch milliseconds) as :func:`iso_utc`
+    writes it; None when it is not one."""
+    moment = parse_timestamp(value)
+    return iso_utc(moment) if moment is not None else None

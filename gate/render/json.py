@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gate.core.model import Outcome, RollbackResult
-from gate.core.timestamps import iso_utc, parse_timestamp
+from gate.core.timestamps import as_iso_utc
 from gate.render.runner import command_free_json
 from gate.waiting.fleet import FleetOutcome
 
@@ -28,7 +28,7 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         "polls": outcome.polls,
         "started_at": outcome.started_at,
         "finished_at": outcome.finished_at,
-        "deployment_created_at": _iso(outcome.deployment_created_at),
+        "deployment_created_at": as_iso_utc(outcome.deployment_created_at),
         "deployment_changed_at": outcome.deployment_changed_at,
         "deployment_type": outcome.deployment_type,
         "progress": outcome.progress,
@@ -38,12 +38,6 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         "bake": outcome.bake.as_dict() if outcome.bake else None,
         "rollback": _rollback_to_dict(outcome.rollback) if outcome.rollback else None,
     }
-
-
-def _iso(said: str | None) -> str | None:
-    """The provider's own timestamp text as ISO 8601 in UTC; None when it is not one."""
-    moment = parse_timestamp(said)
-    return iso_utc(moment) if moment else None
 
 
 def _rollback_to_dict(rollback: RollbackResult) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from gate.core.errors import TransientError
 from gate.core.model import ErrorDetail, Snapshot, State
 from gate.core.text import from_api
-from gate.core.timestamps import iso_utc, parse_timestamp
+from gate.core.timestamps import as_iso_utc
 
 __all__ = ["STATUSES", "error_details", "judge"]
 
@@ -35,7 +35,7 @@ def judge(answer: Mapping[str, Any]) -> Snapshot:
         state=STATUSES.get(raw_status, State.UNKNOWN),
         raw_status=raw_status,
         errors=error_details(answer),
-        changed_at=_updated_at(answer.get("UpdatedAt")),
+        changed_at=as_iso_utc(answer.get("UpdatedAt")),
         deployment_type=from_api(answer.get("DeploymentType")) or None,
     )
 
@@ -56,9 +56,3 @@ def error_details(answer: Mapping[str, Any]) -> tuple[ErrorDetail, ...]:
                 )
             )
     return tuple(details)
-
-
-def _updated_at(value: object) -> str | None:
-    """``UpdatedAt`` (epoch milliseconds, as the model documents it) as ISO 8601."""
-    moment = parse_timestamp(value)
-    return iso_utc(moment) if moment is not None else None
